@@ -1,0 +1,67 @@
+"""The bundled sample study, reachable from anywhere through ``importlib.resources``.
+
+The sample lives in ``data/sample/`` of the source tree and is packaged into the wheel as
+``csm_helpers/_sample``; both layouts are found.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import CsmError
+
+__all__ = ["sample_dir", "sample_study_path", "list_datasets", "read_dataset"]
+
+
+def sample_dir() -> Path:
+    """Folder of the bundled sample study.
+
+    Examples
+    --------
+    >>> (sample_dir() / "study.yaml").is_file()
+    True
+    """
+    packaged = Path(str(resources.files("csm_helpers") / "_sample"))
+    if (packaged / "study.yaml").is_file():
+        return packaged
+    source = Path(__file__).resolve().parents[1] / "data" / "sample"
+    if (source / "study.yaml").is_file():
+        return source
+    raise CsmError(
+        "the bundled sample study is missing from this installation — reinstall csm-workbook "
+        "(pip install --force-reinstall csm-workbook) or pass --study PATH"
+    )
+
+
+def sample_study_path() -> Path:
+    """Path of the bundled sample's ``study.yaml`` (the default study of ``csm run``)."""
+    return sample_dir() / "study.yaml"
+
+
+def list_datasets() -> list[str]:
+    """Names of the tables of the sample study (file stems), for :func:`read_dataset`.
+
+    Examples
+    --------
+    >>> "responses" in list_datasets()
+    True
+    """
+    return sorted(p.stem for p in sample_dir().glob("*.csv"))
+
+
+def read_dataset(name: str) -> pd.DataFrame:
+    """Read one table of the bundled sample study as a DataFrame.
+
+    Examples
+    --------
+    >>> df = read_dataset("interviews")
+    >>> len(df) >= 30
+    True
+    """
+    path = sample_dir() / f"{name}.csv"
+    if not path.is_file():
+        raise CsmError(f"no sample dataset {name!r}; available: {', '.join(list_datasets())}")
+    return pd.read_csv(path, encoding="utf-8-sig")

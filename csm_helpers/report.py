@@ -1,0 +1,596 @@
+"""Run stage notebooks with papermill and turn them into static HTML reports.
+
+``run_study`` is what ``csm run`` calls. For one segment it
+
+1. loads and validates the study and all its data once (bad input stops here, before any
+   notebook runs);
+2. executes each stage notebook with papermill into a private staging folder inside the
+   output folder, passing ``study_path``, ``segment`` and ``output_dir``;
+3. exports each executed notebook with the ``csm_report`` nbconvert template (no code, no
+   prompts, no script, images embedded), adds a table of contents and checks the result is
+   static;
+4. merges the metrics each notebook recorded into ``metrics.json``;
+5. only when every stage succeeded, moves the files into place (``os.replace``, atomic per
+   file) and rewrites ``index.html``. On any failure the staging folder is removed, so the
+   output folder holds either the previous good reports or the new ones, never a half.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import html.parser
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from . import __version__
+from .config import Study, load_study
+from .datasets import sample_study_path
+from .errors import CsmError, ReportError
+from .safety import escape, write_text_atomic
+from .workbook import METRICS_FRAGMENT_DIR, parse_segment, to_jsonable
+
+__all__ = [
+    "STAGE_TITLES",
+    "RunResult",
+    "available_stages",
+    "notebooks_dir",
+    "templates_dir",
+    "validate_study",
+    "execute_stage",
+    "export_html",
+    "check_static_html",
+    "write_index",
+    "run_study",
+    "segment_dirname",
+    "file_sha256",
+]
+
+#: Reader-facing title of each stage notebook.
+STAGE_TITLES = {
+    "01_goal_setting": "Goal-setting",
+    "02_discovery": "Discovery",
+    "03_measurement": "Measurement",
+    "04_analysis": "Analysis",
+    "05_action_progress": "Action planning and progress",
+}
+
+_STAGE_RE = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+
+
+def _resource_dir(packaged: str, source: str) -> Path:
+    pkg = Path(str(resources.files("csm_helpers") / packaged))
+    if pkg.is_dir():
+        return pkg
+    src = Path(__file__).resolve().parents[1] / source
+    if src.is_dir():
+        return src
+    raise ReportError(f"the {source}/ folder is missing from this installation — reinstall csm-workbook")
+
+
+def notebooks_dir() -> Path:
+    """Folder of the stage notebooks (source checkout or installed package)."""
+    return _resource_dir("_notebooks", "notebooks")
+
+
+def templates_dir() -> Path:
+    """Folder holding the ``csm_report`` nbconvert template."""
+    return _resource_dir("_templates", "templates")
+
+
+def available_stages() -> list[str]:
+    """Stage names (notebook stems) in run order.
+
+    Examples
+    --------
+    >>> available_stages()[:2]
+    ['01_goal_setting', '02_discovery']
+    """
+    return sorted(p.stem for p in notebooks_dir().glob("*.ipynb") if _STAGE_RE.match(p.name))
+
+
+def segment_dirname(segment: str) -> str:
+    """Folder name for a segment: ``all``, or ``column=value`` made safe for any file system.
+
+    Examples
+    --------
+    >>> segment_dirname("all"), segment_dirname("region=Ho Chi Minh City")
+    ('all', 'region=Ho_Chi_Minh_City')
+    >>> segment_dirname("region=../../etc")
+    'region=.._.._etc'
+    """
+    name = re.sub(r"[^\w.=-]+", "_", segment.strip(), flags=re.UNICODE).strip("._") or "segment"
+    return name[:120]
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- validation
+@dataclass
+class StudyCheck:
+    """What :func:`validate_study` found: the study, row counts and warnings."""
+
+    study: Study
+    n_responses: int
+    warnings: list[str] = field(default_factory=list)
+    tables: dict[str, int] = field(default_factory=dict)
+
+
+def validate_study(study_path: str | Path | None = None) -> StudyCheck:
+    """Load and check the whole study: config, goals, codebook, responses and every table.
+
+    Raises
+    ------
+    CsmError
+        The first kind of problem found, with every problem of that file listed.
+
+    Examples
+    --------
+    >>> check = validate_study()
+    >>> check.n_responses >= 2000
+    True
+    """
+    from .config import load_codebook, load_goals
+    from .io import load_responses, read_study_table
+    from .validate import validate_responses
+
+    study = load_study(study_path or sample_study_path())
+    load_goals(study)
+    load_codebook(study)
+    table = load_responses(study, validate=False)
+    report = validate_responses(table, study)
+    if report.errors:
+        from .errors import DataError
+
+        raise DataError(f"{table.source.name}: {len(report.errors)} problem(s) in the survey data",
+                        report.errors)
+    check = StudyCheck(study=study, n_responses=len(table.data), warnings=list(report.warnings))
+    for key in ("population", "complaints", "lost_customers"):
+        if getattr(study, key):
+            check.tables[key] = len(read_study_table(study, key).data)
+    if study.interviews:
+        spec = study.interviews
+        from .discovery import prepare_interviews
+
+        t = read_study_table(study, "interviews", required=[spec.id, spec.group, spec.text])
+        check.tables["interviews"] = len(prepare_interviews(t.data, spec=spec))
+    return check
+
+
+# --------------------------------------------------------------------------- execution
+def _papermill_parameters(nb_path: Path) -> dict[str, Any]:
+    import papermill
+
+    return papermill.inspect_notebook(str(nb_path))
+
+
+def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
+                  timeout: float | None = 1800) -> nbformat.NotebookNode:
+    """Execute one stage notebook with papermill and return the executed notebook.
+
+    Unknown parameters are an error (papermill itself only warns). A ``CsmError`` raised
+    inside the notebook comes back as a ``CsmError`` with the same message; any other
+    failure is a :class:`ReportError` naming the notebook and cell.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    declared = _papermill_parameters(nb_path)
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise ReportError(
+            f"{nb_path.name}: unknown parameter(s) {', '.join(unknown)}; the notebook declares "
+            f"{', '.join(sorted(declared)) or 'none'} in its cell tagged 'parameters'"
+        )
+    try:
+        return papermill.execute_notebook(
+            str(nb_path), str(out_path), parameters=parameters, kernel_name="python3",
+            cwd=str(nb_path.parent), progress_bar=False, log_output=False,
+            execution_timeout=timeout,
+        )
+    except PapermillExecutionError as exc:
+        user_errors = {"CsmError", "ConfigError", "DataError", "DataFileError", "ReportError"}
+        if exc.ename in user_errors:
+            raise CsmError(exc.evalue) from None
+        keep = Path(tempfile.mkdtemp(prefix="csm-failed-")) / out_path.name
+        if out_path.exists():
+            shutil.copy2(out_path, keep)
+        raise ReportError(
+            f"{nb_path.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+            f"  the executed notebook with the full traceback is kept at {keep}"
+        ) from None
+
+
+# --------------------------------------------------------------------------- export
+_EXPORTER = None
+
+
+def _exporter():
+    """One configured HTMLExporter for the process (template compiled once)."""
+    global _EXPORTER
+    if _EXPORTER is None:
+        from nbconvert import HTMLExporter
+        from traitlets.config import Config
+
+        c = Config()
+        c.TagRemovePreprocessor.enabled = True
+        c.TagRemovePreprocessor.remove_cell_tags = {"parameters", "injected-parameters", "remove-cell"}
+        c.TagRemovePreprocessor.remove_all_outputs_tags = {"hide-output"}
+        c.TagRemovePreprocessor.remove_input_tags = {"hide-input"}
+        c.HTMLExporter.exclude_input = True
+        c.HTMLExporter.exclude_input_prompt = True
+        c.HTMLExporter.exclude_output_prompt = True
+        c.HTMLExporter.embed_images = True
+        _EXPORTER = HTMLExporter(config=c, template_name="csm_report",
+                                 extra_template_basedirs=[str(templates_dir())])
+    return _EXPORTER
+
+
+def _strip_noise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop cells tagged hide/remove and stderr output (warnings are for the analyst's log)."""
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"hide", "remove-cell"}:
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+class _Headings(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list[tuple[int, str, str]] = []
+        self._current: list[Any] | None = None
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"h2", "h3"} and self._current is None:
+            ident = dict(attrs).get("id") or ""
+            self._current = [int(tag[1]), ident, ""]
+        elif tag == "a" and self._current is not None and "anchor-link" in (dict(attrs).get("class") or ""):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._skip:
+            self._skip -= 1
+        elif tag in {"h2", "h3"} and self._current is not None:
+            level, ident, text = self._current
+            if ident and text.strip():
+                self.items.append((level, ident, text.strip()))
+            self._current = None
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None and not self._skip:
+            self._current[2] += data
+
+
+def _toc(body: str) -> str:
+    main = body.split("<!--CSM-TOC-->", 1)[-1]
+    parser = _Headings()
+    parser.feed(main)
+    if not parser.items:
+        return ""
+    out, open_li, open_sub = ["<ol>"], False, False
+    for level, ident, text in parser.items:
+        link = f'<a href="#{escape(ident)}">{escape(text)}</a>'
+        if level == 3:
+            if not open_li:  # a sub-heading before any section heading
+                out.append("<li>")
+                open_li = True
+            if not open_sub:
+                out.append("<ol>")
+                open_sub = True
+            out.append(f"<li>{link}</li>")
+            continue
+        if open_sub:
+            out.append("</ol>")
+            open_sub = False
+        if open_li:
+            out.append("</li>")
+        out.append(f"<li>{link}")
+        open_li = True
+    if open_sub:
+        out.append("</ol>")
+    if open_li:
+        out.append("</li>")
+    out.append("</ol>")
+    return "".join(out)
+
+
+class _StaticCheck(html.parser.HTMLParser):
+    BAD_TAGS = {"script", "iframe", "object", "embed", "frame", "frameset", "applet", "base",
+                "form", "input", "button", "textarea", "select", "link", "meta-refresh"}
+    URL_ATTRS = {"src", "srcset", "data", "poster", "background", "action", "formaction", "xlink:href"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BAD_TAGS:
+            self.problems.append(f"<{tag}> element")
+        if tag == "meta" and (dict(attrs).get("http-equiv") or "").lower() == "refresh":
+            self.problems.append("meta refresh")
+        for name, value in attrs:
+            value = (value or "").strip()
+            if name.startswith("on"):
+                self.problems.append(f"event handler attribute {name!r} on <{tag}>")
+            if name in self.URL_ATTRS and value and not value.startswith("data:"):
+                self.problems.append(f"<{tag} {name}={value[:60]!r}> loads a non-embedded resource")
+            if name == "href" and re.match(r"\s*(javascript|vbscript|data):", value, re.I):
+                self.problems.append(f"<{tag} href={value[:60]!r}> is a script link")
+            if name == "style" and re.search(r"url\(|expression\(|@import", value, re.I):
+                self.problems.append(f"<{tag} style> loads a resource")
+
+    def handle_data(self, data: str) -> None:  # CSS inside <style>
+        if self.lasttag == "style" and re.search(r"url\(\s*['\"]?(?!data:)|@import", data, re.I):
+            self.problems.append("stylesheet loads an external resource")
+
+
+def check_static_html(body: str) -> None:
+    """Raise :class:`ReportError` unless the HTML is static and self-contained.
+
+    Static means: no script, frame, form or plugin element, no event-handler attribute, no
+    ``javascript:`` link, and nothing fetched from outside the file (images are data URIs).
+
+    Examples
+    --------
+    >>> check_static_html('<p>ok</p><img src="data:image/png;base64,AAAA">')
+    >>> check_static_html('<img src="https://example.org/x.png">')
+    Traceback (most recent call last):
+    ...
+    csm_helpers.errors.ReportError: report is not static: <img src='https://example.org/x.png'> loads a non-embedded resource
+    """
+    checker = _StaticCheck()
+    checker.feed(body)
+    checker.close()
+    if checker.problems:
+        shown = "; ".join(sorted(set(checker.problems))[:5])
+        raise ReportError(f"report is not static: {shown}")
+
+
+def export_html(nb: nbformat.NotebookNode, meta: dict[str, Any]) -> str:
+    """Render an executed notebook to one self-contained, script-free HTML page.
+
+    ``meta`` goes to the template's title block: ``stage_title``, ``study``,
+    ``organisation``, ``facts`` (list of (label, value)), ``footer``, ``version``.
+    """
+    nb = _strip_noise(nbformat.from_dict(nb))
+    nb.metadata["csm"] = meta
+    nb.metadata["title"] = f"{meta.get('stage_title', '')} — {meta.get('study', '')}"
+    body, _ = _exporter().from_notebook_node(nb)
+    body = body.replace("<!--CSM-TOC-->", _toc(body), 1)
+    check_static_html(body)
+    return body
+
+
+# --------------------------------------------------------------------------- index
+def _css() -> str:
+    return (templates_dir() / "csm_report" / "static" / "report.css").read_text(encoding="utf-8")
+
+
+def write_index(out_dir: Path, *, title: str) -> Path:
+    """Write ``out_dir/index.html`` linking every segment's reports found in ``out_dir``."""
+    rows = []
+    for seg_dir in sorted(p for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        reports = sorted(seg_dir.glob("[0-9][0-9]_*.html"))
+        metrics_path = seg_dir / "metrics.json"
+        if not reports:
+            continue
+        n = ""
+        segment = seg_dir.name
+        if metrics_path.is_file():
+            try:
+                m = json.loads(metrics_path.read_text(encoding="utf-8"))
+                n, segment = f"{m.get('n', ''):,}", m.get("segment", segment)
+            except (ValueError, TypeError):
+                pass
+        links = " · ".join(
+            f'<a href="{escape(seg_dir.name)}/{escape(r.name)}">'
+            f'{escape(STAGE_TITLES.get(r.stem, r.stem))}</a>' for r in reports)
+        extra = (f' · <a href="{escape(seg_dir.name)}/metrics.json">metrics.json</a>'
+                 if metrics_path.is_file() else "")
+        rows.append(f"<tr><td>{escape(segment)}</td><td class=\"num\">{escape(n)}</td>"
+                    f"<td>{links}{extra}</td></tr>")
+    page = (
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; img-src data:\">"
+        f"<title>{escape(title)} — reports</title><style>{_css()}</style></head>"
+        f"<body class=\"csm-report\"><main><header class=\"csm-title-block\"><h1 class=\"csm-title\">"
+        f"{escape(title)}</h1><p class=\"csm-study\">Reports by segment</p></header>"
+        "<table class=\"csm-table\"><thead><tr><th>Segment</th><th class=\"num\">n</th>"
+        "<th>Reports</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        f"<footer class=\"csm-footer\"><p>csm-workbook {escape(__version__)}</p></footer>"
+        "</main></body></html>"
+    )
+    check_static_html(page)
+    return write_text_atomic(out_dir / "index.html", page)
+
+
+# --------------------------------------------------------------------------- run
+@dataclass
+class RunResult:
+    """What :func:`run_study` wrote and how long each stage took (seconds)."""
+
+    out_dir: Path
+    segment: str
+    files: list[Path]
+    timings: dict[str, float]
+    n: int
+
+
+def _clean_stale_staging(out_dir: Path) -> None:
+    for d in out_dir.glob(".csm-staging-*"):
+        try:
+            pid = int(d.name.split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        alive = True
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:
+            alive = True
+        if not alive or pid == os.getpid():
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _waves_text(study: Study, data: Any) -> str:
+    col = study.responses.wave
+    if not col or col not in data:
+        return "single wave"
+    waves = sorted(str(w) for w in data[col].dropna().unique())
+    if not waves:
+        return "n/a"
+    return waves[0] if len(waves) == 1 else f"{', '.join(waves)} (latest {waves[-1]})"
+
+
+def run_study(study_path: str | Path | None = None, out_dir: str | Path = "reports", *,
+              segment: str = "all", stages: Sequence[str] | None = None,
+              log: Callable[[str], None] | None = None) -> RunResult:
+    """Produce every stage report, ``metrics.json`` and ``index.html`` for one segment.
+
+    Parameters
+    ----------
+    study_path : str or Path, optional
+        ``study.yaml``; None for the bundled sample study.
+    out_dir : str or Path
+        Output folder; reports go to ``out_dir/<segment>/``.
+    segment : str
+        ``"all"`` or ``"COLUMN=VALUE"``.
+    stages : sequence of str, optional
+        Stage names or number prefixes (``"01"``); default all available stages.
+    log : callable, optional
+        Receives one progress line per step.
+
+    Raises
+    ------
+    CsmError
+        Bad config or data (nothing is written), a segment below the minimum cell size, or a
+        stage that failed (nothing from this run is left in ``out_dir``).
+    """
+    log = log or (lambda _msg: None)
+    t0 = time.perf_counter()
+    check = validate_study(study_path)
+    study = check.study
+    for w in check.warnings:
+        log(f"warning: {w}")
+    from .io import load_responses
+    from .workbook import select_segment
+
+    parse_segment(segment, study)
+    data = select_segment(load_responses(study).data, study, segment)
+    n = len(data)
+    if n < study.min_cell_size:
+        raise CsmError(
+            f"segment {segment!r} has {n} respondent(s), fewer than min_cell_size "
+            f"{study.min_cell_size}: its report is suppressed (SPEC §4) — choose a larger segment"
+        )
+    timings = {"load_and_validate": time.perf_counter() - t0}
+    log(f"validated {study.path.name}: {check.n_responses:,} responses, segment {segment} n={n:,} "
+        f"({timings['load_and_validate']:.1f} s)")
+
+    all_stages = available_stages()
+    wanted = list(all_stages) if not stages else []
+    for s in stages or []:
+        match = [x for x in all_stages if x == s or x.startswith(f"{s}_") or x.split("_", 1)[0] == s]
+        if not match:
+            raise CsmError(f"unknown stage {s!r}; available: {', '.join(all_stages)}")
+        wanted.extend(m for m in match if m not in wanted)
+
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _clean_stale_staging(out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f".csm-staging-{os.getpid()}-", dir=out_dir))
+    seg_name = segment_dirname(segment)
+    seg_stage = staging / seg_name
+    work = staging / "_executed"
+    seg_stage.mkdir()
+    work.mkdir()
+    generated = _dt.datetime.now(_dt.UTC)
+    inputs = {rel: file_sha256(study.resolve(rel, key=key)) for key, rel in study.file_keys().items()}
+    inputs = dict(sorted({**inputs, study.path.name: file_sha256(study.path)}.items()))
+    parameters = {"segment": segment, "seed": study.seed, "min_cell_size": study.min_cell_size,
+                  "stages": wanted, "study": study.path.name}
+    facts = [("Segment", segment), ("Wave", _waves_text(study, data)), ("n", f"{n:,} respondents"),
+             ("Generated", generated.strftime("%Y-%m-%d %H:%M UTC"))]
+    try:
+        for stage in wanted:
+            ts = time.perf_counter()
+            nb_path = notebooks_dir() / f"{stage}.ipynb"
+            params = {"study_path": str(study.path), "segment": segment, "output_dir": str(seg_stage)}
+            nb = execute_stage(nb_path, work / f"{stage}.ipynb", params)
+            meta = {
+                "stage_title": f"{stage[:2]} · {STAGE_TITLES.get(stage, stage)}",
+                "study": study.name, "organisation": study.report.organisation or "",
+                "facts": facts, "version": __version__,
+                "footer": (f"csm-workbook {__version__} · study {study.path.name} "
+                           f"(sha256 {inputs[study.path.name][:12]}) · segment {segment} · "
+                           f"generated {generated.strftime('%Y-%m-%d %H:%M UTC')}"),
+            }
+            write_text_atomic(seg_stage / f"{stage}.html", export_html(nb, meta))
+            timings[stage] = time.perf_counter() - ts
+            log(f"{stage:<20} {timings[stage]:5.1f} s")
+
+        metrics: dict[str, Any] = {
+            "study": study.name, "segment": segment, "n": n,
+            "generated_with": {"version": __version__,
+                               "data_sha256": inputs.get(study.responses.file, ""),
+                               "inputs": inputs, "parameters": parameters},
+            "suppressed": [],
+        }
+        frag_dir = seg_stage / METRICS_FRAGMENT_DIR
+        for frag in sorted(frag_dir.glob("*.json")) if frag_dir.is_dir() else []:
+            metrics.update(json.loads(frag.read_text(encoding="utf-8")))
+        shutil.rmtree(frag_dir, ignore_errors=True)
+        write_text_atomic(seg_stage / "metrics.json",
+                          json.dumps(to_jsonable(metrics), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+        # Commit: every file of this run into place, one atomic rename each.
+        final = out_dir / seg_name
+        final.mkdir(exist_ok=True)
+        written = []
+        for src in sorted(p for p in seg_stage.rglob("*") if p.is_file()):
+            dest = final / src.relative_to(seg_stage)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dest)
+            written.append(dest)
+        written.append(write_index(out_dir, title=study.title))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    timings["total"] = time.perf_counter() - t0
+    log(f"{'total':<20} {timings['total']:5.1f} s → {out_dir / seg_name}")
+    return RunResult(out_dir=out_dir, segment=segment, files=written, timings=timings, n=n)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use the csm command")

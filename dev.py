@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""The two commands of the README, each doing its own set-up.
+
+    python3 dev.py reports   # install into .venv, then write the sample study's HTML reports
+    python3 dev.py test      # install into .venv (with test extras), then ruff + the test suite
+
+Only the Python standard library is used here, so it runs on a machine with nothing but
+Python 3.11 and pip. The virtual environment is reused while pyproject.toml is unchanged.
+Extra arguments go to ``csm run`` or to ``pytest``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("CSM_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def say(msg: str) -> None:
+    print(f"[dev] {msg}", flush=True)
+
+
+def run(cmd: list[str], **kw) -> None:
+    say(" ".join(str(c) for c in cmd))
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kw)
+
+
+def ensure_venv(extras: str) -> None:
+    if not PY.exists():
+        say(f"creating virtual environment {VENV}")
+        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+    stamp = VENV / f".csm-installed-{extras or 'base'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.is_file() and stamp.read_text() == digest:
+        return
+    run([PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    target = f".[{extras}]" if extras else "."
+    run([PY, "-m", "pip", "install", "--quiet", "-e", target])
+    stamp.write_text(digest)
+
+
+def ensure_chromium() -> None:
+    """Headless Chromium for the browser tests (Debian's package; never a downloaded build)."""
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    can_apt = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
+    if can_apt:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run(["apt-get", "update", "-qq"], env=env)
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium",
+             "fonts-noto-cjk", "fonts-dejavu-core"], env=env)
+        return
+    msg = "chromium is not installed: the browser tests will be skipped (install Debian's 'chromium')"
+    if os.environ.get("CI"):
+        sys.exit(f"[dev] {msg} — CI requires it")
+    say(msg)
+
+
+def main(argv: list[str]) -> int:
+    if sys.version_info[:2] < (3, 11):  # noqa: UP036 - dev.py must run on any python3 to say this
+        print(f"csm-workbook needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+        return 2
+    if not argv or argv[0] not in {"reports", "test"}:
+        print(__doc__)
+        return 2
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "reports":
+        ensure_venv("")
+        return subprocess.run([str(BIN / "csm"), "run", *rest], cwd=ROOT).returncode
+    ensure_venv("test")
+    ensure_chromium()
+    run([PY, "-m", "ruff", "check", "."])
+    return subprocess.run([str(PY), "-m", "pytest", *rest], cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except subprocess.CalledProcessError as exc:
+        sys.exit(f"[dev] failed: {' '.join(map(str, exc.cmd))} (exit {exc.returncode})")

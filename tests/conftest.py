@@ -1,0 +1,132 @@
+"""Shared fixtures: a second, small study written from scratch by the tests.
+
+It shares nothing with the bundled sample — other column names, a 1–7 scale, three
+attributes, other interview ids and groups, Vietnamese and Chinese text — so a test that
+passes on both proves nothing is hard-wired to the sample.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_small_study(folder: Path, *, n: int = 60, seed: int = 7) -> Path:
+    """Write a minimal but complete study into ``folder``; return its study.yaml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    shops = rng.choice(["Kowloon", "Shatin", "Tsuen Wan"], size=n, p=[0.5, 0.3, 0.2])
+    quality = rng.integers(1, 8, size=n)
+    speed = rng.integers(1, 8, size=n)
+    friendly = rng.integers(1, 8, size=n)
+    overall = np.clip(np.round((quality + speed + friendly) / 3 + rng.normal(0, 0.8, n)), 1, 7).astype(int)
+    df = pd.DataFrame({
+        "rid": [f"x{i:03d}" for i in range(n)],
+        "shop": shops,
+        "q_quality": quality,
+        "q_speed": speed,
+        "q_friendly": friendly,
+        "q_overall": overall,
+        "full_name": [f"Person {i}" for i in range(n)],
+        "remarks": rng.choice(["", "Quick service", "Nhân viên thân thiện", "质量很好",
+                               "<b>slow</b> checkout"], size=n),
+    })
+    df.to_csv(folder / "answers.csv", index=False)
+    (folder / "talks.csv").write_text(textwrap.dedent("""\
+        tid,who,notes,seq
+        T1,customer,"The quality of the bread is what matters, and speed at the till.",1
+        T2,executive,"We believe our prices and product quality win customers.",2
+        T3,customer,"Nhân viên thân thiện và phục vụ nhanh.",3
+        T4,employee,"Customers complain about waiting; staff friendliness is fine.",4
+        T5,lost_customer,"排队太久了，服务很慢。",5
+        T6,customer,"Good quality, friendly staff.",6
+        T7,competitor_customer,"The other bakery is faster.",7
+        T8,customer,"Quality and speed, nothing else.",8
+        """), encoding="utf-8")
+    (folder / "codes.yaml").write_text(textwrap.dedent("""\
+        attributes:
+          - {id: quality, label: Product quality, dimension: product, keywords: [quality, chất lượng, 质量]}
+          - {id: speed, label: Speed of service, dimension: process,
+             keywords: [speed, quick, faster, waiting, nhanh, 慢, 排队]}
+          - {id: friendly, label: Friendly staff, dimension: people,
+             keywords: [friendly, friendliness, thân thiện, 友好]}
+          - {id: price, label: Prices, dimension: product, keywords: [price, prices, giá, 价格]}
+        """), encoding="utf-8")
+    (folder / "aims.yaml").write_text(textwrap.dedent("""\
+        charter:
+          objectives: [Know why customers come back]
+          owners: [Shop managers]
+        kpi_targets:
+          - {metric: csat_top2, target: 0.7, deadline: 2027-06-30, owner: Owner}
+        readiness:
+          - {step: 1, status: done, owner: Owner}
+          - {step: 9, status: in_progress, owner: Board}
+        self_assessment:
+          preset: custom
+          items:
+            - {id: listen, label: Listening to customers, points: 60, score: 40}
+            - {id: act, label: Acting on feedback, points: 40, score: 70}
+        """), encoding="utf-8")
+    (folder / "study.yaml").write_text(textwrap.dedent("""\
+        name: Bakery pulse
+        language: en
+        min_cell_size: 5
+        seed: 11
+        responses:
+          file: answers.csv
+          id: rid
+          segments: [shop]
+          personal_data: [full_name]
+          comments: remarks
+        scales: {default: [1, 7]}
+        overall: q_overall
+        attributes:
+          - {id: quality, label: Product quality, dimension: product, performance: q_quality}
+          - {id: speed, label: Speed of service, dimension: process, performance: q_speed}
+          - {id: friendly, label: Friendly staff, dimension: people, performance: q_friendly}
+        interviews: {file: talks.csv, id: tid, group: who, text: notes, order: seq, codes: null}
+        codebook: codes.yaml
+        goals: aims.yaml
+        discovery: {saturation_k: 2, questionnaire_scale: [1, 7]}
+        """), encoding="utf-8")
+    return folder / "study.yaml"
+
+
+@pytest.fixture
+def small_study(tmp_path: Path) -> Path:
+    """Path of a freshly written small study.yaml (see :func:`write_small_study`)."""
+    return write_small_study(tmp_path / "bakery")
+
+
+@pytest.fixture
+def sample_study() -> Path:
+    return ROOT / "data" / "sample" / "study.yaml"
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``csm`` in a fresh process, as a user would (exit code, stdout, stderr)."""
+    env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    return subprocess.run([sys.executable, "-m", "csm_helpers.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """`csm run` on the bundled sample once for the whole session, in its own process."""
+    out = tmp_path_factory.mktemp("sample_reports")
+    proc = run_cli("run", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out, proc

@@ -1,0 +1,185 @@
+"""``csm`` end to end: the sample study, a second study written by the test, bad input."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from csm_helpers.cli import main
+
+from .conftest import ROOT, run_cli, write_small_study
+
+
+def test_sample_run_writes_reports_metrics_index(sample_run):
+    out, proc = sample_run
+    assert (out / "index.html").is_file()
+    for name in ("01_goal_setting.html", "02_discovery.html", "metrics.json",
+                 "02_discovery_questionnaire.csv"):
+        assert (out / "all" / name).is_file(), name
+    assert not list(out.glob(".csm-staging-*"))
+    assert not (out / "all" / "_stage_metrics").exists()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="all/01_goal_setting.html"' in index and 'href="all/02_discovery.html"' in index
+    assert "01_goal_setting" in proc.stderr  # per-stage timing lines
+
+
+def test_sample_metrics_contract(sample_run):
+    out, _ = sample_run
+    m = json.loads((out / "all" / "metrics.json").read_text(encoding="utf-8"))
+    assert m["study"] == "Retail banking satisfaction 2026"
+    assert m["segment"] == "all"
+    assert m["n"] >= 2000
+    gw = m["generated_with"]
+    assert set(gw) >= {"version", "data_sha256", "parameters"}
+    assert len(gw["data_sha256"]) == 64
+    assert gw["parameters"]["segment"] == "all"
+    assert m["discovery"]["saturated"] is True
+    assert m["goals"]["self_assessment"]["max_points"] == 90
+    assert m["suppressed"] == []
+
+
+def test_reports_have_no_personal_data_or_code(sample_run):
+    out, _ = sample_run
+    import pandas as pd
+
+    raw = pd.read_csv(ROOT / "data" / "sample" / "responses.csv", encoding="utf-8-sig")
+    emails = raw["email"].dropna().astype(str).head(50).tolist()
+    for page in (out / "all").glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "open_stage(" not in text and "study_path" not in text
+        assert not any(e in text for e in emails), page.name
+        assert len(text.encode()) < 2_000_000, f"{page.name} is {len(text.encode())} bytes"
+
+
+def test_metrics_are_deterministic(sample_run, tmp_path):
+    out, _ = sample_run
+    assert main(["run", "--out", str(tmp_path), "--quiet"]) == 0
+    a = (out / "all" / "metrics.json").read_bytes()
+    b = (tmp_path / "all" / "metrics.json").read_bytes()
+    assert a == b
+
+
+def test_second_study_nothing_hard_wired(small_study, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", "--study", str(small_study), "--out", str(out)]) == 0
+    m = json.loads((out / "all" / "metrics.json").read_text(encoding="utf-8"))
+    assert m["study"] == "Bakery pulse" and m["n"] == 60
+    html = (out / "all" / "02_discovery.html").read_text(encoding="utf-8")
+    assert "Speed of service" in html
+    assert "&lt;b&gt;slow&lt;/b&gt;" not in html or "<b>slow</b>" not in html
+    q = (out / "all" / "02_discovery_questionnaire.csv").read_text(encoding="utf-8-sig")
+    assert "perf_speed" in q
+    assert main(["run", "--study", str(small_study), "--out", str(out), "--segment", "shop=Kowloon",
+                 "--stages", "01"]) == 0
+    seg = out / "shop=Kowloon"
+    assert (seg / "01_goal_setting.html").is_file() and not (seg / "02_discovery.html").exists()
+    assert json.loads((seg / "metrics.json").read_text())["segment"] == "shop=Kowloon"
+
+
+def test_validate_ok(small_study, capsys):
+    assert main(["validate", "--study", str(small_study)]) == 0
+    assert "OK — 60 responses" in capsys.readouterr().out
+
+
+def test_usage_error_exit_2():
+    proc = run_cli("run", "--no-such-flag")
+    assert proc.returncode == 2
+    assert "usage: csm" in proc.stderr
+    assert run_cli().returncode == 2
+
+
+def test_bad_config_exit_1_no_traceback(tmp_path):
+    study = write_small_study(tmp_path / "s")
+    text = study.read_text().replace("overall: q_overall", "overal: q_overall")
+    study.write_text(text)
+    proc = run_cli("validate", "--study", str(study))
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "key 'overall' is required" in proc.stderr
+    assert "did you mean 'overall'" in proc.stderr
+
+
+def test_bad_data_exit_1_names_file_row_column(tmp_path):
+    study = write_small_study(tmp_path / "s")
+    csv = study.parent / "answers.csv"
+    lines = csv.read_text().splitlines()
+    head = lines[0].split(",")
+    row = lines[3].split(",")
+    row[head.index("q_speed")] = "9"
+    lines[3] = ",".join(row)
+    csv.write_text("\n".join(lines) + "\n")
+    proc = run_cli("run", "--study", str(study), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "answers.csv" in proc.stderr and "q_speed" in proc.stderr and "row 4" in proc.stderr
+    assert not (tmp_path / "out" / "all").exists()
+
+
+def test_debug_shows_traceback(tmp_path):
+    proc = run_cli("--debug", "validate", "--study", str(tmp_path / "missing.yaml"))
+    assert proc.returncode == 1 and "Traceback" in proc.stderr
+
+
+def test_failed_run_keeps_earlier_reports(small_study, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", "--study", str(small_study), "--out", str(out), "--quiet"]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    # Break the codebook: stage 01 would succeed, stage 02 must fail at load time.
+    (small_study.parent / "codes.yaml").write_text("attributes: []\n")
+    assert main(["run", "--study", str(small_study), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "codes.yaml" in err and "Traceback" not in err
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_notebook_failure_mid_run_leaves_nothing(small_study, tmp_path, capsys, monkeypatch):
+    """A stage that fails after earlier stages succeeded: no file of the run is left behind."""
+    from csm_helpers import report
+
+    real = report.export_html
+    calls = []
+
+    def flaky(nb, meta):
+        calls.append(meta["stage_title"])
+        if len(calls) == 2:
+            raise report.ReportError("simulated failure in stage 2")
+        return real(nb, meta)
+
+    monkeypatch.setattr(report, "export_html", flaky)
+    out = tmp_path / "out"
+    assert main(["run", "--study", str(small_study), "--out", str(out)]) == 1
+    assert "simulated failure" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == []
+
+
+def test_small_segment_is_suppressed(tmp_path, capsys):
+    study = write_small_study(tmp_path / "s", n=40)
+    import pandas as pd
+
+    df = pd.read_csv(study.parent / "answers.csv")
+    df.loc[df.index[:3], "shop"] = "Tiny"
+    df.loc[df.index[3:], "shop"] = df.loc[df.index[3:], "shop"].replace("Tiny", "Kowloon")
+    df.to_csv(study.parent / "answers.csv", index=False)
+    assert main(["run", "--study", str(study), "--out", str(tmp_path / "o"), "--segment", "shop=Tiny"]) == 1
+    assert "fewer than min_cell_size 5" in capsys.readouterr().err
+
+
+def test_unknown_segment_value_and_column(small_study, tmp_path, capsys):
+    assert main(["run", "--study", str(small_study), "--out", str(tmp_path), "--segment", "shop=Mars"]) == 1
+    assert "has no respondents; values of 'shop': Kowloon, Shatin, Tsuen Wan" in capsys.readouterr().err
+    assert main(["run", "--study", str(small_study), "--out", str(tmp_path), "--segment", "city=X"]) == 1
+    assert "not one of the study's segment columns (shop)" in capsys.readouterr().err
+
+
+def test_sample_command_writes_loadable_study(tmp_path, capsys):
+    assert main(["sample", "--out", str(tmp_path / "s"), "--seed", "3", "--n", "300"]) == 0
+    assert main(["validate", "--study", str(tmp_path / "s" / "study.yaml")]) == 0
+    truth = json.loads((tmp_path / "s" / "truth.json").read_text())
+    assert {"driver_weights", "segment_effects", "mean_gaps"} <= set(truth)
+
+
+def test_console_script_declared():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'csm = "csm_helpers.cli:_entry"' in text
+    assert textwrap.dedent("python3 dev.py test") in (ROOT / ".ci" / "run").read_text()

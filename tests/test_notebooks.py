@@ -1,0 +1,47 @@
+"""Every stage notebook runs top to bottom with papermill: with its defaults (the sample
+study, as in JupyterLab) and with a second study, and writes no file when output_dir is empty."""
+
+from __future__ import annotations
+
+import papermill
+import pytest
+
+from csm_helpers.report import available_stages, notebooks_dir
+
+STAGES = available_stages()
+
+
+def _outputs_text(nb) -> str:
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                parts.append(f"ERROR {out['ename']}: {out['evalue']}")
+            parts.extend(str(v) for k, v in out.get("data", {}).items() if k.startswith("text/"))
+            parts.append(str(out.get("text", "")))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_notebook_runs_with_defaults(stage, tmp_path):
+    before = sorted(p.name for p in notebooks_dir().iterdir())
+    nb = papermill.execute_notebook(str(notebooks_dir() / f"{stage}.ipynb"), str(tmp_path / "out.ipynb"),
+                                    kernel_name="python3", progress_bar=False, cwd=str(notebooks_dir()))
+    text = _outputs_text(nb)
+    assert "ERROR" not in text
+    expected = {"01_goal_setting": "Goal-setting steps", "02_discovery": "Perception gap"}
+    assert expected.get(stage, "") in text
+    assert sorted(p.name for p in notebooks_dir().iterdir()) == before  # output_dir "" writes nothing
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    assert images >= 2
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_notebook_runs_on_second_study(stage, small_study, tmp_path):
+    out_dir = tmp_path / "files"
+    nb = papermill.execute_notebook(
+        str(notebooks_dir() / f"{stage}.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
+        progress_bar=False, cwd=str(notebooks_dir()),
+        parameters={"study_path": str(small_study), "segment": "shop=Shatin", "output_dir": str(out_dir)})
+    assert "ERROR" not in _outputs_text(nb)
+    assert (out_dir / "_stage_metrics" / f"{stage}.json").is_file()

@@ -1,0 +1,138 @@
+"""The HTML export: static, escaped, no code, no prompts, table of contents."""
+
+from __future__ import annotations
+
+import base64
+import html.parser
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from csm_helpers.errors import ReportError
+from csm_helpers.report import available_stages, check_static_html, export_html, segment_dirname
+
+PNG = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")).decode()
+
+META = {"stage_title": "02 · Discovery", "study": "<b>Study</b>", "organisation": "Org",
+        "facts": [("Segment", "region=<x>"), ("n", "12")], "footer": "f", "version": "1"}
+
+
+def executed_notebook():
+    params = new_code_cell("study_path = ''", metadata={"tags": ["parameters"]})
+    injected = new_code_cell("study_path = '/secret/path'", metadata={"tags": ["injected-parameters"]})
+    code = new_code_cell("SECRET_CODE = 1\nprint('x')")
+    code.outputs = [
+        new_output("stream", name="stdout", text="<script>alert('stdout')</script>"),
+        new_output("stream", name="stderr", text="DeprecationWarning: noise"),
+        new_output("display_data", data={"text/html": "<table class='csm-table'><tr><td>ok</td></tr></table>",
+                                         "text/plain": "t"}),
+        new_output("display_data", data={"application/javascript": "alert('js')", "text/plain": "js"}),
+        new_output("display_data", data={"image/png": PNG, "text/plain": "img"},
+                   metadata={"image/png": {"alt": "Saturation <curve>"}}),
+    ]
+    hidden = new_code_cell("record()", metadata={"tags": ["hide-output"]})
+    hidden.outputs = [new_output("stream", name="stdout", text="HIDDEN_OUTPUT")]
+    return new_notebook(cells=[
+        new_markdown_cell("# Discovery"), params, injected,
+        new_markdown_cell("## First section\ntext"), code,
+        new_markdown_cell("### Sub part"), new_markdown_cell("## Second & last"), hidden,
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+
+
+class Collect(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+        self.imgs = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "img":
+            self.imgs.append(dict(attrs))
+
+
+@pytest.fixture(scope="module")
+def page():
+    return export_html(executed_notebook(), META)
+
+
+def test_no_code_no_parameters_no_script(page):
+    assert "SECRET_CODE" not in page and "/secret/path" not in page
+    assert "study_path" not in page
+    assert "HIDDEN_OUTPUT" not in page
+    assert "DeprecationWarning" not in page
+    c = Collect()
+    c.feed(page)
+    assert "script" not in c.tags and "link" not in c.tags and "iframe" not in c.tags
+    assert "alert('js')" not in page
+    assert "&lt;script&gt;alert" in page  # the stdout text is shown, escaped
+
+
+def test_no_cdn_or_external_url(page):
+    for needle in ("require.js", "mathjax", "MathJax", "cdnjs", "unpkg", "http://", "https://"):
+        assert needle not in page, needle
+
+
+def test_title_block_escaped_and_toc(page):
+    assert "&lt;b&gt;Study&lt;/b&gt;" in page
+    assert "region=&lt;x&gt;" in page
+    toc = page.split("<nav", 1)[1].split("</nav>", 1)[0]
+    assert "First section" in toc and "Sub part" in toc and "Second &amp; last" in toc
+    assert "<li><a href=\"#First-section\">First section</a><ol><li>" in toc  # h3 nested in its h2
+
+
+def test_image_embedded_with_alt(page):
+    c = Collect()
+    c.feed(page)
+    assert len(c.imgs) == 1
+    assert c.imgs[0]["src"].startswith("data:image/png;base64,")
+    assert c.imgs[0]["alt"] == "Saturation <curve>"
+
+
+def test_print_css_and_csp(page):
+    assert "@media print" in page and "size: A4" in page
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+
+
+@pytest.mark.parametrize("bad", [
+    "<script>x</script>", '<img src="http://e.org/a.png">', '<p onclick="x()">a</p>',
+    '<a href="javascript:alert(1)">a</a>', "<iframe></iframe>", '<div style="background:url(http://x)">',
+    "<style>@import 'http://x/y.css';</style>", '<link rel="stylesheet" href="http://x">',
+    '<meta http-equiv="refresh" content="0;url=http://x">', '<object data="x.swf"></object>',
+])
+def test_static_check_rejects(bad):
+    with pytest.raises(ReportError, match="report is not static"):
+        check_static_html(bad)
+
+
+def test_static_check_accepts_plain_and_data_uris():
+    check_static_html('<p>a</p><img src="data:image/png;base64,AA"><a href="#x">x</a>'
+                      '<style>.a{background:url(data:image/png;base64,AA)}</style>')
+
+
+def test_segment_dirname_is_safe():
+    assert segment_dirname("all") == "all"
+    assert "/" not in segment_dirname("region=a/../../b")
+    assert segment_dirname("region=Hà Nội") == "region=Hà_Nội"
+
+
+def test_stages_found_in_order():
+    stages = available_stages()
+    assert stages[:2] == ["01_goal_setting", "02_discovery"]
+    assert stages == sorted(stages)
+
+
+def test_notebooks_committed_clean_with_parameters_cell():
+    from csm_helpers.report import notebooks_dir
+
+    for stage in available_stages():
+        nb = nbformat.read(notebooks_dir() / f"{stage}.ipynb", as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), stage
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, stage
+        for name in ("study_path", "segment", "output_dir"):
+            assert f"{name}: str =" in tagged[0].source, (stage, name)
