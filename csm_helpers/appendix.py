@@ -106,7 +106,7 @@ def input_files(study: Study) -> pd.DataFrame:
     >>> from csm_helpers.config import load_study
     >>> from csm_helpers.datasets import sample_study_path
     >>> t = input_files(load_study(sample_study_path()))
-    >>> t["sha256"].str.len().eq(64).all()
+    >>> bool(t["sha256"].str.len().eq(64).all())
     True
     """
     from .report import file_sha256

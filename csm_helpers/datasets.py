@@ -2,6 +2,13 @@
 
 The sample lives in ``data/sample/`` of the source tree and is packaged into the wheel as
 ``csm_helpers/_sample``; both layouts are found.
+
+The sample is synthetic: ``csm_helpers.sample.generate_sample(seed=20261123, n=2400)`` writes
+it (``csm sample --out DIR`` writes another one), and its ``truth.json`` holds the parameters of
+the generating model and the population values they imply (true driver weights, mean
+expectation gaps, KPIs), so every analysis can be checked against a known answer. Its tables,
+for :func:`read_dataset`: ``responses`` (the survey, with fake personal data), ``interviews``
+(discovery), ``population`` (segment sizes), ``complaints`` and ``lost_reasons``.
 """
 
 from __future__ import annotations

@@ -82,6 +82,12 @@ def fmt_num(value: Any, digits: int = 1) -> str:
     return f"{float(value):,.{digits}f}"
 
 
+def _humanise(column: Any) -> str:
+    """Default header: ``score_pct`` -> ``Score pct`` (rename= overrides it)."""
+    text = str(column).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
 def _default_number(value: Any) -> str:
     if pd.isna(value):
         return "n/a"
@@ -104,7 +110,8 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
         Column -> format string (``"{:.2f}"``) or callable returning a string, applied for
         display only. Missing values show as "n/a".
     rename : mapping, optional
-        Column -> header text for the reader.
+        Column -> header text for the reader; other headers are the column names with
+        ``_`` as spaces and a capital first letter.
     index : bool
         Whether to show the index.
     max_rows : int, optional
@@ -132,7 +139,7 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
     for col in shown.columns:
         if col in numeric and not (formats and col in formats):
             shown[col] = shown[col].map(_default_number).astype(object)
-    header = [str((rename or {}).get(c, c)) for c in shown.columns]
+    header = [str((rename or {}).get(c, _humanise(c))) for c in shown.columns]
     parts = ['<table class="csm-table">']
     if caption:
         parts.append(f"<caption>{escape(caption)}</caption>")

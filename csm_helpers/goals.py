@@ -40,6 +40,7 @@ __all__ = [
     "self_assessment_summary",
     "readiness_message",
     "self_assessment_message",
+    "status_label",
 ]
 
 READINESS_STEPS: tuple[str, ...] = (
@@ -562,3 +563,14 @@ def self_assessment_message(summary: dict[str, Any]) -> str:
     text = (f"Score {summary['total_points']:.1f} of {summary['max_points']:g} points "
             f"({summary['pct']:.0f}%); gap to the maximum {summary['gap_points']:.1f} points.")
     return f"{text} {summary['note']}" if summary.get("note") else text
+
+
+def status_label(status: str) -> str:
+    """Reader-facing wording of a readiness status code.
+
+    Examples
+    --------
+    >>> status_label("in_progress"), status_label("not recorded")
+    ('in progress', 'not recorded')
+    """
+    return str(status).replace("_", " ")

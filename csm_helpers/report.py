@@ -206,6 +206,8 @@ def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
             str(nb_path), str(out_path), parameters=parameters, kernel_name="python3",
             cwd=str(nb_path.parent), progress_bar=False, log_output=False,
             execution_timeout=timeout,
+            # keep the kernel's own start-up chatter out of the user's terminal
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as exc:
         user_errors = {"CsmError", "ConfigError", "DataError", "DataFileError", "ReportError"}

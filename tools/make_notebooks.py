@@ -15,9 +15,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PARAMS = '''study_path: str = ""  # path of study.yaml; empty = the bundled sample study
-segment: str = "all"  # "all", or COLUMN=VALUE for one segment, e.g. "region=Hanoi"
-output_dir: str = ""  # folder for files written beside the report; empty = write no files'''
+PARAMS = '''study_path: str = ""  # path of study.yaml; empty for the bundled sample study
+segment: str = "all"  # "all", or one segment: COLUMN and VALUE joined by an equals sign
+output_dir: str = ""  # folder for files written beside the report; empty to write no files'''
 
 
 def md(text: str):
@@ -81,7 +81,7 @@ discovery when every step is done or not applicable.
 checklist = g.readiness_checklist(goals)
 summary = g.readiness_summary(checklist)
 d.show_callout(g.readiness_message(summary), kind="ok" if summary["ready"] else "warn")
-d.show_table(checklist, caption="Goal-setting steps")
+d.show_table(checklist, caption="Goal-setting steps", formats={"status": g.status_label})
 d.show_figure(plots.plot_readiness(checklist))
 '''),
     md("""
@@ -95,7 +95,9 @@ customer-focus system is weakest.
 assessment = g.self_assessment(goals)
 assessment_summary = g.self_assessment_summary(assessment)
 d.show_callout(g.self_assessment_message(assessment_summary))
-d.show_table(assessment, caption="Self-assessment by item",
+d.show_table(assessment[["item", "label", "points", "score_pct", "score_points", "gap_points", "evidence"]],
+             caption="Self-assessment by item",
+             rename={"score_pct": "Score %", "score_points": "Score (points)", "gap_points": "Gap (points)"},
              formats={"points": "{:g}", "score_pct": "{:.0f}%", "score_points": "{:.1f}", "gap_points": "{:.1f}"})
 d.show_figure(plots.plot_self_assessment(assessment))
 '''),
@@ -213,7 +215,9 @@ csv_path = ctx.output_path("02_discovery_questionnaire.csv")
 if csv_path is not None:
     disc.write_questionnaire_csv(questionnaire, csv_path)
     d.show_callout(f"Written to {csv_path.name} beside this report ({len(questionnaire)} items).")
-d.show_table(questionnaire, caption="Draft questionnaire")
+d.show_table(questionnaire[["item_name", "dimension", "item_type", "question", "anchor_low", "anchor_high"]],
+             caption=f"Draft questionnaire (scale {questionnaire['scale_min'].iloc[0]}–"
+                     f"{questionnaire['scale_max'].iloc[0]})" if len(questionnaire) else "Draft questionnaire")
 '''),
     code('''
 ctx.record_metrics({"discovery": {
@@ -244,7 +248,15 @@ d.show_table(input_files(ctx.study), caption="Input files")
 NOTEBOOKS = {"01_goal_setting": STAGE_01, "02_discovery": STAGE_02}
 
 
+def _check_parameters(source: str) -> None:
+    # papermill cannot parse a parameter line with a second "=" (e.g. in its comment)
+    for line in source.splitlines():
+        if line.count("=") != 1:
+            raise SystemExit(f"parameters line must hold exactly one '=': {line!r}")
+
+
 def main() -> int:
+    _check_parameters(PARAMS)
     for name, cells in NOTEBOOKS.items():
         nb = new_notebook(cells=cells)
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",

@@ -1,0 +1,907 @@
+"""Loading survey exports and the other tables of a study.
+
+Every reader returns a :class:`Table`: the rows as a DataFrame plus what a message needs to
+point a user at the right place in the file (``source``, ``format``, user row numbers) and
+what the export tool knew about the columns (question wording, SPSS value labels).
+
+Formats (SPEC §1.3): CSV (any of ``, ; TAB |``; UTF-8, UTF-8 with BOM, UTF-16, or a named
+encoding), Qualtrics CSV exports (current layout with three header rows, legacy layout with
+two), Excel ``.xlsx``, SPSS ``.sav``/``.zsav`` with value labels, and Parquet.
+
+Text files are read as text first and converted column by column afterwards, so that a
+value such as ``"five"`` in a numeric column is reported by :mod:`csm_helpers.validate`
+instead of silently becoming missing. Text cells and column names are stripped of
+surrounding spaces and put in Unicode NFC form, so that "Huế" stored with combining marks
+(as Windows-1258 files and some Vietnamese keyboards store it) equals "Huế" typed
+precomposed. Any failure to read a file is a
+:class:`~csm_helpers.errors.DataFileError` that names the file and the fix.
+
+Row numbers in messages are the rows a user sees: in a CSV or Excel file the header is
+row 1 and the first data row is row 2 (row 4 in a current Qualtrics export, row 3 in a
+legacy one); blank rows count, as they do in a spreadsheet. SPSS and Parquet files have no
+header row: their row numbers are case numbers, 1 for the first case (as in SPSS's Data
+View).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import difflib
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import Study
+from .errors import ConfigError, CsmError, DataError, DataFileError
+
+__all__ = [
+    "FORMATS",
+    "MISSING_TOKENS",
+    "Table",
+    "load_responses",
+    "read_study_table",
+    "read_table",
+]
+
+#: Values of ``format`` / ``responses.format`` besides ``"auto"``.
+FORMATS = ("csv", "excel", "spss", "qualtrics", "parquet")
+
+#: Cell texts read as a missing answer in an otherwise numeric column of a text file.
+#: (In a text column only an empty cell is missing: "NA" may be a real value there.)
+MISSING_TOKENS = frozenset({"", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "#N/A", "."})
+
+_EXTENSIONS = {
+    ".csv": "csv", ".txt": "csv", ".tsv": "csv",
+    ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
+    ".sav": "spss", ".zsav": "spss",
+    ".parquet": "parquet", ".pq": "parquet",
+}
+_FORMAT_HELP = (".csv/.txt/.tsv (CSV or a Qualtrics CSV export), .xlsx (Excel), .sav/.zsav (SPSS), "
+                ".parquet/.pq (Parquet)")
+_DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_DECIMAL_COMMA = r"[+-]?\d+,\d+"
+_IMPORT_ID = re.compile(r'^\s*\{\s*"ImportId"\s*:', re.IGNORECASE)
+_RESPONSE_ID = {"responseid", "response id", "responseid."}
+_MAGIC = (
+    (b"PK\x03\x04", "excel", "an Excel .xlsx workbook"),
+    (b"\xd0\xcf\x11\xe0", "xls", "an old Excel 97-2003 .xls workbook"),
+    (b"$FL2", "spss", "an SPSS .sav file"),
+    (b"$FL3", "spss", "an SPSS .zsav file"),
+    (b"PAR1", "parquet", "a Parquet file"),
+)
+_TABLE_KEYS = {
+    "population": "population",
+    "complaints": "complaints",
+    "lost_customers": "lost_customers",
+    "interviews": "interviews.file",
+}
+
+
+# --------------------------------------------------------------------------- Table
+@dataclass(frozen=True, eq=False)
+class Table:
+    """A data file as read: its rows and what is needed to talk about them.
+
+    Attributes
+    ----------
+    data : DataFrame
+        The rows, with a fresh ``RangeIndex``; columns are named as in the file (names are
+        stripped of surrounding spaces).
+    source : Path
+        The file read.
+    format : str
+        ``"csv"``, ``"excel"``, ``"spss"``, ``"qualtrics"``, ``"qualtrics-legacy"`` or
+        ``"parquet"``.
+    first_data_row : int
+        The user row number of ``data.iloc[0]``: 1-based as a spreadsheet or text editor
+        counts, header = row 1 (so 2 for CSV and Excel, 4 / 3 for a current / legacy
+        Qualtrics export). SPSS and Parquet have no header row: 1 = the first case.
+    question_text : dict of str to str
+        Column -> question wording (Qualtrics row 2, SPSS variable labels).
+    value_labels : dict of str to dict
+        Column -> ``{code: label}`` (SPSS value labels).
+    file_rows : ndarray or None
+        User row number of every data row when they are not consecutive (blank rows in the
+        file are skipped); None when row ``i`` is simply ``first_data_row + i``.
+    removed_columns : tuple of str
+        Personal-data columns :func:`load_responses` removed (privacy, SPEC §4).
+    """
+
+    data: pd.DataFrame
+    source: Path
+    format: str
+    first_data_row: int
+    question_text: dict[str, str] = field(default_factory=dict)
+    value_labels: dict[str, dict] = field(default_factory=dict)
+    file_rows: np.ndarray | None = field(default=None, repr=False)
+    removed_columns: tuple[str, ...] = ()
+
+    def row_numbers(self, positions: Any) -> list[int]:
+        """User row numbers of rows given by position (or by a boolean mask).
+
+        Parameters
+        ----------
+        positions : sequence of int, or boolean mask
+            0-based positions in ``data`` (``data.iloc`` positions), or a boolean array or
+            Series as long as ``data`` selecting rows.
+
+        Returns
+        -------
+        list of int
+            The row numbers to show the user, e.g. in :func:`~csm_helpers.errors.format_rows`.
+
+        Examples
+        --------
+        >>> t = Table(pd.DataFrame({"q1": [1, 2, 9]}), Path("r.csv"), "csv", first_data_row=2)
+        >>> t.row_numbers([0, 2])
+        [2, 4]
+        >>> t.row_numbers(t.data["q1"] > 5)
+        [4]
+        """
+        pos = np.asarray(positions)
+        if pos.dtype == bool:
+            pos = np.flatnonzero(pos)
+        pos = pos.astype(np.int64).ravel()
+        if self.file_rows is not None:
+            return [int(r) for r in self.file_rows[pos]]
+        return [int(p) + self.first_data_row for p in pos]
+
+    def __repr__(self) -> str:
+        return (f"Table(source={self.source.name!r}, format={self.format!r}, rows={len(self.data)}, "
+                f"columns={self.data.shape[1]}, first_data_row={self.first_data_row})")
+
+
+# --------------------------------------------------------------------------- helpers
+def _is_responses(config_key: str | None) -> bool:
+    return config_key is None or config_key.startswith("responses")
+
+
+def _setting_hint(config_key: str | None, setting: str, example: str) -> str:
+    """How to change a reading setting, for the file named by ``config_key``."""
+    if _is_responses(config_key):
+        return f"set responses.{setting} in study.yaml (e.g. {setting}: {example})"
+    return {
+        "encoding": "save the file as UTF-8 (in Excel: Save As > 'CSV UTF-8')",
+        "delimiter": "save the file with a comma, semicolon, tab or | between columns",
+        "format": "save the file in one of these formats",
+        "sheet": "move the data to the first sheet of the workbook",
+    }[setting]
+
+
+def _file_hint(config_key: str | None) -> str:
+    if config_key:
+        return f"check '{config_key}' in study.yaml (paths are relative to study.yaml)"
+    return "check the path"
+
+
+def _unique_names(names: list[str], path: Path, *, where: str) -> None:
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise DataFileError(
+                f"{path}: the column name {name!r} appears twice in {where} (columns {seen[name] + 1} "
+                f"and {i + 1}) — rename one of them so that every column has its own name"
+            )
+        seen[name] = i
+
+
+def _blank(frame: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of rows whose cells are all empty (NA or spaces)."""
+    if frame.shape[1] == 0:
+        return np.ones(len(frame), dtype=bool)
+    empty = np.ones(len(frame), dtype=bool)
+    for col in range(frame.shape[1]):
+        s = frame.iloc[:, col]
+        empty &= (s.isna() | (s.astype("str").str.strip() == "")).to_numpy(dtype=bool)
+    return empty
+
+
+def _numeric_view(s: pd.Series, *, decimal_comma: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Read a column as numbers without losing anything.
+
+    Returns ``(values, bad)``: ``values`` is float64 with NaN for missing and unreadable
+    cells; ``bad`` marks non-missing cells that are not numbers (text such as ``"five"``,
+    infinities, booleans). In a text column a cell in :data:`MISSING_TOKENS` is missing.
+    With ``decimal_comma`` (text files whose delimiter is not a comma), ``"4,5"`` is 4.5
+    when no cell of the column uses a decimal point. Used by the loaders and by
+    :mod:`csm_helpers.validate`.
+    """
+    if pd.api.types.is_bool_dtype(s):
+        return pd.Series(np.nan, index=s.index, dtype="float64"), s.notna()
+    if pd.api.types.is_numeric_dtype(s):
+        values = s.astype("float64")
+        bad = pd.Series(np.isinf(values.to_numpy()), index=s.index)
+        return values.where(~bad), bad
+    text = s.astype("str").str.strip()
+    missing = s.isna() | text.isin(MISSING_TOKENS)
+    text = text.where(~missing)
+    ok = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
+    if decimal_comma and not (ok | missing).all():
+        comma = text.str.fullmatch(_DECIMAL_COMMA).fillna(False).astype(bool)
+        if comma.any() and not text.str.contains(".", regex=False).fillna(False).any():
+            # decimal comma, e.g. "4,5" in a semicolon-separated file from a European or
+            # Vietnamese Excel
+            text = text.where(~comma, text.str.replace(",", ".", regex=False))
+            ok = ok | comma
+    bad = ~missing & ~ok
+    try:  # fast path (Arrow-backed text); the cells are known to be numbers
+        values = text.where(ok).astype("float64")
+    except (TypeError, ValueError):
+        values = pd.to_numeric(text.where(ok), errors="coerce").astype("float64")
+    bad = bad | pd.Series(np.isinf(values.to_numpy()), index=s.index)
+    return values.where(~bad), bad
+
+
+def _nfc(text: pd.Series) -> pd.Series:
+    """Unicode NFC form of a text column (only non-ASCII cells can change: fast)."""
+    other = ~text.str.isascii().fillna(True).astype(bool)
+    if not other.any():
+        return text
+    return text.where(~other, text[other].str.normalize("NFC"))
+
+
+def _convert_text_column(s: pd.Series, *, decimal_comma: bool = False) -> pd.Series:
+    """A column read as text -> numbers when every cell is a number or missing, else text.
+
+    Whole numbers with no missing cell become int64, other numbers float64. Text that
+    looks like a number but would lose information as one stays text: leading zeros
+    (``"007"``, postcodes, ids) and integers of more than 15 digits (long ids).
+    """
+    text = _nfc(s.astype("str").str.strip())
+    text = text.where(s.notna() & (text != ""))
+    values, bad = _numeric_view(s, decimal_comma=decimal_comma)
+    if bad.any():
+        return text
+    present = text.notna() & ~text.isin(MISSING_TOKENS)
+    if not present.any():
+        return pd.Series(np.nan, index=s.index, dtype="float64")
+    shown = text[present]
+    if shown.str.fullmatch(r"[+-]?0\d+").any() or shown.str.fullmatch(r"[+-]?\d{16,}").any():
+        return text
+    if present.all() and shown.str.fullmatch(r"[+-]?\d+").all():
+        return values.astype("int64")
+    return values
+
+
+def _clean_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Strip text cells and turn empty text into missing (typed formats: SPSS, Parquet)."""
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if isinstance(s.dtype, pd.StringDtype):
+            text = _nfc(s.str.strip())
+            out[col] = text.mask(text.eq("").fillna(False).astype(bool))
+        elif s.dtype == object:
+            text = s.map(lambda v: unicodedata.normalize("NFC", v.strip()) if isinstance(v, str) else v)
+            out[col] = text.where(~text.map(lambda v: isinstance(v, str) and v == ""))
+    return out
+
+
+def _finish_text_frame(raw: pd.DataFrame, path: Path, *, fmt: str, header_rows: int,
+                       question_row: bool, where: str, decimal_comma: bool = False,
+                       blank: np.ndarray | None = None) -> Table:
+    """Turn a frame read as text with ``header=None`` into a Table.
+
+    Leading blank rows are skipped; the first non-blank row is the header; ``header_rows``
+    rows in all (Qualtrics has 3 or 2) precede the data. Blank data rows are dropped, their
+    row numbers kept in ``file_rows``.
+    """
+    if blank is None:
+        blank = _blank(raw)
+    nonblank = np.flatnonzero(~blank)
+    if len(nonblank) == 0:
+        raise DataFileError(f"{path}: the file is empty: no header and no data rows — export the data again")
+    top = int(nonblank[0])
+    names = [unicodedata.normalize("NFC", v.strip()) if isinstance(v, str) else ""
+             for v in raw.iloc[top].tolist()]
+    names = [n or f"Unnamed: {i}" for i, n in enumerate(names)]
+    questions: dict[str, str] = {}
+    if question_row:
+        qrow = raw.iloc[top + 1].tolist()
+        questions = {n: str(q).strip() for n, q in zip(names, qrow, strict=True)
+                     if isinstance(q, str) and q.strip()}
+    body = raw.iloc[top + header_rows:]
+    keep = ~blank[top + header_rows:]
+    rows = np.arange(top + header_rows, len(raw), dtype=np.int64)[keep] + 1
+    body = body.iloc[np.flatnonzero(keep)]
+    # an unnamed column that holds nothing (e.g. a trailing delimiter) is dropped
+    drop = [i for i, n in enumerate(names)
+            if n.startswith("Unnamed: ") and _blank(body.iloc[:, [i]]).all()]
+    keep_cols = [i for i in range(len(names)) if i not in drop]
+    names = [names[i] for i in keep_cols]
+    _unique_names(names, path, where=where)
+    if len(body) == 0:
+        what = "only the header row" if header_rows == 1 else f"only the {header_rows} header rows of the export"
+        raise DataFileError(f"{path}: no data rows — the file has {what}; export the responses again")
+    data = pd.DataFrame({name: _convert_text_column(body.iloc[:, i].reset_index(drop=True),
+                                                    decimal_comma=decimal_comma)
+                         for name, i in zip(names, keep_cols, strict=True)})
+    consecutive = bool(np.array_equal(rows, np.arange(rows[0], rows[0] + len(rows))))
+    return Table(data=data, source=path, format=fmt, first_data_row=int(rows[0]),
+                 question_text={k: v for k, v in questions.items() if k in data.columns},
+                 file_rows=None if consecutive else rows)
+
+
+# --------------------------------------------------------------------------- CSV
+def _decode(raw: bytes, path: Path, encoding: str | None, config_key: str | None) -> str:
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        enc = "utf-32"
+    elif raw.startswith(codecs.BOM_UTF8):
+        enc = "utf-8-sig"
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        enc = "utf-16"
+    elif encoding:
+        try:
+            enc = codecs.lookup(encoding).name
+        except LookupError:
+            where = "responses.encoding in study.yaml" if _is_responses(config_key) else "the encoding"
+            raise ConfigError(
+                f"{path}: unknown text encoding {encoding!r} — set {where} to a Python codec name "
+                "such as utf-8, cp1252 (Western Europe), cp1258 (Vietnamese Windows), gbk or big5 (Chinese)"
+            ) from None
+    else:
+        head = raw[:4000]
+        if head.count(b"\x00") > len(head) // 4:
+            # UTF-16 without a byte-order mark: ASCII characters have a zero high byte
+            enc = "utf-16-le" if head[1::2].count(b"\x00") > head[0::2].count(b"\x00") else "utf-16-be"
+        else:
+            enc = "utf-8"
+    try:
+        return raw.decode(enc)
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        found = raw[exc.start:exc.start + 4]
+        if encoding:
+            fix = ("check the encoding: " + _setting_hint(config_key, "encoding", "cp1258")
+                   if _is_responses(config_key) else _setting_hint(config_key, "encoding", ""))
+            raise DataFileError(
+                f"{path}: the text cannot be read as {enc}: byte {exc.start} (line {line}) is {found!r} — "
+                f"{fix}"
+            ) from None
+        if _is_responses(config_key):
+            fix = ("set responses.encoding in study.yaml to the file's encoding, e.g. cp1258 (Vietnamese "
+                   "Windows), gbk or big5 (Chinese), cp1252 (Western Europe) — or save the file as "
+                   "'CSV UTF-8'")
+        else:
+            fix = "save the file as UTF-8 (in Excel: Save As > 'CSV UTF-8')"
+        raise DataFileError(
+            f"{path}: the text is not UTF-8: byte {exc.start} (line {line}) is {found!r} — {fix}"
+        ) from None
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter among , ; TAB | that splits the first records most consistently."""
+    sample = text[:65536]
+    truncated = len(text) > len(sample)
+    best, best_score = ",", (0.0, 0)
+    for delim in _DELIMITERS:
+        try:
+            records = []
+            for rec in csv.reader(io.StringIO(sample), delimiter=delim, quotechar='"'):
+                if any(c.strip() for c in rec):
+                    records.append(len(rec))
+                if len(records) >= 30:
+                    break
+        except csv.Error:
+            continue
+        if truncated and len(records) > 1:
+            records = records[:-1]
+        if not records or records[0] < 2:
+            continue
+        consistent = sum(n == records[0] for n in records) / len(records)
+        score = (consistent, records[0])
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None, force_qualtrics: bool,
+              config_key: str | None) -> Table:
+    raw_bytes = path.read_bytes()
+    text = _decode(raw_bytes, path, encoding, config_key)
+    if not text.strip():
+        raise DataFileError(f"{path}: the file is empty: no header and no data rows — export the data again")
+    if delimiter is not None:
+        if delimiter.lower() in ("\\t", "tab"):
+            delimiter = "\t"
+        if len(delimiter) != 1:
+            raise ConfigError(
+                f"{path}: delimiter {delimiter!r} must be a single character — "
+                + _setting_hint(config_key, "delimiter", "';'")
+            )
+        delim = delimiter
+    else:
+        delim = _sniff_delimiter(text)
+    try:
+        raw = pd.read_csv(io.StringIO(text), sep=delim, header=None, dtype=str, keep_default_na=False,
+                          na_filter=False, skip_blank_lines=False, quotechar='"', engine="c")
+    except pd.errors.EmptyDataError:
+        raise DataFileError(f"{path}: the file is empty: no header and no data rows — export the data again"
+                            ) from None
+    except pd.errors.ParserError as exc:
+        detail = str(exc).strip().replace("C error: ", "")
+        raise DataFileError(
+            f"{path}: cannot split the file into columns with the {_DELIMITER_NAMES.get(delim, repr(delim))} "
+            f"delimiter ({detail}) — a row has more cells than the header, or a quote is not closed: put "
+            "text that contains the delimiter or line breaks in double quotes, or "
+            + _setting_hint(config_key, "delimiter", repr(";"))
+        ) from None
+    if raw.shape[0] == 0:
+        raise DataFileError(f"{path}: the file is empty: no header and no data rows — export the data again")
+    # Qualtrics layouts (looked for in the first records after the header)
+    blank = _blank(raw)
+    nonblank = np.flatnonzero(~blank)
+    top = int(nonblank[0]) if len(nonblank) else 0
+    fmt, header_rows = "csv", 1
+
+    def cells(i: int) -> list[str]:
+        return [v for v in raw.iloc[i].tolist() if isinstance(v, str)] if i < len(raw) else []
+
+    if any(_IMPORT_ID.match(v) for v in cells(top + 2)):
+        fmt, header_rows = "qualtrics", 3
+    elif any(v.strip().lower() in _RESPONSE_ID for v in cells(top + 1)):
+        fmt, header_rows = "qualtrics-legacy", 2
+    elif force_qualtrics:
+        raise DataFileError(
+            f"{path}: this is not a Qualtrics CSV export: row 3 holds no ImportId such as "
+            '{"ImportId":"QID12"} and row 2 no "ResponseID" — export the data from Qualtrics again '
+            "(Data & Analysis > Export > CSV) or " + _setting_hint(config_key, "format", "csv")
+        )
+    return _finish_text_frame(raw, path, fmt=fmt, header_rows=header_rows, question_row=header_rows > 1,
+                              where="the header row", decimal_comma=delim != ",", blank=blank)
+
+
+# --------------------------------------------------------------------------- Excel
+def _read_excel(path: Path, *, sheet: str | int | None, config_key: str | None) -> Table:
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if path.suffix.lower() == ".xls" or head == b"\xd0\xcf\x11\xe0":
+        raise DataFileError(
+            f"{path}: this is an old Excel 97-2003 .xls workbook, which cannot be read — open it in Excel "
+            "and save it as .xlsx (Excel Workbook) or as 'CSV UTF-8'"
+        )
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise DataFileError(
+            f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {_short(exc)}) — the file may be "
+            "truncated or not an Excel file: open it in Excel and save it again as .xlsx, or export the "
+            "survey as CSV"
+        ) from None
+    with book:
+        names = book.sheet_names
+        listed = ", ".join(f"{i}: {n!r}" for i, n in enumerate(names))
+        if sheet is None:
+            sheet = 0
+        if isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise DataFileError(
+                    f"{path}: there is no sheet number {sheet} (sheets are numbered from 0): the workbook "
+                    f"has {listed} — " + _setting_hint(config_key, "sheet", repr(names[0]))
+                )
+        elif sheet not in names:
+            close = difflib.get_close_matches(str(sheet), names, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise DataFileError(
+                f"{path}: there is no sheet named {sheet!r}: the workbook has {listed} — {hint}"
+                + _setting_hint(config_key, "sheet", repr(names[0]))
+            )
+        try:
+            raw = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str, na_filter=False)
+        except Exception as exc:  # openpyxl raises many kinds on a damaged sheet
+            if isinstance(exc, MemoryError):
+                raise
+            raise DataFileError(
+                f"{path}: sheet {sheet!r} cannot be read ({type(exc).__name__}: {_short(exc)}) — the file "
+                "may be damaged: open it in Excel and save it again as .xlsx"
+            ) from None
+    if raw.shape[0] == 0:
+        raise DataFileError(f"{path}: sheet {sheet!r} is empty: no header and no data rows — put the header "
+                            "in row 1 and one respondent per row below it")
+    return _finish_text_frame(raw, path, fmt="excel", header_rows=1, question_row=False,
+                              where="the header row")
+
+
+# --------------------------------------------------------------------------- SPSS, Parquet
+def _read_spss(path: Path) -> Table:
+    import pyreadstat
+
+    try:
+        data, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=False)
+    except Exception as exc:
+        if isinstance(exc, MemoryError):
+            raise
+        raise DataFileError(
+            f"{path}: not a readable SPSS file ({type(exc).__name__}: {_short(exc)}) — the file may be "
+            "truncated or damaged: save it again from SPSS (File > Save As > .sav)"
+        ) from None
+    if len(data) == 0:
+        raise DataFileError(f"{path}: no data rows — the SPSS file defines variables but holds no cases")
+    data = _clean_text_columns(data.reset_index(drop=True))
+    questions = {str(k): str(v) for k, v in (meta.column_names_to_labels or {}).items() if v}
+    labels = {str(k): dict(v) for k, v in (meta.variable_value_labels or {}).items() if v}
+    return Table(data=data, source=path, format="spss", first_data_row=1, question_text=questions,
+                 value_labels=labels)
+
+
+def _read_parquet(path: Path) -> Table:
+    try:
+        data = pd.read_parquet(path, engine="pyarrow")
+    except Exception as exc:
+        if isinstance(exc, MemoryError):
+            raise
+        raise DataFileError(
+            f"{path}: not a readable Parquet file ({type(exc).__name__}: {_short(exc)}) — the file may be "
+            "truncated or damaged: write it again"
+        ) from None
+    if not isinstance(data.index, pd.RangeIndex):
+        data = data.reset_index()  # a stored index (e.g. respondent ids) becomes a column
+    data.columns = [unicodedata.normalize("NFC", str(c).strip()) for c in data.columns]
+    _unique_names(list(data.columns), path, where="the file")
+    if len(data) == 0:
+        raise DataFileError(f"{path}: no data rows — the Parquet file has columns but no rows")
+    data = _clean_text_columns(data.reset_index(drop=True))
+    return Table(data=data, source=path, format="parquet", first_data_row=1)
+
+
+def _short(exc: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(exc).split()) or "no detail"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------- read_table
+def read_table(path: str | Path, *, format: str = "auto", sheet: str | int | None = None,
+               encoding: str | None = None, delimiter: str | None = None,
+               config_key: str | None = None) -> Table:
+    """Read a survey export or any study table into a :class:`Table`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    format : {"auto", "csv", "excel", "spss", "qualtrics", "parquet"}
+        ``"auto"`` chooses by extension: ``.csv .txt .tsv`` -> CSV (a Qualtrics export is
+        recognised by its header rows), ``.xlsx`` -> Excel, ``.sav .zsav`` -> SPSS,
+        ``.parquet .pq`` -> Parquet. ``"qualtrics"`` requires a Qualtrics layout.
+    sheet : str or int, optional
+        Excel sheet name, or 0-based index; default the first sheet.
+    encoding : str, optional
+        Text encoding of a CSV file (a Python codec name such as ``"cp1258"``). Default:
+        a byte-order mark (UTF-8, UTF-16 LE/BE) decides, else strict UTF-8.
+    delimiter : str, optional
+        CSV delimiter; default: detected among ``, ; TAB |``.
+    config_key : str, optional
+        The study.yaml key that names this file (e.g. ``"responses.file"``,
+        ``"population"``): messages then point at the right settings.
+
+    Returns
+    -------
+    Table
+        ``data`` with text columns as strings (empty -> missing) and columns that hold
+        only numbers or missing cells as numbers (int64 when whole and complete, else
+        float64); see :class:`Table` for the other fields.
+
+    Raises
+    ------
+    DataFileError
+        When the file is missing, empty, has only a header, has an unknown extension, is
+        not valid text in the encoding, cannot be split into columns, or is truncated or
+        damaged; the message names the file and the fix.
+    ConfigError
+        When ``encoding`` or ``delimiter`` is invalid.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "responses.csv"
+    >>> _ = p.write_text("id;region;q1\\nR1;Hanoi;5\\nR2;;4\\n", encoding="utf-8-sig")
+    >>> t = read_table(p)
+    >>> t.format, t.first_data_row, list(t.data.columns)
+    ('csv', 2, ['id', 'region', 'q1'])
+    >>> t.data["q1"].tolist(), t.data["region"].isna().tolist()
+    ([5, 4], [False, True])
+    """
+    path = Path(path)
+    if format not in ("auto", *FORMATS):
+        raise ConfigError(
+            f"{path}: unknown format {format!r} — use one of: auto, {', '.join(FORMATS)}"
+            + (" (responses.format in study.yaml)" if _is_responses(config_key) else "")
+        )
+    if not path.exists():
+        raise DataFileError(f"{path}: file not found — {_file_hint(config_key)}")
+    if not path.is_file():
+        raise DataFileError(f"{path}: this is a folder, not a data file — {_file_hint(config_key)}")
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot be opened ({exc.strerror or exc}) — check that the file is "
+                            "readable and not open in another program") from None
+    if size == 0:
+        raise DataFileError(f"{path}: the file is empty (0 bytes): no data rows — export the data again")
+
+    kind = format
+    if format == "auto":
+        ext = path.suffix.lower()
+        kind = _EXTENSIONS.get(ext, "")
+        if not kind:
+            fmt_fix = ("rename the file with one of these extensions, or set responses.format in study.yaml "
+                       f"to one of: {', '.join(FORMATS)}" if _is_responses(config_key)
+                       else "save the file in one of these formats")
+            raise DataFileError(
+                f"{path}: unknown file type {ext or '(no extension)'!r} — readable files are {_FORMAT_HELP}; "
+                + fmt_fix
+            )
+        for magic, real, label in _MAGIC:
+            if head.startswith(magic) and real != kind and not (real == "xls" and kind == "excel"):
+                raise DataFileError(
+                    f"{path}: the file is named {ext} but its content is {label} — give it the right "
+                    f"extension, or save it again as {ext}"
+                    + (f" (or set responses.format: {real})" if _is_responses(config_key)
+                       and real in FORMATS else "")
+                )
+
+    try:
+        if kind in ("csv", "qualtrics"):
+            return _read_csv(path, encoding=encoding, delimiter=delimiter,
+                             force_qualtrics=kind == "qualtrics", config_key=config_key)
+        if kind == "excel":
+            return _read_excel(path, sheet=sheet, config_key=config_key)
+        if kind == "spss":
+            return _read_spss(path)
+        return _read_parquet(path)
+    except CsmError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:  # any other low-level failure is still the file's fault
+        raise DataFileError(
+            f"{path}: cannot be read as {kind} ({type(exc).__name__}: {_short(exc)}) — check that the file "
+            f"is a complete {kind} file (export it again)"
+            + (" and that responses.format fits it" if _is_responses(config_key) else "")
+        ) from None
+
+
+# --------------------------------------------------------------------------- study files
+def _label_codes(data: pd.DataFrame, value_labels: dict[str, dict], columns: Sequence[str]) -> pd.DataFrame:
+    """Replace coded values by their labels in ``columns`` (SPSS segments: 1 -> "Hanoi").
+
+    A code without a label is kept, written as text (``3.0`` -> ``"3"``).
+    """
+    out = data
+    for col in columns:
+        labels = value_labels.get(col)
+        if col not in data.columns or not labels:
+            continue
+        s = data[col]
+        if pd.api.types.is_numeric_dtype(s):
+            lookup = {float(k): str(v) for k, v in labels.items() if isinstance(k, int | float)}
+
+            def label(v: Any, lookup: dict[float, str] = lookup) -> Any:
+                v = float(v)
+                return lookup.get(v, str(int(v)) if v.is_integer() else str(v))
+
+        else:
+            lookup_text = {str(k).strip(): str(v) for k, v in labels.items()}
+
+            def label(v: Any, lookup: dict[str, str] = lookup_text) -> Any:
+                return lookup.get(str(v), v)
+
+        present = s.notna()
+        mapped = pd.Series(pd.NA, index=s.index, dtype="object")
+        mapped[present] = [label(v) for v in s[present].tolist()]
+        if out is data:
+            out = data.copy()
+        out[col] = mapped.astype("str").where(present)
+    return out
+
+
+def _to_numbers(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Make text columns numeric where that loses nothing (every cell a number or missing)."""
+    out = data
+    for col in columns:
+        if col not in data.columns or pd.api.types.is_numeric_dtype(data[col]):
+            continue
+        values, bad = _numeric_view(data[col])
+        if not bad.any():
+            if out is data:
+                out = data.copy()
+            out[col] = values
+    return out
+
+
+def load_responses(study: Study, *, validate: bool = True) -> Table:
+    """Load the study's survey export, ready for analysis.
+
+    Reads ``responses.file`` (with ``responses.format``, ``sheet``, ``encoding``,
+    ``delimiter``), maps coded segment columns of an SPSS file to their value labels,
+    turns ``responses.missing_codes`` (e.g. 99 = "don't know") into missing answers in the
+    rated items, validates the data (:func:`csm_helpers.validate.check_responses`) and
+    removes the ``responses.personal_data`` columns, which must never reach a report
+    (SPEC §4).
+
+    Parameters
+    ----------
+    study : Study
+        The loaded study configuration.
+    validate : bool
+        Raise :class:`~csm_helpers.errors.DataError` listing every problem found. With
+        False, call :func:`csm_helpers.validate.validate_responses` yourself.
+
+    Returns
+    -------
+    Table
+        Rated items, weight and duration as numbers; personal-data columns removed (their
+        names in ``removed_columns``).
+
+    Raises
+    ------
+    DataFileError
+        When the file cannot be read.
+    DataError
+        When ``validate`` and the data break the study's rules; every problem is listed
+        with file, column, rows and the fix.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from csm_helpers.config import load_study
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "study.yaml").write_text(
+    ...     "name: Demo\\n"
+    ...     "responses: {file: r.csv, id: id, segments: [region], personal_data: [email],"
+    ...     " missing_codes: [99]}\\n"
+    ...     "overall: sat\\n"
+    ...     "attributes: [{id: speed, label: Speed, dimension: process, performance: p_speed}]\\n")
+    >>> _ = (d / "r.csv").write_text(
+    ...     "id,region,email,sat,p_speed\\n1,North,a@x.org,5,4\\n2,South,b@x.org,99,3\\n")
+    >>> t = load_responses(load_study(d))
+    >>> list(t.data.columns), t.removed_columns
+    (['id', 'region', 'sat', 'p_speed'], ('email',))
+    >>> t.data["sat"].tolist()
+    [5.0, nan]
+    """
+    spec = study.responses
+    path = study.resolve(spec.file, key="responses.file")
+    table = read_table(path, format=spec.format, sheet=spec.sheet, encoding=spec.encoding,
+                       delimiter=spec.delimiter, config_key="responses.file")
+    data = _label_codes(table.data, table.value_labels, spec.segments)
+    rated = [c for c in study.rated_items() if c in data.columns]
+    numeric = rated + [c for c in (spec.weight, spec.duration) if c]
+    data = _to_numbers(data, numeric)
+    if spec.missing_codes:
+        codes = [float(c) for c in spec.missing_codes]
+        for col in rated:
+            values, _ = _numeric_view(data[col])
+            is_code = values.isin(codes).to_numpy()
+            if is_code.any():
+                if data is table.data:
+                    data = data.copy()
+                col_data = data[col]
+                if pd.api.types.is_numeric_dtype(col_data):
+                    col_data = col_data.astype("float64")
+                data[col] = col_data.mask(is_code)
+    table = dataclasses.replace(table, data=data)
+    if validate:
+        from .validate import check_responses
+
+        check_responses(table, study)
+    removed = tuple(c for c in spec.personal_data if c in data.columns)
+    if removed:
+        data = data.drop(columns=list(removed))
+    return dataclasses.replace(
+        table,
+        data=data,
+        question_text={k: v for k, v in table.question_text.items() if k not in removed},
+        value_labels={k: v for k, v in table.value_labels.items() if k not in removed},
+        removed_columns=removed,
+    )
+
+
+def read_study_table(study: Study, key: str, *, required: Sequence[str] = ()) -> Table:
+    """Read one of the study's other tables: population, complaints, lost customers, interviews.
+
+    The file comes from the study key (``population``, ``complaints``, ``lost_customers``
+    or ``interviews.file``); the format follows the extension (see :func:`read_table`).
+    Coded segment columns of an SPSS file are mapped to their labels, and columns listed
+    in ``responses.personal_data`` are removed unless ``required`` names them.
+
+    Parameters
+    ----------
+    study : Study
+        The loaded study configuration.
+    key : {"population", "complaints", "lost_customers", "interviews"}
+        Which table.
+    required : sequence of str
+        Columns the caller needs.
+
+    Returns
+    -------
+    Table
+
+    Raises
+    ------
+    ConfigError
+        When the study names no file for ``key``.
+    DataFileError
+        When the file is missing or unreadable.
+    DataError
+        When required columns are missing; each is listed with close matches and the fix.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from csm_helpers.config import load_study
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "study.yaml").write_text(
+    ...     "name: Demo\\nresponses: {file: r.csv, id: id}\\noverall: sat\\npopulation: pop.csv\\n"
+    ...     "attributes: [{id: speed, label: Speed, dimension: process, performance: p_speed}]\\n")
+    >>> _ = (d / "pop.csv").write_text("region,size\\nNorth,1200\\nSouth,800\\n")
+    >>> read_study_table(load_study(d), "population", required=["region", "size"]).data["size"].sum()
+    np.int64(2000)
+    """
+    if key not in _TABLE_KEYS:
+        raise ValueError(f"unknown study table {key!r}; use one of: {', '.join(_TABLE_KEYS)}")
+    config_key = _TABLE_KEYS[key]
+    rel = (study.interviews.file if study.interviews else None) if key == "interviews" else getattr(study, key)
+    if not rel:
+        raise ConfigError(
+            f"{study.path}: the study names no {key.replace('_', ' ')} file — add '{config_key}: <file>' "
+            f"to {study.path.name} (the path is relative to it)"
+            if key != "interviews" else
+            f"{study.path}: the study names no interviews file — add 'interviews: <file>' to "
+            f"{study.path.name} (the path is relative to it)"
+        )
+    path = study.resolve(rel, key=config_key)
+    table = read_table(path, config_key=config_key)
+    data = _label_codes(table.data, table.value_labels, study.responses.segments)
+    removed = tuple(c for c in study.responses.personal_data if c in data.columns and c not in required)
+    if removed:
+        data = data.drop(columns=list(removed))
+    missing = [c for c in required if c not in data.columns]
+    if missing:
+        spec = study.interviews
+        setting = {}
+        if key == "interviews" and spec is not None:
+            setting = {getattr(spec, f): f"interviews.{f}" for f in ("id", "group", "text", "order", "codes")
+                       if getattr(spec, f)}
+        columns = list(data.columns)
+        problems = []
+        for col in missing:
+            close = _close_columns(col, columns)
+            hint = f"did you mean {close}? " if close else ""
+            fix = "rename the column in the file"
+            if col in setting:
+                fix += f" or set {setting[col]} in study.yaml"
+            problems.append(f"column '{col}' is missing — {hint}{fix}")
+        shown = ", ".join(repr(c) for c in columns[:15]) + (" ..." if len(columns) > 15 else "")
+        raise DataError(
+            f"{path.name} (key '{config_key}' in study.yaml): {len(missing)} required column(s) missing; "
+            f"the file has {shown}",
+            problems,
+        )
+    return dataclasses.replace(
+        table, data=data, removed_columns=removed,
+        question_text={k: v for k, v in table.question_text.items() if k not in removed},
+        value_labels={k: v for k, v in table.value_labels.items() if k not in removed},
+    )
+
+
+def _close_columns(name: str, columns: Sequence[str]) -> str:
+    """``"'Q7'"`` / ``"'q7a' or 'q7b'"``: columns close to ``name`` (case-insensitive first)."""
+    same_case = [c for c in columns if c.lower() == name.lower()]
+    close = same_case or difflib.get_close_matches(name, list(columns), n=2, cutoff=0.6)
+    return " or ".join(repr(c) for c in close)
