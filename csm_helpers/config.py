@@ -60,7 +60,7 @@ class ResponsesSpec(_Model):
     file: str
     format: Literal["auto", "csv", "excel", "spss", "qualtrics", "parquet"] = "auto"
     sheet: str | int | None = None  # Excel sheet name or index
-    encoding: str | None = None  # CSV text encoding; None = detect (UTF-8/BOM/UTF-16/cp1252)
+    encoding: str | None = None  # CSV text encoding; None = BOM (UTF-8/UTF-16) or strict UTF-8
     delimiter: str | None = None  # CSV delimiter; None = detect
     id: str
     wave: str | None = None
@@ -254,6 +254,7 @@ class KpiTarget(_Model):
     deadline: str | None = None
     owner: str | None = None
     label: str | None = None
+    unit: str | None = None
 
     @field_validator("deadline", mode="before")
     @classmethod
@@ -340,6 +341,12 @@ class CodebookEntry(_Model):
     theme: str | None = None
     keywords: list[str] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_identifier(cls, v: str) -> str:
+        # questionnaire items are named perf_<id>, imp_<id>, exp_<id>
+        return Attribute._id_is_identifier(v)
 
     @field_validator("patterns")
     @classmethod

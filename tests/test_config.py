@@ -164,3 +164,11 @@ def test_small_study_fixture_loads(small_study):
     assert study.scale_for("q_quality", "performance") == (1, 7)
     assert load_goals(study).self_assessment.preset == "custom"
     assert len(load_codebook(study).attributes) == 4
+
+
+def test_codebook_ids_must_be_identifiers(tmp_path):
+    write(tmp_path, "attributes:\n  - {id: wait time, label: W, dimension: process, keywords: [wait]}\n",
+          "codebook.yaml")
+    study = load_study(write(tmp_path, MINIMAL + "codebook: codebook.yaml\n"))
+    with pytest.raises(ConfigError, match=r"attributes.0.id.*'wait time' is not a valid attribute id"):
+        load_codebook(study)
