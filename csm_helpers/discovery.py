@@ -50,6 +50,7 @@ __all__ = [
     "interview_summary",
     "coding_summary",
     "gap_findings",
+    "example_verbatims",
 ]
 
 #: Columns of :func:`prepare_interviews`.
@@ -955,3 +956,65 @@ def gap_findings(gap: pd.DataFrame) -> list[str]:
             out.append(f"The {row.flag} {row.label}: {row.share_customer:.0%} of customer-side interviews "
                        f"mention it, {row.share_company:.0%} of company-side ones.")
     return out
+
+
+def example_verbatims(coded: pd.DataFrame, interviews: pd.DataFrame, *, per_attribute: int = 2,
+                      max_chars: int = 280, customer_only: bool = True) -> pd.DataFrame:
+    """A few verbatims per attribute, to show what the codes stand for.
+
+    Quotes are returned as plain text (the display step escapes them) and without the
+    interview id, so a reader cannot link a quote back to a person. Long texts are cut around
+    the matched words.
+
+    Parameters
+    ----------
+    coded : pandas.DataFrame
+        From :func:`code_verbatims` on ``interviews``.
+    interviews : pandas.DataFrame
+        From :func:`prepare_interviews`.
+    per_attribute : int
+        Quotes per attribute (the first interviews in discovery order).
+    max_chars : int
+        Longest quote shown; longer texts are cut around the match with "…".
+    customer_only : bool
+        Only customer-side interviews (the customer's words define the attributes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``attribute, label, source_group, quote``, most-mentioned attribute first.
+
+    Examples
+    --------
+    >>> interviews = pd.DataFrame({"interview_id": ["a", "b"], "source_group": ["customer", "executive"],
+    ...                            "text": ["The queue was long.", "Queues are fine."], "order": [1, 2]})
+    >>> coded = pd.DataFrame({"interview_id": ["a", "b"], "attribute": ["wait", "wait"],
+    ...                       "label": ["Waiting", "Waiting"], "match": ["queue", "Queues"]})
+    >>> example_verbatims(coded, interviews)[["attribute", "quote"]].values.tolist()
+    [['wait', 'The queue was long.']]
+    """
+    _check_frame(coded, "coded mentions")
+    _check_frame(interviews, "interviews")
+    merged = coded.merge(interviews[["interview_id", "source_group", "text", "order"]],
+                         on="interview_id", how="inner")
+    if customer_only:
+        merged = merged[merged["source_group"].isin(CUSTOMER_GROUPS)]
+    rank = merged["attribute"].value_counts()
+    merged = merged.assign(_rank=merged["attribute"].map(rank)).sort_values(
+        ["_rank", "attribute", "order"], ascending=[False, True, True], kind="stable")
+    rows = []
+    for (attribute, label), group in merged.groupby(["attribute", "label"], sort=False):
+        for row in group.head(per_attribute).itertuples(index=False):
+            rows.append({"attribute": attribute, "label": label, "source_group": row.source_group,
+                         "quote": _excerpt(str(row.text), row.match, max_chars)})
+    return pd.DataFrame(rows, columns=["attribute", "label", "source_group", "quote"])
+
+
+def _excerpt(text: str, match: Any, max_chars: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= max_chars:
+        return text
+    pos = text.find(str(match)) if isinstance(match, str) and match else -1
+    start = max(0, min(pos - max_chars // 3, len(text) - max_chars)) if pos >= 0 else 0
+    cut = text[start:start + max_chars - 2].strip()
+    return ("…" if start > 0 else "") + cut + ("…" if start + max_chars - 2 < len(text) else "")

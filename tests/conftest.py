@@ -47,7 +47,7 @@ def write_small_study(folder: Path, *, n: int = 60, seed: int = 7) -> Path:
     df.to_csv(folder / "answers.csv", index=False)
     (folder / "talks.csv").write_text(textwrap.dedent("""\
         tid,who,notes,seq
-        T1,customer,"The quality of the bread is what matters, and speed at the till.",1
+        T1,customer,"The quality of the bread is what matters <script>alert(1)</script><img src=x onerror=alert(2)>, and speed at the till.",1
         T2,executive,"We believe our prices and product quality win customers.",2
         T3,customer,"Nhân viên thân thiện và phục vụ nhanh.",3
         T4,employee,"Customers complain about waiting; staff friendliness is fine.",4

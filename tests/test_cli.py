@@ -66,7 +66,9 @@ def test_second_study_nothing_hard_wired(small_study, tmp_path, capsys):
     assert m["study"] == "Bakery pulse" and m["n"] == 60
     html = (out / "all" / "02_discovery.html").read_text(encoding="utf-8")
     assert "Speed of service" in html
-    assert "&lt;b&gt;slow&lt;/b&gt;" not in html or "<b>slow</b>" not in html
+    # the hostile interview text is shown, escaped, never as markup
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html and "<img src=x" not in html
     q = (out / "all" / "02_discovery_questionnaire.csv").read_text(encoding="utf-8-sig")
     assert "perf_speed" in q
     assert main(["run", "--study", str(small_study), "--out", str(out), "--segment", "shop=Kowloon",

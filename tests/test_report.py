@@ -136,3 +136,14 @@ def test_notebooks_committed_clean_with_parameters_cell():
         assert len(tagged) == 1, stage
         for name in ("study_path", "segment", "output_dir"):
             assert f"{name}: str =" in tagged[0].source, (stage, name)
+
+
+def test_notebooks_match_their_source_script():
+    import importlib.util
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "tools" / "make_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--check"]) == 0

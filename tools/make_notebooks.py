@@ -158,11 +158,14 @@ d.show_table(disc.interview_summary(interviews), caption="Interviews by source g
 ## Coding of the verbatims
 
 Each interview is coded into attributes with the codebook's keywords and patterns (in any language,
-including Chinese and Vietnamese) plus any manual codes. The table counts how each attribute was found.
+including Chinese and Vietnamese) plus any manual codes. The first table counts how each attribute was
+found; the second shows, for each, what a customer actually said.
 """),
     code('''
 coded = disc.code_verbatims(interviews, codebook=codebook)
 d.show_table(disc.coding_summary(coded), caption="Coded mentions by attribute and how they were found")
+d.show_table(disc.example_verbatims(coded, interviews, per_attribute=1),
+             caption="What customers said: one verbatim per attribute (customer-side interviews, no ids)")
 '''),
     md("""
 ## Affinity diagram
@@ -255,17 +258,34 @@ def _check_parameters(source: str) -> None:
             raise SystemExit(f"parameters line must hold exactly one '=': {line!r}")
 
 
-def main() -> int:
+def build(name: str, cells: list) -> str:
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{name[:2]}-{i:02d}"
+    nbformat.validate(nb)
+    return nbformat.writes(nb) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the notebooks; with ``--check`` only report (exit 1) those that differ."""
+    check = "--check" in (argv if argv is not None else sys.argv[1:])
     _check_parameters(PARAMS)
+    stale = []
     for name, cells in NOTEBOOKS.items():
-        nb = new_notebook(cells=cells)
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                     "language": "python"}
-        nb.metadata["language_info"] = {"name": "python"}
-        for i, cell in enumerate(nb.cells):
-            cell["id"] = f"{name[:2]}-{i:02d}"
-        nbformat.validate(nb)
-        nbformat.write(nb, ROOT / "notebooks" / f"{name}.ipynb")
+        path = ROOT / "notebooks" / f"{name}.ipynb"
+        text = build(name, cells)
+        if check:
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                stale.append(path.name)
+        else:
+            path.write_text(text, encoding="utf-8")
+    if stale:
+        print(f"notebooks differ from tools/make_notebooks.py: {', '.join(stale)} — run "
+              "python tools/make_notebooks.py (or copy your JupyterLab edits into it)")
+        return 1
     return 0
 
 
