@@ -26,6 +26,11 @@ __all__ = [
     "CodebookEntry",
     "Goals",
     "InterviewsSpec",
+    "ComplaintsSpec",
+    "LostCustomersSpec",
+    "MarketSpec",
+    "MeasurementSpec",
+    "AnalysisSpec",
     "ResponsesSpec",
     "Study",
     "DIMENSIONS",
@@ -111,6 +116,97 @@ class LoyaltySpec(_Model):
     incident_tolerance: str | None = None
 
 
+class ComplaintsSpec(_Model):
+    """Complaint log (SPEC §1.4): one row per complaint; column names as in the file."""
+
+    file: str
+    id: str = "complaint_id"
+    customer: str | None = "customer_id"
+    category: str = "category"
+    valid: str | None = "valid"  # yes/no, true/false, 1/0
+    received: str | None = "received"  # date received
+    resolved: str | None = "resolved"  # date resolved (empty = open)
+    sla_days: str | float | None = "sla_days"  # a column, or one number for every complaint
+    outcome: str | None = "outcome"  # follow-up outcome (satisfied / neutral / dissatisfied)
+    text: str | None = "description"
+
+
+class LostCustomersSpec(_Model):
+    """Lost-customer reasons (SPEC §1.4): one row per lost customer."""
+
+    file: str
+    id: str | None = "customer_id"
+    reason: str = "reason"  # died, moved_away, other_relationships, competitor, product_dissatisfaction, staff_indifference
+    comment: str | None = "comment"
+
+
+class MarketSpec(_Model):
+    """Market indicators (SPEC §1.4) the study supplies: response columns and company figures."""
+
+    praise: str | None = None  # response column: would praise us to others (yes/no or 1/0)
+    awareness: str | None = None  # response column: named the brand unaided (yes/no or 1/0)
+    referral: str | None = None  # response column: has referred someone (yes/no or 1/0)
+    sales_growth: float | None = None  # company figure, proportion (0.04 = +4%)
+    customers: int | None = Field(None, gt=0)  # customer base at the start of the period
+    customers_new: int | None = Field(None, ge=0)  # acquired in the period
+    customers_lost: int | None = Field(None, ge=0)  # lost in the period
+
+
+class MeasurementSpec(_Model):
+    """Stage 03 settings (SPEC §1.3)."""
+
+    margin_of_error: float = Field(0.05, gt=0, lt=1)  # target e at 95%
+    p: float = Field(0.5, gt=0, lt=1)  # assumed proportion for the sample size
+    speeder_fraction: float = Field(1 / 3, gt=0, lt=1)  # speeder: duration < fraction x median
+    straightline_min_items: int = Field(5, ge=2)
+    exclude: list[Literal["speeders", "straightliners", "duplicates"]] = Field(
+        default_factory=lambda: ["speeders", "straightliners", "duplicates"])
+    rake: bool = True  # rake to population margins when they are given and no weight column is
+    rake_max_iter: int = Field(1000, ge=1)
+    rake_tol: float = Field(1e-10, gt=0)
+
+
+class IcebergSpec(_Model):
+    formal: float = Field(0.05, gt=0, le=1)
+    elsewhere: float = Field(0.35, ge=0, le=1)
+    silent: float = Field(0.60, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> IcebergSpec:
+        total = self.formal + self.elsewhere + self.silent
+        if abs(total - 1) > 1e-9:
+            raise ValueError(f"iceberg shares must add up to 1 (found {total:g})")
+        return self
+
+
+def _default_lost_benchmark() -> dict[str, float]:
+    return {"died": 0.01, "moved_away": 0.03, "other_relationships": 0.05, "competitor": 0.09,
+            "product_dissatisfaction": 0.14, "staff_indifference": 0.68}
+
+
+class AnalysisSpec(_Model):
+    """Stage 04 settings (SPEC §1.4)."""
+
+    level: float = Field(0.95, gt=0.5, lt=1)  # confidence level of every interval
+    top_box: int = Field(2, ge=1)  # CSAT = share in the top `top_box` points
+    bootstrap: int = Field(1000, ge=100)  # bootstrap resamples (seeded by `seed`)
+    importance: Literal["auto", "stated", "derived"] = "auto"  # IPA y axis; auto = stated when asked
+    ipa_crosshair: Literal["grand_mean", "midpoint"] = "grand_mean"
+    loyalty_attitude: Literal["recommend", "overall"] = "recommend"  # Dick & Basu relative attitude
+    previous_wave: str | None = None  # default: the wave before the latest
+    sla_days: float = Field(7, gt=0)  # complaint SLA when the log has none
+    iceberg: IcebergSpec = Field(default_factory=IcebergSpec)
+    lost_benchmark: dict[str, float] = Field(default_factory=_default_lost_benchmark)
+    competitor_label: str = "main competitor"
+
+    @field_validator("lost_benchmark")
+    @classmethod
+    def _benchmark_sums(cls, v: dict[str, float]) -> dict[str, float]:
+        if abs(sum(v.values()) - 1) > 1e-6:
+            raise ValueError(f"lost_benchmark shares must add up to 1 (found {sum(v.values()):g})")
+        return v
+
+
 class DiscoverySpec(_Model):
     saturation_k: int = Field(3, ge=1)
     questionnaire_scale: tuple[int, int] = (1, 5)
@@ -140,19 +236,22 @@ class Study(_Model):
     recommend: str | None = None
     attributes: list[Attribute] = Field(min_length=1)
     loyalty: LoyaltySpec = Field(default_factory=LoyaltySpec)
-    population: str | None = None
-    complaints: str | None = None
-    lost_customers: str | None = None
+    population: str | None = None  # CSV: segment, value, population [, invited]
+    complaints: ComplaintsSpec | None = None
+    lost_customers: LostCustomersSpec | None = None
+    market: MarketSpec = Field(default_factory=MarketSpec)
     interviews: InterviewsSpec | None = None
     codebook: str | None = None
     goals: str | None = None
     discovery: DiscoverySpec = Field(default_factory=DiscoverySpec)
+    measurement: MeasurementSpec = Field(default_factory=MeasurementSpec)
+    analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     report: ReportSpec = Field(default_factory=ReportSpec)
     path: Path = Field(default=Path("study.yaml"), exclude=True)
 
-    @field_validator("interviews", mode="before")
+    @field_validator("interviews", "complaints", "lost_customers", mode="before")
     @classmethod
-    def _interviews_short_form(cls, v: Any) -> Any:
+    def _file_short_form(cls, v: Any) -> Any:
         return {"file": v} if isinstance(v, str) else v
 
     @field_validator("scales")
@@ -200,12 +299,14 @@ class Study(_Model):
     def file_keys(self) -> dict[str, str]:
         """Map ``config key -> relative path`` of every file the study names."""
         keys = {"responses.file": self.responses.file}
-        for key in ("population", "complaints", "lost_customers", "codebook", "goals"):
+        for key in ("population", "codebook", "goals"):
             val = getattr(self, key)
             if val:
                 keys[key] = val
-        if self.interviews:
-            keys["interviews.file"] = self.interviews.file
+        for key in ("interviews", "complaints", "lost_customers"):
+            spec = getattr(self, key)
+            if spec:
+                keys[f"{key}.file"] = spec.file
         return keys
 
     def scale_for(self, item: str, group: str | None = None) -> tuple[float, float]:

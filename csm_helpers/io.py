@@ -83,10 +83,12 @@ _MAGIC = (
 )
 _TABLE_KEYS = {
     "population": "population",
-    "complaints": "complaints",
-    "lost_customers": "lost_customers",
+    "complaints": "complaints.file",
+    "lost_customers": "lost_customers.file",
     "interviews": "interviews.file",
 }
+#: Study keys whose value is a spec with a ``file`` and column settings (vs. a bare path).
+_SPEC_KEYS = ("interviews", "complaints", "lost_customers")
 
 
 # --------------------------------------------------------------------------- Table
@@ -856,14 +858,12 @@ def read_study_table(study: Study, key: str, *, required: Sequence[str] = ()) ->
     if key not in _TABLE_KEYS:
         raise ValueError(f"unknown study table {key!r}; use one of: {', '.join(_TABLE_KEYS)}")
     config_key = _TABLE_KEYS[key]
-    rel = (study.interviews.file if study.interviews else None) if key == "interviews" else getattr(study, key)
+    spec = getattr(study, key)
+    rel = (spec.file if spec else None) if key in _SPEC_KEYS else spec
     if not rel:
         raise ConfigError(
-            f"{study.path}: the study names no {key.replace('_', ' ')} file — add '{config_key}: <file>' "
+            f"{study.path}: the study names no {key.replace('_', ' ')} file — add '{key}: <file>' "
             f"to {study.path.name} (the path is relative to it)"
-            if key != "interviews" else
-            f"{study.path}: the study names no interviews file — add 'interviews: <file>' to "
-            f"{study.path.name} (the path is relative to it)"
         )
     path = study.resolve(rel, key=config_key)
     table = read_table(path, config_key=config_key)
@@ -873,11 +873,10 @@ def read_study_table(study: Study, key: str, *, required: Sequence[str] = ()) ->
         data = data.drop(columns=list(removed))
     missing = [c for c in required if c not in data.columns]
     if missing:
-        spec = study.interviews
         setting = {}
-        if key == "interviews" and spec is not None:
-            setting = {getattr(spec, f): f"interviews.{f}" for f in ("id", "group", "text", "order", "codes")
-                       if getattr(spec, f)}
+        if key in _SPEC_KEYS:
+            setting = {getattr(spec, f): f"{key}.{f}" for f in type(spec).model_fields
+                       if f != "file" and isinstance(getattr(spec, f), str)}
         columns = list(data.columns)
         problems = []
         for col in missing:

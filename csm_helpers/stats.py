@@ -1,0 +1,182 @@
+"""Small statistical building blocks shared by the measurement and analysis helpers.
+
+Weights, Kish's effective sample size, weighted moments, normal quantiles and the
+minimum-cell-size suppression of SPEC §4 live here once, so every helper treats them
+the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+from .errors import CsmError
+
+__all__ = ["WEIGHT_COLUMN", "z_value", "get_weights", "kish_neff", "weighted_mean", "weighted_var",
+           "weighted_share", "suppress", "holm"]
+
+#: Column the stage context adds to the analysis data when the study has weights.
+WEIGHT_COLUMN = "_csm_weight"
+
+
+def z_value(level: float = 0.95) -> float:
+    """Two-sided normal quantile for a confidence level.
+
+    Examples
+    --------
+    >>> round(z_value(0.95), 4)
+    1.96
+    """
+    if not 0 < level < 1:
+        raise CsmError(f"The value for `level` must be between 0 and 1, but {level!r} was passed.")
+    return float(_st.norm.ppf(0.5 + level / 2))
+
+
+def get_weights(data: pd.DataFrame, weights: str | None) -> np.ndarray:
+    """Weights of the rows as a float array (ones when ``weights`` is None).
+
+    Raises
+    ------
+    CsmError
+        When the column is missing, or holds missing, negative or non-finite values.
+
+    Examples
+    --------
+    >>> get_weights(pd.DataFrame({"w": [1.0, 2.0]}), "w").tolist()
+    [1.0, 2.0]
+    >>> get_weights(pd.DataFrame({"x": [1, 2]}), None).tolist()
+    [1.0, 1.0]
+    """
+    if weights is None:
+        return np.ones(len(data))
+    if weights not in data.columns:
+        raise CsmError(f"weights column {weights!r} is not in the data; columns: {', '.join(map(str, data.columns))}")
+    w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise CsmError(f"weights column {weights!r} must hold finite values >= 0")
+    return w
+
+
+def kish_neff(w: np.ndarray | Sequence[float]) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` (SPEC §1.3).
+
+    Kish, L. (1965). *Survey Sampling*. Wiley, section 11.7.
+
+    Examples
+    --------
+    >>> kish_neff([1, 1, 1, 1])
+    4.0
+    >>> round(kish_neff([1, 1, 1, 3]), 4)
+    3.0
+    """
+    w = np.asarray(w, dtype=float)
+    s2 = float(np.sum(w**2))
+    return float(np.sum(w) ** 2 / s2) if s2 > 0 else 0.0
+
+
+def weighted_mean(x: np.ndarray | Sequence[float], w: np.ndarray | Sequence[float] | None = None) -> float:
+    """Weighted mean of the non-missing values (NaN when none).
+
+    Examples
+    --------
+    >>> weighted_mean([1, 2, np.nan], [1, 3, 5])
+    1.75
+    """
+    x = np.asarray(x, dtype=float)
+    w = np.ones_like(x) if w is None else np.asarray(w, dtype=float)
+    ok = np.isfinite(x) & (w > 0)
+    if not ok.any():
+        return float("nan")
+    return float(np.sum(w[ok] * x[ok]) / np.sum(w[ok]))
+
+
+def weighted_var(x: np.ndarray | Sequence[float], w: np.ndarray | Sequence[float] | None = None) -> float:
+    """Weighted variance with the effective-n correction ``n_eff / (n_eff - 1)``.
+
+    Equals the ordinary sample variance (ddof=1) when all weights are equal.
+
+    Examples
+    --------
+    >>> round(weighted_var([1, 2, 3, 4]), 6) == round(float(np.var([1, 2, 3, 4], ddof=1)), 6)
+    True
+    """
+    x = np.asarray(x, dtype=float)
+    w = np.ones_like(x) if w is None else np.asarray(w, dtype=float)
+    ok = np.isfinite(x) & (w > 0)
+    x, w = x[ok], w[ok]
+    neff = kish_neff(w)
+    if neff <= 1:
+        return float("nan")
+    m = np.sum(w * x) / np.sum(w)
+    return float(np.sum(w * (x - m) ** 2) / np.sum(w) * neff / (neff - 1))
+
+
+def weighted_share(mask: np.ndarray | Sequence[bool], w: np.ndarray | Sequence[float] | None = None,
+                   valid: np.ndarray | Sequence[bool] | None = None) -> float:
+    """Weighted share of True among the valid rows.
+
+    Examples
+    --------
+    >>> weighted_share([True, False, True], [1, 1, 2])
+    0.75
+    """
+    m = np.asarray(mask, dtype=bool)
+    w = np.ones(len(m)) if w is None else np.asarray(w, dtype=float)
+    v = np.ones(len(m), dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
+    total = np.sum(w[v])
+    return float(np.sum(w[v & m]) / total) if total > 0 else float("nan")
+
+
+def suppress(table: pd.DataFrame, *, n: str = "n", min_n: int = 5,
+             keep: Sequence[str] = ()) -> pd.DataFrame:
+    """Blank every statistic of rows with fewer than ``min_n`` respondents (SPEC §4).
+
+    Returns a copy with a boolean ``suppressed`` column; in suppressed rows every column
+    except ``n``, the ``suppressed`` flag and the ``keep`` columns (group labels) is set
+    to missing.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"region": ["A", "B"], "n": [3, 40], "mean": [4.1, 3.9]})
+    >>> suppress(t, min_n=5, keep=["region"])
+      region   n  mean  suppressed
+    0      A   3   NaN        True
+    1      B  40   3.9       False
+    """
+    out = table.copy()
+    small = out[n].fillna(0).to_numpy() < min_n
+    out["suppressed"] = small
+    blank = [c for c in out.columns if c not in {n, "suppressed", *keep}]
+    for c in blank:
+        if small.any():
+            if not (pd.api.types.is_float_dtype(out[c]) or out[c].dtype == object):
+                out[c] = out[c].astype("float64" if pd.api.types.is_numeric_dtype(out[c]) else object)
+            out.loc[small, c] = np.nan
+    return out
+
+
+def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Holm–Bonferroni adjusted p-values (missing values stay missing).
+
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure.
+    *Scandinavian Journal of Statistics*, 6(2), 65–70.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    idx = np.where(ok)[0]
+    order = np.argsort(p[idx], kind="stable")
+    adj = np.maximum.accumulate((m - np.arange(m)) * p[idx][order])
+    out[idx[order]] = np.minimum(adj, 1.0)
+    return out
