@@ -63,6 +63,120 @@ METHODS: dict[str, tuple[str, str, str]] = {
         "for each customer-defined attribute: a performance, an importance and an expectation item",
         "csm-workbook SPEC §1.2",
     ),
+    "sample_size": (
+        "Sample size and margin of error",
+        "n0 = z² p(1−p) / e²; n = n0 / (1 + (n0 − 1)/N); achieved e = z √(p(1−p)/n) √((N−n)/(N−1)); "
+        "response rate = responses / invited",
+        "Cochran, W. G. (1977). Sampling Techniques, 3rd ed. Wiley, §4.4",
+    ),
+    "representativeness": (
+        "Representativeness",
+        "chi-square goodness of fit of the sample's segment mix against the population mix; Cohen's w",
+        "Pearson, K. (1900); SciPy stats.chisquare",
+    ),
+    "raking": (
+        "Raking weights",
+        "iterative proportional fitting to every population margin; Kish effective n = (Σw)² / Σw²; "
+        "design effect = n / n_eff",
+        "Deming, W. E., & Stephan, F. F. (1940). Ann. Math. Stat. 11(4), 427–444; Kish, L. (1965). "
+        "Survey Sampling, §11.7",
+    ),
+    "quality": (
+        "Data-quality checks",
+        "out-of-range and missing answers; straight-lining = zero variance across a grid of ≥ 5 items; "
+        "speeders = duration below a third of the median; duplicate ids and answer vectors",
+        "csm-workbook SPEC §1.3",
+    ),
+    "reliability": (
+        "Reliability",
+        "Cronbach's alpha with Feldt's 95 % CI (as pingouin.cronbach_alpha), alpha if item deleted, "
+        "corrected item-total correlation; alpha < 0.7 flagged",
+        "Cronbach, L. J. (1951). Psychometrika 16, 297–334; Feldt, L. S. (1965). Psychometrika 30, 357–370",
+    ),
+    "likert": (
+        "Distributions",
+        "share of each answer per item (weighted where weights exist), drawn as diverging stacked bars",
+        "Robbins, N. B., & Heiberger, R. M. (2011). Plotting Likert and other rating scales. JSM Proceedings",
+    ),
+    "kpis": (
+        "Headline KPIs",
+        "CSAT = top-2-box share, Wilson score interval; CSI = mean of each respondent's average "
+        "satisfaction rescaled 100(x−min)/(max−min), t-interval (percentile bootstrap when weighted); "
+        "NPS = 100(p_P − p_D), adjusted-Wald interval (add 3/4 to promoters and detractors, 3 to n); "
+        "weighted estimates use Kish's effective n",
+        "Wilson, E. B. (1927). JASA 22, 209–212; Rocks, B. (2016). The American Statistician 70(4), 365–372",
+    ),
+    "kpi_change": (
+        "Change since the previous wave",
+        "two-proportion z-test (CSAT); z = (NPS1 − NPS2)/√(SE1² + SE2²) (NPS); Welch t-test (CSI)",
+        "Welch, B. L. (1947). Biometrika 34, 28–35",
+    ),
+    "scorecard": (
+        "Invisible scorecard",
+        "CSI of the performance items of each dimension: product, process, people",
+        "csm-workbook SPEC §1.4",
+    ),
+    "gaps": (
+        "Expectation–perception gaps",
+        "G = P − E per respondent; mean gap with paired t-test and Wilcoxon signed-rank test; Cohen's d_z; "
+        "shares dissatisfied (P < E), satisfied (P = E), delighted (P > E)",
+        "Parasuraman, A., Zeithaml, V. A., & Berry, L. L. (1988). J. Retailing 64(1), 12–40",
+    ),
+    "ipa": (
+        "Importance–performance analysis",
+        "x = mean performance, y = stated mean importance or derived importance; cross-hairs at the grand "
+        "means (or scale midpoints); quadrants Concentrate here / Keep up the good work / Low priority / "
+        "Possible overkill",
+        "Martilla, J. A., & James, J. C. (1977). Journal of Marketing 41(1), 77–79",
+    ),
+    "drivers": (
+        "Key drivers",
+        "Pearson r, standardised betas (β = Rxx⁻¹ rxy) and relative weights summing to R² (also % of R²), "
+        "pairwise-complete correlations, seeded percentile bootstrap 95 % CIs, ranks",
+        "Johnson, J. W. (2000). Multivariate Behavioral Research 35(1), 1–19",
+    ),
+    "segments": (
+        "Segment comparison",
+        "Welch ANOVA with Games-Howell post-hoc (means), Kruskal-Wallis with Holm-corrected Mann-Whitney "
+        "pairs (ordinal), chi-square on top-2-box with Holm-corrected pairwise z-tests; effect sizes",
+        "Welch (1951); Games & Howell (1976); Kruskal & Wallis (1952); Holm (1979)",
+    ),
+    "loyalty": (
+        "Loyalty",
+        "Dick & Basu matrix: relative attitude (promoter) × repeat patronage — Loyalty, Latent loyalty, "
+        "Spurious loyalty, No loyalty; Wilson intervals",
+        "Dick, A. S., & Basu, K. (1994). JAMS 22(2), 99–113",
+    ),
+    "complaints": (
+        "Complaints",
+        "complaint rate, Pareto of categories, validity, time to resolve and share within SLA, repeat "
+        "complaints, follow-up outcome; iceberg: dissatisfied customers = formal complaints / formal share "
+        "(default 5 % formal, 35 % elsewhere, 60 % silent)",
+        "csm-workbook SPEC §1.4 defaults (set analysis.iceberg to the shares your market research supports)",
+    ),
+    "lost": (
+        "Why customers leave",
+        "reason shares against the 1/3/5/9/14/68 % benchmark; chi-square goodness of fit (Monte-Carlo p when "
+        "expected counts are small)",
+        "the classic benchmark as given in SPEC §1.4 (widely cited; its original source is uncertain — set analysis.lost_benchmark to your own)",
+    ),
+    "market": (
+        "Market indicators",
+        "reputation (share who praise), unaided awareness, return rate (repurchase or referral), complaint "
+        "rate, sales growth; Wilson intervals",
+        "csm-workbook SPEC §1.4",
+    ),
+    "themes": (
+        "Open-text themes",
+        "comments coded with the discovery codebook; theme frequencies; example comments without ids, with "
+        "e-mail addresses, phone and account numbers redacted, escaped",
+        "csm-workbook SPEC §1.4, §4",
+    ),
+    "competitor": (
+        "Competitor benchmark",
+        "own minus competitor rating per attribute, paired t-test",
+        "csm-workbook SPEC §1.4",
+    ),
 }
 
 

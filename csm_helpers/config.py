@@ -199,6 +199,11 @@ class AnalysisSpec(_Model):
     lost_benchmark: dict[str, float] = Field(default_factory=_default_lost_benchmark)
     competitor_label: str = "main competitor"
 
+    @field_validator("previous_wave", mode="before")
+    @classmethod
+    def _wave_as_text(cls, v: Any) -> Any:
+        return None if v is None else str(v)  # a wave written as 2025 is the label "2025"
+
     @field_validator("lost_benchmark")
     @classmethod
     def _benchmark_sums(cls, v: dict[str, float]) -> dict[str, float]:

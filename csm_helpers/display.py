@@ -82,10 +82,26 @@ def fmt_num(value: Any, digits: int = 1) -> str:
     return f"{float(value):,.{digits}f}"
 
 
+_TOKENS = {"ci": "CI", "sd": "SD", "se": "SE", "moe": "MoE", "csi": "CSI", "csat": "CSAT", "nps": "NPS",
+           "pct": "%", "n": "n", "r": "r", "p": "p", "df": "df", "np2": "partial η²", "rbc": "r (rank-biserial)",
+           "dz": "d_z", "eff": "eff"}
+
+
 def _humanise(column: Any) -> str:
-    """Default header: ``score_pct`` -> ``Score pct`` (rename= overrides it)."""
-    text = str(column).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+    """Default header: ``ci_low`` -> ``CI low``, ``n_eff`` -> ``n eff`` (``rename=`` overrides it).
+
+    Examples
+    --------
+    >>> _humanise("ci_low"), _humanise("n_eff"), _humanise("share_of_commenters")
+    ('CI low', 'n eff', 'Share of commenters')
+    """
+    words = [_TOKENS.get(w.lower(), w) for w in str(column).strip().split("_") if w]
+    if not words:
+        return ""
+    first = words[0]
+    if first == first.lower() and first not in _TOKENS.values():
+        words[0] = first[:1].upper() + first[1:]
+    return " ".join(words)
 
 
 def _default_number(value: Any) -> str:
@@ -117,6 +133,11 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
     max_rows : int, optional
         Show at most this many rows and say how many were left out.
 
+    Notes
+    -----
+    Boolean columns show as yes/no; a ``suppressed`` column in which nothing is suppressed
+    is left out.
+
     Examples
     --------
     >>> html = table_html(pd.DataFrame({"comment": ["<script>x</script>"], "share": [0.5]}),
@@ -125,6 +146,8 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
     (False, True, True)
     """
     shown = data.copy()
+    if "suppressed" in shown.columns and not shown["suppressed"].fillna(False).astype(bool).any():
+        shown = shown.drop(columns="suppressed")  # nothing suppressed: the column says nothing
     more = 0
     if max_rows is not None and len(shown) > max_rows:
         more = len(shown) - max_rows
@@ -137,7 +160,9 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
         func = fmt if callable(fmt) else (lambda v, f=fmt: "n/a" if pd.isna(v) else f.format(v))
         shown[col] = shown[col].map(func).astype(object)
     for col in shown.columns:
-        if col in numeric and not (formats and col in formats):
+        if pd.api.types.is_bool_dtype(shown[col]) and not (formats and col in formats):
+            shown[col] = shown[col].map({True: "yes", False: "no"}).astype(object)
+        elif col in numeric and not (formats and col in formats):
             shown[col] = shown[col].map(_default_number).astype(object)
     header = [str((rename or {}).get(c, _humanise(c))) for c in shown.columns]
     parts = ['<table class="csm-table">']
@@ -205,7 +230,21 @@ def figure_png(fig: plt.Figure, *, dpi: int = 120) -> bytes:
     """PNG bytes of a matplotlib figure (deterministic: no timestamp metadata)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    return buf.getvalue()
+    return _palette_png(buf.getvalue())
+
+
+def _palette_png(png: bytes) -> bytes:
+    """Re-encode as an 8-bit palette PNG when that is smaller (report charts use few colours,
+    so this keeps an emailed report small without visible loss)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        rgb = im.convert("RGB")
+        small = rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        out = io.BytesIO()
+        small.save(out, format="PNG", optimize=True)
+    data = out.getvalue()
+    return data if len(data) < len(png) else png
 
 
 def show_figure(ax_or_fig: Any, *, alt: str | None = None, dpi: int = 120) -> None:

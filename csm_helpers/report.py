@@ -207,7 +207,7 @@ def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
             cwd=str(nb_path.parent), progress_bar=False, log_output=False,
             execution_timeout=timeout,
             # keep the kernel's own start-up chatter out of the user's terminal
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as exc:
         user_errors = {"CsmError", "ConfigError", "DataError", "DataFileError", "ReportError"}
@@ -570,7 +570,9 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         }
         frag_dir = seg_stage / METRICS_FRAGMENT_DIR
         for frag in sorted(frag_dir.glob("*.json")) if frag_dir.is_dir() else []:
-            metrics.update(json.loads(frag.read_text(encoding="utf-8")))
+            part = json.loads(frag.read_text(encoding="utf-8"))
+            metrics["suppressed"].extend(part.pop("suppressed", []) or [])
+            metrics.update(part)
         shutil.rmtree(frag_dir, ignore_errors=True)
         write_text_atomic(seg_stage / "metrics.json",
                           json.dumps(to_jsonable(metrics), ensure_ascii=False, indent=2, sort_keys=True) + "\n")

@@ -16,10 +16,15 @@ Files written
     (``2025-H2``, ``2026-H1``), ``region``, ``channel``, fake personal data (``customer_name``,
     ``email`` at example.com/.net/.org, ``phone``), ``duration_s``, ``perf_<id>``,
     ``imp_<id>``, ``exp_<id>`` (1-5), ``comp_<id>`` (1-5), ``overall_sat`` (1-5),
-    ``sat_last_contact`` (1-5), ``recommend`` (0-10), ``repeat_12m`` (1/0) and ``comment``
-    (free text in English, Vietnamese or Simplified Chinese for about 40% of respondents).
-    Every value is valid; realistic quality issues are present: 2-4% of the attribute items
-    missing at random, about 3% speeders, a handful of straight-liners.
+    ``sat_last_contact`` (1-5), ``recommend`` (0-10), ``repeat_12m`` (1/0), the market
+    indicators ``praise_us`` (would praise the bank to others), ``aware_unaided`` (named the bank
+    unaided) and ``referred`` (referred someone in the last year), all 1/0, the loyalty measures
+    ``price_sensitivity`` ("would switch for a slightly better rate"), ``competitor_attitude``
+    ("competitors are as good") and ``incident_tolerance`` ("would stay after a service
+    failure"), 1-5 agreement, and ``comment`` (free text in English, Vietnamese or Simplified
+    Chinese for about 40% of respondents). Every value is valid; realistic quality issues are
+    present: 2-4% of the attribute items and 1-3% of the loyalty measures missing at random,
+    about 3% speeders, a handful of straight-liners.
 ``interviews.csv``
     36 discovery interviews (SPEC §1.2) in five source groups, in English, Vietnamese and
     Chinese: ``interview_id``, ``source_group``, ``date`` (the order of discovery),
@@ -35,8 +40,13 @@ Files written
     Charter, KPI targets (CSAT 0.80, CSI 75, NPS 30), the eleven readiness steps and a GB/T
     19580 self-assessment (SPEC §1.1).
 ``population.csv``
-    Long format ``segment, value, population``: 180,000 customers by region and by channel.
-    The sample over-represents digital customers and Hanoi, so raking has work to do.
+    Long format ``segment, value, population, invited``: 180,000 customers by region and by
+    channel, and the number invited to the survey. The sample over-represents digital customers
+    and Hanoi, so raking has work to do. Invitations are set per region x channel cell as the
+    expected number of respondents over the cell's response rate (region rate x channel factor,
+    ``_RESPONSE_RATE_REGION`` x ``_RESPONSE_RATE_CHANNEL``, between 11.7% and 29.9%), then
+    summed per segment value, so both segments count the same invitations; response rates are
+    10-30% in every value (invitations are capped at the population, reached for n > ~23,000).
 ``complaints.csv``
     300 complaints (the number does not depend on ``n``): ``complaint_id``, ``date`` (of the
     incident), ``customer_id`` (some customers complain more than once), ``region``,
@@ -55,27 +65,50 @@ Generative model
 Respondent ``i`` belongs to a wave ``w`` (the number in the first wave is Binomial(n, 1/2)),
 a region ``r`` (probabilities :data:`REGION_PROBS`) and a channel ``c`` (digital with a
 probability that depends on the region, :data:`DIGITAL_GIVEN_REGION`); call (w, r, c) the
-respondent's *cell*. For each attribute ``a`` (:data:`ATTRIBUTES`):
+respondent's *cell*. Each respondent has three standard normal *dimension factors*
+``f_d = sqrt(phi) g + sqrt(1 - phi) h_d`` (d = product, process, people; ``g`` and ``h_d``
+independent N(0, 1), so ``corr(f_d, f_d') = phi = 0.35``), drawn from a seventh random stream.
+For each attribute ``a`` (:data:`ATTRIBUTES`) of dimension ``d``:
 
-- a latent score ``z_a ~ N(0, 1)``, independent across attributes and respondents;
+- a latent score ``z_a = lambda_d f_d + sqrt(1 - lambda_d^2) s_a`` with ``s_a ~ N(0, 1)``
+  independent (the attribute-specific part) and the loadings ``lambda = 0.74`` (product),
+  ``0.76`` (process), ``0.78`` (people). Every ``z_a`` is N(0, 1) — so the distribution of each
+  observed item, and every truth that depends only on it, is as if the scores were
+  independent — and ``corr(z_a, z_b) = lambda_d lambda_d'`` within a dimension (0.55-0.61),
+  ``lambda_d lambda_d' phi`` across dimensions (about 0.2). The four performance items of a
+  dimension thus share a common factor: their population Cronbach's alpha is about 0.79-0.82
+  (``truth.json`` ``reliability``);
 - performance latent ``P*_a = mu_a + wave_a(w) + region(r) + channel_a(c) + sigma_a z_a``;
   the observed rating is ``1 + #{k: P*_a > c_k}`` with the fixed cut points
   ``c = (1.5, 2.5, 3.5, 4.5)``, so within a cell the rating is a discretised normal and over
   the sample an exact mixture of discretised normals;
 - expectation latent ``E*_a = nu_a + tau e_a`` (``e_a ~ N(0, 1)``, independent of ``z_a``),
   thresholded with the same cut points;
-- stated importance latent ``I*_a = iota_a + 0.85 u_a`` with ``iota_a = 3.55 + 2.4 beta_a``:
+- stated importance latent ``I*_a = iota_a + 0.85 u_a`` with ``iota_a = 3.55 + 3.2 beta_a``:
   the attributes that truly drive satisfaction are, on average, rated more important;
 - competitor latent (8 attributes) ``C*_a = kappa_a + 0.95 v_a``, thresholded likewise.
 
 Overall satisfaction: ``y = delta_region(r) + delta_channel(c) + delta_wave(w) + sum_a beta_a z_a
-+ e`` with ``e ~ N(0, 1 - sum_a beta_a^2)``, so ``Var(y | cell) = 1`` and ``beta_a`` is the true
-standardised effect of attribute ``a``'s latent score on overall satisfaction; ``overall_sat``
-is ``1 + #{k: y > g_k}`` with the cut points ``g = (-2.1, -1.4, -0.55, 0.8)``.
++ e`` with ``e ~ N(0, 1 - beta' R_zz beta)`` (``R_zz`` the correlation matrix of the ``z_a``;
+``beta' R_zz beta`` = 0.60 is the latent R^2), so ``Var(y | cell) = 1`` and ``beta_a`` is the
+true standardised regression coefficient of ``y`` on attribute ``a``'s latent score; the three
+strong drivers are problem_resolution (0.36), responsiveness (0.31) and wait_time (0.16).
+``overall_sat`` is ``1 + #{k: y > g_k}`` with the cut points ``g = (-2.1, -1.4, -0.55, 0.8)``.
+Because ``y | cell ~ N(m_cell, 1)`` exactly as before the scores were correlated, every
+population KPI, market and loyalty truth (which depend only on that distribution) is unchanged.
 ``sat_last_contact`` thresholds ``0.1 + 0.7 y + sqrt(0.51) e'`` at ``g`` (unit variance within a
 cell); ``recommend`` thresholds ``8.1 + 1.7 (0.8 y + 0.6 e'')`` at 0.5, 1.5, ..., 9.5 (0-10);
 ``repeat_12m ~ Bernoulli(1 / (1 + exp(-(1.1 + 0.9 y))))``. Attribute items are missing
 completely at random at a per-item rate between 2% and 4% (drawn once per seed).
+
+Market indicators and loyalty measures come from a sixth random stream (so adding them changed
+no earlier column), each with its own standard normal noise ``e``: a market item is 1 when
+``a + b y + sqrt(1 - b^2) e > 0`` (``_MARKET_ITEMS``: praise_us a = -0.20, b = 0.60;
+aware_unaided 0.15, 0.25; referred -0.90, 0.50), so ``P(1 | cell) = Phi(a + b m_cell)``
+exactly; a loyalty measure thresholds ``loc + sd (b y + sqrt(1 - b^2) e)`` at ``c``
+(``_LOYALTY_ITEMS``: price_sensitivity loc 3.30, b = -0.45; competitor_attitude 3.00, -0.50;
+incident_tolerance 3.10, +0.55; sd 1): satisfied customers are less price sensitive, think less
+of the competitors and forgive more.
 
 Data-quality issues on top of the model: ``max(3, round(n / 240))`` respondents are
 straight-liners (their 12 performance answers are replaced by one value, 3, 4 or 5); about
@@ -94,10 +127,25 @@ What ``truth.json`` holds
 -------------------------
 Every number is a property of the generating model (the population), not of the drawn sample:
 
-- ``driver_weights``: ``beta_a``, the standardised effect of the latent attribute score on the
-  latent overall satisfaction within a cell; ``driver_relative_weights``: ``beta_a^2``, its
-  share of explained variance (exact because the latent drivers are independent; they sum to
-  the latent R^2 = sum beta^2). Observed 1-5 ratings attenuate both, but not their order.
+- ``driver_weights``: ``beta_a``, the true standardised regression coefficients of the latent
+  overall satisfaction ``y`` on the latent attribute scores ``z`` within a cell;
+  ``driver_correlations``: ``corr(z_a, y | cell) = (R_zz beta)_a``; ``driver_relative_weights``:
+  Johnson's (2000) relative weights of the population latent correlation matrix of ``(z, y)``
+  (computed here with the symmetric square root of ``R_zz``); they add up to ``driver_r2`` =
+  ``beta' R_zz beta``. With correlated drivers they are not ``beta_a^2``: an attribute with a
+  small ``beta`` that correlates with strong drivers of its dimension gets a share too (e.g.
+  ease_of_paperwork), but problem_resolution, wait_time and responsiveness stay clearly on top.
+- ``observed_drivers``: what key-driver analysis of the *observed* ratings estimates — the
+  correlations of the 12 performance ratings with ``overall_sat``, the standardised OLS
+  coefficients (``driver_weights``), Johnson relative weights and ``r2``, from the exact
+  population correlation matrix of the 1-5 ratings over the mixture of cells (bivariate normal
+  orthant probabilities by Plackett's identity; no straight-liners, no missing answers). The
+  1-5 scale attenuates the correlations, and with correlated, coarsened drivers the OLS
+  coefficients of weak drivers are not simply attenuated versions of ``beta``.
+- ``reliability``: per dimension, its four performance items and the population Cronbach's
+  alpha of the observed 1-5 ratings (``alpha``) and of the continuous performance latents
+  ``P*_a`` (``latent_alpha``), over the mixture of cells without straight-liners (who raise a
+  sample's alpha slightly).
 - ``segment_effects``: the shift of latent ``y`` (in within-cell SD units) for each region and
   channel value (the first value is the reference, 0); ``wave_effects``: the shift of ``y``
   (``overall``) and of each attribute's performance latent (``performance``, in scale points)
@@ -110,8 +158,25 @@ Every number is a property of the generating model (the population), not of the 
 - ``kpis``: population CSAT (top-2 share of ``overall_sat``), CSI (SPEC §1.4, over
   ``overall_sat`` and ``sat_last_contact``), NPS, the means of ``overall_sat`` and
   ``sat_last_contact``, and these by wave, by region and by channel.
-- ``model``: every parameter above, so the truths can be recomputed independently;
+- ``model``: every parameter above (``model.latent``: the loadings and the factor
+  correlation), so the truths can be recomputed independently;
   ``data_quality``: the straight-liners, speeders and per-item missing rates.
+- ``market``: the population share answering 1 of ``praise_us``, ``aware_unaided`` and
+  ``referred`` (overall, ``by_wave``, ``by_region``, ``by_channel``) and ``figures``, the company
+  figures written to ``study.yaml`` (sales growth 4%, 180,000 customers, 21,000 new, 15,300 lost).
+- ``loyalty``: the population ``repeat_12m`` share (``E[logistic(1.1 + 0.9 y)]`` by quadrature),
+  ``agree`` (share rating 4-5) and ``mean`` of the three loyalty measures, ``dick_basu``: the
+  population shares of the four Dick & Basu (1994) quadrants ("Loyalty", "Latent loyalty",
+  "Spurious loyalty", "No loyalty") with relative attitude high = recommend 9-10
+  (``recommend``) or overall_sat 4-5 (``overall``) and repeat patronage high = ``repeat_12m`` = 1;
+  the same by wave, region and channel; ``acquisition_rate`` (21,000 / 180,000),
+  ``churn_rate`` (15,300 / 180,000) and ``missing_rate``, the per-item missing rates of the
+  three loyalty measures.
+- ``population``: population, invited, expected respondents (``n`` x the generating
+  probability) and the expected response rate per segment value.
+- ``complaints`` and ``lost_customers``: the generating probabilities of the two logs (category
+  shares, validity, SLA, reasons for leaving: 2/6/7/17/20/48%), the number of complaints (300,
+  from 255 distinct customers) and of lost customers (200).
 
 Examples
 --------
@@ -134,7 +199,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
+from scipy import integrate
+from scipy.special import expit, ndtr
 
 from .errors import CsmError
 from .safety import to_safe_csv, write_bytes_atomic
@@ -176,29 +242,29 @@ class _Attr(NamedTuple):
 
 ATTRIBUTES: tuple[_Attr, ...] = (
     _Attr("product_range", "Range of products", "product", "Products and pricing",
-          0.03, 3.95, 0.85, 3.70, 3.80, 0.00, 0.00),
+          0.01, 3.95, 0.85, 3.70, 3.80, 0.00, 0.00),
     _Attr("fees", "Fees and charges", "product", "Products and pricing",
-          0.20, 3.15, 1.00, 3.80, 3.45, -0.15, 0.00),
+          0.09, 3.15, 1.00, 3.80, 3.45, -0.15, 0.00),
     _Attr("app_reliability", "Mobile app reliability", "product", "Digital banking",
-          0.18, 3.55, 1.05, 4.20, 3.95, 0.30, -0.15),
+          0.08, 3.55, 1.05, 4.20, 3.95, 0.30, -0.15),
     _Attr("interest_rates", "Interest rates", "product", "Products and pricing",
-          0.05, 3.45, 0.90, 3.75, 3.60, 0.00, 0.00),
+          0.02, 3.45, 0.90, 3.75, 3.60, 0.00, 0.00),
     _Attr("wait_time", "Waiting time", "process", "Speed and convenience",
-          0.30, 3.05, 1.10, 4.00, 3.55, 0.20, 0.35),
+          0.16, 3.05, 1.10, 4.00, 3.55, 0.20, 0.35),
     _Attr("ease_of_paperwork", "Ease of paperwork", "process", "Speed and convenience",
-          0.05, 3.40, 0.95, 3.70, None, 0.00, 0.20),
+          0.01, 3.40, 0.95, 3.70, None, 0.00, 0.20),
     _Attr("problem_resolution", "Speed of problem resolution", "process", "Getting it right",
-          0.45, 3.00, 1.05, 4.25, 3.40, 0.05, 0.00),
+          0.36, 3.00, 1.05, 4.25, 3.40, 0.05, 0.00),
     _Attr("accuracy", "Accuracy of transactions", "process", "Getting it right",
-          0.12, 4.25, 0.80, 4.40, None, 0.00, 0.00),
+          0.03, 4.25, 0.80, 4.40, None, 0.00, 0.00),
     _Attr("staff_courtesy", "Staff courtesy", "people", "Staff attitude",
-          0.15, 4.05, 0.85, 3.95, 3.70, 0.00, -0.10),
+          0.06, 4.05, 0.85, 3.95, 3.70, 0.00, -0.10),
     _Attr("staff_knowledge", "Staff knowledge", "people", "Staff competence",
-          0.10, 3.75, 0.90, 3.90, None, 0.00, 0.00),
+          0.03, 3.75, 0.90, 3.90, None, 0.00, 0.00),
     _Attr("responsiveness", "Responsiveness", "people", "Staff attitude",
-          0.35, 3.20, 1.05, 4.10, 3.50, 0.10, 0.00),
+          0.31, 3.20, 1.05, 4.10, 3.50, 0.10, 0.00),
     _Attr("personal_attention", "Personal attention", "people", "Staff attitude",
-          0.08, 3.50, 1.00, 3.60, None, 0.00, -0.25),
+          0.02, 3.50, 1.00, 3.60, None, 0.00, -0.25),
 )
 """The 12 survey attributes with their true model parameters (see the module docstring):
 ``beta`` (driver weight), ``perf``/``perf_sd`` (performance latent location and SD),
@@ -220,6 +286,11 @@ POPULATION: dict[str, dict[str, int]] = {
 }
 
 _CUTS = (1.5, 2.5, 3.5, 4.5)
+# Latent attribute scores: z_a = loading_d f_d + sqrt(1 - loading_d^2) s_a for the attribute's
+# dimension d, with dimension factors f_d = sqrt(phi) g + sqrt(1 - phi) h_d (corr(f_d, f_d') = phi).
+_DIMENSIONS = ("product", "process", "people")
+_LOADING = {"product": 0.74, "process": 0.76, "people": 0.78}
+_FACTOR_CORR = 0.35
 _PERF_REGION_SHIFT = {"Hanoi": 0.0, "Ho Chi Minh City": -0.05, "Da Nang": 0.10, "Can Tho": -0.20}
 _Y_REGION = {"Hanoi": 0.0, "Ho Chi Minh City": -0.10, "Da Nang": 0.15, "Can Tho": -0.30}
 _Y_CHANNEL = {"branch": 0.0, "digital": -0.10}
@@ -229,10 +300,29 @@ _LAST_CONTACT = {"intercept": 0.1, "loading": 0.7, "noise_sd": math.sqrt(0.51)}
 _RECOMMEND = {"location": 8.1, "scale": 1.7, "loading": 0.8, "noise_loading": 0.6}
 _RECOMMEND_CUTS = tuple(k + 0.5 for k in range(10))
 _REPEAT = {"intercept": 1.1, "slope": 0.9}
+# Market indicators (1/0): item = 1 when a + b y + sqrt(1 - b^2) e > 0, e ~ N(0, 1), so that
+# P(item = 1 | cell) = Phi(a + b m_cell) exactly (probit in the latent satisfaction y).
+_MARKET_ITEMS: dict[str, dict[str, float]] = {
+    "praise_us": {"intercept": -0.20, "loading": 0.60},
+    "aware_unaided": {"intercept": 0.15, "loading": 0.25},
+    "referred": {"intercept": -0.90, "loading": 0.50},
+}
+# Loyalty measures (1-5 agreement): latent loc + sd (b y + sqrt(1 - b^2) e), thresholded at _CUTS.
+_LOYALTY_ITEMS: dict[str, dict[str, float]] = {
+    "price_sensitivity": {"location": 3.30, "sd": 1.0, "loading": -0.45},
+    "competitor_attitude": {"location": 3.00, "sd": 1.0, "loading": -0.50},
+    "incident_tolerance": {"location": 3.10, "sd": 1.0, "loading": 0.55},
+}
+_LOYALTY_MISSING_RANGE = (0.01, 0.03)
+# Response rate of the invitations per region, times a channel factor (10-30% in every cell).
+_RESPONSE_RATE_REGION = {"Hanoi": 0.22, "Ho Chi Minh City": 0.17, "Da Nang": 0.26, "Can Tho": 0.13}
+_RESPONSE_RATE_CHANNEL = {"branch": 1.15, "digital": 0.90}
+# Company figures of the market block of study.yaml (SPEC §1.4 market indicators, loyalty).
+_MARKET_FIGURES = {"sales_growth": 0.04, "customers": 180000, "customers_new": 21000, "customers_lost": 15300}
 _EXPECT_SD = 0.80
 _IMPORTANCE_SD = 0.85
 _COMPETITOR_SD = 0.95
-_IMPORTANCE_BASE, _IMPORTANCE_SLOPE = 3.55, 2.4
+_IMPORTANCE_BASE, _IMPORTANCE_SLOPE = 3.55, 3.2
 _MISSING_RANGE = (0.02, 0.04)
 _COMMENT_RATE = 0.40
 _COMMENT_LANGS = (("en", 0.75), ("vi", 0.15), ("zh", 0.10))
@@ -240,6 +330,9 @@ _SPEEDER_RATE = 0.03
 _DURATION_MEDIAN, _DURATION_SDLOG, _DURATION_FLOOR = 420.0, 0.30, 165
 _SPEEDER_RANGE = (30, 110)
 _N_COMPLAINTS = 300
+_N_COMPLAINT_CUSTOMERS = 255  # distinct complainants
+_N_COMPLAINT_REPEAT_POOL = 60  # repeat complaints come from the first 60 of them
+_COMPLAINT_VALID_P = 0.82
 _N_LOST = 200
 _FIELD_START, _FIELD_DAYS = date(2025, 7, 1), 365
 _FIELD_END = _FIELD_START + timedelta(days=_FIELD_DAYS - 1)  # 2026-06-30, when the logs were extracted
@@ -306,10 +399,17 @@ def generate_sample(out_dir: str | Path, *, seed: int = SAMPLE_SEED, n: int = SA
                        "(it is created when missing)")
     out.mkdir(parents=True, exist_ok=True)
 
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
-    rng_resp, rng_personal, rng_comment, rng_complaint, rng_lost = streams
+    # Seven independent streams; the sixth (market and loyalty items) and the seventh (the
+    # dimension factors of the latent attribute scores) were added later, and
+    # SeedSequence.spawn gives the earlier streams the same children as before.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
+    rng_resp, rng_personal, rng_comment, rng_complaint, rng_lost, rng_voice, rng_factor = streams
 
-    responses, quality = _responses(rng_resp, n)
+    responses, quality, latent_y = _responses(rng_resp, n, _dimension_factors(rng_factor, n))
+    voice, voice_missing = _voice_items(rng_voice, latent_y)
+    at = responses.columns.get_loc("repeat_12m") + 1
+    for offset, col in enumerate(voice.columns):
+        responses.insert(at + offset, col, voice[col])
     names, emails, phones = _personal(rng_personal, n)
     responses.insert(4, "customer_name", names)
     responses.insert(5, "email", emails)
@@ -318,12 +418,12 @@ def generate_sample(out_dir: str | Path, *, seed: int = SAMPLE_SEED, n: int = SA
 
     to_safe_csv(responses, out / "responses.csv")
     to_safe_csv(_interviews(), out / "interviews.csv")
-    to_safe_csv(_population(), out / "population.csv")
+    to_safe_csv(_population(n), out / "population.csv")
     to_safe_csv(_complaints(rng_complaint), out / "complaints.csv")
     to_safe_csv(_lost_customers(rng_lost), out / "lost_reasons.csv")
     _write_text(out / "codebook.yaml", _codebook_yaml(seed, n))
     _write_text(out / "goals.yaml", _goals_yaml(seed, n))
-    _write_text(out / "truth.json", _truth_json(seed, n, quality))
+    _write_text(out / "truth.json", _truth_json(seed, n, quality, voice_missing))
     _write_text(out / "study.yaml", _study_yaml(seed, n))
     return out / "study.yaml"
 
@@ -366,8 +466,31 @@ def _importance_location(a: _Attr) -> float:
     return _IMPORTANCE_BASE + _IMPORTANCE_SLOPE * a.beta
 
 
-def _responses(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The survey table without personal data and comments, and the data-quality facts."""
+def _dimension_factors(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n x 3`` standard normal dimension factors ``f_d = sqrt(phi) g + sqrt(1 - phi) h_d``
+    (columns in the order of :data:`_DIMENSIONS`), so that ``corr(f_d, f_d') = phi``."""
+    g = rng.standard_normal(n)
+    h = rng.standard_normal((n, len(_DIMENSIONS)))
+    return math.sqrt(_FACTOR_CORR) * g[:, None] + math.sqrt(1.0 - _FACTOR_CORR) * h
+
+
+def _latent_scores(factors: np.ndarray, unique: np.ndarray) -> np.ndarray:
+    """``z_a = loading_d f_d + sqrt(1 - loading_d^2) s_a``: standard normal, correlated within
+    and (through the factors) across dimensions; element-wise arithmetic only (bit-stable)."""
+    z = np.empty_like(unique)
+    for j, a in enumerate(ATTRIBUTES):
+        lam = _LOADING[a.dimension]
+        z[:, j] = lam * factors[:, _DIMENSIONS.index(a.dimension)] + math.sqrt(1.0 - lam * lam) * unique[:, j]
+    return z
+
+
+def _responses(rng: np.random.Generator, n: int,
+               factors: np.ndarray) -> tuple[pd.DataFrame, dict[str, Any], np.ndarray]:
+    """The survey table without personal data and comments, the data-quality facts, and the
+    latent overall satisfaction ``y`` of every respondent (for :func:`_voice_items`).
+
+    ``factors`` are the dimension factors (:func:`_dimension_factors`, their own stream); the
+    attribute-specific parts ``s_a`` of the latent scores are drawn here."""
     k = len(ATTRIBUTES)
     n_first = int(rng.binomial(n, WAVE_PROBS[0]))
     wave = np.r_[np.zeros(n_first, dtype=np.int64), np.ones(n - n_first, dtype=np.int64)]
@@ -375,7 +498,7 @@ def _responses(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, dict[str
     p_digital = np.array([DIGITAL_GIVEN_REGION[r] for r in REGIONS])[region]
     digital = (rng.random(n) < p_digital).astype(np.int64)
 
-    z = rng.standard_normal((n, k))
+    z = _latent_scores(factors, rng.standard_normal((n, k)))
     e_noise = rng.standard_normal((n, k))
     i_noise = rng.standard_normal((n, k))
     comp_attrs = [j for j, a in enumerate(ATTRIBUTES) if a.comp is not None]
@@ -456,11 +579,45 @@ def _responses(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, dict[str
         "speeders": [ids[i] for i in np.flatnonzero(speeder)],
         "missing_rate": {col: float(r) for col, r in zip(all_items, rates, strict=True)},
     }
-    return df, quality
+    return df, quality, y
+
+
+def _voice_items(rng: np.random.Generator, y: np.ndarray) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Market-indicator (1/0) and loyalty (1-5) items, driven by the latent satisfaction ``y``.
+
+    Drawn from their own stream, so the columns of :func:`_responses` do not depend on them.
+    The loyalty items are missing completely at random at a per-item rate of 1-3%.
+    """
+    n = len(y)
+    out = pd.DataFrame(index=range(n))
+    for col, par in _MARKET_ITEMS.items():
+        b = par["loading"]
+        latent = par["intercept"] + b * y + math.sqrt(1.0 - b * b) * rng.standard_normal(n)
+        out[col] = (latent > 0).astype(np.int64)
+    rates = rng.uniform(*_LOYALTY_MISSING_RANGE, size=len(_LOYALTY_ITEMS))
+    for (col, par), rate in zip(_LOYALTY_ITEMS.items(), rates, strict=True):
+        b = par["loading"]
+        latent = par["location"] + par["sd"] * (b * y + math.sqrt(1.0 - b * b) * rng.standard_normal(n))
+        values = _discretise(latent, _CUTS, 1)
+        out[col] = pd.arrays.IntegerArray(values, rng.random(n) < rate)
+    return out, {col: float(r) for col, r in zip(_LOYALTY_ITEMS, rates, strict=True)}
+
+
+def _latent_corr(a: _Attr, b: _Attr) -> float:
+    """``corr(z_a, z_b)``: ``loading_d loading_d'`` times 1 (same dimension) or ``phi``."""
+    if a.id == b.id:
+        return 1.0
+    same = a.dimension == b.dimension
+    return _LOADING[a.dimension] * _LOADING[b.dimension] * (1.0 if same else _FACTOR_CORR)
+
+
+def _latent_r2() -> float:
+    """``Var(sum_a beta_a z_a) = beta' R_zz beta``: the latent R^2 of ``y`` within a cell."""
+    return sum(a.beta * b.beta * _latent_corr(a, b) for a in ATTRIBUTES for b in ATTRIBUTES)
 
 
 def _residual_sd() -> float:
-    return math.sqrt(1.0 - sum(a.beta ** 2 for a in ATTRIBUTES))
+    return math.sqrt(1.0 - _latent_r2())
 
 
 # --------------------------------------------------------------------------- personal data
@@ -797,8 +954,27 @@ def _interviews() -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- other tables
-def _population() -> pd.DataFrame:
-    rows = [{"segment": seg, "value": value, "population": size}
+def _cell_response_rate(region: str, channel: str) -> float:
+    return _RESPONSE_RATE_REGION[region] * _RESPONSE_RATE_CHANNEL[channel]
+
+
+def _invited(n: int) -> dict[str, dict[str, int]]:
+    """Invitations per segment value: per region x channel cell, the expected number of
+    respondents divided by the cell's response rate (rounded), summed over the other segment;
+    capped at the population size (reached only for n above about 23,000)."""
+    cells = {}
+    for r, pr in zip(REGIONS, REGION_PROBS, strict=True):
+        pdig = DIGITAL_GIVEN_REGION[r]
+        for c, pc in (("branch", 1.0 - pdig), ("digital", pdig)):
+            cells[(r, c)] = round(n * pr * pc / _cell_response_rate(r, c))
+    invited = {"region": {r: sum(v for (rr, _), v in cells.items() if rr == r) for r in REGIONS},
+               "channel": {c: sum(v for (_, cc), v in cells.items() if cc == c) for c in CHANNELS}}
+    return {seg: {v: min(k, POPULATION[seg][v]) for v, k in vals.items()} for seg, vals in invited.items()}
+
+
+def _population(n: int) -> pd.DataFrame:
+    invited = _invited(n)
+    rows = [{"segment": seg, "value": value, "population": size, "invited": invited[seg][value]}
             for seg, sizes in POPULATION.items() for value, size in sizes.items()]
     return pd.DataFrame(rows)
 
@@ -847,8 +1023,8 @@ def _text_lang(rng: np.random.Generator) -> str:
 def _complaints(rng: np.random.Generator) -> pd.DataFrame:
     """A complaint log of one year (SPEC §1.4): categories, validity, resolution time, outcome."""
     n = _N_COMPLAINTS
-    unique = _customer_ids(rng, 255)
-    repeats = [unique[int(i)] for i in rng.integers(0, 60, size=n - len(unique))]
+    unique = _customer_ids(rng, _N_COMPLAINT_CUSTOMERS)
+    repeats = [unique[int(i)] for i in rng.integers(0, _N_COMPLAINT_REPEAT_POOL, size=n - len(unique))]
     customers = unique + repeats
     customers = [customers[int(i)] for i in rng.permutation(n)]
     received_day = np.sort(rng.integers(0, _FIELD_DAYS, size=n))
@@ -859,7 +1035,7 @@ def _complaints(rng: np.random.Generator) -> pd.DataFrame:
         channel = "digital" if category == "app outage" or rng.random() < 0.4 else "branch"
         received = _FIELD_START + timedelta(days=int(received_day[i]))
         incident = received - timedelta(days=int(rng.integers(0, 6)))
-        valid = "yes" if rng.random() < 0.82 else "no"
+        valid = "yes" if rng.random() < _COMPLAINT_VALID_P else "no"
         sla = 3 if category == "transaction error" else 7
         days = int(np.ceil(rng.gamma(2.0, 3.2 if valid == "yes" else 1.5)))
         # The log is extracted on the last day of the year: later resolutions are still open,
@@ -963,6 +1139,123 @@ def _y_location(w: str, r: str, c: str) -> float:
     return _Y_REGION[r] + _Y_CHANNEL[c] + _Y_WAVE[w]
 
 
+# Gauss-Legendre rule for Plackett's identity (fixed nodes: deterministic; exact to double
+# precision here, as every latent correlation is at most about 0.65).
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
+
+
+def _latent_corr_matrix() -> np.ndarray:
+    """``R_zz``, the correlation matrix of the latent attribute scores (order of ATTRIBUTES)."""
+    return np.array([[_latent_corr(a, b) for b in ATTRIBUTES] for a in ATTRIBUTES])
+
+
+def _latent_validities() -> list[float]:
+    """``corr(z_a, y | cell) = (R_zz beta)_a`` (``Var(y | cell) = 1``)."""
+    return [sum(_latent_corr(a, b) * b.beta for b in ATTRIBUTES) for a in ATTRIBUTES]
+
+
+def _johnson(rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
+    """Johnson's (2000) relative weights: ``Lambda = R_xx^(1/2)`` (symmetric square root),
+    ``beta* = Lambda^-1 r_xy``, ``eps_j = sum_k Lambda_jk^2 beta*_k^2`` (they sum to R^2).
+
+    Johnson, J. W. (2000). A heuristic method for estimating the relative weight of predictor
+    variables in multiple regression. Multivariate Behavioral Research, 35(1), 1-19.
+    """
+    d, v = np.linalg.eigh(rxx)
+    lam = (v * np.sqrt(d)) @ v.T
+    return (lam ** 2) @ np.linalg.solve(lam, rxy) ** 2
+
+
+def _indicator_cov(h: np.ndarray, k: np.ndarray, rho: float) -> float:
+    """``sum_ij Cov(1{X > -h_i}, 1{Y > -k_j})`` for standard bivariate normal (X, Y) with
+    correlation ``rho``: ``sum_ij Phi2(h_i, k_j; rho) - Phi(h_i) Phi(k_j)``, by Plackett's (1954)
+    identity ``= integral_0^rho phi2(h_i, k_j; r) dr`` (Gauss-Legendre on [0, rho])."""
+    r = 0.5 * rho * (_GL_NODES + 1.0)
+    w = 0.5 * rho * _GL_WEIGHTS
+    hh, kk, rr = h[:, None, None], k[None, :, None], r[None, None, :]
+    q = 1.0 - rr * rr
+    dens = np.exp(-(hh * hh - 2.0 * rr * hh * kk + kk * kk) / (2.0 * q)) / (2.0 * math.pi * np.sqrt(q))
+    return float(np.sum(dens * w))
+
+
+def _rating_covariances() -> tuple[np.ndarray, np.ndarray]:
+    """Population covariance matrices over the mixture of cells of (a) the 12 observed 1-5
+    performance ratings followed by ``overall_sat`` and (b) the 12 continuous performance latents
+    ``P*_a`` (no straight-liners, no missing answers).
+
+    Within a cell, ``(P*_a, P*_b)`` and ``(P*_a, y)`` are bivariate normal with correlations
+    ``R_zz`` and ``R_zz beta``; a rating is ``low + sum_k 1{latent > cut_k}``, so its covariances
+    are sums of indicator covariances (:func:`_indicator_cov`) and its variance
+    ``sum_kl Phi(min(h_k, h_l)) - Phi(h_k) Phi(h_l)``. Over the mixture,
+    ``Cov = sum_cells p (Cov_cell + (mu_cell - mu)(mu_cell - mu)')``.
+    """
+    k = len(ATTRIBUTES)
+    rzz = _latent_corr_matrix()
+    rho = np.eye(k + 1)
+    rho[:k, :k] = rzz
+    rho[:k, k] = rho[k, :k] = _latent_validities()
+    sds = [a.perf_sd for a in ATTRIBUTES]
+    cells = _cells()
+    total = sum(p for *_, p in cells)
+    per_cell = []
+    for w, r, c, p in cells:
+        locs = [_perf_location(a, w, r, c) for a in ATTRIBUTES]
+        hs = [(loc - np.array(_CUTS)) / sd for loc, sd in zip(locs, sds, strict=True)]
+        hs.append(_y_location(w, r, c) - np.array(_OVERALL_CUTS))
+        mean = np.array([1.0 + float(np.sum(ndtr(h))) for h in hs])
+        cov = np.empty((k + 1, k + 1))
+        for i in range(k + 1):
+            pi = ndtr(hs[i])
+            cov[i, i] = float(np.sum(ndtr(np.minimum.outer(hs[i], hs[i])) - np.outer(pi, pi)))
+            for j in range(i + 1, k + 1):
+                cov[i, j] = cov[j, i] = _indicator_cov(hs[i], hs[j], float(rho[i, j]))
+        latent = np.outer(sds, sds) * rzz
+        per_cell.append((p, mean, np.array(locs), cov, latent))
+    mean = sum(p * m for p, m, *_ in per_cell) / total
+    loc_mean = sum(p * m for p, _, m, *_ in per_cell) / total
+    cov = sum(p * (cv + np.outer(m - mean, m - mean)) for p, m, _, cv, _ in per_cell) / total
+    latent = sum(p * (lt + np.outer(m - loc_mean, m - loc_mean)) for p, _, m, _, lt in per_cell) / total
+    return cov, latent
+
+
+def _alpha(cov: np.ndarray) -> float:
+    """Cronbach's alpha of items with covariance matrix ``cov``: k/(k-1) (1 - trace / sum)."""
+    k = cov.shape[0]
+    return k / (k - 1) * (1.0 - float(np.trace(cov)) / float(np.sum(cov)))
+
+
+def _driver_truth() -> dict[str, Any]:
+    """Latent and observed-scale driver truths, and the population reliability per dimension."""
+    ids = [a.id for a in ATTRIBUTES]
+    k = len(ids)
+    latent_rw = _johnson(_latent_corr_matrix(), np.array(_latent_validities()))
+    cov, latent_cov = _rating_covariances()
+    sd = np.sqrt(np.diag(cov))
+    corr = cov / np.outer(sd, sd)
+    obs_beta = np.linalg.solve(corr[:k, :k], corr[:k, k])
+    obs_rw = _johnson(corr[:k, :k], corr[:k, k])
+    reliability = {}
+    for dim in _DIMENSIONS:
+        idx = [j for j, a in enumerate(ATTRIBUTES) if a.dimension == dim]
+        reliability[dim] = {
+            "items": [f"perf_{ids[j]}" for j in idx],
+            "alpha": _alpha(cov[np.ix_(idx, idx)]),
+            "latent_alpha": _alpha(latent_cov[np.ix_(idx, idx)]),
+        }
+    return {
+        "driver_relative_weights": dict(zip(ids, latent_rw.tolist(), strict=True)),
+        "driver_r2": _latent_r2(),
+        "driver_correlations": dict(zip(ids, _latent_validities(), strict=True)),
+        "observed_drivers": {
+            "driver_weights": dict(zip(ids, obs_beta.tolist(), strict=True)),
+            "driver_relative_weights": dict(zip(ids, obs_rw.tolist(), strict=True)),
+            "correlations": dict(zip(ids, corr[:k, k].tolist(), strict=True)),
+            "r2": float(corr[:k, k] @ obs_beta),
+        },
+        "reliability": reliability,
+    }
+
+
 def _kpis(where: Any = None) -> dict[str, float]:
     cells = [cell for cell in _cells() if where is None or where(cell)]
     total = sum(p for *_, p in cells)
@@ -988,6 +1281,111 @@ def _kpis(where: Any = None) -> dict[str, float]:
     }
 
 
+def _expect_over_y(f: Any, m: float, lower: float = -math.inf) -> float:
+    """``E[f(y) 1{y > lower}]`` for ``y ~ N(m, 1)`` by adaptive quadrature (deterministic)."""
+    def integrand(y: float) -> float:
+        return float(f(y)) * math.exp(-0.5 * (y - m) ** 2) / math.sqrt(2 * math.pi)
+    value, _ = integrate.quad(integrand, max(lower, m - 12.0), m + 12.0, epsabs=1e-14, epsrel=1e-12, limit=200)
+    return value
+
+
+def _repeat_prob(y: float) -> float:
+    return float(expit(_REPEAT["intercept"] + _REPEAT["slope"] * y))
+
+
+def _voice_truth_in(where: Any = None) -> dict[str, Any]:
+    """Population shares of the market and loyalty items, and the Dick & Basu quadrants."""
+    cells = [cell for cell in _cells() if where is None or where(cell)]
+    total = sum(p for *_, p in cells)
+    out: dict[str, Any] = {col: 0.0 for col in _MARKET_ITEMS}
+    agree = {col: 0.0 for col in _LOYALTY_ITEMS}
+    means = {col: 0.0 for col in _LOYALTY_ITEMS}
+    repeat = promoters = top2 = both_rec = both_top2 = 0.0
+    # Promoter (recommend 9-10) given y: 0.8 y + 0.6 e > (8.5 - location) / scale.
+    t_rec = (8.5 - _RECOMMEND["location"]) / _RECOMMEND["scale"]
+    load, noise = _RECOMMEND["loading"], _RECOMMEND["noise_loading"]
+    rec_sd = math.hypot(load, noise)
+    top2_cut = _OVERALL_CUTS[2]  # overall_sat >= 4  <=>  y > -0.55
+    for w, r, c, p in cells:
+        m = _y_location(w, r, c)
+        for col, par in _MARKET_ITEMS.items():
+            out[col] += p * float(ndtr(par["intercept"] + par["loading"] * m))
+        for col, par in _LOYALTY_ITEMS.items():
+            loc = par["location"] + par["sd"] * par["loading"] * m
+            agree[col] += p * float(ndtr((loc - _CUTS[2]) / par["sd"]))
+            means[col] += p * _mean_rating(loc, par["sd"], _CUTS, 1)
+        repeat += p * _expect_over_y(_repeat_prob, m)
+        promoters += p * float(ndtr((load * m - t_rec) / rec_sd))
+        top2 += p * float(ndtr(m - top2_cut))
+        both_rec += p * _expect_over_y(lambda y: ndtr((load * y - t_rec) / noise) * _repeat_prob(y), m)
+        both_top2 += p * _expect_over_y(_repeat_prob, m, lower=top2_cut)
+    out = {col: v / total for col, v in out.items()}
+    repeat, promoters, top2 = repeat / total, promoters / total, top2 / total
+    both_rec, both_top2 = both_rec / total, both_top2 / total
+
+    def quadrants(att: float, both: float) -> dict[str, float]:
+        return {"Loyalty": both, "Latent loyalty": att - both, "Spurious loyalty": repeat - both,
+                "No loyalty": 1.0 - att - repeat + both}
+
+    out["repeat_12m"] = repeat
+    out["agree"] = {col: v / total for col, v in agree.items()}
+    out["mean"] = {col: v / total for col, v in means.items()}
+    out["dick_basu"] = {"recommend": quadrants(promoters, both_rec), "overall": quadrants(top2, both_top2)}
+    return out
+
+
+def _voice_truth(n: int, voice_missing: dict[str, float]) -> dict[str, Any]:
+    """The ``market``, ``loyalty``, ``population``, ``complaints`` and ``lost_customers`` truths."""
+    overall = _voice_truth_in()
+    by = {"by_wave": {w: _voice_truth_in(lambda cell, w=w: cell[0] == w) for w in WAVES},
+          "by_region": {r: _voice_truth_in(lambda cell, r=r: cell[1] == r) for r in REGIONS},
+          "by_channel": {c: _voice_truth_in(lambda cell, c=c: cell[2] == c) for c in CHANNELS}}
+    f = _MARKET_FIGURES
+    market = {col: overall[col] for col in _MARKET_ITEMS}
+    for k, groups in by.items():
+        market[k] = {g: {col: v[col] for col in _MARKET_ITEMS} for g, v in groups.items()}
+    market["figures"] = dict(f)
+    loyalty = {
+        "repeat_12m": overall["repeat_12m"],
+        "agree": overall["agree"],
+        "mean": overall["mean"],
+        "dick_basu": overall["dick_basu"],
+        "acquisition_rate": f["customers_new"] / f["customers"],
+        "churn_rate": f["customers_lost"] / f["customers"],
+        "missing_rate": dict(voice_missing),
+    }
+    for k, groups in by.items():
+        loyalty[k] = {g: {"repeat_12m": v["repeat_12m"], "agree": v["agree"], "dick_basu": v["dick_basu"]}
+                      for g, v in groups.items()}
+    invited = _invited(n)
+    expected = {"region": {r: n * pr for r, pr in zip(REGIONS, REGION_PROBS, strict=True)},
+                "channel": {"branch": n * sum(pr * (1 - DIGITAL_GIVEN_REGION[r])
+                                              for r, pr in zip(REGIONS, REGION_PROBS, strict=True)),
+                            "digital": n * sum(pr * DIGITAL_GIVEN_REGION[r]
+                                               for r, pr in zip(REGIONS, REGION_PROBS, strict=True))}}
+    population = {
+        "population": {seg: dict(v) for seg, v in POPULATION.items()},
+        "invited": invited,
+        "expected_respondents": expected,
+        "expected_response_rate": {seg: {v: expected[seg][v] / invited[seg][v] for v in invited[seg]}
+                                   for seg in invited},
+        "cell_response_rate": {r: {c: _cell_response_rate(r, c) for c in CHANNELS} for r in REGIONS},
+    }
+    complaints = {
+        "n": _N_COMPLAINTS,
+        "distinct_customers": _N_COMPLAINT_CUSTOMERS,
+        "repeaters_drawn_from": _N_COMPLAINT_REPEAT_POOL,
+        "category_probs": dict(zip(_COMPLAINT_CATEGORIES, _COMPLAINT_P, strict=True)),
+        "valid_prob": _COMPLAINT_VALID_P,
+        "sla_days": {"transaction error": 3, "other categories": 7},
+        "extracted_on": _FIELD_END.isoformat(),
+        "complaints_per_1000_customers": 1000.0 * _N_COMPLAINTS / f["customers"],
+    }
+    lost = {"n": _N_LOST, "reason_probs": dict(zip(_LOST_REASONS, _LOST_P, strict=True))}
+    return {"market": market, "loyalty": loyalty, "population": population, "complaints": complaints,
+            "lost_customers": lost}
+
+
 def _rounded(obj: Any) -> Any:
     if isinstance(obj, float):
         value = round(obj, _ROUND)
@@ -999,7 +1397,7 @@ def _rounded(obj: Any) -> Any:
     return obj
 
 
-def _truth(seed: int, n: int, quality: dict[str, Any]) -> dict[str, Any]:
+def _truth(seed: int, n: int, quality: dict[str, Any], voice_missing: dict[str, float]) -> dict[str, Any]:
     mean_perf, mean_exp, mean_imp, mean_comp = {}, {}, {}, {}
     for a in ATTRIBUTES:
         mean_perf[a.id] = _mixture_mean(lambda w, r, c, a=a: _perf_location(a, w, r, c), a.perf_sd, _CUTS, 1)
@@ -1031,12 +1429,17 @@ def _truth(seed: int, n: int, quality: dict[str, Any]) -> dict[str, Any]:
             "competitor_location": a.comp, "competitor_sd": _COMPETITOR_SD if a.comp is not None else None,
             "beta": a.beta,
         } for a in ATTRIBUTES},
+        "latent": {"dimension_loading": dict(_LOADING), "factor_correlation": _FACTOR_CORR},
         "overall": {"cuts": list(_OVERALL_CUTS), "residual_sd": _residual_sd(),
                     "shift": {"wave": dict(_Y_WAVE), "region": dict(_Y_REGION), "channel": dict(_Y_CHANNEL)}},
         "sat_last_contact": {**_LAST_CONTACT, "cuts": list(_OVERALL_CUTS)},
         "recommend": {**_RECOMMEND, "cuts": list(_RECOMMEND_CUTS)},
         "repeat_12m": dict(_REPEAT),
+        "market_items": {col: dict(par) for col, par in _MARKET_ITEMS.items()},
+        "loyalty_items": {col: dict(par) for col, par in _LOYALTY_ITEMS.items()},
+        "response_rate": {"region": dict(_RESPONSE_RATE_REGION), "channel_factor": dict(_RESPONSE_RATE_CHANNEL)},
     }
+    drivers = _driver_truth()
     truth = {
         "seed": seed,
         "n": n,
@@ -1044,11 +1447,25 @@ def _truth(seed: int, n: int, quality: dict[str, Any]) -> dict[str, Any]:
             "Population truths of the model that generated this study (see the docstring of "
             "csm_helpers.sample): they are not estimates from the drawn sample. Latent model per "
             "respondent in cell (wave w, region r, channel c): performance P*_a = location_a + "
-            "shift_a(w, r, c) + sd_a z_a, z_a ~ N(0,1) independent; rating = 1 + #(P*_a > cuts). "
-            "y = shift(w) + shift(r) + shift(c) + sum_a beta_a z_a + e, Var(y | cell) = 1; "
-            "overall_sat = 1 + #(y > model.overall.cuts). driver_weights = beta_a (standardised effect "
-            "of the latent score on latent y); driver_relative_weights = beta_a^2 (share of variance; "
-            "exact as the latent drivers are independent). segment_effects and wave_effects.overall: "
+            "shift_a(w, r, c) + sd_a z_a; rating = 1 + #(P*_a > cuts). Latent scores z_a = "
+            "loading_d f_d + sqrt(1 - loading_d^2) s_a for the attribute's dimension d "
+            "(model.latent.dimension_loading), with standard normal dimension factors f_d correlated "
+            "model.latent.factor_correlation and s_a independent, so z_a ~ N(0,1) and corr(z_a, z_b) = "
+            "loading_d loading_d' (same dimension) or loading_d loading_d' factor_correlation. "
+            "y = shift(w) + shift(r) + shift(c) + sum_a beta_a z_a + e, Var(e) = 1 - beta' R_zz beta "
+            "(model.overall.residual_sd), Var(y | cell) = 1; overall_sat = 1 + #(y > model.overall.cuts). "
+            "driver_weights = beta_a, the true standardised regression coefficients of latent y on the "
+            "latent z within a cell; driver_correlations = corr(z_a, y | cell) = (R_zz beta)_a; "
+            "driver_relative_weights = Johnson (2000) relative weights of the population latent "
+            "correlation matrix of (z, y) (they sum to driver_r2 = beta' R_zz beta, the latent R^2; with "
+            "correlated drivers they are not beta_a^2). observed_drivers: the same for the observed "
+            "1-5 performance ratings and overall_sat, from their exact population correlation matrix "
+            "over the mixture of cells (no straight-liners or missing answers): correlations with "
+            "overall_sat, standardised OLS coefficients (driver_weights), Johnson relative weights and "
+            "R^2 — what key-driver analysis of the ratings estimates. reliability: per dimension, the "
+            "population Cronbach alpha of its four observed 1-5 performance ratings (alpha) and of the "
+            "continuous performance latents P*_a (latent_alpha), over the mixture of cells without "
+            "straight-liners (who raise a sample's alpha slightly). segment_effects and wave_effects.overall: "
             "shift of latent y in within-cell SD units, first value = reference 0; "
             "wave_effects.performance: shift of each performance latent (scale points). "
             "mean_performance / mean_expectation / mean_importance / mean_competitor: population mean "
@@ -1058,10 +1475,20 @@ def _truth(seed: int, n: int, quality: dict[str, Any]) -> dict[str, Any]:
             "overall_sat and sat_last_contact), NPS, mean overall_sat; also by wave, region and channel. "
             "data_quality.straight_liners (performance answers replaced: exclude them when checking "
             "performance truths), speeders (durations only; answers follow the model) and the "
-            "per-item missing-completely-at-random rates."
+            "per-item missing-completely-at-random rates. "
+            "market: population share answering 1 for praise_us, aware_unaided, referred (probit in y: "
+            "P = Phi(intercept + loading m_cell), model.market_items), also by wave, region and channel; "
+            "figures = the company figures of study.yaml. loyalty: repeat_12m share (logistic in y), "
+            "agree = share rating 4-5 of price_sensitivity, competitor_attitude, incident_tolerance "
+            "(model.loyalty_items), mean = their mean rating, dick_basu = population shares of the four "
+            "Dick & Basu (1994) quadrants with relative attitude high = recommend 9-10 ('recommend') or "
+            "overall_sat 4-5 ('overall') and repeat patronage = repeat_12m; acquisition_rate = "
+            "customers_new / customers, churn_rate = customers_lost / customers. population: invited per "
+            "segment value, expected respondents (n x generating probability) and expected response rate. "
+            "complaints and lost_customers: the generating probabilities of the logs."
         ),
         "driver_weights": {a.id: a.beta for a in ATTRIBUTES},
-        "driver_relative_weights": {a.id: a.beta ** 2 for a in ATTRIBUTES},
+        **drivers,
         "segment_effects": {"region": dict(_Y_REGION), "channel": dict(_Y_CHANNEL)},
         "wave_effects": {"overall": dict(_Y_WAVE),
                          "performance": {a.id: {WAVES[0]: 0.0, WAVES[1]: a.wave_shift} for a in ATTRIBUTES}},
@@ -1074,12 +1501,13 @@ def _truth(seed: int, n: int, quality: dict[str, Any]) -> dict[str, Any]:
         "kpis": kpis,
         "model": model,
         "data_quality": quality,
+        **_voice_truth(n, voice_missing),
     }
     return _rounded(truth)
 
 
-def _truth_json(seed: int, n: int, quality: dict[str, Any]) -> str:
-    return json.dumps(_truth(seed, n, quality), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+def _truth_json(seed: int, n: int, quality: dict[str, Any], voice_missing: dict[str, float]) -> str:
+    return json.dumps(_truth(seed, n, quality, voice_missing), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 # --------------------------------------------------------------------------- YAML files
@@ -1119,10 +1547,15 @@ def _study_yaml(seed: int, n: int) -> str:
         comp = f", competitor: comp_{a.id}" if a.comp is not None else ""
         lines.append(f"  - {{id: {a.id}, label: {_q(a.label)}, dimension: {a.dimension}, "
                      f"performance: perf_{a.id}, importance: imp_{a.id}, expectation: exp_{a.id}{comp}}}")
-    lines += ["loyalty: {repeat: repeat_12m}",
+    f = _MARKET_FIGURES
+    lines += ["loyalty: {repeat: repeat_12m, price_sensitivity: price_sensitivity, "
+              "competitor_attitude: competitor_attitude, incident_tolerance: incident_tolerance}",
+              "market: {praise: praise_us, awareness: aware_unaided, referral: referred, "
+              f"sales_growth: {f['sales_growth']}, customers: {f['customers']}, "
+              f"customers_new: {f['customers_new']}, customers_lost: {f['customers_lost']}}}",
               "population: population.csv",
-              "complaints: complaints.csv",
-              "lost_customers: lost_reasons.csv",
+              "complaints: {file: complaints.csv}",
+              "lost_customers: {file: lost_reasons.csv}",
               "interviews: {file: interviews.csv, id: interview_id, group: source_group, text: text, "
               "order: date, codes: codes}",
               "codebook: codebook.yaml",

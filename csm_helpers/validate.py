@@ -118,6 +118,10 @@ def _named_columns(study: Study) -> list[tuple[str, str, str]]:
     for name, col in study.loyalty.model_dump().items():
         if col:
             out.append((f"loyalty.{name}", col, "loyalty"))
+    for name in ("praise", "awareness", "referral"):
+        col = getattr(study.market, name)
+        if col:
+            out.append((f"market.{name}", col, "loyalty"))
     return out
 
 

@@ -138,6 +138,164 @@ class StageContext:
         """Number of respondents in the segment."""
         return len(self.responses)
 
+    # -- measurement and analysis data (stages 03-05) ---------------------------------
+    @cached_property
+    def all_responses(self) -> pd.DataFrame:
+        """Every validated response of the study (all segments), personal data removed."""
+        from .io import load_responses
+
+        return load_responses(self.study).data
+
+    @cached_property
+    def population(self) -> pd.DataFrame | None:
+        """The population table (long format: segment, value, population[, invited]) or None."""
+        if not self.study.population:
+            return None
+        from .io import read_study_table
+
+        return read_study_table(self.study, "population", required=["segment", "value", "population"]).data
+
+    @cached_property
+    def quality_flags(self) -> pd.DataFrame:
+        """Data-quality flags of every response (stage 03), aligned with :attr:`all_responses`."""
+        from .measurement import quality_flags
+
+        return quality_flags(self.all_responses, self.study)
+
+    @cached_property
+    def kept_responses(self) -> pd.DataFrame:
+        """All responses left after the exclusions set in ``measurement.exclude``, with the
+        study's weights (raked on this whole kept sample) in :data:`stats.WEIGHT_COLUMN`."""
+        from .measurement import apply_exclusions, study_weights
+        from .stats import WEIGHT_COLUMN
+
+        kept = apply_exclusions(self.all_responses, self.quality_flags,
+                                exclude=list(self.study.measurement.exclude))
+        w = study_weights(kept, self.study, population=self.population)
+        if w is not None:
+            kept = kept.assign(**{WEIGHT_COLUMN: np.asarray(w, dtype=float)})
+        return kept
+
+    @property
+    def weights(self) -> str | None:
+        """Name of the weight column in the analysis data, or None for an unweighted study."""
+        from .stats import WEIGHT_COLUMN
+
+        return WEIGHT_COLUMN if WEIGHT_COLUMN in self.kept_responses.columns else None
+
+    @cached_property
+    def analysis_data(self) -> pd.DataFrame:
+        """The segment's kept responses (all waves), weights included."""
+        return select_segment(self.kept_responses, self.study, self.segment)
+
+    @cached_property
+    def waves(self) -> list[str]:
+        """Waves in the data, oldest first (sorted by their label; single wave: ``[]``)."""
+        col = self.study.responses.wave
+        if not col:
+            return []
+        return sorted(str(w) for w in self.all_responses[col].dropna().unique())
+
+    @property
+    def latest_wave(self) -> str | None:
+        return self.waves[-1] if self.waves else None
+
+    @property
+    def previous_wave(self) -> str | None:
+        """``analysis.previous_wave`` if set, else the wave before the latest (None if single)."""
+        if self.study.analysis.previous_wave:
+            if self.study.analysis.previous_wave not in self.waves:
+                raise CsmError(
+                    f"analysis.previous_wave {self.study.analysis.previous_wave!r} is not a wave in the data "
+                    f"({', '.join(self.waves) or 'no wave column'}) — fix it in {self.study.path.name}")
+            return self.study.analysis.previous_wave
+        return self.waves[-2] if len(self.waves) >= 2 else None
+
+    def wave_data(self, wave: str | None) -> pd.DataFrame:
+        """The segment's analysis data of one wave (all data when the study has no waves)."""
+        if wave is None or not self.study.responses.wave:
+            return self.analysis_data
+        col = self.study.responses.wave
+        data = self.analysis_data
+        return data.loc[data[col].astype("string") == wave].copy()
+
+    @property
+    def scales(self) -> dict[str, tuple[float, float]]:
+        """Scale (min, max) of every rated item of the study."""
+        return self.study.rated_items()
+
+    @property
+    def kpi_targets(self) -> dict[str, float]:
+        """KPI targets from the goals file (``metric -> target``; empty without goals)."""
+        goals = self.goals
+        return {t.metric: t.target for t in goals.kpi_targets} if goals else {}
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Attribute label of every attribute item column (performance, importance, ...)."""
+        out = {}
+        for a in self.study.attributes:
+            for kind in ("performance", "importance", "expectation", "competitor"):
+                col = getattr(a, kind)
+                if col:
+                    out[col] = a.label
+        return out
+
+    @property
+    def population_segments(self) -> list[str]:
+        """Segment columns of the study that have population sizes in the population table."""
+        if self.population is None:
+            return []
+        present = set(self.population["segment"].astype(str))
+        return [c for c in self.study.responses.segments if c in present]
+
+    @property
+    def item_groups(self) -> dict[str, list[str]]:
+        """Rated items by kind (performance, importance, expectation, competitor), config order."""
+        groups: dict[str, list[str]] = {}
+        for kind in ("performance", "importance", "expectation", "competitor"):
+            cols = [getattr(a, kind) for a in self.study.attributes if getattr(a, kind)]
+            if cols:
+                groups[kind] = cols
+        return groups
+
+    @property
+    def importance_mode(self) -> str:
+        """IPA importance: ``analysis.importance``, where ``auto`` = stated when every attribute
+        has an importance item, else derived (relative weights)."""
+        setting = self.study.analysis.importance
+        if setting != "auto":
+            return setting
+        return "stated" if all(a.importance for a in self.study.attributes) else "derived"
+
+    @property
+    def attribute_labels(self) -> dict[str, str]:
+        """``attribute id -> label`` for every attribute of the study."""
+        return {a.id: a.label for a in self.study.attributes}
+
+    def segment_table(self, key: str) -> tuple[pd.DataFrame, bool]:
+        """A study table (``complaints``, ``lost_customers``) for this segment.
+
+        Returns ``(rows, segmented)``: the rows of the segment when the table has the segment's
+        column, else every row with ``segmented=False`` (the report then says the figures are
+        company-wide).
+        """
+        from .io import read_study_table
+
+        data = read_study_table(self.study, key).data
+        parsed = parse_segment(self.segment, self.study)
+        if parsed is None:
+            return data, True
+        column, value = parsed
+        if column not in data.columns:
+            return data, False
+        return data.loc[(data[column].astype("string") == value).fillna(False).to_numpy()].copy(), True
+
+    @property
+    def current(self) -> pd.DataFrame:
+        """The segment's analysis data of the latest wave: what stage 04 reports on."""
+        return self.wave_data(self.latest_wave)
+
     @cached_property
     def goals(self) -> Goals | None:
         return load_goals(self.study)
@@ -167,8 +325,14 @@ class StageContext:
         return self.output_dir / name
 
     def record_metrics(self, values: dict[str, Any]) -> None:
-        """Add entries to this segment's ``metrics.json`` (merged by the runner)."""
-        self._metrics.update(to_jsonable(values))
+        """Add entries to this segment's ``metrics.json`` (merged by the runner).
+
+        ``suppressed`` entries are appended to the list, never replaced.
+        """
+        values = to_jsonable(values)
+        if "suppressed" in values:
+            self._metrics.setdefault("suppressed", []).extend(values.pop("suppressed") or [])
+        self._metrics.update(values)
         if self.output_dir is None:
             return
         path = self.output_dir / METRICS_FRAGMENT_DIR / f"{self.stage}.json"

@@ -1,8 +1,9 @@
 """Shared fixtures: a second, small study written from scratch by the tests.
 
-It shares nothing with the bundled sample — other column names, a 1–7 scale, three
-attributes, other interview ids and groups, Vietnamese and Chinese text — so a test that
-passes on both proves nothing is hard-wired to the sample.
+It shares nothing with the bundled sample — other column names, 1–7 attribute and 1–10
+overall scales, three attributes, no importance or expectation items, no recommend item,
+no waves, no weights or population, other interview ids and groups, Vietnamese and Chinese
+text — so a test that passes on both proves nothing is hard-wired to the sample.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def write_small_study(folder: Path, *, n: int = 60, seed: int = 7) -> Path:
     quality = rng.integers(1, 8, size=n)
     speed = rng.integers(1, 8, size=n)
     friendly = rng.integers(1, 8, size=n)
-    overall = np.clip(np.round((quality + speed + friendly) / 3 + rng.normal(0, 0.8, n)), 1, 7).astype(int)
+    # overall satisfaction on a 1-10 scale, the attributes on 1-7: nothing may assume 1-5
+    latent = (0.6 * quality + 0.3 * speed + 0.1 * friendly) * 10 / 7
+    overall = np.clip(np.round(latent + rng.normal(0, 1.0, n)), 1, 10).astype(int)
     df = pd.DataFrame({
         "rid": [f"x{i:03d}" for i in range(n)],
         "shop": shops,
@@ -91,7 +94,7 @@ def write_small_study(folder: Path, *, n: int = 60, seed: int = 7) -> Path:
           segments: [shop]
           personal_data: [full_name]
           comments: remarks
-        scales: {default: [1, 7]}
+        scales: {default: [1, 7], q_overall: [1, 10]}
         overall: q_overall
         attributes:
           - {id: quality, label: Product quality, dimension: product, performance: q_quality}

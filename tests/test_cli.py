@@ -36,6 +36,37 @@ def test_sample_metrics_contract(sample_run):
     assert m["discovery"]["saturated"] is True
     assert m["goals"]["self_assessment"]["max_points"] == 90
     assert m["suppressed"] == []
+    # SPEC §3 keys of stages 03/04
+    for kpi in ("csat_top2", "csi", "nps"):
+        assert set(m["kpis"][kpi]) >= {"value", "ci_low", "ci_high", "n", "target", "met"}
+        assert m["kpis"][kpi]["ci_low"] <= m["kpis"][kpi]["value"] <= m["kpis"][kpi]["ci_high"]
+    assert 0 <= m["kpis"]["csat_top2"]["value"] <= 1
+    assert set(m["reliability"]) == {"product", "process", "people"}
+    for entry in m["reliability"].values():
+        assert set(entry) >= {"alpha", "ci_low", "ci_high", "n_items"}
+    assert len(m["drivers"]) == 12
+    assert {"attribute", "r", "beta", "relative_weight", "rw_pct", "rank"} <= set(m["drivers"][0])
+    assert abs(sum(d["relative_weight"] for d in m["drivers"]) - m["drivers_r2"]) < 1e-9
+    quadrants = {"Concentrate here", "Keep up the good work", "Low priority", "Possible overkill"}
+    assert {e["quadrant"] for e in m["ipa"]} <= quadrants
+    assert {"attribute", "mean_gap", "p_value", "share_dissatisfied"} <= set(m["gaps"][0])
+
+
+def test_sample_metrics_match_the_ground_truth(sample_run):
+    """The numbers in metrics.json agree with the generator's truth within their intervals."""
+    out, _ = sample_run
+    m = json.loads((out / "all" / "metrics.json").read_text(encoding="utf-8"))
+    truth = json.loads((ROOT / "data" / "sample" / "truth.json").read_text(encoding="utf-8"))
+    # the true top-3 drivers come out on top
+    true_top = sorted(truth["driver_weights"], key=truth["driver_weights"].get, reverse=True)[:3]
+    found_top = [d["attribute"] for d in sorted(m["drivers"], key=lambda d: d["rank"])[:3]]
+    assert set(found_top) == set(true_top)
+    # expectation gaps (latest wave, weighted): where the latest wave did not move perception,
+    # the interval covers the true population gap for all but at most one attribute
+    moved = {a for a, w in truth["wave_effects"]["performance"].items() if any(w.values())}
+    stable = [g for g in m["gaps"] if g["attribute"] not in moved]
+    covered = [g["ci_low"] <= truth["mean_gaps"][g["attribute"]] <= g["ci_high"] for g in stable]
+    assert len(stable) >= 6 and sum(covered) >= len(covered) - 1, list(zip(stable, covered, strict=True))
 
 
 def test_reports_have_no_personal_data_or_code(sample_run):

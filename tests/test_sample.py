@@ -1,9 +1,10 @@
 """Tests of csm_helpers.sample: the seeded sample-study generator and the bundled sample.
 
-The statistical checks use independent tools (statsmodels OLS, scipy's normal CDF and
-chi-square) on data the generator wrote, against the truths it claims in ``truth.json``;
-the analytic expectations are recomputed here from the model parameters, not taken from the
-generator's own arithmetic.
+The statistical checks use independent tools (statsmodels OLS, scipy's normal and bivariate
+normal CDFs and chi-square, pingouin's Cronbach's alpha, and the package's own Johnson
+relative weights, which the generator does not use) on data the generator wrote, against the
+truths it claims in ``truth.json``; the analytic expectations are recomputed here from the
+model parameters, not taken from the generator's own arithmetic.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from csm_helpers.config import (
     load_goals,
     load_study,
 )
+from csm_helpers.drivers import relative_weights
 from csm_helpers.errors import CsmError
 from csm_helpers.sample import MIN_N, generate_sample
 
@@ -327,9 +329,16 @@ def test_interviews_support_discovery(study):
 # --------------------------------------------------------------------------- other tables
 def test_population_differs_from_the_sample_mix(responses):
     pop = read_csv(SAMPLE / "population.csv")
-    assert list(pop.columns) == ["segment", "value", "population"]
-    totals = pop.groupby("segment")["population"].sum()
-    assert totals["region"] == totals["channel"] == 180_000
+    assert list(pop.columns) == ["segment", "value", "population", "invited"]
+    totals = pop.groupby("segment")[["population", "invited"]].sum()
+    assert totals.loc["region", "population"] == totals.loc["channel", "population"] == 180_000
+    # Both segments count the same invitations; realistic response rates of 10-30%.
+    assert totals.loc["region", "invited"] == totals.loc["channel", "invited"]
+    assert (pop["invited"] < pop["population"]).all()
+    for seg in ("region", "channel"):
+        invited = pop[pop["segment"] == seg].set_index("value")["invited"]
+        rate = responses[seg].value_counts().reindex(invited.index) / invited
+        assert rate.between(0.10, 0.30).all(), (seg, rate.to_dict())
     for seg in ("region", "channel"):
         expected = pop[pop["segment"] == seg].set_index("value")["population"]
         observed = responses[seg].value_counts().reindex(expected.index)
@@ -391,14 +400,49 @@ def _expected_rating(mean: float, sd: float, cuts: list[float], low: int) -> flo
     return float(np.dot(probs, low + np.arange(len(probs))))
 
 
+def _latent_corr(model: dict, dimension: dict[str, str]) -> np.ndarray:
+    """corr(z_a, z_b) of the documented factor model: loading_d loading_d' (x phi across dimensions)."""
+    lam, phi = model["latent"]["dimension_loading"], model["latent"]["factor_correlation"]
+    ids = list(model["attributes"])
+    return np.array([[1.0 if a == b else lam[dimension[a]] * lam[dimension[b]]
+                      * (1.0 if dimension[a] == dimension[b] else phi) for b in ids] for a in ids])
+
+
+def _dimensions() -> dict[str, str]:
+    return {a.id: a.dimension for a in load_study(SAMPLE / "study.yaml").attributes}
+
+
 def test_truth_file_is_consistent_with_its_model():
     truth = truth_of(SAMPLE)
     model = truth["model"]
+    ids = list(model["attributes"])
     betas = truth["driver_weights"]
-    assert sum(b * b for b in betas.values()) + model["overall"]["residual_sd"] ** 2 == pytest.approx(1.0)
-    assert truth["driver_relative_weights"] == {a: pytest.approx(b * b) for a, b in betas.items()}
+    assert list(betas) == ids and all(model["attributes"][a]["beta"] == betas[a] for a in ids)
+    R = _latent_corr(model, _dimensions())
+    b = np.array([betas[a] for a in ids])
+    # Var(y | cell) = beta' R_zz beta + residual^2 = 1, with a realistic latent R^2.
+    assert b @ R @ b == pytest.approx(truth["driver_r2"], abs=1e-9)
+    assert truth["driver_r2"] + model["overall"]["residual_sd"] ** 2 == pytest.approx(1.0, abs=1e-9)
+    assert 0.45 <= truth["driver_r2"] <= 0.65
+    r_zy = R @ b
+    for a, r in zip(ids, r_zy, strict=True):
+        assert truth["driver_correlations"][a] == pytest.approx(r, abs=1e-9), a
+    # Johnson relative weights of the latent (z, y) correlation matrix, by the package's own
+    # implementation (csm_helpers.drivers, tested against the rwa R package) — the generator
+    # computes them independently.
+    full = np.block([[np.ones((1, 1)), r_zy[None, :]], [r_zy[:, None], R]])
+    rw = relative_weights(pd.DataFrame(full, index=["y", *ids], columns=["y", *ids]),
+                          outcome="y", predictors=ids).set_index("predictor")["raw_weight"]
+    for a in ids:
+        assert truth["driver_relative_weights"][a] == pytest.approx(rw[a], abs=1e-9), a
+    assert sum(truth["driver_relative_weights"].values()) == pytest.approx(truth["driver_r2"], abs=1e-9)
+    # Three clearly distinct strong drivers, by the betas and by the relative weights.
+    by_beta = sorted(ids, key=betas.get, reverse=True)
+    by_rw = rw.sort_values(ascending=False)
+    assert list(by_rw.index[:3]) == by_beta[:3]
+    assert by_rw.iloc[2] >= 1.5 * by_rw.iloc[3]
     top = sorted(betas.values(), reverse=True)
-    assert top[0] >= 0.4 and top[2] - top[3] >= 0.08  # three clearly distinct strong drivers
+    assert top[0] >= 0.3 and top[2] - top[3] >= 0.05
     assert truth["segment_effects"]["region"] == model["overall"]["shift"]["region"]
     # mean_gaps from the model parameters, by the rating distribution of each cell.
     cells = _cell_probs(model)
@@ -411,6 +455,98 @@ def test_truth_file_is_consistent_with_its_model():
         assert truth["mean_gaps"][aid] == pytest.approx(perf - expect, abs=1e-8), aid
 
 
+def _population_rating_moments(model: dict, dimension: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Mixture covariance of (12 performance ratings, overall_sat) and of the 12 performance latents.
+
+    Independent of the generator: each cell's joint rating distribution is built from scipy's
+    bivariate normal CDF on the grid of cut points (rectangle probabilities), not from
+    Plackett's identity.
+    """
+    ids = list(model["attributes"])
+    k = len(ids)
+    R = _latent_corr(model, dimension)
+    b = np.array([model["attributes"][a]["beta"] for a in ids])
+    rho = np.eye(k + 1)
+    rho[:k, :k], rho[:k, k], rho[k, :k] = R, R @ b, R @ b
+    cells = _cell_probs(model)
+    y_shift = model["overall"]["shift"]
+    sds = np.array([model["attributes"][a]["performance_sd"] for a in ids] + [1.0])
+    cuts = [model["cuts"]] * k + [model["overall"]["cuts"]]
+    m1, m2 = np.zeros(k + 1), np.zeros((k + 1, k + 1))
+    l1, l2 = np.zeros(k), np.zeros((k, k))
+    for w, r, c, p in cells:
+        locs = []
+        for a in ids:
+            sh = model["attributes"][a]["performance_shift"]
+            locs.append(model["attributes"][a]["performance_location"] + sh["wave"][w] + sh["region"][r]
+                        + sh["channel"][c])
+        locs.append(y_shift["wave"][w] + y_shift["region"][r] + y_shift["channel"][c])
+        locs = np.array(locs)
+        edges = [np.clip((np.r_[-np.inf, cuts[v], np.inf] - locs[v]) / sds[v], -30, 30) for v in range(k + 1)]
+        probs = [np.diff(PHI(e)) for e in edges]  # P(rating = 1..5)
+        for u in range(k + 1):
+            m1[u] += p * np.dot(probs[u], 1 + np.arange(5))
+            m2[u, u] += p * np.dot(probs[u], (1 + np.arange(5)) ** 2)
+            for v in range(u + 1, k + 1):
+                gx, gy = np.meshgrid(edges[u], edges[v], indexing="ij")
+                F = stats.multivariate_normal(mean=[0, 0], cov=[[1, rho[u, v]], [rho[u, v], 1]]).cdf(
+                    np.stack([gx, gy], axis=-1))
+                pmf = F[1:, 1:] - F[:-1, 1:] - F[1:, :-1] + F[:-1, :-1]
+                m2[u, v] += p * float(np.sum(pmf * np.outer(1 + np.arange(5), 1 + np.arange(5))))
+        l1 += p * locs[:k]
+        l2 += p * (np.outer(sds[:k], sds[:k]) * R + np.outer(locs[:k], locs[:k]))
+    m2 = np.triu(m2) + np.triu(m2, 1).T
+    return m2 - np.outer(m1, m1), l2 - np.outer(l1, l1)
+
+
+def _cronbach(cov: np.ndarray) -> float:
+    k = len(cov)
+    return k / (k - 1) * (1 - np.trace(cov) / cov.sum())
+
+
+def test_reliability_and_observed_driver_truths_are_consistent_with_the_model():
+    truth = truth_of(SAMPLE)
+    model = truth["model"]
+    dimension = _dimensions()
+    ids = list(model["attributes"])
+    cov, latent = _population_rating_moments(model, dimension)
+    for dim, rel in truth["reliability"].items():
+        assert rel["items"] == [f"perf_{a}" for a in dimension if dimension[a] == dim]  # study order
+        idx = [ids.index(item.removeprefix("perf_")) for item in rel["items"]]
+        assert rel["alpha"] == pytest.approx(_cronbach(cov[np.ix_(idx, idx)]), abs=1e-8), dim
+        assert rel["latent_alpha"] == pytest.approx(_cronbach(latent[np.ix_(idx, idx)]), abs=1e-8), dim
+        assert 0.75 <= rel["alpha"] < rel["latent_alpha"] <= 0.9, dim  # coarsening lowers alpha
+    sd = np.sqrt(np.diag(cov))
+    corr = pd.DataFrame(cov / np.outer(sd, sd), index=[*ids, "overall_sat"], columns=[*ids, "overall_sat"])
+    obs = truth["observed_drivers"]
+    fit = np.linalg.solve(corr.loc[ids, ids], corr.loc[ids, "overall_sat"])
+    rw = relative_weights(corr, outcome="overall_sat", predictors=ids).set_index("predictor")["raw_weight"]
+    for j, a in enumerate(ids):
+        assert obs["correlations"][a] == pytest.approx(corr.loc[a, "overall_sat"], abs=1e-8), a
+        assert obs["driver_weights"][a] == pytest.approx(fit[j], abs=1e-8), a
+        assert obs["driver_relative_weights"][a] == pytest.approx(rw[a], abs=1e-8), a
+        # The 1-5 scale attenuates every correlation with overall satisfaction.
+        assert obs["correlations"][a] < truth["driver_correlations"][a], a
+    assert obs["r2"] == pytest.approx(float(corr.loc[ids, "overall_sat"] @ fit), abs=1e-8)
+    assert obs["r2"] < truth["driver_r2"]
+    top3 = sorted(truth["driver_weights"], key=truth["driver_weights"].get, reverse=True)[:3]
+    assert sorted(obs["driver_relative_weights"], key=obs["driver_relative_weights"].get, reverse=True)[:3] == top3
+
+
+def test_bundled_sample_has_realistic_reliability(study, responses):
+    """Cronbach's alpha (pingouin, listwise) of each dimension's performance items is in the usual
+    CSM range and close to the population value (the straight-liners raise it slightly)."""
+    import pingouin as pg
+
+    truth = truth_of(SAMPLE)
+    for dim in DIMENSIONS:
+        items = [a.performance for a in study.attributes if a.dimension == dim]
+        assert items == truth["reliability"][dim]["items"]
+        alpha, _ = pg.cronbach_alpha(data=responses[items].dropna())
+        assert 0.75 <= alpha <= 0.88, (dim, alpha)
+        assert abs(alpha - truth["reliability"][dim]["alpha"]) < 0.03, (dim, alpha)
+
+
 def test_true_drivers_are_recovered_by_ols(large):
     data, truth = large
     data = data[~data["respondent_id"].isin(truth["data_quality"]["straight_liners"])]
@@ -419,11 +555,29 @@ def test_true_drivers_are_recovered_by_ols(large):
     z = (cc - cc.mean()) / cc.std()
     fit = sm.OLS(z["overall_sat"], z[perf]).fit()
     estimated = fit.params.rename(lambda c: c.removeprefix("perf_")).sort_values(ascending=False)
+    se = fit.bse.rename(lambda c: c.removeprefix("perf_"))
     true_top3 = sorted(truth["driver_weights"], key=truth["driver_weights"].get, reverse=True)[:3]
     assert list(estimated.index[:3]) == true_top3
-    # The observed betas are attenuated by the 1-5 scale but stay close to the latent ones.
-    for a, beta in truth["driver_weights"].items():
-        assert 0.6 * beta - 0.02 < estimated[a] < beta + 0.02, a
+    # The standardised OLS coefficients of the 1-5 ratings estimate their population values
+    # (observed_drivers, from the exact joint distribution of the ratings); the strong drivers'
+    # are attenuated versions of the latent betas.
+    for a, beta in truth["observed_drivers"]["driver_weights"].items():
+        assert abs(estimated[a] - beta) < 4 * se[a], (a, estimated[a], beta)
+    for a in true_top3:
+        assert 0.6 * truth["driver_weights"][a] < estimated[a] < truth["driver_weights"][a], a
+    r = cc[perf].corrwith(cc["overall_sat"]).rename(lambda c: c.removeprefix("perf_"))
+    for a, rho in truth["observed_drivers"]["correlations"].items():
+        assert abs(r[a] - rho) < 4 * (1 - rho**2) / np.sqrt(len(cc)), (a, r[a], rho)
+
+
+def test_reliability_of_a_large_sample_matches_the_truth(large):
+    import pingouin as pg
+
+    data, truth = large
+    data = data[~data["respondent_id"].isin(truth["data_quality"]["straight_liners"])]
+    for dim, rel in truth["reliability"].items():
+        alpha, (lo, hi) = pg.cronbach_alpha(data=data[rel["items"]].dropna(), ci=0.999)
+        assert lo <= rel["alpha"] <= hi, (dim, alpha, rel["alpha"])
 
 
 def test_mean_gaps_match_the_data(large):
@@ -456,3 +610,149 @@ def test_overall_satisfaction_by_region_matches_the_analytic_mean(large):
     promoters, detractors = (data["recommend"] >= 9).mean(), (data["recommend"] <= 6).mean()
     nps_se = 100 * np.sqrt((promoters + detractors - (promoters - detractors) ** 2) / len(data))
     assert abs(100 * (promoters - detractors) - k["nps"]) < 4 * nps_se
+
+
+# --------------------------------------------------------------------------- market and loyalty items
+MARKET_COLS = ("praise_us", "aware_unaided", "referred")
+LOYALTY_COLS = ("price_sensitivity", "competitor_attitude", "incident_tolerance")
+QUADRANTS = ("Loyalty", "Latent loyalty", "Spurious loyalty", "No loyalty")
+
+
+def test_market_and_loyalty_items_are_valid_and_follow_satisfaction(study, responses):
+    data, raw = responses, read_raw(SAMPLE / "responses.csv")
+    assert (study.market.praise, study.market.awareness, study.market.referral) == MARKET_COLS
+    assert (study.loyalty.repeat, study.loyalty.price_sensitivity, study.loyalty.competitor_attitude,
+            study.loyalty.incident_tolerance) == ("repeat_12m", *LOYALTY_COLS)
+    assert (study.market.sales_growth, study.market.customers, study.market.customers_new,
+            study.market.customers_lost) == (0.04, 180_000, 21_000, 15_300)
+    assert study.complaints.file == "complaints.csv" and study.lost_customers.file == "lost_reasons.csv"
+    for col in MARKET_COLS:
+        assert set(raw[col]) == {"0", "1"}, col
+    for col in LOYALTY_COLS:
+        assert raw[col].str.fullmatch(r"[1-5]?").all(), col
+        assert 0.005 <= data[col].isna().mean() <= 0.04, col
+        assert data[col].nunique() == 5, col
+    satisfied = data["overall_sat"] >= 4
+    for col in ("praise_us", "referred", "aware_unaided", "repeat_12m", "incident_tolerance"):
+        assert data.loc[satisfied, col].mean() > data.loc[~satisfied, col].mean(), col
+    for col in ("price_sensitivity", "competitor_attitude"):
+        assert data.loc[satisfied, col].mean() < data.loc[~satisfied, col].mean(), col
+
+
+def _trapezoid_over_y(f, m: float, lower: float = -np.inf) -> float:
+    """E[f(y) 1{y > lower}], y ~ N(m, 1), by the trapezoid rule on a fine grid (not quadrature)."""
+    y = np.linspace(max(lower, m - 10.0), m + 10.0, 200_001)
+    return float(np.trapezoid(f(y) * stats.norm.pdf(y - m), y))
+
+
+def test_market_and_loyalty_truths_are_consistent_with_their_model():
+    truth = truth_of(SAMPLE)
+    model = truth["model"]
+    shift = model["overall"]["shift"]
+    cells = _cell_probs(model)
+    rep, rec = model["repeat_12m"], model["recommend"]
+    repeat_p = lambda y: 1 / (1 + np.exp(-(rep["intercept"] + rep["slope"] * y)))  # noqa: E731
+    threshold = (8.5 - rec["location"]) / rec["scale"]
+    promoter_p = lambda y: PHI((rec["loading"] * y - threshold) / rec["noise_loading"])  # noqa: E731
+    top2_cut = model["overall"]["cuts"][2]
+    acc = {k: 0.0 for k in ("repeat", "promoter", "top2", "both_rec", "both_top2", *MARKET_COLS)}
+    agree = dict.fromkeys(LOYALTY_COLS, 0.0)
+    for w, r, c, p in cells:
+        m = shift["wave"][w] + shift["region"][r] + shift["channel"][c]
+        for col in MARKET_COLS:
+            par = model["market_items"][col]
+            acc[col] += p * PHI(par["intercept"] + par["loading"] * m)
+        for col in LOYALTY_COLS:
+            par = model["loyalty_items"][col]
+            agree[col] += p * (1 - PHI((3.5 - par["location"] - par["sd"] * par["loading"] * m) / par["sd"]))
+        acc["repeat"] += p * _trapezoid_over_y(repeat_p, m)
+        acc["promoter"] += p * _trapezoid_over_y(promoter_p, m)
+        acc["top2"] += p * (1 - PHI(top2_cut - m))
+        acc["both_rec"] += p * _trapezoid_over_y(lambda y: promoter_p(y) * repeat_p(y), m)
+        acc["both_top2"] += p * _trapezoid_over_y(repeat_p, m, lower=top2_cut)
+    for col in MARKET_COLS:
+        assert truth["market"][col] == pytest.approx(acc[col], abs=1e-9), col
+    for col in LOYALTY_COLS:
+        assert truth["loyalty"]["agree"][col] == pytest.approx(agree[col], abs=1e-9), col
+    loyalty = truth["loyalty"]
+    assert loyalty["repeat_12m"] == pytest.approx(acc["repeat"], abs=1e-7)
+    for attitude, both, high in (("recommend", acc["both_rec"], acc["promoter"]),
+                                 ("overall", acc["both_top2"], acc["top2"])):
+        q = loyalty["dick_basu"][attitude]
+        assert list(q) == sorted(QUADRANTS) and sum(q.values()) == pytest.approx(1.0, abs=1e-9)
+        assert q["Loyalty"] == pytest.approx(both, abs=1e-7)
+        assert q["Latent loyalty"] == pytest.approx(high - both, abs=1e-7)
+        assert q["Spurious loyalty"] == pytest.approx(acc["repeat"] - both, abs=1e-7)
+    assert loyalty["acquisition_rate"] == pytest.approx(21_000 / 180_000)
+    assert loyalty["churn_rate"] == pytest.approx(15_300 / 180_000)
+    assert truth["market"]["figures"] == {"sales_growth": 0.04, "customers": 180_000, "customers_new": 21_000,
+                                          "customers_lost": 15_300}
+
+
+def test_market_and_loyalty_items_match_their_truth(large):
+    data, truth = large
+    n = len(data)
+
+    def close(observed: pd.Series, p: float, what: str) -> None:
+        observed = observed.dropna()
+        se = np.sqrt(p * (1 - p) / len(observed))
+        assert abs(observed.mean() - p) < 4 * se, (what, observed.mean(), p)
+
+    for col in MARKET_COLS:
+        close(data[col], truth["market"][col], col)
+        for region, group in data.groupby("region"):
+            close(group[col], truth["market"]["by_region"][region][col], (col, region))
+    close(data["repeat_12m"], truth["loyalty"]["repeat_12m"], "repeat_12m")
+    for col in LOYALTY_COLS:
+        close(data[col].dropna() >= 4, truth["loyalty"]["agree"][col], col)
+        assert data[col].isna().mean() == pytest.approx(truth["loyalty"]["missing_rate"][col], abs=0.006)
+    high_rec, high_top2 = data["recommend"] >= 9, data["overall_sat"] >= 4
+    rep = data["repeat_12m"] == 1
+    for attitude, high in (("recommend", high_rec), ("overall", high_top2)):
+        q = truth["loyalty"]["dick_basu"][attitude]
+        observed = {"Loyalty": high & rep, "Latent loyalty": high & ~rep, "Spurious loyalty": ~high & rep,
+                    "No loyalty": ~high & ~rep}
+        for name, mask in observed.items():
+            close(mask.astype(float), q[name], (attitude, name))
+    assert n == 20000
+
+
+def test_population_truth_matches_the_file_and_the_response_counts(responses):
+    truth = truth_of(SAMPLE)["population"]
+    pop = read_csv(SAMPLE / "population.csv")
+    n = len(responses)
+    for row in pop.itertuples(index=False):
+        assert truth["invited"][row.segment][row.value] == row.invited
+        assert truth["population"][row.segment][row.value] == row.population
+        expected = truth["expected_respondents"][row.segment][row.value]
+        assert truth["expected_response_rate"][row.segment][row.value] == pytest.approx(expected / row.invited)
+        observed = int((responses[row.segment] == row.value).sum())
+        p = expected / n
+        assert abs(observed - expected) < 4 * np.sqrt(n * p * (1 - p)), (row.segment, row.value)
+
+
+def test_complaint_and_lost_logs_are_consistent_with_their_truth():
+    truth = truth_of(SAMPLE)
+    c = read_raw(SAMPLE / "complaints.csv")
+    tc = truth["complaints"]
+    assert len(c) == tc["n"] == 300
+    assert c["customer_id"].nunique() == tc["distinct_customers"] == 255
+    probs = tc["category_probs"]
+    assert sum(probs.values()) == pytest.approx(1.0)
+    counts = c["category"].value_counts().reindex(list(probs), fill_value=0)
+    assert counts.sum() == len(c)
+    assert stats.chisquare(counts.to_numpy(), np.array(list(probs.values())) * len(c)).pvalue > 1e-3
+    valid = (c["valid"] == "yes").mean()
+    assert abs(valid - tc["valid_prob"]) < 4 * np.sqrt(tc["valid_prob"] * (1 - tc["valid_prob"]) / len(c))
+    sla = c["sla_days"].astype(int)
+    assert (sla[c["category"] == "transaction error"] == 3).all() and (sla[c["category"] != "transaction error"] == 7).all()
+    assert tc["complaints_per_1000_customers"] == pytest.approx(1000 * 300 / 180_000)
+    assert pd.to_datetime(c["received"]).max() <= pd.Timestamp(tc["extracted_on"])
+
+    lost = read_raw(SAMPLE / "lost_reasons.csv")
+    tl = truth["lost_customers"]
+    assert len(lost) == tl["n"] == 200
+    probs = tl["reason_probs"]
+    counts = lost["reason"].value_counts().reindex(list(probs), fill_value=0)
+    assert counts.sum() == len(lost)
+    assert stats.chisquare(counts.to_numpy(), np.array(list(probs.values())) * len(lost)).pvalue > 1e-3

@@ -248,7 +248,469 @@ d.show_table(input_files(ctx.study), caption="Input files")
 '''),
 ]
 
-NOTEBOOKS = {"01_goal_setting": STAGE_01, "02_discovery": STAGE_02}
+STAGE_03 = [
+    md("""
+# Measurement
+
+How good is the survey data? This report checks that enough customers answered in every
+segment, that the sample looks like the customer base (and corrects it with weights where
+it does not), which answers were unusable and set aside, whether the items of each
+dimension measure one thing reliably, and how customers answered every question.
+"""),
+    code(PARAMS, "parameters"),
+    code('''
+from csm_helpers import display as d, measurement as m, plots, plots_measurement as pm, views as v
+from csm_helpers.appendix import input_files, methods_table, parameters_table, software_versions
+from csm_helpers.metrics import reliability_entry
+from csm_helpers.workbook import open_stage
+
+plots.set_report_style()
+ctx = open_stage("03_measurement", study_path=study_path, segment=segment, output_dir=output_dir)
+study, settings = ctx.study, ctx.study.measurement
+data = ctx.analysis_data
+'''),
+    md("""
+## Sample size and response
+
+For each segment: the sample size needed for the target margin of error at 95 % confidence
+(with the finite-population correction), the responses received, the response rate and the
+margin of error actually achieved.
+"""),
+    code('''
+if ctx.population is None:
+    d.show_callout("The study gives no population sizes (key 'population'): sample sizes and response "
+                   "rates cannot be assessed against the customer base.", kind="warn")
+else:
+    for column in ctx.population_segments:
+        sampling = m.sampling_table(ctx.responses, by=column, population=ctx.population,
+                                    e=settings.margin_of_error, p=settings.p)
+        d.show_table(sampling, caption=f"Sample size and response by {column}",
+                     formats={"response_rate": d.fmt_pct, "achieved_moe": lambda x: d.fmt_pct(x, 1),
+                              "target_moe": lambda x: d.fmt_pct(x, 1),
+                              "required_n": "{:,.0f}", "population": "{:,.0f}", "invited": "{:,.0f}"})
+        d.show_figure(pm.plot_sampling(sampling))
+'''),
+    md("""
+## Representativeness and weights
+
+A chi-square goodness-of-fit test compares the sample's mix with the customer base. Where
+population margins are given, raking (iterative proportional fitting) weights the answers so
+that every margin is matched; Kish's effective sample size says how much precision the
+weighting costs.
+"""),
+    code('''
+if ctx.population is not None:
+    for column in ctx.population_segments:
+        mix, test = m.representativeness(ctx.responses, by=column, population=ctx.population)
+        d.show_callout(v.representativeness_message(test))
+        d.show_table(mix, caption=f"Sample vs population mix by {column}",
+                     formats={"sample_share": d.fmt_pct, "population_share": d.fmt_pct, "expected_n": "{:,.1f}",
+                              "residual": "{:+.2f}"})
+weight_info = None
+if ctx.weights:
+    w = ctx.kept_responses[ctx.weights]
+    weight_info = m.weight_summary(w)
+    d.show_table(m.weights_table(w), caption="Weights used in every estimate")
+    d.show_figure(pm.plot_weights(w))
+else:
+    d.show_callout("No weights: every estimate is unweighted (no weight column and no population margins).")
+'''),
+    md("""
+## Data quality
+
+Every response is checked for answers outside their scale, missing answers, straight-lining
+(the same answer to every item of the rating grid), speeding (a completion time below a third
+of the median) and duplicates. Responses flagged by the checks listed as excluded are set
+aside before any analysis.
+"""),
+    code('''
+flags = ctx.quality_flags
+quality = m.quality_summary(flags, exclude=list(settings.exclude))
+d.show_callout(f"{len(ctx.all_responses) - len(ctx.kept_responses):,} of {len(ctx.all_responses):,} "
+               f"responses were set aside; {len(ctx.kept_responses):,} are analysed.")
+d.show_table(quality, caption="Data-quality checks (whole study)", formats={"share": d.fmt_pct})
+d.show_table(m.missing_by_item(ctx.responses, study), caption="Missing answers by item",
+             formats={"share_missing": d.fmt_pct}, max_rows=60)
+'''),
+    md("""
+## Reliability
+
+Cronbach's alpha for the performance items of each dimension of the invisible scorecard, with
+its 95 % confidence interval (Feldt). An alpha below 0.7 means the items do not hang together
+well enough to be summarised as one score. For every item: its correlation with the rest of
+its dimension, and the alpha the dimension would have without it.
+"""),
+    code('''
+dimensions = m.study_dimensions(study)
+rel = m.reliability(data, dimensions=dimensions)
+d.show_table(rel, caption="Reliability by dimension (Cronbach's alpha)",
+             formats={"alpha": "{:.3f}", "ci_low": "{:.3f}", "ci_high": "{:.3f}"})
+for dimension, items in dimensions.items():
+    d.show_table(m.item_analysis(data, items=items), caption=f"Item analysis: {dimension}",
+                 formats={"mean": "{:.2f}", "sd": "{:.2f}", "corrected_item_total_r": "{:.3f}",
+                          "alpha_if_deleted": "{:.3f}"})
+'''),
+    md("""
+## How customers answered
+
+The distribution of every rating item: disagreement to the left of the centre line, agreement
+to the right, sorted by the share in the top two boxes.
+"""),
+    code('''
+for kind, items in ctx.item_groups.items():
+    scale = study.scale_for(items[0], kind)
+    dist = m.likert_distribution(data, items=items, scale=scale, weights=ctx.weights, labels=ctx.labels)
+    d.show_figure(pm.plot_likert(dist), alt=f"Distribution of the {kind} items")
+'''),
+    code('''
+ctx.record_metrics({
+    "reliability": reliability_entry(rel),
+    "measurement": {
+        "n_responses": len(ctx.all_responses), "n_analysed": len(ctx.kept_responses),
+        "excluded": quality.to_dict(orient="records"),
+        "weights": weight_info,
+    },
+})
+''', "hide-output"),
+    md("""
+## Methods appendix
+
+How each figure above was produced, the parameters and software used, and the fingerprint
+(SHA-256) of every input file.
+"""),
+    code('''
+d.show_table(methods_table(["sample_size", "representativeness", "raking", "quality", "reliability",
+                            "likert"]), caption="Methods")
+d.show_table(parameters_table(study, segment=ctx.segment, margin_of_error=settings.margin_of_error,
+                              excluded=", ".join(settings.exclude) or "none"), caption="Parameters")
+d.show_table(software_versions(), caption="Software")
+d.show_table(input_files(study), caption="Input files")
+'''),
+]
+
+
+STAGE_04 = [
+    md("""
+# Analysis
+
+What customers think, why, and what matters most. The headline KPIs with their confidence
+intervals against target and the previous wave; the invisible scorecard of product, process
+and people; where perception falls short of expectation; which attributes drive overall
+satisfaction and where they sit on the importance–performance grid; how segments differ;
+loyalty, complaints, why customers leave, market indicators, what customers wrote, and how
+the company compares with its main competitor.
+"""),
+    code(PARAMS, "parameters"),
+    code('''
+from csm_helpers import complaints as cx, display as d, drivers as dr, gaps, kpis, loyalty, plots, segments
+from csm_helpers import plots_analysis as pa, plots_kpis as pk, plots_voice as pv, themes, views as v
+from csm_helpers.appendix import input_files, methods_table, parameters_table, software_versions
+from csm_helpers.measurement import study_dimensions
+from csm_helpers.metrics import drivers_entry, gaps_entry, ipa_entry, kpis_entry, suppressed_entries
+from csm_helpers.workbook import open_stage
+
+plots.set_report_style()
+ctx = open_stage("04_analysis", study_path=study_path, segment=segment, output_dir=output_dir)
+study, opts = ctx.study, ctx.study.analysis
+data, w, min_n = ctx.current, ctx.weights, study.min_cell_size
+common = dict(weights=w, level=opts.level, min_n=min_n)
+boot = dict(n_boot=opts.bootstrap, seed=study.seed)
+satisfaction = dict(overall=study.overall, satisfaction_items=[study.overall, *study.satisfaction_items],
+                    scales=ctx.scales, recommend=study.recommend, top_box=opts.top_box)
+suppressed = []
+d.show_callout(f"Latest wave: {ctx.latest_wave or 'single wave'} · n = {len(data):,} respondents"
+               + (" · weighted estimates (raking to population margins)" if w else " · unweighted"))
+'''),
+    md("""
+## Headline KPIs
+
+CSAT is the share of customers in the top two boxes of overall satisfaction (Wilson interval);
+CSI averages each customer's satisfaction answers on a 0–100 scale; NPS is the share of
+promoters (9–10) minus detractors (0–6) on the recommend question (adjusted-Wald interval).
+Each is shown with its 95 % interval against the target agreed in goal-setting.
+"""),
+    code('''
+summary = kpis.kpi_summary(data, scale=study.scale_for(study.overall, "overall"), targets=ctx.kpi_targets,
+                           **satisfaction, **common, **boot)
+d.show_table(v.kpi_display(summary), caption="Headline KPIs")
+d.show_figure(pk.plot_kpis(summary, level=opts.level, min_n=min_n)[0])
+csat_detail = kpis.csat(data, item=study.overall, scale=study.scale_for(study.overall, "overall"),
+                        top_box=opts.top_box, **common)
+d.show_table(csat_detail[["n", "value", "bottom2", "mean"]], caption="Top-2 box, bottom-2 box and mean (means hide bimodality)",
+             rename={"value": "Top-2 box", "bottom2": "Bottom-2 box", "mean": "Mean"},
+             formats={"value": d.fmt_pct, "bottom2": d.fmt_pct, "mean": "{:.2f}"})
+'''),
+    md("""
+## Change since the previous wave
+
+The same KPIs in the previous wave, the change, and whether it is larger than chance:
+two-proportion z-test for CSAT, Welch's t-test for CSI, a z-test on the NPS difference.
+"""),
+    code('''
+change = None
+if ctx.previous_wave is None:
+    d.show_callout("Only one wave in the data: there is no previous wave to compare with.")
+else:
+    change = kpis.kpi_change(ctx.analysis_data, wave=study.responses.wave, previous=ctx.previous_wave,
+                             latest=ctx.latest_wave, **satisfaction, **common, **boot)
+    d.show_table(v.change_display(change), caption=f"{ctx.previous_wave} → {ctx.latest_wave}")
+    d.show_figure(pk.plot_kpi_change(change, level=opts.level, min_n=min_n)[0])
+'''),
+    md("""
+## The invisible scorecard
+
+Customers judge a company on three things: the **product** they buy, the **process** of dealing
+with the company, and the **people** who serve them. Each dimension's score is the CSI (0–100)
+of its performance items.
+"""),
+    code('''
+card = kpis.scorecard(data, dimensions=study_dimensions(study), scales=ctx.scales, **common, **boot)
+d.show_table(card, caption="Invisible scorecard (0–100)", formats=v.SCORE_FORMATS)
+d.show_figure(pk.plot_scorecard(card, level=opts.level, min_n=min_n))
+'''),
+    md("""
+## Expectation and perception
+
+Satisfaction is a comparison: for each attribute, each customer's perceived performance minus
+what they expected. A negative gap breeds complaints; meeting expectations satisfies; exceeding
+them builds loyalty.
+"""),
+    code('''
+expectation_pairs = gaps.gap_pairs(study, "expectation")
+gap_table = None
+if not expectation_pairs:
+    d.show_callout("The study has no expectation items: the expectation–perception gap cannot be measured.")
+else:
+    gap_table = gaps.expectation_gaps(data, pairs=expectation_pairs, **common)
+    shown = v.with_labels(gap_table, ctx.attribute_labels)
+    d.show_table(shown[["attribute", "n", "mean_perception", "mean_expectation", "mean_gap", "ci_low", "ci_high",
+                        "p_value", "cohen_dz", "share_dissatisfied", "share_satisfied", "share_delighted", "suppressed"]],
+                 caption="Perception minus expectation (paired)", formats=v.GAP_FORMATS)
+    d.show_figure(pa.plot_gaps(gap_table, labels=ctx.attribute_labels))
+    d.show_figure(pa.plot_gaps(gap_table, kind="shares", labels=ctx.attribute_labels))
+'''),
+    md("""
+## Key drivers of overall satisfaction
+
+How strongly each attribute's rating goes with overall satisfaction: Pearson r, the standardised
+regression beta, and Johnson's relative weight — each attribute's share of the explained
+variance R², which stays meaningful when attributes are correlated. Whiskers are 95 %
+bootstrap intervals.
+"""),
+    code('''
+driver_table = dr.key_drivers(data, outcome=study.overall, drivers={a.id: a.performance for a in study.attributes},
+                              weights=w, level=opts.level, **boot)
+shown = driver_table.assign(label=driver_table["attribute"].map(ctx.attribute_labels)).sort_values("rank")
+d.show_table(shown[["rank", "label", "n", "r", "beta", "relative_weight", "rw_pct", "rw_ci_low", "rw_ci_high"]],
+             caption=f"Key drivers (R² = {driver_table.attrs['r2']:.2f})", formats=v.DRIVER_FORMATS)
+d.show_figure(pa.plot_drivers(driver_table, labels=ctx.attribute_labels))
+'''),
+    md("""
+## Importance–performance analysis
+
+Each attribute placed by its performance (x) and its importance (y), with cross-hairs at the
+averages. **Concentrate here**: important and under-performing — the first place to act.
+**Keep up the good work**: important and performing. **Low priority**: neither.
+**Possible overkill**: performing well on what matters less.
+"""),
+    code('''
+attrs = dr.attribute_table(study)
+mode = ctx.importance_mode
+ipa_table = dr.ipa(data, attributes=attrs, importance=mode, derived=driver_table, crosshair=opts.ipa_crosshair,
+                   scale=study.scale_for(attrs["performance"].iloc[0], "performance"), weights=w)
+d.show_table(ipa_table[["label", "dimension", "performance", "importance", "quadrant"]],
+             caption=f"Importance–performance ({ipa_table['importance_type'].iloc[0]} importance)",
+             formats={"performance": "{:.2f}", "importance": "{:.3f}" if mode == "derived" else "{:.2f}"})
+d.show_figure(pa.plot_ipa(ipa_table))
+'''),
+    md("""
+## Segment comparison
+
+Overall satisfaction across segments: Welch's ANOVA with Games-Howell pairwise comparisons
+(means), Kruskal-Wallis (ranks), and a chi-square test on the top-2-box share, with
+Holm-corrected pairwise tests. Segments with fewer respondents than the minimum cell size are
+not shown.
+"""),
+    code('''
+if ctx.segment != "all":
+    d.show_callout("This report covers one segment; segment comparisons are in the report for all customers.")
+else:
+    for column in study.responses.segments:
+        means = segments.compare_means(data, item=study.overall, by=column, **common)
+        top = segments.compare_top_box(data, item=study.overall, by=column,
+                                       scale=study.scale_for(study.overall, "overall"), top_box=opts.top_box,
+                                       level=opts.level, min_n=min_n)
+        suppressed += suppressed_entries(means["groups"], name=f"segment comparison by {column}",
+                                         group="group", min_n=min_n)
+        d.show_text(f"By {column}", tag="h3")
+        for line in v.segment_findings(means, top):
+            d.show_callout(line)
+        d.show_figure(pk.plot_segment_means(means, label=column, level=opts.level, min_n=min_n))
+        for caption, (table, formats) in v.segment_tables(means, top).items():
+            d.show_table(table, caption=caption, formats=formats)
+'''),
+    md("""
+## Loyalty
+
+The Dick & Basu matrix crosses relative attitude (would recommend) with repeat patronage:
+**Loyalty** (both high), **Latent loyalty** (positive attitude, little repeat business),
+**Spurious loyalty** (repeat business without attachment — at risk), **No loyalty**.
+"""),
+    code('''
+attitude = study.recommend if opts.loyalty_attitude == "recommend" and study.recommend else study.overall
+if study.loyalty.repeat:
+    quadrants = loyalty.dick_basu(data, attitude=attitude, repeat=study.loyalty.repeat,
+                                  attitude_rule="promoter" if attitude == study.recommend else "top2",
+                                  attitude_scale=study.scale_for(attitude, "overall"), **common)
+    d.show_table(quadrants, caption="Dick & Basu loyalty matrix", formats=v.SHARE_FORMATS)
+    d.show_figure(pv.plot_loyalty_matrix(quadrants))
+else:
+    d.show_callout("No repeat-purchase item (key loyalty.repeat): the loyalty matrix cannot be drawn.")
+measures = loyalty.loyalty_measures(data, study=study, **common)
+if len(measures):
+    d.show_table(measures[["label", "value", "ci_low", "ci_high", "n", "definition"]], caption="Loyalty measures",
+                 formats=v.SHARE_FORMATS)
+'''),
+    md("""
+## Complaints
+
+The complaint log: how many, about what (Pareto), how valid, how fast they are resolved
+against the service-level target, who complains repeatedly, and how the follow-up went. Formal
+complaints are only the tip of the iceberg: most dissatisfied customers never complain.
+"""),
+    code('''
+complaint_rate = None
+if study.complaints is None:
+    d.show_callout("The study has no complaint log (key 'complaints').")
+else:
+    log, segmented = ctx.segment_table("complaints")
+    if not segmented:
+        d.show_callout("The complaint log has no segment column: figures are company-wide.", kind="warn")
+    cs = cx.complaint_summary(log, spec=study.complaints, customers=study.market.customers,
+                              sla_days=opts.sla_days, min_n=min_n)
+    complaint_rate = cs.get("complaint_rate")
+    d.show_table(v.overview_display(cs["overview"]), caption="Complaint handling")
+    if not cs["suppressed"]:
+        d.show_table(cs["pareto"], caption="Complaints by category (Pareto)",
+                     formats={"share": d.fmt_pct, "cumulative_share": d.fmt_pct})
+        d.show_figure(pv.plot_pareto(cs["pareto"]))
+        iceberg = cx.complaint_iceberg(cs["n_complaints"], formal=opts.iceberg.formal,
+                                       elsewhere=opts.iceberg.elsewhere, silent=opts.iceberg.silent)
+        d.show_table(iceberg, caption="The complaint iceberg", formats={"share": d.fmt_pct,
+                                                                      "estimated_customers": "{:,.0f}"})
+        d.show_figure(pv.plot_iceberg(iceberg))
+'''),
+    md("""
+## Why customers leave
+
+Reasons given by lost customers against the classic benchmark (1 % die, 3 % move away, 5 % form
+other relationships, 9 % are lured by competitors, 14 % are dissatisfied with the product,
+68 % leave because of staff indifference), with a chi-square goodness-of-fit test.
+"""),
+    code('''
+if study.lost_customers is None:
+    d.show_callout("The study has no lost-customer file (key 'lost_customers').")
+else:
+    lost, segmented = ctx.segment_table("lost_customers")
+    if not segmented:
+        d.show_callout("The lost-customer file has no segment column: figures are company-wide.", kind="warn")
+    reasons, fit = cx.lost_reasons(lost, reason=study.lost_customers.reason, benchmark=opts.lost_benchmark,
+                                   min_n=min_n, seed=study.seed)
+    d.show_callout(v.lost_message(fit))
+    d.show_table(reasons, caption="Reasons for leaving vs benchmark",
+                 formats={"share": d.fmt_pct, "benchmark_share": d.fmt_pct, "expected_n": "{:.1f}",
+                          "residual": "{:+.2f}"})
+    d.show_figure(pv.plot_lost_reasons(reasons))
+'''),
+    md("""
+## Market indicators
+
+Reputation (share who would praise the company), unaided awareness, return rate, complaint
+rate and sales power, where the study supplies them.
+"""),
+    code('''
+market = loyalty.market_indicators(data, praise=study.market.praise, awareness=study.market.awareness,
+                                   referral=study.market.referral, repurchase=study.loyalty.repeat,
+                                   complaint_rate=complaint_rate, sales_growth=study.market.sales_growth, **common)
+if len(market):
+    d.show_table(market[["indicator", "value", "ci_low", "ci_high", "n", "definition"]],
+                 caption="Market indicators", formats=v.SHARE_FORMATS)
+else:
+    d.show_callout("The study supplies no market indicators (key 'market').")
+'''),
+    md("""
+## What customers wrote
+
+Open comments coded with the discovery codebook: how often each theme comes up, and a few
+comments as written (without respondent ids; e-mail addresses and phone or account numbers
+removed). Themes mentioned by fewer customers than the minimum cell size get no quotes.
+"""),
+    code('''
+comments = study.responses.comments
+if comments and ctx.codebook is not None:
+    theme_table = themes.comment_themes(data, text=comments, id=study.responses.id, codebook=ctx.codebook,
+                                        weights=w, min_n=min_n)
+    d.show_table(theme_table[["label", "dimension", "mentions", "share_of_commenters", "share_of_respondents",
+                              "suppressed"]], caption="Themes in the comments", formats=v.THEME_FORMATS)
+    d.show_figure(pv.plot_themes(theme_table))
+    examples = themes.theme_examples(data, text=comments, id=study.responses.id, codebook=ctx.codebook,
+                                     per_theme=2, min_n=min_n, seed=study.seed, satisfaction=study.overall,
+                                     scale=study.scale_for(study.overall, "overall"))
+    d.show_table(examples[["label", "sentiment", "quote"]], caption="Example comments (no ids; contact details removed)")
+else:
+    d.show_callout("No comment column (responses.comments) or no codebook: comments are not analysed.")
+'''),
+    md("""
+## Competitor benchmark
+
+Customers' ratings of the company and of their main competitor on the same attributes; the
+difference and whether it is larger than chance.
+"""),
+    code('''
+competitor_pairs = gaps.gap_pairs(study, "competitor")
+if competitor_pairs:
+    bench = gaps.competitor_benchmark(data, pairs=competitor_pairs, **common)
+    shown = v.with_labels(bench, ctx.attribute_labels)
+    d.show_table(shown[["attribute", "n", "own", "competitor", "gap", "ci_low", "ci_high", "p_value", "flag",
+                        "suppressed"]], caption="Own vs main competitor", formats=v.COMPETITOR_FORMATS)
+    d.show_figure(pa.plot_competitor(bench, labels=ctx.attribute_labels, competitor_label=opts.competitor_label))
+else:
+    d.show_callout("The study has no competitor ratings.")
+'''),
+    code('''
+ctx.record_metrics({
+    "kpis": kpis_entry(summary),
+    "kpi_change": change,
+    "drivers": drivers_entry(driver_table),
+    "drivers_r2": driver_table.attrs["r2"],
+    "ipa": ipa_entry(ipa_table),
+    "gaps": gaps_entry(gap_table) if gap_table is not None else [],
+    "scorecard": card,
+    "weighted": bool(w),
+    "wave": ctx.latest_wave,
+    "previous_wave": ctx.previous_wave,
+    "suppressed": suppressed,
+})
+''', "hide-output"),
+    md("""
+## Methods appendix
+
+How each figure above was produced, the parameters and software used, and the fingerprint
+(SHA-256) of every input file.
+"""),
+    code('''
+d.show_table(methods_table(["kpis", "kpi_change", "scorecard", "gaps", "drivers", "ipa", "segments", "loyalty",
+                            "complaints", "lost", "market", "themes", "competitor"]), caption="Methods")
+d.show_table(parameters_table(study, segment=ctx.segment, confidence_level=opts.level, bootstrap=opts.bootstrap,
+                              top_box=opts.top_box, importance=mode, crosshair=opts.ipa_crosshair,
+                              weighted=bool(w)), caption="Parameters")
+d.show_table(software_versions(), caption="Software")
+d.show_table(input_files(study), caption="Input files")
+'''),
+]
+
+
+NOTEBOOKS = {"01_goal_setting": STAGE_01, "02_discovery": STAGE_02, "03_measurement": STAGE_03, "04_analysis": STAGE_04}
 
 
 def _check_parameters(source: str) -> None:

@@ -1,0 +1,359 @@
+"""Segment comparison (SPEC §1.4): do regions, channels or other segments differ?
+
+:func:`compare_means` compares the mean of a rating across segments with Welch's ANOVA and the
+Games-Howell post-hoc test (means, unequal variances), and with the Kruskal-Wallis test and
+pairwise Mann-Whitney tests with Holm-adjusted p-values (ordinal view). :func:`compare_top_box`
+compares the top-box share with a chi-square test of independence, Cramér's V and pairwise
+two-proportion z-tests with Holm-adjusted p-values.
+
+Segments with fewer than ``min_n`` respondents (SPEC §4) are listed as suppressed, with no
+statistic, and are left out of every test, so that no test result depends on them. With fewer
+than two reportable segments there is nothing to compare: the result says so in ``message``
+and the test tables are empty (with their columns).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+from scipy import stats as _st
+
+from . import stats
+from .errors import CsmError, DataError
+from .kpis import (
+    _check_frame,
+    _check_int,
+    _check_scale,
+    _group_positions,
+    _ratings,
+    _require_column,
+    two_proportion_z,
+    wilson_interval,
+)
+
+__all__ = ["compare_means", "compare_top_box"]
+
+_GROUP_COLS = ["group", "n", "n_eff", "mean", "sd", "ci_low", "ci_high", "suppressed"]
+_WELCH_COLS = ["k", "n", "F", "df1", "df2", "p_value", "np2"]
+_GH_COLS = ["A", "B", "mean_A", "mean_B", "diff", "se", "t", "df", "p_value", "hedges"]
+_KW_COLS = ["k", "n", "H", "dof", "p_value", "epsilon2"]
+_MW_COLS = ["A", "B", "n_A", "n_B", "U", "p_unc", "p_holm", "rbc"]
+_TB_GROUP_COLS = ["group", "n", "top_box_n", "share", "ci_low", "ci_high", "suppressed"]
+_CHI_COLS = ["k", "n", "chi2", "dof", "p_value", "cramers_v", "min_expected"]
+_TB_PAIR_COLS = ["A", "B", "share_A", "share_B", "diff", "z", "p_unc", "p_holm"]
+
+
+def _col(table: pd.DataFrame, *names: str) -> pd.Series:
+    """First of ``names`` that is a column of a pingouin result (names change between versions)."""
+    for name in names:
+        if name in table.columns:
+            return table[name]
+    raise CsmError(f"pingouin returned none of the columns {names} (found {list(table.columns)}) — "
+                   "check the installed pingouin version")
+
+
+def _numeric(data: pd.DataFrame, item: str) -> np.ndarray:
+    _require_column(data, item, role="item")
+    s = data[item]
+    if pd.api.types.is_bool_dtype(s):
+        raise DataError(f"column {item!r}: holds true/false values, not ratings — recode it to numbers")
+    x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = (s.notna().to_numpy() & np.isnan(x)) | np.isinf(x)
+    if bad.any():
+        where = np.flatnonzero(bad)
+        shown = ", ".join(dict.fromkeys(repr(str(v)) for v in s.iloc[where[:3]]))
+        raise DataError(f"column {item!r}, index {', '.join(str(i) for i in data.index[where[:5]])}: "
+                        f"{shown} is not a number — fix the data or mark it as missing")
+    return x
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object if c in {"A", "B", "group"} else "float64") for c in columns})
+
+
+def _message(reportable: list[Any], by: str, min_n: int) -> str | None:
+    if len(reportable) >= 2:
+        return None
+    return (f"fewer than 2 segments of {by!r} have at least {min_n} respondents with an answer "
+            f"({len(reportable)} found): nothing to compare")
+
+
+# --------------------------------------------------------------------------- means
+def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None = None,
+                  level: float = 0.95, min_n: int = 5) -> dict[str, Any]:
+    """Compare the mean of ``item`` across the segments of ``by`` (SPEC §1.4 "Segment comparison").
+
+    - ``groups``: per segment ``n`` (answers), mean, SD and a t interval (at ``level``) of the
+      mean;
+    - ``welch_anova``: Welch's F-test for equal means under unequal variances
+      (``pingouin.welch_anova``), with partial eta² (``np2``) as effect size;
+    - ``games_howell``: all pairs, Games-Howell post-hoc test (``pingouin.pairwise_gameshowell``;
+      p-values from the studentized range, already adjusted for the number of pairs), with
+      Hedges' g;
+    - ``kruskal``: Kruskal-Wallis H test (``scipy.stats.kruskal``, tie-corrected) with
+      ``epsilon2 = H / ((n² - 1) / (n + 1))``;
+    - ``pairwise_mw``: Mann-Whitney U test for each pair (``scipy.stats.mannwhitneyu``,
+      two-sided, continuity correction), Holm-adjusted p-values over the pairs, and the
+      rank-biserial correlation ``rbc = 2 U_A / (n_A n_B) - 1`` (positive when A tends to
+      rate higher).
+
+    **Weights**: with ``weights`` the ``groups`` table shows weighted means and SDs
+    (:func:`csm_helpers.stats.weighted_mean`, :func:`~csm_helpers.stats.weighted_var`) with a t
+    interval on the Kish effective n; the tests are NOT weighted — they are the ordinary
+    (unweighted) tests on the respondents, because design-based versions of these tests are
+    out of scope. The returned ``note`` says so, for the report.
+
+    Segments with fewer than ``min_n`` answers (or fewer than 2) are suppressed: no statistic,
+    and left out of every test. Rows with a missing segment or answer are left out.
+
+    Welch, B. L. (1951). On the comparison of several mean values: an alternative approach.
+    *Biometrika*, 38, 330–336. Games, P. A. & Howell, J. F. (1976). *Journal of Educational
+    Statistics*, 1(2), 113–125. Kruskal, W. H. & Wallis, W. A. (1952). *JASA*, 47, 583–621.
+    Tomczak, M. & Tomczak, E. (2014). *Trends in Sport Sciences*, 1(21), 19–25 (epsilon²).
+    Mann, H. B. & Whitney, D. R. (1947). *Annals of Mathematical Statistics*, 18, 50–60.
+    Kerby, D. S. (2014). The simple difference formula. *Comprehensive Psychology*, 3, 1
+    (rank-biserial). Holm, S. (1979). *Scandinavian Journal of Statistics*, 6, 65–70.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent.
+    item : str
+        The rating to compare.
+    by : str
+        The segment column.
+    weights : str, optional
+        Weight column (descriptives only, see above).
+    level : float
+        Confidence level of the group intervals.
+    min_n : int
+        Minimum cell size.
+
+    Returns
+    -------
+    dict
+        ``groups`` (columns ``group, n, n_eff, mean, sd, ci_low, ci_high, suppressed``),
+        ``welch_anova`` (``k, n, F, df1, df2, p_value, np2``), ``games_howell`` (``A, B,
+        mean_A, mean_B, diff, se, t, df, p_value, hedges``), ``kruskal`` (``k, n, H, dof,
+        p_value, epsilon2``), ``pairwise_mw`` (``A, B, n_A, n_B, U, p_unc, p_holm, rbc``),
+        ``suppressed`` (list of suppressed segments), ``message`` (why a test could not be run —
+        fewer than 2 reportable segments, or a segment whose answers are all the same — or
+        None) and ``note`` (how weights were used, or None).
+
+    Examples
+    --------
+    >>> from csm_helpers.datasets import read_dataset
+    >>> res = compare_means(read_dataset("responses"), item="overall_sat", by="region")
+    >>> res["groups"]["group"].tolist()
+    ['Can Tho', 'Da Nang', 'Hanoi', 'Ho Chi Minh City']
+    >>> len(res["games_howell"]), res["message"]
+    (6, None)
+    """
+    _check_frame(data, "compare_means")
+    _require_column(data, by, role="by (group)")
+    stats.z_value(level)
+    min_n = _check_int(min_n, "min_n", minimum=0)
+    x = _numeric(data, item)
+    w = stats.get_weights(data, weights)
+    rows, tested = [], []
+    for label, pos in _group_positions(data, by):
+        xg, wg = x[pos], w[pos]
+        ok = np.isfinite(xg)
+        xg, wg = xg[ok], wg[ok]
+        n = len(xg)
+        neff = stats.kish_neff(wg) if n else 0.0
+        mean = stats.weighted_mean(xg, wg) if n else math.nan
+        var = stats.weighted_var(xg, wg) if n > 1 else math.nan
+        sd = math.sqrt(var) if math.isfinite(var) else math.nan
+        if n > 1 and neff > 1 and math.isfinite(sd):
+            half = float(_st.t.ppf(0.5 + level / 2, neff - 1)) * sd / math.sqrt(neff)
+            lo, hi = mean - half, mean + half
+        else:
+            lo = hi = math.nan
+        rows.append({"group": label, "n": n, "n_eff": neff, "mean": mean, "sd": sd, "ci_low": lo, "ci_high": hi})
+        if n >= max(min_n, 2):
+            tested.append((label, xg))
+    groups = pd.DataFrame(rows, columns=_GROUP_COLS[:-1])
+    groups["n"] = groups["n"].astype("int64")
+    groups = stats.suppress(groups, min_n=max(min_n, 2), keep=["group"])
+    suppressed = groups.loc[groups["suppressed"], "group"].tolist()
+    note = None
+    if weights is not None:
+        note = ("Group means, SDs and intervals are weighted (interval on the Kish effective n); "
+                "the tests (Welch ANOVA, Games-Howell, Kruskal-Wallis, Mann-Whitney) are unweighted.")
+    out: dict[str, Any] = {"groups": groups, "welch_anova": _empty(_WELCH_COLS), "games_howell": _empty(_GH_COLS),
+                           "kruskal": _empty(_KW_COLS), "pairwise_mw": _empty(_MW_COLS),
+                           "suppressed": suppressed, "message": _message([t[0] for t in tested], by, min_n),
+                           "note": note}
+    if out["message"]:
+        return out
+    labels = [t[0] for t in tested]
+    long = pd.DataFrame({"group": np.concatenate([np.full(len(v), i) for i, (_, v) in enumerate(tested)]),
+                         "y": np.concatenate([v for _, v in tested])})
+    n_total = len(long)
+    constant = [str(lab) for lab, v in tested if np.ptp(v) == 0]
+    if constant:
+        out["message"] = (f"every answer in segment {', '.join(constant)} is the same: Welch's ANOVA and "
+                          "Games-Howell are undefined (no variance), only the rank tests were run")
+        out["welch_anova"] = pd.DataFrame({"k": [len(tested)], "n": [n_total], "F": [math.nan], "df1": [math.nan],
+                                           "df2": [math.nan], "p_value": [math.nan], "np2": [math.nan]})
+    else:
+        _welch_and_games_howell(out, long, labels, n_total)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # every answer identical: H is 0/0
+            h, p = _st.kruskal(*[v for _, v in tested])
+        h, p = float(h), float(p)
+    except ValueError:  # older scipy raises when every answer is identical
+        h, p = math.nan, math.nan
+    out["kruskal"] = pd.DataFrame({"k": [len(tested)], "n": [n_total], "H": [h], "dof": [len(tested) - 1],
+                                   "p_value": [p], "epsilon2": [h * (n_total + 1) / (n_total**2 - 1)]})
+    pairs = []
+    for (la, xa), (lb, xb) in itertools.combinations(tested, 2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = _st.mannwhitneyu(xa, xb, use_continuity=True, alternative="two-sided")
+        u = float(res.statistic)
+        pairs.append({"A": la, "B": lb, "n_A": len(xa), "n_B": len(xb), "U": u, "p_unc": float(res.pvalue),
+                      "rbc": 2 * u / (len(xa) * len(xb)) - 1})
+    mw = pd.DataFrame(pairs)
+    mw["p_holm"] = stats.holm(mw["p_unc"].to_numpy(float))
+    out["pairwise_mw"] = mw[_MW_COLS]
+    return out
+
+
+def _welch_and_games_howell(out: dict[str, Any], long: pd.DataFrame, labels: list[Any], n_total: int) -> None:
+    """Welch's ANOVA and Games-Howell through pingouin (segments coded 0..k-1 in ``long``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        wa = pg.welch_anova(data=long, dv="y", between="group")
+        out["welch_anova"] = pd.DataFrame({
+            "k": [len(labels)], "n": [n_total], "F": [float(_col(wa, "F").iloc[0])],
+            "df1": [float(_col(wa, "ddof1", "df1").iloc[0])], "df2": [float(_col(wa, "ddof2", "df2").iloc[0])],
+            "p_value": [float(_col(wa, "p_unc", "p-unc", "p_val").iloc[0])],
+            "np2": [float(_col(wa, "np2").iloc[0])]})
+        gh = pg.pairwise_gameshowell(data=long, dv="y", between="group", effsize="hedges")
+    a_idx = _col(gh, "A").to_numpy(int)
+    b_idx = _col(gh, "B").to_numpy(int)
+    out["games_howell"] = pd.DataFrame({
+        "A": [labels[i] for i in a_idx], "B": [labels[i] for i in b_idx],
+        "mean_A": _col(gh, "mean_A", "mean(A)").to_numpy(float), "mean_B": _col(gh, "mean_B", "mean(B)").to_numpy(float),
+        "diff": _col(gh, "diff").to_numpy(float), "se": _col(gh, "se").to_numpy(float),
+        "t": _col(gh, "T", "t").to_numpy(float), "df": _col(gh, "df").to_numpy(float),
+        "p_value": _col(gh, "pval", "p_val", "p-tukey").to_numpy(float),
+        "hedges": _col(gh, "hedges").to_numpy(float)}, columns=_GH_COLS)
+
+
+# --------------------------------------------------------------------------- top box
+def compare_top_box(data: pd.DataFrame, *, item: str, by: str, scale: tuple[float, float], top_box: int = 2,
+                    level: float = 0.95, min_n: int = 5) -> dict[str, Any]:
+    """Compare the top-box share of ``item`` across the segments of ``by`` (SPEC §1.4).
+
+    - ``groups``: per segment ``n`` (answers), ``top_box_n`` (answers in the top ``top_box``
+      points), ``share`` and its Wilson interval at ``level``;
+    - ``chi2``: Pearson chi-square test of independence of top-box yes/no × segment
+      (``scipy.stats.chi2_contingency`` without Yates' continuity correction, so that with two
+      segments ``chi2`` equals the square of the two-proportion z), Cramér's V
+      ``sqrt(chi2 / n)`` (the table has two columns) and the smallest expected count
+      (``min_expected`` below 5 makes the chi-square approximation doubtful);
+    - ``pairwise``: two-proportion z-tests (pooled SE, :func:`csm_helpers.kpis.two_proportion_z`)
+      for each pair, Holm-adjusted over the pairs.
+
+    Unweighted. Segments with fewer than ``min_n`` answers are suppressed and left out of every
+    test; fewer than 2 reportable segments → ``message`` says so and the test tables are empty.
+
+    Pearson, K. (1900). *Philosophical Magazine*, 50, 157–175. Cramér, H. (1946).
+    *Mathematical Methods of Statistics*. Princeton, §21.9. Holm, S. (1979). *Scandinavian
+    Journal of Statistics*, 6, 65–70.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent.
+    item : str
+        The rating (e.g. overall satisfaction).
+    by : str
+        The segment column.
+    scale : tuple of float
+        ``(min, max)`` of the item.
+    top_box : int
+        Number of top scale points counted.
+    level : float
+        Confidence level of the group intervals.
+    min_n : int
+        Minimum cell size.
+
+    Returns
+    -------
+    dict
+        ``groups`` (``group, n, top_box_n, share, ci_low, ci_high, suppressed``), ``chi2``
+        (one row: ``k, n, chi2, dof, p_value, cramers_v, min_expected``), ``pairwise`` (``A, B,
+        share_A, share_B, diff, z, p_unc, p_holm``), ``suppressed`` (list) and ``message``
+        (None when the tests ran).
+
+    Examples
+    --------
+    >>> from csm_helpers.datasets import read_dataset
+    >>> res = compare_top_box(read_dataset("responses"), item="overall_sat", by="channel", scale=(1, 5))
+    >>> int(res["chi2"].loc[0, "dof"]), len(res["pairwise"])
+    (1, 1)
+    """
+    _check_frame(data, "compare_top_box")
+    _require_column(data, by, role="by (group)")
+    stats.z_value(level)
+    min_n = _check_int(min_n, "min_n", minimum=0)
+    lo, hi = _check_scale(scale, item)
+    k_points = int(round(hi - lo)) + 1
+    top_box = _check_int(top_box, "top_box", minimum=1)
+    if top_box >= k_points:
+        raise CsmError(f"The value for `top_box` must be below the {k_points} points of the scale of {item!r}, "
+                       f"but {top_box} was passed.")
+    x = _ratings(data, item, (lo, hi))
+    rows, tested = [], []
+    for label, pos in _group_positions(data, by):
+        xg = x[pos]
+        xg = xg[np.isfinite(xg)]
+        n = len(xg)
+        top = int(np.sum(xg >= hi - top_box + 1))
+        share = top / n if n else math.nan
+        ci = wilson_interval(top, n, level=level) if n else (math.nan, math.nan)
+        rows.append({"group": label, "n": n, "top_box_n": float(top), "share": share,
+                     "ci_low": ci[0], "ci_high": ci[1]})
+        if n >= max(min_n, 1):
+            tested.append((label, top, n))
+    groups = pd.DataFrame(rows, columns=_TB_GROUP_COLS[:-1])
+    groups["n"] = groups["n"].astype("int64")
+    groups = stats.suppress(groups, min_n=max(min_n, 1), keep=["group"])
+    out: dict[str, Any] = {"groups": groups, "chi2": _empty(_CHI_COLS), "pairwise": _empty(_TB_PAIR_COLS),
+                           "suppressed": groups.loc[groups["suppressed"], "group"].tolist(),
+                           "message": _message([t[0] for t in tested], by, min_n)}
+    if out["message"]:
+        return out
+    table = np.array([[t, n - t] for _, t, n in tested], dtype=float)
+    n_total = float(table.sum())
+    try:
+        chi2, p, dof, expected = _st.chi2_contingency(table, correction=False)
+        chi2, p, min_exp = float(chi2), float(p), float(np.min(expected))
+    except ValueError:  # a column of zeros: every answer (or none) in the top box
+        chi2, p, min_exp = math.nan, math.nan, 0.0
+        out["message"] = (f"every answer to {item!r} in the compared segments is "
+                          f"{'in' if table[:, 0].sum() else 'outside'} the top box: no chi-square test")
+    dof = len(tested) - 1
+    out["chi2"] = pd.DataFrame({"k": [len(tested)], "n": [int(n_total)], "chi2": [chi2], "dof": [dof],
+                                "p_value": [p], "cramers_v": [math.sqrt(chi2 / n_total) if n_total else math.nan],
+                                "min_expected": [min_exp]})
+    pairs = []
+    for (la, ta, na), (lb, tb, nb) in itertools.combinations(tested, 2):
+        r = two_proportion_z(ta / na, na, tb / nb, nb)
+        pairs.append({"A": la, "B": lb, "share_A": ta / na, "share_B": tb / nb, "diff": r["diff"], "z": r["z"],
+                      "p_unc": r["p_value"]})
+    pw = pd.DataFrame(pairs)
+    pw["p_holm"] = stats.holm(pw["p_unc"].to_numpy(float))
+    out["pairwise"] = pw[_TB_PAIR_COLS]
+    return out

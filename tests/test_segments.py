@@ -1,0 +1,231 @@
+"""Tests of csm_helpers.segments against pingouin, scipy and statsmodels, and by hand."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sst
+from scipy.stats.contingency import association
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportions_ztest
+
+from csm_helpers import segments
+from csm_helpers.datasets import read_dataset
+from csm_helpers.errors import CsmError, DataError
+
+
+def _data(seed: int = 0, sizes=(40, 55, 30, 3)) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    parts = []
+    for g, (size, loc, sd) in zip("ABCD", zip(sizes, (3.2, 3.6, 3.0, 4.0), (0.8, 1.2, 0.6, 1.0), strict=True),
+                                  strict=True):
+        y = np.clip(np.round(rng.normal(loc, sd, size)), 1, 5)
+        parts.append(pd.DataFrame({"seg": g, "y": y}))
+    df = pd.concat(parts, ignore_index=True)
+    df.loc[[2, 50], "y"] = np.nan
+    return df
+
+
+@pytest.fixture(scope="module")
+def res() -> dict:
+    return segments.compare_means(_data(), item="y", by="seg")
+
+
+def _reportable(df: pd.DataFrame) -> pd.DataFrame:
+    """The data the tests should use: answered rows of segments with at least 5 answers."""
+    d = df.dropna(subset=["y"])
+    counts = d.groupby("seg")["y"].size()
+    return d[d.seg.isin(counts[counts >= 5].index)]
+
+
+def test_groups_table(res):
+    g = res["groups"]
+    assert list(g.columns) == ["group", "n", "n_eff", "mean", "sd", "ci_low", "ci_high", "suppressed"]
+    d = _data().dropna(subset=["y"])
+    ref = d.groupby("seg")["y"].agg(["size", "mean", "std"])
+    assert g["group"].tolist() == ["A", "B", "C", "D"]
+    assert g["n"].tolist() == ref["size"].tolist()
+    shown = g[~g.suppressed]
+    assert shown["mean"].tolist() == pytest.approx(ref["mean"].iloc[:3].tolist())
+    assert shown["sd"].tolist() == pytest.approx(ref["std"].iloc[:3].tolist())
+    a = d[d.seg == "A"].y
+    lo, hi = sst.t.interval(0.95, len(a) - 1, loc=a.mean(), scale=sst.sem(a))
+    assert (g.loc[0, "ci_low"], g.loc[0, "ci_high"]) == pytest.approx((lo, hi))
+    # D has 3 answers: suppressed, no statistic, excluded from every test
+    assert g.loc[3, "suppressed"] and g.loc[3, ["n_eff", "mean", "sd", "ci_low", "ci_high"]].isna().all()
+    assert res["suppressed"] == ["D"] and res["message"] is None and res["note"] is None
+    for key, cols in (("games_howell", ["A", "B"]), ("pairwise_mw", ["A", "B"])):
+        assert "D" not in set(res[key][cols].to_numpy().ravel())
+
+
+def test_welch_anova_matches_pingouin_and_scipy(res):
+    d = _reportable(_data())
+    ref = pg.welch_anova(data=d, dv="y", between="seg")
+    wa = res["welch_anova"].iloc[0]
+    assert wa["F"] == pytest.approx(ref["F"].iloc[0]) and wa["p_value"] == pytest.approx(ref["p_unc"].iloc[0])
+    assert wa["df1"] == pytest.approx(ref["ddof1"].iloc[0]) and wa["df2"] == pytest.approx(ref["ddof2"].iloc[0])
+    assert wa["np2"] == pytest.approx(ref["np2"].iloc[0])
+    sp = sst.f_oneway(*[v.to_numpy() for _, v in d.groupby("seg")["y"]], equal_var=False)
+    assert wa["F"] == pytest.approx(sp.statistic) and wa["p_value"] == pytest.approx(sp.pvalue)
+    assert wa["k"] == 3 and wa["n"] == len(d)
+
+
+def test_games_howell_matches_pingouin_and_formula(res):
+    d = _reportable(_data())
+    ref = pg.pairwise_gameshowell(data=d, dv="y", between="seg")
+    gh = res["games_howell"]
+    assert list(gh.columns) == ["A", "B", "mean_A", "mean_B", "diff", "se", "t", "df", "p_value", "hedges"]
+    assert gh[["A", "B"]].to_numpy().tolist() == ref[["A", "B"]].to_numpy().tolist()
+    for mine, theirs in (("diff", "diff"), ("se", "se"), ("t", "T"), ("df", "df"), ("p_value", "pval"),
+                         ("hedges", "hedges")):
+        assert gh[mine].to_numpy() == pytest.approx(ref[theirs].to_numpy()), mine
+    # Games & Howell (1976) by hand for the first pair
+    a, b = d[d.seg == "A"].y, d[d.seg == "B"].y
+    va, vb = a.var() / len(a), b.var() / len(b)
+    t = (a.mean() - b.mean()) / math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    p = sst.studentized_range.sf(math.sqrt(2) * abs(t), 3, df)
+    assert (gh.loc[0, "t"], gh.loc[0, "df"], gh.loc[0, "p_value"]) == pytest.approx((t, df, p), rel=1e-6)
+
+
+def test_kruskal_matches_scipy_and_pingouin(res):
+    d = _reportable(_data())
+    kw = res["kruskal"].iloc[0]
+    h, p = sst.kruskal(*[v.to_numpy() for _, v in d.groupby("seg")["y"]])
+    assert kw["H"] == pytest.approx(h) and kw["p_value"] == pytest.approx(p) and kw["dof"] == 2
+    ref = pg.kruskal(data=d, dv="y", between="seg")
+    assert kw["H"] == pytest.approx(ref["H"].iloc[0])
+    n = len(d)
+    assert kw["epsilon2"] == pytest.approx(h / ((n**2 - 1) / (n + 1)))
+
+
+def test_pairwise_mann_whitney_and_holm(res):
+    d = _reportable(_data())
+    mw = res["pairwise_mw"]
+    assert list(mw.columns) == ["A", "B", "n_A", "n_B", "U", "p_unc", "p_holm", "rbc"]
+    assert mw[["A", "B"]].to_numpy().tolist() == [list(p) for p in itertools.combinations("ABC", 2)]
+    for _, r in mw.iterrows():
+        x, y = d[d.seg == r["A"]].y, d[d.seg == r["B"]].y
+        ref = pg.mwu(x, y)
+        assert r["U"] == pytest.approx(ref["U_val"].iloc[0])
+        assert r["p_unc"] == pytest.approx(ref["p_val"].iloc[0])
+        assert r["rbc"] == pytest.approx(ref["RBC"].iloc[0])
+    assert mw["p_holm"].to_numpy() == pytest.approx(multipletests(mw["p_unc"], method="holm")[1])
+
+
+def test_weights_are_used_for_descriptives_only():
+    df = _data(seed=3)
+    df["w"] = np.random.default_rng(1).uniform(0.5, 2.0, len(df))
+    r = segments.compare_means(df, item="y", by="seg", weights="w")
+    u = segments.compare_means(df, item="y", by="seg")
+    assert "unweighted" in r["note"]
+    a = df[(df.seg == "A") & df.y.notna()]
+    assert r["groups"].loc[0, "mean"] == pytest.approx(np.average(a.y, weights=a.w))
+    assert r["groups"].loc[0, "n_eff"] == pytest.approx(a.w.sum() ** 2 / (a.w**2).sum())
+    for key in ("welch_anova", "games_howell", "kruskal", "pairwise_mw"):
+        pd.testing.assert_frame_equal(r[key], u[key])
+
+
+def test_fewer_than_two_reportable_segments():
+    df = pd.DataFrame({"seg": ["A"] * 10 + ["B"] * 2, "y": range(12)})
+    r = segments.compare_means(df, item="y", by="seg")
+    assert "fewer than 2 segments of 'seg'" in r["message"]
+    for key in ("welch_anova", "games_howell", "kruskal", "pairwise_mw"):
+        assert r[key].empty and len(r[key].columns) > 0
+    assert r["groups"]["suppressed"].tolist() == [False, True]
+    t = segments.compare_top_box(df.assign(y=np.minimum(df.y, 9) % 5 + 1), item="y", by="seg", scale=(1, 5))
+    assert "nothing to compare" in t["message"] and t["chi2"].empty and t["pairwise"].empty
+
+
+def test_identical_answers_do_not_crash():
+    df = pd.DataFrame({"seg": ["A"] * 6 + ["B"] * 6, "y": [4.0] * 12})
+    r = segments.compare_means(df, item="y", by="seg")
+    assert math.isnan(r["kruskal"].loc[0, "H"]) and math.isnan(r["welch_anova"].loc[0, "F"])
+    assert "Games-Howell are undefined" in r["message"] and r["games_howell"].empty
+    t = segments.compare_top_box(df, item="y", by="seg", scale=(1, 5))
+    assert "top box" in t["message"] and math.isnan(t["chi2"].loc[0, "chi2"])
+
+
+def test_compare_top_box_matches_scipy_and_statsmodels():
+    df = read_dataset("responses")
+    r = segments.compare_top_box(df, item="overall_sat", by="region", scale=(1, 5))
+    top = (df.overall_sat >= 4)
+    tab = pd.crosstab(df.region, top)
+    chi2, p, dof, exp = sst.chi2_contingency(tab.to_numpy(), correction=False)
+    c = r["chi2"].iloc[0]
+    assert (c["chi2"], c["p_value"], c["dof"]) == pytest.approx((chi2, p, dof))
+    assert c["cramers_v"] == pytest.approx(association(tab.to_numpy(), method="cramer", correction=False))
+    assert c["min_expected"] == pytest.approx(exp.min())
+    g = r["groups"]
+    assert g["group"].tolist() == sorted(df.region.unique())
+    assert g["share"].to_numpy() == pytest.approx(top.groupby(df.region).mean().to_numpy())
+    pw = r["pairwise"]
+    for _, row in pw.iterrows():
+        a, b = top[df.region == row["A"]], top[df.region == row["B"]]
+        z, pz = proportions_ztest([a.sum(), b.sum()], [len(a), len(b)])
+        assert (row["z"], row["p_unc"]) == pytest.approx((z, pz))
+    assert pw["p_holm"].to_numpy() == pytest.approx(multipletests(pw["p_unc"], method="holm")[1])
+
+
+def test_two_segments_chi2_is_z_squared():
+    df = read_dataset("responses")
+    r = segments.compare_top_box(df, item="overall_sat", by="channel", scale=(1, 5))
+    assert r["chi2"].loc[0, "chi2"] == pytest.approx(r["pairwise"].loc[0, "z"] ** 2)
+
+
+def test_compare_top_box_suppresses_small_segments():
+    df = _data().dropna()
+    r = segments.compare_top_box(df, item="y", by="seg", scale=(1, 5))
+    g = r["groups"].set_index("group")
+    assert g.loc["D", "suppressed"] and g.loc["D", ["top_box_n", "share", "ci_low", "ci_high"]].isna().all()
+    ref = segments.compare_top_box(df[df.seg != "D"], item="y", by="seg", scale=(1, 5))
+    pd.testing.assert_frame_equal(r["chi2"], ref["chi2"])
+    pd.testing.assert_frame_equal(r["pairwise"], ref["pairwise"])
+
+
+def test_errors():
+    df = _data()
+    with pytest.raises(CsmError, match="by \\(group\\) column 'segment' is not in the data — did you mean 'seg'"):
+        segments.compare_means(df, item="y", by="segment")
+    with pytest.raises(DataError, match="column 'seg'.*not a number"):
+        segments.compare_means(df, item="seg", by="y")
+    with pytest.raises(DataError, match="not within the scale 1-3"):
+        segments.compare_top_box(df, item="y", by="seg", scale=(1, 3), top_box=1)
+
+
+def test_callers_frame_is_not_modified():
+    df = _data()
+    df["w"] = 1.5
+    before = df.copy(deep=True)
+    segments.compare_means(df, item="y", by="seg", weights="w")
+    segments.compare_top_box(df, item="y", by="seg", scale=(1, 5))
+    pd.testing.assert_frame_equal(df, before)
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes=st.lists(st.integers(0, 12), min_size=2, max_size=5), min_n=st.integers(1, 8),
+       seed=st.integers(0, 10_000))
+def test_property_suppressed_segments_never_reach_a_test(sizes, min_n, seed):
+    rng = np.random.default_rng(seed)
+    labels = [f"s{i}" for i in range(len(sizes))]
+    df = pd.DataFrame({"seg": np.repeat(labels, sizes), "y": rng.integers(1, 6, sum(sizes)).astype(float)})
+    r = segments.compare_means(df, item="y", by="seg", min_n=min_n)
+    t = segments.compare_top_box(df, item="y", by="seg", scale=(1, 5), min_n=min_n)
+    small = {lab for lab, s in zip(labels, sizes, strict=True) if 0 < s < max(min_n, 2)}
+    g = r["groups"]
+    assert set(g.loc[g.suppressed, "group"]) == small
+    assert g.loc[g.suppressed, ["mean", "sd", "ci_low", "ci_high"]].isna().all().all()
+    tb = t["groups"]
+    assert tb.loc[tb.suppressed, ["top_box_n", "share", "ci_low", "ci_high"]].isna().all().all()
+    for key in ("games_howell", "pairwise_mw"):
+        assert not small & set(r[key][["A", "B"]].to_numpy().ravel())
+    small_tb = {lab for lab, s in zip(labels, sizes, strict=True) if 0 < s < max(min_n, 1)}
+    assert set(tb.loc[tb.suppressed, "group"]) == small_tb
+    assert not small_tb & set(t["pairwise"][["A", "B"]].to_numpy().ravel())
