@@ -177,6 +177,30 @@ METHODS: dict[str, tuple[str, str, str]] = {
         "own minus competitor rating per attribute, paired t-test",
         "csm-workbook SPEC §1.4",
     ),
+    "priority": (
+        "Priority list",
+        "score = importance (stated mean rescaled to 0–1, or the driver's share of R²) × gap to the reference "
+        "(target, else a better competitor's mean, else the top of the scale); IPA quadrant and "
+        "expectation gap alongside",
+        "csm-workbook SPEC §1.5 (PDCA plan)",
+    ),
+    "swot": (
+        "SWOT from data",
+        "strengths = high importance and performance; weaknesses = high importance, low performance; "
+        "opportunities and threats from significant competitor gaps and wave-on-wave changes",
+        "csm-workbook SPEC §1.5",
+    ),
+    "progress": (
+        "Progress",
+        "every KPI per wave with 95 % intervals; change between consecutive waves with the tests of the "
+        "analysis stage; target met / not met / not measurable",
+        "csm-workbook SPEC §1.5",
+    ),
+    "sigma": (
+        "Sigma level",
+        "DPMO = defects / (units × opportunities) × 10⁶; sigma = Φ⁻¹(1 − DPMO/10⁶) + 1.5",
+        "Harry, M., & Schroeder, R. (2000). Six Sigma. Currency; the 1.5σ shift convention",
+    ),
 }
 
 

@@ -1,4 +1,4 @@
-"""The ``csm`` command line: ``run``, ``validate`` and ``sample``.
+"""The ``csm`` command line: ``run``, ``validate``, ``sample`` and ``send``.
 
 Exit codes: 0 success, 1 bad input (a clear message on stderr, no traceback), 2 usage error.
 ``--debug`` shows the traceback of a user error too; a real bug always shows it.
@@ -48,6 +48,36 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", type=Path, required=True, help="folder to write the study into")
     sample.add_argument("--seed", type=int, default=20261123, help="random seed (default 20261123)")
     sample.add_argument("--n", type=int, default=2400, help="number of survey responses (default 2400)")
+
+    send = sub.add_parser(
+        "send", help="e-mail the HTML reports, one message per segment",
+        description="E-mail the reports written by 'csm run': one message per segment folder with an "
+                    "HTML summary and the stage reports attached. The SMTP password is read from the "
+                    "environment variable CSM_SMTP_PASSWORD, or asked for when run in a terminal.")
+    send.add_argument("--reports", type=Path, required=True, help="the folder 'csm run --out' wrote")
+    send.add_argument("--to", default=None,
+                      help="comma-separated addresses that get every segment's message")
+    send.add_argument("--lists", type=Path, default=None,
+                      help="YAML file mapping segment -> addresses, e.g. 'region=Hanoi: [a@x.vn]'")
+    send.add_argument("--segments", default=None,
+                      help="comma-separated segments to send, e.g. all,region=Hanoi (default: every one)")
+    send.add_argument("--smtp", default=None, metavar="HOST:PORT",
+                      help="SMTP server (default localhost; port 25, 587 with --starttls, 465 with --ssl)")
+    send.add_argument("--from", dest="sender", default=None, metavar="ADDR",
+                      help="sender address (default csm-workbook@localhost)")
+    send.add_argument("--subject", default=None,
+                      help="subject; {study} and {segment} are replaced "
+                           "(default '{study} — {segment} — CSM reports')")
+    tls = send.add_mutually_exclusive_group()
+    tls.add_argument("--starttls", action="store_true", help="upgrade the connection with STARTTLS")
+    tls.add_argument("--ssl", action="store_true", help="connect with TLS from the start (SMTPS)")
+    send.add_argument("--user", default=None, help="SMTP login name (password: CSM_SMTP_PASSWORD or a prompt)")
+    send.add_argument("--max-size", type=float, default=10.0, metavar="MB",
+                      help="largest message in MB, as encoded (default 10)")
+    send.add_argument("--study", type=Path, default=None,
+                      help="study.yaml whose name to use (default: the name in metrics.json)")
+    send.add_argument("--dry-run", type=Path, default=None, metavar="OUTDIR",
+                      help="write one .eml file per message into OUTDIR instead of sending")
     return parser
 
 
@@ -86,12 +116,59 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_send(args: argparse.Namespace) -> int:
+    from .delivery import (
+        DEFAULT_SENDER,
+        SmtpSettings,
+        load_distribution_lists,
+        parse_addresses,
+        parse_smtp_address,
+        plan_messages,
+        resolve_password,
+        send_messages,
+        write_eml,
+    )
+
+    if not args.to and args.lists is None:
+        raise CsmError("csm send needs recipients: give --to ADDR[,ADDR...] and/or --lists FILE.yaml")
+    to = parse_addresses(args.to, source="--to") if args.to else []
+    lists = load_distribution_lists(args.lists) if args.lists is not None else {}
+    sender = parse_addresses(args.sender or DEFAULT_SENDER, source="--from")
+    if len(sender) != 1:
+        raise CsmError(f"--from: give exactly one sender address, found {len(sender)}")
+    segments = [s.strip() for s in args.segments.split(",") if s.strip()] if args.segments else None
+    study_name = None
+    if args.study is not None:
+        from .config import load_study
+
+        study_name = load_study(args.study).name
+    host, port = parse_smtp_address(args.smtp, use_ssl=args.ssl, starttls=args.starttls)
+
+    def note(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    plans = plan_messages(args.reports, to=to, lists=lists, segments=segments, sender=sender[0],
+                          subject=args.subject, study_name=study_name, max_size_mb=args.max_size, log=note)
+    if args.dry_run is not None:
+        paths = write_eml(plans, args.dry_run)
+        for plan, path in zip(plans, paths, strict=True):
+            attached = ", ".join(p.name for p in plan.attached) or "no report"
+            print(f"would send segment {plan.segment} to {', '.join(plan.envelope_to)}: {attached} "
+                  f"({plan.size / 1e6:.2f} MB) — written to {path}")
+        return 0
+    settings = SmtpSettings(host=host, port=port, starttls=args.starttls, ssl=args.ssl, user=args.user,
+                            password=resolve_password(args.user, where=f"{host}:{port}"))
+    results = send_messages(plans, settings, log=lambda m: print(m, flush=True))
+    print(f"sent {len(results)} message(s) via {settings.where}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``csm``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet kernel start-up
-    handlers = {"run": _cmd_run, "validate": _cmd_validate, "sample": _cmd_sample}
+    handlers = {"run": _cmd_run, "validate": _cmd_validate, "sample": _cmd_sample, "send": _cmd_send}
     start = time.perf_counter()
     try:
         return handlers[args.command](args)

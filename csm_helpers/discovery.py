@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .checks import check_frame as _check_frame
 from .config import COMPANY_GROUPS, CUSTOMER_GROUPS, DIMENSIONS, SOURCE_GROUPS, Codebook, InterviewsSpec
 from .errors import CsmError, DataError, format_rows
 from .safety import to_safe_csv
@@ -861,10 +862,6 @@ def write_questionnaire_csv(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 # --------------------------------------------------------------------------- internals
-def _check_frame(data: Any, what: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise CsmError(f"{what}: expected a pandas DataFrame, got {type(data).__name__}")
-
 
 def _require(data: pd.DataFrame, columns: list[str], what: str, maker: str) -> None:
     missing = [c for c in columns if c not in data.columns]

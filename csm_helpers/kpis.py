@@ -24,7 +24,6 @@ is missing belong to no group. Nothing is rounded here: rounding belongs to the 
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -34,6 +33,9 @@ import pandas as pd
 from scipy import stats as _st
 
 from . import stats
+from .checks import check_frame as _check_frame
+from .checks import check_int as _check_int
+from .checks import require_column as _require_column
 from .errors import CsmError, DataError
 
 __all__ = [
@@ -162,24 +164,6 @@ def _bootstrap_interval(x: np.ndarray, w: np.ndarray, *, level: float, n_boot: i
 
 
 # --------------------------------------------------------------------------- input checks
-def _check_frame(data: Any, fn: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise CsmError(f"{fn}: expected a pandas DataFrame as data, got {type(data).__name__}")
-
-
-def _require_column(data: pd.DataFrame, col: Any, *, role: str) -> None:
-    if not isinstance(col, str) or col not in data.columns:
-        names = [str(c) for c in data.columns]
-        close = difflib.get_close_matches(str(col), names, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"columns: {', '.join(names[:20])}" + (
-            " ..." if len(names) > 20 else "")
-        raise CsmError(f"{role} column {col!r} is not in the data — {hint}")
-
-
-def _check_int(value: Any, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise CsmError(f"The value for `{name}` must be a whole number >= {minimum}, but {value!r} was passed.")
-    return int(value)
 
 
 def _check_scale(scale: Any, item: str) -> tuple[float, float]:

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from .checks import check_frame as _check_frame
 from .config import DIMENSIONS, Study
 from .errors import CsmError, DataError
 from .stats import WEIGHT_COLUMN, get_weights, kish_neff, z_value
@@ -89,10 +90,6 @@ _FLAG_COLUMNS = ("out_of_range", "straightliner", "speeder", "duplicate_id", "du
 
 
 # --------------------------------------------------------------------------- small helpers
-def _check_frame(data: Any, what: str = "data") -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise CsmError(f"{what}: expected a pandas DataFrame, got {type(data).__name__}")
-
 
 def _require_columns(data: pd.DataFrame, columns: Sequence[str], *, what: str, fix: str) -> None:
     missing = [c for c in columns if c not in data.columns]

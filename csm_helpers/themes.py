@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import stats
 from .config import Codebook
-from .discovery import code_verbatims
+from .discovery import _excerpt, code_verbatims
 from .errors import CsmError, DataError
 from .loyalty import _check_int, _numbers, _require_column
 
@@ -251,16 +251,6 @@ def comment_themes(data: pd.DataFrame, *, text: str, id: str, codebook: Codebook
 
 
 # --------------------------------------------------------------------------- examples
-def _excerpt(text: str, match: Any, max_chars: int) -> str:
-    """The comment on one line, cut to ``max_chars`` around the matched words with "…"."""
-    text = " ".join(text.split())
-    if len(text) <= max_chars:
-        return text
-    pos = text.find(str(match)) if isinstance(match, str) and match else -1
-    start = max(0, min(pos - max_chars // 3, len(text) - max_chars)) if pos >= 0 else 0
-    cut = text[start:start + max_chars - 2].strip()
-    return ("…" if start > 0 else "") + cut + ("…" if start + max_chars - 2 < len(text) else "")
-
 
 def theme_examples(data: pd.DataFrame, *, text: str, id: str, codebook: Codebook, per_theme: int = 3,
                    max_chars: int = 300, min_n: int = 5, seed: int = 0, satisfaction: str | None = None,

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .display import fmt_num, fmt_pct
 
-__all__ = ["kpi_display", "change_display", "GAP_FORMATS", "DRIVER_FORMATS", "SHARE_FORMATS",
+__all__ = ["kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "SHARE_FORMATS",
            "THEME_FORMATS", "COMPETITOR_FORMATS", "SCORE_FORMATS", "representativeness_message",
            "lost_message", "segment_findings", "segment_tables", "overview_display", "with_labels"]
 
@@ -64,6 +64,32 @@ def kpi_display(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def progress_display(track: pd.DataFrame) -> pd.DataFrame:
+    """The KPI-by-wave table as text (each KPI on its own scale)."""
+    rows = []
+    for r in track.to_dict(orient="records"):
+        k = r["kpi"]
+        suppressed = bool(r.get("suppressed"))
+        change = r.get("change")
+        if change is None or pd.isna(change):
+            change_text = ""
+        elif k == "csat_top2":
+            change_text = f"{100 * change:+.1f} points"
+        else:
+            change_text = f"{change:+.1f}"
+        row = {"wave": r["wave"], "KPI": KPI_LABELS.get(k, k),
+               "value": "suppressed" if suppressed else _kpi_value(k, r.get("value")),
+               "95% interval": "" if suppressed else
+               f"{_kpi_value(k, r.get('ci_low'))} – {_kpi_value(k, r.get('ci_high'))}",
+               "n": fmt_num(r.get("n"), 0),
+               "target": _kpi_value(k, r.get("target")) if pd.notna(r.get("target")) else "none",
+               "attainment": r.get("attainment") or "",
+               "change": change_text, "p": "" if not change_text else _p(r.get("p_value")),
+               "significant": {True: "yes", False: "no"}.get(r.get("significant"), "")}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def change_display(change: pd.DataFrame) -> pd.DataFrame:
     """The wave-on-wave KPI table as text."""
     rows = []
@@ -100,6 +126,10 @@ SHARE_FORMATS = {"share": lambda v: fmt_pct(v, 1), "value": lambda v: fmt_pct(v,
 THEME_FORMATS = {"share_of_commenters": lambda v: fmt_pct(v, 1), "share_of_respondents": lambda v: fmt_pct(v, 1)}
 COMPETITOR_FORMATS = {"own": "{:.2f}", "competitor": "{:.2f}", "gap": "{:+.2f}", "ci_low": "{:+.2f}",
                       "ci_high": "{:+.2f}", "t": "{:.2f}", "df": "{:.0f}", "p_value": _p, "n_eff": "{:,.0f}"}
+PRIORITY_FORMATS = {"importance": "{:.2f}", "performance": "{:.2f}", "gap": "{:.2f}", "score": "{:.3f}",
+                    "expectation_gap": "{:+.2f}", "competitor_gap": "{:+.2f}"}
+SIGMA_FORMATS = {"defects": "{:,.0f}", "units": "{:,.0f}", "opportunities": "{:,.0f}", "dpmo": "{:,.0f}",
+                 "sigma": "{:.2f}"}
 SCORE_FORMATS = {"value": "{:.1f}", "ci_low": "{:.1f}", "ci_high": "{:.1f}", "n_eff": "{:,.0f}"}
 
 

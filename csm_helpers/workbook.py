@@ -211,6 +211,15 @@ class StageContext:
             return self.study.analysis.previous_wave
         return self.waves[-2] if len(self.waves) >= 2 else None
 
+    @property
+    def by_wave(self) -> tuple[pd.DataFrame, str]:
+        """``(data, wave column)`` for wave-by-wave helpers; a study without a wave column is
+        one wave, labelled "single wave" in the column ``_csm_wave``."""
+        col = self.study.responses.wave
+        if col:
+            return self.analysis_data, col
+        return self.analysis_data.assign(_csm_wave="single wave"), "_csm_wave"
+
     def wave_data(self, wave: str | None) -> pd.DataFrame:
         """The segment's analysis data of one wave (all data when the study has no waves)."""
         if wave is None or not self.study.responses.wave:

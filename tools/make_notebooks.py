@@ -710,7 +710,126 @@ d.show_table(input_files(study), caption="Input files")
 ]
 
 
-NOTEBOOKS = {"01_goal_setting": STAGE_01, "02_discovery": STAGE_02, "03_measurement": STAGE_03, "04_analysis": STAGE_04}
+STAGE_05 = [
+    md("""
+# Action planning and progress
+
+From findings to action (PDCA "plan"): the attributes to work on first, ranked by how much they
+matter times how far they fall short; strengths, weaknesses, opportunities and threats read from
+the data; every KPI over all waves against its target; and service quality in sigma terms. The
+priority list is also written as a CSV action register for the team to fill in.
+"""),
+    code(PARAMS, "parameters"),
+    code('''
+from csm_helpers import action, complaints as cx, display as d, drivers as dr, gaps, plots
+from csm_helpers import plots_action as pl, views as v
+from csm_helpers.appendix import input_files, methods_table, parameters_table, software_versions
+from csm_helpers.workbook import open_stage
+
+plots.set_report_style()
+ctx = open_stage("05_action_progress", study_path=study_path, segment=segment, output_dir=output_dir)
+study, opts = ctx.study, ctx.study.analysis
+data, w, min_n = ctx.current, ctx.weights, study.min_cell_size
+common = dict(weights=w, level=opts.level, min_n=min_n)
+boot = dict(n_boot=opts.bootstrap, seed=study.seed)
+satisfaction = dict(overall=study.overall, satisfaction_items=[study.overall, *study.satisfaction_items],
+                    scales=ctx.scales, recommend=study.recommend, top_box=opts.top_box)
+'''),
+    md("""
+## Priorities
+
+Each attribute's importance (stated importance rescaled to 0–1, or its share of explained
+satisfaction when no importance was asked) times its room for improvement (the gap between its
+mean performance and the top of the scale). The same reference for every attribute keeps the
+scores comparable; the gap to the main competitor and to customers' expectation are shown beside
+each. The first rows are where improvement pays most.
+"""),
+    code('''
+driver_table = dr.key_drivers(data, outcome=study.overall, drivers={a.id: a.performance for a in study.attributes},
+                              weights=w, level=opts.level, **boot)
+attrs = dr.attribute_table(study)
+ipa_table = dr.ipa(data, attributes=attrs, importance=ctx.importance_mode, derived=driver_table,
+                   crosshair=opts.ipa_crosshair, scale=study.scale_for(attrs["performance"].iloc[0], "performance"),
+                   weights=w)
+expectation_pairs, competitor_pairs = gaps.gap_pairs(study, "expectation"), gaps.gap_pairs(study, "competitor")
+gap_table = gaps.expectation_gaps(data, pairs=expectation_pairs, **common) if expectation_pairs else None
+bench = gaps.competitor_benchmark(data, pairs=competitor_pairs, **common) if competitor_pairs else None
+priority = action.priority_list(ipa_table, drivers=driver_table, gaps=gap_table, competitor=bench,
+                                scale=study.scale_for(attrs["performance"].iloc[0], "performance"),
+                                reference="scale_max")
+d.show_table(priority[["rank", "label", "dimension", "quadrant", "importance", "performance", "gap", "score",
+                       "expectation_gap", "competitor_gap"]], caption="Priority list", formats=v.PRIORITY_FORMATS)
+d.show_figure(pl.plot_priorities(priority))
+csv_path = ctx.output_path("05_action_register.csv")
+if csv_path is not None:
+    action.write_action_csv(action.action_register(priority), csv_path)
+    d.show_callout(f"Action register written to {csv_path.name} beside this report: owner, due date and action "
+                   "columns are left empty for the team.")
+'''),
+    md("""
+## SWOT from the data
+
+Strengths and weaknesses come from the importance–performance grid; opportunities and threats from
+the comparison with the main competitor and from the change since the previous wave. Each entry
+shows the numbers behind it.
+"""),
+    code('''
+change = None
+if ctx.previous_wave is not None:
+    change = action.attribute_change(ctx.analysis_data, wave=study.responses.wave, previous=ctx.previous_wave,
+                                     latest=ctx.latest_wave, attributes={a.id: a.performance for a in study.attributes},
+                                     **common)
+swot = action.swot(ipa_table, competitor=bench, change=change, drivers=driver_table)
+d.show_table(swot, caption="SWOT")
+d.show_figure(pl.plot_swot(swot))
+'''),
+    md("""
+## Progress over the waves
+
+Every KPI in every wave with its 95 % interval, whether the change from the previous wave is larger
+than chance, and whether the target was met.
+"""),
+    code('''
+if not ctx.waves or len(ctx.waves) < 2:
+    d.show_callout("The data hold a single wave: progress will show from the next wave on. The current values "
+                   "are in the analysis report.")
+wave_data, wave_column = ctx.by_wave
+track = action.progress(wave_data, wave=wave_column, waves=ctx.waves or None, targets=ctx.kpi_targets,
+                        **satisfaction, **common, **boot)
+d.show_table(v.progress_display(track), caption="KPIs by wave")
+d.show_figure(pl.plot_progress(track)[0])
+'''),
+    md("""
+## Service quality in sigma terms
+
+Defects per million opportunities (DPMO) and the sigma level, `Φ⁻¹(1 − DPMO/10⁶) + 1.5`: six sigma
+is 3.4 defects per million.
+"""),
+    code('''
+if study.complaints is not None and study.market.customers:
+    log, _ = ctx.segment_table("complaints")
+    cs = cx.complaint_summary(log, spec=study.complaints, customers=study.market.customers,
+                              sla_days=opts.sla_days, min_n=min_n)
+    d.show_table(action.service_sigma(cs), caption="Sigma levels", formats=v.SIGMA_FORMATS)
+else:
+    d.show_callout("Sigma levels need the complaint log and the customer base (market.customers).")
+'''),
+    code('''
+ctx.record_metrics({"action": {"priorities": priority.head(10), "swot": swot}, "progress": track})
+''', "hide-output"),
+    md("""
+## Methods appendix
+"""),
+    code('''
+d.show_table(methods_table(["priority", "swot", "progress", "sigma"]), caption="Methods")
+d.show_table(parameters_table(study, segment=ctx.segment, confidence_level=opts.level), caption="Parameters")
+d.show_table(software_versions(), caption="Software")
+d.show_table(input_files(study), caption="Input files")
+'''),
+]
+
+
+NOTEBOOKS = {"01_goal_setting": STAGE_01, "02_discovery": STAGE_02, "03_measurement": STAGE_03, "04_analysis": STAGE_04, "05_action_progress": STAGE_05}
 
 
 def _check_parameters(source: str) -> None:
