@@ -474,6 +474,22 @@ def _waves_text(study: Study, data: Any) -> str:
     return waves[0] if len(waves) == 1 else f"{', '.join(waves)} (latest {waves[-1]})"
 
 
+def _summary(study: Study, segment: str, log: Callable[[str], None]) -> dict[str, Any] | None:
+    """The one-screen summary of the segment (KPI tiles, priorities, caveats), or None when it
+    cannot be computed — a report is still written, without the summary, and the log says why."""
+    from .summary import report_summary
+    from .workbook import open_stage
+
+    ts = time.perf_counter()
+    try:
+        summary = report_summary(open_stage("summary", study_path=str(study.path), segment=segment))
+    except CsmError as exc:
+        log(f"summary: left out ({exc})")
+        return None
+    log(f"{'summary':<20} {time.perf_counter() - ts:5.1f} s")
+    return summary
+
+
 def run_study(study_path: str | Path | None = None, out_dir: str | Path = "reports", *,
               segment: str = "all", stages: Sequence[str] | None = None,
               log: Callable[[str], None] | None = None) -> RunResult:
@@ -543,6 +559,7 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
                   "stages": wanted, "study": study.path.name}
     facts = [("Segment", segment), ("Wave", _waves_text(study, data)), ("n", f"{n:,} respondents"),
              ("Generated", generated.strftime("%Y-%m-%d %H:%M UTC"))]
+    summary = _summary(study, segment, log)
     try:
         for stage in wanted:
             ts = time.perf_counter()
@@ -552,7 +569,7 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
             meta = {
                 "stage_title": f"{stage[:2]} · {STAGE_TITLES.get(stage, stage)}",
                 "study": study.name, "organisation": study.report.organisation or "",
-                "facts": facts, "version": __version__,
+                "facts": facts, "version": __version__, "summary": summary,
                 "footer": (f"csm-workbook {__version__} · study {study.path.name} "
                            f"(sha256 {inputs[study.path.name][:12]}) · segment {segment} · "
                            f"generated {generated.strftime('%Y-%m-%d %H:%M UTC')}"),

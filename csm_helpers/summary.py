@@ -95,8 +95,8 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
         prio = action.priority_list(ipa_table, drivers=driver_table, gaps=gap_table, scale=scale,
                                     reference="scale_max")
         for r in prio.dropna(subset=["rank"]).head(3).to_dict(orient="records"):
-            priorities.append(f"{r['label']} — {r['quadrant']}, performance {r['performance']:.2f}, "
-                              f"importance {r['importance']:.2f}")
+            priorities.append(f"{r['label']} — {r['quadrant']}: mean performance {r['performance']:.2f} "
+                              f"of {scale[1]:g}")
 
     caveats = [f"n = {len(data):,} respondents"
                + (f" in the latest wave ({ctx.latest_wave})" if ctx.latest_wave else "")

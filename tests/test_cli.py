@@ -69,6 +69,17 @@ def test_sample_metrics_match_the_ground_truth(sample_run):
     assert len(stable) >= 6 and sum(covered) >= len(covered) - 1, list(zip(stable, covered, strict=True))
 
 
+def test_every_report_opens_with_the_same_summary(sample_run):
+    out, _ = sample_run
+    m = json.loads((out / "all" / "metrics.json").read_text(encoding="utf-8"))
+    csat = f"{100 * m['kpis']['csat_top2']['value']:.1f}%"
+    for page in sorted((out / "all").glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        assert text.count('<div class="csm-tile ') == 3, page.name
+        assert csat in text.split('<nav', 1)[0], page.name  # the tile shows metrics.json's CSAT
+        assert "Top priorities" in text and "About the data" in text
+
+
 def test_reports_have_no_personal_data_or_code(sample_run):
     out, _ = sample_run
     import pandas as pd
@@ -100,6 +111,9 @@ def test_second_study_nothing_hard_wired(small_study, tmp_path, capsys):
     # the hostile interview text is shown, escaped, never as markup
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script" not in html and "<img src=x" not in html
+    summary = (out / "all" / "01_goal_setting.html").read_text(encoding="utf-8").split("<nav", 1)[0]
+    assert summary.count('<div class="csm-tile ') == 2  # no recommend item: CSAT and CSI only
+    assert "Unweighted estimates." in summary and "no previous wave" in summary
     q = (out / "all" / "02_discovery_questionnaire.csv").read_text(encoding="utf-8-sig")
     assert "perf_speed" in q
     assert main(["run", "--study", str(small_study), "--out", str(out), "--segment", "shop=Kowloon",
