@@ -49,18 +49,14 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
     """
     from . import kpis
 
-    study, opts = ctx.study, ctx.study.analysis
+    study = ctx.study
     data, w, min_n = ctx.current, ctx.weights, study.min_cell_size
-    common = dict(weights=w, level=opts.level, min_n=min_n)
-    boot = dict(n_boot=opts.bootstrap, seed=study.seed)
-    sat = dict(overall=study.overall, satisfaction_items=[study.overall, *study.satisfaction_items],
-               scales=ctx.scales, recommend=study.recommend, top_box=opts.top_box)
     summary = kpis.kpi_summary(data, scale=study.scale_for(study.overall, "overall"), targets=ctx.kpi_targets,
-                               **sat, **common, **boot)
+                               **ctx.satisfaction, **ctx.common, **ctx.boot)
     changes: dict[str, dict[str, Any]] = {}
     if ctx.previous_wave is not None:
         ch = kpis.kpi_change(ctx.analysis_data, wave=study.responses.wave, previous=ctx.previous_wave,
-                             latest=ctx.latest_wave, **sat, **common, **boot)
+                             latest=ctx.latest_wave, **ctx.satisfaction, **ctx.common, **ctx.boot)
         changes = {r["kpi"]: r for r in ch.to_dict(orient="records")}
     tiles = []
     for r in summary.to_dict(orient="records"):
@@ -81,19 +77,8 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
 
     priorities: list[str] = []
     if with_priorities:
-        from . import action, drivers, gaps
-
-        driver_table = drivers.key_drivers(data, outcome=study.overall,
-                                           drivers={a.id: a.performance for a in study.attributes},
-                                           weights=w, level=opts.level, **boot)
-        attrs = drivers.attribute_table(study)
-        scale = study.scale_for(attrs["performance"].iloc[0], "performance")
-        ipa_table = drivers.ipa(data, attributes=attrs, importance=ctx.importance_mode, derived=driver_table,
-                                crosshair=opts.ipa_crosshair, scale=scale, weights=w)
-        pairs = gaps.gap_pairs(study, "expectation")
-        gap_table = gaps.expectation_gaps(data, pairs=pairs, **common) if pairs else None
-        prio = action.priority_list(ipa_table, drivers=driver_table, gaps=gap_table, scale=scale,
-                                    reference="scale_max")
+        prio = ctx.priorities
+        scale = ctx.performance_scale
         for r in prio.dropna(subset=["rank"]).head(3).to_dict(orient="records"):
             priorities.append(f"{r['label']} — {r['quadrant']}: mean performance {r['performance']:.2f} "
                               f"of {scale[1]:g}")

@@ -300,6 +300,73 @@ class StageContext:
             return data, False
         return data.loc[(data[column].astype("string") == value).fillna(False).to_numpy()].copy(), True
 
+    # -- the analysis settings and tables stages 04 and 05 (and the summary) share ----------
+    @property
+    def common(self) -> dict[str, Any]:
+        """``weights``, ``level``, ``min_n`` as every analysis helper takes them."""
+        return {"weights": self.weights, "level": self.study.analysis.level, "min_n": self.study.min_cell_size}
+
+    @property
+    def boot(self) -> dict[str, Any]:
+        """``n_boot`` and ``seed`` for every bootstrap."""
+        return {"n_boot": self.study.analysis.bootstrap, "seed": self.study.seed}
+
+    @property
+    def satisfaction(self) -> dict[str, Any]:
+        """The satisfaction items and scales the KPI helpers take (overall, CSI items, recommend)."""
+        s = self.study
+        return {"overall": s.overall, "satisfaction_items": [s.overall, *s.satisfaction_items],
+                "scales": self.scales, "recommend": s.recommend, "top_box": s.analysis.top_box}
+
+    @property
+    def performance_scale(self) -> tuple[float, float]:
+        """Scale of the (first) performance item."""
+        first = self.study.attributes[0].performance
+        return self.study.scale_for(first, "performance")
+
+    @cached_property
+    def driver_table(self) -> pd.DataFrame:
+        """Key drivers of overall satisfaction on the latest wave (:func:`drivers.key_drivers`)."""
+        from .drivers import key_drivers
+
+        return key_drivers(self.current, outcome=self.study.overall,
+                           drivers={a.id: a.performance for a in self.study.attributes},
+                           weights=self.weights, level=self.study.analysis.level, **self.boot)
+
+    @cached_property
+    def ipa_table(self) -> pd.DataFrame:
+        """Importance–performance analysis of the latest wave (:func:`drivers.ipa`)."""
+        from .drivers import attribute_table, ipa
+
+        return ipa(self.current, attributes=attribute_table(self.study), importance=self.importance_mode,
+                   derived=self.driver_table, crosshair=self.study.analysis.ipa_crosshair,
+                   scale=self.performance_scale, weights=self.weights)
+
+    @cached_property
+    def gap_table(self) -> pd.DataFrame | None:
+        """Expectation–perception gaps of the latest wave, or None without expectation items."""
+        from .gaps import expectation_gaps, gap_pairs
+
+        pairs = gap_pairs(self.study, "expectation")
+        return expectation_gaps(self.current, pairs=pairs, **self.common) if pairs else None
+
+    @cached_property
+    def competitor_table(self) -> pd.DataFrame | None:
+        """Own vs competitor ratings of the latest wave, or None without competitor items."""
+        from .gaps import competitor_benchmark, gap_pairs
+
+        pairs = gap_pairs(self.study, "competitor")
+        return competitor_benchmark(self.current, pairs=pairs, **self.common) if pairs else None
+
+    @cached_property
+    def priorities(self) -> pd.DataFrame:
+        """The priority list (:func:`action.priority_list`): importance × room to the scale top."""
+        from .action import priority_list
+
+        return priority_list(self.ipa_table, drivers=self.driver_table, gaps=self.gap_table,
+                             competitor=self.competitor_table, scale=self.performance_scale,
+                             reference="scale_max")
+
     @property
     def current(self) -> pd.DataFrame:
         """The segment's analysis data of the latest wave: what stage 04 reports on."""

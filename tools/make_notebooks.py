@@ -402,7 +402,7 @@ the company compares with its main competitor.
 """),
     code(PARAMS, "parameters"),
     code('''
-from csm_helpers import complaints as cx, display as d, drivers as dr, gaps, kpis, loyalty, plots, segments
+from csm_helpers import complaints as cx, display as d, kpis, loyalty, plots, segments
 from csm_helpers import plots_analysis as pa, plots_kpis as pk, plots_voice as pv, themes, views as v
 from csm_helpers.appendix import input_files, methods_table, parameters_table, software_versions
 from csm_helpers.measurement import study_dimensions
@@ -413,10 +413,7 @@ plots.set_report_style()
 ctx = open_stage("04_analysis", study_path=study_path, segment=segment, output_dir=output_dir)
 study, opts = ctx.study, ctx.study.analysis
 data, w, min_n = ctx.current, ctx.weights, study.min_cell_size
-common = dict(weights=w, level=opts.level, min_n=min_n)
-boot = dict(n_boot=opts.bootstrap, seed=study.seed)
-satisfaction = dict(overall=study.overall, satisfaction_items=[study.overall, *study.satisfaction_items],
-                    scales=ctx.scales, recommend=study.recommend, top_box=opts.top_box)
+common, boot, satisfaction = ctx.common, ctx.boot, ctx.satisfaction
 suppressed = []
 d.show_callout(f"Latest wave: {ctx.latest_wave or 'single wave'} · n = {len(data):,} respondents"
                + (" · weighted estimates (raking to population margins)" if w else " · unweighted"))
@@ -476,12 +473,10 @@ what they expected. A negative gap breeds complaints; meeting expectations satis
 them builds loyalty.
 """),
     code('''
-expectation_pairs = gaps.gap_pairs(study, "expectation")
-gap_table = None
-if not expectation_pairs:
+gap_table = ctx.gap_table
+if gap_table is None:
     d.show_callout("The study has no expectation items: the expectation–perception gap cannot be measured.")
 else:
-    gap_table = gaps.expectation_gaps(data, pairs=expectation_pairs, **common)
     shown = v.with_labels(gap_table, ctx.attribute_labels)
     d.show_table(shown[["attribute", "n", "mean_perception", "mean_expectation", "mean_gap", "ci_low", "ci_high",
                         "p_value", "cohen_dz", "share_dissatisfied", "share_satisfied", "share_delighted", "suppressed"]],
@@ -498,8 +493,7 @@ variance R², which stays meaningful when attributes are correlated. Whiskers ar
 bootstrap intervals.
 """),
     code('''
-driver_table = dr.key_drivers(data, outcome=study.overall, drivers={a.id: a.performance for a in study.attributes},
-                              weights=w, level=opts.level, **boot)
+driver_table = ctx.driver_table
 shown = driver_table.assign(label=driver_table["attribute"].map(ctx.attribute_labels)).sort_values("rank")
 d.show_table(shown[["rank", "label", "n", "r", "beta", "relative_weight", "rw_pct", "rw_ci_low", "rw_ci_high"]],
              caption=f"Key drivers (R² = {driver_table.attrs['r2']:.2f})", formats=v.DRIVER_FORMATS)
@@ -514,10 +508,8 @@ averages. **Concentrate here**: important and under-performing — the first pla
 **Possible overkill**: performing well on what matters less.
 """),
     code('''
-attrs = dr.attribute_table(study)
 mode = ctx.importance_mode
-ipa_table = dr.ipa(data, attributes=attrs, importance=mode, derived=driver_table, crosshair=opts.ipa_crosshair,
-                   scale=study.scale_for(attrs["performance"].iloc[0], "performance"), weights=w)
+ipa_table = ctx.ipa_table
 d.show_table(ipa_table[["label", "dimension", "performance", "importance", "quadrant"]],
              caption=f"Importance–performance ({ipa_table['importance_type'].iloc[0]} importance)",
              formats={"performance": "{:.2f}", "importance": "{:.3f}" if mode == "derived" else "{:.2f}"})
@@ -667,9 +659,8 @@ Customers' ratings of the company and of their main competitor on the same attri
 difference and whether it is larger than chance.
 """),
     code('''
-competitor_pairs = gaps.gap_pairs(study, "competitor")
-if competitor_pairs:
-    bench = gaps.competitor_benchmark(data, pairs=competitor_pairs, **common)
+bench = ctx.competitor_table
+if bench is not None:
     shown = v.with_labels(bench, ctx.attribute_labels)
     d.show_table(shown[["attribute", "n", "own", "competitor", "gap", "ci_low", "ci_high", "p_value", "flag",
                         "suppressed"]], caption="Own vs main competitor", formats=v.COMPETITOR_FORMATS)
@@ -721,7 +712,7 @@ priority list is also written as a CSV action register for the team to fill in.
 """),
     code(PARAMS, "parameters"),
     code('''
-from csm_helpers import action, complaints as cx, display as d, drivers as dr, gaps, plots
+from csm_helpers import action, complaints as cx, display as d, plots
 from csm_helpers import plots_action as pl, views as v
 from csm_helpers.appendix import input_files, methods_table, parameters_table, software_versions
 from csm_helpers.workbook import open_stage
@@ -730,10 +721,7 @@ plots.set_report_style()
 ctx = open_stage("05_action_progress", study_path=study_path, segment=segment, output_dir=output_dir)
 study, opts = ctx.study, ctx.study.analysis
 data, w, min_n = ctx.current, ctx.weights, study.min_cell_size
-common = dict(weights=w, level=opts.level, min_n=min_n)
-boot = dict(n_boot=opts.bootstrap, seed=study.seed)
-satisfaction = dict(overall=study.overall, satisfaction_items=[study.overall, *study.satisfaction_items],
-                    scales=ctx.scales, recommend=study.recommend, top_box=opts.top_box)
+common, boot, satisfaction = ctx.common, ctx.boot, ctx.satisfaction
 '''),
     md("""
 ## Priorities
@@ -745,18 +733,7 @@ scores comparable; the gap to the main competitor and to customers' expectation 
 each. The first rows are where improvement pays most.
 """),
     code('''
-driver_table = dr.key_drivers(data, outcome=study.overall, drivers={a.id: a.performance for a in study.attributes},
-                              weights=w, level=opts.level, **boot)
-attrs = dr.attribute_table(study)
-ipa_table = dr.ipa(data, attributes=attrs, importance=ctx.importance_mode, derived=driver_table,
-                   crosshair=opts.ipa_crosshair, scale=study.scale_for(attrs["performance"].iloc[0], "performance"),
-                   weights=w)
-expectation_pairs, competitor_pairs = gaps.gap_pairs(study, "expectation"), gaps.gap_pairs(study, "competitor")
-gap_table = gaps.expectation_gaps(data, pairs=expectation_pairs, **common) if expectation_pairs else None
-bench = gaps.competitor_benchmark(data, pairs=competitor_pairs, **common) if competitor_pairs else None
-priority = action.priority_list(ipa_table, drivers=driver_table, gaps=gap_table, competitor=bench,
-                                scale=study.scale_for(attrs["performance"].iloc[0], "performance"),
-                                reference="scale_max")
+priority = ctx.priorities
 d.show_table(priority[["rank", "label", "dimension", "quadrant", "importance", "performance", "gap", "score",
                        "expectation_gap", "competitor_gap"]], caption="Priority list", formats=v.PRIORITY_FORMATS)
 d.show_figure(pl.plot_priorities(priority))
@@ -779,7 +756,7 @@ if ctx.previous_wave is not None:
     change = action.attribute_change(ctx.analysis_data, wave=study.responses.wave, previous=ctx.previous_wave,
                                      latest=ctx.latest_wave, attributes={a.id: a.performance for a in study.attributes},
                                      **common)
-swot = action.swot(ipa_table, competitor=bench, change=change, drivers=driver_table)
+swot = action.swot(ctx.ipa_table, competitor=ctx.competitor_table, change=change, drivers=ctx.driver_table)
 d.show_table(swot, caption="SWOT")
 d.show_figure(pl.plot_swot(swot))
 '''),
