@@ -12,7 +12,6 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib import cbook  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
 
 from csm_helpers import plots  # noqa: E402
 from csm_helpers.config import Codebook, Goals  # noqa: E402
@@ -26,15 +25,8 @@ from csm_helpers.discovery import (  # noqa: E402
 from csm_helpers.errors import DataError  # noqa: E402
 from csm_helpers.goals import readiness_checklist, self_assessment  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _report_style():
-    """Draw as the reports do (report style), then restore matplotlib's settings and close figures."""
-    with mpl.rc_context():
-        plots.set_report_style()
-        yield
-    plt.close("all")
-
+from .plotting import _report_style  # noqa: F401  (autouse fixture)
+from .plotting import is_grey as _is_grey  # noqa: E402
 
 CB = Codebook.model_validate({"attributes": [
     {"id": "fees", "label": "Fees ($ per month)", "dimension": "product", "keywords": ["fee", "phí"]},
@@ -50,9 +42,6 @@ IV = pd.DataFrame({
 CODED = code_verbatims(IV, codebook=CB, codes=None)
 
 
-def _is_grey(color) -> bool:
-    r, g, b, a = to_rgba(color)
-    return a == 0 or (abs(r - g) < 1e-9 and abs(g - b) < 1e-9)
 
 
 def _all_text(ax) -> list[str]:

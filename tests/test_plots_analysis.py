@@ -8,17 +8,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib as mpl  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
 from matplotlib.text import Annotation, Text  # noqa: E402
 
-from csm_helpers import plots  # noqa: E402
 from csm_helpers.config import load_study  # noqa: E402
 from csm_helpers.datasets import read_dataset, sample_study_path  # noqa: E402
 from csm_helpers.drivers import QUADRANTS, attribute_table, ipa, key_drivers  # noqa: E402
@@ -26,14 +23,8 @@ from csm_helpers.errors import CsmError, DataError  # noqa: E402
 from csm_helpers.gaps import competitor_benchmark, expectation_gaps, gap_pairs  # noqa: E402
 from csm_helpers.plots_analysis import plot_competitor, plot_drivers, plot_gaps, plot_ipa  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _report_style():
-    """Draw as the reports do (report style), then restore matplotlib's settings and close figures."""
-    with mpl.rc_context():
-        plots.set_report_style()
-        yield
-    plt.close("all")
+from .plotting import _report_style  # noqa: F401  (autouse fixture)
+from .plotting import is_grey as _is_grey  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +41,6 @@ def sample():
             "bench": competitor_benchmark(df, pairs=gap_pairs(study, "competitor"))}
 
 
-def _is_grey(color) -> bool:
-    r, g, b, a = to_rgba(color)
-    return a == 0 or (abs(r - g) < 1e-9 and abs(g - b) < 1e-9)
 
 
 def _all_text(ax) -> list[str]:

@@ -9,32 +9,20 @@ matplotlib.use("Agg")
 
 import math  # noqa: E402
 
-import matplotlib as mpl  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.container import BarContainer  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from csm_helpers import kpis, plots, segments  # noqa: E402
+from csm_helpers import kpis, segments  # noqa: E402
 from csm_helpers import plots_kpis as pk  # noqa: E402
 from csm_helpers.datasets import read_dataset  # noqa: E402
 from csm_helpers.errors import CsmError, DataError  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _report_style():
-    with mpl.rc_context():
-        plots.set_report_style()
-        yield
-    plt.close("all")
-
-
-def _is_grey(color) -> bool:
-    r, g, b, a = to_rgba(color)
-    return a == 0 or (abs(r - g) < 1e-9 and abs(g - b) < 1e-9)
+from .plotting import _report_style  # noqa: F401  (autouse fixture)
+from .plotting import is_grey as _is_grey  # noqa: E402
 
 
 def _texts(ax) -> list[str]:

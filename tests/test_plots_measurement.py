@@ -6,14 +6,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib as mpl  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
 
-from csm_helpers import plots  # noqa: E402
 from csm_helpers import plots_measurement as pm  # noqa: E402
 from csm_helpers.config import load_study  # noqa: E402
 from csm_helpers.datasets import read_dataset, sample_study_path  # noqa: E402
@@ -25,18 +22,8 @@ from csm_helpers.measurement import (  # noqa: E402
     weight_summary,
 )
 
-
-@pytest.fixture(autouse=True)
-def _report_style():
-    with mpl.rc_context():
-        plots.set_report_style()
-        yield
-    plt.close("all")
-
-
-def _is_grey(color) -> bool:
-    r, g, b, a = to_rgba(color)
-    return a == 0 or (abs(r - g) < 1e-9 and abs(g - b) < 1e-9)
+from .plotting import _report_style  # noqa: F401  (autouse fixture)
+from .plotting import is_grey as _is_grey  # noqa: E402
 
 
 def _texts(ax) -> list[str]:

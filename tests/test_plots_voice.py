@@ -7,15 +7,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib as mpl  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib import cbook  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
 
-from csm_helpers import plots  # noqa: E402
 from csm_helpers.complaints import OTHER_SUPPRESSED, complaint_iceberg  # noqa: E402
 from csm_helpers.config import Codebook  # noqa: E402
 from csm_helpers.errors import CsmError, DataError  # noqa: E402
@@ -29,18 +26,8 @@ from csm_helpers.plots_voice import (  # noqa: E402
 )
 from csm_helpers.themes import comment_themes  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _report_style():
-    with mpl.rc_context():
-        plots.set_report_style()
-        yield
-    plt.close("all")
-
-
-def _is_grey(color) -> bool:
-    r, g, b, a = to_rgba(color)
-    return a == 0 or (abs(r - g) < 1e-9 and abs(g - b) < 1e-9)
+from .plotting import _report_style  # noqa: F401  (autouse fixture)
+from .plotting import is_grey as _is_grey  # noqa: E402
 
 
 def _texts(ax) -> list[str]:

@@ -1,0 +1,28 @@
+"""Shared by the chart tests: draw in the report style, and tell grey from colour."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.colors import to_rgba
+
+from csm_helpers import plots
+
+
+@pytest.fixture(autouse=True)
+def _report_style():
+    """Draw as the reports do (report style), then restore matplotlib's settings and close figures.
+
+    Autouse in every test module that imports it.
+    """
+    with mpl.rc_context():
+        plots.set_report_style()
+        yield
+    plt.close("all")
+
+
+def is_grey(color) -> bool:
+    """True for a fully transparent colour or one with equal red, green and blue."""
+    r, g, b, a = to_rgba(color)
+    return a == 0 or (abs(r - g) < 1e-9 and abs(g - b) < 1e-9)
