@@ -16,7 +16,7 @@ from scipy import stats as _st
 from .errors import CsmError
 
 __all__ = ["WEIGHT_COLUMN", "z_value", "get_weights", "kish_neff", "weighted_mean", "weighted_var",
-           "weighted_share", "suppress", "holm"]
+           "weighted_share", "suppress", "suppressed_groups", "holm"]
 
 #: Column the stage context adds to the analysis data when the study has weights.
 WEIGHT_COLUMN = "_csm_weight"
@@ -156,6 +156,57 @@ def suppress(table: pd.DataFrame, *, n: str = "n", min_n: int = 5,
                 out[c] = out[c].astype("float64" if pd.api.types.is_numeric_dtype(out[c]) else object)
             out.loc[small, c] = np.nan
     return out
+
+
+def suppressed_groups(counts: dict[str, int] | pd.Series, min_n: int = 5) -> set[str]:
+    """Groups of one partition to suppress, including those whose figures could be derived by difference.
+
+    Primary suppression hides every group with ``0 < n < min_n`` (SPEC §4). That alone is not
+    enough: a partition's total (the ``all`` report) minus the groups that are shown would
+    reveal a single hidden group. Complementary (secondary) suppression, the rule used by
+    statistical offices for tables with margins (Hundepool et al., *Statistical Disclosure
+    Control*, Wiley 2012, §4.2), therefore also hides the smallest shown groups until
+
+    * at least two groups are hidden, and
+    * the hidden groups together hold at least ``min_n`` respondents,
+
+    so that any difference of published figures covers ``min_n`` or more people. Empty groups
+    (n = 0) reveal nothing and are neither hidden nor counted.
+
+    Parameters
+    ----------
+    counts : mapping or Series
+        Respondents per group of one segment column (every group of the partition).
+    min_n : int
+        The study's minimum cell size.
+
+    Returns
+    -------
+    set of str
+        The groups whose statistics must not be shown.
+
+    Examples
+    --------
+    >>> sorted(suppressed_groups({"North": 3, "South": 40, "East": 25, "West": 60}))
+    ['East', 'North']
+    >>> sorted(suppressed_groups({"North": 3, "South": 4, "East": 25}))
+    ['North', 'South']
+    >>> suppressed_groups({"North": 30, "South": 40})
+    set()
+    """
+    items = sorted(((str(k), int(v)) for k, v in dict(counts).items() if int(v) > 0),
+                   key=lambda kv: (kv[1], kv[0]))
+    hidden = {k for k, v in items if v < min_n}
+    if not hidden:
+        return set()
+    total = sum(v for k, v in items if k in hidden)
+    for k, v in items:
+        if len(hidden) >= 2 and total >= min_n:
+            break
+        if k not in hidden:
+            hidden.add(k)
+            total += v
+    return hidden
 
 
 def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
