@@ -31,6 +31,7 @@ from scipy import stats as _st
 from . import kpis, stats
 from .drivers import CONCENTRATE, KEEP_UP
 from .errors import CsmError, DataError
+from .i18n import N_, _, tr
 from .safety import to_safe_csv
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "write_action_csv",
     "attribute_change",
     "swot",
+    "swot_display",
     "progress",
     "sigma_level",
     "service_sigma",
@@ -54,9 +56,10 @@ PRIORITY_COLUMNS = ("rank", "attribute", "label", "dimension", "quadrant", "impo
 #: Columns :func:`action_register` adds for the team to fill in.
 REGISTER_COLUMNS = ("owner", "due_date", "action", "kpi", "status")
 #: Categories of :func:`swot`, in the order they are listed.
-SWOT_CATEGORIES = ("Strength", "Weakness", "Opportunity", "Threat")
+#: Kept in English in the table (it goes to metrics.json); the display step translates them.
+SWOT_CATEGORIES = (N_("Strength"), N_("Weakness"), N_("Opportunity"), N_("Threat"))
 
-_KPI_NAMES = {"csat_top2": "CSAT (top-2 box)", "csi": "CSI", "nps": "NPS"}
+_KPI_NAMES = {"csat_top2": N_("CSAT (top-2 box)"), "csi": "CSI", "nps": "NPS"}
 _SIX_SIGMA_SHIFT = 1.5
 
 
@@ -233,14 +236,14 @@ def priority_list(ipa_table: pd.DataFrame, *, drivers: pd.DataFrame | None = Non
         if np.any(np.isfinite(imp) & ((imp < -1e-12) | (imp > 1 + 1e-12))):
             raise DataError(f"priority_list: a mean importance is outside the importance scale {ilo:g}-{ihi:g} — "
                             "pass importance_scale=(min, max) of the importance items")
-        basis_label = "stated importance (0-1)"
+        basis_label = N_("stated importance (0-1)")
     else:
         d = _by_attribute(drivers, "key-driver table", "drivers.key_drivers()", ["rw_pct"])
         if d is None:
             raise DataError("priority_list: basis='driver' needs the key-driver table — pass "
                             "drivers=key_drivers(...)")
         imp = np.array([_num(d["rw_pct"].get(a, math.nan)) / 100.0 for a in attrs])
-        basis_label = "relative weight (share of R²)"
+        basis_label = N_("relative weight (share of R²)")
 
     targets = _targets(target, attrs, lo, hi)
     comp = _by_attribute(competitor, "competitor benchmark", "gaps.competitor_benchmark()", ["competitor", "gap"])
@@ -265,22 +268,23 @@ def priority_list(ipa_table: pd.DataFrame, *, drivers: pd.DataFrame | None = Non
         raise DataError("priority_list: reference='competitor' needs the competitor benchmark — pass "
                         "competitor=competitor_benchmark(...)")
     ref, ref_type = [], []
+    scale_max, competitor_ref, target_ref = N_("scale max"), N_("competitor"), N_("target")  # kept in English
     for a, cg, cm in zip(attrs, comp_gap, comp_mean, strict=True):
         if reference == "scale_max":
             ref.append(hi)
-            ref_type.append("scale max")
+            ref_type.append(scale_max)
         elif reference == "competitor":
             ref.append(cm)
-            ref_type.append("competitor" if math.isfinite(cm) else None)
+            ref_type.append(competitor_ref if math.isfinite(cm) else None)
         elif a in targets:
             ref.append(targets[a])
-            ref_type.append("target")
+            ref_type.append(target_ref)
         elif math.isfinite(cg) and cg < 0 and math.isfinite(cm):
             ref.append(cm)
-            ref_type.append("competitor")
+            ref_type.append(competitor_ref)
         else:
             ref.append(hi)
-            ref_type.append("scale max")
+            ref_type.append(scale_max)
     ref_values = np.array(ref, dtype=float)
     gap = np.maximum(0.0, ref_values - perf)  # NaN performance stays NaN
     score = imp * gap
@@ -309,9 +313,9 @@ def priority_list(ipa_table: pd.DataFrame, *, drivers: pd.DataFrame | None = Non
     kinds = sorted({k for k in ref_type if k is not None})
     mixed = len(kinds) > 1
     out.attrs.update({"basis": basis, "reference": reference, "scale": (lo, hi), "mixed_references": mixed,
-                      "warning": (f"The gaps use different references ({', '.join(kinds)}), so they are not "
-                                  "comparable between attributes; set a target (or reference=...) for a "
-                                  "like-for-like ranking.") if mixed else "",
+                      "warning": _("The gaps use different references ({kinds}), so they are not comparable "
+                                   "between attributes; set a target (or reference=...) for a like-for-like "
+                                   "ranking.", kinds=", ".join(tr(k) for k in kinds)) if mixed else "",
                       "method": _priority_note(basis, reference, targets, comp is not None)})
     return out[list(PRIORITY_COLUMNS)]
 
@@ -517,10 +521,23 @@ def _f(v: float, digits: int = 2) -> str:
     return "n/a" if not math.isfinite(v) else f"{v:.{digits}f}"
 
 
-def _p(p: float) -> str:
+def _p(p: float, *, shown: bool = False) -> str:
     if not math.isfinite(p):
-        return "p not defined"
+        return _(_P_NOT_DEFINED) if shown else _P_NOT_DEFINED
     return "p < 0.001" if p < 0.001 else f"p = {p:.3g}"
+
+
+_P_NOT_DEFINED = N_("p not defined")
+
+
+def _both(msgid: str, en: dict[str, Any], shown: dict[str, Any] | None = None) -> tuple[str, str]:
+    """``(English, report language)`` of a message; ``shown`` overrides values for the second."""
+    return msgid.format(**en), _(msgid, **{**en, **(shown or {})})
+
+
+def _join(*parts: tuple[str, str]) -> tuple[str, str]:
+    """Clauses of an evidence text, joined with "; " in both languages."""
+    return "; ".join(p[0] for p in parts), "; ".join(p[1] for p in parts)
 
 
 def swot(ipa_table: pd.DataFrame, *, competitor: pd.DataFrame | None = None, change: pd.DataFrame | None = None,
@@ -559,7 +576,9 @@ def swot(ipa_table: pd.DataFrame, *, competitor: pd.DataFrame | None = None, cha
         Columns ``category`` ("Strength", "Weakness", "Opportunity", "Threat", in that
         order), ``attribute``, ``label``, ``statement`` (a plain sentence), ``evidence`` (the
         numbers: means, cross-hairs, gaps with their CI, p-values). Within a category the most
-        important attribute comes first.
+        important attribute comes first. The text is English (the table goes to metrics.json);
+        ``attrs["shown"]`` holds label, statement and evidence in the report language, for
+        :func:`swot_display`.
 
     Examples
     --------
@@ -586,26 +605,41 @@ def swot(ipa_table: pd.DataFrame, *, competitor: pd.DataFrame | None = None, cha
     comp = _by_attribute(competitor, "competitor benchmark", "gaps.competitor_benchmark()",
                          ["own", "competitor", "gap", "ci_low", "ci_high", "p_value", "flag"])
 
-    def ipa_evidence(a: str) -> str:
-        s = (f"performance {_f(perf[a])} (cross-hair {_f(xc)}); {itype} importance {_f(imp[a], digits)} "
-             f"(cross-hair {_f(yc, digits)})")
+    def ipa_evidence(a: str) -> tuple[str, str]:
+        cross = {"value": _f(imp[a], digits), "cross": _f(yc, digits)}
+        if itype == "stated":
+            importance = _both(N_("stated importance {value} (cross-hair {cross})"), cross)
+        elif itype.startswith("derived (") and itype.endswith(")"):
+            importance = _both(N_("derived ({column}) importance {value} (cross-hair {cross})"),
+                               {**cross, "column": itype[len("derived ("):-1]})
+        else:
+            importance = _both(N_("{kind} importance {value} (cross-hair {cross})"), {**cross, "kind": itype},
+                               {"kind": tr(itype)})
+        parts = [_both(N_("performance {value} (cross-hair {cross})"), {"value": _f(perf[a]), "cross": _f(xc)}),
+                 importance]
         if drv is not None and a in drv.index and math.isfinite(_num(drv.loc[a, "rw_pct"])):
-            s += f"; relative weight {_num(drv.loc[a, 'rw_pct']):.1f}% of R²"
-        return s
+            parts.append(_both(N_("relative weight {value}% of R²"), {"value": f"{_num(drv.loc[a, 'rw_pct']):.1f}"}))
+        return _join(*parts)
 
     entries: list[dict[str, Any]] = []
 
-    def add(cat: str, a: str, label: str, statement: str, evidence: str, importance: float) -> None:
-        entries.append({"category": cat, "attribute": a, "label": label, "statement": statement,
-                        "evidence": evidence, "_imp": importance})
+    def add(cat: str, a: str, label: str, statement: tuple[str, str], evidence: tuple[str, str],
+            importance: float, label_shown: str | None = None) -> None:
+        entries.append({"category": cat, "attribute": a, "label": label, "statement": statement[0],
+                        "evidence": evidence[0], "_imp": importance, "_statement": statement[1],
+                        "_evidence": evidence[1], "_label": label if label_shown is None else label_shown})
 
     for a, q in zip(t["attribute"].astype(str), t["quadrant"], strict=True):
         if q == KEEP_UP:
-            add("Strength", a, labels[a], f"{labels[a]}: important to customers and performing well "
-                f"({KEEP_UP}).", ipa_evidence(a), imp[a])
+            add(SWOT_CATEGORIES[0], a, labels[a],
+                _both(N_("{label}: important to customers and performing well ({quadrant})."),
+                      {"label": labels[a], "quadrant": KEEP_UP}, {"quadrant": tr(KEEP_UP)}),
+                ipa_evidence(a), imp[a])
         elif q == CONCENTRATE:
-            add("Weakness", a, labels[a], f"{labels[a]}: important to customers but performing below the "
-                f"other attributes ({CONCENTRATE}).", ipa_evidence(a), imp[a])
+            add(SWOT_CATEGORIES[1], a, labels[a],
+                _both(N_("{label}: important to customers but performing below the other attributes ({quadrant})."),
+                      {"label": labels[a], "quadrant": CONCENTRATE}, {"quadrant": tr(CONCENTRATE)}),
+                ipa_evidence(a), imp[a])
 
     if comp is not None:
         for a in comp.index.astype(str):
@@ -614,22 +648,30 @@ def swot(ipa_table: pd.DataFrame, *, competitor: pd.DataFrame | None = None, cha
             if not isinstance(flag, str):
                 continue
             label = labels.get(a, a)
-            ev = (f"own {_f(_num(r['own']))} vs competitor {_f(_num(r['competitor']))}; gap (own - competitor) "
-                  f"{_f(_num(r['gap']))} (CI {_f(_num(r['ci_low']))} to {_f(_num(r['ci_high']))}), {_p(_num(r['p_value']))}")
+            p = _num(r["p_value"])
+            ev = [_both(N_("own {own} vs competitor {competitor}"),
+                        {"own": _f(_num(r["own"])), "competitor": _f(_num(r["competitor"]))}),
+                  _both(N_("gap (own - competitor) {gap} (CI {low} to {high}), {p}"),
+                        {"gap": _f(_num(r["gap"])), "low": _f(_num(r["ci_low"])), "high": _f(_num(r["ci_high"])),
+                         "p": _p(p)}, {"p": _p(p, shown=True)})]
             important = a in imp and math.isfinite(imp[a]) and math.isfinite(yc) and imp[a] >= yc
             if flag == "worse":
-                add("Threat", a, label, f"{label}: rated significantly worse than the competitor.", ev,
-                    imp.get(a, math.nan))
+                add(SWOT_CATEGORIES[3], a, label,
+                    _both(N_("{label}: rated significantly worse than the competitor."), {"label": label}),
+                    _join(*ev), imp.get(a, math.nan))
             elif flag == "level" and important:
-                add("Opportunity", a, label, f"{label}: important to customers and level with the competitor — "
-                    "an edge here would set the company apart.", ev + f"; importance {_f(imp[a], digits)} "
-                    f"(cross-hair {_f(yc, digits)})", imp[a])
+                ev.append(_both(N_("importance {value} (cross-hair {cross})"),
+                                {"value": _f(imp[a], digits), "cross": _f(yc, digits)}))
+                add(SWOT_CATEGORIES[2], a, label,
+                    _both(N_("{label}: important to customers and level with the competitor — an edge here would "
+                             "set the company apart."), {"label": label}),
+                    _join(*ev), imp[a])
 
     if change is not None:
         key = "attribute" if "attribute" in change.columns else "kpi"
         _frame(change, "change table", "attribute_change() or kpis.kpi_change()", [key, "change", "p_value",
                                                                                    "significant"])
-        for _, r in change.iterrows():
+        for _i, r in change.iterrows():
             if "suppressed" in change.columns and bool(r["suppressed"]):
                 continue
             sig = r["significant"]
@@ -637,34 +679,77 @@ def swot(ipa_table: pd.DataFrame, *, competitor: pd.DataFrame | None = None, cha
                 continue
             a = str(r[key])
             label = labels.get(a, _KPI_NAMES.get(a, a))
+            label_shown = label if a in labels else tr(label)  # a KPI's name is fixed text, a label data
             ch = _num(r["change"])
-            waves = ""
-            if "wave_previous" in change.columns and "wave_latest" in change.columns:
-                waves = f" from {r['wave_previous']} to {r['wave_latest']}"
+            p = _num(r["p_value"])
             digits_c = 3 if a == "csat_top2" else 2
-            ev = f"change{waves} {ch:+.{digits_c}f}"
-            if "previous" in change.columns and "latest" in change.columns:
-                ev += f" ({_f(_num(r['previous']), digits_c)} to {_f(_num(r['latest']), digits_c)})"
-            ev += f", {_p(_num(r['p_value']))}"
-            if "test" in change.columns and isinstance(r["test"], str):
-                ev += f" ({r['test']})"
-            elif key == "attribute":
-                ev += " (Welch t)"
+            test = r["test"] if "test" in change.columns and isinstance(r["test"], str) else (
+                "Welch t" if key == "attribute" else None)
+            has_waves = "wave_previous" in change.columns and "wave_latest" in change.columns
+            has_values = "previous" in change.columns and "latest" in change.columns
+            if has_waves and has_values and test is not None:
+                ev = _both(N_("change from {previous_wave} to {latest_wave} {change} ({previous} to {latest}), {p} "
+                              "({test})"),
+                           {"previous_wave": r["wave_previous"], "latest_wave": r["wave_latest"],
+                            "change": f"{ch:+.{digits_c}f}", "previous": _f(_num(r["previous"]), digits_c),
+                            "latest": _f(_num(r["latest"]), digits_c), "p": _p(p), "test": test},
+                           {"p": _p(p, shown=True), "test": tr(test)})
+            else:  # a hand-made change table: the evidence is shown in English
+                waves = f" from {r['wave_previous']} to {r['wave_latest']}" if has_waves else ""
+                text = f"change{waves} {ch:+.{digits_c}f}"
+                if has_values:
+                    text += f" ({_f(_num(r['previous']), digits_c)} to {_f(_num(r['latest']), digits_c)})"
+                text += f", {_p(p)}" + (f" ({test})" if test is not None else "")
+                ev = (text, text)
             if ch > 0:
-                add("Opportunity", a, label, f"{label}: improved significantly since the previous wave — build on it.",
-                    ev, imp.get(a, math.nan))
+                add(SWOT_CATEGORIES[2], a, label,
+                    _both(N_("{label}: improved significantly since the previous wave — build on it."),
+                          {"label": label}, {"label": label_shown}),
+                    ev, imp.get(a, math.nan), label_shown)
             elif ch < 0:
-                add("Threat", a, label, f"{label}: declined significantly since the previous wave.", ev,
-                    imp.get(a, math.nan))
+                add(SWOT_CATEGORIES[3], a, label,
+                    _both(N_("{label}: declined significantly since the previous wave."), {"label": label},
+                          {"label": label_shown}),
+                    ev, imp.get(a, math.nan), label_shown)
 
     cols = ["category", "attribute", "label", "statement", "evidence"]
     if not entries:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        empty.attrs["shown"] = {"label": [], "statement": [], "evidence": []}
+        return empty
     out = pd.DataFrame(entries)
     out["_cat"] = out["category"].map({c: i for i, c in enumerate(SWOT_CATEGORIES)})
     out["_imp"] = -out["_imp"].astype(float).fillna(-np.inf)
     out = out.sort_values(["_cat", "_imp"], kind="stable").reset_index(drop=True)
-    return out[cols]
+    shown = {"label": out["_label"].tolist(), "statement": out["_statement"].tolist(),
+             "evidence": out["_evidence"].tolist()}
+    out = out[cols].copy()
+    out.attrs["shown"] = shown
+    return out
+
+
+def swot_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The :func:`swot` table to show: statements, evidence and KPI names in the report language.
+
+    The SWOT table itself keeps English text (it goes to metrics.json); the translations made
+    with it are in ``table.attrs["shown"]``. Without them (or when rows were added or removed
+    since) the table is returned as it is (a copy). Categories stay as they are: the display
+    step translates them.
+
+    Examples
+    --------
+    >>> ipa_t = pd.DataFrame({"attribute": ["fees"], "label": ["Fees"], "performance": [2.9],
+    ...                       "importance": [4.5], "quadrant": ["Concentrate here"]})
+    >>> swot_display(swot(ipa_t))["statement"].tolist()
+    ['Fees: important to customers but performing below the other attributes (Concentrate here).']
+    """
+    out = table.copy()
+    shown = table.attrs.get("shown") or {}
+    for col in ("label", "statement", "evidence"):
+        values = shown.get(col)
+        if col in out.columns and values is not None and len(values) == len(out):
+            out[col] = list(values)
+    return out
 
 
 # --------------------------------------------------------------------------- progress over waves
@@ -712,7 +797,7 @@ def progress(data: pd.DataFrame, *, wave: str, waves: list[str] | None = None, o
         previous_wave, change, test, statistic, p_value, significant, suppressed, note`` — one
         row per (segment,) wave and KPI, waves in order. ``change = value - value of the
         previous wave``; ``significant`` is True/False, None when not tested. ``attrs`` holds
-        ``waves``, ``n_waves``, ``single_wave`` and ``message``.
+        ``waves``, ``n_waves``, ``single_wave`` and ``message`` (in the report language).
 
     Examples
     --------
@@ -796,27 +881,28 @@ def progress(data: pd.DataFrame, *, wave: str, waves: list[str] | None = None, o
                 suppressed = bool(r["suppressed"])
                 value = _num(r["value"])
                 target = targets.get(kpi, math.nan)
+                # words of the table stay in English (it goes to metrics.json); the display translates them
                 if suppressed or not math.isfinite(value) or not math.isfinite(target):
-                    attain = "not measurable"
+                    attain = N_("not measurable")
                 else:
-                    attain = "met" if value >= target else "not met"
+                    attain = N_("met") if value >= target else N_("not met")
                 row = {"wave": wv, "kpi": kpi, "n": int(r["n"]), "n_eff": _num(r["n_eff"]), "value": value,
                        "ci_low": _num(r["ci_low"]), "ci_high": _num(r["ci_high"]),
-                       "method": {"csat_top2": "Wilson", "nps": "adjusted Wald"}.get(kpi, r.get("method")),
+                       "method": {"csat_top2": N_("Wilson"), "nps": N_("adjusted Wald")}.get(kpi, r.get("method")),
                        "target": target, "attainment": attain, "previous_wave": prev_wave, "change": math.nan,
                        "test": None, "statistic": math.nan, "p_value": math.nan, "significant": None,
                        "suppressed": suppressed, "note": ""}
                 if len(waves) == 1:
-                    row["note"] = "single wave: no change to test"
+                    row["note"] = N_("single wave: no change to test")
                 elif prev_wave is None:
-                    row["note"] = "first wave"
+                    row["note"] = N_("first wave")
                 elif ch is None:
-                    row["note"] = "no respondents in one of the two waves: change not tested"
+                    row["note"] = N_("no respondents in one of the two waves: change not tested")
                 else:
                     c = ch.loc[kpi]
                     row["test"] = c["test"]
                     if bool(c["suppressed"]) or suppressed:
-                        row["note"] = "change suppressed (a wave below the minimum cell size)"
+                        row["note"] = N_("change suppressed (a wave below the minimum cell size)")
                     else:
                         row.update({"change": _num(c["change"]), "statistic": _num(c["statistic"]),
                                     "p_value": _num(c["p_value"]), "significant": c["significant"]})
@@ -833,8 +919,9 @@ def progress(data: pd.DataFrame, *, wave: str, waves: list[str] | None = None, o
     out["suppressed"] = out["suppressed"].astype(bool)
     single = len(waves) == 1
     out.attrs.update({"waves": list(waves), "n_waves": len(waves), "single_wave": single,
-                      "message": (f"Only one wave ({waves[0]}): no change between waves can be tested." if single
-                                  else f"{len(waves)} waves: {', '.join(map(str, waves))}."),
+                      "message": (_("Only one wave ({wave}): no change between waves can be tested.", wave=waves[0])
+                                  if single else
+                                  _("{n} waves: {waves}.", n=len(waves), waves=", ".join(map(str, waves)))),
                       "unused_waves": sorted(set(map(str, wcol.dropna().unique())) - set(map(str, waves)))})
     return out
 
@@ -943,7 +1030,8 @@ def service_sigma(source: Mapping[str, Any], *, units: float | None = None, oppo
         supp = bool(source.get("suppressed", False))
         n_valid = _num(source.get("n_valid"))
         customers = _num(units) if units is not None else _num(source.get("customers"))
-        name = "Valid complaints per customer" if math.isfinite(n_valid) else "Complaints per customer"
+        # measure names stay in English in the table; the display step translates them
+        name = N_("Valid complaints per customer") if math.isfinite(n_valid) else N_("Complaints per customer")
         defects = n_valid if math.isfinite(n_valid) else _num(source["n_complaints"])
         if math.isfinite(customers):
             measures.append((name, defects, customers, float(opportunities), supp))
@@ -952,7 +1040,7 @@ def service_sigma(source: Mapping[str, Any], *, units: float | None = None, oppo
         if supp or (math.isfinite(n_res) and math.isfinite(share)):
             late = n_res - round(share * n_res) if not supp else math.nan
             over = over if math.isfinite(over) else 0.0
-            measures.append(("Complaints outside SLA", late + over, n_res + over, 1.0, supp))
+            measures.append((N_("Complaints outside SLA"), late + over, n_res + over, 1.0, supp))
     else:
         for name, counts in source.items():
             if isinstance(counts, str) or not isinstance(counts, Sequence) or len(counts) not in (2, 3):

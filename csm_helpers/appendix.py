@@ -12,193 +12,194 @@ from importlib.metadata import PackageNotFoundError, version
 import pandas as pd
 
 from .config import Study
+from .i18n import N_, tr
 
 __all__ = ["METHODS", "methods_table", "software_versions", "input_files", "parameters_table"]
 
 #: Method id -> (what is shown, formula or method, source). Notebooks pick the ones they use.
 METHODS: dict[str, tuple[str, str, str]] = {
     "self_assessment": (
-        "Performance-excellence self-assessment",
-        "score points = item points × assessed percentage (0–100 % in 10 % steps); gap = points − score",
+        N_("Performance-excellence self-assessment"),
+        N_("score points = item points × assessed percentage (0–100 % in 10 % steps); gap = points − score"),
         "GB/T 19580-2012 Criteria for performance excellence, 4.3 Customers and market "
         "(4.3.1: 40, 4.3.2: 50 points); Malcolm Baldrige National Quality Award criteria (1990s weights)",
     ),
     "readiness": (
-        "Goal-setting readiness checklist",
-        "status of the eleven goal-setting steps; ready when every step is done or not applicable",
+        N_("Goal-setting readiness checklist"),
+        N_("status of the eleven goal-setting steps; ready when every step is done or not applicable"),
         "csm-workbook SPEC §1.1 (the eleven goal-setting steps of the CSM methodology)",
     ),
     "kpi_targets": (
-        "KPI targets",
-        "targets as agreed by the leadership team; later stages test results against them",
+        N_("KPI targets"),
+        N_("targets as agreed by the leadership team; later stages test results against them"),
         "study goals file",
     ),
     "coding": (
-        "Coding of verbatims",
-        "Unicode NFC + case folding; word-boundary match for spaced scripts (English, Vietnamese), "
+        N_("Coding of verbatims"),
+        N_("Unicode NFC + case folding; word-boundary match for spaced scripts (English, Vietnamese), "
         "substring match for scripts without word spaces (Chinese); regular-expression patterns; "
-        "manual codes added",
+        "manual codes added"),
         "study codebook",
     ),
     "affinity": (
-        "Affinity diagram",
-        "attributes grouped by dimension (product / process / people) and theme; mentions = interviews "
-        "that mention the attribute at least once",
+        N_("Affinity diagram"),
+        N_("attributes grouped by dimension (product / process / people) and theme; mentions = interviews "
+        "that mention the attribute at least once"),
         "Kawakita's KJ method, as used in customer-requirement discovery",
     ),
     "perception_gap": (
-        "Perception gap",
-        "gap = share of customer-side interviews mentioning the attribute − share of company-side "
-        "interviews; Fisher's exact test on the 2×2 table; flagged when |gap| ≥ threshold",
+        N_("Perception gap"),
+        N_("gap = share of customer-side interviews mentioning the attribute − share of company-side "
+        "interviews; Fisher's exact test on the 2×2 table; flagged when |gap| ≥ threshold"),
         "Fisher, R. A. (1922). J. R. Stat. Soc. 85(1), 87–94; SciPy stats.fisher_exact",
     ),
     "saturation": (
-        "Saturation",
-        "cumulative distinct attributes by interview order; saturated when the last k interviews "
-        "added no new attribute",
+        N_("Saturation"),
+        N_("cumulative distinct attributes by interview order; saturated when the last k interviews "
+        "added no new attribute"),
         "Guest, G., Bunce, A., & Johnson, L. (2006). How many interviews are enough? Field Methods 18(1), 59–82",
     ),
     "questionnaire": (
-        "Draft questionnaire",
-        "for each customer-defined attribute: a performance, an importance and an expectation item",
+        N_("Draft questionnaire"),
+        N_("for each customer-defined attribute: a performance, an importance and an expectation item"),
         "csm-workbook SPEC §1.2",
     ),
     "sample_size": (
-        "Sample size and margin of error",
-        "n0 = z² p(1−p) / e²; n = n0 / (1 + (n0 − 1)/N); achieved e = z √(p(1−p)/n) √((N−n)/(N−1)); "
-        "response rate = responses / invited",
+        N_("Sample size and margin of error"),
+        N_("n0 = z² p(1−p) / e²; n = n0 / (1 + (n0 − 1)/N); achieved e = z √(p(1−p)/n) √((N−n)/(N−1)); "
+        "response rate = responses / invited"),
         "Cochran, W. G. (1977). Sampling Techniques, 3rd ed. Wiley, §4.4",
     ),
     "representativeness": (
-        "Representativeness",
-        "chi-square goodness of fit of the sample's segment mix against the population mix; Cohen's w",
+        N_("Representativeness"),
+        N_("chi-square goodness of fit of the sample's segment mix against the population mix; Cohen's w"),
         "Pearson, K. (1900); SciPy stats.chisquare",
     ),
     "raking": (
-        "Raking weights",
-        "iterative proportional fitting to every population margin; Kish effective n = (Σw)² / Σw²; "
-        "design effect = n / n_eff",
+        N_("Raking weights"),
+        N_("iterative proportional fitting to every population margin; Kish effective n = (Σw)² / Σw²; "
+        "design effect = n / n_eff"),
         "Deming, W. E., & Stephan, F. F. (1940). Ann. Math. Stat. 11(4), 427–444; Kish, L. (1965). "
         "Survey Sampling, §11.7",
     ),
     "quality": (
-        "Data-quality checks",
-        "out-of-range and missing answers; straight-lining = zero variance across a grid of ≥ 5 items; "
-        "speeders = duration below a third of the median; duplicate ids and answer vectors",
+        N_("Data-quality checks"),
+        N_("out-of-range and missing answers; straight-lining = zero variance across a grid of ≥ 5 items; "
+        "speeders = duration below a third of the median; duplicate ids and answer vectors"),
         "csm-workbook SPEC §1.3",
     ),
     "reliability": (
-        "Reliability",
-        "Cronbach's alpha with Feldt's 95 % CI (as pingouin.cronbach_alpha), alpha if item deleted, "
-        "corrected item-total correlation; alpha < 0.7 flagged",
+        N_("Reliability"),
+        N_("Cronbach's alpha with Feldt's 95 % CI (as pingouin.cronbach_alpha), alpha if item deleted, "
+        "corrected item-total correlation; alpha < 0.7 flagged"),
         "Cronbach, L. J. (1951). Psychometrika 16, 297–334; Feldt, L. S. (1965). Psychometrika 30, 357–370",
     ),
     "likert": (
-        "Distributions",
-        "share of each answer per item (weighted where weights exist), drawn as diverging stacked bars",
+        N_("Distributions"),
+        N_("share of each answer per item (weighted where weights exist), drawn as diverging stacked bars"),
         "Robbins, N. B., & Heiberger, R. M. (2011). Plotting Likert and other rating scales. JSM Proceedings",
     ),
     "kpis": (
-        "Headline KPIs",
-        "CSAT = top-2-box share, Wilson score interval; CSI = mean of each respondent's average "
+        N_("Headline KPIs"),
+        N_("CSAT = top-2-box share, Wilson score interval; CSI = mean of each respondent's average "
         "satisfaction rescaled 100(x−min)/(max−min), t-interval (percentile bootstrap when weighted); "
         "NPS = 100(p_P − p_D), adjusted-Wald interval (add 3/4 to promoters and detractors, 3 to n); "
-        "weighted estimates use Kish's effective n",
+        "weighted estimates use Kish's effective n"),
         "Wilson, E. B. (1927). JASA 22, 209–212; Rocks, B. (2016). The American Statistician 70(4), 365–372",
     ),
     "kpi_change": (
-        "Change since the previous wave",
-        "two-proportion z-test (CSAT); z = (NPS1 − NPS2)/√(SE1² + SE2²) (NPS); Welch t-test (CSI)",
+        N_("Change since the previous wave"),
+        N_("two-proportion z-test (CSAT); z = (NPS1 − NPS2)/√(SE1² + SE2²) (NPS); Welch t-test (CSI)"),
         "Welch, B. L. (1947). Biometrika 34, 28–35",
     ),
     "scorecard": (
-        "Invisible scorecard",
-        "CSI of the performance items of each dimension: product, process, people",
+        N_("Invisible scorecard"),
+        N_("CSI of the performance items of each dimension: product, process, people"),
         "csm-workbook SPEC §1.4",
     ),
     "gaps": (
-        "Expectation–perception gaps",
-        "G = P − E per respondent; mean gap with paired t-test and Wilcoxon signed-rank test; Cohen's d_z; "
-        "shares dissatisfied (P < E), satisfied (P = E), delighted (P > E)",
+        N_("Expectation–perception gaps"),
+        N_("G = P − E per respondent; mean gap with paired t-test and Wilcoxon signed-rank test; Cohen's d_z; "
+        "shares dissatisfied (P < E), satisfied (P = E), delighted (P > E)"),
         "Parasuraman, A., Zeithaml, V. A., & Berry, L. L. (1988). J. Retailing 64(1), 12–40",
     ),
     "ipa": (
-        "Importance–performance analysis",
-        "x = mean performance, y = stated mean importance or derived importance; cross-hairs at the grand "
+        N_("Importance–performance analysis"),
+        N_("x = mean performance, y = stated mean importance or derived importance; cross-hairs at the grand "
         "means (or scale midpoints); quadrants Concentrate here / Keep up the good work / Low priority / "
-        "Possible overkill",
+        "Possible overkill"),
         "Martilla, J. A., & James, J. C. (1977). Journal of Marketing 41(1), 77–79",
     ),
     "drivers": (
-        "Key drivers",
-        "Pearson r, standardised betas (β = Rxx⁻¹ rxy) and relative weights summing to R² (also % of R²), "
-        "pairwise-complete correlations, seeded percentile bootstrap 95 % CIs, ranks",
+        N_("Key drivers"),
+        N_("Pearson r, standardised betas (β = Rxx⁻¹ rxy) and relative weights summing to R² (also % of R²), "
+        "pairwise-complete correlations, seeded percentile bootstrap 95 % CIs, ranks"),
         "Johnson, J. W. (2000). Multivariate Behavioral Research 35(1), 1–19",
     ),
     "segments": (
-        "Segment comparison",
-        "Welch ANOVA with Games-Howell post-hoc (means), Kruskal-Wallis with Holm-corrected Mann-Whitney "
-        "pairs (ordinal), chi-square on top-2-box with Holm-corrected pairwise z-tests; effect sizes",
+        N_("Segment comparison"),
+        N_("Welch ANOVA with Games-Howell post-hoc (means), Kruskal-Wallis with Holm-corrected Mann-Whitney "
+        "pairs (ordinal), chi-square on top-2-box with Holm-corrected pairwise z-tests; effect sizes"),
         "Welch (1951); Games & Howell (1976); Kruskal & Wallis (1952); Holm (1979)",
     ),
     "loyalty": (
-        "Loyalty",
-        "Dick & Basu matrix: relative attitude (promoter) × repeat patronage — Loyalty, Latent loyalty, "
-        "Spurious loyalty, No loyalty; Wilson intervals",
+        N_("Loyalty"),
+        N_("Dick & Basu matrix: relative attitude (promoter) × repeat patronage — Loyalty, Latent loyalty, "
+        "Spurious loyalty, No loyalty; Wilson intervals"),
         "Dick, A. S., & Basu, K. (1994). JAMS 22(2), 99–113",
     ),
     "complaints": (
-        "Complaints",
-        "complaint rate, Pareto of categories, validity, time to resolve and share within SLA, repeat "
+        N_("Complaints"),
+        N_("complaint rate, Pareto of categories, validity, time to resolve and share within SLA, repeat "
         "complaints, follow-up outcome; iceberg: dissatisfied customers = formal complaints / formal share "
-        "(default 5 % formal, 35 % elsewhere, 60 % silent)",
+        "(default 5 % formal, 35 % elsewhere, 60 % silent)"),
         "csm-workbook SPEC §1.4 defaults (set analysis.iceberg to the shares your market research supports)",
     ),
     "lost": (
-        "Why customers leave",
-        "reason shares against the 1/3/5/9/14/68 % benchmark; chi-square goodness of fit (Monte-Carlo p when "
-        "expected counts are small)",
+        N_("Why customers leave"),
+        N_("reason shares against the 1/3/5/9/14/68 % benchmark; chi-square goodness of fit (Monte-Carlo p when "
+        "expected counts are small)"),
         "the classic benchmark as given in SPEC §1.4 (widely cited; its original source is uncertain — set analysis.lost_benchmark to your own)",
     ),
     "market": (
-        "Market indicators",
-        "reputation (share who praise), unaided awareness, return rate (repurchase or referral), complaint "
-        "rate, sales growth; Wilson intervals",
+        N_("Market indicators"),
+        N_("reputation (share who praise), unaided awareness, return rate (repurchase or referral), complaint "
+        "rate, sales growth; Wilson intervals"),
         "csm-workbook SPEC §1.4",
     ),
     "themes": (
-        "Open-text themes",
-        "comments coded with the discovery codebook; theme frequencies; example comments without ids, with "
-        "e-mail addresses, phone and account numbers redacted, escaped",
+        N_("Open-text themes"),
+        N_("comments coded with the discovery codebook; theme frequencies; example comments without ids, with "
+        "e-mail addresses, phone and account numbers redacted, escaped"),
         "csm-workbook SPEC §1.4, §4",
     ),
     "competitor": (
-        "Competitor benchmark",
-        "own minus competitor rating per attribute, paired t-test",
+        N_("Competitor benchmark"),
+        N_("own minus competitor rating per attribute, paired t-test"),
         "csm-workbook SPEC §1.4",
     ),
     "priority": (
-        "Priority list",
-        "score = importance (stated mean rescaled to 0–1, or the driver's share of R²) × gap to the reference "
+        N_("Priority list"),
+        N_("score = importance (stated mean rescaled to 0–1, or the driver's share of R²) × gap to the reference "
         "(target, else a better competitor's mean, else the top of the scale); IPA quadrant and "
-        "expectation gap alongside",
+        "expectation gap alongside"),
         "csm-workbook SPEC §1.5 (PDCA plan)",
     ),
     "swot": (
-        "SWOT from data",
-        "strengths = high importance and performance; weaknesses = high importance, low performance; "
-        "opportunities and threats from significant competitor gaps and wave-on-wave changes",
+        N_("SWOT from data"),
+        N_("strengths = high importance and performance; weaknesses = high importance, low performance; "
+        "opportunities and threats from significant competitor gaps and wave-on-wave changes"),
         "csm-workbook SPEC §1.5",
     ),
     "progress": (
-        "Progress",
-        "every KPI per wave with 95 % intervals; change between consecutive waves with the tests of the "
-        "analysis stage; target met / not met / not measurable",
+        N_("Progress"),
+        N_("every KPI per wave with 95 % intervals; change between consecutive waves with the tests of the "
+        "analysis stage; target met / not met / not measurable"),
         "csm-workbook SPEC §1.5",
     ),
     "sigma": (
-        "Sigma level",
-        "DPMO = defects / (units × opportunities) × 10⁶; sigma = Φ⁻¹(1 − DPMO/10⁶) + 1.5",
+        N_("Sigma level"),
+        N_("DPMO = defects / (units × opportunities) × 10⁶; sigma = Φ⁻¹(1 − DPMO/10⁶) + 1.5"),
         "Harry, M., & Schroeder, R. (2000). Six Sigma. Currency; the 1.5σ shift convention",
     ),
 }
@@ -215,7 +216,8 @@ def methods_table(ids: list[str]) -> pd.DataFrame:
     unknown = [i for i in ids if i not in METHODS]
     if unknown:
         raise KeyError(f"no method entry for {unknown}; known: {sorted(METHODS)}")
-    return pd.DataFrame([METHODS[i] for i in ids], columns=["statistic", "method", "source"])
+    rows = [(tr(METHODS[i][0]), tr(METHODS[i][1]), METHODS[i][2]) for i in ids]  # sources stay as published
+    return pd.DataFrame(rows, columns=["statistic", "method", "source"])
 
 
 def software_versions() -> pd.DataFrame:

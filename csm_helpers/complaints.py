@@ -26,6 +26,7 @@ from scipy import stats as _st
 
 from .config import AnalysisSpec, ComplaintsSpec
 from .errors import CsmError, DataError, format_rows
+from .i18n import N_, _, tr
 from .io import Table
 from .loyalty import _check_int
 
@@ -38,13 +39,16 @@ __all__ = [
 ]
 
 #: Pareto row that pools the categories with fewer than ``min_n`` complaints.
-OTHER_SUPPRESSED = "other (suppressed)"
+OTHER_SUPPRESSED = N_("other (suppressed)")
 #: Layers of :func:`complaint_iceberg`, top (visible) to bottom.
-ICEBERG_LAYERS = ("formal", "elsewhere", "silent")
+ICEBERG_LAYERS = (N_("formal"), N_("elsewhere"), N_("silent"))
 
 _VALID = {"1", "1.0", "yes", "y", "true", "t", "valid", "justified", "có", "是"}
 _INVALID = {"0", "0.0", "no", "n", "false", "f", "invalid", "unjustified", "không", "否"}
-_OUTCOME_ORDER = ("satisfied", "neutral", "dissatisfied")
+_OUTCOME_ORDER = (N_("satisfied"), N_("neutral"), N_("dissatisfied"))
+# Words of the result tables, kept in English there (the display step translates them).
+_NOT_RECORDED = N_("not recorded")
+_VALIDITY = (N_("valid"), N_("invalid"), _NOT_RECORDED)
 
 
 # --------------------------------------------------------------------------- input helpers
@@ -198,7 +202,7 @@ def complaint_summary(log: pd.DataFrame | Table, *, spec: ComplaintsSpec, custom
         date); ``n_complainants``, ``n_repeat_complainants``, ``repeat_complainant_share``,
         ``repeat_complaint_share``; ``outcomes`` (DataFrame ``outcome, count, share``),
         ``n_followed_up``; and ``overview``, a DataFrame ``metric, value, n, definition`` of
-        the headline numbers for display. Shares are proportions; a metric whose column is
+        the headline numbers for display (``definition`` in the report language). Shares are proportions; a metric whose column is
         absent is NaN.
 
     Raises
@@ -251,7 +255,7 @@ def complaint_summary(log: pd.DataFrame | Table, *, spec: ComplaintsSpec, custom
 
     # Validity.
     valid_col = lg.column("valid")
-    validity = np.full(n, "not recorded", dtype=object)
+    validity = np.full(n, _NOT_RECORDED, dtype=object)
     if valid_col is not None:
         folded = data[valid_col].map(_fold)
         is_valid = folded.isin(_VALID).to_numpy(dtype=bool)
@@ -280,12 +284,12 @@ def complaint_summary(log: pd.DataFrame | Table, *, spec: ComplaintsSpec, custom
 
     out["complaint_rate"] = n / customers if customers is not None else math.nan
     out["complaints_per_1000"] = 1000.0 * n / customers if customers is not None else math.nan
-    categories = data[cat_col].map(lambda v: "(no category)" if _fold(v) is None
+    categories = data[cat_col].map(lambda v: N_("(no category)") if _fold(v) is None
                                    else unicodedata.normalize("NFC", str(v)).strip())
     out["pareto"] = _pareto(categories, min_n)
 
     counts = pd.Series(validity).value_counts()
-    labels = [v for v in ("valid", "invalid", "not recorded") if counts.get(v, 0) or v != "not recorded"]
+    labels = [v for v in _VALIDITY if counts.get(v, 0) or v != _NOT_RECORDED]
     out["validity"] = pd.DataFrame({"valid": pd.Series(labels, dtype=object),
                                     "count": [int(counts.get(v, 0)) for v in labels]})
     out["validity"]["share"] = out["validity"]["count"] / n
@@ -296,7 +300,7 @@ def complaint_summary(log: pd.DataFrame | Table, *, spec: ComplaintsSpec, custom
     out.update(_resolution(lg, received, resolved, sla, as_of_ts))
     out.update(_repeats(data, cust_col))
     out.update(_outcomes(data, outcome_col))
-    out["overview"] = _overview(out, sla_days, sla_source=_sla_source(lg))
+    out["overview"] = _overview(out, sla_definition=_sla_definition(lg, sla_days))
     return out
 
 
@@ -320,11 +324,18 @@ def _sla(lg: _Log, default: float) -> np.ndarray:
     return np.where(np.isfinite(x), x, float(default))
 
 
-def _sla_source(lg: _Log) -> str:
+def _sla_definition(lg: _Log, sla_days: float) -> str:
+    """Definition of "Resolved within SLA", naming where the SLA comes from (report language)."""
+    default = f"{sla_days:g}"
     if isinstance(lg.spec.sla_days, int | float) and not isinstance(lg.spec.sla_days, bool):
-        return f"complaints.sla_days = {lg.spec.sla_days:g} days"
+        return _("Share of resolved complaints closed within the SLA (complaints.sla_days = {sla} days; default "
+                 "{default} days)", sla=f"{lg.spec.sla_days:g}", default=default)
     col = lg.column("sla_days")
-    return f"the log's {col!r} column" if col else "analysis.sla_days"
+    if col:
+        return _("Share of resolved complaints closed within the SLA (the log's {column} column; default {default} "
+                 "days)", column=repr(col), default=default)
+    return _("Share of resolved complaints closed within the SLA (analysis.sla_days; default {default} days)",
+             default=default)
 
 
 def _as_of(as_of: Any, received: pd.Series | None, resolved: pd.Series | None) -> pd.Timestamp | None:
@@ -399,31 +410,34 @@ def _outcomes(data: pd.DataFrame, col: str | None) -> dict[str, Any]:
     return {"outcomes": table, "n_followed_up": len(values)}
 
 
-def _overview(s: dict[str, Any], sla_days: float, *, sla_source: str) -> pd.DataFrame:
+def _overview(s: dict[str, Any], *, sla_definition: str) -> pd.DataFrame:
+    # metric names stay English (overview_display picks units by them; the display translates
+    # them); definitions are in the report language.
     def share_of(table: pd.DataFrame, key: str, value: str) -> float:
         hit = table.loc[table[key] == value, "share"]
         return float(hit.iloc[0]) if len(hit) else (0.0 if len(table) else math.nan)
 
     n = s["n_complaints"]
     rows = [
-        ("Complaints", float(n), n, "Complaints in the log"),
-        ("Complaint rate per 1,000 customers", s["complaints_per_1000"], n,
-         "1,000 x complaints / customer base"),
-        ("Valid complaints", s["valid_share"], _int_or_na(s["n_valid"], s["n_invalid"]),
-         "Share judged valid, among complaints assessed"),
-        ("Median days to resolve", s["median_days_to_resolve"], _int_or_na(s["n_resolved"]),
-         "Median days from received to resolved (resolved complaints)"),
-        ("Resolved within SLA", s["share_within_sla"], _int_or_na(s["n_resolved"]),
-         f"Share of resolved complaints closed within the SLA ({sla_source}; default {sla_days:g} days)"),
-        ("Open complaints", s["n_open"], n, f"No resolution date as of {s['as_of'] or 'extraction'}"),
-        ("Open beyond SLA", s["n_open_over_sla"], _int_or_na(s["n_open"]),
-         "Open complaints already older than their SLA"),
-        ("Repeat complainants", s["repeat_complainant_share"], _int_or_na(s["n_complainants"]),
-         "Share of complainants with two or more complaints"),
-        ("Complaints from repeat complainants", s["repeat_complaint_share"], n,
-         "Share of complaints made by customers with two or more complaints"),
-        ("Satisfied with the follow-up", share_of(s["outcomes"], "outcome", "satisfied"),
-         _int_or_na(s["n_followed_up"]), "Share 'satisfied' among complaints with a follow-up outcome"),
+        (N_("Complaints"), float(n), n, _("Complaints in the log")),
+        (N_("Complaint rate per 1,000 customers"), s["complaints_per_1000"], n,
+         _("1,000 x complaints / customer base")),
+        (N_("Valid complaints"), s["valid_share"], _int_or_na(s["n_valid"], s["n_invalid"]),
+         _("Share judged valid, among complaints assessed")),
+        (N_("Median days to resolve"), s["median_days_to_resolve"], _int_or_na(s["n_resolved"]),
+         _("Median days from received to resolved (resolved complaints)")),
+        (N_("Resolved within SLA"), s["share_within_sla"], _int_or_na(s["n_resolved"]), sla_definition),
+        (N_("Open complaints"), s["n_open"], n,
+         _("No resolution date as of {date}", date=s["as_of"]) if s["as_of"] else
+         _("No resolution date as of extraction")),
+        (N_("Open beyond SLA"), s["n_open_over_sla"], _int_or_na(s["n_open"]),
+         _("Open complaints already older than their SLA")),
+        (N_("Repeat complainants"), s["repeat_complainant_share"], _int_or_na(s["n_complainants"]),
+         _("Share of complainants with two or more complaints")),
+        (N_("Complaints from repeat complainants"), s["repeat_complaint_share"], n,
+         _("Share of complaints made by customers with two or more complaints")),
+        (N_("Satisfied with the follow-up"), share_of(s["outcomes"], "outcome", "satisfied"),
+         _int_or_na(s["n_followed_up"]), _("Share 'satisfied' among complaints with a follow-up outcome")),
     ]
     table = pd.DataFrame(rows, columns=["metric", "value", "n", "definition"])
     table["value"] = table["value"].astype("float64")
@@ -451,8 +465,8 @@ def _suppressed_summary(out: dict[str, Any], n: int) -> dict[str, Any]:
                                     "share": pd.Series(dtype="float64")})
     out["outcomes"] = pd.DataFrame({"outcome": pd.Series(dtype=object), "count": pd.Series(dtype="int64"),
                                     "share": pd.Series(dtype="float64")})
-    out["overview"] = pd.DataFrame({"metric": ["Complaints"], "value": [nan], "n": pd.array([n], dtype="Int64"),
-                                    "definition": ["Fewer complaints than the minimum cell size: suppressed"]})
+    out["overview"] = pd.DataFrame({"metric": [N_("Complaints")], "value": [nan], "n": pd.array([n], dtype="Int64"),
+                                    "definition": [_("Fewer complaints than the minimum cell size: suppressed")]})
     return out
 
 
@@ -479,7 +493,7 @@ def complaint_iceberg(formal_complaints: int, *, formal: float = 0.05, elsewhere
     -------
     pandas.DataFrame
         Rows ``formal``, ``elsewhere``, ``silent`` and ``all dissatisfied``; columns ``layer``,
-        ``label``, ``visible`` (True only for the formal tip), ``share`` (of all dissatisfied)
+        ``label`` (in the report language), ``visible`` (True only for the formal tip), ``share`` (of all dissatisfied)
         and ``estimated_customers``.
 
     Raises
@@ -508,13 +522,13 @@ def complaint_iceberg(formal_complaints: int, *, formal: float = 0.05, elsewhere
         raise CsmError(f"The iceberg shares must add up to 1, but formal + elsewhere + silent = {total:g} — "
                        "fix analysis.iceberg in study.yaml")
     dissatisfied = formal_complaints / formal
-    labels = {"formal": "Complained formally", "elsewhere": "Voiced it elsewhere (staff, friends, online)",
-              "silent": "Said nothing", "all dissatisfied": "All dissatisfied customers"}
-    layers = [*ICEBERG_LAYERS, "all dissatisfied"]
+    labels = {"formal": N_("Complained formally"), "elsewhere": N_("Voiced it elsewhere (staff, friends, online)"),
+              "silent": N_("Said nothing"), "all dissatisfied": N_("All dissatisfied customers")}
+    layers = [*ICEBERG_LAYERS, N_("all dissatisfied")]
     estimated = [float(formal_complaints), dissatisfied * elsewhere, dissatisfied * silent, dissatisfied]
     return pd.DataFrame({
         "layer": pd.Series(layers, dtype=object),
-        "label": pd.Series([labels[k] for k in layers], dtype=object),
+        "label": pd.Series([tr(labels[k]) for k in layers], dtype=object),  # report language
         "visible": [True, False, False, False],
         "share": [float(formal), float(elsewhere), float(silent), 1.0],
         "estimated_customers": estimated,
@@ -574,7 +588,8 @@ def lost_reasons(data: pd.DataFrame, *, reason: str, benchmark: dict[str, float]
     test : dict
         ``n`` (customers with a reason), ``n_missing``, ``chi2``, ``df``, ``p_value``,
         ``min_expected``, ``small_expected`` (bool), ``p_value_mc`` (NaN when not computed),
-        ``n_sim``, ``seed``, ``method``, ``note`` (the caveat, or "") and ``suppressed``.
+        ``n_sim``, ``seed``, ``method``, ``note`` (the caveat in the report language, or "") and
+        ``suppressed``.
 
     Raises
     ------
@@ -634,29 +649,32 @@ def lost_reasons(data: pd.DataFrame, *, reason: str, benchmark: dict[str, float]
     test: dict[str, Any] = {"n": n, "n_missing": int(missing.sum()), "chi2": math.nan, "df": len(keys) - 1,
                             "p_value": math.nan, "min_expected": float(expected.min()) if n else math.nan,
                             "small_expected": False, "p_value_mc": math.nan, "n_sim": n_sim, "seed": seed,
-                            "method": "chi-square goodness of fit", "note": "", "suppressed": n < min_n}
+                            "method": N_("chi-square goodness of fit"), "note": "", "suppressed": n < min_n}
     if n < min_n:
         table[["n", "share", "expected_n", "difference", "residual"]] = np.nan
         table["n"] = table["n"].astype("Int64")
         test["min_expected"] = math.nan
-        test["note"] = f"Fewer than {min_n} lost customers gave a reason: suppressed."
+        test["note"] = _("Fewer than {min_n} lost customers gave a reason: suppressed.", min_n=min_n)
         return table, test
     res = _st.chisquare(observed, expected)
     test["chi2"], test["p_value"] = float(res.statistic), float(res.pvalue)
     small = bool(expected.min() < 5)
     test["small_expected"] = small
     if small:
-        test["note"] = (f"{int((expected < 5).sum())} of {len(keys)} expected counts are below 5 (smallest "
-                        f"{expected.min():.2g}): the chi-square p-value is approximate"
-                        + ("; use the Monte-Carlo p-value." if monte_carlo is not False else "."))
-        warnings.warn(f"lost_reasons: {test['note']}", UserWarning, stacklevel=2)
+        note = (N_("{low} of {k} expected counts are below 5 (smallest {smallest}): the chi-square p-value is "
+                   "approximate; use the Monte-Carlo p-value.") if monte_carlo is not False else
+                N_("{low} of {k} expected counts are below 5 (smallest {smallest}): the chi-square p-value is "
+                   "approximate."))
+        values = {"low": int((expected < 5).sum()), "k": len(keys), "smallest": f"{expected.min():.2g}"}
+        test["note"] = _(note, **values)
+        warnings.warn(f"lost_reasons: {note.format(**values)}", UserWarning, stacklevel=2)
     if monte_carlo or (monte_carlo is None and small):
         rng = np.random.default_rng(seed)
         sims = rng.multinomial(n, p, size=n_sim)
         stat = ((sims - expected) ** 2 / expected).sum(axis=1)
         tol = 1e-9 * max(1.0, test["chi2"])
         test["p_value_mc"] = float((1 + np.sum(stat >= test["chi2"] - tol)) / (n_sim + 1))
-        test["method"] = "chi-square goodness of fit with Monte-Carlo p-value"
+        test["method"] = N_("chi-square goodness of fit with Monte-Carlo p-value")
     return table, test
 
 

@@ -34,6 +34,7 @@ from scipy import stats
 from .checks import check_frame as _check_frame
 from .config import COMPANY_GROUPS, CUSTOMER_GROUPS, DIMENSIONS, SOURCE_GROUPS, Codebook, InterviewsSpec
 from .errors import CsmError, DataError, format_rows
+from .i18n import N_, _, tr
 from .safety import to_safe_csv
 
 __all__ = [
@@ -60,6 +61,16 @@ INTERVIEW_COLUMNS = ["interview_id", "source_group", "text", "order", "codes", "
 CODED_COLUMNS = ["attribute", "label", "dimension", "theme", "source", "match"]
 
 _SOURCE_PRIORITY = {"manual": 0, "keyword": 1, "pattern": 2}
+
+#: Words shown in the report tables (source groups and sides of :func:`interview_summary`,
+#: flags of :func:`perception_gap`), marked here for the catalogs; the tables keep them in
+#: English (they feed metrics.json) and the display step translates them.
+_SHOWN_WORDS = (N_("customer"), N_("lost_customer"), N_("competitor_customer"), N_("executive"),
+                N_("employee"), N_("company"))
+_UNDER = N_("company under-rates")
+_OVER = N_("company over-rates")
+_ALIGNED = N_("aligned")
+_NOT_MEASURABLE = N_("not measurable")
 
 # Scripts written without spaces between words: a keyword in them matches as a substring.
 # Han (with radicals, iteration marks and the extension planes), Hiragana, Katakana (with
@@ -402,7 +413,7 @@ def code_verbatims(texts: pd.DataFrame, *, codebook: Codebook, id: str = "interv
                 key = (m.start(), -(m.end() - m.start()), m.end())
                 if pos not in best or key < best[pos]:
                     best[pos] = key
-        for pos, (start, _, end) in best.items():
+        for pos, (start, _len, end) in best.items():
             hits.append((int(pos), k, _SOURCE_PRIORITY["keyword"], _original_span(nfc[pos], folded[pos], start, end)))
 
     # Patterns: case-insensitive regular expressions on the NFC text.
@@ -609,14 +620,14 @@ def perception_gap(coded: pd.DataFrame, interviews: pd.DataFrame, *, codebook: C
                                          alternative="two-sided").pvalue)
             eps = 1e-12  # differences of proportions like 0.6 - 0.4 are not exact in binary
             if gap >= threshold - eps:
-                flag = "company under-rates"
+                flag = _UNDER
             elif gap <= -threshold + eps:
-                flag = "company over-rates"
+                flag = _OVER
             else:
-                flag = "aligned"
+                flag = _ALIGNED
         else:
             gap = p = math.nan
-            flag = "not measurable"
+            flag = _NOT_MEASURABLE
         rows.append({"attribute": e.id, "label": e.label, "dimension": e.dimension,
                      "n_customer": n_customer, "n_company": n_company,
                      "mentions_customer": a, "mentions_company": b,
@@ -738,24 +749,37 @@ def saturation_verdict(curve: pd.DataFrame, *, k: int = 3) -> dict[str, Any]:
     last_new = int(positions[added[-1]]) if len(added) else None
     if n < k:
         saturated = False
-        message = (f"Not saturated: only {n} interview{'s' if n != 1 else ''}, fewer than the {k} needed to "
-                   "judge saturation; continue interviewing.")
+        message = _("Not saturated: only {n} interviews, fewer than the {k} needed to judge saturation; continue "
+                    "interviewing." if n != 1 else
+                    "Not saturated: only {n} interview, fewer than the {k} needed to judge saturation; continue "
+                    "interviewing.", n=n, k=k)
     elif n_attr == 0:
         saturated = False
-        message = (f"Not saturated: no attribute was coded in {n} interviews — check the codebook keywords "
-                   "against the interview language.")
+        message = _("Not saturated: no attribute was coded in {n} interviews — check the codebook keywords "
+                    "against the interview language.", n=n)
     elif new[-k:].sum() == 0:
         saturated = True
         window = f"{positions[-k]}-{positions[-1]}" if k > 1 else f"{positions[-1]}"
-        message = (f"Saturated: the last {k} interview{'s' if k > 1 else ''} ({window}) added no new attribute; "
-                   f"the last new one came at interview {last_new} of {n} ({n_attr} attributes in all).")
+        message = _("Saturated: the last {k} interviews ({window}) added no new attribute; the last new one came "
+                    "at interview {last} of {n} ({n_attr} attributes in all)." if k > 1 else
+                    "Saturated: the last {k} interview ({window}) added no new attribute; the last new one came "
+                    "at interview {last} of {n} ({n_attr} attributes in all).",
+                    k=k, window=window, last=last_new, n=n, n_attr=n_attr)
     else:
         saturated = False
         row = curve.iloc[added[-1]]
-        listed = f" ({row['new_list']})" if "new_list" in curve.columns and row["new_list"] else ""
-        message = (f"Not saturated: interview {last_new} of {n} still added {int(row['new_attributes'])} new "
-                   f"attribute{'s' if int(row['new_attributes']) != 1 else ''}{listed}; continue until {k} "
-                   "interviews in a row add nothing new.")
+        n_new = int(row["new_attributes"])
+        values = {"last": last_new, "n": n, "new": n_new, "k": k}
+        if "new_list" in curve.columns and row["new_list"]:
+            message = _("Not saturated: interview {last} of {n} still added {new} new attributes ({listed}); "
+                        "continue until {k} interviews in a row add nothing new." if n_new != 1 else
+                        "Not saturated: interview {last} of {n} still added {new} new attribute ({listed}); "
+                        "continue until {k} interviews in a row add nothing new.", listed=row["new_list"], **values)
+        else:
+            message = _("Not saturated: interview {last} of {n} still added {new} new attributes; continue until "
+                        "{k} interviews in a row add nothing new." if n_new != 1 else
+                        "Not saturated: interview {last} of {n} still added {new} new attribute; continue until "
+                        "{k} interviews in a row add nothing new.", **values)
     return {"saturated": saturated, "k": k, "last_new_at": last_new, "n_interviews": n,
             "n_attributes": n_attr, "message": message}
 
@@ -769,11 +793,14 @@ def _check_k(k: Any) -> int:
 
 # --------------------------------------------------------------------------- questionnaire
 _ITEM_TYPES = (
-    # item_type, prefix, question, anchor_low, anchor_high
-    ("performance", "perf", "How would you rate {label}?", "Very poor", "Excellent"),
-    ("importance", "imp", "How important is {label} to you?", "Not at all important", "Extremely important"),
-    ("expectation", "exp", "What level of {label} do you expect?", "Very low", "Very high"),
+    # item_type, prefix, question, anchor_low, anchor_high (in the report language at use)
+    ("performance", "perf", N_("How would you rate {label}?"), N_("Very poor"), N_("Excellent")),
+    ("importance", "imp", N_("How important is {label} to you?"), N_("Not at all important"),
+     N_("Extremely important")),
+    ("expectation", "exp", N_("What level of {label} do you expect?"), N_("Very low"), N_("Very high")),
 )
+#: The item types, as shown in the questionnaire table.
+_ITEM_TYPE_WORDS = (N_("performance"), N_("importance"), N_("expectation"))
 
 
 def draft_questionnaire(affinity: pd.DataFrame, *, scale: tuple[int, int] = (1, 5),
@@ -800,8 +827,9 @@ def draft_questionnaire(affinity: pd.DataFrame, *, scale: tuple[int, int] = (1, 
         Three blocks (all performance items, then importance, then expectation), each in the
         affinity table's order; columns ``attribute``, ``dimension``, ``label``,
         ``item_type`` (``performance``, ``importance``, ``expectation``), ``item_name``
-        (``perf_<id>``, ``imp_<id>``, ``exp_<id>``), ``question`` (English wording),
-        ``scale_min``, ``scale_max``, ``anchor_low``, ``anchor_high``.
+        (``perf_<id>``, ``imp_<id>``, ``exp_<id>``), ``question`` (in the report language, see
+        :mod:`csm_helpers.i18n`; English by default), ``scale_min``, ``scale_max``, ``anchor_low``,
+        ``anchor_high`` (also in the report language).
 
     Raises
     ------
@@ -835,8 +863,8 @@ def draft_questionnaire(affinity: pd.DataFrame, *, scale: tuple[int, int] = (1, 
     for item_type, prefix, question, low, high in _ITEM_TYPES:
         for attr, dim, label in zip(chosen["attribute"], chosen["dimension"], chosen["label"], strict=True):
             rows.append({"attribute": attr, "dimension": dim, "label": label, "item_type": item_type,
-                         "item_name": f"{prefix}_{attr}", "question": question.format(label=label),
-                         "scale_min": lo, "scale_max": hi, "anchor_low": low, "anchor_high": high})
+                         "item_name": f"{prefix}_{attr}", "question": tr(question, label=label),
+                         "scale_min": lo, "scale_max": hi, "anchor_low": tr(low), "anchor_high": tr(high)})
     cols = ["attribute", "dimension", "label", "item_type", "item_name", "question",
             "scale_min", "scale_max", "anchor_low", "anchor_high"]
     return pd.DataFrame(rows, columns=cols).astype({"scale_min": "int64", "scale_max": "int64"})
@@ -910,7 +938,7 @@ def interview_summary(interviews: pd.DataFrame) -> pd.DataFrame:
     counts = interviews["source_group"].value_counts()
     order = list(CUSTOMER_GROUPS) + list(COMPANY_GROUPS)
     total = len(interviews)
-    rows = [{"source_group": g, "side": "customer" if g in CUSTOMER_GROUPS else "company",
+    rows = [{"source_group": g, "side": N_("customer") if g in CUSTOMER_GROUPS else N_("company"),
              "interviews": int(counts.get(g, 0)),
              "share": counts.get(g, 0) / total if total else math.nan} for g in order]
     return pd.DataFrame(rows, columns=["source_group", "side", "interviews", "share"])
@@ -949,9 +977,13 @@ def gap_findings(gap: pd.DataFrame) -> list[str]:
     _check_frame(gap, "perception gap")
     out = []
     for row in gap.itertuples(index=False):
-        if row.flag in ("company under-rates", "company over-rates"):
-            out.append(f"The {row.flag} {row.label}: {row.share_customer:.0%} of customer-side interviews "
-                       f"mention it, {row.share_company:.0%} of company-side ones.")
+        values = {"label": row.label, "customer": f"{row.share_customer:.0%}", "company": f"{row.share_company:.0%}"}
+        if row.flag == _UNDER:
+            out.append(_("The company under-rates {label}: {customer} of customer-side interviews mention it, "
+                         "{company} of company-side ones.", **values))
+        elif row.flag == _OVER:
+            out.append(_("The company over-rates {label}: {customer} of customer-side interviews mention it, "
+                         "{company} of company-side ones.", **values))
     return out
 
 

@@ -18,7 +18,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .i18n import _, tr
 from .safety import escape
+
+#: Columns that hold data as written (customer text, labels, segment values): never translated.
+RAW_COLUMNS = frozenset({"comment", "comments", "text", "quote", "quotes", "verbatim", "label",
+                         "attribute", "group", "segment", "id", "example", "examples", "name",
+                         "wave", "owner", "due_date", "action", "source", "file", "sha256", "key",
+                         "software", "version", "question", "anchor_low", "anchor_high", "item_name"})
 
 __all__ = ["Html", "table_html", "show_table", "show_text", "show_callout", "show_quotes",
            "show_figure", "figure_png", "fmt_pct", "fmt_num", "show_facts"]
@@ -161,13 +168,16 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
         shown[col] = shown[col].map(func).astype(object)
     for col in shown.columns:
         if pd.api.types.is_bool_dtype(shown[col]) and not (formats and col in formats):
-            shown[col] = shown[col].map({True: "yes", False: "no"}).astype(object)
+            shown[col] = shown[col].map({True: _("yes"), False: _("no")}).astype(object)
         elif col in numeric and not (formats and col in formats):
             shown[col] = shown[col].map(_default_number).astype(object)
-    header = [str((rename or {}).get(c, _humanise(c))) for c in shown.columns]
+        elif str(col).lower() not in RAW_COLUMNS and not (formats and col in formats) and (
+                shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col])):
+            shown[col] = shown[col].map(lambda v: tr(v) if isinstance(v, str) else v).astype(object)
+    header = [tr((rename or {}).get(c, _humanise(c))) for c in shown.columns]
     parts = ['<table class="csm-table">']
     if caption:
-        parts.append(f"<caption>{escape(caption)}</caption>")
+        parts.append(f"<caption>{escape(tr(caption))}</caption>")
     parts.append("<thead><tr>")
     if index:
         parts.append(f"<th>{escape(shown.index.name or '')}</th>")
@@ -186,7 +196,7 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
         parts.append("</tr>")
     parts.append("</tbody></table>")
     if more:
-        parts.append(f'<p class="csm-note">… and {more:,} more rows not shown.</p>')
+        parts.append(f'<p class="csm-note">{escape(_("… and {more:,} more rows not shown.", more=more))}</p>')
     return "".join(parts)
 
 
@@ -199,19 +209,19 @@ def show_text(text: str, *, tag: str = "p") -> None:
     """Display escaped text as a paragraph (or another simple tag: p, li, h3, h4)."""
     if tag not in {"p", "h3", "h4", "li"}:
         raise ValueError(f"tag must be one of p, h3, h4, li, but {tag!r} was passed")
-    _display(Html(f"<{tag}>{escape(text)}</{tag}>"))
+    _display(Html(f"<{tag}>{escape(tr(text))}</{tag}>"))
 
 
 def show_callout(text: str, *, kind: str = "info") -> None:
     """Display an escaped call-out box; ``kind`` is "info", "ok" or "warn"."""
     if kind not in {"info", "ok", "warn"}:
         raise ValueError(f"kind must be one of info, ok, warn, but {kind!r} was passed")
-    _display(Html(f'<div class="csm-callout {kind}">{escape(text)}</div>'))
+    _display(Html(f'<div class="csm-callout {kind}">{escape(tr(text))}</div>'))
 
 
 def show_facts(facts: Mapping[str, Any]) -> None:
     """Display a short list of label: value facts (both escaped)."""
-    items = "".join(f"<li><strong>{escape(k)}:</strong> {escape(v)}</li>" for k, v in facts.items())
+    items = "".join(f"<li><strong>{escape(tr(k))}:</strong> {escape(v)}</li>" for k, v in facts.items())
     _display(Html(f"<ul>{items}</ul>"))
 
 
@@ -260,7 +270,7 @@ def show_figure(ax_or_fig: Any, *, alt: str | None = None, dpi: int = 120) -> No
     fig = ax_or_fig if isinstance(ax_or_fig, plt.Figure) else ax_or_fig.get_figure()
     if alt is None:
         titles = [a.get_title() for a in fig.axes if a.get_title()]
-        alt = titles[0] if titles else "Chart"
+        alt = titles[0] if titles else _("Chart")
     png = figure_png(fig, dpi=dpi)
     plt.close(fig)
     try:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import CsmError, DataError
+from .i18n import N_
 from .stats import get_weights, kish_neff
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,13 +52,14 @@ __all__ = [
     "ipa_quadrant_probability",
 ]
 
-CONCENTRATE = "Concentrate here"
+# The names stay in English in the tables (they go to metrics.json); the display step translates them.
+CONCENTRATE = N_("Concentrate here")
 """IPA quadrant: high importance, low performance."""
-KEEP_UP = "Keep up the good work"
+KEEP_UP = N_("Keep up the good work")
 """IPA quadrant: high importance, high performance."""
-LOW_PRIORITY = "Low priority"
+LOW_PRIORITY = N_("Low priority")
 """IPA quadrant: low importance, low performance."""
-OVERKILL = "Possible overkill"
+OVERKILL = N_("Possible overkill")
 """IPA quadrant: low importance, high performance."""
 QUADRANTS: tuple[str, ...] = (CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVERKILL)
 """The four IPA quadrant names of SPEC §1.4 (Martilla & James, 1977), exactly as reported."""
@@ -514,11 +516,12 @@ def ipa(data: pd.DataFrame, *, attributes: Mapping[str, Mapping[str, Any]] | pd.
                               zip(spec["attribute"], imp_cols, strict=True)])
         n_imp, imp = _wmeans(Iq, w)
         n_imp_col: Any = n_imp
-        itype = "stated"
+        itype = N_("stated")
     else:
         imp = _derived_values(spec["attribute"].tolist(), derived, derived_column)
         n_imp_col = pd.array([pd.NA] * len(spec), dtype="Int64")
-        itype = f"derived ({derived_column})"
+        itype = (N_("derived (relative_weight)") if derived_column == "relative_weight" else
+                 f"derived ({derived_column})")
     x_cross, y_cross = _crosshairs(perf[None], imp[None], crosshair=crosshair, importance=importance,
                                    scale=scale, importance_scale=importance_scale)
     quad = _quadrants(perf, imp, float(x_cross[0]), float(y_cross[0]))

@@ -31,6 +31,7 @@ from scipy import stats as _st
 
 from .drivers import _check_level, _numeric
 from .errors import CsmError, DataError
+from .i18n import N_
 from .stats import get_weights, kish_neff, suppress, weighted_mean, weighted_var
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -262,9 +263,10 @@ def _paired_stats(p: np.ndarray, e: np.ndarray, w: np.ndarray, *, level: float, 
         })
     else:
         alpha = 1 - level
-        flag = "level"
+        # kept in English (metrics and the SWOT compare them); the display step translates them
+        flag = N_("level")
         if np.isfinite(pval) and pval < alpha:
-            flag = "better" if mean_g > 0 else "worse"
+            flag = N_("better") if mean_g > 0 else N_("worse")
         stats.update({
             "own": weighted_mean(p, w) if n else nan,
             "competitor": weighted_mean(e, w) if n else nan,

@@ -16,12 +16,14 @@ no goals file, in which case the tables show what is missing) and returns a tidy
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, NamedTuple
 
 import pandas as pd
 
 from .config import Goals
 from .errors import ConfigError, CsmError, DataError
+from .i18n import N_, _, tr
 
 __all__ = [
     "READINESS_STEPS",
@@ -44,30 +46,33 @@ __all__ = [
 ]
 
 READINESS_STEPS: tuple[str, ...] = (
-    "Agreement among key people on the information needed and its use",
-    "Strategic and tactical information gathered",
-    "Long-term consequences of current activities considered",
-    "Goals linked to company strategy",
-    "Organisational obstacles to customer-driven change considered",
-    "How customer requirements will drive process improvement",
-    "Goals reviewed against current quality initiatives",
-    "Leaders and organisation trained in the process",
-    "Commitment of senior leaders secured",
-    "Leaders ready to own the research results",
-    "Outside facilitation of goal-setting considered",
+    N_("Agreement among key people on the information needed and its use"),
+    N_("Strategic and tactical information gathered"),
+    N_("Long-term consequences of current activities considered"),
+    N_("Goals linked to company strategy"),
+    N_("Organisational obstacles to customer-driven change considered"),
+    N_("How customer requirements will drive process improvement"),
+    N_("Goals reviewed against current quality initiatives"),
+    N_("Leaders and organisation trained in the process"),
+    N_("Commitment of senior leaders secured"),
+    N_("Leaders ready to own the research results"),
+    N_("Outside facilitation of goal-setting considered"),
 )
 """The eleven goal-setting steps of SPEC §1.1, in order (step 1 is ``READINESS_STEPS[0]``)."""
 
-READINESS_STATUSES: tuple[str, ...] = ("done", "in_progress", "not_started", "not_applicable", "not recorded")
+READINESS_STATUSES: tuple[str, ...] = ("done", "in_progress", "not_started", "not_applicable", N_("not recorded"))
 """Status values of the readiness checklist: the four of ``goals.yaml`` (``readiness[].status``)
 and ``"not recorded"`` for a step the goals file does not mention."""
 
 _READY_STATUSES = ("done", "not_applicable")
 
+#: Reader-facing wording of the statuses (:func:`status_label`), marked for the catalogs.
+_STATUS_LABELS = (N_("done"), N_("in progress"), N_("not started"), N_("not applicable"), N_("not recorded"))
+
 KPI_METRICS: dict[str, tuple[str, str]] = {
-    "csat_top2": ("CSAT (top-2-box share)", "proportion (0-1)"),
-    "csi": ("CSI (customer satisfaction index)", "index (0-100)"),
-    "nps": ("NPS (Net Promoter Score)", "score (-100 to 100)"),
+    "csat_top2": (N_("CSAT (top-2-box share)"), N_("proportion (0-1)")),
+    "csi": (N_("CSI (customer satisfaction index)"), N_("index (0-100)")),
+    "nps": (N_("NPS (Net Promoter Score)"), N_("score (-100 to 100)")),
 }
 """Readable ``(label, unit)`` of the KPI metrics that later stages compute (SPEC §1.4, §3)."""
 
@@ -81,8 +86,8 @@ class PresetItem(NamedTuple):
 
 
 GBT19580_CUSTOMERS: tuple[PresetItem, ...] = (
-    PresetItem("4.3.1", "Understanding customers and markets", 40.0),
-    PresetItem("4.3.2", "Customer relationships and satisfaction", 50.0),
+    PresetItem("4.3.1", N_("Understanding customers and markets"), 40.0),
+    PresetItem("4.3.2", N_("Customer relationships and satisfaction"), 50.0),
 )
 """GB/T 19580 *Criteria for performance excellence* (卓越绩效评价准则, Standardization
 Administration of China; editions 2004 and 2012), category 4.3 "Customers and market"
@@ -90,13 +95,13 @@ Administration of China; editions 2004 and 2012), category 4.3 "Customers and ma
 4.3.2 customer relationships and satisfaction (50 points). Preset ``"gbt19580"`` (the default)."""
 
 MBNQA_1990S: tuple[PresetItem, ...] = (
-    PresetItem("1.0", "Leadership", 90.0),
-    PresetItem("2.0", "Information and analysis", 80.0),
-    PresetItem("3.0", "Strategic quality planning", 60.0),
-    PresetItem("4.0", "Human resource development and management", 150.0),
-    PresetItem("5.0", "Management of process quality", 140.0),
-    PresetItem("6.0", "Quality and operational results", 180.0),
-    PresetItem("7.0", "Customer focus and satisfaction", 300.0),
+    PresetItem("1.0", N_("Leadership"), 90.0),
+    PresetItem("2.0", N_("Information and analysis"), 80.0),
+    PresetItem("3.0", N_("Strategic quality planning"), 60.0),
+    PresetItem("4.0", N_("Human resource development and management"), 150.0),
+    PresetItem("5.0", N_("Management of process quality"), 140.0),
+    PresetItem("6.0", N_("Quality and operational results"), 180.0),
+    PresetItem("7.0", N_("Customer focus and satisfaction"), 300.0),
 )
 """The seven categories of the Malcolm Baldrige National Quality Award criteria of the early
 1990s (National Institute of Standards and Technology, *Malcolm Baldrige National Quality Award:
@@ -151,16 +156,16 @@ def charter_table(goals: Goals | None) -> pd.DataFrame:
     """
     charter = goals.charter if goals is not None else None
     sections: list[tuple[str, list[str]]] = [
-        ("Objective", list(charter.objectives) if charter else []),
-        ("Owner", list(charter.owners) if charter else []),
-        ("Strategy link", list(charter.strategy_links) if charter else []),
-        ("Sponsor", [charter.sponsor] if charter and charter.sponsor else []),
-        ("Period", [charter.period] if charter and charter.period else []),
+        (N_("Objective"), list(charter.objectives) if charter else []),
+        (N_("Owner"), list(charter.owners) if charter else []),
+        (N_("Strategy link"), list(charter.strategy_links) if charter else []),
+        (N_("Sponsor"), [charter.sponsor] if charter and charter.sponsor else []),
+        (N_("Period"), [charter.period] if charter and charter.period else []),
     ]
     rows = []
     for section, items in sections:
         items = [i for i in items if i is not None and str(i).strip()]
-        rows.extend({"section": section, "item": str(i)} for i in items or ["not recorded"])
+        rows.extend({"section": section, "item": str(i)} for i in items or [N_("not recorded")])
     return pd.DataFrame(rows, columns=["section", "item"])
 
 
@@ -294,7 +299,7 @@ def readiness_checklist(goals: Goals | None) -> pd.DataFrame:
         rows.append({
             "step": number,
             "description": description,
-            "status": s.status if s else "not recorded",
+            "status": s.status if s else N_("not recorded"),
             "owner": s.owner if s else None,
             "note": s.note if s else None,
         })
@@ -382,7 +387,7 @@ def self_assessment(goals: Goals | None, *, preset: str | None = None,
     -------
     pandas.DataFrame
         One row per item in preset order (custom: file order), columns ``item``, ``label``,
-        ``points`` (maximum), ``score_pct`` (0-100), ``score_points``, ``gap_points``,
+        ``points`` (maximum; the label of a preset item in the report language), ``score_pct`` (0-100), ``score_points``, ``gap_points``,
         ``evidence`` and ``note``. An item of the preset with no score has ``score_pct``,
         ``score_points`` and ``gap_points`` missing and note ``"not assessed"``; it is left
         out of the total of :func:`self_assessment_summary`.
@@ -446,10 +451,11 @@ def self_assessment(goals: Goals | None, *, preset: str | None = None,
         base = known.get(item_id)
         it = scored.get(item_id)
         points = float(it.points if it is not None and it.points is not None else base.points)  # type: ignore[union-attr]
-        label = (it.label if it is not None and it.label else None) or (base.label if base else item_id)
+        # a preset's own label is fixed text: shown in the report language (a goals.yaml label as written)
+        label = (it.label if it is not None and it.label else None) or (tr(base.label) if base else item_id)
         if it is None:
             score = score_points = gap = math.nan
-            note = "not assessed"
+            note = N_("not assessed")
         else:
             score = float(it.score)
             score_points = points * score / 100.0
@@ -503,9 +509,10 @@ def self_assessment_summary(table: pd.DataFrame) -> dict[str, Any]:
     maximum = float(table.loc[assessed, "points"].sum())
     missing = table.loc[~assessed]
     note = None
-    if len(missing):
-        parts = ", ".join(f"{i} ({p:g} points)" for i, p in zip(missing["item"], missing["points"], strict=True))
-        note = f"Not assessed and left out of the total: {parts}."
+    if len(missing):  # English: the summary goes to metrics.json (self_assessment_message translates it)
+        parts = ", ".join(_NOT_ASSESSED_ITEM.format(item=i, points=f"{p:g}")
+                          for i, p in zip(missing["item"], missing["points"], strict=True))
+        note = _NOT_ASSESSED.format(items=parts)
     return {
         "total_points": total,
         "max_points": maximum,
@@ -517,6 +524,20 @@ def self_assessment_summary(table: pd.DataFrame) -> dict[str, Any]:
         "not_assessed": [str(i) for i in missing["item"]],
         "note": note,
     }
+
+
+_NOT_ASSESSED = N_("Not assessed and left out of the total: {items}.")
+_NOT_ASSESSED_ITEM = N_("{item} ({points} points)")
+
+
+def _note_text(note: str) -> str:
+    """The ``note`` of :func:`self_assessment_summary` (English) in the report language."""
+    head, tail = _NOT_ASSESSED.split("{items}")
+    if not (note.startswith(head) and note.endswith(tail)):
+        return tr(note)
+    items = re.findall(r"(.+?) \((\S+) points\)(?:, |$)", note[len(head):len(note) - len(tail)])
+    parts = ", ".join(_(_NOT_ASSESSED_ITEM, item=i, points=p) for i, p in items)
+    return _(_NOT_ASSESSED, items=parts) if items else tr(note)
 
 
 # --------------------------------------------------------------------------- internals
@@ -544,9 +565,11 @@ def readiness_message(summary: dict[str, Any]) -> str:
     """
     done, total = summary["counts"].get("done", 0), summary["n_steps"]
     if summary["ready"]:
-        return f"Ready: every goal-setting step is done or not applicable ({done} of {total} done)."
+        return _("Ready: every goal-setting step is done or not applicable ({done} of {total} done).",
+                 done=done, total=total)
     steps = ", ".join(str(s) for s in summary["open_steps"])
-    return f"Not ready yet: {done} of {total} steps done; open steps: {steps}."
+    return _("Not ready yet: {done} of {total} steps done; open steps: {steps}.", done=done, total=total,
+             steps=steps)
 
 
 def self_assessment_message(summary: dict[str, Any]) -> str:
@@ -559,18 +582,19 @@ def self_assessment_message(summary: dict[str, Any]) -> str:
     'Score 49.0 of 90 points (54%); gap to the maximum 41.0 points.'
     """
     if not summary["max_points"]:
-        return "No item of the self-assessment has been scored yet."
-    text = (f"Score {summary['total_points']:.1f} of {summary['max_points']:g} points "
-            f"({summary['pct']:.0f}%); gap to the maximum {summary['gap_points']:.1f} points.")
-    return f"{text} {summary['note']}" if summary.get("note") else text
+        return _("No item of the self-assessment has been scored yet.")
+    text = _("Score {total} of {max} points ({pct}%); gap to the maximum {gap} points.",
+             total=f"{summary['total_points']:.1f}", max=f"{summary['max_points']:g}",
+             pct=f"{summary['pct']:.0f}", gap=f"{summary['gap_points']:.1f}")
+    return f"{text} {_note_text(summary['note'])}" if summary.get("note") else text
 
 
 def status_label(status: str) -> str:
-    """Reader-facing wording of a readiness status code.
+    """Reader-facing wording of a readiness status code, in the report language.
 
     Examples
     --------
     >>> status_label("in_progress"), status_label("not recorded")
     ('in progress', 'not recorded')
     """
-    return str(status).replace("_", " ")
+    return tr(str(status).replace("_", " "))

@@ -37,6 +37,7 @@ from .checks import check_frame as _check_frame
 from .checks import check_int as _check_int
 from .checks import require_column as _require_column
 from .errors import CsmError, DataError
+from .i18n import N_
 
 __all__ = [
     "KPI_NAMES",
@@ -57,6 +58,10 @@ KPI_NAMES = ("csat_top2", "csi", "nps")
 
 #: Natural range of each KPI (CSAT is a proportion, SPEC §3).
 _KPI_RANGE = {"csat_top2": (0.0, 1.0), "csi": (0.0, 100.0), "nps": (-100.0, 100.0)}
+
+#: Words of the result tables (methods, tests, target status): kept in English there, as they go
+#: to metrics.json; marked for the catalogs so that the display step translates them.
+_WILSON, _BOOTSTRAP, _ADJUSTED_WALD = N_("Wilson"), N_("bootstrap"), N_("adjusted Wald")
 
 #: Bootstrap resamples are drawn in blocks of about this many index cells (memory bound).
 _BOOT_CELLS = 4_000_000
@@ -371,7 +376,7 @@ def _mean_ci(x: np.ndarray, w: np.ndarray, *, weighted: bool, level: float, n_bo
     m = stats.weighted_mean(x, w) if n else math.nan
     lo, hi = _bootstrap_interval(x, w, level=level, n_boot=n_boot, seed=seed)
     return {"n": n, "n_eff": stats.kish_neff(w) if n else 0.0, "value": m, "ci_low": lo, "ci_high": hi,
-            "method": "bootstrap"}
+            "method": _BOOTSTRAP}
 
 
 def _csi_table(scores: np.ndarray, data: pd.DataFrame, *, weights: str | None, by: str | None,
@@ -738,15 +743,15 @@ def kpi_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: Any, ove
             continue
         a, b = est["previous"][kpi], est["latest"][kpi]
         if kpi == "csat_top2":
-            test_name = "two-proportion z"
+            test_name = N_("two-proportion z")
             r = two_proportion_z(b["value"], b["n_eff"], a["value"], a["n_eff"])
             statistic = r["z"]
         elif kpi == "csi":
-            test_name = "Welch t"
+            test_name = N_("Welch t")
             r = welch_t(b["value"], b["var"], b["n_eff"], a["value"], a["var"], a["n_eff"])
             statistic = r["t"]
         else:
-            test_name = "z on NPS difference"
+            test_name = N_("z on NPS difference")
             r = nps_difference_z(b["value"], b["se"], a["value"], a["se"])
             statistic = r["z"]
         p = r["p_value"]
@@ -775,11 +780,11 @@ def kpi_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: Any, ove
 # --------------------------------------------------------------------------- summary against targets
 def _status(value: float, lo: float, hi: float, target: float | None) -> tuple[bool | None, str]:
     if target is None:
-        return None, "no target"
+        return None, N_("no target")
     met = bool(value >= target)
     if met:
-        return True, "met: CI above target" if lo > target else "met"
-    return False, "not met: CI below target" if hi < target else "not met"
+        return True, N_("met: CI above target") if lo > target else N_("met")
+    return False, N_("not met: CI below target") if hi < target else N_("not met")
 
 
 def kpi_summary(data: pd.DataFrame, *, overall: str, scale: tuple[float, float],
@@ -851,16 +856,16 @@ def kpi_summary(data: pd.DataFrame, *, overall: str, scale: tuple[float, float],
     c = csat(data, item=overall, scale=scale, top_box=top_box, weights=weights, level=level, min_n=min_n)
     s = csi(data, items=_csi_items(overall, satisfaction_items), scales=all_scales, weights=weights,
             level=level, n_boot=n_boot, seed=seed, min_n=min_n)
-    found = [("csat_top2", c.iloc[0], "Wilson"), ("csi", s.iloc[0], s.iloc[0]["method"])]
+    found = [("csat_top2", c.iloc[0], _WILSON), ("csi", s.iloc[0], s.iloc[0]["method"])]
     if recommend is not None:
         found.append(("nps", nps(data, item=recommend, weights=weights, level=level, min_n=min_n).iloc[0],
-                      "adjusted Wald"))
+                      _ADJUSTED_WALD))
     rows = []
     for kpi, r, method in found:
         target = targets.get(kpi)
         target = None if target is None else float(target)
         if bool(r["suppressed"]):
-            met, status = None, "suppressed"
+            met, status = None, N_("suppressed")
         else:
             met, status = _status(float(r["value"]), float(r["ci_low"]), float(r["ci_high"]), target)
         rows.append({"kpi": kpi, "n": int(r["n"]), "n_eff": float(r["n_eff"]), "value": float(r["value"]),

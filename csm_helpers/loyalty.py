@@ -29,6 +29,7 @@ from .checks import check_int as _check_int
 from .checks import require_column as _require_column
 from .config import Study
 from .errors import CsmError, DataError
+from .i18n import N_, _, tr
 from .kpis import wilson_interval
 
 __all__ = [
@@ -39,10 +40,10 @@ __all__ = [
 ]
 
 #: The four Dick & Basu (1994) quadrants, in the order every table lists them.
-QUADRANTS = ("Loyalty", "Latent loyalty", "Spurious loyalty", "No loyalty")
+#: Kept in English in the tables (the display step translates them).
+QUADRANTS = (N_("Loyalty"), N_("Latent loyalty"), N_("Spurious loyalty"), N_("No loyalty"))
 #: (relative attitude high?, repeat patronage high?) of each quadrant.
-_QUADRANT_OF = {(True, True): "Loyalty", (True, False): "Latent loyalty",
-                (False, True): "Spurious loyalty", (False, False): "No loyalty"}
+_QUADRANT_OF = dict(zip([(True, True), (True, False), (False, True), (False, False)], QUADRANTS, strict=True))
 
 _YES = {"1", "1.0", "yes", "y", "true", "t", "có", "是"}
 _NO = {"0", "0.0", "no", "n", "false", "f", "không", "否"}
@@ -301,16 +302,25 @@ _MEASURE_COLUMNS = ["measure", "label", "value", "ci_low", "ci_high", "n", "n_ef
                     "suppressed"]
 
 
+# The label (a fixed English name, marked with N_) is shown in the report language; the
+# definition comes already translated; the source stays English (the display translates it).
 def _survey_row(measure: str, label: str, hit: np.ndarray, ok: np.ndarray, w: np.ndarray, level: float,
                 definition: str) -> dict[str, Any]:
     n, neff, p, lo, hi = _share_ci(hit, ok, w, level)
-    return {"measure": measure, "label": label, "value": p, "ci_low": lo, "ci_high": hi, "n": n, "n_eff": neff,
-            "source": "survey", "definition": definition}
+    return {"measure": measure, "label": tr(label), "value": p, "ci_low": lo, "ci_high": hi, "n": n,
+            "n_eff": neff, "source": _SURVEY, "definition": definition}
 
 
 def _figure_row(measure: str, label: str, value: float, base: int | None, definition: str) -> dict[str, Any]:
-    return {"measure": measure, "label": label, "value": float(value), "ci_low": math.nan, "ci_high": math.nan,
-            "n": base, "n_eff": math.nan, "source": "company figures", "definition": definition}
+    return {"measure": measure, "label": tr(label), "value": float(value), "ci_low": math.nan, "ci_high": math.nan,
+            "n": base, "n_eff": math.nan, "source": N_("company figures"), "definition": definition}
+
+
+_SURVEY = N_("survey")
+#: Indicator ids of :func:`market_indicators`, shown as they are in the report's table (marked
+#: for the catalogs; the display step translates them).
+_INDICATOR_IDS = (N_("reputation"), N_("awareness"), N_("return_rate"), N_("referral_rate"), N_("complaint_rate"),
+                  N_("sales_power"))
 
 
 def _finish_measures(rows: list[dict[str, Any]], min_n: int) -> pd.DataFrame:
@@ -318,7 +328,7 @@ def _finish_measures(rows: list[dict[str, Any]], min_n: int) -> pd.DataFrame:
     for c in ("value", "ci_low", "ci_high", "n_eff"):
         table[c] = table[c].astype("float64")
     table["n"] = table["n"].astype("Int64")
-    survey = table["source"].eq("survey").to_numpy()
+    survey = table["source"].eq(_SURVEY).to_numpy()
     small = survey & (table["n"].fillna(0).to_numpy(dtype=float) < min_n)
     table["suppressed"] = small
     if small.any():
@@ -326,15 +336,15 @@ def _finish_measures(rows: list[dict[str, Any]], min_n: int) -> pd.DataFrame:
     return table
 
 
-def _agree_row(data: pd.DataFrame, col: str, measure: str, label: str, statement: str,
+def _agree_row(data: pd.DataFrame, col: str, measure: str, label: str, definition: str,
                scale: tuple[float, float], w: np.ndarray, level: float) -> dict[str, Any]:
     lo, hi = (float(v) for v in scale)
     if not lo < hi:
         raise CsmError(f"scale of {col!r} is [{lo:g}, {hi:g}]: the minimum must be below the maximum")
     x = _numbers(data, col, role=label, lo=lo, hi=hi, what="ratings")
     ok = np.isfinite(x)
-    definition = (f"Share agreeing ({hi - 1:g}-{hi:g} on {lo:g}-{hi:g}) that {statement}; column {col!r}")
-    return _survey_row(measure, label, ok & (x >= hi - 1), ok, w, level, definition)
+    text = _(definition, points=f"{hi - 1:g}-{hi:g}", scale=f"{lo:g}-{hi:g}", column=repr(col))
+    return _survey_row(measure, label, ok & (x >= hi - 1), ok, w, level, text)
 
 
 def _repeat_row(data: pd.DataFrame, col: str, w: np.ndarray, level: float) -> dict[str, Any]:
@@ -344,12 +354,13 @@ def _repeat_row(data: pd.DataFrame, col: str, w: np.ndarray, level: float) -> di
     if numeric and np.isfinite(values).any() and np.nanmax(values) > 1:
         x = _numbers(data, col, role="repeat purchases (count)", lo=0, what="counts")
         ok = np.isfinite(x)
-        return _survey_row("repeat_rate", "Repeat-purchase rate", ok & (x >= 1), ok, w, level,
-                           f"Share with at least one repeat purchase in the period (count column {col!r})")
+        return _survey_row("repeat_rate", N_("Repeat-purchase rate"), ok & (x >= 1), ok, w, level,
+                           _("Share with at least one repeat purchase in the period (count column {column})",
+                             column=repr(col)))
     x = _binary(data, col, role="repeat purchase")
     ok = np.isfinite(x)
-    return _survey_row("repeat_rate", "Repeat-purchase rate", ok & (x == 1), ok, w, level,
-                       f"Share who bought again in the period (yes/no column {col!r})")
+    return _survey_row("repeat_rate", N_("Repeat-purchase rate"), ok & (x == 1), ok, w, level,
+                       _("Share who bought again in the period (yes/no column {column})", column=repr(col)))
 
 
 def loyalty_measures(data: pd.DataFrame, *, study: Study | None = None, repeat: str | None = None,
@@ -400,10 +411,10 @@ def loyalty_measures(data: pd.DataFrame, *, study: Study | None = None, repeat: 
     Returns
     -------
     pandas.DataFrame
-        One row per measure: ``measure`` (id above), ``label``, ``value`` (a proportion),
+        One row per measure: ``measure`` (id above), ``label`` (in the report language), ``value`` (a proportion),
         ``ci_low``, ``ci_high``, ``n`` (respondents who answered; the customer base for company
         figures), ``n_eff``, ``source`` (``"survey"`` or ``"company figures"``), ``definition``
-        and ``suppressed``.
+        (in the report language) and ``suppressed``.
 
     Raises
     ------
@@ -437,12 +448,17 @@ def loyalty_measures(data: pd.DataFrame, *, study: Study | None = None, repeat: 
     mkt = study.market if study is not None else None
     repeat = repeat or (loy.repeat if loy else None)
     items = {
-        "price_sensitivity": (price_sensitivity or (loy.price_sensitivity if loy else None), "Price sensitivity",
-                              "they would switch for a slightly better rate (high = price sensitive)"),
+        "price_sensitivity": (price_sensitivity or (loy.price_sensitivity if loy else None), N_("Price sensitivity"),
+                              N_("Share agreeing ({points} on {scale}) that they would switch for a slightly better "
+                                 "rate (high = price sensitive); column {column}")),
         "competitor_attitude": (competitor_attitude or (loy.competitor_attitude if loy else None),
-                                "Attitude to competitors", "competitors are as good"),
+                                N_("Attitude to competitors"),
+                                N_("Share agreeing ({points} on {scale}) that competitors are as good; column "
+                                   "{column}")),
         "incident_tolerance": (incident_tolerance or (loy.incident_tolerance if loy else None),
-                               "Tolerance of quality incidents", "they would stay after a service failure"),
+                               N_("Tolerance of quality incidents"),
+                               N_("Share agreeing ({points} on {scale}) that they would stay after a service "
+                                  "failure; column {column}")),
     }
     customers = customers if customers is not None else (mkt.customers if mkt else None)
     customers_new = customers_new if customers_new is not None else (mkt.customers_new if mkt else None)
@@ -453,22 +469,24 @@ def loyalty_measures(data: pd.DataFrame, *, study: Study | None = None, repeat: 
     if repeat:
         _require_column(data, repeat, role="repeat purchase")
         rows.append(_repeat_row(data, repeat, w, level))
-    for measure, (col, label, statement) in items.items():
+    for measure, (col, label, definition) in items.items():
         if not col:
             continue
         _require_column(data, col, role=label)
         sc = scale if scale is not None else (study.scale_for(col, "loyalty") if study is not None else (1, 5))
-        rows.append(_agree_row(data, col, measure, label, statement, sc, w, level))
+        rows.append(_agree_row(data, col, measure, label, definition, sc, w, level))
     if customers_new is not None or customers_lost is not None:
         base = _check_figure(customers, "customers", positive=True)
         if customers_new is not None:
             new = _check_figure(customers_new, "customers_new")
-            rows.append(_figure_row("acquisition_rate", "Acquisition rate", new / base, int(base),
-                                    f"New customers in the period / customers at its start ({new:,.0f} / {base:,.0f})"))
+            rows.append(_figure_row("acquisition_rate", N_("Acquisition rate"), new / base, int(base),
+                                    _("New customers in the period / customers at its start ({new} / {base})",
+                                      new=f"{new:,.0f}", base=f"{base:,.0f}")))
         if customers_lost is not None:
             lost = _check_figure(customers_lost, "customers_lost")
-            rows.append(_figure_row("churn_rate", "Churn rate", lost / base, int(base),
-                                    f"Customers lost in the period / customers at its start ({lost:,.0f} / {base:,.0f})"))
+            rows.append(_figure_row("churn_rate", N_("Churn rate"), lost / base, int(base),
+                                    _("Customers lost in the period / customers at its start ({lost} / {base})",
+                                      lost=f"{lost:,.0f}", base=f"{base:,.0f}")))
     return _finish_measures(rows, min_n)
 
 
@@ -553,26 +571,29 @@ def market_indicators(data: pd.DataFrame, *, praise: str | None = None, awarenes
     def share(measure: str, label: str, col: str, definition: str) -> None:
         x = _binary(data, col, role=label)
         ok = np.isfinite(x)
-        rows.append(_survey_row(measure, label, ok & (x == 1), ok, w, level, f"{definition} (column {col!r})"))
+        rows.append(_survey_row(measure, label, ok & (x == 1), ok, w, level, _(definition, column=repr(col))))
 
     if praise:
-        share("reputation", "Reputation", praise, "Share who would praise the company to others")
+        share("reputation", N_("Reputation"), praise, N_("Share who would praise the company to others (column "
+                                                         "{column})"))
     if awareness:
-        share("awareness", "Awareness", awareness, "Share who name the brand unaided")
+        share("awareness", N_("Awareness"), awareness, N_("Share who name the brand unaided (column {column})"))
     if repurchase:
-        share("return_rate", "Return rate", repurchase, "Share who bought again (repurchase)")
+        share("return_rate", N_("Return rate"), repurchase, N_("Share who bought again (repurchase) (column "
+                                                               "{column})"))
         if referral:
-            share("referral_rate", "Referral rate", referral, "Share who referred someone")
+            share("referral_rate", N_("Referral rate"), referral, N_("Share who referred someone (column {column})"))
     elif referral:
-        share("return_rate", "Return rate", referral, "Share who referred someone (referral)")
+        share("return_rate", N_("Return rate"), referral, N_("Share who referred someone (referral) (column "
+                                                             "{column})"))
     if complaint_rate is not None:
         value = _finite(complaint_rate, "complaint_rate", minimum=0.0)
-        rows.append(_figure_row("complaint_rate", "Complaint rate", value, None,
-                                "Complaints per customer in the period (complaint log / customer base)"))
+        rows.append(_figure_row("complaint_rate", N_("Complaint rate"), value, None,
+                                _("Complaints per customer in the period (complaint log / customer base)")))
     if sales_growth is not None:
         value = _finite(sales_growth, "sales_growth", minimum=-1.0)
-        rows.append(_figure_row("sales_power", "Sales power", value, None,
-                                "Sales growth in the period (0.04 = +4%)"))
+        rows.append(_figure_row("sales_power", N_("Sales power"), value, None,
+                                _("Sales growth in the period (0.04 = +4%)")))
     table = _finish_measures(rows, min_n)
     return table.rename(columns={"measure": "indicator"})
 

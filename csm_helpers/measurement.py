@@ -44,6 +44,7 @@ from scipy import stats as _st
 from .checks import check_frame as _check_frame
 from .config import DIMENSIONS, Study
 from .errors import CsmError, DataError
+from .i18n import N_, _, tr
 from .stats import WEIGHT_COLUMN, get_weights, kish_neff, z_value
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "study_weights",
     "quality_flags",
     "quality_summary",
+    "quality_display",
     "missing_by_item",
     "apply_exclusions",
     "study_dimensions",
@@ -87,6 +89,16 @@ EXCLUSIONS: dict[str, str] = {
 }
 
 _FLAG_COLUMNS = ("out_of_range", "straightliner", "speeder", "duplicate_id", "duplicate_answers", "duplicate")
+
+#: Check names shown in the ``check`` column of :func:`quality_summary` (marked for the catalogs;
+#: the table keeps them as they are, the display step translates them).
+_CHECK_WORDS = (N_("out_of_range"), N_("straightliner"), N_("speeder"), N_("duplicate_id"),
+                N_("duplicate_answers"), N_("excluded"))
+
+
+def _both(msgid: str, **values: Any) -> tuple[str, str]:
+    """``(English, report language)`` of a message: tables keep English for metrics.json."""
+    return msgid.format(**values), _(msgid, **values)
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -366,7 +378,7 @@ def sampling_table(data: pd.DataFrame, *, by: str, population: pd.DataFrame, e: 
     pop = _population_rows(population, by)
     responses = _sample_counts(data, by, pop)
     with_total = pd.DataFrame({
-        "value": [*pop["value"].tolist(), "all"],
+        "value": [*pop["value"].tolist(), N_("all")],
         "population": [*pop["population"].tolist(), float(pop["population"].sum())],
         "invited": [*pop["invited"].tolist(),
                     float(pop["invited"].sum()) if pop["invited"].notna().all() else np.nan],
@@ -418,7 +430,7 @@ def representativeness(data: pd.DataFrame, *, by: str,
         population_share, expected_n, difference`` (sample share - population share) and
         ``residual`` (Pearson residual ``(O - E) / sqrt(E)``). The test dict: ``variable, chi2,
         dof, p_value, n, cohens_w, method`` and ``note`` (a warning when an expected count is
-        below 5, else ``""``).
+        below 5, in the report language, else ``""``).
 
     Raises
     ------
@@ -465,8 +477,8 @@ def representativeness(data: pd.DataFrame, *, by: str,
         "p_value": float(res.pvalue),
         "n": int(n),
         "cohens_w": math.sqrt(chi2 / n),
-        "method": "Pearson chi-square goodness of fit against the population mix (scipy.stats.chisquare)",
-        "note": (f"expected count below 5 for {low} value(s): the chi-square approximation is doubtful"
+        "method": N_("Pearson chi-square goodness of fit against the population mix (scipy.stats.chisquare)"),
+        "note": (_("expected count below 5 for {low} value(s): the chi-square approximation is doubtful", low=low)
                  if low else ""),
     }
     return per_value, test
@@ -643,7 +655,7 @@ def rake(data: pd.DataFrame, *, margins: Mapping[str, Mapping[Any, float]],
                 gap, where = float(d[i]), var
         return gap, where
 
-    for _ in range(int(max_iter)):
+    for _iteration in range(int(max_iter)):
         for codes, share in zip(codes_list, targets, strict=True):
             known = codes >= 0
             tot = np.bincount(codes[known], weights=w[known], minlength=len(share))
@@ -713,14 +725,14 @@ def weights_table(w: pd.Series | np.ndarray | Sequence[float]) -> pd.DataFrame:
     """
     s = weight_summary(w)
     meaning = {
-        "n": "respondents",
-        "n_eff": "Kish effective sample size (sum w)^2 / sum w^2: intervals are as wide as with this many "
-                 "unweighted respondents",
-        "deff": "design effect of weighting, n / n_eff",
-        "min": "smallest weight (weights scaled to mean 1 when raked)",
-        "max": "largest weight",
-        "cv": "coefficient of variation of the weights (deff = 1 + cv^2)",
-        "ratio": "largest / smallest weight",
+        "n": N_("respondents"),
+        "n_eff": N_("Kish effective sample size (sum w)^2 / sum w^2: intervals are as wide as with this many "
+                    "unweighted respondents"),
+        "deff": N_("design effect of weighting, n / n_eff"),
+        "min": N_("smallest weight (weights scaled to mean 1 when raked)"),
+        "max": N_("largest weight"),
+        "cv": N_("coefficient of variation of the weights (deff = 1 + cv^2)"),
+        "ratio": N_("largest / smallest weight"),
     }
     return pd.DataFrame({"statistic": list(meaning), "value": [float(s[k]) for k in meaning],
                          "meaning": list(meaning.values())})
@@ -800,8 +812,8 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     - ``duplicate``: either of the two (the first occurrence is kept, later ones flagged);
     - ``missing_share``: share of the rated items left unanswered (float).
 
-    The rule texts (with the parameters used) are in ``flags.attrs["rules"]``, for
-    :func:`quality_summary`.
+    The rule texts (with the parameters used) are in ``flags.attrs["rules"]`` (English) and
+    ``flags.attrs["rules_shown"]`` (the report language), for :func:`quality_summary`.
 
     Parameters
     ----------
@@ -899,22 +911,29 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
         "duplicate": dup_id | dup_ans,
         "missing_share": missing_share,
     }, index=data.index)
-    median_txt = f" (median {median:g} s)" if math.isfinite(median) else ""
-    flags.attrs["rules"] = {
-        "out_of_range": "an answer outside the item's scale, or not a number",
-        "straightliner": (f"the same answer on all of at least {m.straightline_min_items} answered performance "
-                          f"items (grid of {len(perf)})" if len(perf) >= m.straightline_min_items else
-                          f"not checked: {len(perf)} performance item(s), fewer than the "
-                          f"{m.straightline_min_items} a grid needs"),
-        "speeder": (f"duration below {_fraction(m.speeder_fraction)} x the median duration{median_txt}"
-                    if dur_col else "no duration column: not checked"),
-        "duplicate_id": "respondent id already seen on an earlier row",
-        "duplicate_answers": (f"identical answers on all {len(cols)} rated items to an earlier respondent "
-                              f"(at least {DUPLICATE_MIN_ITEMS} answered)" if len(cols) >= DUPLICATE_MIN_ITEMS
-                              else f"not checked: {len(cols)} rated items, fewer than the {DUPLICATE_MIN_ITEMS} "
-                                   "needed to tell a copy from a chance match"),
-        "duplicate": "a repeated id or repeated answers (the first occurrence is kept)",
+    rules = {
+        "out_of_range": _both(N_("an answer outside the item's scale, or not a number")),
+        "straightliner": _both(
+            N_("the same answer on all of at least {min} answered performance items (grid of {grid})")
+            if len(perf) >= m.straightline_min_items else
+            N_("not checked: {grid} performance item(s), fewer than the {min} a grid needs"),
+            min=m.straightline_min_items, grid=len(perf)),
+        "speeder": (_both(N_("duration below {fraction} x the median duration (median {median} s)"),
+                          fraction=_fraction(m.speeder_fraction), median=f"{median:g}")
+                    if dur_col and math.isfinite(median) else
+                    _both(N_("duration below {fraction} x the median duration"),
+                          fraction=_fraction(m.speeder_fraction))
+                    if dur_col else _both(N_("no duration column: not checked"))),
+        "duplicate_id": _both(N_("respondent id already seen on an earlier row")),
+        "duplicate_answers": _both(
+            N_("identical answers on all {n} rated items to an earlier respondent (at least {min} answered)")
+            if len(cols) >= DUPLICATE_MIN_ITEMS else
+            N_("not checked: {n} rated items, fewer than the {min} needed to tell a copy from a chance match"),
+            n=len(cols), min=DUPLICATE_MIN_ITEMS),
+        "duplicate": _both(N_("a repeated id or repeated answers (the first occurrence is kept)")),
     }
+    flags.attrs["rules"] = {k: en for k, (en, _shown) in rules.items()}
+    flags.attrs["rules_shown"] = {k: shown for k, (_en, shown) in rules.items()}
     return flags
 
 
@@ -985,9 +1004,11 @@ def quality_summary(flags: pd.DataFrame, *, exclude: Sequence[str]) -> pd.DataFr
     if "duplicate" in excl_cols:
         excl_cols |= {"duplicate_id", "duplicate_answers"}
     rules = {**{c: "" for c in _FLAG_COLUMNS}, **flags.attrs.get("rules", {})}
+    shown = {**{c: tr(r) for c, r in rules.items()}, **flags.attrs.get("rules_shown", {})}
     n = len(flags)
     rows = []
-    for check in ("out_of_range", "straightliner", "speeder", "duplicate_id", "duplicate_answers"):
+    checks = ("out_of_range", "straightliner", "speeder", "duplicate_id", "duplicate_answers")
+    for check in checks:
         count = int(flags[check].astype(bool).sum())
         rows.append({"check": check, "count": count, "share": count / n if n else np.nan,
                      "excluded": check in excl_cols, "rule": rules[check]})
@@ -995,10 +1016,39 @@ def quality_summary(flags: pd.DataFrame, *, exclude: Sequence[str]) -> pd.DataFr
     for c in cols:
         removed |= flags[c].astype(bool).to_numpy()
     count = int(removed.sum())
-    names = [k for k, v in EXCLUSIONS.items() if v in cols] or ["none"]
+    names = [k for k, v in EXCLUSIONS.items() if v in cols]
+    rule = _REMOVED.format(checks=", ".join(names) or "none")
+    rule_shown = _(_REMOVED, checks=", ".join(names) or _("none"))
     rows.append({"check": "excluded", "count": count, "share": count / n if n else np.nan,
-                 "excluded": bool(cols), "rule": "respondents removed by any excluded check: " + ", ".join(names)})
-    return pd.DataFrame(rows)
+                 "excluded": bool(cols), "rule": rule})
+    out = pd.DataFrame(rows)
+    out.attrs["rule_shown"] = [shown[c] for c in checks] + [rule_shown]
+    return out
+
+
+_REMOVED = N_("respondents removed by any excluded check: {checks}")
+
+
+def quality_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """The :func:`quality_summary` table to show: its ``rule`` texts in the report language.
+
+    The summary itself keeps the rules in English (it goes to metrics.json); the translations
+    made with it are in ``summary.attrs["rule_shown"]``. Without them the table is returned as
+    it is (a copy).
+
+    Examples
+    --------
+    >>> flags = pd.DataFrame({"out_of_range": [False], "straightliner": [False], "speeder": [False],
+    ...                       "duplicate_id": [False], "duplicate_answers": [False], "duplicate": [False],
+    ...                       "missing_share": [0.0]})
+    >>> quality_display(quality_summary(flags, exclude=[]))["rule"].iloc[-1]
+    'respondents removed by any excluded check: none'
+    """
+    out = summary.copy()
+    shown = summary.attrs.get("rule_shown")
+    if "rule" in out.columns and shown is not None and len(shown) == len(out):
+        out["rule"] = list(shown)
+    return out
 
 
 def missing_by_item(data: pd.DataFrame, study: Study) -> pd.DataFrame:
@@ -1007,7 +1057,8 @@ def missing_by_item(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per rated item in config order: ``item, role`` (e.g. ``performance of fees``),
+        One row per rated item in config order: ``item, role`` (e.g. ``performance of fees``, in
+        the report language),
         ``n`` (respondents), ``n_missing, share_missing``.
 
     Examples
@@ -1022,7 +1073,7 @@ def missing_by_item(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     items = _rated_present(data, study)
     roles: dict[str, str] = {}
     for role, col in study.item_roles().items():
-        roles.setdefault(col, role)
+        roles.setdefault(col, _role_text(role))
     n = len(data)
     rows = []
     for col in items:
@@ -1031,6 +1082,20 @@ def missing_by_item(data: pd.DataFrame, study: Study) -> pd.DataFrame:
         rows.append({"item": col, "role": roles.get(col, ""), "n": n, "n_missing": k,
                      "share_missing": k / n if n else np.nan})
     return pd.DataFrame(rows)
+
+
+_ROLES = {"performance": N_("performance of {attribute}"), "importance": N_("importance of {attribute}"),
+          "expectation": N_("expectation of {attribute}"), "competitor": N_("competitor of {attribute}")}
+
+
+def _role_text(role: str) -> str:
+    """A role of ``Study.item_roles()`` (``"performance of fees"``) in the report language."""
+    kind, sep, attribute = role.partition(" of ")
+    if sep and kind in _ROLES:
+        return _(_ROLES[kind], attribute=attribute)
+    if role.startswith("satisfaction item ") and role.rsplit(" ", 1)[-1].isdigit():
+        return _("satisfaction item {number}", number=role.rsplit(" ", 1)[-1])
+    return _("overall") if role == "overall" else _("recommend") if role == "recommend" else role
 
 
 def apply_exclusions(data: pd.DataFrame, flags: pd.DataFrame, *, exclude: Sequence[str]) -> pd.DataFrame:
@@ -1148,7 +1213,7 @@ def reliability(data: pd.DataFrame, *, dimensions: Mapping[str, Sequence[str]],
     pandas.DataFrame
         One row per dimension: ``dimension, alpha, ci_low, ci_high, n_items, n`` (listwise
         complete respondents), ``flag`` (``"alpha < 0.7"`` or ``""``) and ``note`` (why alpha
-        is missing, else ``""``).
+        is missing, in the report language, else ``""``).
 
     Examples
     --------
@@ -1171,17 +1236,17 @@ def reliability(data: pd.DataFrame, *, dimensions: Mapping[str, Sequence[str]],
         note = ""
         if k < 2:
             alpha = float("nan")
-            note = f"{k} item: alpha needs at least 2 items"
+            note = _("{k} item: alpha needs at least 2 items", k=k)
         elif n < 2:
             alpha = float("nan")
-            note = f"{n} respondent(s) answered every item: alpha needs at least 2"
+            note = _("{n} respondent(s) answered every item: alpha needs at least 2", n=n)
         else:
             alpha = _alpha(x)
             if not math.isfinite(alpha):
-                note = "the total score does not vary: alpha is undefined"
+                note = _("the total score does not vary: alpha is undefined")
         lo, hi = _feldt(alpha, n, k, level)
         rows.append({"dimension": dim, "alpha": alpha, "ci_low": lo, "ci_high": hi, "n_items": k, "n": n,
-                     "flag": "alpha < 0.7" if math.isfinite(alpha) and alpha < 0.7 else "", "note": note})
+                     "flag": N_("alpha < 0.7") if math.isfinite(alpha) and alpha < 0.7 else "", "note": note})
     return pd.DataFrame(rows, columns=["dimension", "alpha", "ci_low", "ci_high", "n_items", "n", "flag", "note"])
 
 

@@ -28,6 +28,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from .errors import CsmError, DataError
 from .goals import READINESS_STATUSES, readiness_summary, self_assessment_summary
+from .i18n import N_, _, tr
 
 __all__ = [
     "REPORT_FONTS",
@@ -52,15 +53,39 @@ _EDGE = "black"
 
 # Readiness status -> (face colour, hatch, legend label); distinguishable in grey-scale.
 _STATUS_STYLE = {
-    "done": (_DARK, "", "done"),
-    "in_progress": (_MID, "///", "in progress"),
-    "not_started": ("white", "...", "not started"),
-    "not_applicable": (_LIGHT, "", "not applicable"),
-    "not recorded": ("white", "xx", "not recorded"),
+    "done": (_DARK, "", N_("done")),
+    "in_progress": (_MID, "///", N_("in progress")),
+    "not_started": ("white", "...", N_("not started")),
+    "not_applicable": (_LIGHT, "", N_("not applicable")),
+    "not recorded": ("white", "xx", N_("not recorded")),
 }
 
 
 # --------------------------------------------------------------------------- style
+def bundled_font() -> str | None:
+    """Path of the Noto Sans CJK SC font installed with the ``mplfonts`` package, if present.
+
+    Noto Sans CJK SC (SIL Open Font License) has the Chinese glyphs and every Vietnamese
+    letter with its diacritics, so charts in all three report languages render without tofu
+    on a machine with no system CJK font. Nothing is downloaded: the font is inside the wheel.
+    """
+    try:
+        import mplfonts
+    except ImportError:  # pragma: no cover - a dependency; charts then use system fonts
+        return None
+    from pathlib import Path
+
+    path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+    return str(path) if path.is_file() else None
+
+
+def _register_bundled_font() -> None:
+    installed = {f.name for f in mpl.font_manager.fontManager.ttflist}
+    path = bundled_font()
+    if path and "Noto Sans CJK SC" not in installed:
+        mpl.font_manager.fontManager.addfont(path)
+
+
 def set_report_style() -> None:
     """Set the look of every report chart (idempotent: calling it twice changes nothing).
 
@@ -75,6 +100,7 @@ def set_report_style() -> None:
     >>> mpl.rcParams["figure.dpi"], mpl.rcParams["text.usetex"]
     (110.0, False)
     """
+    _register_bundled_font()
     installed = {f.name for f in mpl.font_manager.fontManager.ttflist}
     fonts = [f for f in REPORT_FONTS if f in installed]
     defaults = [f for f in mpl.rcParamsDefault["font.sans-serif"] if f not in fonts]
@@ -141,38 +167,40 @@ def plot_self_assessment(table: pd.DataFrame, *, ax: Axes | None = None, **kwarg
     with _drawing():
         ax = _axes(ax, height=max(2.0, 0.42 * n + 1.3))
         if n == 0:
-            return _empty(ax, "Self-assessment: no item to show")
+            return _empty(ax, _("Self-assessment: no item to show"))
         y = np.arange(n)
         points = table["points"].to_numpy(float)
         score = table["score_points"].to_numpy(float)
         assessed = ~np.isnan(score)
         ax.barh(y, points, height=0.6, color="white", edgecolor=_EDGE, hatch="///", linewidth=0.8,
-                label="gap to maximum", zorder=2)
+                label=_("gap to maximum"), zorder=2)
         ax.barh(y, np.where(assessed, score, 0.0), height=0.6, **{
-            "color": _DARK, "edgecolor": _EDGE, "linewidth": 0.8, "label": "score", "zorder": 3, **kwargs})
+            "color": _DARK, "edgecolor": _EDGE, "linewidth": 0.8, "label": _("score"), "zorder": 3, **kwargs})
         for yi, p, s, ok in zip(y, points, score, assessed, strict=True):
-            text = f"{_num(s)} / {_num(p)}, gap {_num(p - s)}" if ok else f"not assessed (max {_num(p)})"
+            text = (_("{score} / {maximum}, gap {gap}", score=_num(s), maximum=_num(p), gap=_num(p - s)) if ok
+                    else _("not assessed (max {maximum})", maximum=_num(p)))
             ax.text(p, yi, "  " + text, va="center", ha="left", fontsize="small")
         labels = [_short(f"{i} {lab}" if str(lab) != str(i) else str(i), 42)
                   for i, lab in zip(table["item"], table["label"], strict=True)]
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
         ax.set_xlim(0, np.nanmax(points) * 1.45)
-        ax.set_xlabel("Points")
+        ax.set_xlabel(_("Points"))
         ax.grid(axis="y", visible=False)
         _legend_below(ax)
         s = self_assessment_summary(table)
         if s["n_assessed"] == 0:
-            title = "Self-assessment: no item assessed yet"
+            title = _("Self-assessment: no item assessed yet")
         else:
             gaps = np.where(assessed, points - score, -np.inf)
             worst = int(np.argmax(gaps))
-            title = (f"Self-assessment: {_num(s['total_points'])} of {_num(s['max_points'])} points "
-                     f"({s['pct']:.0f}%); largest gap {_short(table['item'].iloc[worst], 20)} "
-                     f"({_num(gaps[worst])} points)")
+            title = _("Self-assessment: {total} of {maximum} points ({pct}%); largest gap {item} ({gap} points)",
+                      total=_num(s["total_points"]), maximum=_num(s["max_points"]), pct=f"{s['pct']:.0f}",
+                      item=_short(table["item"].iloc[worst], 20), gap=_num(gaps[worst]))
             if s["not_assessed"]:
                 k = len(s["not_assessed"])
-                title += f"\n{k} item{'s' if k > 1 else ''} not assessed, left out of the total"
+                title += "\n" + _("{k} items not assessed, left out of the total" if k > 1 else
+                                  "{k} item not assessed, left out of the total", k=k)
         ax.set_title(title)
     return ax
 
@@ -208,7 +236,7 @@ def plot_readiness(checklist: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
     with _drawing():
         ax = _axes(ax, height=1.9)
         if len(checklist) == 0:
-            return _empty(ax, "Readiness: no step to show")
+            return _empty(ax, _("Readiness: no step to show"))
         steps = checklist["step"].to_numpy(int)
         statuses = checklist["status"].tolist()
         faces = [_STATUS_STYLE[s][0] for s in statuses]
@@ -220,7 +248,7 @@ def plot_readiness(checklist: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
                     color="white" if face == _DARK else "black",
                     bbox=None if face == _DARK else {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
         handles = [Patch(facecolor=_STATUS_STYLE[s][0], hatch=_STATUS_STYLE[s][1], edgecolor=_EDGE,
-                         label=f"{_STATUS_STYLE[s][2]} ({summary['counts'][s]})")
+                         label=f"{tr(_STATUS_STYLE[s][2])} ({summary['counts'][s]})")
                    for s in READINESS_STATUSES if summary["counts"][s]]
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=len(handles),
                   frameon=False, handlelength=1.6)
@@ -228,11 +256,16 @@ def plot_readiness(checklist: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
         ax.set_xlim(steps.min() - 0.6, steps.max() + 0.6)
         ax.set_ylim(0, 1)
         ax.set_yticks([])
-        ax.set_xlabel("Goal-setting steps (numbered as in the checklist)")
+        ax.set_xlabel(_("Goal-setting steps (numbered as in the checklist)"))
         ax.grid(False)
         applicable = summary["n_steps"] - summary["counts"]["not_applicable"]
-        verdict = "ready" if summary["ready"] else f"not ready (open: {_ranges(summary['open_steps'])})"
-        ax.set_title(f"Readiness: {summary['counts']['done']} of {applicable} steps done; {verdict}")
+        done = summary["counts"]["done"]
+        if summary["ready"]:
+            title = _("Readiness: {done} of {applicable} steps done; ready", done=done, applicable=applicable)
+        else:
+            title = _("Readiness: {done} of {applicable} steps done; not ready (open: {steps})", done=done,
+                      applicable=applicable, steps=_ranges(summary["open_steps"]))
+        ax.set_title(title)
     return ax
 
 
@@ -275,7 +308,7 @@ def plot_affinity(affinity: pd.DataFrame, *, ax: Axes | None = None, **kwargs: A
     with _drawing():
         ax = _axes(ax, height=max(2.5, 0.24 * (n + len(dims)) + 1.2))
         if n == 0:
-            return _empty(ax, "Affinity diagram: no attribute to show")
+            return _empty(ax, _("Affinity diagram: no attribute to show"))
         # One slot per attribute, plus a header slot above each dimension's group.
         y_attr = np.empty(n)
         headers = []
@@ -292,27 +325,31 @@ def plot_affinity(affinity: pd.DataFrame, *, ax: Axes | None = None, **kwargs: A
         comp = affinity["company_mentions"].to_numpy(float)
         total = affinity["mentions"].to_numpy(float)
         ax.barh(y_attr, cust, height=0.7, **{"color": _DARK, "edgecolor": _EDGE, "linewidth": 0.6,
-                                              "label": "customer side", **kwargs})
+                                              "label": _("customer side"), **kwargs})
         ax.barh(y_attr, comp, left=cust, height=0.7, color="white", edgecolor=_EDGE, linewidth=0.6,
-                hatch="////", label="company side")
+                hatch="////", label=_("company side"))
         for yi, t in zip(y_attr, total, strict=True):
             ax.text(max(t, 0), yi, f" {t:.0f}", va="center", ha="left", fontsize="small")
         for ys, d in headers:
-            ax.text(0, ys, _esc(str(d).capitalize()), va="center", ha="left", fontweight="bold")
+            ax.text(0, ys, _esc(tr(str(d).capitalize())), va="center", ha="left", fontweight="bold")
         ax.set_yticks(y_attr, [_short(v, 36) for v in affinity["label"]])
         ax.set_ylim(slot - 0.4, -0.6)
         ax.set_xlim(0, max(1.0, float(np.nanmax(total))) * 1.15)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("Interviews mentioning the attribute")
+        ax.set_xlabel(_("Interviews mentioning the attribute"))
         ax.grid(axis="y", visible=False)
         _legend_below(ax)
         if np.nanmax(total) <= 0:
-            title = "No attribute was raised in the interviews"
+            title = _("No attribute was raised in the interviews")
         else:
             top = int(np.nanargmax(total))
             share = affinity["share"].iloc[top] if "share" in affinity.columns else math.nan
-            of = f" of {round(total[top] / share)}" if share and not math.isnan(share) else ""
-            title = f"Most raised: {_short(affinity['label'].iloc[top], 40)} ({total[top]:.0f}{of} interviews)"
+            label, n_top = _short(affinity["label"].iloc[top], 40), f"{total[top]:.0f}"
+            if share and not math.isnan(share):
+                title = _("Most raised: {label} ({n} of {total} interviews)", label=label, n=n_top,
+                          total=round(total[top] / share))
+            else:
+                title = _("Most raised: {label} ({n} interviews)", label=label, n=n_top)
         ax.set_title(title)
     return ax
 
@@ -354,35 +391,38 @@ def plot_perception_gap(gap: pd.DataFrame, *, ax: Axes | None = None, **kwargs: 
     with _drawing():
         ax = _axes(ax, height=max(2.5, 0.26 * n + 1.2))
         if n == 0:
-            return _empty(ax, "Perception gap: no attribute to show")
+            return _empty(ax, _("Perception gap: no attribute to show"))
         y = np.arange(n)
         sc = g["share_customer"].to_numpy(float)
         sk = g["share_company"].to_numpy(float)
         ax.hlines(y, np.fmin(sc, sk), np.fmax(sc, sk), color=_MID, linewidth=2, zorder=1)
         ax.scatter(sc, y, **{"s": 36, "marker": "o", "color": _DARK, "edgecolor": _EDGE, "zorder": 3,
-                             "label": "customer side", **kwargs})
+                             "label": _("customer side"), **kwargs})
         ax.scatter(sk, y, **{"s": 36, "marker": "s", "color": "white", "edgecolor": _EDGE, "linewidth": 1,
-                             "zorder": 3, "label": "company side", **kwargs})
+                             "zorder": 3, "label": _("company side"), **kwargs})
         flags = g["flag"].tolist()
         for yi, a, b, d, f in zip(y, sc, sk, g["gap"].to_numpy(float), flags, strict=True):
             if f in ("company under-rates", "company over-rates"):
-                ax.text(max(a, b) + 0.03, yi, f"{d * 100:+.0f} pts".replace("-", "\u2212"), va="center", ha="left",
+                ax.text(max(a, b) + 0.03, yi, _("{change} pts", change=f"{d * 100:+.0f}".replace("-", "\u2212")),
+                        va="center", ha="left",
                         fontsize="small", fontweight="bold")
         ax.set_yticks(y, [_short(v, 36) for v in g["label"]])
         ax.invert_yaxis()
         ax.set_xlim(-0.03, 1.16)
         ax.set_xticks(np.linspace(0, 1, 6))
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set_xlabel("Share of interviews on that side mentioning the attribute")
+        ax.set_xlabel(_("Share of interviews on that side mentioning the attribute"))
         ax.grid(axis="y", visible=False)
         _legend_below(ax)
         if all(f == "not measurable" for f in flags):
             no_c = bool(np.all(np.isnan(sc)))
-            title = (f"Perception gap not measurable: no {'customer' if no_c else 'company'}-side interviews")
+            title = _("Perception gap not measurable: no customer-side interviews" if no_c else
+                      "Perception gap not measurable: no company-side interviews")
         else:
             under = flags.count("company under-rates")
             over = flags.count("company over-rates")
-            title = f"Company under-rates {under} and over-rates {over} of {n} attributes"
+            title = _("Company under-rates {under} and over-rates {over} of {n} attributes", under=under, over=over,
+                      n=n)
         ax.set_title(title)
     return ax
 
@@ -430,39 +470,40 @@ def plot_saturation(curve: pd.DataFrame, verdict: dict[str, Any], *, ax: Axes | 
     with _drawing():
         ax = _axes(ax, height=3.2)
         if n == 0:
-            return _empty(ax, "Saturation: no interview to show")
+            return _empty(ax, _("Saturation: no interview to show"))
         x = curve["position"].to_numpy(float)
         cum = curve["cumulative"].to_numpy(float)
         new = curve["new_attributes"].to_numpy(float)
         if n >= k:
             ax.axvspan(x[-k] - 0.5, x[-1] + 0.5, facecolor=_LIGHT, edgecolor=_MID, hatch="..", alpha=0.6,
-                       zorder=0, label=f"last {k} interview{'s' if k > 1 else ''}")
+                       zorder=0, label=_("last {k} interviews" if k > 1 else "last {k} interview", k=k))
         ax.bar(x, new, width=0.6, color="white", edgecolor=_EDGE, hatch="////", linewidth=0.6, zorder=2,
-               label="new attributes in the interview")
+               label=_("new attributes in the interview"))
         ax.plot(x, cum, **{"color": _DARK, "marker": "o", "markersize": 4, "linewidth": 1.6, "zorder": 3,
-                           "label": "distinct attributes so far", **kwargs})
+                           "label": _("distinct attributes so far"), **kwargs})
         last = verdict.get("last_new_at")
         if last is not None:
             ax.axvline(last, color=_DARK, linestyle="--", linewidth=0.9, zorder=1)
-            ax.annotate("last new attribute", (last, 1.0), xycoords=("data", "axes fraction"), xytext=(-3, -3),
+            ax.annotate(_("last new attribute"), (last, 1.0), xycoords=("data", "axes fraction"), xytext=(-3, -3),
                         textcoords="offset points", fontsize="small", ha="right", va="top")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(x.min() - 0.6, x.max() + 0.6)
         ax.set_ylim(0, max(1.0, float(np.nanmax(cum))) * 1.15)
-        ax.set_xlabel("Interview (in order)")
-        ax.set_ylabel("Attributes")
+        ax.set_xlabel(_("Interview (in order)"))
+        ax.set_ylabel(_("Attributes"))
         _legend_below(ax)
         n_attr = int(verdict.get("n_attributes", cum[-1]))
         if verdict["saturated"]:
-            title = (f"Saturated: the last {k} interview{'s' if k > 1 else ''} added no new attribute "
-                     f"({n_attr} found)")
+            title = _("Saturated: the last {k} interviews added no new attribute ({n} found)" if k > 1 else
+                      "Saturated: the last {k} interview added no new attribute ({n} found)", k=k, n=n_attr)
         elif n < k:
-            title = f"Not saturated: {n} interview{'s' if n != 1 else ''}, fewer than the {k} needed to judge"
+            title = _("Not saturated: {n} interviews, fewer than the {k} needed to judge" if n != 1 else
+                      "Not saturated: {n} interview, fewer than the {k} needed to judge", n=n, k=k)
         elif n_attr == 0:
-            title = "Not saturated: no attribute coded yet"
+            title = _("Not saturated: no attribute coded yet")
         else:
-            title = f"Not saturated: interview {last} of {n} still added new attributes"
+            title = _("Not saturated: interview {last} of {n} still added new attributes", last=last, n=n)
         ax.set_title(title)
     return ax
 
@@ -477,7 +518,7 @@ def _drawing() -> Iterator[None]:
 
 def _axes(ax: Axes | None, *, height: float) -> Axes:
     if ax is None:
-        _, ax = plt.subplots(figsize=(_WIDTH, height), layout="constrained")
+        _fig, ax = plt.subplots(figsize=(_WIDTH, height), layout="constrained")
     return ax
 
 
@@ -488,7 +529,7 @@ def _legend_below(ax: Axes) -> None:
 
 
 def _empty(ax: Axes, title: str) -> Axes:
-    ax.text(0.5, 0.5, "nothing to show", ha="center", va="center", transform=ax.transAxes)
+    ax.text(0.5, 0.5, _("nothing to show"), ha="center", va="center", transform=ax.transAxes)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title)
@@ -513,7 +554,7 @@ def _num(v: float) -> str:
 
 
 def _ranges(steps: list[int]) -> str:
-    """``[1, 2, 3, 5]`` -> ``'steps 1-3, 5'``."""
+    """``[1, 2, 3, 5]`` -> ``'steps 1-3, 5'`` (in the report language)."""
     parts = []
     run: list[int] = []
     for s in steps:
@@ -525,7 +566,7 @@ def _ranges(steps: list[int]) -> str:
             run = [s]
     if run:
         parts.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)))
-    return ("step " if len(steps) == 1 else "steps ") + ", ".join(parts)
+    return _("step {steps}" if len(steps) == 1 else "steps {steps}", steps=", ".join(parts))
 
 
 def _require(data: Any, columns: list[str], what: str, maker: str) -> None:

@@ -29,6 +29,7 @@ from matplotlib.patches import Patch, Rectangle
 from .action import SWOT_CATEGORIES
 from .drivers import CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVERKILL
 from .errors import CsmError
+from .i18n import N_, _, tr
 from .plots import _DARK, _EDGE, _LIGHT, _MID, _WIDTH, _drawing, _empty, _esc, _require, _short
 from .plots_kpis import _fmt_change, _fmt_kpi
 
@@ -41,15 +42,20 @@ _QUADRANT_STYLE = {
     LOW_PRIORITY: ("white", "...."),
     OVERKILL: (_LIGHT, "////"),
 }
-_KPI_TITLES = {"csat_top2": "CSAT (top-2 box)", "csi": "CSI (0-100)", "nps": "NPS"}
-_KPI_SHORT = {"csat_top2": "CSAT", "csi": "CSI", "nps": "NPS"}
+_KPI_TITLES = {"csat_top2": N_("CSAT (top-2 box)"), "csi": N_("CSI (0-100)"), "nps": N_("NPS")}
+_KPI_SHORT = {"csat_top2": N_("CSAT"), "csi": N_("CSI"), "nps": N_("NPS")}
 _KPI_RANGE = {"csat_top2": (0.0, 1.0), "csi": (0.0, 100.0), "nps": (-100.0, 100.0)}
 _PROGRESS_COLUMNS = {"wave", "kpi", "n", "n_eff", "value", "ci_low", "ci_high", "method", "target", "attainment",
                      "previous_wave", "change", "test", "statistic", "p_value", "significant", "suppressed", "note"}
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 _LINESTYLES = ("-", "--", ":", "-.")
-_SWOT_HEADERS = {"Strength": "Strengths", "Weakness": "Weaknesses", "Opportunity": "Opportunities",
-                 "Threat": "Threats"}
+_SWOT_HEADERS = {"Strength": N_("Strengths"), "Weakness": N_("Weaknesses"), "Opportunity": N_("Opportunities"),
+                 "Threat": N_("Threats")}
+# category -> count in words (singular, plural)
+_SWOT_COUNTS = {"Strength": (N_("{n} strength"), N_("{n} strengths")),
+                "Weakness": (N_("{n} weakness"), N_("{n} weaknesses")),
+                "Opportunity": (N_("{n} opportunity"), N_("{n} opportunities")),
+                "Threat": (N_("{n} threat"), N_("{n} threats"))}
 _SWOT_FACES = {"Strength": "white", "Weakness": "#f0f0f0", "Opportunity": "#f0f0f0", "Threat": "white"}
 
 
@@ -65,7 +71,7 @@ def _truthy(v: Any) -> bool:
 
 
 def _names(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return names[0] if len(names) == 1 else _("{names} and {last}", names=", ".join(names[:-1]), last=names[-1])
 
 
 # --------------------------------------------------------------------------- priorities
@@ -113,7 +119,7 @@ def plot_priorities(priority: pd.DataFrame, top: int = 10, *, ax: Axes | None = 
     with _drawing():
         ax = _axes(ax, height=max(2.4, 0.34 * n + 1.4))
         if n == 0:
-            return _empty(ax, "Priority list: no attribute has a score")
+            return _empty(ax, _("Priority list: no attribute has a score"))
         y = np.arange(n)
         score = t["score"].to_numpy(float)
         quads = t["quadrant"].tolist()
@@ -126,25 +132,32 @@ def plot_priorities(priority: pd.DataFrame, top: int = 10, *, ax: Axes | None = 
         refs = t["reference_type"].tolist() if "reference_type" in t.columns else [None] * n
         for yi, s, i, g, ref in zip(y, score, t["importance"].to_numpy(float), t["gap"].to_numpy(float), refs,
                                     strict=True):
-            to = f" to {ref}" if isinstance(ref, str) else ""
-            ax.text(s + 0.01 * xmax, yi, f" {s:.2f} = {i:.2f} x {g:.2f}{_esc(to)}", va="center", ha="left",
-                    fontsize="small")
+            if isinstance(ref, str):
+                text = _("{score} = {importance} x {gap} to {reference}", score=f"{s:.2f}", importance=f"{i:.2f}",
+                         gap=f"{g:.2f}", reference=_esc(tr(ref)))
+            else:
+                text = f"{s:.2f} = {i:.2f} x {g:.2f}"
+            ax.text(s + 0.01 * xmax, yi, " " + text, va="center", ha="left", fontsize="small")
         ax.set_yticks(y, [f"{int(r)}. {_short(lab, 34)}" for r, lab in zip(t["rank"], t["label"], strict=True)])
         ax.invert_yaxis()
         ax.set_xlim(0, xmax * 1.75)
-        ax.set_xlabel("Priority score = importance x gap (label: importance x gap, reference of the gap)")
+        ax.set_xlabel(_("Priority score = importance x gap (label: importance x gap, reference of the gap)"))
         ax.grid(axis="y", visible=False)
         present = [q for q in _QUADRANT_STYLE if q in quads]
-        handles = [Patch(facecolor=_QUADRANT_STYLE[q][0], hatch=_QUADRANT_STYLE[q][1], edgecolor=_EDGE, label=q)
-                   for q in present]
+        handles = [Patch(facecolor=_QUADRANT_STYLE[q][0], hatch=_QUADRANT_STYLE[q][1], edgecolor=_EDGE,
+                         label=tr(q)) for q in present]
         if handles:
             ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16 - 0.6 / max(n, 2)),
                       ncol=len(handles), frameon=False, handlelength=1.6)
         first = t.iloc[0]
-        title = f"Act first on {_short(first['label'], 40)} (score {_n(first['score']):.2g}"
-        title += f", {_esc(first['quadrant'])})" if isinstance(first["quadrant"], str) else ")"
+        label, score_txt = _short(first["label"], 40), f"{_n(first['score']):.2g}"
+        if isinstance(first["quadrant"], str):
+            title = _("Act first on {label} (score {score}, {quadrant})", label=label, score=score_txt,
+                      quadrant=_esc(tr(first["quadrant"])))
+        else:
+            title = _("Act first on {label} (score {score})", label=label, score=score_txt)
         if priority.attrs.get("mixed_references"):
-            title += "\nCaution: gaps measured to different references, not like-for-like"
+            title += "\n" + _("Caution: gaps measured to different references, not like-for-like")
         ax.set_title(title)
     return ax
 
@@ -202,7 +215,7 @@ def plot_progress(progress: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
     with _drawing():
         panels = _panels(ax, k)
         if k == 0:
-            _empty(panels[0], "Progress: nothing to show")
+            _empty(panels[0], _("Progress: nothing to show"))
             return panels
         x_of = {w: i for i, w in enumerate(waves)}
         segments = list(dict.fromkeys(progress[by])) if by else [None]
@@ -221,14 +234,14 @@ def plot_progress(progress: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
                 style = {"color": _DARK if seg is None else "black", "marker": _MARKERS[si % len(_MARKERS)],
                          "linestyle": _LINESTYLES[si % len(_LINESTYLES)], "markersize": 5, "linewidth": 1.4,
                          "markerfacecolor": _DARK if si % 2 == 0 else "white", "zorder": 4,
-                         "label": "estimate" if seg is None else _short(seg, 24)}
+                         "label": _("estimate") if seg is None else _short(seg, 24)}
                 yv = np.where(ok, v, np.nan)
                 pax.plot(xs, yv, **{**style, **kwargs})
                 if seg is None:
                     band = ok & np.isfinite(lo) & np.isfinite(hi)
                     if band.any():
                         pax.fill_between(xs, np.where(band, lo, np.nan), np.where(band, hi, np.nan), color=_LIGHT,
-                                         alpha=0.8, zorder=1, linewidth=0, label=f"{pct} CI")
+                                         alpha=0.8, zorder=1, linewidth=0, label=_("{level} CI", level=pct))
                     for xi, vi, okk in zip(xs, v, ok, strict=True):
                         if okk:
                             pax.annotate(_fmt_kpi(kpi, vi), (xi, vi), xytext=(0, -11), textcoords="offset points",
@@ -249,14 +262,14 @@ def plot_progress(progress: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
                                          fontweight="bold", zorder=6)
                 for xi, sup in zip(xs, s["suppressed"].astype(bool), strict=True):
                     if sup:
-                        pax.text(xi, 0.04, "suppressed", transform=pax.get_xaxis_transform(), ha="center",
+                        pax.text(xi, 0.04, _("suppressed"), transform=pax.get_xaxis_transform(), ha="center",
                                  va="bottom", fontsize="x-small", fontstyle="italic", rotation=90 if by else 0)
             targets = sub_k["target"].to_numpy(float) if "target" in sub_k.columns else np.array([])
             targets = targets[np.isfinite(targets)]
             if len(targets):
                 tgt = float(targets[-1])
-                pax.axhline(tgt, color="black", linestyle="--", linewidth=1.0, zorder=2, label="target")
-                pax.annotate(f"target {_fmt_kpi(kpi, tgt)}", (1.0, tgt), xycoords=("axes fraction", "data"),
+                pax.axhline(tgt, color="black", linestyle="--", linewidth=1.0, zorder=2, label=_("target"))
+                pax.annotate(_("target {value}", value=_fmt_kpi(kpi, tgt)), (1.0, tgt), xycoords=("axes fraction", "data"),
                              xytext=(-2, 2), textcoords="offset points", ha="right", va="bottom",
                              fontsize="x-small")
                 finite_vals.append(tgt)
@@ -268,21 +281,22 @@ def plot_progress(progress: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
                     lo_l, hi_l = max(lo_l, lo_r), min(hi_l, hi_r)
                 pax.set_ylim(lo_l, hi_l)
             if kpi == "csat_top2":
-                pax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v * 100:.0f}%"))
+                pax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v * 100:.0f}%"))
             pax.set_xticks(range(len(waves)), [_short(w, 12) for w in waves],
                            rotation=30 if len(waves) * k > 4 else 0, ha="right" if len(waves) * k > 4 else "center")
             pax.set_xlim(-0.5, len(waves) - 0.5)
             pax.grid(axis="x", visible=False)
-            pax.set_title(_esc(_KPI_TITLES.get(kpi, kpi)), fontsize="medium")
+            pax.set_title(_esc(tr(_KPI_TITLES.get(kpi, kpi))), fontsize="medium")
         handles, labels = panels[0].get_legend_handles_labels()
         for pax in panels[1:]:
             for h, lab in zip(*pax.get_legend_handles_labels(), strict=True):
                 if lab not in labels:
                     handles.append(h)
                     labels.append(lab)
+        sig_label = _("significant change vs previous wave")
         handles.append(Line2D([], [], marker="*", markersize=10, color="black", markerfacecolor="white",
-                              linestyle="none", label="significant change vs previous wave"))
-        labels.append("significant change vs previous wave")
+                              linestyle="none", label=sig_label))
+        labels.append(sig_label)
         fig = panels[0].figure
         title = _progress_title(progress, waves)
         if own:
@@ -298,7 +312,7 @@ def plot_progress(progress: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
 
 def _progress_title(progress: pd.DataFrame, waves: list[Any]) -> str:
     if len(waves) == 1:
-        return f"Single wave ({_esc(waves[0])}): no change to test yet"
+        return _("Single wave ({wave}): no change to test yet", wave=_esc(waves[0]))
     extra = [c for c in progress.columns if c not in _PROGRESS_COLUMNS]
     segmented = bool(extra) and progress.columns[0] == extra[0]
     last = progress[progress["wave"] == waves[-1]]
@@ -306,32 +320,34 @@ def _progress_title(progress: pd.DataFrame, waves: list[Any]) -> str:
     for kpi in dict.fromkeys(last["kpi"]):
         r = last[last["kpi"] == kpi]
         sig = r[[_truthy(s) for s in r["significant"]]]
-        name = _KPI_SHORT.get(kpi, _esc(kpi))
+        name = tr(_KPI_SHORT[kpi]) if kpi in _KPI_SHORT else _esc(kpi)
         if len(sig) and (sig["change"].astype(float) > 0).any():
             up.append(name)
         if len(sig) and (sig["change"].astype(float) < 0).any():
             down.append(name)
-    where = " in some segments" if segmented else ""
     parts = []
     if up:
-        parts.append(f"{_names(up)} rose significantly{where}")
+        parts.append(_("{kpis} rose significantly in some segments" if segmented else "{kpis} rose significantly",
+                       kpis=_names(up)))
     if down:
-        parts.append(f"{_names(down)} fell significantly{where}")
+        parts.append(_("{kpis} fell significantly in some segments" if segmented else "{kpis} fell significantly",
+                       kpis=_names(down)))
     if not parts:
-        parts.append("no significant change")
-    title = f"{_esc(waves[-2])} to {_esc(waves[-1])}: " + "; ".join(parts)
+        parts.append(_("no significant change"))
+    title = _("{previous} to {latest}: {changes}", previous=_esc(waves[-2]), latest=_esc(waves[-1]),
+              changes="; ".join(parts))
     if "attainment" in last.columns and not segmented:
         measurable = last[last["attainment"].isin(["met", "not met"])]
         if len(measurable):
-            title += f"; {int((measurable['attainment'] == 'met').sum())} of {len(measurable)} targets met in " \
-                     f"{_esc(waves[-1])}"
+            title += "; " + _("{met} of {n} targets met in {wave}", met=int((measurable["attainment"] == "met").sum()),
+                              n=len(measurable), wave=_esc(waves[-1]))
     return title
 
 
 def _panels(ax: Axes | Sequence[Axes] | None, k: int) -> np.ndarray:
     """``k`` panels side by side: a new figure, a split of one Axes, or the Axes given."""
     if ax is None:
-        _, axes = plt.subplots(1, max(k, 1), figsize=(_WIDTH, 3.3), layout="constrained", squeeze=False)
+        _fig, axes = plt.subplots(1, max(k, 1), figsize=(_WIDTH, 3.3), layout="constrained", squeeze=False)
         return axes[0, :]
     if isinstance(ax, Axes):
         if k <= 1:
@@ -412,7 +428,7 @@ def plot_swot(swot: pd.DataFrame, *, ax: Axes | None = None, max_items: int = 6,
                                    facecolor=_SWOT_FACES[cat], edgecolor=_EDGE, linewidth=0.8, clip_on=False))
             rows = swot[swot["category"] == cat]
             counts[cat] = len(rows)
-            ax.text(x0 + 2 * pad, y0 + 0.5 - 2 * pad, f"{_SWOT_HEADERS[cat]} ({len(rows)})", transform=ax.transAxes,
+            ax.text(x0 + 2 * pad, y0 + 0.5 - 2 * pad, f"{tr(_SWOT_HEADERS[cat])} ({len(rows)})", transform=ax.transAxes,
                     ha="left", va="top", fontweight="bold", fontsize=fontsize + 1.5)
             lines: list[str] = []
             shown = 0
@@ -424,25 +440,22 @@ def plot_swot(swot: pd.DataFrame, *, ax: Axes | None = None, max_items: int = 6,
                 lines += block
                 shown += 1
             if shown < len(rows):
-                lines.append(f"+ {len(rows) - shown} more (see the table)")
+                lines.append(_("+ {k} more (see the table)", k=len(rows) - shown))
             if not len(rows):
-                lines = ["none found in the data"]
+                lines = [_("none found in the data")]
             ax.text(x0 + 2 * pad, y0 + 0.5 - 2 * pad - (fontsize + 4) / cell_h_pt / 2, _esc("\n".join(lines)),
                     transform=ax.transAxes, ha="left", va="top", linespacing=1.3,
                     **{"fontsize": fontsize, "fontstyle": "italic" if not len(rows) else "normal", **kwargs})
 
         def word(cat: str, n: int) -> str:
-            singular = {"Strength": "strength", "Weakness": "weakness", "Opportunity": "opportunity",
-                        "Threat": "threat"}[cat]
-            plural = {"Strength": "strengths", "Weakness": "weaknesses", "Opportunity": "opportunities",
-                      "Threat": "threats"}[cat]
-            return f"{n} {singular if n == 1 else plural}"
+            singular, plural = _SWOT_COUNTS[cat]
+            return tr(singular if n == 1 else plural, n=n)
 
-        ax.set_title("SWOT from the data: " + ", ".join(word(c, counts[c]) for c in SWOT_CATEGORIES))
+        ax.set_title(_("SWOT from the data: {counts}", counts=", ".join(word(c, counts[c]) for c in SWOT_CATEGORIES)))
     return ax
 
 
 def _axes(ax: Axes | None, *, height: float) -> Axes:
     if ax is None:
-        _, ax = plt.subplots(figsize=(_WIDTH, height), layout="constrained")
+        _fig, ax = plt.subplots(figsize=(_WIDTH, height), layout="constrained")
     return ax

@@ -23,6 +23,7 @@ from matplotlib.transforms import Bbox
 
 from .drivers import CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVERKILL
 from .errors import CsmError, DataError
+from .i18n import N_, _, tr
 from .plots import _DARK, _EDGE, _LIGHT, _MID, _axes, _drawing, _empty, _esc, _require, _short
 
 __all__ = ["plot_ipa", "plot_drivers", "plot_gaps", "plot_competitor"]
@@ -30,6 +31,10 @@ __all__ = ["plot_ipa", "plot_drivers", "plot_gaps", "plot_competitor"]
 _MINUS = "\u2212"
 # Dimension -> (marker, face colour) for the IPA chart; unknown dimensions get a diamond.
 _DIM_STYLE = {"product": ("o", _DARK), "process": ("s", "white"), "people": ("^", _MID)}
+# Derived importance measure -> how the axis names it.
+_IMPORTANCE_NAMES = {"relative_weight": N_("relative weight (share of variance)"),
+                     "rw_pct": N_("relative weight (% of R²)"),
+                     "r": N_("correlation with overall satisfaction"), "beta": N_("standardised beta")}
 
 
 # --------------------------------------------------------------------------- IPA
@@ -81,7 +86,7 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
     with _drawing():
         ax = _axes(ax, height=5.2)
         if not placed.any():
-            return _empty(ax, "Importance-performance: no attribute to place")
+            return _empty(ax, _("Importance-performance: no attribute to place"))
         xc = float(t["x_cross"].iloc[0])
         yc = float(t["y_cross"].iloc[0])
         dims = t["dimension"].tolist() if "dimension" in t.columns else [None] * len(t)
@@ -89,7 +94,7 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
         for dim in sorted(present, key=lambda d: list(_DIM_STYLE).index(d) if d in _DIM_STYLE else len(_DIM_STYLE)):
             sel = placed & np.array([d == dim for d in dims])
             marker, face = _DIM_STYLE.get(str(dim), ("D", _LIGHT))
-            name = str(dim).capitalize() if isinstance(dim, str) and dim else "Attribute"
+            name = tr(str(dim).capitalize()) if isinstance(dim, str) and dim else _("Attribute")
             ax.scatter(perf[sel], imp[sel], **{"s": 42, "marker": marker, "color": face, "edgecolor": _EDGE,
                                                "linewidth": 0.9, "zorder": 4, "label": _esc(name), **kwargs})
         ax.axvline(xc, color=_DARK, linestyle="--", linewidth=1.0, zorder=2)
@@ -103,28 +108,33 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
         ]
         fixed = []
         for x, y, ha, va, name in corners:
-            fixed.append(ax.text(x, y, name, transform=ax.transAxes, ha=ha, va=va, fontsize="small",
+            fixed.append(ax.text(x, y, tr(name), transform=ax.transAxes, ha=ha, va=va, fontsize="small",
                                  fontweight="bold", color=_DARK, zorder=5,
                                  bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": _MID, "lw": 0.6}))
         itype = str(t["importance_type"].iloc[0]) if "importance_type" in t.columns else "stated"
-        ax.set_xlabel(f"Mean performance{_n_range(t, 'n_performance', suffix=' per attribute')}")
+        n_perf = _n_range(t, "n_performance")
+        ax.set_xlabel(_("Mean performance, n = {n} per attribute", n=n_perf) if n_perf else _("Mean performance"))
         ax.set_ylabel(_importance_label(itype))
         ax.grid(True, alpha=0.4)
-        handles, _ = ax.get_legend_handles_labels()
-        cross = "scale midpoints" if _is_midpoint(ipa_table) else "grand means"
-        handles.append(Line2D([], [], color=_DARK, linestyle="--", linewidth=1.0,
-                              label=f"cross-hairs: {cross} (on a line counts as high)"))
+        handles = ax.get_legend_handles_labels()[0]
+        cross = _("cross-hairs: scale midpoints (on a line counts as high)" if _is_midpoint(ipa_table) else
+                  "cross-hairs: grand means (on a line counts as high)")
+        handles.append(Line2D([], [], color=_DARK, linestyle="--", linewidth=1.0, label=cross))
         _legend_under(ax, handles, ncol=min(len(handles), 4))
         conc_rows = sorted((i for i, q in enumerate(t["quadrant"]) if q == CONCENTRATE), key=lambda i: -imp[i])
         conc = [labels[i] for i in conc_rows]  # most important first
         n_placed = int(placed.sum())
         if conc:
-            names = ", ".join(_short(v, 30) for v in conc[:3]) + (f" (+{len(conc) - 3} more)" if len(conc) > 3 else "")
-            title = f"{CONCENTRATE}: {len(conc)} of {n_placed} attributes\n{names}"
+            names = ", ".join(_short(v, 30) for v in conc[:3])
+            if len(conc) > 3:
+                names += " " + _("(+{k} more)", k=len(conc) - 3)
+            title = _("{quadrant}: {n} of {total} attributes", quadrant=tr(CONCENTRATE), n=len(conc),
+                      total=n_placed) + f"\n{names}"
         else:
-            title = f'No attribute in the "{CONCENTRATE}" quadrant ({n_placed} attributes placed)'
+            title = _('No attribute in the "{quadrant}" quadrant ({total} attributes placed)',
+                      quadrant=tr(CONCENTRATE), total=n_placed)
         if n_placed < len(t):
-            title += f"\n{len(t) - n_placed} attribute(s) not placed: no performance or importance value"
+            title += "\n" + _("{k} attribute(s) not placed: no performance or importance value", k=len(t) - n_placed)
         ax.set_title(title)
         # Last: the labels need the final layout.
         _label_points(ax, perf[placed], imp[placed], [_short(v, label_width) for v, ok in
@@ -134,11 +144,10 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
 
 def _importance_label(itype: str) -> str:
     if itype == "stated":
-        return "Mean stated importance"
+        return _("Mean stated importance")
     measure = itype.removeprefix("derived").strip(" ()")
-    names = {"relative_weight": "relative weight (share of variance)", "rw_pct": "relative weight (% of R²)",
-             "r": "correlation with overall satisfaction", "beta": "standardised beta"}
-    return _esc("Derived importance: " + names.get(measure, measure))
+    name = tr(_IMPORTANCE_NAMES[measure]) if measure in _IMPORTANCE_NAMES else measure
+    return _esc(_("Derived importance: {measure}", measure=name))
 
 
 def _is_midpoint(t: pd.DataFrame) -> bool:
@@ -220,7 +229,7 @@ def _overlap(a: Bbox, b: Bbox) -> float:
 def _legend_under(ax: Axes, handles: list[Any] | None = None, *, ncol: int | None = None) -> None:
     """Legend centred under the axes, below the tick labels and a one-line x label."""
     if handles is None:
-        handles, _ = ax.get_legend_handles_labels()
+        handles = ax.get_legend_handles_labels()[0]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0), ncol=ncol or len(handles),
               frameon=False, handlelength=1.6, borderaxespad=4.0)
 
@@ -271,7 +280,7 @@ def plot_drivers(drivers: pd.DataFrame, *, ax: Axes | None = None, labels: Mappi
     with _drawing():
         ax = _axes(ax, height=max(2.4, 0.3 * n + 1.4))
         if n == 0:
-            return _empty(ax, "Key drivers: no attribute to show")
+            return _empty(ax, _("Key drivers: no attribute to show"))
         y = np.arange(n)
         pct = d["rw_pct"].to_numpy(float)
         faces = [_DARK if i < top else "white" for i in range(n)]
@@ -299,18 +308,25 @@ def plot_drivers(drivers: pd.DataFrame, *, ax: Axes | None = None, labels: Mappi
         ax.xaxis.set_major_formatter(PercentFormatter(100))
         ax.grid(axis="y", visible=False)
         level = drivers.attrs.get("level", 0.95)
-        suffix = " per attribute (pairwise)" if drivers.attrs.get("pairwise", True) else " (complete cases)"
-        ax.set_xlabel("Share of the explained variance (% of R²)" + _n_range(d, "n", suffix=suffix))
+        n_txt = _n_range(d, "n")
+        if not n_txt:
+            xlabel = _("Share of the explained variance (% of R²)")
+        elif drivers.attrs.get("pairwise", True):
+            xlabel = _("Share of the explained variance (% of R²), n = {n} per attribute (pairwise)", n=n_txt)
+        else:
+            xlabel = _("Share of the explained variance (% of R²), n = {n} (complete cases)", n=n_txt)
+        ax.set_xlabel(xlabel)
         r2 = float(drivers["relative_weight"].sum())
-        handles: list[Any] = [Patch(facecolor=_DARK, edgecolor=_EDGE, label=f"top {min(top, n)}")]
+        handles: list[Any] = [Patch(facecolor=_DARK, edgecolor=_EDGE, label=_("top {k}", k=min(top, n)))]
         if n > top:
-            handles.append(Patch(facecolor="white", edgecolor=_EDGE, hatch="////", label="others"))
+            handles.append(Patch(facecolor="white", edgecolor=_EDGE, hatch="////", label=_("others")))
         if has_ci:
             handles.append(Line2D([], [], color="black", marker="|", markersize=7, linewidth=0.9,
-                                  label=f"{level:.0%} bootstrap interval"))
+                                  label=_("{level} bootstrap interval", level=f"{level:.0%}")))
         ax.legend(handles=handles, loc="lower right", frameon=True, framealpha=0.9)
-        ax.set_title(f"Key drivers of overall satisfaction (R² = {r2:.2f})\n"
-                     f"Strongest: {_short(d['_label'].iloc[0], 40)}, {pct[0]:.0f}% of the explained variance")
+        ax.set_title(_("Key drivers of overall satisfaction (R² = {r2})", r2=f"{r2:.2f}") + "\n"
+                     + _("Strongest: {label}, {pct}% of the explained variance", label=_short(d["_label"].iloc[0], 40),
+                         pct=f"{pct[0]:.0f}"))
     return ax
 
 
@@ -365,11 +381,11 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
     g = g[np.isfinite(g[key].to_numpy(float))]
     g = g.sort_values(key, ascending=kind == "mean", kind="stable").reset_index(drop=True)
     n = len(g)
-    note = f"\n{n_suppressed} attribute(s) suppressed: too few answers" if n_suppressed else ""
+    note = "\n" + _("{k} attribute(s) suppressed: too few answers", k=n_suppressed) if n_suppressed else ""
     with _drawing():
         ax = _axes(ax, height=max(2.4, 0.3 * n + 1.5))
         if n == 0:
-            return _empty(ax, "Expectation gaps: no attribute to show" + note)
+            return _empty(ax, _("Expectation gaps: no attribute to show") + note)
         y = np.arange(n)
         if kind == "mean":
             m = g["mean_gap"].to_numpy(float)
@@ -381,7 +397,7 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
             eb = ax.errorbar(m[okc], y[okc], xerr=[m[okc] - lo[okc], hi[okc] - m[okc]], fmt="none", ecolor=_DARK,
                              elinewidth=1.0, capsize=2.5, zorder=2)
             _grey_caps(eb, _DARK)
-            for mask, face, lab in ((sig, _DARK, "interval excludes 0"), (~sig, "white", "not significant")):
+            for mask, face, lab in ((sig, _DARK, _("interval excludes 0")), (~sig, "white", _("not significant"))):
                 if mask.any():
                     ax.scatter(m[mask], y[mask], **{"s": 36, "marker": "o", "color": face, "edgecolor": _EDGE,
                                                     "linewidth": 1.0, "zorder": 3, "label": lab, **kwargs})
@@ -391,21 +407,24 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
             span = max(float(np.nanmax(np.abs(np.concatenate([lo[okc], hi[okc], m])))), 0.1)
             ax.set_xlim(min(-0.15 * span, float(np.nanmin(np.concatenate([lo[okc], m]))) - 0.1 * span),
                         max(0.15 * span, float(np.nanmax(right))) + 0.35 * span)
-            ax.set_xlabel("Mean gap: perception \u2212 expectation (scale points; below 0: short of expectation)"
-                          + _n_range(g, "n"))
+            n_txt = _n_range(g, "n")
+            ax.set_xlabel(_("Mean gap: perception \u2212 expectation (scale points; below 0: short of expectation), "
+                            "n = {n}", n=n_txt) if n_txt else
+                          _("Mean gap: perception \u2212 expectation (scale points; below 0: short of expectation)"))
             short = int(np.sum(m < 0))
             worst = int(np.argmin(m))
-            title = f"Perception falls short of expectation on {short} of {n} attributes"
+            title = _("Perception falls short of expectation on {k} of {n} attributes", k=short, n=n)
             if m[worst] < 0:
-                title += f"\nLargest shortfall: {_short(g['_label'].iloc[worst], 40)} ({_signed(m[worst])} points)"
-            handles, _ = ax.get_legend_handles_labels()
+                title += "\n" + _("Largest shortfall: {label} ({gap} points)", label=_short(g["_label"].iloc[worst], 40),
+                                  gap=_signed(m[worst]))
+            handles = ax.get_legend_handles_labels()[0]
             handles.append(Line2D([], [], color=_DARK, marker="|", markersize=7, linewidth=1.0,
-                                  label="confidence interval"))
+                                  label=_("confidence interval")))
             _legend_under(ax, handles)
         else:
-            parts = [("share_dissatisfied", _DARK, "", "dissatisfied (P < E)"),
-                     ("share_satisfied", "white", "...", "satisfied (P = E)"),
-                     ("share_delighted", _LIGHT, "////", "delighted (P > E)")]
+            parts = [("share_dissatisfied", _DARK, "", _("dissatisfied (P < E)")),
+                     ("share_satisfied", "white", "...", _("satisfied (P = E)")),
+                     ("share_delighted", _LIGHT, "////", _("delighted (P > E)"))]
             left = np.zeros(n)
             for i, (col, face, hatch, lab) in enumerate(parts):
                 v = np.nan_to_num(g[col].to_numpy(float))
@@ -421,10 +440,11 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
                 left = left + v
             ax.set_xlim(0, 1)
             ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-            ax.set_xlabel("Share of respondents" + _n_range(g, "n"))
+            n_txt = _n_range(g, "n")
+            ax.set_xlabel(_("Share of respondents, n = {n}", n=n_txt) if n_txt else _("Share of respondents"))
             top = g["share_dissatisfied"].to_numpy(float)
-            title = (f"Most dissatisfied: {_short(g['_label'].iloc[0], 40)}\n"
-                     f"{top[0] * 100:.0f}% rate it below their expectation")
+            title = (_("Most dissatisfied: {label}", label=_short(g["_label"].iloc[0], 40)) + "\n"
+                     + _("{pct}% rate it below their expectation", pct=f"{top[0] * 100:.0f}"))
             _legend_under(ax)
         ax.set_yticks(y, [_short(v, 36) for v in g["_label"]])
         ax.invert_yaxis()
@@ -435,7 +455,7 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
 
 # --------------------------------------------------------------------------- competitor
 def plot_competitor(bench: pd.DataFrame, *, ax: Axes | None = None, labels: Mapping[str, str] | None = None,
-                    competitor_label: str = "main competitor", **kwargs: Any) -> Axes:
+                    competitor_label: str | None = None, **kwargs: Any) -> Axes:
     """Competitor benchmark: our mean rating against the competitor's per attribute, gap and verdict.
 
     Parameters
@@ -446,8 +466,9 @@ def plot_competitor(bench: pd.DataFrame, *, ax: Axes | None = None, labels: Mapp
         Where to draw; a new figure when None.
     labels : mapping, optional
         Attribute id -> label (default: the ``label`` column, else the id).
-    competitor_label : str
-        How the competitor is named in the legend and title (``analysis.competitor_label``).
+    competitor_label : str, optional
+        How the competitor is named in the legend and title (``analysis.competitor_label``);
+        default (and the default of the study setting) "main competitor", in the report language.
     **kwargs
         Passed to both ``Axes.scatter`` calls.
 
@@ -477,22 +498,24 @@ def plot_competitor(bench: pd.DataFrame, *, ax: Axes | None = None, labels: Mapp
     b = b[np.isfinite(b["gap"].to_numpy(float))]
     b = b.sort_values("gap", ascending=False, kind="stable").reset_index(drop=True)
     n = len(b)
-    comp = _esc(" ".join(str(competitor_label).split()))
+    # the default name is ours (also the default of analysis.competitor_label): translated; a name set in
+    # the study is data and passes through tr() unchanged
+    comp = _esc(" ".join(str(_("main competitor") if competitor_label is None else tr(competitor_label)).split()))
     with _drawing():
         ax = _axes(ax, height=max(2.4, 0.3 * n + 1.5))
         if n == 0:
-            return _empty(ax, "Competitor benchmark: no attribute to show")
+            return _empty(ax, _("Competitor benchmark: no attribute to show"))
         y = np.arange(n)
         own = b["own"].to_numpy(float)
         cmp_ = b["competitor"].to_numpy(float)
         ax.hlines(y, np.fmin(own, cmp_), np.fmax(own, cmp_), color=_MID, linewidth=2, zorder=1)
         ax.scatter(own, y, **{"s": 40, "marker": "o", "color": _DARK, "edgecolor": _EDGE, "zorder": 3,
-                              "label": "us", **kwargs})
+                              "label": _("us"), **kwargs})
         ax.scatter(cmp_, y, **{"s": 40, "marker": "s", "color": "white", "edgecolor": _EDGE, "linewidth": 1,
                                "zorder": 3, "label": comp, **kwargs})
         flags = b["flag"].tolist()
         for yi, a, c, gap, f in zip(y, own, cmp_, b["gap"].to_numpy(float), flags, strict=True):
-            ax.annotate(f"{_signed(gap)} {f}", (max(a, c), yi), xytext=(7, 0), textcoords="offset points",
+            ax.annotate(f"{_signed(gap)} {tr(f)}", (max(a, c), yi), xytext=(7, 0), textcoords="offset points",
                         va="center", ha="left", fontsize="small",
                         fontweight="bold" if f in ("better", "worse") else "normal")
         lo = float(np.nanmin(np.concatenate([own, cmp_])))
@@ -502,12 +525,15 @@ def plot_competitor(bench: pd.DataFrame, *, ax: Axes | None = None, labels: Mapp
         ax.set_yticks(y, [_short(v, 36) for v in b["_label"]])
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel("Mean rating from the same respondents" + _n_range(b, "n"))
+        n_txt = _n_range(b, "n")
+        ax.set_xlabel(_("Mean rating from the same respondents, n = {n}", n=n_txt) if n_txt else
+                      _("Mean rating from the same respondents"))
         _legend_under(ax)
         better, worse = flags.count("better"), flags.count("worse")
-        note = f"\n{n_suppressed} attribute(s) suppressed: too few answers" if n_suppressed else ""
-        ax.set_title(f"Ahead of the {comp} on {better} and behind on {worse} of {n} attributes"
-                     f"\n(bold: significant difference){note}")
+        note = "\n" + _("{k} attribute(s) suppressed: too few answers", k=n_suppressed) if n_suppressed else ""
+        ax.set_title(_("Ahead of the {competitor} on {better} and behind on {worse} of {n} attributes",
+                       competitor=comp, better=better, worse=worse, n=n)
+                     + "\n" + _("(bold: significant difference)") + note)
     return ax
 
 
@@ -532,14 +558,15 @@ def _one_row_per_attribute(table: pd.DataFrame, what: str) -> None:
                         "filter it to one group before plotting")
 
 
-def _n_range(t: pd.DataFrame, col: str, *, prefix: str = ", n = ", suffix: str = "") -> str:
+def _n_range(t: pd.DataFrame, col: str) -> str:
+    """The range of ``n`` in column ``col`` (``'120'`` or ``'118–120'``), or ``''`` when unknown."""
     if col not in t.columns:
         return ""
     v = pd.to_numeric(t[col], errors="coerce").dropna()
     if v.empty:
         return ""
     lo, hi = int(v.min()), int(v.max())
-    return f"{prefix}{lo:,}{suffix}" if lo == hi else f"{prefix}{lo:,}\u2013{hi:,}{suffix}"
+    return f"{lo:,}" if lo == hi else f"{lo:,}\u2013{hi:,}"
 
 
 def _grey_caps(container: Any, color: str) -> None:

@@ -25,20 +25,21 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
 from .errors import CsmError
+from .i18n import N_, _, tr
 from .plots import _DARK, _EDGE, _LIGHT, _MID, _WIDTH, _drawing, _empty, _esc, _require, _short
 
 __all__ = ["KPI_LABELS", "plot_kpis", "plot_kpi_change", "plot_segment_means", "plot_scorecard"]
 
-#: How each KPI is named on charts.
-KPI_LABELS = {"csat_top2": "CSAT (top-2 box)", "csi": "CSI (0-100)", "nps": "NPS"}
-_SHORT = {"csat_top2": "CSAT", "csi": "CSI", "nps": "NPS"}
+#: How each KPI is named on charts (English; translate with :func:`csm_helpers.i18n.tr` where shown).
+KPI_LABELS = {"csat_top2": N_("CSAT (top-2 box)"), "csi": N_("CSI (0-100)"), "nps": N_("NPS")}
+_SHORT = {"csat_top2": N_("CSAT"), "csi": N_("CSI"), "nps": N_("NPS")}
 _RANGE = {"csat_top2": (0.0, 1.0), "csi": (0.0, 100.0), "nps": (-100.0, 100.0)}
 _MINUS = "\u2212"
 # status -> (face, hatch, legend label)
 _STATUS_STYLE = {
-    "met": (_DARK, "", "target met"),
-    "not met": ("white", "////", "target not met"),
-    "none": (_LIGHT, "", "no target"),
+    "met": (_DARK, "", N_("target met")),
+    "not met": ("white", "////", N_("target not met")),
+    "none": (_LIGHT, "", N_("no target")),
 }
 # fills for series (dimensions, segments), distinguishable in grey-scale
 _FILLS = ((_DARK, ""), ("white", "////"), (_LIGHT, ""), ("white", "...."), (_MID, ""), ("white", "xxx"),
@@ -62,14 +63,15 @@ def _fmt_kpi(kpi: str, v: float, *, signed: bool = False) -> str:
 def _fmt_change(kpi: str, v: float) -> str:
     if not math.isfinite(v):
         return "–"
-    s = f"{v * 100:+.1f} pts" if kpi == "csat_top2" else f"{v:+.1f}"
-    return s.replace("-", _MINUS)
+    if kpi == "csat_top2":
+        return _("{change} pts", change=f"{v * 100:+.1f}".replace("-", _MINUS))
+    return f"{v:+.1f}".replace("-", _MINUS)
 
 
 def _fmt_p(p: float) -> str:
     if not math.isfinite(p):
-        return "p not defined"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        return _("p not defined")
+    return _("p < 0.001") if p < 0.001 else _("p = {p}", p=f"{p:.3f}")
 
 
 def _fmt_n(n: Any) -> str:
@@ -94,20 +96,29 @@ def _truthy(v: Any) -> bool:
 def _name_list(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return _("{names} and {last}", names=", ".join(names[:-1]), last=names[-1])
+
+
+def _kpi_label(kpi: str) -> str:
+    """The KPI's chart name in the report language (an unknown KPI id as it is)."""
+    return tr(KPI_LABELS[kpi]) if kpi in KPI_LABELS else kpi
+
+
+def _kpi_short(kpi: str) -> str:
+    return tr(_SHORT[kpi]) if kpi in _SHORT else kpi
 
 
 def _axis_format(ax: Axes, kpi: str) -> None:
     if kpi == "csat_top2":
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}%"))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v * 100:.0f}%"))
     else:
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}".replace("-", _MINUS)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}".replace("-", _MINUS)))
 
 
 def _panels(ax: Axes | Sequence[Axes] | None, k: int, *, height: float) -> np.ndarray:
     """``k`` panels stacked vertically: a new figure, a split of one Axes, or the Axes given."""
     if ax is None:
-        _, axes = plt.subplots(max(k, 1), 1, figsize=(_WIDTH, height * max(k, 1) + 0.9), layout="constrained",
+        _fig, axes = plt.subplots(max(k, 1), 1, figsize=(_WIDTH, height * max(k, 1) + 0.9), layout="constrained",
                                squeeze=False)
         return axes[:, 0]
     if isinstance(ax, Axes):
@@ -183,10 +194,10 @@ def plot_kpis(summary: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = None,
     with _drawing():
         panels = _panels(ax, k, height=0.95)
         if k == 0:
-            _empty(panels[0], "Headline KPIs: nothing to show")
+            _empty(panels[0], _("Headline KPIs: nothing to show"))
             return panels
         pct = f"{level * 100:g}%"
-        for pax, (_, r) in zip(panels, summary.iterrows(), strict=True):
+        for pax, (_i, r) in zip(panels, summary.iterrows(), strict=True):
             kpi = str(r["kpi"])
             value, lo, hi = _num(r["value"]), _num(r["ci_low"]), _num(r["ci_high"])
             target = _num(r.get("target"))
@@ -195,11 +206,11 @@ def plot_kpis(summary: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = None,
             xlo, xhi = _limits(kpi, [value, lo, hi, target])
             pax.set_xlim(xlo, xhi)
             pax.set_ylim(-0.6, 0.6)
-            pax.set_yticks([0], [f"{_esc(KPI_LABELS.get(kpi, kpi))}\nn = {_fmt_n(r['n'])}"])
+            pax.set_yticks([0], [f"{_esc(_kpi_label(kpi))}\nn = {_fmt_n(r['n'])}"])
             pax.grid(axis="y", visible=False)
             _axis_format(pax, kpi)
             if suppressed or not math.isfinite(value):
-                pax.text(0.5, 0, f"suppressed (n < {min_n})" if suppressed else "no answers", ha="center",
+                pax.text(0.5, 0, _("suppressed (n < {n})", n=min_n) if suppressed else _("no answers"), ha="center",
                          va="center", transform=pax.get_yaxis_transform(), fontstyle="italic")
             else:
                 if not math.isfinite(target):
@@ -214,18 +225,19 @@ def plot_kpis(summary: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = None,
                 if math.isfinite(lo) and math.isfinite(hi):
                     pax.errorbar([value], [0], xerr=[[value - lo], [hi - value]], fmt="none", ecolor="black",
                                  elinewidth=1.2, capsize=4, zorder=4)
-                label = f"{_fmt_kpi(kpi, value)} ({pct} CI {_fmt_kpi(kpi, lo)} to {_fmt_kpi(kpi, hi)})"
+                label = _("{value} ({level} CI {low} to {high})", value=_fmt_kpi(kpi, value), level=pct,
+                          low=_fmt_kpi(kpi, lo), high=_fmt_kpi(kpi, hi))
                 _value_label(pax, label, value=value, lo=lo, hi=hi, target=target, base=base, xlim=(xlo, xhi))
             if status and not suppressed:
-                pax.text(0.995, 0.94, _esc(status), transform=pax.transAxes, ha="right", va="top",
+                pax.text(0.995, 0.94, _esc(tr(status)), transform=pax.transAxes, ha="right", va="top",
                          fontsize="small", fontstyle="italic")
             if math.isfinite(target):
                 pax.axvline(target, color="black", linestyle="--", linewidth=1.0, zorder=3)
                 pax.plot([target], [-0.42], marker="D", color="black", markersize=5, zorder=5, clip_on=False)
-                pax.text(target, -0.42, f"  target {_fmt_kpi(kpi, target)}", ha="left", va="center",
+                pax.text(target, -0.42, "  " + _("target {value}", value=_fmt_kpi(kpi, target)), ha="left", va="center",
                          fontsize="small", zorder=5)
-        panels[-1].set_xlabel(f"Bar: estimate (dark: target met; hatched: not met; light: no target); "
-                              f"whiskers: {pct} CI; dashed line: target")
+        panels[-1].set_xlabel(_("Bar: estimate (dark: target met; hatched: not met; light: no target); "
+                                "whiskers: {level} CI; dashed line: target", level=pct))
         panels[0].set_title(_kpis_title(summary))
     return panels
 
@@ -251,24 +263,23 @@ def _value_label(ax: Axes, text: str, *, value: float, lo: float, hi: float, tar
 
 
 def _kpis_title(summary: pd.DataFrame) -> str:
-    rows = [r for _, r in summary.iterrows()]
+    rows = [r for _i, r in summary.iterrows()]
     with_target = [r for r in rows if math.isfinite(_num(r.get("target"))) and not _truthy(r["suppressed"])]
-    suppressed = [_SHORT.get(str(r["kpi"]), str(r["kpi"])) for r in rows if _truthy(r["suppressed"])]
+    suppressed = [_kpi_short(str(r["kpi"])) for r in rows if _truthy(r["suppressed"])]
     if not with_target:
-        title = "Headline KPIs with confidence intervals (no targets set)"
+        title = _("Headline KPIs with confidence intervals (no targets set)")
     else:
         met = sum(1 for r in with_target if _num(r["value"]) >= _num(r["target"]))
-        title = f"{met} of {len(with_target)} KPI target{'s' if len(with_target) > 1 else ''} met"
-        below = [_SHORT.get(str(r["kpi"]), str(r["kpi"])) for r in with_target
-                 if _num(r["ci_high"]) < _num(r["target"])]
-        above = [_SHORT.get(str(r["kpi"]), str(r["kpi"])) for r in with_target
-                 if _num(r["ci_low"]) > _num(r["target"])]
+        title = _("{met} of {n} KPI targets met" if len(with_target) > 1 else "{met} of {n} KPI target met",
+                  met=met, n=len(with_target))
+        below = [_kpi_short(str(r["kpi"])) for r in with_target if _num(r["ci_high"]) < _num(r["target"])]
+        above = [_kpi_short(str(r["kpi"])) for r in with_target if _num(r["ci_low"]) > _num(r["target"])]
         if below:
-            title += f"; {_name_list(below)} clearly below target"
+            title += "; " + _("{kpis} clearly below target", kpis=_name_list(below))
         if above:
-            title += f"; {_name_list(above)} clearly above target"
+            title += "; " + _("{kpis} clearly above target", kpis=_name_list(above))
     if suppressed:
-        title += f"; {_name_list(suppressed)} suppressed"
+        title += "; " + _("{kpis} suppressed", kpis=_name_list(suppressed))
     return _esc(title)
 
 
@@ -321,12 +332,12 @@ def plot_kpi_change(change: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
     with _drawing():
         panels = _panels(ax, k, height=1.15)
         if k == 0:
-            _empty(panels[0], "KPI change: nothing to show")
+            _empty(panels[0], _("KPI change: nothing to show"))
             return panels
         first = change.iloc[0]
-        w_prev = _esc(first.get("wave_previous", "previous wave"))
-        w_last = _esc(first.get("wave_latest", "latest wave"))
-        for pax, (_, r) in zip(panels, change.iterrows(), strict=True):
+        w_prev = _esc(first.get("wave_previous", _("previous wave")))
+        w_last = _esc(first.get("wave_latest", _("latest wave")))
+        for pax, (_i, r) in zip(panels, change.iterrows(), strict=True):
             kpi = str(r["kpi"])
             vals = {key: _num(r.get(key)) for key in ("previous", "previous_ci_low", "previous_ci_high", "latest",
                                                      "latest_ci_low", "latest_ci_high")}
@@ -337,9 +348,10 @@ def plot_kpi_change(change: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
                                     f"{w_last} (n = {_fmt_n(r['n_latest'])})"])
             pax.grid(axis="y", visible=False)
             _axis_format(pax, kpi)
-            name = _esc(KPI_LABELS.get(kpi, kpi))
+            name = _esc(_kpi_label(kpi))
             if _truthy(r["suppressed"]):
-                pax.text(0.5, 0.5, f"{name}: suppressed (n < {min_n} in a wave)", ha="center", va="center",
+                pax.text(0.5, 0.5, _("{kpi}: suppressed (n < {n} in a wave)", kpi=name, n=min_n), ha="center",
+                         va="center",
                          transform=pax.get_yaxis_transform(), fontstyle="italic")
                 continue
             for y, key, face in ((1, "previous", "white"), (0, "latest", _DARK)):
@@ -350,9 +362,11 @@ def plot_kpi_change(change: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
                 pax.errorbar([v], [y], xerr=xerr, **{"fmt": "o", "color": "black", "markerfacecolor": face,
                                                      "markeredgecolor": "black", "markersize": 7, "capsize": 4,
                                                      "elinewidth": 1.2, "zorder": 4, **kwargs})
-                label = f"{_fmt_kpi(kpi, v)}"
                 if xerr is not None:
-                    label += f" ({_fmt_kpi(kpi, lo)} to {_fmt_kpi(kpi, hi)})"
+                    label = _("{value} ({low} to {high})", value=_fmt_kpi(kpi, v), low=_fmt_kpi(kpi, lo),
+                              high=_fmt_kpi(kpi, hi))
+                else:
+                    label = _fmt_kpi(kpi, v)
                 right = hi if math.isfinite(hi) else v
                 left = lo if math.isfinite(lo) else v
                 if (right - xlo) / (xhi - xlo) <= 0.7:
@@ -364,34 +378,40 @@ def plot_kpi_change(change: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
                 pax.annotate("", xy=(vals["latest"], 0.12), xytext=(vals["previous"], 0.88),
                              arrowprops={"arrowstyle": "->", "color": _MID, "linewidth": 1.0}, zorder=3)
             sig = _truthy(r["significant"])
-            verdict = "significant" if sig else "not significant"
-            test = f"{_esc(r['test'])}, " if "test" in r.index and isinstance(r["test"], str) else ""
-            pax.text(1.0, 1.02, f"{name}: {_fmt_change(kpi, ch)} ({test}{_fmt_p(p)}, {verdict})",
+            verdict = _("significant") if sig else _("not significant")
+            if "test" in r.index and isinstance(r["test"], str):
+                text = _("{kpi}: {change} ({test}, {p}, {verdict})", kpi=name, change=_fmt_change(kpi, ch),
+                         test=_esc(tr(r["test"])), p=_fmt_p(p), verdict=verdict)
+            else:
+                text = _("{kpi}: {change} ({p}, {verdict})", kpi=name, change=_fmt_change(kpi, ch), p=_fmt_p(p),
+                         verdict=verdict)
+            pax.text(1.0, 1.02, text,
                      transform=pax.transAxes, ha="right", va="bottom", fontsize="small",
                      fontweight="bold" if sig else "normal")
-        panels[-1].set_xlabel(f"Open circle: {w_prev}; filled: {w_last}; whiskers: {pct} confidence interval")
+        panels[-1].set_xlabel(_("Open circle: {previous}; filled: {latest}; whiskers: {level} confidence interval",
+                                previous=w_prev, latest=w_last, level=pct))
         panels[0].set_title(_change_title(change, w_prev, w_last), pad=16)
     return panels
 
 
 def _change_title(change: pd.DataFrame, w_prev: str, w_last: str) -> str:
     up, down, suppressed = [], [], []
-    for _, r in change.iterrows():
-        name = _SHORT.get(str(r["kpi"]), _esc(r["kpi"]))
+    for _i, r in change.iterrows():
+        name = _kpi_short(str(r["kpi"])) if str(r["kpi"]) in _SHORT else _esc(r["kpi"])
         if _truthy(r["suppressed"]):
             suppressed.append(name)
         elif _truthy(r["significant"]):
             (up if _num(r["change"]) > 0 else down).append(name)
     parts = []
     if up:
-        parts.append(f"{_name_list(up)} rose significantly")
+        parts.append(_("{kpis} rose significantly", kpis=_name_list(up)))
     if down:
-        parts.append(f"{_name_list(down)} fell significantly")
+        parts.append(_("{kpis} fell significantly", kpis=_name_list(down)))
     if not parts:
-        parts.append("no significant change")
+        parts.append(_("no significant change"))
     if suppressed:
-        parts.append(f"{_name_list(suppressed)} suppressed")
-    return f"From {w_prev} to {w_last}: " + "; ".join(parts)
+        parts.append(_("{kpis} suppressed", kpis=_name_list(suppressed)))
+    return _("From {previous} to {latest}: {changes}", previous=w_prev, latest=w_last, changes="; ".join(parts))
 
 
 # --------------------------------------------------------------------------- segment means
@@ -444,9 +464,9 @@ def plot_segment_means(groups: pd.DataFrame | dict[str, Any], *, ax: Axes | None
     k = len(groups)
     with _drawing():
         if ax is None:
-            _, ax = plt.subplots(figsize=(_WIDTH, max(2.2, 0.38 * k + 1.3)), layout="constrained")
+            _fig, ax = plt.subplots(figsize=(_WIDTH, max(2.2, 0.38 * k + 1.3)), layout="constrained")
         if k == 0:
-            return _empty(ax, "Segment means: no segment to show")
+            return _empty(ax, _("Segment means: no segment to show"))
         y = np.arange(k)
         means = groups["mean"].to_numpy(float)
         lo = groups["ci_low"].to_numpy(float)
@@ -466,31 +486,35 @@ def plot_segment_means(groups: pd.DataFrame | dict[str, Any], *, ax: Axes | None
             ax.errorbar([m], [yi], xerr=xerr, **{"fmt": "o", "color": "black", "markerfacecolor": _DARK,
                                                  "markersize": 6, "capsize": 4, "elinewidth": 1.2, "zorder": 3,
                                                  **kwargs})
-            text = f"  {m:.2f}" + (f" ({a:.2f} to {b:.2f})" if xerr is not None else "")
+            text = "  " + (_("{value} ({low} to {high})", value=f"{m:.2f}", low=f"{a:.2f}", high=f"{b:.2f}")
+                           if xerr is not None else f"{m:.2f}")
             ax.text(b if math.isfinite(b) else m, yi, text, va="center", ha="left", fontsize="small")
         for yi in y[~shown]:
-            ax.text(0.02, yi, f"suppressed (n < {min_n})" if supp[yi] else "no answers", va="center", ha="left",
+            ax.text(0.02, yi, _("suppressed (n < {n})", n=min_n) if supp[yi] else _("no answers"), va="center",
+                    ha="left",
                     fontstyle="italic", transform=ax.get_yaxis_transform())
         ax.set_yticks(y, [f"{_short(g, 30)} (n = {_fmt_n(n)})" for g, n in zip(groups["group"], groups["n"],
                                                                                strict=True)])
         ax.set_ylim(k - 0.4, -0.6)
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(_esc(label) + f" — mean, {level * 100:g}% CI" if label else
-                      f"Mean with {level * 100:g}% confidence interval")
+        level_txt = f"{level * 100:g}%"
+        ax.set_xlabel(_("{label} — mean, {level} CI", label=_esc(label), level=level_txt) if label else
+                      _("Mean with {level} confidence interval", level=level_txt))
         if shown.sum() == 0:
-            title = "Segment means: every segment suppressed"
+            title = _("Segment means: every segment suppressed")
         else:
             names = groups["group"].tolist()
             best = int(np.nanargmax(np.where(shown, means, -np.inf)))
             worst = int(np.nanargmin(np.where(shown, means, np.inf)))
-            title = f"Highest mean: {_short(names[best], 30)} ({means[best]:.2f})"
+            title = _("Highest mean: {segment} ({mean})", segment=_short(names[best], 30), mean=f"{means[best]:.2f}")
             if shown.sum() > 1:
-                title += f"; lowest: {_short(names[worst], 30)} ({means[worst]:.2f})"
+                title += "; " + _("lowest: {segment} ({mean})", segment=_short(names[worst], 30),
+                                  mean=f"{means[worst]:.2f}")
             if math.isfinite(welch_p):
-                title += f"; Welch ANOVA {_fmt_p(welch_p)}"
+                title += "; " + _("Welch ANOVA {p}", p=_fmt_p(welch_p))
             n_supp = int(supp.sum())
             if n_supp:
-                title += f"; {n_supp} segment{'s' if n_supp > 1 else ''} suppressed"
+                title += "; " + _("{k} segments suppressed" if n_supp > 1 else "{k} segment suppressed", k=n_supp)
         ax.set_title(title)
     return ax
 
@@ -547,9 +571,10 @@ def plot_scorecard(scorecard: pd.DataFrame, *, ax: Axes | None = None, level: fl
     n_d, n_s = len(dims), len(segs)
     with _drawing():
         if ax is None:
-            _, ax = plt.subplots(figsize=(_WIDTH, max(2.2, 0.3 * n_d * n_s + 0.35 * n_d + 1.3)), layout="constrained")
+            _fig, ax = plt.subplots(figsize=(_WIDTH, max(2.2, 0.3 * n_d * n_s + 0.35 * n_d + 1.3)),
+                                    layout="constrained")
         if len(scorecard) == 0:
-            return _empty(ax, "Invisible scorecard: nothing to show")
+            return _empty(ax, _("Invisible scorecard: nothing to show"))
         height = 0.8 / n_s
         ax.set_xlim(0, 118)
         cells = []
@@ -572,9 +597,10 @@ def plot_scorecard(scorecard: pd.DataFrame, *, ax: Axes | None = None, level: fl
                               _num(r["ci_high"])))
             v = np.array(vals, dtype=float)
             ok = np.isfinite(v) & ~np.array(supp, dtype=bool)
-            label = f"{_short(seg, 24)}" if by else "CSI of the dimension"
+            label = f"{_short(seg, 24)}" if by else _("CSI of the dimension")
             if by and not ok.any():
-                label += " (suppressed)" if any(supp) else " (no answers)"
+                label = (_("{segment} (suppressed)", segment=label) if any(supp) else
+                         _("{segment} (no answers)", segment=label))
             ax.barh(np.array(ys), np.where(ok, v, 0.0), height=height * 0.9, **{
                 "color": face, "hatch": hatch, "edgecolor": _EDGE, "linewidth": 0.7, "label": label, "zorder": 2,
                 **kwargs})
@@ -586,23 +612,24 @@ def plot_scorecard(scorecard: pd.DataFrame, *, ax: Axes | None = None, level: fl
                     ax.text(b if math.isfinite(b) else val, y, f" {val:.1f} (n = {_fmt_n(n)})", va="center",
                             ha="left", fontsize="small")
                 else:
-                    ax.text(1, y, f"suppressed (n < {min_n})" if s else "no answers", va="center", ha="left",
+                    ax.text(1, y, _("suppressed (n < {n})", n=min_n) if s else _("no answers"), va="center", ha="left",
                             fontstyle="italic", fontsize="small")
         n_items = {}
         if "n_items" in scorecard.columns:
             n_items = dict(zip(scorecard["dimension"], scorecard["n_items"], strict=False))
         ticks = []
         for d in dims:
-            t = _short(str(d).capitalize(), 24)
+            t = _short(tr(str(d).capitalize()), 24)
             if d in n_items and by is None:
                 k_items = int(n_items[d])
-                t += f"\n({k_items} item{'s' if k_items != 1 else ''})"
+                t += "\n" + _("({k} items)" if k_items != 1 else "({k} item)", k=k_items)
             ticks.append(t)
         ax.set_yticks(np.arange(n_d), ticks)
         ax.set_ylim(n_d - 0.5, -0.5)
         ax.grid(axis="y", visible=False)
         ax.set_xticks(np.arange(0, 101, 20))
-        ax.set_xlabel(f"Dimension score, CSI 0-100 (whiskers: {level * 100:g}% confidence interval)")
+        ax.set_xlabel(_("Dimension score, CSI 0-100 (whiskers: {level} confidence interval)",
+                        level=f"{level * 100:g}%"))
         if by:
             handles, labels = ax.get_legend_handles_labels()
             ax.legend(handles, labels, loc="lower right", frameon=True, framealpha=0.95, handlelength=1.6,
@@ -614,17 +641,21 @@ def plot_scorecard(scorecard: pd.DataFrame, *, ax: Axes | None = None, level: fl
 def _scorecard_title(cells: list[tuple[Any, Any, float, bool, float, float]], segmented: bool) -> str:
     shown = [c for c in cells if not c[3] and math.isfinite(c[2])]
     if not shown:
-        return "Invisible scorecard: every score suppressed"
+        return _("Invisible scorecard: every score suppressed")
     worst = min(shown, key=lambda c: c[2])
     best = max(shown, key=lambda c: c[2])
     if segmented:
-        title = (f"Lowest score: {_short(worst[0], 24)} in {_short(worst[1], 24)} ({worst[2]:.1f}); "
-                 f"highest: {_short(best[0], 24)} in {_short(best[1], 24)} ({best[2]:.1f})")
+        title = (_("Lowest score: {dimension} in {segment} ({score})", dimension=_short(tr(worst[0]), 24),
+                   segment=_short(worst[1], 24), score=f"{worst[2]:.1f}") + "; "
+                 + _("highest: {dimension} in {segment} ({score})", dimension=_short(tr(best[0]), 24),
+                     segment=_short(best[1], 24), score=f"{best[2]:.1f}"))
     else:
-        title = f"Weakest dimension: {_short(worst[0], 24)} ({worst[2]:.1f})"
+        title = _("Weakest dimension: {dimension} ({score})", dimension=_short(tr(worst[0]), 24),
+                  score=f"{worst[2]:.1f}")
         if len(shown) == 1:
             return title
-        title += f"; strongest: {_short(best[0], 24)} ({best[2]:.1f})"
+        title += "; " + _("strongest: {dimension} ({score})", dimension=_short(tr(best[0]), 24),
+                          score=f"{best[2]:.1f}")
     if len(shown) > 1 and not worst[5] < best[4]:  # the intervals of the extremes overlap (or are unknown)
-        title += "\nintervals overlap: the difference may be chance"
+        title += "\n" + _("intervals overlap: the difference may be chance")
     return title

@@ -23,6 +23,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .errors import CsmError
+from .i18n import _
 from .measurement import weight_summary
 from .plots import _DARK, _EDGE, _LIGHT, _axes, _drawing, _empty, _esc, _require, _short
 
@@ -115,7 +116,7 @@ def plot_likert(dist: pd.DataFrame, *, ax: Axes | None = None, point_labels: Map
     with _drawing():
         ax = _axes(ax, height=max(2.4, 0.34 * len(items) + 1.6))
         if not items:
-            return _empty(ax, "Answer distributions: no item to show")
+            return _empty(ax, _("Answer distributions: no item to show"))
         points = sorted(int(p) for p in dict.fromkeys(dist["point"]))
         k = len(points)
         if k < 2:
@@ -153,7 +154,8 @@ def plot_likert(dist: pd.DataFrame, *, ax: Axes | None = None, point_labels: Map
             st = styles[p]
             text = point_labels.get(p, point_labels.get(str(p)))
             if text is None:
-                text = f"{p}" + (" (lowest)" if i == 0 else " (highest)" if i == k - 1 else "")
+                text = (_("{point} (lowest)", point=p) if i == 0 else _("{point} (highest)", point=p) if i == k - 1
+                        else f"{p}")
             ax.barh(y, shares[:, i], left=lefts[:, i], **{
                 "height": 0.7, "color": st["color"], "hatch": st["hatch"], "edgecolor": _EDGE,
                 "linewidth": 0.5, "label": _short(text, 28), "zorder": 2, **kwargs})
@@ -168,7 +170,7 @@ def plot_likert(dist: pd.DataFrame, *, ax: Axes | None = None, point_labels: Map
         lim = max(0.5, float(np.nanmax(np.abs(np.r_[left, right])))) * 1.18
         for yi, r, t in zip(y, right, top2.loc[order].to_numpy(float), strict=True):
             if math.isfinite(t):
-                ax.text(r + 0.01 * lim, yi, f"top-2 {_pct(t)}", ha="left", va="center", fontsize="x-small")
+                ax.text(r + 0.01 * lim, yi, _("top-2 {share}", share=_pct(t)), ha="left", va="center", fontsize="x-small")
         ax.axvline(0, color=_EDGE, linewidth=0.9, zorder=4)
         ax.set_xlim(-lim, lim * 1.12)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{abs(v) * 100:.0f}%"))
@@ -176,21 +178,22 @@ def plot_likert(dist: pd.DataFrame, *, ax: Axes | None = None, point_labels: Map
         ax.set_yticks(y, ticks)
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(f"Share of answers: below the scale midpoint to the left, above it to the right "
-                      f"(scale {points[0]}-{points[-1]})")
+        ax.set_xlabel(_("Share of answers: below the scale midpoint to the left, above it to the right "
+                        "(scale {low}-{high})", low=points[0], high=points[-1]))
         handles, leg_labels = ax.get_legend_handles_labels()
         _legend_under(ax, handles, leg_labels, ncol=k if k <= 7 else math.ceil(k / 2))
         t = top2.loc[order].to_numpy(float)
         ok = np.isfinite(t)
         if not ok.any():
-            title = "Answer distributions: no answers to show"
+            title = _("Answer distributions: no answers to show")
         elif n_items == 1:
-            title = f"{_short(labels.loc[order[0]], 40)}: {_pct(t[0])} in the top two points"
+            title = _("{item}: {share} in the top two points", item=_short(labels.loc[order[0]], 40), share=_pct(t[0]))
         else:
             hi_i = int(np.nanargmax(np.where(ok, t, -np.inf)))
             lo_i = int(np.nanargmin(np.where(ok, t, np.inf)))
-            title = (f"Top-2 box: highest {_short(labels.loc[order[hi_i]], 30)} ({_pct(t[hi_i])}), "
-                     f"lowest {_short(labels.loc[order[lo_i]], 30)} ({_pct(t[lo_i])})")
+            title = _("Top-2 box: highest {highest} ({highest_share}), lowest {lowest} ({lowest_share})",
+                      highest=_short(labels.loc[order[hi_i]], 30), highest_share=_pct(t[hi_i]),
+                      lowest=_short(labels.loc[order[lo_i]], 30), lowest_share=_pct(t[lo_i]))
         ax.set_title(title)
     return ax
 
@@ -226,21 +229,23 @@ def plot_weights(w: pd.Series | np.ndarray | Sequence[float], *, ax: Axes | None
         ax = _axes(ax, height=3.0)
         bins = kwargs.pop("bins", int(min(40, max(8, math.sqrt(arr.size)))))
         ax.hist(arr, **{"bins": bins, "color": _LIGHT, "edgecolor": _EDGE, "linewidth": 0.6,
-                        "label": "respondents", "zorder": 2, **kwargs})
+                        "label": _("respondents"), "zorder": 2, **kwargs})
         ax.axvline(s["mean"], color=_DARK, linestyle="--", linewidth=1.2, zorder=3,
-                   label=f"mean weight {s['mean']:.3g}")
-        ax.text(0.99, 0.97, f"min {s['min']:.3g}, max {s['max']:.3g}\ncv {s['cv']:.2f}", transform=ax.transAxes,
+                   label=_("mean weight {mean}", mean=f"{s['mean']:.3g}"))
+        ax.text(0.99, 0.97, _("min {min}, max {max}\ncv {cv}", min=f"{s['min']:.3g}", max=f"{s['max']:.3g}",
+                              cv=f"{s['cv']:.2f}"), transform=ax.transAxes,
                 ha="right", va="top", fontsize="small",
                 bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": _LIGHT})
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("Weight")
-        ax.set_ylabel("Respondents")
+        ax.set_xlabel(_("Weight"))
+        ax.set_ylabel(_("Respondents"))
         ax.grid(axis="x", visible=False)
         handles, labels = ax.get_legend_handles_labels()
         _legend_under(ax, handles, labels, ncol=len(handles))
         neff = s["n_eff"]
         neff_txt = f"{neff:,.0f}" if neff >= 100 else f"{neff:.1f}"
-        ax.set_title(f"Weights: effective n {neff_txt} of {s['n']:,} respondents (design effect {s['deff']:.2f})")
+        ax.set_title(_("Weights: effective n {n_eff} of {n} respondents (design effect {deff})", n_eff=neff_txt,
+                       n=f"{s['n']:,}", deff=f"{s['deff']:.2f}"))
     return ax
 
 
@@ -281,14 +286,14 @@ def plot_sampling(sampling_table: pd.DataFrame, *, ax: Axes | None = None, **kwa
     is_total = t["value"].astype(object).eq("all").to_numpy(dtype=bool)
     seg = t.loc[~is_total].reset_index(drop=True)
     total = t.loc[is_total]
-    segment = str(t["segment"].iloc[0]) if "segment" in t.columns and len(t) else "segment"
+    segment = str(t["segment"].iloc[0]) if "segment" in t.columns and len(t) else _("segment")
     e = float(t["target_moe"].iloc[0]) if "target_moe" in t.columns and len(t) else float("nan")
-    e_txt = f"±{e * 100:.3g}%" if math.isfinite(e) else "target"
+    e_txt = f"±{e * 100:.3g}%" if math.isfinite(e) else None
     n = len(seg)
     with _drawing():
         ax = _axes(ax, height=max(2.2, 0.34 * n + 1.5))
         if n == 0:
-            return _empty(ax, "Sampling: no segment to show")
+            return _empty(ax, _("Sampling: no segment to show"))
         y = np.arange(n)
         got = seg["responses"].to_numpy(float)
         req = seg["required_n"].to_numpy(float)
@@ -303,27 +308,38 @@ def plot_sampling(sampling_table: pd.DataFrame, *, ax: Axes | None = None, **kwa
         marks.set_path_effects([patheffects.withStroke(linewidth=4.5, foreground="white")])
         xmax = max(float(np.nanmax(np.r_[got, req])), 1.0)
         for yi, g, r, m in zip(y, got, req, seg["achieved_moe"].to_numpy(float), strict=True):
-            moe = f"±{m * 100:.1f}%" if math.isfinite(m) else "no margin"
-            ax.text(max(g, r) + 0.015 * xmax, yi, f"{g:,.0f} of {math.ceil(r - 1e-9):,} needed ({moe})",
+            moe = f"±{m * 100:.1f}%" if math.isfinite(m) else _("no margin")
+            ax.text(max(g, r) + 0.015 * xmax, yi, _("{achieved} of {required} needed ({margin})", achieved=f"{g:,.0f}",
+                                                    required=f"{math.ceil(r - 1e-9):,}", margin=moe),
                     ha="left", va="center", fontsize="small")
         ax.set_yticks(y, [_short(v, 30) for v in seg["value"]])
         ax.invert_yaxis()
         ax.set_xlim(0, xmax * 1.6)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("Responses")
+        ax.set_xlabel(_("Responses"))
         ax.grid(axis="y", visible=False)
-        handles = [Patch(facecolor=_DARK, edgecolor=_EDGE, label=f"meets the {e_txt} margin"),
-                   Patch(facecolor="white", edgecolor=_EDGE, hatch="///", label="below it"),
-                   Line2D([], [], color=_EDGE, linewidth=2.2, label="required n")]
+        meets_label = _("meets the {margin} margin", margin=e_txt) if e_txt else _("meets the target margin")
+        handles = [Patch(facecolor=_DARK, edgecolor=_EDGE, label=meets_label),
+                   Patch(facecolor="white", edgecolor=_EDGE, hatch="///", label=_("below it")),
+                   Line2D([], [], color=_EDGE, linewidth=2.2, label=_("required n"))]
         _legend_under(ax, handles, [h.get_label() for h in handles], ncol=3)
         short = [_esc(v) for v in seg.loc[~meets, "value"].astype(str)]
-        title = f"{int(meets.sum())} of {n} {_esc(segment)} values reach the {e_txt} margin"
+        if e_txt:
+            title = _("{k} of {n} {segment} values reach the {margin} margin", k=int(meets.sum()), n=n,
+                      segment=_esc(segment), margin=e_txt)
+        else:
+            title = _("{k} of {n} {segment} values reach the target margin", k=int(meets.sum()), n=n,
+                      segment=_esc(segment))
         if short:
-            title += "; short: " + ", ".join(short[:3]) + (f" (+{len(short) - 3} more)" if len(short) > 3 else "")
+            names = ", ".join(short[:3])
+            if len(short) > 3:
+                names += " " + _("(+{k} more)", k=len(short) - 3)
+            title += "; " + _("short: {values}", values=names)
         if len(total):
-            tr = total.iloc[0]
-            m = float(tr["achieved_moe"])
-            title += (f"\nAll respondents: n = {int(tr['responses']):,}, margin "
-                      + (f"±{m * 100:.1f}%" if math.isfinite(m) else "not available"))
+            tot = total.iloc[0]
+            m = float(tot["achieved_moe"])
+            n_all = f"{int(tot['responses']):,}"
+            title += "\n" + (_("All respondents: n = {n}, margin {margin}", n=n_all, margin=f"±{m * 100:.1f}%")
+                             if math.isfinite(m) else _("All respondents: n = {n}, margin not available", n=n_all))
         ax.set_title(title)
     return ax

@@ -21,6 +21,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from .complaints import ICEBERG_LAYERS, OTHER_SUPPRESSED
 from .errors import CsmError
+from .i18n import N_, _, tr
 from .loyalty import QUADRANTS
 from .plots import _DARK, _EDGE, _LIGHT, _MID, _axes, _drawing, _empty, _esc, _legend_below, _require, _short
 
@@ -41,6 +42,11 @@ _QUADRANT_STYLE = {
 }
 # Dimension -> (face, hatch) of the theme bars.
 _DIMENSION_STYLE = {"product": (_DARK, ""), "process": (_MID, "///"), "people": ("white", "..")}
+# What the largest loyalty quadrant means, in the title.
+_QUADRANT_MEANING = {"Loyalty": N_("attached and buying again"),
+                     "Latent loyalty": N_("attached but not buying again"),
+                     "Spurious loyalty": N_("repeat without attachment"),
+                     "No loyalty": N_("neither attached nor buying again")}
 
 
 def _pct(v: float) -> str:
@@ -68,7 +74,7 @@ def _n_text(n: Any) -> str:
     try:
         return f"n = {int(n):,}"
     except (TypeError, ValueError):
-        return "n unknown"
+        return _("n unknown")
 
 
 # --------------------------------------------------------------------------- loyalty matrix
@@ -114,9 +120,9 @@ def plot_loyalty_matrix(quadrants: pd.DataFrame, *, ax: Axes | None = None, **kw
     with _drawing():
         ax = _axes(ax, height=4.2)
         if len(q) == 0:
-            return _empty(ax, "Loyalty matrix: nothing to show")
+            return _empty(ax, _("Loyalty matrix: nothing to show"))
         if _all_suppressed(q):
-            return _empty(ax, f"Loyalty matrix suppressed: too few respondents ({_n_text(q['n'].iloc[0])})")
+            return _empty(ax, _("Loyalty matrix suppressed: too few respondents ({n})", n=_n_text(q["n"].iloc[0])))
         rows = {str(r.quadrant): r for r in q.itertuples(index=False)}
         missing = [name for name in QUADRANTS if name not in rows]
         if missing:
@@ -136,28 +142,25 @@ def plot_loyalty_matrix(quadrants: pd.DataFrame, *, ax: Axes | None = None, **kw
             x, y = pos[name]
             share = float(r.share)
             lo, hi = getattr(r, "ci_low", math.nan), getattr(r, "ci_high", math.nan)
-            ci = f"\n95% CI {_pct(lo)}–{_pct(hi)}" if not (pd.isna(lo) or pd.isna(hi)) else ""
+            ci = "\n" + _("95% CI {low}–{high}", low=_pct(lo), high=_pct(hi)) if not (pd.isna(lo) or pd.isna(hi)) else ""
             colour = _QUADRANT_STYLE[name][2]
             box = None if colour == "white" else {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none"}
-            ax.text(x + 0.5, y + 0.5, f"{name}\n{_pct(share)}{ci}", ha="center", va="center", color=colour,
+            ax.text(x + 0.5, y + 0.5, f"{tr(name)}\n{_pct(share)}{ci}", ha="center", va="center", color=colour,
                     fontweight="bold", bbox=box)
         ax.set_xlim(0, 2)
         ax.set_ylim(0, 2)
-        ax.set_xticks([0.5, 1.5], ["low", "high"])
-        ax.set_yticks([0.5, 1.5], ["low", "high"])
-        ax.set_xlabel("Repeat patronage")
-        ax.set_ylabel("Relative attitude")
+        ax.set_xticks([0.5, 1.5], [_("low"), _("high")])
+        ax.set_yticks([0.5, 1.5], [_("low"), _("high")])
+        ax.set_xlabel(_("Repeat patronage"))
+        ax.set_ylabel(_("Relative attitude"))
         ax.grid(False)
         ax.set_aspect("equal")
         shares = {name: float(rows[name].share) for name in QUADRANTS}
         largest = max(QUADRANTS, key=lambda k: shares[k])
-        meaning = {"Loyalty": "attached and buying again",
-                   "Latent loyalty": "attached but not buying again",
-                   "Spurious loyalty": "repeat without attachment",
-                   "No loyalty": "neither attached nor buying again"}[largest]
         n = q["n"].iloc[0] if "n" in q.columns else None
-        ax.set_title(f"Largest group: {largest} ({_pct(shares[largest])}), {meaning}; "
-                     f"{_pct(shares['Loyalty'])} loyal ({_n_text(n)})")
+        ax.set_title(_("Largest group: {quadrant} ({share}), {meaning}; {loyal} loyal ({n})", quadrant=tr(largest),
+                       share=_pct(shares[largest]), meaning=tr(_QUADRANT_MEANING[largest]),
+                       loyal=_pct(shares["Loyalty"]), n=_n_text(n)))
     return ax
 
 
@@ -198,14 +201,14 @@ def plot_pareto(pareto: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) 
     with _drawing():
         ax = _axes(ax, height=3.6)
         if n == 0:
-            return _empty(ax, "Complaints by category: nothing to show (none, or suppressed)")
+            return _empty(ax, _("Complaints by category: nothing to show (none, or suppressed)"))
         x = np.arange(n)
         counts = pareto["count"].to_numpy(float)
         total = float(np.nansum(counts))
         cum = pareto["cumulative_share"].to_numpy(float)
         pooled = pareto["category"].astype(str).eq(OTHER_SUPPRESSED).to_numpy()
         bars = ax.bar(x, counts, width=0.7, **{"color": _MID, "edgecolor": _EDGE, "linewidth": 0.6,
-                                               "label": "complaints", "zorder": 2, **kwargs})
+                                               "label": _("complaints"), "zorder": 2, **kwargs})
         for bar, is_pooled in zip(bars, pooled, strict=True):
             if is_pooled:
                 bar.set_facecolor("white")
@@ -213,21 +216,24 @@ def plot_pareto(pareto: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) 
         for xi, c in zip(x, counts, strict=True):
             ax.text(xi, c, f"{c:,.0f}", ha="center", va="bottom", fontsize="small")
         ax.plot(x, cum * total, color=_DARK, marker="o", markersize=4, linewidth=1.4, zorder=3,
-                label="cumulative share")
+                label=_("cumulative share"))
         ax.axhline(0.8 * total, color=_DARK, linestyle="--", linewidth=0.8, zorder=1, label="80%")
         ax.set_ylim(0, max(total, 1.0) * 1.08)
         right = ax.secondary_yaxis("right", functions=(lambda c: c / total if total else c * 0,
                                                         lambda s: s * total))
         right.yaxis.set_major_formatter(PercentFormatter(1.0))
-        right.set_ylabel("Cumulative share")
+        right.set_ylabel(_("Cumulative share"))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xticks(x, [_short(c, 18) for c in pareto["category"]], rotation=30, ha="right")
-        ax.set_ylabel("Complaints")
+        # categories are data, except the pooled "other (suppressed)" our code adds
+        ax.set_xticks(x, [_short(tr(c) if str(c) == OTHER_SUPPRESSED else c, 18) for c in pareto["category"]],
+                      rotation=30, ha="right")
+        ax.set_ylabel(_("Complaints"))
         ax.grid(axis="x", visible=False)
         _legend_below(ax)
         reach = int(np.argmax(cum >= 0.8 - 1e-12)) + 1 if np.any(cum >= 0.8 - 1e-12) else n
-        ax.set_title(f"{reach} of {n} categor{'y makes' if reach == 1 else 'ies make'} up 80% of the "
-                     f"{total:,.0f} complaints")
+        ax.set_title(_("{reach} of {n} category makes up 80% of the {total} complaints" if reach == 1 else
+                       "{reach} of {n} categories make up 80% of the {total} complaints", reach=reach, n=n,
+                       total=f"{total:,.0f}"))
     return ax
 
 
@@ -294,14 +300,14 @@ def plot_iceberg(iceberg: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any
             ax.fill(px, py, **{"facecolor": face, "edgecolor": _EDGE, "hatch": hatch, "linewidth": 0.9,
                                "zorder": 2, **kwargs})
         ax.axhline(0, color=_DARK, linewidth=1.2, zorder=3)
-        ax.text(0.02, 0.01, "waterline", va="bottom", ha="left", fontsize="small", style="italic")
+        ax.text(0.02, 0.01, _("waterline"), va="bottom", ha="left", fontsize="small", style="italic")
         label_x = 0.5 + max(width(y) for y in np.linspace(bottom, top, 50)) + 0.06
         for layer in ICEBERG_LAYERS:
             lo, hi = bounds[layer]
             r = rows[layer]
             name = getattr(r, "label", layer)
             y = max((lo + hi) / 2, 0.03) if layer == "formal" else (lo + hi) / 2
-            ax.annotate(f"{_esc(name)}: {float(r.estimated_customers):,.0f} ({_pct(float(r.share))})",
+            ax.annotate(f"{_esc(tr(name))}: {float(r.estimated_customers):,.0f} ({_pct(float(r.share))})",
                         xy=(0.5 + width((lo + hi) / 2) * 0.6, (lo + hi) / 2), xytext=(label_x, y),
                         va="center", ha="left", fontsize="small",
                         arrowprops={"arrowstyle": "-", "color": _DARK, "linewidth": 0.6})
@@ -314,16 +320,18 @@ def plot_iceberg(iceberg: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any
             side.set_visible(False)
         formal_n = float(rows["formal"].estimated_customers)
         total = formal_n / f if f > 0 else math.nan
-        ax.set_title(f"{formal_n:,.0f} formal complaints stand for about {total:,.0f} dissatisfied customers")
-        ax.set_xlabel(f"Assumed shares: {_pct(f)} complain formally, {_pct(e)} voice it elsewhere, "
-                      f"{_pct(s)} say nothing")
+        ax.set_title(_("{formal} formal complaints stand for about {total} dissatisfied customers",
+                       formal=f"{formal_n:,.0f}", total=f"{total:,.0f}"))
+        ax.set_xlabel(_("Assumed shares: {formal} complain formally, {elsewhere} voice it elsewhere, "
+                        "{silent} say nothing", formal=_pct(f), elsewhere=_pct(e), silent=_pct(s)))
     return ax
 
 
 # --------------------------------------------------------------------------- lost reasons
 def _reason_label(reason: Any) -> str:
+    """``'staff_indifference'`` -> ``'Staff indifference'``, translated when it is one of the benchmark's reasons."""
     text = str(reason).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+    return tr(text[:1].upper() + text[1:])
 
 
 def plot_lost_reasons(table: pd.DataFrame, *, test: dict[str, Any] | None = None, ax: Axes | None = None,
@@ -363,17 +371,17 @@ def plot_lost_reasons(table: pd.DataFrame, *, test: dict[str, Any] | None = None
     with _drawing():
         ax = _axes(ax, height=max(2.5, 0.45 * n + 1.2))
         if n == 0:
-            return _empty(ax, "Reasons for leaving: nothing to show")
+            return _empty(ax, _("Reasons for leaving: nothing to show"))
         obs = table["share"].to_numpy(float)
         bench = table["benchmark_share"].to_numpy(float)
         if np.all(np.isnan(obs)):
-            return _empty(ax, "Reasons for leaving suppressed: too few lost customers")
+            return _empty(ax, _("Reasons for leaving suppressed: too few lost customers"))
         y = np.arange(n)
         h = 0.38
         ax.barh(y - h / 2, obs, height=h, **{"color": _DARK, "edgecolor": _EDGE, "linewidth": 0.6,
-                                             "label": "lost customers", **kwargs})
+                                             "label": _("lost customers"), **kwargs})
         ax.barh(y + h / 2, bench, height=h, color="white", edgecolor=_EDGE, linewidth=0.6, hatch="///",
-                label="benchmark")
+                label=_("benchmark"))
         for yi, o, b in zip(y, obs, bench, strict=True):
             ax.text(o, yi - h / 2, f" {_pct(o)}", va="center", ha="left", fontsize="small")
             ax.text(b, yi + h / 2, f" {_pct(b)}", va="center", ha="left", fontsize="small")
@@ -381,22 +389,25 @@ def plot_lost_reasons(table: pd.DataFrame, *, test: dict[str, Any] | None = None
         ax.invert_yaxis()
         ax.set_xlim(0, max(1e-9, float(np.nanmax(np.r_[obs, bench]))) * 1.25)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_xlabel("Share of lost customers")
+        ax.set_xlabel(_("Share of lost customers"))
         ax.grid(axis="y", visible=False)
         _legend_below(ax)
         diff = obs - bench
         k = int(np.nanargmax(diff))
         total = table["n"].sum() if "n" in table.columns else (test or {}).get("n")
-        title = (f"{_short(_reason_label(table['reason'].iloc[k]), 30)}: {_pct(obs[k])} of lost customers vs "
-                 f"{_pct(bench[k])} in the benchmark ({f'{100 * diff[k]:+.0f}'.replace('-', chr(0x2212))} pts; "
-                 f"{_n_text(total)})")
+        title = _("{reason}: {observed} of lost customers vs {benchmark} in the benchmark ({difference} pts; {n})",
+                  reason=_short(_reason_label(table["reason"].iloc[k]), 30), observed=_pct(obs[k]),
+                  benchmark=_pct(bench[k]), difference=f"{100 * diff[k]:+.0f}".replace("-", chr(0x2212)),
+                  n=_n_text(total))
         if test:
             p = test.get("p_value_mc")
-            which = "Monte-Carlo p"
+            monte_carlo = True
             if p is None or (isinstance(p, float) and math.isnan(p)):
-                p, which = test.get("p_value"), "chi-square p"
+                p, monte_carlo = test.get("p_value"), False
             if p is not None and not (isinstance(p, float) and math.isnan(p)):
-                title += f"\nDifferent from the benchmark: {which} {'< 0.001' if p < 0.001 else f'= {p:.3f}'}"
+                p_txt = "< 0.001" if p < 0.001 else f"= {p:.3f}"
+                title += "\n" + _("Different from the benchmark: Monte-Carlo p {p}" if monte_carlo else
+                                  "Different from the benchmark: chi-square p {p}", p=p_txt)
         ax.set_title(title)
     return ax
 
@@ -446,9 +457,9 @@ def plot_themes(themes: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) 
     with _drawing():
         ax = _axes(ax, height=max(2.5, 0.28 * n + 1.2))
         if n == 0:
-            return _empty(ax, "Comment themes: nothing to show")
+            return _empty(ax, _("Comment themes: nothing to show"))
         if _all_suppressed(t):
-            return _empty(ax, "Comment themes suppressed: too few respondents with a comment")
+            return _empty(ax, _("Comment themes suppressed: too few respondents with a comment"))
         y = np.arange(n)
         share = t["share_of_commenters"].to_numpy(float)
         dims = t["dimension"].astype(str).tolist()
@@ -459,23 +470,26 @@ def plot_themes(themes: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) 
             bar.set_hatch(_DIMENSION_STYLE.get(d, (_LIGHT, "xx"))[1])
         mentions = t["mentions"].to_numpy(dtype=float, na_value=np.nan)
         for yi, sv, m in zip(y, share, mentions, strict=True):
-            text = "suppressed" if math.isnan(sv) else f"{_pct(sv)} ({m:,.0f})"
+            text = _("suppressed") if math.isnan(sv) else f"{_pct(sv)} ({m:,.0f})"
             ax.text(0 if math.isnan(sv) else sv, yi, f" {text}", va="center", ha="left", fontsize="small")
         ax.set_yticks(y, [_short(v, 36) for v in t["label"]])
         ax.invert_yaxis()
         ax.set_xlim(0, max(0.05, float(np.nanmax(share)) if np.isfinite(share).any() else 0.05) * 1.3)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_xlabel("Share of respondents with a comment who mention the theme (mentions)")
+        ax.set_xlabel(_("Share of respondents with a comment who mention the theme (mentions)"))
         ax.grid(axis="y", visible=False)
         handles = [Patch(facecolor=_DIMENSION_STYLE[d][0], hatch=_DIMENSION_STYLE[d][1], edgecolor=_EDGE,
-                         label=d) for d in _DIMENSION_STYLE if d in dims]
+                         label=tr(d)) for d in _DIMENSION_STYLE if d in dims]
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=max(1, len(handles)),
                   frameon=False, handlelength=1.6)
         k = int(np.nanargmax(np.where(np.isfinite(share), share, -1)))
         commenters = t["n_commenters"].iloc[k] if "n_commenters" in t.columns else None
-        of = f" of {int(commenters):,} commenters" if commenters is not None and not pd.isna(commenters) else ""
+        label = _short(t["label"].iloc[k], 40)
         if not np.isfinite(share[k]) or share[k] <= 0:
-            ax.set_title("No theme was mentioned in the comments")
+            ax.set_title(_("No theme was mentioned in the comments"))
+        elif commenters is not None and not pd.isna(commenters):
+            ax.set_title(_("Most mentioned: {theme} ({share} of {n} commenters)", theme=label, share=_pct(share[k]),
+                           n=f"{int(commenters):,}"))
         else:
-            ax.set_title(f"Most mentioned: {_short(t['label'].iloc[k], 40)} ({_pct(share[k])}{of})")
+            ax.set_title(_("Most mentioned: {theme} ({share})", theme=label, share=_pct(share[k])))
     return ax

@@ -39,6 +39,7 @@ from . import __version__
 from .config import Study, load_study
 from .datasets import sample_study_path
 from .errors import CsmError, ReportError
+from .i18n import HTML_LANG, N_, _, language, tr, translate_markdown
 from .safety import escape, write_text_atomic
 from .workbook import METRICS_FRAGMENT_DIR, parse_segment, to_jsonable
 
@@ -60,11 +61,11 @@ __all__ = [
 
 #: Reader-facing title of each stage notebook.
 STAGE_TITLES = {
-    "01_goal_setting": "Goal-setting",
-    "02_discovery": "Discovery",
-    "03_measurement": "Measurement",
-    "04_analysis": "Analysis",
-    "05_action_progress": "Action planning and progress",
+    "01_goal_setting": N_("Goal-setting"),
+    "02_discovery": N_("Discovery"),
+    "03_measurement": N_("Measurement"),
+    "04_analysis": N_("Analysis"),
+    "05_action_progress": N_("Action planning and progress"),
 }
 
 _STAGE_RE = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
@@ -382,9 +383,18 @@ def export_html(nb: nbformat.NotebookNode, meta: dict[str, Any]) -> str:
     ``organisation``, ``facts`` (list of (label, value)), ``footer``, ``version``.
     """
     nb = _strip_noise(nbformat.from_dict(nb))
+    lang = meta.get("language", "en")
+    with language(lang):
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = translate_markdown(cell.source)
+        meta = {**meta, "labels": {k: tr(k) for k in ("Summary", "Top priorities", "About the data",
+                                                      "Contents", "Chart")},
+                "facts": [(tr(k), v) for k, v in meta.get("facts", [])]}
     nb.metadata["csm"] = meta
     nb.metadata["title"] = f"{meta.get('stage_title', '')} — {meta.get('study', '')}"
-    body, _ = _exporter().from_notebook_node(nb)
+    body, _resources = _exporter().from_notebook_node(nb)
+    body = body.replace('<html lang="en">', f'<html lang="{HTML_LANG.get(lang, "en")}">', 1)
     body = body.replace("<!--CSM-TOC-->", _toc(body), 1)
     check_static_html(body)
     return body
@@ -467,11 +477,12 @@ def _clean_stale_staging(out_dir: Path) -> None:
 def _waves_text(study: Study, data: Any) -> str:
     col = study.responses.wave
     if not col or col not in data:
-        return "single wave"
+        return _("single wave")
     waves = sorted(str(w) for w in data[col].dropna().unique())
     if not waves:
         return "n/a"
-    return waves[0] if len(waves) == 1 else f"{', '.join(waves)} (latest {waves[-1]})"
+    return waves[0] if len(waves) == 1 else _("{waves} (latest {latest})", waves=", ".join(waves),
+                                              latest=waves[-1])
 
 
 def _summary(study: Study, segment: str, log: Callable[[str], None]) -> dict[str, Any] | None:
@@ -482,7 +493,8 @@ def _summary(study: Study, segment: str, log: Callable[[str], None]) -> dict[str
 
     ts = time.perf_counter()
     try:
-        summary = report_summary(open_stage("summary", study_path=str(study.path), segment=segment))
+        with language(study.language):
+            summary = report_summary(open_stage("summary", study_path=str(study.path), segment=segment))
     except CsmError as exc:
         log(f"summary: left out ({exc})")
         return None
@@ -557,8 +569,9 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     inputs = dict(sorted({**inputs, study.path.name: file_sha256(study.path)}.items()))
     parameters = {"segment": segment, "seed": study.seed, "min_cell_size": study.min_cell_size,
                   "stages": wanted, "study": study.path.name}
-    facts = [("Segment", segment), ("Wave", _waves_text(study, data)), ("n", f"{n:,} respondents"),
-             ("Generated", generated.strftime("%Y-%m-%d %H:%M UTC"))]
+    with language(study.language):
+        facts = [("Segment", segment), ("Wave", _waves_text(study, data)),
+                 ("n", _("{n:,} respondents", n=n)), ("Generated", generated.strftime("%Y-%m-%d %H:%M UTC"))]
     summary = _summary(study, segment, log)
     try:
         for stage in wanted:
@@ -567,7 +580,8 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
             params = {"study_path": str(study.path), "segment": segment, "output_dir": str(seg_stage)}
             nb = execute_stage(nb_path, work / f"{stage}.ipynb", params)
             meta = {
-                "stage_title": f"{stage[:2]} · {STAGE_TITLES.get(stage, stage)}",
+                "stage_title": f"{stage[:2]} · {tr(STAGE_TITLES.get(stage, stage), study.language)}",
+                "language": study.language,
                 "study": study.name, "organisation": study.report.organisation or "",
                 "facts": facts, "version": __version__, "summary": summary,
                 "footer": (f"csm-workbook {__version__} · study {study.path.name} "

@@ -26,6 +26,7 @@ from scipy import stats as _st
 
 from . import stats
 from .errors import CsmError, DataError
+from .i18n import _
 from .kpis import (
     _check_frame,
     _check_int,
@@ -80,8 +81,8 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 def _message(reportable: list[Any], by: str, min_n: int) -> str | None:
     if len(reportable) >= 2:
         return None
-    return (f"fewer than 2 segments of {by!r} have at least {min_n} respondents with an answer "
-            f"({len(reportable)} found): nothing to compare")
+    return _("fewer than 2 segments of {column} have at least {min_n} respondents with an answer ({found} found): "
+             "nothing to compare", column=repr(by), min_n=min_n, found=len(reportable))
 
 
 # --------------------------------------------------------------------------- means
@@ -185,8 +186,8 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
     suppressed = groups.loc[groups["suppressed"], "group"].tolist()
     note = None
     if weights is not None:
-        note = ("Group means, SDs and intervals are weighted (interval on the Kish effective n); "
-                "the tests (Welch ANOVA, Games-Howell, Kruskal-Wallis, Mann-Whitney) are unweighted.")
+        note = _("Group means, SDs and intervals are weighted (interval on the Kish effective n); "
+                 "the tests (Welch ANOVA, Games-Howell, Kruskal-Wallis, Mann-Whitney) are unweighted.")
     out: dict[str, Any] = {"groups": groups, "welch_anova": _empty(_WELCH_COLS), "games_howell": _empty(_GH_COLS),
                            "kruskal": _empty(_KW_COLS), "pairwise_mw": _empty(_MW_COLS),
                            "suppressed": suppressed, "message": _message([t[0] for t in tested], by, min_n),
@@ -194,13 +195,13 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
     if out["message"]:
         return out
     labels = [t[0] for t in tested]
-    long = pd.DataFrame({"group": np.concatenate([np.full(len(v), i) for i, (_, v) in enumerate(tested)]),
-                         "y": np.concatenate([v for _, v in tested])})
+    long = pd.DataFrame({"group": np.concatenate([np.full(len(v), i) for i, (_lab, v) in enumerate(tested)]),
+                         "y": np.concatenate([v for _lab, v in tested])})
     n_total = len(long)
     constant = [str(lab) for lab, v in tested if np.ptp(v) == 0]
     if constant:
-        out["message"] = (f"every answer in segment {', '.join(constant)} is the same: Welch's ANOVA and "
-                          "Games-Howell are undefined (no variance), only the rank tests were run")
+        out["message"] = _("every answer in segment {segments} is the same: Welch's ANOVA and Games-Howell are "
+                           "undefined (no variance), only the rank tests were run", segments=", ".join(constant))
         out["welch_anova"] = pd.DataFrame({"k": [len(tested)], "n": [n_total], "F": [math.nan], "df1": [math.nan],
                                            "df2": [math.nan], "p_value": [math.nan], "np2": [math.nan]})
     else:
@@ -208,7 +209,7 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # every answer identical: H is 0/0
-            h, p = _st.kruskal(*[v for _, v in tested])
+            h, p = _st.kruskal(*[v for _lab, v in tested])
         h, p = float(h), float(p)
     except ValueError:  # older scipy raises when every answer is identical
         h, p = math.nan, math.nan
@@ -335,15 +336,17 @@ def compare_top_box(data: pd.DataFrame, *, item: str, by: str, scale: tuple[floa
                            "message": _message([t[0] for t in tested], by, min_n)}
     if out["message"]:
         return out
-    table = np.array([[t, n - t] for _, t, n in tested], dtype=float)
+    table = np.array([[t, n - t] for _lab, t, n in tested], dtype=float)
     n_total = float(table.sum())
     try:
         chi2, p, dof, expected = _st.chi2_contingency(table, correction=False)
         chi2, p, min_exp = float(chi2), float(p), float(np.min(expected))
     except ValueError:  # a column of zeros: every answer (or none) in the top box
         chi2, p, min_exp = math.nan, math.nan, 0.0
-        out["message"] = (f"every answer to {item!r} in the compared segments is "
-                          f"{'in' if table[:, 0].sum() else 'outside'} the top box: no chi-square test")
+        out["message"] = _("every answer to {item} in the compared segments is in the top box: no chi-square test"
+                           if table[:, 0].sum() else
+                           "every answer to {item} in the compared segments is outside the top box: no chi-square "
+                           "test", item=repr(item))
     dof = len(tested) - 1
     out["chi2"] = pd.DataFrame({"k": [len(tested)], "n": [int(n_total)], "chi2": [chi2], "dof": [dof],
                                 "p_value": [p], "cramers_v": [math.sqrt(chi2 / n_total) if n_total else math.nan],

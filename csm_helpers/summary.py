@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from .i18n import _, tr
 from .views import KPI_LABELS, _kpi_value
 from .workbook import StageContext
 
@@ -22,13 +23,14 @@ __all__ = ["report_summary"]
 def _arrow(change: dict[str, Any] | None) -> tuple[str, str]:
     """(arrow, words) for a KPI change row; arrows are text so they print in grey-scale."""
     if not change or change.get("suppressed") or pd.isna(change.get("change")):
-        return "", "no previous wave"
+        return "", _("no previous wave")
     diff = change["change"]
     k = change["kpi"]
-    amount = f"{100 * diff:+.1f} pts" if k == "csat_top2" else f"{diff:+.1f}"
+    amount = _("{change} pts", change=f"{100 * diff:+.1f}") if k == "csat_top2" else f"{diff:+.1f}"
     if not change.get("significant"):
-        return "→", f"{amount} vs {change['wave_previous']} (not significant)"
-    return ("▲" if diff > 0 else "▼"), f"{amount} vs {change['wave_previous']} (p {change['p_value']:.3f})"
+        return "→", _("{amount} vs {wave} (not significant)", amount=amount, wave=change["wave_previous"])
+    return ("▲" if diff > 0 else "▼"), _("{amount} vs {wave} (p {p})", amount=amount, wave=change["wave_previous"],
+                                         p=f"{change['p_value']:.3f}")
 
 
 def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[str, Any]:
@@ -64,14 +66,16 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
         suppressed = bool(r.get("suppressed"))
         arrow, change = _arrow(changes.get(k))
         met = r.get("met")
+        status = "no target" if met is None else ("met" if met else "not met")
         tiles.append({
-            "kpi": k, "label": KPI_LABELS.get(k, k),
-            "value": "suppressed" if suppressed else _kpi_value(k, r.get("value")),
+            "kpi": k, "label": tr(KPI_LABELS.get(k, k)),
+            "value": _("suppressed") if suppressed else _kpi_value(k, r.get("value")),
             "interval": "" if suppressed else
-            f"95% CI {_kpi_value(k, r.get('ci_low'))} – {_kpi_value(k, r.get('ci_high'))}",
-            "target": f"target {_kpi_value(k, r['target'])}" if pd.notna(r.get("target")) else "no target",
-            "status": "no target" if met is None else ("met" if met else "not met"),
-            "detail": r.get("status") or "",
+            _("95% CI {low} – {high}", low=_kpi_value(k, r.get("ci_low")), high=_kpi_value(k, r.get("ci_high"))),
+            "target": _("target {value}", value=_kpi_value(k, r["target"])) if pd.notna(r.get("target"))
+            else _("no target"),
+            "status": tr(status), "status_class": status.replace(" ", "-"),
+            "detail": tr(r.get("status") or ""),
             "arrow": arrow, "change": change,
         })
 
@@ -80,26 +84,30 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
         prio = ctx.priorities
         scale = ctx.performance_scale
         for r in prio.dropna(subset=["rank"]).head(3).to_dict(orient="records"):
-            priorities.append(f"{r['label']} — {r['quadrant']}: mean performance {r['performance']:.2f} "
-                              f"of {scale[1]:g}")
+            priorities.append(_("{label} — {quadrant}: mean performance {value} of {max}", label=r["label"],
+                                quadrant=tr(r["quadrant"]), value=f"{r['performance']:.2f}", max=f"{scale[1]:g}"))
 
-    caveats = [f"n = {len(data):,} respondents"
-               + (f" in the latest wave ({ctx.latest_wave})" if ctx.latest_wave else "")
-               + f"; {len(ctx.all_responses) - len(ctx.kept_responses):,} responses of the study set aside "
-                 f"by the data-quality checks."]
+    dropped = len(ctx.all_responses) - len(ctx.kept_responses)
+    caveats = [_("n = {n:,} respondents in the latest wave ({wave}); {dropped:,} responses of the study set "
+                 "aside by the data-quality checks.", n=len(data), wave=ctx.latest_wave, dropped=dropped)
+               if ctx.latest_wave else
+               _("n = {n:,} respondents; {dropped:,} responses of the study set aside by the data-quality "
+                 "checks.", n=len(data), dropped=dropped)]
     if w:
         from .stats import kish_neff
 
         weights = ctx.kept_responses[w]
-        caveats.append(f"Weighted to population margins (raking): design effect "
-                       f"{len(weights) / kish_neff(weights):.2f}.")
+        caveats.append(_("Weighted to population margins (raking): design effect {deff}.",
+                         deff=f"{len(weights) / kish_neff(weights):.2f}"))
     else:
-        caveats.append("Unweighted estimates.")
+        caveats.append(_("Unweighted estimates."))
     small = []
     if ctx.segment == "all":
         for column in study.responses.segments:
             counts = data[column].value_counts()
             small += [f"{column}={v}" for v, c in counts.items() if c < min_n]
-    caveats.append(f"Groups below the minimum cell size ({min_n}) are suppressed"
-                   + (f": {', '.join(small)}." if small else "; none in this report."))
+    caveats.append(_("Groups below the minimum cell size ({min_n}) are suppressed: {groups}.", min_n=min_n,
+                     groups=", ".join(small)) if small else
+                   _("Groups below the minimum cell size ({min_n}) are suppressed; none in this report.",
+                     min_n=min_n))
     return {"tiles": tiles, "priorities": priorities, "caveats": caveats}

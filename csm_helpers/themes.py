@@ -27,6 +27,7 @@ from . import stats
 from .config import Codebook
 from .discovery import _excerpt, code_verbatims
 from .errors import CsmError, DataError
+from .i18n import N_
 from .loyalty import _check_int, _numbers, _require_column
 
 __all__ = ["THEME_COLUMNS", "redact", "comment_themes", "theme_examples"]
@@ -326,9 +327,10 @@ def theme_examples(data: pd.DataFrame, *, text: str, id: str, codebook: Codebook
         if not lo < hi:
             raise CsmError(f"scale of {satisfaction!r} is [{lo:g}, {hi:g}]: the minimum must be below the maximum")
         x = _numbers(data, satisfaction, role="satisfaction", lo=lo, hi=hi, what="ratings")
-        pools = {"satisfied": np.isfinite(x) & (x >= hi - 1), "dissatisfied": np.isfinite(x) & (x <= lo + 1)}
+        # sentiment words stay in English in the table; the display step translates them
+        pools = {N_("satisfied"): np.isfinite(x) & (x >= hi - 1), N_("dissatisfied"): np.isfinite(x) & (x <= lo + 1)}
     else:
-        pools = {"all": np.ones(len(data), dtype=bool)}
+        pools = {N_("all"): np.ones(len(data), dtype=bool)}
     match_of = {(int(p), a): m for p, a, m in zip(coded["_pos"], coded["attribute"], coded["match"], strict=True)}
     id_key = data[id].map(str).to_numpy()
     texts = data[text].to_numpy()

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from .display import fmt_num, fmt_pct
+from .i18n import N_, _, tr
 
 __all__ = ["kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "SHARE_FORMATS",
            "THEME_FORMATS", "COMPETITOR_FORMATS", "SCORE_FORMATS", "representativeness_message",
@@ -34,7 +35,19 @@ def _kpi_value(kpi: str, value: Any) -> str:
     return f"{value:.1f}"
 
 
-KPI_LABELS = {"csat_top2": "CSAT (top-2 box)", "csi": "CSI (0–100)", "nps": "NPS (−100 to +100)"}
+KPI_LABELS = {"csat_top2": N_("CSAT (top-2 box)"), "csi": N_("CSI (0–100)"), "nps": N_("NPS (−100 to +100)")}
+
+
+def _kpi_label(k: str) -> str:
+    return tr(KPI_LABELS.get(k, k))
+
+
+def _yes_no(value: Any, missing: str = "") -> str:
+    return {True: _("yes"), False: _("no")}.get(value, missing)
+
+
+def _points(change: float) -> str:
+    return _("{change} points", change=f"{100 * change:+.1f}")
 
 
 def kpi_display(summary: pd.DataFrame) -> pd.DataFrame:
@@ -53,13 +66,13 @@ def kpi_display(summary: pd.DataFrame) -> pd.DataFrame:
         k = r["kpi"]
         suppressed = bool(r.get("suppressed"))
         rows.append({
-            "KPI": KPI_LABELS.get(k, k),
-            "value": "suppressed" if suppressed else _kpi_value(k, r.get("value")),
+            "KPI": _kpi_label(k),
+            "value": _("suppressed") if suppressed else _kpi_value(k, r.get("value")),
             "95% interval": "" if suppressed else
             f"{_kpi_value(k, r.get('ci_low'))} – {_kpi_value(k, r.get('ci_high'))}",
             "n": fmt_num(int(r["n"])) if pd.notna(r.get("n")) else "n/a",
-            "target": _kpi_value(k, r.get("target")) if pd.notna(r.get("target")) else "none",
-            "status": r.get("status") or "",
+            "target": _kpi_value(k, r.get("target")) if pd.notna(r.get("target")) else _("none"),
+            "status": tr(r.get("status") or ""),
         })
     return pd.DataFrame(rows)
 
@@ -74,18 +87,18 @@ def progress_display(track: pd.DataFrame) -> pd.DataFrame:
         if change is None or pd.isna(change):
             change_text = ""
         elif k == "csat_top2":
-            change_text = f"{100 * change:+.1f} points"
+            change_text = _points(change)
         else:
             change_text = f"{change:+.1f}"
-        row = {"wave": r["wave"], "KPI": KPI_LABELS.get(k, k),
-               "value": "suppressed" if suppressed else _kpi_value(k, r.get("value")),
+        row = {"wave": r["wave"], "KPI": _kpi_label(k),
+               "value": _("suppressed") if suppressed else _kpi_value(k, r.get("value")),
                "95% interval": "" if suppressed else
                f"{_kpi_value(k, r.get('ci_low'))} – {_kpi_value(k, r.get('ci_high'))}",
                "n": fmt_num(r.get("n"), 0),
-               "target": _kpi_value(k, r.get("target")) if pd.notna(r.get("target")) else "none",
-               "attainment": r.get("attainment") or "",
+               "target": _kpi_value(k, r.get("target")) if pd.notna(r.get("target")) else _("none"),
+               "attainment": tr(r.get("attainment") or ""),
                "change": change_text, "p": "" if not change_text else _p(r.get("p_value")),
-               "significant": {True: "yes", False: "no"}.get(r.get("significant"), "")}
+               "significant": _yes_no(r.get("significant"))}
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -96,22 +109,22 @@ def change_display(change: pd.DataFrame) -> pd.DataFrame:
     for r in change.to_dict(orient="records"):
         k = r["kpi"]
         if r.get("suppressed"):
-            rows.append({"KPI": KPI_LABELS.get(k, k), "previous": "suppressed", "latest": "suppressed",
-                         "change": "", "test": r.get("test", ""), "p": "", "significant": ""})
+            rows.append({"KPI": _kpi_label(k), "previous": _("suppressed"), "latest": _("suppressed"),
+                         "change": "", "test": tr(r.get("test", "")), "p": "", "significant": ""})
             continue
         diff = r.get("change")
         if k == "csat_top2":
-            diff_text = "n/a" if pd.isna(diff) else f"{100 * diff:+.1f} points"
+            diff_text = "n/a" if pd.isna(diff) else _points(diff)
         else:
             diff_text = "n/a" if pd.isna(diff) else f"{diff:+.1f}"
         rows.append({
-            "KPI": KPI_LABELS.get(k, k),
+            "KPI": _kpi_label(k),
             "previous": f"{_kpi_value(k, r.get('previous'))} (n {fmt_num(r.get('n_previous'), 0)})",
             "latest": f"{_kpi_value(k, r.get('latest'))} (n {fmt_num(r.get('n_latest'), 0)})",
             "change": diff_text,
-            "test": r.get("test", ""),
+            "test": tr(r.get("test", "")),
             "p": _p(r.get("p_value")),
-            "significant": {True: "yes", False: "no"}.get(r.get("significant"), "n/a"),
+            "significant": _yes_no(r.get("significant"), "n/a"),
         })
     return pd.DataFrame(rows)
 
@@ -142,44 +155,51 @@ def representativeness_message(test: dict[str, Any]) -> str:
     ...                             "cohens_w": 0.13, "note": ""})
     "region: the sample's mix differs from the population's (χ²(3) = 41.20, p < 0.001, Cohen's w = 0.13)."
     """
-    differs = test["p_value"] < 0.05
-    verdict = "differs from" if differs else "is consistent with"
-    text = (f"{test['variable']}: the sample's mix {verdict} the population's (χ²({test['dof']}) = "
-            f"{test['chi2']:.2f}, p {_fmt_p(test['p_value'])}, Cohen's w = {test['cohens_w']:.2f}).")
-    return f"{text} {test['note']}".strip() if test.get("note") else text
+    msg = (N_("{variable}: the sample's mix differs from the population's (χ²({dof}) = {chi2}, p {p}, "
+           "Cohen's w = {w}).") if test["p_value"] < 0.05 else
+           N_("{variable}: the sample's mix is consistent with the population's (χ²({dof}) = {chi2}, p {p}, "
+           "Cohen's w = {w})."))
+    text = _(msg, variable=test["variable"], dof=test["dof"], chi2=f"{test['chi2']:.2f}",
+             p=_fmt_p(test["p_value"]), w=f"{test['cohens_w']:.2f}")
+    return f"{text} {tr(test['note'])}".strip() if test.get("note") else text
 
 
 def lost_message(fit: dict[str, Any]) -> str:
     """One sentence on the goodness of fit of lost-customer reasons to the benchmark."""
     if fit.get("suppressed"):
-        return "Too few lost customers with a reason to compare with the benchmark."
+        return _("Too few lost customers with a reason to compare with the benchmark.")
     p = fit["p_value_mc"] if pd.notna(fit.get("p_value_mc")) else fit["p_value"]
-    verdict = "differ from" if p < 0.05 else "are consistent with"
-    text = (f"Reasons given by {fit['n']:,} lost customers {verdict} the benchmark "
-            f"(χ²({fit['df']}) = {fit['chi2']:.2f}, p {_fmt_p(p)}; {fit['method']}).")
-    return f"{text} {fit['note']}".strip() if fit.get("note") else text
+    msg = (N_("Reasons given by {n:,} lost customers differ from the benchmark (χ²({df}) = {chi2}, p {p}; "
+           "{method}).") if p < 0.05 else
+           N_("Reasons given by {n:,} lost customers are consistent with the benchmark (χ²({df}) = {chi2}, "
+           "p {p}; {method})."))
+    text = _(msg, n=fit["n"], df=fit["df"], chi2=f"{fit['chi2']:.2f}", p=_fmt_p(p), method=tr(fit["method"]))
+    return f"{text} {tr(fit['note'])}".strip() if fit.get("note") else text
 
 
 def segment_findings(means: dict[str, Any], top: dict[str, Any]) -> list[str]:
     """Sentences summarising a segment comparison (tests run, or why not)."""
     out = []
     if means.get("message"):
-        out.append(means["message"])
+        out.append(tr(means["message"]))
     else:
         wa = means["welch_anova"].iloc[0]
         kw = means["kruskal"].iloc[0]
-        out.append(f"Means differ {'significantly' if wa['p_value'] < 0.05 else 'not significantly'} across "
-                   f"segments: Welch's F({wa['df1']:.0f}, {wa['df2']:.1f}) = {wa['F']:.2f}, p {_fmt_p(wa['p_value'])}, "
-                   f"partial η² = {wa['np2']:.3f}; Kruskal-Wallis H({kw['dof']:.0f}) = {kw['H']:.2f}, "
-                   f"p {_fmt_p(kw['p_value'])}, ε² = {kw['epsilon2']:.3f}.")
+        msg = (N_("Means differ significantly across segments: Welch's F({df1}, {df2}) = {F}, p {p}, partial η² = "
+               "{np2}; Kruskal-Wallis H({dof}) = {H}, p {p_kw}, ε² = {eps}.") if wa["p_value"] < 0.05 else
+           N_("Means differ not significantly across segments: Welch's F({df1}, {df2}) = {F}, p {p}, "
+               "partial η² = {np2}; Kruskal-Wallis H({dof}) = {H}, p {p_kw}, ε² = {eps}."))
+        out.append(_(msg, df1=f"{wa['df1']:.0f}", df2=f"{wa['df2']:.1f}", F=f"{wa['F']:.2f}",
+                     p=_fmt_p(wa["p_value"]), np2=f"{wa['np2']:.3f}", dof=f"{kw['dof']:.0f}",
+                     H=f"{kw['H']:.2f}", p_kw=_fmt_p(kw["p_value"]), eps=f"{kw['epsilon2']:.3f}"))
     if top.get("message"):
-        out.append(top["message"])
+        out.append(tr(top["message"]))
     else:
         c = top["chi2"].iloc[0]
-        out.append(f"Top-2-box shares: χ²({c['dof']:.0f}) = {c['chi2']:.2f}, p {_fmt_p(c['p_value'])}, "
-                   f"Cramér's V = {c['cramers_v']:.3f}.")
+        out.append(_("Top-2-box shares: χ²({dof}) = {chi2}, p {p}, Cramér's V = {v}.", dof=f"{c['dof']:.0f}",
+                     chi2=f"{c['chi2']:.2f}", p=_fmt_p(c["p_value"]), v=f"{c['cramers_v']:.3f}"))
     if means.get("note"):
-        out.append(means["note"])
+        out.append(tr(means["note"]))
     return out
 
 
@@ -190,18 +210,18 @@ def _fmt_p(p: float) -> str:
 def segment_tables(means: dict[str, Any], top: dict[str, Any]) -> dict[str, tuple[pd.DataFrame, dict[str, Any]]]:
     """Caption -> (table, formats) for every table of a segment comparison."""
     out: dict[str, tuple[pd.DataFrame, dict[str, Any]]] = {
-        "Means by segment": (means["groups"], {"mean": "{:.2f}", "sd": "{:.2f}", "ci_low": "{:.2f}",
+        _("Means by segment"): (means["groups"], {"mean": "{:.2f}", "sd": "{:.2f}", "ci_low": "{:.2f}",
                                                "ci_high": "{:.2f}", "n_eff": "{:,.0f}"}),
-        "Top-2-box share by segment": (top["groups"], {"share": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct}),
+        _("Top-2-box share by segment"): (top["groups"], {"share": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct}),
     }
     if not means.get("message"):
-        out["Games-Howell pairwise comparisons of means"] = (
+        out[_("Games-Howell pairwise comparisons of means")] = (
             means["games_howell"], {"mean_A": "{:.2f}", "mean_B": "{:.2f}", "diff": "{:+.2f}", "se": "{:.3f}",
                                     "t": "{:.2f}", "df": "{:.1f}", "p_value": _p, "hedges": "{:+.2f}"})
-        out["Mann-Whitney pairwise comparisons (Holm-corrected)"] = (
+        out[_("Mann-Whitney pairwise comparisons (Holm-corrected)")] = (
             means["pairwise_mw"], {"U": "{:,.0f}", "p_unc": _p, "p_holm": _p, "rbc": "{:+.3f}"})
     if not top.get("message"):
-        out["Pairwise top-2-box comparisons (Holm-corrected)"] = (
+        out[_("Pairwise top-2-box comparisons (Holm-corrected)")] = (
             top["pairwise"], {"share_A": fmt_pct, "share_B": fmt_pct, "diff": "{:+.3f}", "z": "{:.2f}",
                               "p_unc": _p, "p_holm": _p})
     return out

@@ -20,6 +20,7 @@ import pandas as pd
 from .config import Codebook, Goals, Study, load_codebook, load_goals, load_study
 from .datasets import sample_study_path
 from .errors import CsmError
+from .i18n import set_language
 from .safety import write_text_atomic
 
 __all__ = ["StageContext", "open_stage", "parse_segment", "select_segment", "to_jsonable",
@@ -439,5 +440,6 @@ def open_stage(stage: str, *, study_path: str = "", segment: str = "all",
     """
     study = load_study(study_path or sample_study_path())
     parse_segment(segment, study)  # fail early on a malformed segment
+    set_language(study.language)  # fixed text of this stage's tables and charts
     out = Path(output_dir).resolve() if output_dir else None
     return StageContext(stage=stage, study=study, segment=segment or "all", output_dir=out)

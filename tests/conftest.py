@@ -133,3 +133,41 @@ def sample_run(tmp_path_factory):
     proc = run_cli("run", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     return out, proc
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A test that opens a Vietnamese or Chinese study must not change the next test's language."""
+    from csm_helpers.i18n import set_language
+
+    yield
+    set_language("en")
+
+
+@pytest.fixture(scope="session")
+def translated_reports(tmp_path_factory):
+    """The sample study run end to end in Chinese and in Vietnamese (language -> (out, missing)).
+
+    ``missing`` records every text that reached a report without a translation
+    (``CSM_I18N_MISSING``); set ``CSM_I18N_OUT`` to keep the reports (e.g. for screenshots).
+    """
+    import shutil
+
+    from csm_helpers.datasets import sample_dir
+
+    runs = {}
+    for lang in ("zh", "vi"):
+        base = tmp_path_factory.mktemp(f"run-{lang}")
+        study = base / "study"
+        shutil.copytree(sample_dir(), study)
+        yaml_path = study / "study.yaml"
+        yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("language: en", f"language: {lang}"),
+                             encoding="utf-8")
+        missing = base / "missing.jsonl"
+        out = Path(os.environ.get("CSM_I18N_OUT", base)) / f"reports-{lang}"
+        env = {**os.environ, "CSM_I18N_MISSING": str(missing)}
+        proc = subprocess.run([sys.executable, "-m", "csm_helpers.cli", "run", "--study", str(yaml_path),
+                               "--out", str(out)], capture_output=True, text=True, env=env, timeout=900)
+        assert proc.returncode == 0, proc.stderr
+        runs[lang] = (out, missing)
+    return runs

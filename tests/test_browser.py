@@ -71,12 +71,114 @@ def test_reports_render_offline_without_requests_or_script(browser, sample_run, 
         context.close()
 
 
-def test_reports_print_to_a4_pdf(browser, sample_run, tmp_path):
+#: A4 at 96 px/in minus the report's @page margins (14 mm left/right, 15 + 16 mm top/bottom).
+A4_CONTENT_WIDTH_PX = (210 - 28) / 25.4 * 96
+A4_CONTENT_HEIGHT_PX = (297 - 31) / 25.4 * 96
+
+
+def pdf_image_draws(pdf: bytes) -> int:
+    """How many times images are painted in a PDF; an image cut by a page break is painted twice."""
+    import io
+
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+
+    def draws(content, resources) -> int:
+        xobjects = resources.get("/XObject", {}) if resources else {}
+        count = 0
+        for operands, op in pypdf.generic.ContentStream(content, reader).operations:
+            if op != b"Do":
+                continue
+            xobj = xobjects[operands[0]].get_object()
+            if xobj["/Subtype"] == "/Image":
+                count += 1
+            elif xobj["/Subtype"] == "/Form":
+                count += draws(xobj, xobj.get("/Resources"))
+        return count
+
+    return sum(draws(page.get_contents(), page["/Resources"]) for page in reader.pages)
+
+
+def print_layout_problems(page) -> list[str]:
+    """Elements that would be cut when the page prints on A4 (checked in print media)."""
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": int(A4_CONTENT_WIDTH_PX), "height": 1100})
+    return page.evaluate("""([maxW, maxH]) => {
+      const out = [];
+      const docW = document.documentElement.clientWidth;
+      for (const el of document.querySelectorAll('table, img, .csm-figure, .csm-tile, pre')) {
+        const r = el.getBoundingClientRect();
+        if (r.right > docW + 1) out.push(`${el.tagName} ${el.className} overflows the A4 width (${r.right} > ${docW})`);
+      }
+      for (const el of document.querySelectorAll('img, .csm-figure, tr, .csm-tile, .csm-callout')) {
+        const b = getComputedStyle(el).breakInside;
+        if (b !== 'avoid') out.push(`${el.tagName} ${el.className} may be split by a page break (${b})`);
+      }
+      for (const img of document.images) {
+        if (img.getBoundingClientRect().height > maxH) out.push(`image taller than an A4 page: ${img.alt}`);
+      }
+      for (const th of document.querySelectorAll('table.csm-table thead')) {
+        if (getComputedStyle(th).display !== 'table-header-group') out.push('table header does not repeat');
+      }
+      return out;
+    }""", [A4_CONTENT_WIDTH_PX, A4_CONTENT_HEIGHT_PX])
+
+
+def test_reports_print_to_a4_pdf_without_cut_tables_or_charts(browser, sample_run, tmp_path):
     out, _ = sample_run
     for path in sorted((out / "all").glob("*.html")):
         context, page, _, _ = open_report(browser, path)
-        pdf = page.pdf(format="A4", print_background=True)
+        assert print_layout_problems(page) == [], path.name
+        n_images = page.evaluate("document.images.length")
+        pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
         assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
+        # every chart is painted exactly once: none is split across two pages
+        assert pdf_image_draws(pdf) == n_images, path.name
+        context.close()
+
+
+def test_a4_checks_catch_a_cut_chart_and_a_too_wide_table(browser, tmp_path):
+    """Negative control: the checks above do fail on a report that would print badly."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (400, 3000), "grey").save(buf, format="PNG")
+    tall = base64.b64encode(buf.getvalue()).decode()
+    wide = "<table class='csm-table'><tr>" + "<td>wide-cell-text-that-does-not-wrap</td>" * 30 + "</tr></table>"
+    path = tmp_path / "bad.html"
+    path.write_text(f"<html><body><p>x</p><img style='width:600px;height:1800px' src='data:image/png;base64,{tall}'>"
+                    f"{wide}</body></html>", encoding="utf-8")
+    context, page, _, _ = open_report(browser, path)
+    problems = print_layout_problems(page)
+    assert any("overflows the A4 width" in p for p in problems)
+    assert any("taller than an A4 page" in p for p in problems)
+    assert pdf_image_draws(page.pdf(format="A4")) > 1
+    context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["zh", "vi"])
+def test_translated_reports_render_and_print(browser, translated_reports, lang, tmp_path):
+    """Chinese and Vietnamese reports: fonts render (no tofu boxes), nothing fetched, A4 prints."""
+    from csm_helpers.i18n import catalog
+
+    out, _ = translated_reports[lang]
+    shots = Path(os.environ.get("CSM_SCREENSHOTS", tmp_path))
+    for path in sorted((out / "all").glob("*.html")):
+        context, page, requests, errors = open_report(browser, path)
+        assert [u for u in requests if not u.startswith(("file://", "data:"))] == []
+        assert errors == []
+        assert page.locator("h2.csm-toc-title").inner_text() == catalog(lang)["Contents"]
+        # glyph coverage: the heading's text is drawn at a real width by an installed font
+        assert page.evaluate("document.fonts.check('12px \"Noto Sans CJK SC\"', '目录 Mục lục')")
+        page.screenshot(path=str(shots / f"{lang}-{path.stem}.png"), full_page=False)
+        assert print_layout_problems(page) == [], path.name
+        n_images = page.evaluate("document.images.length")
+        assert pdf_image_draws(page.pdf(format="A4", print_background=True)) == n_images
         context.close()
 
 

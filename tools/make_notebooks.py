@@ -45,6 +45,7 @@ performance-excellence criteria.
     code('''
 from csm_helpers import display as d, goals as g, plots
 from csm_helpers.appendix import input_files, methods_table, parameters_table, software_versions
+from csm_helpers.i18n import tr
 from csm_helpers.workbook import open_stage
 
 plots.set_report_style()
@@ -135,6 +136,7 @@ differs from the customers'. The attributes customers raise become the draft que
     code('''
 from csm_helpers import discovery as disc, display as d, plots
 from csm_helpers.appendix import input_files, methods_table, parameters_table, software_versions
+from csm_helpers.i18n import tr
 from csm_helpers.workbook import open_stage
 
 plots.set_report_style()
@@ -217,10 +219,10 @@ questionnaire = disc.draft_questionnaire(affinity, scale=ctx.study.discovery.que
 csv_path = ctx.output_path("02_discovery_questionnaire.csv")
 if csv_path is not None:
     disc.write_questionnaire_csv(questionnaire, csv_path)
-    d.show_callout(f"Written to {csv_path.name} beside this report ({len(questionnaire)} items).")
+    d.show_callout(tr("Written to {file} beside this report ({n} items).", file=csv_path.name, n=len(questionnaire)))
 d.show_table(questionnaire[["item_name", "dimension", "item_type", "question", "anchor_low", "anchor_high"]],
-             caption=f"Draft questionnaire (scale {questionnaire['scale_min'].iloc[0]}–"
-                     f"{questionnaire['scale_max'].iloc[0]})" if len(questionnaire) else "Draft questionnaire")
+             caption=tr("Draft questionnaire (scale {low}–{high})", low=questionnaire["scale_min"].iloc[0],
+                        high=questionnaire["scale_max"].iloc[0]) if len(questionnaire) else "Draft questionnaire")
 '''),
     code('''
 ctx.record_metrics({"discovery": {
@@ -262,6 +264,7 @@ dimension measure one thing reliably, and how customers answered every question.
 from csm_helpers import display as d, measurement as m, plots, plots_measurement as pm, views as v
 from csm_helpers.appendix import input_files, methods_table, parameters_table, software_versions
 from csm_helpers.metrics import reliability_entry
+from csm_helpers.i18n import tr
 from csm_helpers.workbook import open_stage
 
 plots.set_report_style()
@@ -284,7 +287,7 @@ else:
     for column in ctx.population_segments:
         sampling = m.sampling_table(ctx.responses, by=column, population=ctx.population,
                                     e=settings.margin_of_error, p=settings.p)
-        d.show_table(sampling, caption=f"Sample size and response by {column}",
+        d.show_table(sampling, caption=tr("Sample size and response by {column}", column=column),
                      formats={"response_rate": d.fmt_pct, "achieved_moe": lambda x: d.fmt_pct(x, 1),
                               "target_moe": lambda x: d.fmt_pct(x, 1),
                               "required_n": "{:,.0f}", "population": "{:,.0f}", "invited": "{:,.0f}"})
@@ -303,7 +306,7 @@ if ctx.population is not None:
     for column in ctx.population_segments:
         mix, test = m.representativeness(ctx.responses, by=column, population=ctx.population)
         d.show_callout(v.representativeness_message(test))
-        d.show_table(mix, caption=f"Sample vs population mix by {column}",
+        d.show_table(mix, caption=tr("Sample vs population mix by {column}", column=column),
                      formats={"sample_share": d.fmt_pct, "population_share": d.fmt_pct, "expected_n": "{:,.1f}",
                               "residual": "{:+.2f}"})
 weight_info = None
@@ -326,9 +329,10 @@ aside before any analysis.
     code('''
 flags = ctx.quality_flags
 quality = m.quality_summary(flags, exclude=list(settings.exclude))
-d.show_callout(f"{len(ctx.all_responses) - len(ctx.kept_responses):,} of {len(ctx.all_responses):,} "
-               f"responses were set aside; {len(ctx.kept_responses):,} are analysed.")
-d.show_table(quality, caption="Data-quality checks (whole study)", formats={"share": d.fmt_pct})
+d.show_callout(tr("{dropped:,} of {total:,} responses were set aside; {kept:,} are analysed.",
+                  dropped=len(ctx.all_responses) - len(ctx.kept_responses), total=len(ctx.all_responses),
+                  kept=len(ctx.kept_responses)))
+d.show_table(m.quality_display(quality), caption="Data-quality checks (whole study)", formats={"share": d.fmt_pct})
 d.show_table(m.missing_by_item(ctx.responses, study), caption="Missing answers by item",
              formats={"share_missing": d.fmt_pct}, max_rows=60)
 '''),
@@ -346,7 +350,7 @@ rel = m.reliability(data, dimensions=dimensions)
 d.show_table(rel, caption="Reliability by dimension (Cronbach's alpha)",
              formats={"alpha": "{:.3f}", "ci_low": "{:.3f}", "ci_high": "{:.3f}"})
 for dimension, items in dimensions.items():
-    d.show_table(m.item_analysis(data, items=items), caption=f"Item analysis: {dimension}",
+    d.show_table(m.item_analysis(data, items=items), caption=tr("Item analysis: {dimension}", dimension=tr(dimension)),
                  formats={"mean": "{:.2f}", "sd": "{:.2f}", "corrected_item_total_r": "{:.3f}",
                           "alpha_if_deleted": "{:.3f}"})
 '''),
@@ -360,7 +364,7 @@ to the right, sorted by the share in the top two boxes.
 for kind, items in ctx.item_groups.items():
     scale = study.scale_for(items[0], kind)
     dist = m.likert_distribution(data, items=items, scale=scale, weights=ctx.weights, labels=ctx.labels)
-    d.show_figure(pm.plot_likert(dist), alt=f"Distribution of the {kind} items")
+    d.show_figure(pm.plot_likert(dist), alt=tr("Distribution of the {kind} items", kind=tr(kind)))
 '''),
     code('''
 ctx.record_metrics({
@@ -407,6 +411,7 @@ from csm_helpers import plots_analysis as pa, plots_kpis as pk, plots_voice as p
 from csm_helpers.appendix import input_files, methods_table, parameters_table, software_versions
 from csm_helpers.measurement import study_dimensions
 from csm_helpers.metrics import drivers_entry, gaps_entry, ipa_entry, kpis_entry, suppressed_entries
+from csm_helpers.i18n import tr
 from csm_helpers.workbook import open_stage
 
 plots.set_report_style()
@@ -415,8 +420,8 @@ study, opts = ctx.study, ctx.study.analysis
 data, w, min_n = ctx.current, ctx.weights, study.min_cell_size
 common, boot, satisfaction = ctx.common, ctx.boot, ctx.satisfaction
 suppressed = []
-d.show_callout(f"Latest wave: {ctx.latest_wave or 'single wave'} · n = {len(data):,} respondents"
-               + (" · weighted estimates (raking to population margins)" if w else " · unweighted"))
+d.show_callout(tr("Latest wave: {wave} · n = {n:,} respondents", wave=ctx.latest_wave or tr("single wave"), n=len(data))
+               + " · " + (tr("weighted estimates (raking to population margins)") if w else tr("unweighted")))
 '''),
     md("""
 ## Headline KPIs
@@ -450,7 +455,7 @@ if ctx.previous_wave is None:
 else:
     change = kpis.kpi_change(ctx.analysis_data, wave=study.responses.wave, previous=ctx.previous_wave,
                              latest=ctx.latest_wave, **satisfaction, **common, **boot)
-    d.show_table(v.change_display(change), caption=f"{ctx.previous_wave} → {ctx.latest_wave}")
+    d.show_table(v.change_display(change), caption=tr("{previous} → {latest}", previous=ctx.previous_wave, latest=ctx.latest_wave))
     d.show_figure(pk.plot_kpi_change(change, level=opts.level, min_n=min_n)[0])
 '''),
     md("""
@@ -496,7 +501,7 @@ bootstrap intervals.
 driver_table = ctx.driver_table
 shown = driver_table.assign(label=driver_table["attribute"].map(ctx.attribute_labels)).sort_values("rank")
 d.show_table(shown[["rank", "label", "n", "r", "beta", "relative_weight", "rw_pct", "rw_ci_low", "rw_ci_high"]],
-             caption=f"Key drivers (R² = {driver_table.attrs['r2']:.2f})", formats=v.DRIVER_FORMATS)
+             caption=tr("Key drivers (R² = {r2:.2f})", r2=driver_table.attrs["r2"]), formats=v.DRIVER_FORMATS)
 d.show_figure(pa.plot_drivers(driver_table, labels=ctx.attribute_labels))
 '''),
     md("""
@@ -511,7 +516,7 @@ averages. **Concentrate here**: important and under-performing — the first pla
 mode = ctx.importance_mode
 ipa_table = ctx.ipa_table
 d.show_table(ipa_table[["label", "dimension", "performance", "importance", "quadrant"]],
-             caption=f"Importance–performance ({ipa_table['importance_type'].iloc[0]} importance)",
+             caption=tr("Importance–performance ({kind} importance)", kind=tr(ipa_table["importance_type"].iloc[0])),
              formats={"performance": "{:.2f}", "importance": "{:.3f}" if mode == "derived" else "{:.2f}"})
 d.show_figure(pa.plot_ipa(ipa_table))
 '''),
@@ -534,7 +539,7 @@ else:
                                        level=opts.level, min_n=min_n)
         suppressed += suppressed_entries(means["groups"], name=f"segment comparison by {column}",
                                          group="group", min_n=min_n)
-        d.show_text(f"By {column}", tag="h3")
+        d.show_text(tr("By {column}", column=column), tag="h3")
         for line in v.segment_findings(means, top):
             d.show_callout(line)
         d.show_figure(pk.plot_segment_means(means, label=column, level=opts.level, min_n=min_n))
@@ -715,6 +720,7 @@ priority list is also written as a CSV action register for the team to fill in.
 from csm_helpers import action, complaints as cx, display as d, plots
 from csm_helpers import plots_action as pl, views as v
 from csm_helpers.appendix import input_files, methods_table, parameters_table, software_versions
+from csm_helpers.i18n import tr
 from csm_helpers.workbook import open_stage
 
 plots.set_report_style()
@@ -740,8 +746,8 @@ d.show_figure(pl.plot_priorities(priority))
 csv_path = ctx.output_path("05_action_register.csv")
 if csv_path is not None:
     action.write_action_csv(action.action_register(priority), csv_path)
-    d.show_callout(f"Action register written to {csv_path.name} beside this report: owner, due date and action "
-                   "columns are left empty for the team.")
+    d.show_callout(tr("Action register written to {file} beside this report: owner, due date and action "
+                      "columns are left empty for the team.", file=csv_path.name))
 '''),
     md("""
 ## SWOT from the data
@@ -757,8 +763,8 @@ if ctx.previous_wave is not None:
                                      latest=ctx.latest_wave, attributes={a.id: a.performance for a in study.attributes},
                                      **common)
 swot = action.swot(ctx.ipa_table, competitor=ctx.competitor_table, change=change, drivers=ctx.driver_table)
-d.show_table(swot, caption="SWOT")
-d.show_figure(pl.plot_swot(swot))
+d.show_table(action.swot_display(swot), caption="SWOT")
+d.show_figure(pl.plot_swot(action.swot_display(swot)))
 '''),
     md("""
 ## Progress over the waves
