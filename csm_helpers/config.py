@@ -529,7 +529,8 @@ def _format_validation(exc: ValidationError, source: Path, model: type[BaseModel
         typ = err["type"]
         msg = err["msg"].removeprefix("Value error, ")
         if typ == "missing":
-            fix = f"add '{err['loc'][-1]}:' under '{'.'.join(map(str, err['loc'][:-1])) or 'the top level'}'"
+            parent = ".".join(map(str, err["loc"][:-1]))
+            fix = f"add '{err['loc'][-1]}:' " + (f"under '{parent}'" if parent else "at the top level")
             lines.append(f"key '{loc}' is required but missing — {fix}")
         elif typ == "extra_forbidden":
             name = str(err["loc"][-1])
@@ -539,10 +540,14 @@ def _format_validation(exc: ValidationError, source: Path, model: type[BaseModel
             lines.append(f"key '{loc}' is not a known setting — {hint}")
         else:
             found = err.get("input")
-            shown = repr(found) if not isinstance(found, dict | list) else type(found).__name__
+            # a whole mapping or list says nothing the message does not already say
+            shown = repr(found)
+            if isinstance(found, dict | list):
+                shown = ("a mapping" if isinstance(found, dict) else "a list") if typ.endswith("_type") else ""
             if len(shown) > 80:
                 shown = shown[:77] + "..."
-            lines.append(f"key '{loc}': {msg} (found {shown}) — fix the value in {source.name}")
+            found_text = f" (found {shown})" if shown and shown not in msg else ""
+            lines.append(f"key '{loc}': {msg}{found_text} — fix the value in {source.name}")
     return f"{source}: invalid configuration\n" + "\n".join(f"  - {x}" for x in lines)
 
 

@@ -72,6 +72,7 @@ _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _DECIMAL_COMMA = r"[+-]?\d+,\d+"
+_MARKUP = re.compile(r"^[\ufeff\s]*<(?:!doctype\s+html|html[\s>]|\?xml|table[\s>])", re.IGNORECASE)
 _IMPORT_ID = re.compile(r'^\s*\{\s*"ImportId"\s*:', re.IGNORECASE)
 _RESPONSE_ID = {"responseid", "response id", "responseid."}
 _MAGIC = (
@@ -337,7 +338,101 @@ def _finish_text_frame(raw: pd.DataFrame, path: Path, *, fmt: str, header_rows: 
 
 
 # --------------------------------------------------------------------------- CSV
+#: Legacy encodings a survey export from our users' tools may be in, tried in this order when a
+#: file is not UTF-8 (to tell the user which one to set; never applied silently).
+LEGACY_ENCODINGS = ("gbk", "big5", "cp1258", "cp1252")
+_VI_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def _line_of(raw: bytes, pos: int) -> tuple[int, bytes]:
+    """(1-based line number, bytes of that line) of byte offset ``pos``."""
+    start = raw.rfind(b"\n", 0, pos) + 1
+    end = raw.find(b"\n", pos)
+    return raw[:pos].count(b"\n") + 1, raw[start:end if end >= 0 else len(raw)].rstrip(b"\r")
+
+
+def _snippet(text: str, limit: int = 48) -> str:
+    """The part of one line around its first non-ASCII character, for a message."""
+    text = unicodedata.normalize("NFC", text)
+    first = next((i for i, ch in enumerate(text) if ord(ch) > 127), 0)
+    start = max(0, first - 12)
+    out = text[start:start + limit]
+    out = "".join(ch if ch.isprintable() else "?" for ch in out)
+    return ("…" if start else "") + out + ("…" if start + limit < len(text) else "")
+
+
+def _plausibility(text: str, encoding: str) -> float:
+    """How much ``text`` (decoded with ``encoding``) looks like real writing, 0..1.
+
+    A heuristic to rank the legacy encodings a user may need, never to decode silently:
+    Chinese text read with the right codec gives common characters (GB2312 for GBK, Big5
+    level 1 for Big5); Latin text read with the right single-byte codec has its accented
+    letters inside words of ASCII letters, while CJK bytes read as Latin give runs of
+    stray symbols and capitals.
+    """
+    other = [ch for ch in unicodedata.normalize("NFC", text) if ord(ch) > 127]
+    if not other:
+        return 0.0
+    if encoding in ("gbk", "big5"):
+        good = 0
+        for ch in other:
+            try:
+                if encoding == "gbk":
+                    ch.encode("gb2312")
+                    good += 1
+                else:
+                    b = ch.encode("big5")
+                    good += len(b) == 2 and (0xA1 <= b[0] <= 0xA3 or 0xA4 <= b[0] <= 0xC6)
+            except UnicodeEncodeError:
+                pass
+        return good / len(other)
+    nfc = unicodedata.normalize("NFC", text)
+    good = 0
+    for i, ch in enumerate(nfc):
+        if ord(ch) <= 127:
+            continue
+        left = nfc[i - 1] if i else " "
+        right = nfc[i + 1] if i + 1 < len(nfc) else " "
+        good += ch.isalpha() and (left.isascii() and left.isalpha() or right.isascii() and right.isalpha())
+    score = good / len(other)
+    if encoding == "cp1258" and any(t in text for t in _VI_TONES):
+        score = min(1.0, score + 0.05)  # Vietnamese tone marks stored apart: Windows-1258's habit
+    return score
+
+
+def _encoding_candidates(raw: bytes, pos: int, *, exclude: str = "") -> list[tuple[str, str]]:
+    """Legacy encodings that decode the whole file, best first, each with how the line of
+    byte ``pos`` reads in it."""
+    _, line = _line_of(raw, pos)
+    found = []
+    for enc in LEGACY_ENCODINGS:
+        if enc == exclude:
+            continue
+        try:
+            raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        text = line.decode(enc, errors="replace")
+        found.append((_plausibility(text, enc), enc, _snippet(text)))
+    found.sort(key=lambda t: -t[0])
+    return [(enc, snippet) for _, enc, snippet in found]
+
+
+def _candidates_text(cands: list[tuple[str, str]]) -> str:
+    if not cands:
+        return ""
+    readings = "; ".join(f"as {enc} it reads {snippet!r}" for enc, snippet in cands[:3])
+    return f" — it looks like {cands[0][0]} ({readings})"
+
+
 def _decode(raw: bytes, path: Path, encoding: str | None, config_key: str | None) -> str:
+    """Decode a text file: a byte-order mark decides, else ``encoding``, else strict UTF-8.
+
+    Never guesses silently: a file that is not UTF-8 and has no ``encoding`` set is an
+    error naming the legacy encodings that would read it (with how the offending line reads
+    in each), and an ``encoding`` set for a file that is in fact UTF-8 is an error too — it
+    would turn every accented or Chinese character into mojibake.
+    """
     if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         enc = "utf-32"
     elif raw.startswith(codecs.BOM_UTF8):
@@ -353,6 +448,21 @@ def _decode(raw: bytes, path: Path, encoding: str | None, config_key: str | None
                 f"{path}: unknown text encoding {encoding!r} — set {where} to a Python codec name "
                 "such as utf-8, cp1252 (Western Europe), cp1258 (Vietnamese Windows), gbk or big5 (Chinese)"
             ) from None
+        if enc not in ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32") and not raw.isascii():
+            try:
+                as_utf8 = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                as_utf8 = None
+            if as_utf8 is not None:  # legacy bytes almost never form valid UTF-8 by chance
+                pos = next(i for i, b in enumerate(raw) if b > 127)
+                line, text = _line_of(raw, pos)
+                setting = "responses.encoding" if _is_responses(config_key) else "the encoding"
+                raise DataFileError(
+                    f"{path}: {setting} is {encoding!r}, but the file is UTF-8 text: line {line} reads "
+                    f"{_snippet(text.decode('utf-8'))!r} as UTF-8 and "
+                    f"{_snippet(text.decode(enc, errors='replace'))!r} as {enc} — remove {setting} from "
+                    "study.yaml (UTF-8 is read by default)"
+                )
     else:
         head = raw[:4000]
         if head.count(b"\x00") > len(head) // 4:
@@ -363,23 +473,30 @@ def _decode(raw: bytes, path: Path, encoding: str | None, config_key: str | None
     try:
         return raw.decode(enc)
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
+        line, _ = _line_of(raw, exc.start)
         found = raw[exc.start:exc.start + 4]
+        cands = _encoding_candidates(raw, exc.start, exclude=enc)
         if encoding:
-            fix = ("check the encoding: " + _setting_hint(config_key, "encoding", "cp1258")
-                   if _is_responses(config_key) else _setting_hint(config_key, "encoding", ""))
+            if _is_responses(config_key):
+                best = cands[0][0] if cands else "cp1258"
+                fix = f"check responses.encoding in study.yaml (e.g. encoding: {best})"
+            else:
+                fix = _setting_hint(config_key, "encoding", "")
             raise DataFileError(
-                f"{path}: the text cannot be read as {enc}: byte {exc.start} (line {line}) is {found!r} — "
-                f"{fix}"
+                f"{path}: the text cannot be read as {enc}: byte {exc.start} (line {line}) is {found!r}"
+                f"{_candidates_text(cands)} — {fix}"
             ) from None
         if _is_responses(config_key):
-            fix = ("set responses.encoding in study.yaml to the file's encoding, e.g. cp1258 (Vietnamese "
-                   "Windows), gbk or big5 (Chinese), cp1252 (Western Europe) — or save the file as "
-                   "'CSV UTF-8'")
+            best = cands[0][0] if cands else None
+            fix = (f"set responses.encoding: {best} in study.yaml if that reads right" if best else
+                   "set responses.encoding in study.yaml to the file's encoding, e.g. cp1258 (Vietnamese "
+                   "Windows), gbk or big5 (Chinese), cp1252 (Western Europe)")
+            fix += " — or save the file as 'CSV UTF-8'"
         else:
             fix = "save the file as UTF-8 (in Excel: Save As > 'CSV UTF-8')"
         raise DataFileError(
-            f"{path}: the text is not UTF-8: byte {exc.start} (line {line}) is {found!r} — {fix}"
+            f"{path}: the text is not UTF-8: byte {exc.start} (line {line}) is {found!r}"
+            f"{_candidates_text(cands)} — {fix}"
         ) from None
 
 
@@ -415,6 +532,13 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None, force_
     text = _decode(raw_bytes, path, encoding, config_key)
     if not text.strip():
         raise DataFileError(f"{path}: the file is empty: no header and no data rows — export the data again")
+    if _MARKUP.match(text):
+        kind = "an XML document" if text.lstrip("\ufeff \t\r\n").startswith("<?xml") else "an HTML page"
+        raise DataFileError(
+            f"{path}: this is {kind}, not a CSV export (it starts with "
+            f"{text.lstrip()[:30]!r}) — export the responses again as CSV (comma- or semicolon-separated)"
+            + (", Excel .xlsx or SPSS .sav" if _is_responses(config_key) else "")
+        )
     if delimiter is not None:
         if delimiter.lower() in ("\\t", "tab"):
             delimiter = "\t"
@@ -442,6 +566,8 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None, force_
         ) from None
     if raw.shape[0] == 0:
         raise DataFileError(f"{path}: the file is empty: no header and no data rows — export the data again")
+    if delimiter is not None and raw.shape[1] == 1:
+        _check_single_column(text, path, delim, config_key)
     # Qualtrics layouts (looked for in the first records after the header)
     blank = _blank(raw)
     nonblank = np.flatnonzero(~blank)
@@ -451,6 +577,16 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None, force_
     def cells(i: int) -> list[str]:
         return [v for v in raw.iloc[i].tolist() if isinstance(v, str)] if i < len(raw) else []
 
+    for i in (top, top + 1):
+        found = next((v for v in cells(i) if _IMPORT_ID.match(v)), None)
+        if found:
+            raise DataFileError(
+                f"{path}: this looks like a Qualtrics export with its header rows out of order or missing: "
+                f"row {i + 1} holds the ImportId row ({found.strip()[:40]}), which Qualtrics writes in row 3, "
+                "under the column names (row 1) and the question text (row 2) — export the data from "
+                "Qualtrics again (Data & Analysis > Export > CSV) and do not edit the header rows"
+            )
+    _check_swallowed_rows(raw, path, delim, first_row=top, n_lines=len(text.splitlines()))
     if any(_IMPORT_ID.match(v) for v in cells(top + 2)):
         fmt, header_rows = "qualtrics", 3
     elif any(v.strip().lower() in _RESPONSE_ID for v in cells(top + 1)):
@@ -463,6 +599,42 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None, force_
         )
     return _finish_text_frame(raw, path, fmt=fmt, header_rows=header_rows, question_row=header_rows > 1,
                               where="the header row", decimal_comma=delim != ",", blank=blank)
+
+
+def _check_single_column(text: str, path: Path, delim: str, config_key: str | None) -> None:
+    """A delimiter set in study.yaml that leaves the header in one column is the wrong one."""
+    guess = _sniff_delimiter(text)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if guess != delim and len(next(csv.reader([first], delimiter=guess))) > 1:
+        setting = "responses.delimiter" if _is_responses(config_key) else "the delimiter"
+        raise DataFileError(
+            f"{path}: with {setting} {delim!r} the header row is one single column ({first[:50]!r}); the file "
+            f"separates its columns with {guess!r} ({_DELIMITER_NAMES.get(guess, guess)}) — set "
+            f"{setting}: {guess!r} in study.yaml, or remove it to have the delimiter detected"
+        )
+
+
+def _check_swallowed_rows(raw: pd.DataFrame, path: Path, delim: str, *, first_row: int, n_lines: int) -> None:
+    """A quote opened in a cell and closed many lines later makes the lines in between part of
+    that cell: whole respondents vanish without any error. Such a cell holds line breaks
+    followed by lines that have as many delimiters as a row — say so, with row and column."""
+    ncols = raw.shape[1]
+    if ncols < 3 or n_lines <= raw.shape[0]:  # as many records as lines: no cell spans lines
+        return
+    for j in range(ncols):
+        col = raw.iloc[:, j]
+        multi = col.str.contains("\n", regex=False).fillna(False).to_numpy(dtype=bool)
+        for i in np.flatnonzero(multi):
+            lines = str(col.iloc[i]).split("\n")[1:]
+            rowlike = [ln for ln in lines if ln.count(delim) >= ncols - 1]
+            if rowlike:
+                name = raw.iloc[first_row, j] if first_row < len(raw) else f"column {j + 1}"
+                raise DataFileError(
+                    f"{path}, row {i + 1}, column {str(name).strip()!r}: the cell runs over {len(lines) + 1} "
+                    f"lines that look like whole rows ({rowlike[0][:40]!r}…): a double quote opened in this "
+                    "cell is not closed, so the rows after it were swallowed — fix the quotes in the file "
+                    '(a quote inside a text is written twice: "")'
+                )
 
 
 # --------------------------------------------------------------------------- Excel
@@ -711,6 +883,24 @@ def _label_codes(data: pd.DataFrame, value_labels: dict[str, dict], columns: Seq
     return out
 
 
+def _as_labels(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Wave and segment columns hold labels: numbers such as 2025 become the text "2025" (not
+    "2025.0"), so that a wave or segment named in study.yaml or on the command line matches."""
+    out = data
+    for col in dict.fromkeys(columns):
+        if col not in data.columns or not pd.api.types.is_numeric_dtype(data[col]) \
+                or pd.api.types.is_bool_dtype(data[col]):
+            continue
+        s = data[col]
+        present = s.notna()
+        text = pd.Series(pd.NA, index=s.index, dtype="object")
+        text[present] = [str(int(v)) if float(v).is_integer() else repr(float(v)) for v in s[present].tolist()]
+        if out is data:
+            out = data.copy()
+        out[col] = text.astype("str").where(present)
+    return out
+
+
 def _to_numbers(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Make text columns numeric where that loses nothing (every cell a number or missing)."""
     out = data
@@ -781,6 +971,7 @@ def load_responses(study: Study, *, validate: bool = True) -> Table:
     table = read_table(path, format=spec.format, sheet=spec.sheet, encoding=spec.encoding,
                        delimiter=spec.delimiter, config_key="responses.file")
     data = _label_codes(table.data, table.value_labels, spec.segments)
+    data = _as_labels(data, [c for c in (spec.wave, *spec.segments) if c])
     rated = [c for c in study.rated_items() if c in data.columns]
     numeric = rated + [c for c in (spec.weight, spec.duration) if c]
     data = _to_numbers(data, numeric)

@@ -27,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -168,6 +169,7 @@ def validate_study(study_path: str | Path | None = None) -> StudyCheck:
     for key in ("population", "complaints", "lost_customers"):
         if getattr(study, key):
             check.tables[key] = len(read_study_table(study, key).data)
+    _check_analysis_inputs(study)
     if study.interviews:
         spec = study.interviews
         from .discovery import prepare_interviews
@@ -175,6 +177,34 @@ def validate_study(study_path: str | Path | None = None) -> StudyCheck:
         t = read_study_table(study, "interviews", required=[spec.id, spec.group, spec.text])
         check.tables["interviews"] = len(prepare_interviews(t.data, spec=spec))
     return check
+
+
+def _check_analysis_inputs(study: Study) -> None:
+    """What the stages would otherwise find only half-way through a run: the previous wave,
+    the population table against the data (sizes, values, raking), the complaint log and
+    the lost-customer reasons — checked with the very functions the stages call."""
+    from . import complaints as cx
+    from . import measurement as m
+    from .workbook import StageContext
+
+    ctx = StageContext(stage="validate", study=study)
+    if study.analysis.previous_wave:
+        _ = ctx.previous_wave  # raises when the wave is not in the data
+    if ctx.population is not None:
+        for column in ctx.population_segments:
+            m.sampling_table(ctx.responses, by=column, population=ctx.population,
+                             e=study.measurement.margin_of_error, p=study.measurement.p)
+        _ = ctx.kept_responses  # exclusions and raking weights
+    if study.complaints is not None:
+        cx.complaint_summary(ctx.segment_table("complaints")[0], spec=study.complaints,
+                             customers=study.market.customers, sla_days=study.analysis.sla_days,
+                             min_n=study.min_cell_size)
+    if study.lost_customers is not None:
+        with warnings.catch_warnings():  # caveats about small counts belong in the report, not here
+            warnings.simplefilter("ignore")
+            cx.lost_reasons(ctx.segment_table("lost_customers")[0], reason=study.lost_customers.reason,
+                            benchmark=study.analysis.lost_benchmark, min_n=study.min_cell_size,
+                            monte_carlo=False)
 
 
 # --------------------------------------------------------------------------- execution

@@ -9,7 +9,7 @@ found, what is allowed and the fix, e.g.::
     data or set scales.q7 in study.yaml
 
 Errors stop the analysis (:func:`check_responses` raises them); warnings (a segment with
-missing values or a single value, a personal-data column that is not in the file) are
+some missing values, a personal-data column that is not in the file) are
 shown but do not stop it. Columns of the file that the configuration does not name are
 fine.
 """
@@ -168,7 +168,7 @@ class _Checker:
         shown, verb = _values(self.data[col][bad].astype("str").str.strip().tolist())
         self.errors.append(f"{self.where(col, bad)}: {shown} {verb} not a number — {what}; {fix}")
 
-    def rated(self, col: str, scale: tuple[float, float]) -> None:
+    def rated(self, col: str, scale: tuple[float, float], key: str = "study.yaml") -> None:
         lo, hi = scale
         scale_txt = _scale_text(lo, hi)
         values, bad = _numeric_view(self.data[col])
@@ -180,6 +180,13 @@ class _Checker:
                 fix = ("replace the text by the number of the answer on the scale, or leave the cell "
                        "empty for no answer")
             self.not_numbers(col, bad, what=f"answers must be numbers on the scale {scale_txt}", fix=fix)
+        if values.isna().all() and not bad.any():
+            self.errors.append(
+                f"{self.where(col)} (set by {key} in study.yaml): no answer at all on any of the "
+                f"{len(self.data):,} rows — check that the export holds this question (and its answers, "
+                f"not only its header), or remove the item from study.yaml"
+            )
+            return
         out = (values < lo) | (values > hi)
         if out.any():
             found = values[out].tolist()
@@ -262,6 +269,13 @@ class _Checker:
         if not pd.api.types.is_numeric_dtype(s):
             missing = missing | (s.astype("str").str.strip() == "").to_numpy(dtype=bool)
         what = "wave" if key == "responses.wave" else "segment"
+        if what == "segment" and missing.all():
+            self.errors.append(
+                f"{self.where(col)}: no {col} value on any of the {len(self.data):,} rows — a segment column "
+                f"needs a value for its respondents: check the export, or remove '{col}' from "
+                "responses.segments in study.yaml"
+            )
+            return
         if missing.any():
             self.warnings.append(
                 f"{self.where(col, missing)}: no {col} value — these respondents are left out of the "
@@ -269,10 +283,10 @@ class _Checker:
             )
         values = s[~missing]
         if what == "segment" and values.nunique() == 1:
-            self.warnings.append(
-                f"{self.where(col)}: every respondent has the same value {_fmt(values.iloc[0])} — a "
-                f"comparison by '{col}' shows a single group: check the column, or remove it from "
-                "responses.segments"
+            self.errors.append(
+                f"{self.where(col)}: every respondent has the same value {_fmt(values.iloc[0])} — a segment "
+                f"column splits the respondents into groups, this one makes a single group: check the "
+                f"column, or remove '{col}' from responses.segments in study.yaml"
             )
 
     def personal_data(self) -> None:
@@ -299,7 +313,7 @@ class _Checker:
                 continue
             seen.add((role, col))
             if role == "rated":
-                self.rated(col, rated[col])
+                self.rated(col, rated[col], key)
             elif role == "id":
                 self.respondent_id(col)
             elif role == "weight":
@@ -323,11 +337,12 @@ def validate_responses(table: Table, study: Study) -> ValidationReport:
       duration, rated items, loyalty items), else the config key and close matches;
     - rated items: numbers only (up to three distinct offending values shown), inside
       the item's scale (:meth:`Study.scale_for`), whole numbers on a whole-point scale;
-      missing answers are allowed;
+      missing answers are allowed, but not an item with no answer at all;
     - respondent id: present on every row, and unique;
     - weight: a number > 0 on every row; duration: a number >= 0 where given;
-    - warnings: segment (or wave) values missing, a segment with a single value, a
-      personal-data column that is not in the file.
+    - segment columns: at least two distinct values (a single value, or none, is an error);
+    - warnings: segment (or wave) values missing on some rows, a personal-data column
+      that is not in the file.
 
     Parameters
     ----------

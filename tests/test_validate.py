@@ -79,8 +79,19 @@ def test_clean_data_has_no_message(study):
 def test_missing_answers_are_allowed(study):
     frame = good_frame().astype({"sat": float, "p_speed": float})
     frame.loc[[1, 4], "sat"] = np.nan
-    frame.loc[:, "p_speed"] = np.nan
+    frame.loc[1:, "p_speed"] = np.nan
     assert validate_responses(table(frame), study).ok
+
+
+def test_an_item_with_no_answer_at_all_is_an_error(study):
+    # issue 6: an empty item would give empty KPIs, drivers and charts deep inside a run
+    frame = good_frame().astype({"p_speed": float})
+    frame.loc[:, "p_speed"] = np.nan
+    errors = validate_responses(table(frame), study).errors
+    assert len(errors) == 1
+    assert errors[0].startswith("responses.csv, column 'p_speed' (set by attributes.")
+    assert f"no answer at all on any of the {len(frame)} rows" in errors[0]
+    assert "remove the item from study.yaml" in errors[0]
 
 
 def test_does_not_modify_the_callers_frame(study):
@@ -276,19 +287,27 @@ def test_duration_checks(study):
 
 
 # --------------------------------------------------------------------------- warnings
-def test_segment_missing_values_and_single_value_are_warnings(tmp_path):
+def test_segment_missing_values_are_a_warning_a_single_value_an_error(tmp_path):
     study = write_study(tmp_path, responses={"segments": ["region", "channel"]})
     frame = good_frame().assign(channel="web")
     frame.loc[[0, 3], "region"] = None
     frame.loc[5, "region"] = "  "
     report = validate_responses(table(frame), study)
-    assert report.ok
     assert report.warnings == [
         "responses.csv, column 'region', rows 2, 5, 7: no region value — these respondents are left out of the "
         "segment results for 'region': fill in the value to include them",
-        "responses.csv, column 'channel': every respondent has the same value 'web' — a comparison by 'channel' "
-        "shows a single group: check the column, or remove it from responses.segments",
     ]
+    # issue 6: a segment column with one value cannot be compared or reported by segment
+    assert report.errors == [
+        "responses.csv, column 'channel': every respondent has the same value 'web' — a segment column splits "
+        "the respondents into groups, this one makes a single group: check the column, or remove 'channel' "
+        "from responses.segments in study.yaml",
+    ]
+    frame["channel"] = None
+    errors = validate_responses(table(frame), study).errors
+    assert errors == [f"responses.csv, column 'channel': no channel value on any of the {len(frame)} rows — a "
+                      "segment column needs a value for its respondents: check the export, or remove 'channel' "
+                      "from responses.segments in study.yaml"]
 
 
 def test_missing_wave_is_a_warning(study):
