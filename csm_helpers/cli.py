@@ -1,4 +1,4 @@
-"""The ``csm`` command line: ``run``, ``validate``, ``sample`` and ``send``.
+"""The ``csm`` command line: ``run``, ``batch``, ``validate``, ``sample`` and ``send``.
 
 Exit codes: 0 success, 1 bad input (a clear message on stderr, no traceback), 2 usage error.
 ``--debug`` shows the traceback of a user error too; a real bug always shows it.
@@ -39,6 +39,34 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--stages", default=None,
                      help="comma-separated stages to run, e.g. 01,02 (default: all)")
     run.add_argument("--quiet", action="store_true", help="print only errors")
+
+    batch = sub.add_parser(
+        "batch", help="write the reports once per value of a segment column, plus 'all', in parallel",
+        description="Write one set of stage reports per value of a segment column, plus 'all', with warm "
+                    "Jupyter kernels working in parallel, an index page listing every segment, and a log. "
+                    "A segment that fails does not stop the others; the exit code is then 1 and --resume "
+                    "redoes only the failed or missing segments. Segments below the minimum cell size "
+                    "(and those hidden with them by complementary suppression) get no report.")
+    batch.add_argument("--study", type=Path, default=None,
+                       help="study.yaml (default: the bundled sample study)")
+    batch.add_argument("--by", required=True, metavar="COLUMN",
+                       help="segment column: one set of reports per value, e.g. region")
+    batch.add_argument("--stages", default="04,05",
+                       help="comma-separated stages to run (default 04,05: analysis and action)")
+    batch.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                       help="parallel workers, each with its own kernel (default: number of cores)")
+    batch.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
+    batch.add_argument("--resume", action="store_true",
+                       help="skip segments whose reports are complete and current; redo failed or missing ones")
+    batch.add_argument("--timeout", type=_positive_float, default=1800.0, metavar="SECONDS",
+                       help="time one segment may take, all its stages (default 1800)")
+    batch.add_argument("--executor", choices=["threads", "dask"], default="threads",
+                       help="threads of this process (default) or a dask.distributed cluster")
+    batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="dask scheduler address with --executor dask, e.g. tcp://10.0.0.5:8786")
+    batch.add_argument("--no-progress", action="store_true",
+                       help="no progress bar or lines (the summary is still printed)")
+    batch.add_argument("--quiet", action="store_true", help="print only errors and the failed segments")
 
     val = sub.add_parser("validate", help="check the study config and all its data files")
     val.add_argument("--study", type=Path, default=None,
@@ -81,6 +109,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
 def _err(msg: str) -> None:
     print(f"csm: error: {msg}", file=sys.stderr)
 
@@ -95,6 +143,31 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"wrote {len(result.files)} files to {result.out_dir} in {result.timings['total']:.1f} s")
         print(f"open {result.out_dir / 'index.html'}")
     return 0
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()] or None
+    note = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    progress = "off" if (args.no_progress or args.quiet) else "auto"
+    result = run_batch(args.study, args.by, out_dir=args.out, stages=stages, jobs=args.jobs,
+                       resume=args.resume, timeout=args.timeout, executor=args.executor,
+                       scheduler=args.scheduler, progress=progress, log=note)
+    failed = result.failed
+    for o in failed:
+        print(f"failed: {o.segment}: {o.error.splitlines()[0] if o.error else 'unknown error'}", file=sys.stderr)
+    if not args.quiet:
+        parts = [f"{result.count('done')} written"]
+        if args.resume:
+            parts.append(f"{result.count('skipped')} already done")
+        parts += [f"{len(failed)} failed", f"{len(result.suppressed)} suppressed"]
+        print(f"csm batch by {result.by}: {len(result.outcomes)} segment(s) — {', '.join(parts)} — "
+              f"{result.seconds:.1f} s")
+        print(f"open {result.index_path}")
+        if failed:
+            print(f"errors are in {result.log_path}; rerun with --resume to redo only the failed segments")
+    return 1 if failed else 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -168,7 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet kernel start-up
-    handlers = {"run": _cmd_run, "validate": _cmd_validate, "sample": _cmd_sample, "send": _cmd_send}
+    if args.command == "batch" and args.executor == "dask" and not args.scheduler:
+        parser.error("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    handlers = {"run": _cmd_run, "batch": _cmd_batch, "validate": _cmd_validate, "sample": _cmd_sample,
+                "send": _cmd_send}
     start = time.perf_counter()
     try:
         return handlers[args.command](args)

@@ -13,6 +13,12 @@
 5. only when every stage succeeded, moves the files into place (``os.replace``, atomic per
    file) and rewrites ``index.html``. On any failure the staging folder is removed, so the
    output folder holds either the previous good reports or the new ones, never a half.
+
+Steps 2-5 for one segment are :func:`build_segment` (execute, export, merge metrics into a
+staging folder) and :func:`commit_segment` (rename into place). ``build_segment`` takes the
+stage executor as an argument: ``csm run`` passes :func:`execute_stage` (a new kernel per
+notebook, as the papermill CLI does), ``csm batch`` passes a warm kernel
+(:mod:`csm_helpers.kernels`) that runs the same notebook through papermill.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -40,7 +47,7 @@ from . import __version__
 from .config import Study, load_study
 from .datasets import sample_study_path
 from .errors import CsmError, ReportError
-from .i18n import HTML_LANG, N_, _, language, tr, translate_markdown
+from .i18n import HTML_LANG, N_, _, get_language, language, tr, translate_markdown
 from .safety import escape, write_text_atomic
 from .workbook import METRICS_FRAGMENT_DIR, parse_segment, to_jsonable
 
@@ -58,6 +65,13 @@ __all__ = [
     "run_study",
     "segment_dirname",
     "file_sha256",
+    "RunPlan",
+    "plan_run",
+    "resolve_stages",
+    "build_segment",
+    "commit_segment",
+    "segment_is_done",
+    "report_summary_json",
 ]
 
 #: Reader-facing title of each stage notebook.
@@ -215,12 +229,16 @@ def _papermill_parameters(nb_path: Path) -> dict[str, Any]:
 
 
 def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
-                  timeout: float | None = 1800) -> nbformat.NotebookNode:
+                  timeout: float | None = 1800, km: Any = None) -> nbformat.NotebookNode:
     """Execute one stage notebook with papermill and return the executed notebook.
 
     Unknown parameters are an error (papermill itself only warns). A ``CsmError`` raised
     inside the notebook comes back as a ``CsmError`` with the same message; any other
     failure is a :class:`ReportError` naming the notebook and cell.
+
+    With ``km`` (a started ``jupyter_client`` KernelManager) the notebook runs in that
+    kernel, which is left running (see :class:`csm_helpers.kernels.WarmKernel`); without,
+    papermill starts and stops a kernel of its own. ``timeout`` is per cell, in seconds.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -232,13 +250,20 @@ def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
             f"{nb_path.name}: unknown parameter(s) {', '.join(unknown)}; the notebook declares "
             f"{', '.join(sorted(declared)) or 'none'} in its cell tagged 'parameters'"
         )
+    engine: dict[str, Any] = {}
+    if km is not None:
+        from .kernels import WARM_ENGINE
+
+        engine = {"engine_name": WARM_ENGINE, "km": km}
     try:
         return papermill.execute_notebook(
             str(nb_path), str(out_path), parameters=parameters, kernel_name="python3",
             cwd=str(nb_path.parent), progress_bar=False, log_output=False,
             execution_timeout=timeout,
+            # write the executed notebook once at the end (or on error), not after every cell
+            request_save_on_cell_execute=False,
             # keep the kernel's own start-up chatter out of the user's terminal
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"], **engine,
         )
     except PapermillExecutionError as exc:
         user_errors = {"CsmError", "ConfigError", "DataError", "DataFileError", "ReportError"}
@@ -254,13 +279,14 @@ def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
 
 
 # --------------------------------------------------------------------------- export
-_EXPORTER = None
+_EXPORTERS = threading.local()
 
 
 def _exporter():
-    """One configured HTMLExporter for the process (template compiled once)."""
-    global _EXPORTER
-    if _EXPORTER is None:
+    """One configured HTMLExporter per thread (template compiled once per thread; nbconvert
+    exporters are not documented as thread-safe, and ``csm batch`` exports from several)."""
+    exporter = getattr(_EXPORTERS, "exporter", None)
+    if exporter is None:
         from nbconvert import HTMLExporter
         from traitlets.config import Config
 
@@ -273,9 +299,10 @@ def _exporter():
         c.HTMLExporter.exclude_input_prompt = True
         c.HTMLExporter.exclude_output_prompt = True
         c.HTMLExporter.embed_images = True
-        _EXPORTER = HTMLExporter(config=c, template_name="csm_report",
-                                 extra_template_basedirs=[str(templates_dir())])
-    return _EXPORTER
+        exporter = HTMLExporter(config=c, template_name="csm_report",
+                                extra_template_basedirs=[str(templates_dir())])
+        _EXPORTERS.exporter = exporter
+    return exporter
 
 
 def _strip_noise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -431,33 +458,140 @@ def export_html(nb: nbformat.NotebookNode, meta: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- index
+#: File in the output folder where ``csm batch`` keeps the state of its last run.
+BATCH_STATE = "batch.json"
+
+_KPI_COLUMNS = (("csat_top2", "CSAT"), ("csi", "CSI"), ("nps", "NPS"))
+
+
 def _css() -> str:
     return (templates_dir() / "csm_report" / "static" / "report.css").read_text(encoding="utf-8")
 
 
+def _fmt_kpi(kpi: str, value: Any) -> str:
+    if value is None or not isinstance(value, int | float):
+        return "n/a"
+    return {"csat_top2": f"{100 * value:.0f}%", "nps": f"{value:+.0f}"}.get(kpi, f"{value:.1f}")
+
+
+def _kpi_tile(kpi: str, entry: Any) -> str:
+    """One KPI of a segment's metrics.json as a small tile (value, interval, target status)."""
+    if not isinstance(entry, dict):
+        return '<td class="num csm-muted">—</td>'
+    if entry.get("value") is None:
+        return '<td class="num csm-muted">suppressed</td>'
+    met = entry.get("met")
+    status = "no target" if met is None else ("met" if met else "not met")
+    interval = ""
+    if entry.get("ci_low") is not None and entry.get("ci_high") is not None:
+        interval = f"{_fmt_kpi(kpi, entry['ci_low'])} – {_fmt_kpi(kpi, entry['ci_high'])}"
+    return (f'<td class="num"><div class="csm-tile csm-{status.replace(" ", "-")}">'
+            f'<div class="csm-tile-value">{escape(_fmt_kpi(kpi, entry["value"]))}</div>'
+            f'<div class="csm-tile-line csm-muted">{escape(interval)}</div>'
+            f'<div class="csm-tile-line">{escape(status)}</div></div></td>')
+
+
+def read_batch_state(out_dir: Path) -> dict[str, Any] | None:
+    """The state ``csm batch`` left in ``out_dir/batch.json``, or None (no batch, unreadable)."""
+    path = Path(out_dir) / BATCH_STATE
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def _report_row(out_dir: Path, folder: str, segment: str) -> tuple[str, dict[str, Any]] | None:
+    """(links html, metrics) of a segment folder holding reports, else None."""
+    seg_dir = out_dir / folder
+    reports = sorted(seg_dir.glob("[0-9][0-9]_*.html")) if seg_dir.is_dir() else []
+    if not reports:
+        return None
+    metrics: dict[str, Any] = {}
+    metrics_path = seg_dir / "metrics.json"
+    if metrics_path.is_file():
+        try:
+            loaded = json.loads(metrics_path.read_text(encoding="utf-8"))
+            metrics = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            metrics = {}
+    links = " · ".join(
+        f'<a href="{escape(folder)}/{escape(r.name)}">{escape(STAGE_TITLES.get(r.stem, r.stem))}</a>'
+        for r in reports)
+    if metrics_path.is_file():
+        links += f' · <a href="{escape(folder)}/metrics.json">metrics.json</a>'
+    return links, metrics
+
+
 def write_index(out_dir: Path, *, title: str) -> Path:
-    """Write ``out_dir/index.html`` linking every segment's reports found in ``out_dir``."""
-    rows = []
-    for seg_dir in sorted(p for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        reports = sorted(seg_dir.glob("[0-9][0-9]_*.html"))
-        metrics_path = seg_dir / "metrics.json"
-        if not reports:
+    """Write ``out_dir/index.html``: every segment's reports with its KPI tiles and n.
+
+    Segments are the folders of ``out_dir`` holding stage reports. When ``csm batch`` wrote
+    into ``out_dir`` (``batch.json``), its segments come first in its order, a segment that
+    failed is listed with its error instead of links, and segments suppressed for their
+    size are listed (without any figure) with the reason. Every text is escaped.
+    """
+    out_dir = Path(out_dir)
+    state = read_batch_state(out_dir) or {}
+    suppressed = {s.get("dir"): s for s in state.get("suppressed", []) if isinstance(s, dict)}
+    batch_rows = [s for s in state.get("segments", []) if isinstance(s, dict) and s.get("dir")]
+    order = [s["dir"] for s in batch_rows]
+    order += sorted(p.name for p in out_dir.iterdir()
+                    if p.is_dir() and not p.name.startswith(".") and p.name not in order)
+    info = {s["dir"]: s for s in batch_rows}
+    rows, failed = [], 0
+    for folder in order:
+        if folder in suppressed:
             continue
-        n = ""
-        segment = seg_dir.name
-        if metrics_path.is_file():
-            try:
-                m = json.loads(metrics_path.read_text(encoding="utf-8"))
-                n, segment = f"{m.get('n', ''):,}", m.get("segment", segment)
-            except (ValueError, TypeError):
-                pass
-        links = " · ".join(
-            f'<a href="{escape(seg_dir.name)}/{escape(r.name)}">'
-            f'{escape(STAGE_TITLES.get(r.stem, r.stem))}</a>' for r in reports)
-        extra = (f' · <a href="{escape(seg_dir.name)}/metrics.json">metrics.json</a>'
-                 if metrics_path.is_file() else "")
-        rows.append(f"<tr><td>{escape(segment)}</td><td class=\"num\">{escape(n)}</td>"
-                    f"<td>{links}{extra}</td></tr>")
+        entry = info.get(folder, {})
+        status = entry.get("status", "done")
+        segment = entry.get("segment", folder)
+        if status in {"failed", "pending"}:
+            failed += status == "failed"
+            what = (f"failed: {entry.get('error') or 'unknown error'}" if status == "failed"
+                    else "not run (the batch was interrupted) — rerun with --resume")
+            n = entry.get("n")
+            rows.append(f'<tr class="csm-failed"><td>{escape(segment)}</td>'
+                        f'<td class="num">{escape(f"{n:,}" if isinstance(n, int) else "")}</td>'
+                        f'<td colspan="{len(_KPI_COLUMNS) + 1}"><strong>{escape(what.splitlines()[0])}</strong>'
+                        f'{"".join(f"<br>{escape(line)}" for line in what.splitlines()[1:6])}</td></tr>')
+            continue
+        found = _report_row(out_dir, folder, segment)
+        if found is None:
+            continue
+        links, m = found
+        n = m.get("n")
+        segment = m.get("segment", segment) if isinstance(m.get("segment"), str) else segment
+        kpis = m.get("kpis") if isinstance(m.get("kpis"), dict) else {}
+        rows.append(f"<tr><td>{escape(segment)}</td>"
+                    f'<td class="num">{escape(f"{n:,}" if isinstance(n, int) else "")}</td>'
+                    + "".join(_kpi_tile(k, kpis.get(k)) for k, _ in _KPI_COLUMNS)
+                    + f"<td>{links}</td></tr>")
+    head = "".join(f'<th class="num">{escape(label)}</th>' for _, label in _KPI_COLUMNS)
+    parts = [
+        "<table class=\"csm-table\"><thead><tr><th>Segment</th><th class=\"num\">n</th>" + head +
+        "<th>Reports</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    ]
+    if state:
+        by = state.get("by", "")
+        done = sum(1 for s in batch_rows if s.get("status") in {"done", "skipped"})
+        parts.insert(0, f'<p class="csm-study">Batch by {escape(by)}: {done:,} of {len(batch_rows):,} '
+                        f'segment(s) written, {failed:,} failed, {len(suppressed):,} suppressed.'
+                        + (" Failed segments are listed with their error; rerun with --resume to "
+                           "redo only those." if failed else "") + "</p>")
+    if suppressed:
+        min_n = state.get("min_cell_size", "")
+        reasons = {
+            "primary": f"fewer respondents than the minimum cell size ({min_n})",
+            "complementary": ("hidden as well so that the whole-study report minus the published "
+                              "segments cannot reveal a smaller one (complementary suppression)"),
+        }
+        items = "".join(f"<li>{escape(s.get('segment', d))}: {escape(reasons.get(s.get('reason'), ''))}</li>"
+                        for d, s in suppressed.items())
+        parts.append(f"<h2>Suppressed segments</h2><p>No report is written for these segments "
+                     f"(SPEC §4).</p><ul>{items}</ul>")
     page = (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -466,8 +600,7 @@ def write_index(out_dir: Path, *, title: str) -> Path:
         f"<title>{escape(title)} — reports</title><style>{_css()}</style></head>"
         f"<body class=\"csm-report\"><main><header class=\"csm-title-block\"><h1 class=\"csm-title\">"
         f"{escape(title)}</h1><p class=\"csm-study\">Reports by segment</p></header>"
-        "<table class=\"csm-table\"><thead><tr><th>Segment</th><th class=\"num\">n</th>"
-        "<th>Reports</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        + "".join(parts) +
         f"<footer class=\"csm-footer\"><p>csm-workbook {escape(__version__)}</p></footer>"
         "</main></body></html>"
     )
@@ -487,7 +620,65 @@ class RunResult:
     n: int
 
 
+@dataclass
+class RunPlan:
+    """What every segment of one run shares: the validated study, the stages, the inputs'
+    SHA-256 and the notebooks folder. Small and picklable (it travels to dask workers)."""
+
+    study: Study
+    stages: list[str]
+    inputs: dict[str, str]
+    notebooks: Path
+    warnings: list[str] = field(default_factory=list)
+
+    def parameters(self, segment: str) -> dict[str, Any]:
+        """The run parameters recorded in a segment's ``metrics.json``."""
+        return {"segment": segment, "seed": self.study.seed, "min_cell_size": self.study.min_cell_size,
+                "stages": list(self.stages), "study": self.study.path.name}
+
+
+def resolve_stages(stages: Sequence[str] | None, notebooks: Path | None = None) -> list[str]:
+    """Stage names for names or number prefixes (``"04"``), in the order given; None = all.
+
+    Examples
+    --------
+    >>> resolve_stages(["04", "05_action_progress"])
+    ['04_analysis', '05_action_progress']
+    """
+    all_stages = (sorted(p.stem for p in notebooks.glob("*.ipynb") if _STAGE_RE.match(p.name))
+                  if notebooks is not None else available_stages())
+    wanted = list(all_stages) if not stages else []
+    for s in stages or []:
+        match = [x for x in all_stages if x == s or x.startswith(f"{s}_") or x.split("_", 1)[0] == s]
+        if not match:
+            raise CsmError(f"unknown stage {s!r}; available: {', '.join(all_stages)}")
+        wanted.extend(m for m in match if m not in wanted)
+    return wanted
+
+
+def plan_run(study_path: str | Path | None, stages: Sequence[str] | None = None, *,
+             notebooks: Path | None = None) -> tuple[RunPlan, StudyCheck]:
+    """Validate the whole study once and fix what every segment of the run shares.
+
+    Raises
+    ------
+    CsmError
+        Bad config or data, or an unknown stage.
+    """
+    check = validate_study(study_path)
+    study = check.study
+    nb_dir = Path(notebooks) if notebooks is not None else notebooks_dir()
+    wanted = resolve_stages(stages, nb_dir)
+    inputs = {rel: file_sha256(study.resolve(rel, key=key)) for key, rel in study.file_keys().items()}
+    inputs = dict(sorted({**inputs, study.path.name: file_sha256(study.path)}.items()))
+    return RunPlan(study=study, stages=wanted, inputs=inputs, notebooks=nb_dir,
+                   warnings=list(check.warnings)), check
+
+
 def _clean_stale_staging(out_dir: Path) -> None:
+    """Remove staging folders left by a run that was killed (its process is gone). Call it
+    before this process creates staging folders of its own: a folder named with this
+    process's id is then stale too (the id of a killed run, reused)."""
     for d in out_dir.glob(".csm-staging-*"):
         try:
             pid = int(d.name.split("-")[2])
@@ -505,6 +696,11 @@ def _clean_stale_staging(out_dir: Path) -> None:
 
 
 def _waves_text(study: Study, data: Any) -> str:
+    with language(study.language):
+        return _waves_in_language(study, data)
+
+
+def _waves_in_language(study: Study, data: Any) -> str:
     col = study.responses.wave
     if not col or col not in data:
         return _("single wave")
@@ -518,18 +714,130 @@ def _waves_text(study: Study, data: Any) -> str:
 def _summary(study: Study, segment: str, log: Callable[[str], None]) -> dict[str, Any] | None:
     """The one-screen summary of the segment (KPI tiles, priorities, caveats), or None when it
     cannot be computed — a report is still written, without the summary, and the log says why."""
+    ts = time.perf_counter()
+    result = json.loads(report_summary_json(str(study.path), segment))
+    if "left_out" in result:
+        log(f"summary: left out ({result['left_out']})")
+        return None
+    log(f"{'summary':<20} {time.perf_counter() - ts:5.1f} s")
+    return result["summary"]
+
+
+def report_summary_json(study_path: str, segment: str) -> str:
+    """The segment's one-screen summary as JSON: ``{"summary": {...}}``, or
+    ``{"left_out": reason}`` when the study's input cannot give one (a ``CsmError``).
+
+    A warm kernel of ``csm batch`` runs this and sends the text back; ``csm run`` calls it
+    in-process. Every value of the summary is text, so the JSON round trip is exact.
+    """
     from .summary import report_summary
     from .workbook import open_stage
 
-    ts = time.perf_counter()
     try:
-        with language(study.language):
-            summary = report_summary(open_stage("summary", study_path=str(study.path), segment=segment))
+        with language(get_language()):  # open_stage switches to the study's language; restore it after
+            summary = report_summary(open_stage("summary", study_path=study_path, segment=segment))
     except CsmError as exc:
-        log(f"summary: left out ({exc})")
-        return None
-    log(f"{'summary':<20} {time.perf_counter() - ts:5.1f} s")
-    return summary
+        return json.dumps({"left_out": str(exc)}, ensure_ascii=False)
+    return json.dumps({"summary": to_jsonable(summary)}, ensure_ascii=False)
+
+
+#: ``execute(nb_path, out_path, parameters) -> executed notebook``
+StageExecutor = Callable[[Path, Path, dict[str, Any]], nbformat.NotebookNode]
+
+
+def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: str,
+                  execute: StageExecutor, summary: dict[str, Any] | None,
+                  log: Callable[[str], None] | None = None,
+                  generated: _dt.datetime | None = None) -> tuple[Path, dict[str, float]]:
+    """Run every stage of ``plan`` for one segment into ``staging/<segment folder>``.
+
+    Each notebook is executed with ``execute``, exported to HTML and checked; the metrics the
+    notebooks recorded are merged into ``metrics.json``. Nothing outside ``staging`` is
+    touched: :func:`commit_segment` moves the result into place.
+
+    Returns
+    -------
+    (Path, dict)
+        The staged segment folder and the seconds each stage took.
+    """
+    log = log or (lambda _msg: None)
+    study = plan.study
+    seg_stage = staging / segment_dirname(segment)
+    work = staging / "_executed"
+    seg_stage.mkdir(parents=True)
+    work.mkdir(exist_ok=True)
+    generated = generated or _dt.datetime.now(_dt.UTC)
+    stamp = generated.strftime("%Y-%m-%d %H:%M UTC")
+    with language(study.language):
+        facts = [("Segment", segment), ("Wave", waves), ("n", _("{n:,} respondents", n=n)), ("Generated", stamp)]
+    timings: dict[str, float] = {}
+    for stage in plan.stages:
+        ts = time.perf_counter()
+        nb_path = plan.notebooks / f"{stage}.ipynb"
+        params = {"study_path": str(study.path), "segment": segment, "output_dir": str(seg_stage)}
+        nb = execute(nb_path, work / f"{stage}.ipynb", params)
+        meta = {
+            "stage_title": f"{stage[:2]} · {tr(STAGE_TITLES.get(stage, stage), study.language)}",
+            "language": study.language, "study": study.name, "organisation": study.report.organisation or "",
+            "facts": facts, "version": __version__, "summary": summary,
+            "footer": (f"csm-workbook {__version__} · study {study.path.name} "
+                       f"(sha256 {plan.inputs[study.path.name][:12]}) · segment {segment} · "
+                       f"generated {stamp}"),
+        }
+        write_text_atomic(seg_stage / f"{stage}.html", export_html(nb, meta))
+        timings[stage] = time.perf_counter() - ts
+        log(f"{stage:<20} {timings[stage]:5.1f} s")
+
+    metrics: dict[str, Any] = {
+        "study": study.name, "segment": segment, "n": n,
+        "generated_with": {"version": __version__,
+                           "data_sha256": plan.inputs.get(study.responses.file, ""),
+                           "inputs": plan.inputs, "parameters": plan.parameters(segment)},
+        "suppressed": [],
+    }
+    frag_dir = seg_stage / METRICS_FRAGMENT_DIR
+    for frag in sorted(frag_dir.glob("*.json")) if frag_dir.is_dir() else []:
+        part = json.loads(frag.read_text(encoding="utf-8"))
+        metrics["suppressed"].extend(part.pop("suppressed", []) or [])
+        metrics.update(part)
+    shutil.rmtree(frag_dir, ignore_errors=True)
+    write_text_atomic(seg_stage / "metrics.json",
+                      json.dumps(to_jsonable(metrics), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    return seg_stage, timings
+
+
+def commit_segment(staged: Path, final: Path) -> list[Path]:
+    """Move a staged segment folder's files into ``final``, one atomic rename each.
+
+    The old ``metrics.json`` is removed first and the new one is moved last, so a run killed
+    half-way through a commit leaves a folder without ``metrics.json``, which
+    :func:`segment_is_done` (and so ``csm batch --resume``) treats as not done.
+    """
+    final.mkdir(parents=True, exist_ok=True)
+    files = sorted((p for p in staged.rglob("*") if p.is_file()), key=lambda p: p.name == "metrics.json")
+    if any(p.name == "metrics.json" for p in files):
+        (final / "metrics.json").unlink(missing_ok=True)
+    written = []
+    for src in files:
+        dest = final / src.relative_to(staged)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dest)
+        written.append(dest)
+    return written
+
+
+def segment_is_done(plan: RunPlan, segment: str, final: Path) -> bool:
+    """True when ``final`` holds every stage report of ``plan`` and a ``metrics.json`` written
+    by this version for the same parameters and the same input files (SHA-256)."""
+    if not all((final / f"{stage}.html").is_file() for stage in plan.stages):
+        return False
+    try:
+        m = json.loads((final / "metrics.json").read_text(encoding="utf-8"))
+        gw = m["generated_with"]
+        return (gw["version"] == __version__ and gw["parameters"] == plan.parameters(segment)
+                and gw["inputs"] == plan.inputs and m["segment"] == segment)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def run_study(study_path: str | Path | None = None, out_dir: str | Path = "reports", *,
@@ -558,7 +866,7 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     """
     log = log or (lambda _msg: None)
     t0 = time.perf_counter()
-    check = validate_study(study_path)
+    plan, check = plan_run(study_path, stages)
     study = check.study
     for w in check.warnings:
         log(f"warning: {w}")
@@ -577,83 +885,24 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     log(f"validated {study.path.name}: {check.n_responses:,} responses, segment {segment} n={n:,} "
         f"({timings['load_and_validate']:.1f} s)")
 
-    all_stages = available_stages()
-    wanted = list(all_stages) if not stages else []
-    for s in stages or []:
-        match = [x for x in all_stages if x == s or x.startswith(f"{s}_") or x.split("_", 1)[0] == s]
-        if not match:
-            raise CsmError(f"unknown stage {s!r}; available: {', '.join(all_stages)}")
-        wanted.extend(m for m in match if m not in wanted)
-
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     _clean_stale_staging(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".csm-staging-{os.getpid()}-", dir=out_dir))
-    seg_name = segment_dirname(segment)
-    seg_stage = staging / seg_name
-    work = staging / "_executed"
-    seg_stage.mkdir()
-    work.mkdir()
-    generated = _dt.datetime.now(_dt.UTC)
-    inputs = {rel: file_sha256(study.resolve(rel, key=key)) for key, rel in study.file_keys().items()}
-    inputs = dict(sorted({**inputs, study.path.name: file_sha256(study.path)}.items()))
-    parameters = {"segment": segment, "seed": study.seed, "min_cell_size": study.min_cell_size,
-                  "stages": wanted, "study": study.path.name}
-    with language(study.language):
-        facts = [("Segment", segment), ("Wave", _waves_text(study, data)),
-                 ("n", _("{n:,} respondents", n=n)), ("Generated", generated.strftime("%Y-%m-%d %H:%M UTC"))]
     summary = _summary(study, segment, log)
     try:
-        for stage in wanted:
-            ts = time.perf_counter()
-            nb_path = notebooks_dir() / f"{stage}.ipynb"
-            params = {"study_path": str(study.path), "segment": segment, "output_dir": str(seg_stage)}
-            nb = execute_stage(nb_path, work / f"{stage}.ipynb", params)
-            meta = {
-                "stage_title": f"{stage[:2]} · {tr(STAGE_TITLES.get(stage, stage), study.language)}",
-                "language": study.language,
-                "study": study.name, "organisation": study.report.organisation or "",
-                "facts": facts, "version": __version__, "summary": summary,
-                "footer": (f"csm-workbook {__version__} · study {study.path.name} "
-                           f"(sha256 {inputs[study.path.name][:12]}) · segment {segment} · "
-                           f"generated {generated.strftime('%Y-%m-%d %H:%M UTC')}"),
-            }
-            write_text_atomic(seg_stage / f"{stage}.html", export_html(nb, meta))
-            timings[stage] = time.perf_counter() - ts
-            log(f"{stage:<20} {timings[stage]:5.1f} s")
-
-        metrics: dict[str, Any] = {
-            "study": study.name, "segment": segment, "n": n,
-            "generated_with": {"version": __version__,
-                               "data_sha256": inputs.get(study.responses.file, ""),
-                               "inputs": inputs, "parameters": parameters},
-            "suppressed": [],
-        }
-        frag_dir = seg_stage / METRICS_FRAGMENT_DIR
-        for frag in sorted(frag_dir.glob("*.json")) if frag_dir.is_dir() else []:
-            part = json.loads(frag.read_text(encoding="utf-8"))
-            metrics["suppressed"].extend(part.pop("suppressed", []) or [])
-            metrics.update(part)
-        shutil.rmtree(frag_dir, ignore_errors=True)
-        write_text_atomic(seg_stage / "metrics.json",
-                          json.dumps(to_jsonable(metrics), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
-
-        # Commit: every file of this run into place, one atomic rename each.
-        final = out_dir / seg_name
-        final.mkdir(exist_ok=True)
-        written = []
-        for src in sorted(p for p in seg_stage.rglob("*") if p.is_file()):
-            dest = final / src.relative_to(seg_stage)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dest)
-            written.append(dest)
+        staged, stage_times = build_segment(
+            plan, segment, staging, n=n, waves=_waves_text(study, data), summary=summary, log=log,
+            execute=lambda nb, out, params: execute_stage(nb, out, params))
+        timings.update(stage_times)
+        written = commit_segment(staged, out_dir / segment_dirname(segment))
         written.append(write_index(out_dir, title=study.title))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(staging, ignore_errors=True)
     timings["total"] = time.perf_counter() - t0
-    log(f"{'total':<20} {timings['total']:5.1f} s → {out_dir / seg_name}")
+    log(f"{'total':<20} {timings['total']:5.1f} s → {out_dir / segment_dirname(segment)}")
     return RunResult(out_dir=out_dir, segment=segment, files=written, timings=timings, n=n)
 
 

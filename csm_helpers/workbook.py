@@ -7,8 +7,12 @@ validation happen here once, so every notebook reports bad input the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,10 +28,109 @@ from .i18n import set_language
 from .safety import write_text_atomic
 
 __all__ = ["StageContext", "open_stage", "parse_segment", "select_segment", "to_jsonable",
-           "METRICS_FRAGMENT_DIR"]
+           "METRICS_FRAGMENT_DIR", "enable_data_cache", "disable_data_cache", "data_cache_stats"]
 
 #: Sub-folder of a stage's output_dir where each notebook leaves its part of metrics.json.
 METRICS_FRAGMENT_DIR = "_stage_metrics"
+
+
+# --------------------------------------------------------------------------- data cache
+# Off unless a long-lived process (a warm kernel of ``csm batch``) turns it on: then the study's
+# tables are read and validated once per process instead of once per notebook. It lives in this
+# module, so it survives ``%reset -f`` between notebooks. Every hit hands out a copy, so one
+# segment's notebook cannot change what the next one reads.
+_CACHE_LOCK = threading.Lock()
+_CACHE: dict[tuple, Any] | None = None
+_CACHE_STATS = {"hits": 0, "misses": 0}
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3  # pandas 3: a shallow copy is isolated
+
+
+def enable_data_cache() -> None:
+    """Keep the study's loaded and validated tables in memory for this process.
+
+    The key of every entry is the study file and every input file's path, size and
+    modification time (ns), so editing any input is seen on the next read. Tables are
+    handed out as copies (copy-on-write under pandas 3), so a notebook that changes its
+    data cannot change another notebook's.
+
+    Examples
+    --------
+    >>> enable_data_cache()
+    >>> a = open_stage("04_analysis").all_responses
+    >>> a.loc[:, "overall_sat"] = -1  # changes this copy only
+    >>> int(open_stage("04_analysis").all_responses["overall_sat"].min()) >= 1
+    True
+    >>> data_cache_stats()["hits"] >= 1
+    True
+    >>> disable_data_cache()
+    """
+    global _CACHE
+    with _CACHE_LOCK:
+        if _CACHE is None:
+            _CACHE = {}
+
+
+def disable_data_cache() -> None:
+    """Drop every cached table and stop caching (the default state)."""
+    global _CACHE
+    with _CACHE_LOCK:
+        _CACHE = None
+        _CACHE_STATS.update(hits=0, misses=0)
+
+
+def data_cache_stats() -> dict[str, int | bool]:
+    """``enabled``, ``entries``, ``hits`` and ``misses`` of the data cache."""
+    with _CACHE_LOCK:
+        return {"enabled": _CACHE is not None, "entries": len(_CACHE or {}), **_CACHE_STATS}
+
+
+def _fingerprint(study: Study) -> tuple:
+    """Identity of a study's inputs: path, size and mtime (ns) of study.yaml and every file."""
+    out = []
+    for key, rel in [("", str(study.path)), *sorted(study.file_keys().items())]:
+        try:
+            p = study.resolve(rel, key=key) if key else study.path
+            st = os.stat(p)
+            out.append((str(p), st.st_size, st.st_mtime_ns))
+        except (OSError, CsmError):  # the loader itself reports a missing or unsafe file
+            out.append((rel, None, None))
+    return tuple(out)
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a cached value that its user may change freely."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return value.copy(deep=not _COPY_ON_WRITE)
+    if dataclasses.is_dataclass(value) and hasattr(value, "data"):  # io.Table
+        return dataclasses.replace(value, data=_fresh(value.data))
+    if hasattr(value, "model_copy"):  # pydantic models (goals, codebook)
+        return value.model_copy(deep=True)
+    if isinstance(value, tuple):
+        return tuple(_fresh(v) for v in value)
+    return value
+
+
+def _cached(study: Study, name: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()``, or a copy of its earlier result for the same study inputs when caching is on.
+
+    Errors are not cached: bad input raises again on every call.
+    """
+    if _CACHE is None:
+        return compute()
+    key = (name, _fingerprint(study))
+    with _CACHE_LOCK:
+        hit = _CACHE is not None and key in _CACHE
+        if hit:
+            _CACHE_STATS["hits"] += 1
+            return _fresh(_CACHE[key])
+    value = compute()
+    with _CACHE_LOCK:
+        if _CACHE is not None:
+            for old in [k for k in _CACHE if k[0] == name and k[1] != key[1]]:
+                del _CACHE[old]  # an older version of the same inputs: never read again
+            _CACHE[key] = value
+            _CACHE_STATS["misses"] += 1
+    return _fresh(value)
 
 
 def parse_segment(segment: str, study: Study) -> tuple[str, str] | None:
@@ -127,12 +230,21 @@ class StageContext:
     output_dir: Path | None = None
     _metrics: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def _loaded(self) -> pd.DataFrame:
+        from .io import load_responses
+
+        return _cached(self.study, ("responses",), lambda: load_responses(self.study)).data
+
+    def _table(self, key: str, required: tuple[str, ...] = ()) -> pd.DataFrame:
+        from .io import read_study_table
+
+        return _cached(self.study, ("table", key, required),
+                       lambda: read_study_table(self.study, key, required=list(required))).data
+
     @cached_property
     def responses(self) -> pd.DataFrame:
         """The segment's survey responses, validated, personal-data columns removed."""
-        from .io import load_responses
-
-        return select_segment(load_responses(self.study).data, self.study, self.segment)
+        return select_segment(self._loaded(), self.study, self.segment)
 
     @property
     def n(self) -> int:
@@ -143,25 +255,21 @@ class StageContext:
     @cached_property
     def all_responses(self) -> pd.DataFrame:
         """Every validated response of the study (all segments), personal data removed."""
-        from .io import load_responses
-
-        return load_responses(self.study).data
+        return self._loaded()
 
     @cached_property
     def population(self) -> pd.DataFrame | None:
         """The population table (long format: segment, value, population[, invited]) or None."""
         if not self.study.population:
             return None
-        from .io import read_study_table
-
-        return read_study_table(self.study, "population", required=["segment", "value", "population"]).data
+        return self._table("population", ("segment", "value", "population"))
 
     @cached_property
     def quality_flags(self) -> pd.DataFrame:
         """Data-quality flags of every response (stage 03), aligned with :attr:`all_responses`."""
         from .measurement import quality_flags
 
-        return quality_flags(self.all_responses, self.study)
+        return _cached(self.study, ("quality_flags",), lambda: quality_flags(self.all_responses, self.study))
 
     @cached_property
     def kept_responses(self) -> pd.DataFrame:
@@ -170,12 +278,15 @@ class StageContext:
         from .measurement import apply_exclusions, study_weights
         from .stats import WEIGHT_COLUMN
 
-        kept = apply_exclusions(self.all_responses, self.quality_flags,
-                                exclude=list(self.study.measurement.exclude))
-        w = study_weights(kept, self.study, population=self.population)
-        if w is not None:
-            kept = kept.assign(**{WEIGHT_COLUMN: np.asarray(w, dtype=float)})
-        return kept
+        def compute() -> pd.DataFrame:
+            kept = apply_exclusions(self.all_responses, self.quality_flags,
+                                    exclude=list(self.study.measurement.exclude))
+            w = study_weights(kept, self.study, population=self.population)
+            if w is not None:
+                kept = kept.assign(**{WEIGHT_COLUMN: np.asarray(w, dtype=float)})
+            return kept
+
+        return _cached(self.study, ("kept_responses",), compute)
 
     @property
     def weights(self) -> str | None:
@@ -290,9 +401,7 @@ class StageContext:
         column, else every row with ``segmented=False`` (the report then says the figures are
         company-wide).
         """
-        from .io import read_study_table
-
-        data = read_study_table(self.study, key).data
+        data = self._table(key)
         parsed = parse_segment(self.segment, self.study)
         if parsed is None:
             return data, True
@@ -375,11 +484,11 @@ class StageContext:
 
     @cached_property
     def goals(self) -> Goals | None:
-        return load_goals(self.study)
+        return _cached(self.study, ("goals",), lambda: load_goals(self.study))
 
     @cached_property
     def codebook(self) -> Codebook | None:
-        return load_codebook(self.study)
+        return _cached(self.study, ("codebook",), lambda: load_codebook(self.study))
 
     @cached_property
     def interviews(self) -> pd.DataFrame | None:
@@ -390,9 +499,11 @@ class StageContext:
         from .discovery import prepare_interviews
         from .io import read_study_table
 
-        cols = [spec.id, spec.group, spec.text]
-        table = read_study_table(self.study, "interviews", required=cols)
-        return prepare_interviews(table.data, spec=spec)
+        def compute() -> pd.DataFrame:
+            table = read_study_table(self.study, "interviews", required=[spec.id, spec.group, spec.text])
+            return prepare_interviews(table.data, spec=spec)
+
+        return _cached(self.study, ("interviews",), compute)
 
     def output_path(self, name: str) -> Path | None:
         """Where to write an exported file next to the report (None when output is off)."""
