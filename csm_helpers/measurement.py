@@ -1216,14 +1216,21 @@ def item_analysis(data: pd.DataFrame, *, items: Sequence[str]) -> pd.DataFrame:
     x = _item_matrix(data, items, what="the scale")
     n, k = x.shape
     total = x.sum(axis=1)
+    # Everything from one covariance matrix C (ddof=1): with j left out, the rest-sum has variance
+    # sum(C) - 2 sum_b C_jb + C_jj, covariance sum_b C_jb - C_jj with item j, and that variance is
+    # also the total of the reduced matrix that alpha-if-deleted needs -- no per-item pass over the data.
+    c = np.cov(x, rowvar=False, ddof=1).reshape(k, k) if n >= 2 and k >= 1 else np.full((k, k), np.nan)
+    c_total, c_trace, c_row = c.sum(), np.trace(c), c.sum(axis=1)
     rows = []
     for j, item in enumerate(items):
         col = x[:, j]
-        rest = total - col
+        var_rest = c_total - 2 * c_row[j] + c[j, j]
         r = float("nan")
-        if n >= 2 and k >= 2 and np.std(col) > 0 and np.std(rest) > 0:
-            r = float(np.corrcoef(col, rest)[0, 1])
-        a = _alpha(np.delete(x, j, axis=1)) if k >= 3 and n >= 2 else float("nan")
+        if n >= 2 and k >= 2 and np.ptp(col) > 0 and np.ptp(total - col) > 0:
+            r = float((c_row[j] - c[j, j]) / math.sqrt(c[j, j] * var_rest))
+        a = float("nan")
+        if k >= 3 and n >= 2 and var_rest > 0:
+            a = float((k - 1) / (k - 2) * (1 - (c_trace - c[j, j]) / var_rest))
         rows.append({"item": item, "mean": float(col.mean()) if n else float("nan"),
                      "sd": float(col.std(ddof=1)) if n >= 2 else float("nan"), "n": n,
                      "corrected_item_total_r": r, "alpha_if_deleted": a})
