@@ -850,6 +850,8 @@ def progress(data: pd.DataFrame, *, wave: str, waves: list[str] | None = None, o
     scale = scales[overall]
     common = {"weights": weights, "level": level, "min_n": min_n}
     wcol = data[wave]
+    # only the columns used: each wave's rows are then copied for these few columns only
+    data = kpis._only_columns(data, [by, wave, weights, overall, *items, recommend])
 
     groups: list[tuple[Any, pd.DataFrame]]
     if by is None:

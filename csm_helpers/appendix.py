@@ -102,10 +102,14 @@ METHODS: dict[str, tuple[str, str, str]] = {
     "kpis": (
         N_("Headline KPIs"),
         N_("CSAT = top-2-box share, Wilson score interval; CSI = mean of each respondent's average "
-        "satisfaction rescaled 100(x−min)/(max−min), t-interval (percentile bootstrap when weighted); "
+        "satisfaction rescaled 100(x−min)/(max−min), t-interval (percentile bootstrap when weighted; above "
+        "10,000 respondents the resamples are drawn as multinomial counts of the distinct (score, weight) "
+        "pairs — the same distribution as resampling respondents — or, with more than 2,000 distinct pairs, "
+        "as resamples of 10,000 random batches of respondents); "
         "NPS = 100(p_P − p_D), adjusted-Wald interval (add 3/4 to promoters and detractors, 3 to n); "
         "weighted estimates use Kish's effective n"),
-        "Wilson, E. B. (1927). JASA 22, 209–212; Rocks, B. (2016). The American Statistician 70(4), 365–372",
+        "Wilson, E. B. (1927). JASA 22, 209–212; Rocks, B. (2016). The American Statistician 70(4), 365–372; "
+        "Efron, B., & Tibshirani, R. J. (1993). An Introduction to the Bootstrap, §6.2, ch. 13",
     ),
     "kpi_change": (
         N_("Change since the previous wave"),
@@ -133,7 +137,8 @@ METHODS: dict[str, tuple[str, str, str]] = {
     "drivers": (
         N_("Key drivers"),
         N_("Pearson r, standardised betas (β = Rxx⁻¹ rxy) and relative weights summing to R² (also % of R²), "
-        "pairwise-complete correlations, seeded percentile bootstrap 95 % CIs, ranks"),
+        "pairwise-complete correlations, seeded percentile bootstrap 95 % CIs (above 10,000 respondents: "
+        "resamples of 10,000 random batches of respondents, the batch-sum bootstrap), ranks"),
         "Johnson, J. W. (2000). Multivariate Behavioral Research 35(1), 1–19",
     ),
     "segments": (

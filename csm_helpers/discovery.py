@@ -20,6 +20,7 @@ where the company's view differs from the customers'.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import re
 import unicodedata
@@ -29,6 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import stats
 
 from .checks import check_frame as _check_frame
@@ -270,6 +273,7 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold()
 
 
+@functools.lru_cache(maxsize=4096)
 def _keyword_regex(keyword: str) -> re.Pattern[str] | None:
     """Regex for a folded keyword: word boundaries only where the keyword's own end is a
     letter or digit of a spaced script; inner whitespace matches any run of whitespace."""
@@ -280,6 +284,24 @@ def _keyword_regex(keyword: str) -> re.Pattern[str] | None:
     before = _BEFORE if _SPACED_WORD.fullmatch(kw[0]) else ""
     after = _AFTER if _SPACED_WORD.fullmatch(kw[-1]) else ""
     return re.compile(before + body + after)
+
+
+def _literal_prefilter(texts: pa.Array, probes: list[str]) -> np.ndarray:
+    """Positions of the texts that contain at least one of the literal ``probes`` (one pass).
+
+    The probes are quoted (RE2 ``\\Q...\\E``) into one alternation for
+    ``pyarrow.compute.match_substring_regex``; a probe that itself contains ``\\E`` cannot be
+    quoted, and then each probe is searched on its own.
+    """
+    probes = list(dict.fromkeys(probes))
+    if any("\\E" in p for p in probes):
+        hit = np.zeros(len(texts), dtype=bool)
+        for p in probes:
+            hit |= pc.match_substring(texts, p).to_numpy(zero_copy_only=False).astype(bool)
+    else:
+        pattern = "|".join(f"\\Q{p}\\E" for p in probes)
+        hit = pc.match_substring_regex(texts, pattern).to_numpy(zero_copy_only=False).astype(bool)
+    return np.flatnonzero(hit)
 
 
 def _original_span(nfc: str, folded: str, start: int, end: int) -> str:
@@ -365,7 +387,6 @@ def code_verbatims(texts: pd.DataFrame, *, codebook: Codebook, id: str = "interv
     raw = texts[text].tolist()
     nfc = ["" if _isna(t) else unicodedata.normalize("NFC", str(t)) for t in raw]
     folded = [t.casefold() for t in nfc]
-    folded_s = pd.Series(folded, dtype="str")
     # hits: (row position, attribute index, priority, match)
     hits: list[tuple[int, int, int, Any]] = []
 
@@ -396,16 +417,19 @@ def code_verbatims(texts: pd.DataFrame, *, codebook: Codebook, id: str = "interv
                 problems,
             )
 
-    # Keywords: a vectorised literal pre-filter, then the boundary-aware regex on candidates.
+    # Keywords: a vectorised literal pre-filter, then the boundary-aware regex on candidates. The
+    # pre-filter scans the texts once per attribute (every keyword's longest word, as literals in
+    # one RE2 alternation), then keeps, per keyword, the candidates that contain its word.
+    arrow_texts = pa.array(folded, type=pa.large_string())
     for k, entry in enumerate(entries):
         best: dict[int, tuple[int, int, int]] = {}  # position -> (start, -length, end)
-        for keyword in entry.keywords:
-            kw = _fold(keyword)
-            rx = _keyword_regex(kw)
-            if rx is None:
-                continue
-            probe = max(kw.split(), key=len)
-            candidates = np.flatnonzero(folded_s.str.contains(probe, regex=False).fillna(False).to_numpy(bool))
+        keywords = [(kw, rx, max(kw.split(), key=len)) for kw in map(_fold, entry.keywords)
+                    if (rx := _keyword_regex(kw)) is not None]
+        if not keywords:
+            continue
+        any_probe = _literal_prefilter(arrow_texts, [probe for _, _, probe in keywords])
+        for _kw, rx, probe in keywords:
+            candidates = [pos for pos in any_probe if probe in folded[pos]]
             for pos in candidates:
                 m = rx.search(folded[pos])
                 if m is None:

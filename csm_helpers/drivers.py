@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -691,6 +691,10 @@ def _clip_pd(R: np.ndarray, *, floor: float = _PD_FLOOR) -> tuple[np.ndarray, np
     return out, bad
 
 
+#: Rows per block when products over the respondents are accumulated (bounds the temporaries).
+_ROW_BLOCK = 32_768
+
+
 class _Moments:
     """Weighted pairwise-complete correlation matrices from sums of row products.
 
@@ -698,7 +702,9 @@ class _Moments:
     ``sum w``, ``sum w x_i``, ``sum w x_i^2`` and ``sum w x_i x_j`` are entries of one product
     ``G = F' diag(w) H`` with ``F = [M, X, X^2]``, ``H = [M, X]`` (M the answered mask, X centred
     and zero where missing); with no missing answer ``F = H = [1, X]``. A bootstrap resample is
-    the same product with w times the row counts (:func:`_boot_products`).
+    the same product with w times the row counts (:func:`_boot_products`). ``F`` and ``H`` are
+    built block by block of rows (:meth:`parts`), never for all rows at once: with a million
+    respondents and 20 drivers they would take 750 MB.
     """
 
     def __init__(self, X: np.ndarray, w: np.ndarray) -> None:
@@ -712,15 +718,27 @@ class _Moments:
         # a variance below this (relative to the column's scale) is no variance: rounding noise
         self.tol = 1e-12 * np.maximum(np.nan_to_num(spread) + center**2, 1e-300)
         self.k = X.shape[1]
+        self.n = len(X)
         self.complete = bool(valid.all())
         self.center = center
         self.valid = valid
+        self.Xc = Xc
+        self.a = self.k + 1 if self.complete else 3 * self.k  # columns of F
+        self.h = self.k + 1 if self.complete else 2 * self.k  # columns of H
+
+    def parts(self, rows: slice | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(F, H)`` of the given rows."""
+        Xc = self.Xc[rows]
         if self.complete:
-            self.F = np.column_stack([np.ones(len(X)), Xc])
-            self.H = self.F
-        else:
-            self.F = np.column_stack([valid.astype(float), Xc, Xc**2])
-            self.H = self.F[:, : 2 * self.k]
+            F = np.empty((len(Xc), self.k + 1))
+            F[:, 0] = 1.0
+            F[:, 1:] = Xc
+            return F, F
+        F = np.empty((len(Xc), 3 * self.k))
+        F[:, : self.k] = self.valid[rows]
+        F[:, self.k: 2 * self.k] = Xc
+        np.multiply(Xc, Xc, out=F[:, 2 * self.k:])
+        return F, F[:, : 2 * self.k]
 
     def correlations(self, G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(R, means) from a stack of products ``G`` (..., a, h)."""
@@ -749,25 +767,33 @@ class _Moments:
 
     def estimate(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(R, means, N) of the data with weights ``w``; N = pairwise counts of rows with w > 0."""
-        R, means = self.correlations((self.F * w[:, None]).T @ self.H)
-        pos = (w > 0)[:, None] & self.valid
-        N = pos.T.astype(float) @ pos.astype(float)
+        G = np.zeros((self.a, self.h))
+        N = np.zeros((self.k, self.k))
+        for s in range(0, self.n, _ROW_BLOCK):
+            rows = slice(s, s + _ROW_BLOCK)
+            F, H = self.parts(rows)
+            G += (F * w[rows, None]).T @ H
+            pos = (self.valid[rows] & (w[rows] > 0)[:, None]).astype(float)
+            N += pos.T @ pos
+        R, means = self.correlations(G)
         return R, means, N
 
     def bootstrap(self, w: np.ndarray, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """(R, means) stacks of ``n_boot`` resamples (see :func:`_boot_products`)."""
-        return self.correlations(_boot_products(self.F, self.H, w, n_boot, seed))
+        return self.correlations(_boot_products(self.parts, self.n, self.a, self.h, w, n_boot, seed))
 
 
 #: Up to this many rows the bootstrap resamples rows; above, this many random batches of rows.
 _MAX_UNITS = 10_000
 
 
-def _boot_products(F: np.ndarray, H: np.ndarray, w: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+def _boot_products(parts: Callable[[slice | np.ndarray], tuple[np.ndarray, np.ndarray]], n: int, a: int, h: int,
+                   w: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     """``F' diag(w c_b) H`` for the row counts ``c_b`` of ``n_boot`` resamples: (n_boot, a, h).
 
-    Every statistic bootstrapped here is a smooth function of these sums. Each resampling unit
-    ``u`` contributes its own sum ``S_u = sum_{i in u} w_i F_i H_i'``, and a resample is
+    ``parts(rows)`` gives the rows' ``F`` (``a`` columns) and ``H`` (``h`` columns) of the ``n``
+    rows. Every statistic bootstrapped here is a smooth function of these sums. Each resampling
+    unit ``u`` contributes its own sum ``S_u = sum_{i in u} w_i F_i H_i'``, and a resample is
     ``sum_u c_u S_u`` with ``c`` the multinomial counts of drawing the units with replacement —
     one matrix product ``C S`` for a block of resamples (``numpy.random.default_rng(seed)``; the
     same seed gives the same resamples).
@@ -777,30 +803,36 @@ def _boot_products(F: np.ndarray, H: np.ndarray, w: np.ndarray, n_boot: int, see
     equal size and the batches are resampled (a batch-sum bootstrap): for independent
     respondents the resampled sums have the same mean and, up to a factor ``1 - 1/10,000``, the
     same covariance as with single rows, and 1,000 resamples of a million rows take seconds.
+    The batch sums are accumulated a block of batches at a time, so memory does not grow with n.
     """
     rng = np.random.default_rng(seed)
-    n, a, h = len(F), F.shape[1], H.shape[1]
     out = np.empty((n_boot, a, h))
     if n_boot == 0 or n == 0:
         return out
     if n <= _MAX_UNITS:
         m = n
-        S = (F[:, :, None] * (w[:, None] * H)[:, None, :]).reshape(n, a * h)
+        S = np.empty((n, a, h))
+        for s in range(0, n, _ROW_BLOCK):
+            rows = slice(s, s + _ROW_BLOCK)
+            F, H = parts(rows)
+            np.multiply((F * w[rows, None])[:, :, None], H[:, None, :], out=S[rows])
+        S = S.reshape(n, a * h)
     else:
         m = _MAX_UNITS
         batch = rng.permutation(n) % m  # random batches whose sizes differ by at most one row
-        order = np.argsort(batch, kind="stable")
-        sizes = np.bincount(batch, minlength=m)
-        pos = np.arange(n) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        idx = np.full((m, int(sizes.max())), n)  # n points at an appended zero row
-        idx[batch[order], pos] = order
-        Fw = np.vstack([F * w[:, None], np.zeros((1, a))])
-        Hz = np.vstack([H, np.zeros((1, h))])
+        order = np.argsort(batch, kind="stable")  # rows batch after batch (ascending within one)
+        # batches u < n % m have q + 1 rows, the others q: each run of equal sizes is a 3-d block
+        q, r = divmod(n, m)
+        starts = np.concatenate([[0], np.cumsum(np.where(np.arange(m) < r, q + 1, q))])
         S = np.empty((m, a, h))
-        step = max(1, 2_000_000 // (idx.shape[1] * (a + h)))
-        for s in range(0, m, step):
-            sl = idx[s: s + step]
-            S[s: s + step] = np.swapaxes(Fw[sl], 1, 2) @ Hz[sl]
+        for lo_b, hi_b, size in ((0, r, q + 1), (r, m, q)):
+            step = max(1, _ROW_BLOCK // size)
+            for u in range(lo_b, hi_b, step):
+                v = min(u + step, hi_b)
+                rows = order[starts[u]: starts[v]]
+                F, H = parts(rows)
+                Fw = (F * w[rows, None]).reshape(v - u, size, a)
+                S[u:v] = np.swapaxes(Fw, 1, 2) @ H.reshape(v - u, size, h)
         S = S.reshape(m, a * h)
     step = max(1, min(n_boot, 4_000_000 // m))  # resamples per block: counts of at most ~32 MB
     for s in range(0, n_boot, step):
@@ -813,9 +845,14 @@ def _boot_products(F: np.ndarray, H: np.ndarray, w: np.ndarray, n_boot: int, see
 def _boot_means(Y: np.ndarray, w: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     """Weighted available-case column means of ``n_boot`` resamples (same resamples as _Moments)."""
     valid = np.isfinite(Y) & (w > 0)[:, None]
-    F = np.column_stack([np.where(valid, Y, 0.0), valid.astype(float)])
-    sums = _boot_products(F, np.ones((len(Y), 1)), w, n_boot, seed)[..., 0]
     k = Y.shape[1]
+
+    def parts(rows: slice | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        v = valid[rows]
+        F = np.concatenate([np.where(v, Y[rows], 0.0), v.astype(float)], axis=1)
+        return F, np.ones((len(F), 1))
+
+    sums = _boot_products(parts, len(Y), 2 * k, 1, w, n_boot, seed)[..., 0]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(sums[:, k:] > 0, sums[:, :k] / sums[:, k:], np.nan)
 

@@ -279,8 +279,12 @@ def _convert_text_column(s: pd.Series, *, decimal_comma: bool = False) -> pd.Ser
 
 
 def _clean_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Strip text cells and turn empty text into missing (typed formats: SPSS, Parquet)."""
-    out = frame.copy()
+    """Strip text cells and turn empty text into missing (typed formats: SPSS, Parquet).
+
+    Only the text columns are replaced: the frame is not copied (copy-on-write keeps ``frame``
+    unchanged), which matters for a million rows.
+    """
+    out = frame.copy(deep=False)
     for col in out.columns:
         s = out[col]
         if isinstance(s.dtype, pd.StringDtype):
@@ -712,7 +716,8 @@ def _read_spss(path: Path) -> Table:
 
 def _read_parquet(path: Path) -> Table:
     try:
-        data = pd.read_parquet(path, engine="pyarrow")
+        # one block per column: no consolidation copy (several times faster for a million rows)
+        data = pd.read_parquet(path, engine="pyarrow", to_pandas_kwargs={"split_blocks": True})
     except Exception as exc:
         if isinstance(exc, MemoryError):
             raise

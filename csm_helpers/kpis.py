@@ -65,6 +65,11 @@ _WILSON, _BOOTSTRAP, _ADJUSTED_WALD = N_("Wilson"), N_("bootstrap"), N_("adjuste
 
 #: Bootstrap resamples are drawn in blocks of about this many index cells (memory bound).
 _BOOT_CELLS = 4_000_000
+#: Up to this many respondents the bootstrap draws row indices (the plain bootstrap).
+_BOOT_ROWS = 10_000
+#: Above :data:`_BOOT_ROWS`, the (score, weight) pairs are resampled as multinomial counts when
+#: they take at most this many distinct values; else random batches are resampled.
+_BOOT_ATOMS = 2_000
 
 
 # --------------------------------------------------------------------------- intervals
@@ -138,12 +143,45 @@ def _t_interval(x: np.ndarray, level: float) -> tuple[float, float, float]:
 def _bootstrap_means(x: np.ndarray, w: np.ndarray, *, n_boot: int, seed: int) -> np.ndarray:
     """Weighted means of ``n_boot`` resamples of the respondents (with replacement, with their weights).
 
-    Vectorised: resamples are drawn as index matrices in blocks of about ``_BOOT_CELLS``
-    cells, so memory stays bounded for large samples.
+    Three ways of drawing the same bootstrap, by size (``numpy.random.default_rng(seed)``):
+
+    - up to :data:`_BOOT_ROWS` (10,000) respondents, row indices are drawn, in blocks of about
+      ``_BOOT_CELLS`` cells so that memory stays bounded (the plain bootstrap);
+    - above, when the respondents' (score, weight) pairs take at most :data:`_BOOT_ATOMS` (2,000)
+      distinct values — the rule for rating scales with raking weights — the resample is drawn as
+      multinomial counts of the distinct pairs, ``C ~ Multinomial(n, n_k / n)``. A weighted mean
+      depends on a resample only through these counts, and drawing n rows uniformly with
+      replacement gives exactly this multinomial distribution of the counts, so the bootstrap
+      distribution is the same as the plain bootstrap's (only the random stream differs), at a
+      cost that does not grow with n (Efron & Tibshirani, 1993, §6.2: the bootstrap as
+      multinomial weights on the observed values);
+    - otherwise the batch-sum bootstrap of :func:`csm_helpers.drivers.key_drivers`: the rows are
+      split at random into 10,000 batches and the batches' sums of ``w x`` and ``w`` are
+      resampled, which for independent respondents gives resampled sums with the same mean and,
+      up to a factor ``1 - 1/10,000``, the same covariance as resampling rows.
     """
     n = len(x)
     rng = np.random.default_rng(seed)
     out = np.empty(n_boot)
+    if n > _BOOT_ROWS:
+        # exact duplicates of (x, w) in one hash: x + i w is equal iff both parts are
+        codes, uniques = pd.factorize(x + 1j * w)
+        if len(uniques) <= _BOOT_ATOMS:
+            counts = np.bincount(codes, minlength=len(uniques))
+            atoms = np.column_stack([uniques.real * uniques.imag, uniques.imag])  # (w x, w) per atom
+            sums = np.empty((n_boot, 2))
+            block = max(1, min(n_boot, _BOOT_CELLS // len(uniques)))
+            for start in range(0, n_boot, block):
+                b = min(block, n_boot - start)
+                draws = rng.multinomial(n, counts / n, size=b)
+                sums[start:start + b] = draws.astype(float) @ atoms
+            swx, sw = sums[:, 0], sums[:, 1]
+        else:
+            from .drivers import _boot_means
+
+            return _boot_means(x[:, None], w, n_boot, seed)[:, 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(sw > 0, swx / np.where(sw > 0, sw, 1.0), np.nan)
     wx = w * x
     block = max(1, min(n_boot, _BOOT_CELLS // max(n, 1)))
     for start in range(0, n_boot, block):
@@ -232,6 +270,13 @@ def _group_positions(data: pd.DataFrame, by: str | None) -> Iterator[tuple[Any, 
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
     for g, label in enumerate(uniques):
         yield label, order[bounds[g]:bounds[g + 1]]
+
+
+def _only_columns(data: pd.DataFrame, columns: Sequence[str | None]) -> pd.DataFrame:
+    """The columns of ``data`` among ``columns`` (None and absent names skipped), a narrow frame
+    to select rows from (a missing column is still reported by the helper that needs it)."""
+    keep = [c for c in dict.fromkeys(columns) if c is not None and c in data.columns]
+    return data[keep]
 
 
 def _check_by(by: str | None, reserved: Sequence[str]) -> None:
@@ -406,10 +451,16 @@ def csi(data: pd.DataFrame, *, items: list[str], scales: dict[str, tuple[float, 
       interval. Each group is resampled with the same seed, so a group's interval does not
       depend on which other groups exist. The weights travel with their respondents and are
       not re-estimated in each resample (e.g. raking is not redone), so the interval leaves out
-      the uncertainty of the weights themselves.
+      the uncertainty of the weights themselves. Above 10,000 respondents the resamples are
+      drawn without drawing row indices (so a million respondents take milliseconds): as
+      multinomial counts of the distinct (score, weight) pairs when there are at most 2,000 of
+      them — exactly the plain bootstrap's distribution — else by the batch-sum bootstrap of
+      :func:`csm_helpers.drivers.key_drivers` (10,000 random batches of respondents); see
+      ``_bootstrap_means``.
 
     Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall,
-    ch. 13 (percentile interval). Kish, L. (1965). *Survey Sampling*, §11.7 (``n_eff``).
+    ch. 13 (percentile interval), §6.2 (resamples as multinomial weights). Kish, L. (1965).
+    *Survey Sampling*, §11.7 (``n_eff``).
 
     Parameters
     ----------
@@ -732,8 +783,10 @@ def kpi_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: Any, ove
             raise CsmError(f"{name} wave {value!r} is not a value of column {wave!r} (found: {shown}) — "
                            "pass one of these")
     est = {}
+    # only the columns used: selecting a wave's rows then copies 5 columns, not the whole survey
+    narrow = _only_columns(data, [wave, weights, overall, *items, recommend])
     for key, value in (("previous", previous), ("latest", latest)):
-        sub = data.loc[(waves == value).to_numpy(dtype=bool)]
+        sub = narrow.loc[(waves == value).to_numpy(dtype=bool)]
         est[key] = _wave_stats(sub, overall=overall, scale=scale, csi_items=items, scales=scales,
                                recommend=recommend, top_box=top_box, weights=weights, level=level,
                                n_boot=n_boot, seed=seed)

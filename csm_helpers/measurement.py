@@ -849,25 +849,30 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     items = _rated_present(data, study)
     cols = list(items)
     n = len(data)
-    values = np.empty((n, len(cols)))
+    # One pass over the rated items, column by column: no n x k matrix is built (with a million
+    # respondents and 90 items that matrix alone would take 700 MB).
+    perf = [c for c in _performance_items(study) if c in data.columns]
+    perf_set = set(perf)
     out = np.zeros(n, dtype=bool)
-    for j, col in enumerate(cols):
+    n_answered = np.zeros(n, dtype=np.int64)
+    k_ans = np.zeros(n, dtype=np.int64)
+    hi_v = np.full(n, -np.inf)
+    lo_v = np.full(n, np.inf)
+    row_hash = np.zeros(n, dtype=np.uint64)
+    for col in cols:
         v, bad = _numeric(data[col])
         lo, hi = items[col]
         out |= bad | (v < lo) | (v > hi)
-        values[:, j] = v
-    answered = np.isfinite(values)
-    missing_share = 1.0 - answered.sum(axis=1) / len(cols) if cols else np.zeros(n)
-
-    perf = [c for c in _performance_items(study) if c in data.columns]
-    grid = values[:, [cols.index(c) for c in perf]] if perf else np.empty((n, 0))
-    k_ans = np.isfinite(grid).sum(axis=1)
-    if grid.shape[1]:
-        hi_v = np.where(np.isfinite(grid), grid, -np.inf).max(axis=1)
-        lo_v = np.where(np.isfinite(grid), grid, np.inf).min(axis=1)
-        straight = (k_ans >= m.straightline_min_items) & (hi_v == lo_v)
-    else:
-        straight = np.zeros(n, dtype=bool)
+        answered = np.isfinite(v)
+        n_answered += answered
+        if col in perf_set:
+            k_ans += answered
+            hi_v = np.fmax(hi_v, v)  # fmax/fmin skip the missing answers (NaN)
+            lo_v = np.fmin(lo_v, v)
+        # a hash of the answer vector (missing = missing), combined column by column
+        row_hash = row_hash * np.uint64(1_000_003) + pd.util.hash_array(v)
+    missing_share = 1.0 - n_answered / len(cols) if cols else np.zeros(n)
+    straight = (k_ans >= m.straightline_min_items) & (hi_v == lo_v)  # all False without a grid
 
     speeder = np.zeros(n, dtype=bool)
     dur_col = study.responses.duration
@@ -885,19 +890,18 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     if id_col in data.columns:
         ids = data[id_col]
         dup_id = (ids.duplicated(keep="first") & ids.notna()).to_numpy(dtype=bool)
-    enough = answered.sum(axis=1) >= DUPLICATE_MIN_ITEMS
+    enough = n_answered >= DUPLICATE_MIN_ITEMS
     dup_ans = np.zeros(n, dtype=bool)
     if cols and enough.any():
         rows = np.flatnonzero(enough)
-        # hash the answer vectors first; only rows whose hash repeats are compared exactly
-        hashes = pd.util.hash_pandas_object(pd.DataFrame(values[rows]), index=False)
-        rows = rows[hashes.duplicated(keep=False).to_numpy(dtype=bool)]
+        # only rows whose hash repeats are compared exactly (equal answers give equal hashes)
+        rows = rows[pd.Series(row_hash[rows]).duplicated(keep=False).to_numpy(dtype=bool)]
         if len(rows):
-            frame = pd.DataFrame(values[rows], columns=range(len(cols)))
+            frame = pd.DataFrame({j: _numeric(data[col].iloc[rows])[0] for j, col in enumerate(cols)})
             same = frame.duplicated(keep="first").to_numpy(dtype=bool).copy()
             if same.any() and ids is not None:
                 # a repeat of the same id is a duplicate id, not another respondent with the same answers
-                frame["_id"] = ids.to_numpy(dtype=object)[rows]
+                frame["_id"] = ids.iloc[rows].to_numpy(dtype=object)
                 first = frame.groupby(list(range(len(cols))), dropna=False, sort=False)["_id"].transform("first")
                 same &= (frame["_id"] != first).to_numpy(dtype=bool)
             dup_ans[rows[same]] = True
@@ -1129,7 +1133,7 @@ def apply_exclusions(data: pd.DataFrame, flags: pd.DataFrame, *, exclude: Sequen
     drop = np.zeros(len(data), dtype=bool)
     for c in cols:
         drop |= flags[c].astype(bool).to_numpy()
-    return data.loc[~drop].copy()
+    return data.loc[~drop]  # a new frame (copy-on-write): no deep copy needed
 
 
 # --------------------------------------------------------------------------- reliability
@@ -1277,14 +1281,21 @@ def item_analysis(data: pd.DataFrame, *, items: Sequence[str]) -> pd.DataFrame:
     x = _item_matrix(data, items, what="the scale")
     n, k = x.shape
     total = x.sum(axis=1)
+    # Everything from one covariance matrix C (ddof=1): with j left out, the rest-sum has variance
+    # sum(C) - 2 sum_b C_jb + C_jj, covariance sum_b C_jb - C_jj with item j, and that variance is
+    # also the total of the reduced matrix that alpha-if-deleted needs -- no per-item pass over the data.
+    c = np.cov(x, rowvar=False, ddof=1).reshape(k, k) if n >= 2 and k >= 1 else np.full((k, k), np.nan)
+    c_total, c_trace, c_row = c.sum(), np.trace(c), c.sum(axis=1)
     rows = []
     for j, item in enumerate(items):
         col = x[:, j]
-        rest = total - col
+        var_rest = c_total - 2 * c_row[j] + c[j, j]
         r = float("nan")
-        if n >= 2 and k >= 2 and np.std(col) > 0 and np.std(rest) > 0:
-            r = float(np.corrcoef(col, rest)[0, 1])
-        a = _alpha(np.delete(x, j, axis=1)) if k >= 3 and n >= 2 else float("nan")
+        if n >= 2 and k >= 2 and np.ptp(col) > 0 and np.ptp(total - col) > 0:
+            r = float((c_row[j] - c[j, j]) / math.sqrt(c[j, j] * var_rest))
+        a = float("nan")
+        if k >= 3 and n >= 2 and var_rest > 0:
+            a = float((k - 1) / (k - 2) * (1 - (c_trace - c[j, j]) / var_rest))
         rows.append({"item": item, "mean": float(col.mean()) if n else float("nan"),
                      "sd": float(col.std(ddof=1)) if n >= 2 else float("nan"), "n": n,
                      "corrected_item_total_r": r, "alpha_if_deleted": a})

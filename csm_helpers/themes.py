@@ -135,7 +135,8 @@ def _mentions(data: pd.DataFrame, *, text: str, id: str, codebook: Codebook,
     entries = list(codebook.attributes)
     texts = data.loc[has, [id, text]]
     coded = code_verbatims(texts, codebook=codebook, id=id, text=text, codes=None)
-    pos = pd.Index(data[id]).get_indexer(coded[id])
+    # ids are unique (checked): look them up among the commenters only, not every respondent
+    pos = np.flatnonzero(has)[pd.Index(texts[id]).get_indexer(coded[id])]
     k = pd.Index([e.id for e in entries]).get_indexer(coded["attribute"])
     matrix = np.zeros((len(data), len(entries)), dtype=bool)
     matrix[pos, k] = True
@@ -332,7 +333,7 @@ def theme_examples(data: pd.DataFrame, *, text: str, id: str, codebook: Codebook
     else:
         pools = {N_("all"): np.ones(len(data), dtype=bool)}
     match_of = {(int(p), a): m for p, a, m in zip(coded["_pos"], coded["attribute"], coded["match"], strict=True)}
-    id_key = data[id].map(str).to_numpy()
+    ids = data[id]
     texts = data[text].to_numpy()
     totals = matrix.sum(axis=0)
     order = sorted(range(len(entries)), key=lambda j: (-int(totals[j]), j))
@@ -346,7 +347,7 @@ def theme_examples(data: pd.DataFrame, *, text: str, id: str, codebook: Codebook
             cand = np.flatnonzero(matrix[:, j] & mask)
             if len(cand) < max(min_n, 1):
                 continue
-            cand = cand[np.argsort(id_key[cand], kind="stable")]
+            cand = cand[np.argsort(ids.iloc[cand].map(str).to_numpy(), kind="stable")]
             chosen = rng.choice(cand, size=min(per_theme, len(cand)), replace=False)
             for p in chosen:
                 quote = _excerpt(redact(texts[p]), redact(match_of.get((int(p), e.id)) or ""), max_chars)

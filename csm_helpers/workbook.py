@@ -170,7 +170,10 @@ def parse_segment(segment: str, study: Study) -> tuple[str, str] | None:
 
 
 def select_segment(data: pd.DataFrame, study: Study, segment: str) -> pd.DataFrame:
-    """Rows of ``data`` in ``segment`` (a copy; ``"all"`` returns every row).
+    """Rows of ``data`` in ``segment`` (a new frame; ``"all"`` returns every row).
+
+    The result never shares changes with ``data`` (pandas copy-on-write), so no deep copy is
+    made: with a million rows a copy would cost seconds and a gigabyte for nothing.
 
     Raises
     ------
@@ -179,7 +182,7 @@ def select_segment(data: pd.DataFrame, study: Study, segment: str) -> pd.DataFra
     """
     parsed = parse_segment(segment, study)
     if parsed is None:
-        return data.copy()
+        return data.copy(deep=False)
     column, value = parsed
     values = data[column].astype("string")
     mask = values == value
@@ -187,7 +190,7 @@ def select_segment(data: pd.DataFrame, study: Study, segment: str) -> pd.DataFra
         present = sorted(v for v in values.dropna().unique())
         shown = ", ".join(present[:20]) + (" …" if len(present) > 20 else "")
         raise CsmError(f"segment {column}={value!r} has no respondents; values of {column!r}: {shown}")
-    return data.loc[mask.fillna(False).to_numpy()].copy()
+    return data.loc[mask.fillna(False).to_numpy()]
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -244,7 +247,7 @@ class StageContext:
     @cached_property
     def responses(self) -> pd.DataFrame:
         """The segment's survey responses, validated, personal-data columns removed."""
-        return select_segment(self._loaded(), self.study, self.segment)
+        return select_segment(self.all_responses, self.study, self.segment)
 
     @property
     def n(self) -> int:
@@ -338,7 +341,7 @@ class StageContext:
             return self.analysis_data
         col = self.study.responses.wave
         data = self.analysis_data
-        return data.loc[data[col].astype("string") == wave].copy()
+        return data.loc[(data[col].astype("string") == wave).to_numpy(dtype=bool, na_value=False)]
 
     @property
     def scales(self) -> dict[str, tuple[float, float]]:
@@ -477,9 +480,9 @@ class StageContext:
                              competitor=self.competitor_table, scale=self.performance_scale,
                              reference="scale_max")
 
-    @property
+    @cached_property
     def current(self) -> pd.DataFrame:
-        """The segment's analysis data of the latest wave: what stage 04 reports on."""
+        """The segment's analysis data of the latest wave: what stage 04 reports on (computed once)."""
         return self.wave_data(self.latest_wave)
 
     @cached_property

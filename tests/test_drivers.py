@@ -338,6 +338,22 @@ def test_batch_sum_bootstrap_agrees_with_row_bootstrap(monkeypatch):
     np.testing.assert_allclose(w_batch, w_rows, rtol=0.15)
 
 
+@pytest.mark.parametrize("units", [None, 700])
+def test_row_blocks_do_not_change_the_result(monkeypatch, units):
+    # Products over the respondents are accumulated a block of rows at a time (memory bound);
+    # tiny blocks must give the same estimates and the same bootstrap resamples (rows, and
+    # batches of 3 respondents with units=700 -- two runs of batch sizes, 3 and 2).
+    X, y = _correlated(2000, 3, seed=21)
+    df = _frame(X, y).assign(w=np.random.default_rng(3).uniform(0.5, 2, 2000))
+    df.loc[::7, "x2"] = np.nan
+    if units:
+        monkeypatch.setattr(D, "_MAX_UNITS", units)
+    whole = key_drivers(df, outcome="y", drivers=_drivers(3), weights="w", n_boot=200, seed=4)
+    monkeypatch.setattr(D, "_ROW_BLOCK", 7)
+    blocks = key_drivers(df, outcome="y", drivers=_drivers(3), weights="w", n_boot=200, seed=4)
+    pd.testing.assert_frame_equal(whole, blocks, rtol=1e-10)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("units", [None, 150])
 def test_bootstrap_intervals_cover_known_weights(monkeypatch, units):

@@ -301,6 +301,92 @@ def test_csi_bootstrap_in_blocks_matches_one_block(monkeypatch):
     pd.testing.assert_frame_equal(whole, blocks)
 
 
+def _linearised_se(x, w):
+    """Taylor-linearisation SE of the weighted mean sum(w x) / sum(w) (ratio estimator, Cochran 1977, §6.3)."""
+    m = np.sum(w * x) / np.sum(w)
+    return math.sqrt(np.sum(w**2 * (x - m) ** 2)) / np.sum(w)
+
+
+def test_bootstrap_of_distinct_pairs_is_the_plain_bootstrap(monkeypatch):
+    # Above _BOOT_ROWS, (score, weight) pairs with few distinct values are resampled as multinomial
+    # counts. Drawing rows uniformly with replacement gives exactly these counts, so the bootstrap
+    # distribution must be the plain bootstrap's: compare 4,000 resamples of each (two-sample KS,
+    # and the percentile interval to within Monte-Carlo error).
+    rng = np.random.default_rng(31)
+    n = 400
+    x = 25.0 * rng.integers(0, 5, n)
+    w = np.array([0.6, 1.0, 1.7, 2.5])[rng.integers(0, 4, n)]
+    monkeypatch.setattr(kpis, "_BOOT_ROWS", 100)
+    atoms = kpis._bootstrap_means(x, w, n_boot=4000, seed=5)
+    rr = np.random.default_rng(77)
+    plain = np.array([np.sum((w * x)[i]) / np.sum(w[i]) for i in rr.integers(0, n, size=(4000, n))])
+    assert sst.ks_2samp(atoms, plain).pvalue > 0.01
+    se = _linearised_se(x, w)
+    np.testing.assert_allclose(np.quantile(atoms, [0.025, 0.975]), np.quantile(plain, [0.025, 0.975]),
+                               atol=0.12 * se)
+    # the same seed gives the same resamples; another seed others
+    np.testing.assert_array_equal(atoms, kpis._bootstrap_means(x, w, n_boot=4000, seed=5))
+    assert not np.array_equal(atoms, kpis._bootstrap_means(x, w, n_boot=4000, seed=6))
+
+
+@pytest.mark.parametrize("weights", ["equal", "raking-like", "continuous"])
+def test_bootstrap_spread_above_10000_respondents_matches_the_known_se(weights):
+    # n = 20,000: the multinomial-count bootstrap (equal or few distinct weights) or the batch-sum
+    # bootstrap (continuous weights) runs, not the plain one. References: the ideal bootstrap SD of
+    # a mean is sqrt(sum (x - mean)^2) / n exactly (Efron & Tibshirani 1993, eq. 6.9); for weighted
+    # data the bootstrap SD of the ratio sum(w x)/sum(w) agrees with its linearisation SE to O(1/n).
+    rng = np.random.default_rng(8)
+    n = 20_000
+    x = 100 * (rng.choice(5, n, p=[0.1, 0.15, 0.25, 0.3, 0.2]) + rng.integers(0, 5, n)) / 8
+    w = {"equal": np.ones(n), "raking-like": np.array([0.55, 0.8, 1.2, 1.9, 2.6])[rng.integers(0, 5, n)],
+         "continuous": rng.lognormal(0, 0.5, n)}[weights]
+    distinct = len(pd.unique(x + 1j * w))
+    assert (distinct <= kpis._BOOT_ATOMS) == (weights != "continuous")
+    boot = kpis._bootstrap_means(x, w, n_boot=4000, seed=1)
+    ref = math.sqrt(np.sum((x - x.mean()) ** 2)) / n if weights == "equal" else _linearised_se(x, w)
+    assert np.std(boot) == pytest.approx(ref, rel=0.06)  # SD of 4,000 resamples: ±1.1% (1 SE)
+    assert np.mean(boot) == pytest.approx(np.average(x, weights=w), abs=0.1 * ref)
+
+
+def test_batch_sum_bootstrap_agrees_with_row_bootstrap_for_csi(monkeypatch):
+    from csm_helpers import drivers as D
+
+    rng = np.random.default_rng(12)
+    n = 6000
+    df = pd.DataFrame({"a": rng.integers(1, 6, n), "b": rng.integers(1, 6, n), "w": rng.lognormal(0, 0.4, n)})
+    rows = kpis.csi(df, items=["a", "b"], scales={"a": (1, 5), "b": (1, 5)}, weights="w", n_boot=2000, seed=3)
+    monkeypatch.setattr(kpis, "_BOOT_ROWS", 1000)
+    monkeypatch.setattr(D, "_MAX_UNITS", 1500)  # 1,500 batches of 4 respondents
+    batches = kpis.csi(df, items=["a", "b"], scales={"a": (1, 5), "b": (1, 5)}, weights="w", n_boot=2000, seed=3)
+    assert batches.loc[0, "value"] == rows.loc[0, "value"]
+    width = rows.loc[0, "ci_high"] - rows.loc[0, "ci_low"]
+    assert batches.loc[0, "ci_high"] - batches.loc[0, "ci_low"] == pytest.approx(width, rel=0.1)
+    assert abs(batches.loc[0, "ci_low"] - rows.loc[0, "ci_low"]) < 0.1 * width
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scheme", ["multinomial counts", "batch sums"])
+def test_large_sample_bootstrap_schemes_cover_the_truth(monkeypatch, scheme):
+    # Known truth: the population CSI of a 1-5 item with these probabilities. The thresholds are
+    # lowered so that n = 300 runs each large-sample scheme (batch sums: 150 batches of 2).
+    from csm_helpers import drivers as D
+
+    monkeypatch.setattr(kpis, "_BOOT_ROWS", 100)
+    monkeypatch.setattr(D, "_MAX_UNITS", 150)
+    rng = np.random.default_rng(2027)
+    probs = np.array([0.05, 0.1, 0.25, 0.35, 0.25])
+    true = 100 * (np.dot(probs, np.arange(1, 6)) - 1) / 4
+    reps, n, hits = 300, 300, 0
+    for rep in range(reps):
+        q = rng.choice(np.arange(1, 6), n, p=probs)
+        w = (np.array([0.5, 1.0, 2.0])[rng.integers(0, 3, n)] if scheme == "multinomial counts"
+             else rng.lognormal(0, 0.4, n))
+        t = kpis.csi(pd.DataFrame({"q": q, "w": w}), items=["q"], scales={"q": (1, 5)}, weights="w",
+                     n_boot=400, seed=rep)
+        hits += t.loc[0, "ci_low"] <= true <= t.loc[0, "ci_high"]
+    assert 0.91 <= hits / reps <= 0.98, hits / reps
+
+
 # --------------------------------------------------------------------------- change tests
 @pytest.mark.parametrize("c1,n1,c2,n2", [(60, 100, 50, 100), (30, 45, 70, 130), (5, 20, 19, 20)])
 def test_two_proportion_z_matches_statsmodels(c1, n1, c2, n2):
