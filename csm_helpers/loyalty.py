@@ -509,7 +509,8 @@ def market_indicators(data: pd.DataFrame, *, praise: str | None = None, awarenes
     praise, awareness, referral, repurchase : str, optional
         Yes/no columns (1/0, yes/no, true/false); see ``study.market`` and ``study.loyalty.repeat``.
     complaint_rate, sales_growth : float, optional
-        Company figures.
+        Company figures; None (or a NaN complaint rate, as ``complaint_summary`` gives without a
+        customer count) leaves the indicator out.
     weights : str, optional
         Weight column.
     level : float
@@ -565,7 +566,8 @@ def market_indicators(data: pd.DataFrame, *, praise: str | None = None, awarenes
             share("referral_rate", "Referral rate", referral, "Share who referred someone")
     elif referral:
         share("return_rate", "Return rate", referral, "Share who referred someone (referral)")
-    if complaint_rate is not None:
+    if complaint_rate is not None and not (isinstance(complaint_rate, float) and math.isnan(complaint_rate)):
+        # NaN is what complaint_summary gives without a customer count: not known, not an error
         value = _finite(complaint_rate, "complaint_rate", minimum=0.0)
         rows.append(_figure_row("complaint_rate", "Complaint rate", value, None,
                                 "Complaints per customer in the period (complaint log / customer base)"))

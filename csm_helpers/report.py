@@ -40,7 +40,7 @@ from . import __version__
 from .config import Study, load_study
 from .datasets import sample_study_path
 from .errors import CsmError, ReportError
-from .safety import escape, write_text_atomic
+from .safety import escape, readable, write_text_atomic
 from .workbook import METRICS_FRAGMENT_DIR, parse_segment, to_jsonable
 
 __all__ = [
@@ -405,6 +405,18 @@ def check_static_html(body: str) -> None:
         raise ReportError(f"report is not static: {shown}")
 
 
+def _readable_meta(value: Any) -> Any:
+    """Every text of the title block made readable (controls visible, long text cut); the
+    template escapes it."""
+    if isinstance(value, str):
+        return readable(value, max_chars=300)
+    if isinstance(value, dict):
+        return {k: _readable_meta(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_readable_meta(v) for v in value]
+    return value
+
+
 def export_html(nb: nbformat.NotebookNode, meta: dict[str, Any]) -> str:
     """Render an executed notebook to one self-contained, script-free HTML page.
 
@@ -412,6 +424,7 @@ def export_html(nb: nbformat.NotebookNode, meta: dict[str, Any]) -> str:
     ``organisation``, ``facts`` (list of (label, value)), ``footer``, ``version``.
     """
     nb = _strip_noise(nbformat.from_dict(nb))
+    meta = _readable_meta(meta)
     nb.metadata["csm"] = meta
     nb.metadata["title"] = f"{meta.get('stage_title', '')} — {meta.get('study', '')}"
     body, _ = _exporter().from_notebook_node(nb)
@@ -446,16 +459,16 @@ def write_index(out_dir: Path, *, title: str) -> Path:
             f'{escape(STAGE_TITLES.get(r.stem, r.stem))}</a>' for r in reports)
         extra = (f' · <a href="{escape(seg_dir.name)}/metrics.json">metrics.json</a>'
                  if metrics_path.is_file() else "")
-        rows.append(f"<tr><td>{escape(segment)}</td><td class=\"num\">{escape(n)}</td>"
+        rows.append(f"<tr><td>{escape(readable(segment, max_chars=300))}</td><td class=\"num\">{escape(n)}</td>"
                     f"<td>{links}{extra}</td></tr>")
     page = (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
         "style-src 'unsafe-inline'; img-src data:\">"
-        f"<title>{escape(title)} — reports</title><style>{_css()}</style></head>"
+        f"<title>{escape(readable(title, max_chars=300))} — reports</title><style>{_css()}</style></head>"
         f"<body class=\"csm-report\"><main><header class=\"csm-title-block\"><h1 class=\"csm-title\">"
-        f"{escape(title)}</h1><p class=\"csm-study\">Reports by segment</p></header>"
+        f"{escape(readable(title, max_chars=300))}</h1><p class=\"csm-study\">Reports by segment</p></header>"
         "<table class=\"csm-table\"><thead><tr><th>Segment</th><th class=\"num\">n</th>"
         "<th>Reports</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
         f"<footer class=\"csm-footer\"><p>csm-workbook {escape(__version__)}</p></footer>"
