@@ -19,7 +19,15 @@ import numpy as np
 import pandas as pd
 
 from .i18n import _, tr
-from .safety import escape
+from .safety import escape, readable
+
+
+def _text(value: Any, max_chars: int | None = None) -> str:
+    """Customer-safe text for HTML: readable (controls visible, bidi overrides shown, long text
+    cut with a note; :func:`csm_helpers.safety.readable`), then escaped."""
+    if max_chars is None:
+        return escape(readable(value))
+    return escape(readable(value, max_chars=max_chars))
 
 #: Columns that hold data as written (customer text, labels, segment values): never translated.
 RAW_COLUMNS = frozenset({"comment", "comments", "text", "quote", "quotes", "verbatim", "label",
@@ -177,22 +185,22 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
     header = [tr((rename or {}).get(c, _humanise(c))) for c in shown.columns]
     parts = ['<table class="csm-table">']
     if caption:
-        parts.append(f"<caption>{escape(tr(caption))}</caption>")
+        parts.append(f"<caption>{_text(tr(caption))}</caption>")
     parts.append("<thead><tr>")
     if index:
-        parts.append(f"<th>{escape(shown.index.name or '')}</th>")
+        parts.append(f"<th>{_text(shown.index.name or '')}</th>")
     for col, head in zip(shown.columns, header, strict=True):
         cls = ' class="num"' if col in numeric else ""
-        parts.append(f"<th{cls}>{escape(head)}</th>")
+        parts.append(f"<th{cls}>{_text(head)}</th>")
     parts.append("</tr></thead><tbody>")
     for idx, row in zip(shown.index, shown.itertuples(index=False), strict=True):
         parts.append("<tr>")
         if index:
-            parts.append(f"<th>{escape(idx)}</th>")
+            parts.append(f"<th>{_text(idx)}</th>")
         for col, value in zip(shown.columns, row, strict=True):
             cls = ' class="num"' if col in numeric else ""
             text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else value
-            parts.append(f"<td{cls}>{escape(text)}</td>")
+            parts.append(f"<td{cls}>{_text(text)}</td>")
         parts.append("</tr>")
     parts.append("</tbody></table>")
     if more:
@@ -209,19 +217,19 @@ def show_text(text: str, *, tag: str = "p") -> None:
     """Display escaped text as a paragraph (or another simple tag: p, li, h3, h4)."""
     if tag not in {"p", "h3", "h4", "li"}:
         raise ValueError(f"tag must be one of p, h3, h4, li, but {tag!r} was passed")
-    _display(Html(f"<{tag}>{escape(tr(text))}</{tag}>"))
+    _display(Html(f"<{tag}>{_text(tr(text))}</{tag}>"))
 
 
 def show_callout(text: str, *, kind: str = "info") -> None:
     """Display an escaped call-out box; ``kind`` is "info", "ok" or "warn"."""
     if kind not in {"info", "ok", "warn"}:
         raise ValueError(f"kind must be one of info, ok, warn, but {kind!r} was passed")
-    _display(Html(f'<div class="csm-callout {kind}">{escape(tr(text))}</div>'))
+    _display(Html(f'<div class="csm-callout {kind}">{_text(tr(text))}</div>'))
 
 
 def show_facts(facts: Mapping[str, Any]) -> None:
     """Display a short list of label: value facts (both escaped)."""
-    items = "".join(f"<li><strong>{escape(tr(k))}:</strong> {escape(v)}</li>" for k, v in facts.items())
+    items = "".join(f"<li><strong>{_text(tr(k))}:</strong> {_text(v)}</li>" for k, v in facts.items())
     _display(Html(f"<ul>{items}</ul>"))
 
 
@@ -229,10 +237,7 @@ def show_quotes(quotes: list[str], *, limit: int = 5, max_chars: int = 400) -> N
     """Display customer verbatims as escaped quotes (trimmed, at most ``limit``)."""
     parts = []
     for q in quotes[:limit]:
-        q = str(q)
-        if len(q) > max_chars:
-            q = q[: max_chars - 1] + "…"
-        parts.append(f'<blockquote class="csm-quote">{escape(q)}</blockquote>')
+        parts.append(f'<blockquote class="csm-quote">{_text(q, max_chars)}</blockquote>')
     _display(Html("".join(parts)))
 
 
@@ -270,7 +275,8 @@ def show_figure(ax_or_fig: Any, *, alt: str | None = None, dpi: int = 120) -> No
     fig = ax_or_fig if isinstance(ax_or_fig, plt.Figure) else ax_or_fig.get_figure()
     if alt is None:
         titles = [a.get_title() for a in fig.axes if a.get_title()]
-        alt = titles[0] if titles else _("Chart")
+        alt = titles[0].replace("\\$", "$") if titles else _("Chart")  # titles escape $ for matplotlib only
+    alt = readable(alt, max_chars=300)
     png = figure_png(fig, dpi=dpi)
     plt.close(fig)
     try:

@@ -527,7 +527,8 @@ def market_indicators(data: pd.DataFrame, *, praise: str | None = None, awarenes
     praise, awareness, referral, repurchase : str, optional
         Yes/no columns (1/0, yes/no, true/false); see ``study.market`` and ``study.loyalty.repeat``.
     complaint_rate, sales_growth : float, optional
-        Company figures.
+        Company figures; None (or a NaN complaint rate, as ``complaint_summary`` gives without a
+        customer count) leaves the indicator out.
     weights : str, optional
         Weight column.
     level : float
@@ -586,7 +587,8 @@ def market_indicators(data: pd.DataFrame, *, praise: str | None = None, awarenes
     elif referral:
         share("return_rate", N_("Return rate"), referral, N_("Share who referred someone (referral) (column "
                                                              "{column})"))
-    if complaint_rate is not None:
+    if complaint_rate is not None and not (isinstance(complaint_rate, float) and math.isnan(complaint_rate)):
+        # NaN is what complaint_summary gives without a customer count: not known, not an error
         value = _finite(complaint_rate, "complaint_rate", minimum=0.0)
         rows.append(_figure_row("complaint_rate", N_("Complaint rate"), value, None,
                                 _("Complaints per customer in the period (complaint log / customer base)")))

@@ -48,7 +48,7 @@ from .config import Study, load_study
 from .datasets import sample_study_path
 from .errors import CsmError, ReportError
 from .i18n import HTML_LANG, N_, _, get_language, language, tr, translate_markdown
-from .safety import escape, write_text_atomic
+from .safety import escape, readable, write_text_atomic
 from .workbook import METRICS_FRAGMENT_DIR, parse_segment, to_jsonable
 
 __all__ = [
@@ -433,6 +433,18 @@ def check_static_html(body: str) -> None:
         raise ReportError(f"report is not static: {shown}")
 
 
+def _readable_meta(value: Any) -> Any:
+    """Every text of the title block made readable (controls visible, long text cut); the
+    template escapes it."""
+    if isinstance(value, str):
+        return readable(value, max_chars=300)
+    if isinstance(value, dict):
+        return {k: _readable_meta(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_readable_meta(v) for v in value]
+    return value
+
+
 def export_html(nb: nbformat.NotebookNode, meta: dict[str, Any]) -> str:
     """Render an executed notebook to one self-contained, script-free HTML page.
 
@@ -448,6 +460,7 @@ def export_html(nb: nbformat.NotebookNode, meta: dict[str, Any]) -> str:
         meta = {**meta, "labels": {k: tr(k) for k in ("Summary", "Top priorities", "About the data",
                                                       "Contents", "Chart")},
                 "facts": [(tr(k), v) for k, v in meta.get("facts", [])]}
+    meta = _readable_meta(meta)
     nb.metadata["csm"] = meta
     nb.metadata["title"] = f"{meta.get('stage_title', '')} — {meta.get('study', '')}"
     body, _resources = _exporter().from_notebook_node(nb)
@@ -553,7 +566,7 @@ def write_index(out_dir: Path, *, title: str) -> Path:
             what = (f"failed: {entry.get('error') or 'unknown error'}" if status == "failed"
                     else "not run (the batch was interrupted) — rerun with --resume")
             n = entry.get("n")
-            rows.append(f'<tr class="csm-failed"><td>{escape(segment)}</td>'
+            rows.append(f'<tr class="csm-failed"><td>{escape(readable(segment, max_chars=300))}</td>'
                         f'<td class="num">{escape(f"{n:,}" if isinstance(n, int) else "")}</td>'
                         f'<td colspan="{len(_KPI_COLUMNS) + 1}"><strong>{escape(what.splitlines()[0])}</strong>'
                         f'{"".join(f"<br>{escape(line)}" for line in what.splitlines()[1:6])}</td></tr>')
@@ -565,7 +578,7 @@ def write_index(out_dir: Path, *, title: str) -> Path:
         n = m.get("n")
         segment = m.get("segment", segment) if isinstance(m.get("segment"), str) else segment
         kpis = m.get("kpis") if isinstance(m.get("kpis"), dict) else {}
-        rows.append(f"<tr><td>{escape(segment)}</td>"
+        rows.append(f"<tr><td>{escape(readable(segment, max_chars=300))}</td>"
                     f'<td class="num">{escape(f"{n:,}" if isinstance(n, int) else "")}</td>'
                     + "".join(_kpi_tile(k, kpis.get(k)) for k, _ in _KPI_COLUMNS)
                     + f"<td>{links}</td></tr>")
@@ -597,9 +610,9 @@ def write_index(out_dir: Path, *, title: str) -> Path:
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
         "style-src 'unsafe-inline'; img-src data:\">"
-        f"<title>{escape(title)} — reports</title><style>{_css()}</style></head>"
+        f"<title>{escape(readable(title, max_chars=300))} — reports</title><style>{_css()}</style></head>"
         f"<body class=\"csm-report\"><main><header class=\"csm-title-block\"><h1 class=\"csm-title\">"
-        f"{escape(title)}</h1><p class=\"csm-study\">Reports by segment</p></header>"
+        f"{escape(readable(title, max_chars=300))}</h1><p class=\"csm-study\">Reports by segment</p></header>"
         + "".join(parts) +
         f"<footer class=\"csm-footer\"><p>csm-workbook {escape(__version__)}</p></footer>"
         "</main></body></html>"

@@ -19,9 +19,22 @@ from typing import IO, Any
 import pandas as pd
 
 __all__ = ["atomic_write", "write_text_atomic", "write_bytes_atomic", "neutralise_formula",
-           "to_safe_csv", "escape"]
+           "to_safe_csv", "escape", "readable", "MAX_CELL_CHARS"]
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: Characters a spreadsheet skips before it looks for a formula sign: spaces, and characters
+#: that are invisible (zero-width space, joiners, word joiner, byte-order mark).
+_INVISIBLE_LEAD = " \u00a0\u200b\u200c\u200d\u2060\ufeff"
+#: Longest text a report table cell shows before it is cut (with a note saying so).
+MAX_CELL_CHARS = 1000
+#: Bidirectional controls that reorder what follows them ("Trojan Source" spoofing):
+#: embeddings and overrides U+202A-U+202E, isolates U+2066-U+2069.
+_BIDI = {chr(c): f"\u27e8U+{c:04X}\u27e9" for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+#: C0 controls (except tab, line feed, carriage return) and DEL as Unicode control pictures
+#: (U+2400 block), C1 controls as the replacement character.
+_CONTROLS = {**{chr(c): chr(0x2400 + c) for c in range(0x20) if c not in (9, 10, 13)},
+             "\x7f": "\u2421", **{chr(c): "\ufffd" for c in range(0x80, 0xA0)}}
+_READABLE = str.maketrans({**_BIDI, **_CONTROLS})
 
 
 def neutralise_formula(value: Any) -> Any:
@@ -41,8 +54,10 @@ def neutralise_formula(value: Any) -> Any:
     -5
     >>> neutralise_formula("fine")
     'fine'
+    >>> neutralise_formula("\u200b =1+1")  # spaces or invisible characters first change nothing
+    "'\\u200b =1+1"
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+    if isinstance(value, str) and value.lstrip(_INVISIBLE_LEAD).startswith(_FORMULA_PREFIXES):
         return "'" + value
     return value
 
@@ -121,6 +136,35 @@ def to_safe_csv(data: pd.DataFrame, path: str | Path, *, index: bool = False) ->
     with atomic_write(path, "w", encoding="utf-8-sig", newline="") as fh:
         safe.to_csv(fh, index=index, lineterminator="\r\n")
     return Path(path)
+
+
+def readable(text: Any, *, max_chars: int | None = MAX_CELL_CHARS) -> str:
+    """Customer text made safe to *read* (before it is escaped for HTML).
+
+    - control characters (NUL, BEL, ESC, ...) become visible Unicode control pictures
+      (``"\\x07"`` -> ``"␇"``), C1 controls the replacement character;
+    - bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which
+      would silently reorder the text after them, are shown as ``⟨U+202E⟩``;
+    - text longer than ``max_chars`` is cut, and the cut is said: ``… [cut: 1,000,000
+      characters in all]``.
+
+    Everything else is left as it is (zero-width joiners are needed by emoji and some
+    scripts; HTML escaping is :func:`escape`'s job).
+
+    Examples
+    --------
+    >>> readable("invoice \u202egnp.exe")
+    'invoice ⟨U+202E⟩gnp.exe'
+    >>> readable("bell\\x07 nul\\x00")
+    'bell␇ nul␀'
+    >>> readable("x" * 12, max_chars=5)
+    'xxxxx… [cut: 12 characters in all]'
+    """
+    s = "" if text is None else str(text)
+    cut = max_chars is not None and len(s) > max_chars
+    shown = s[:max_chars] if cut else s
+    shown = shown.translate(_READABLE)
+    return f"{shown}… [cut: {len(s):,} characters in all]" if cut else shown
 
 
 def escape(text: Any) -> str:

@@ -60,6 +60,9 @@ def test_reports_render_offline_without_requests_or_script(browser, sample_run, 
         assert page.evaluate("document.scripts.length") == 0
         assert errors == [], (path.name, errors)
         assert page.locator("h1").first.is_visible()
+        # the report stylesheet applies from its first rule (the colour variables of :root)
+        assert page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--ink')"
+                             ".trim()") == "#1b1f24", path.name
         if path.name != "index.html":
             assert page.locator("nav.csm-toc li").count() >= 4
             imgs = page.locator("img")

@@ -258,6 +258,16 @@ def test_market_indicators_hand_made():
     assert both.loc["return_rate", "value"] == pytest.approx(6 / 8)
 
 
+def test_market_indicators_leave_out_an_unknown_complaint_rate():
+    # complaint_summary gives NaN without a customer count: that is "not known", not an error
+    # (a study with a complaint log but no market.customers crashed stage 04; issue 6)
+    df = pd.DataFrame({"praise": [1, 0, 1, 1, 0, 1]})
+    t = market_indicators(df, praise="praise", complaint_rate=float("nan"))
+    assert t["indicator"].tolist() == ["reputation"]
+    with pytest.raises(CsmError, match="complaint_rate"):
+        market_indicators(df, praise="praise", complaint_rate=float("inf"))
+
+
 def test_market_indicators_weighted_and_errors():
     df = pd.DataFrame({"praise": [1, 0, 1, 1, 0, 1], "w": [2.0, 1.0, 0.5, 1.0, 3.0, 1.5]})
     t = market_indicators(df, praise="praise", weights="w")

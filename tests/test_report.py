@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html.parser
+import re
 
 import nbformat
 import pytest
@@ -90,6 +91,12 @@ def test_image_embedded_with_alt(page):
     assert len(c.imgs) == 1
     assert c.imgs[0]["src"].startswith("data:image/png;base64,")
     assert c.imgs[0]["alt"] == "Saturation <curve>"
+
+
+def test_stylesheet_is_not_wrapped_twice(page):
+    # a <style> inside a <style> turned the first rule (:root colour variables) into garbage
+    assert not re.search(r"<style[^>]*>\s*<style", page)
+    assert re.search(r"<style[^>]*>\s*/\* csm-workbook report stylesheet", page)
 
 
 def test_print_css_and_csp(page):

@@ -138,7 +138,7 @@ def _recorded(files: list[str], data_strings: set[str]) -> dict[str, str]:
                 continue  # a message already filled in with numbers: its template is recorded too
             if any(p.fullmatch(text) for p in filled):
                 continue  # a translated message, filled in
-            out.setdefault(text, "run time")
+            out.setdefault(text, "run-time")
     return out
 
 
@@ -176,6 +176,10 @@ def update(records: list[str]) -> int:
     import polib
 
     messages, problems = collect()
+    if (LOCALES / "messages.pot").exists():  # keep what earlier --record runs found
+        for e in polib.pofile(str(LOCALES / "messages.pot")):
+            if any(where in {"run", "run-time"} for where, _line in e.occurrences):
+                messages.setdefault(e.msgid, "run-time")
     if records:
         for k, v in _recorded(records, _sample_data_strings()).items():
             messages.setdefault(k, v)
