@@ -39,7 +39,8 @@ CAPTIONED = {"show_table", "table_html"}        # caption= is translated
 #: Text of the report template and runner that is not in a Python literal call, and the
 #: dimension names of the invisible scorecard (config.DIMENSIONS), shown as table values.
 EXTRA = ["Summary", "Top priorities", "About the data", "Contents", "Chart", "Segment", "Wave", "n",
-         "Generated", "product", "process", "people", "Product", "Process", "People", "main competitor"]
+         "Generated", "product", "process", "people", "Product", "Process", "People", "main competitor",
+         "95% interval"]
 
 
 def _name(func: ast.expr) -> str:
@@ -134,7 +135,7 @@ def _recorded(files: list[str], data_strings: set[str]) -> dict[str, str]:
             words = [w for w in re.findall(r"[^\W\d_]+[\w'-]*", text) if not any(c.isdigit() for c in w)]
             if not any(len(w) >= 2 and w not in {"n", "vs"} for w in words):
                 continue  # numbers, symbols, wave codes, hashes: nothing to translate
-            if "{" not in text and re.search(r"\d[\d,.]*\d", text):
+            if "{" not in text and re.search(r"\d[,.]\d|\d{3,}|=", text):
                 continue  # a message already filled in with numbers: its template is recorded too
             if any(p.fullmatch(text) for p in filled):
                 continue  # a translated message, filled in
