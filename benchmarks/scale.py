@@ -414,11 +414,11 @@ def _cells(stage: str) -> Iterator[tuple[str, str]]:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
-                if line.startswith("#"):
+                if line.startswith("## "):  # a section; the title (#) leaves "setup"
                     heading = line.lstrip("#").strip()
                     break
         elif cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
-            yield heading, cell.source
+            yield ("metrics.json" if "record_metrics(" in cell.source else heading), cell.source
 
 
 class _Sink:
