@@ -8,7 +8,7 @@ What it does
 ------------
 1. **Generates** a seeded study (vectorised numpy, into a temporary folder): 20 attributes in
    the three dimensions, each with a performance, an importance and an expectation item (1-5),
-   10 of them with a competitor rating; overall satisfaction and satisfaction with the last
+   12 of them with a competitor rating; overall satisfaction and satisfaction with the last
    contact (1-5), recommend (0-10), repeat purchase, three market items and three loyalty
    measures; segments ``region`` (4 values) and ``channel`` (2), two waves, completion times
    (about 3% speeders), a few straight-liners and copied answer rows, items missing at random,
@@ -68,6 +68,7 @@ from csm_helpers import sample  # noqa: E402
 from csm_helpers.datasets import sample_dir  # noqa: E402
 
 DEFAULT_N = 1_000_000
+MIN_N = 1_000
 DEFAULT_SEED = 20261205
 
 
@@ -214,8 +215,8 @@ def generate_study(out_dir: Path, *, n: int, seed: int) -> Path:
     Vectorised: every column is drawn for all respondents at once, attribute by attribute.
     Returns the path of ``study.yaml``.
     """
-    if n < 1000:
-        raise SystemExit(f"--n must be at least 1000 (every region x channel cell populated), got {n}")
+    if n < MIN_N:
+        raise ValueError(f"n must be at least {MIN_N:,} (every region x channel cell populated), got {n}")
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     attrs = scale_attributes()
@@ -413,11 +414,11 @@ def _cells(stage: str) -> Iterator[tuple[str, str]]:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
-                if line.startswith("#"):
+                if line.startswith("## "):  # a section; the title (#) leaves "setup"
                     heading = line.lstrip("#").strip()
                     break
         elif cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
-            yield heading, cell.source
+            yield ("metrics.json" if "record_metrics(" in cell.source else heading), cell.source
 
 
 class _Sink:
@@ -478,6 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="write the study into this folder and keep it")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the analysis to this file")
     args = parser.parse_args(argv)
+    if args.n < MIN_N:
+        parser.error(f"--n must be at least {MIN_N:,}, got {args.n}")
 
     steps: list[Step] = []
 

@@ -109,7 +109,7 @@ METHODS: dict[str, tuple[str, str, str]] = {
         "NPS = 100(p_P − p_D), adjusted-Wald interval (add 3/4 to promoters and detractors, 3 to n); "
         "weighted estimates use Kish's effective n"),
         "Wilson, E. B. (1927). JASA 22, 209–212; Rocks, B. (2016). The American Statistician 70(4), 365–372; "
-        "Efron, B., & Tibshirani, R. J. (1993). An Introduction to the Bootstrap, §6.2, ch. 13",
+        "Efron, B., & Tibshirani, R. J. (1993). An Introduction to the Bootstrap, ch. 13 and 20",
     ),
     "kpi_change": (
         N_("Change since the previous wave"),

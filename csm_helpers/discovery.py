@@ -445,6 +445,12 @@ def code_verbatims(texts: pd.DataFrame, *, codebook: Codebook, id: str = "interv
         compiled = [re.compile(unicodedata.normalize("NFC", p), re.IGNORECASE) for p in entry.patterns]
         if not compiled:
             continue
+        if len(compiled) == 1:  # the usual case: one search per text, no per-text lists
+            rx = compiled[0]
+            for pos, t in enumerate(nfc):
+                if t and (m := rx.search(t)) is not None:
+                    hits.append((pos, k, _SOURCE_PRIORITY["pattern"], m.group(0)))
+            continue
         for pos, t in enumerate(nfc):
             if not t:
                 continue

@@ -153,8 +153,8 @@ def _bootstrap_means(x: np.ndarray, w: np.ndarray, *, n_boot: int, seed: int) ->
       depends on a resample only through these counts, and drawing n rows uniformly with
       replacement gives exactly this multinomial distribution of the counts, so the bootstrap
       distribution is the same as the plain bootstrap's (only the random stream differs), at a
-      cost that does not grow with n (Efron & Tibshirani, 1993, §6.2: the bootstrap as
-      multinomial weights on the observed values);
+      cost that does not grow with n (Efron & Tibshirani, 1993, ch. 20: a bootstrap resample
+      is its resampling vector, the counts of the n observations, Multinomial(n; 1/n, ..., 1/n));
     - otherwise the batch-sum bootstrap of :func:`csm_helpers.drivers.key_drivers`: the rows are
       split at random into 10,000 batches and the batches' sums of ``w x`` and ``w`` are
       resampled, which for independent respondents gives resampled sums with the same mean and,
@@ -459,7 +459,7 @@ def csi(data: pd.DataFrame, *, items: list[str], scales: dict[str, tuple[float, 
       ``_bootstrap_means``.
 
     Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall,
-    ch. 13 (percentile interval), §6.2 (resamples as multinomial weights). Kish, L. (1965).
+    ch. 13 (percentile interval), ch. 20 (resampling vectors: multinomial counts). Kish, L. (1965).
     *Survey Sampling*, §11.7 (``n_eff``).
 
     Parameters

@@ -135,6 +135,21 @@ def _keys(s: pd.Series) -> pd.Series:
     return pd.Series(mapped[codes], index=s.index, dtype=object)
 
 
+def _key_codes(s: pd.Series, keys: Sequence[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """Each cell's :func:`_key` as a position: ``(codes, keys)`` with ``codes`` -1 where missing.
+
+    Without ``keys`` they are the distinct keys of ``s`` in order of appearance; with ``keys``
+    a key not among them gets -2. One :func:`_key` call per distinct value, no text per row.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    ukeys = [_key(u) for u in uniques]
+    if keys is None:
+        keys = list(dict.fromkeys(k for k in ukeys if k is not None))
+    where = {k: i for i, k in enumerate(keys)}
+    lookup = np.array([-1 if k is None else where.get(k, -2) for k in ukeys] + [-1], dtype=np.int64)
+    return lookup[codes], list(keys)
+
+
 def _list(values: Sequence[Any], limit: int = 5) -> str:
     vals = [repr(v) for v in values]
     return ", ".join(vals[:limit]) + (f" (+{len(vals) - limit} more)" if len(vals) > limit else "")
@@ -168,6 +183,10 @@ def _numeric(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``(values, not_a_number)``: float values (NaN when missing or not a number)."""
     if pd.api.types.is_bool_dtype(s):
         return np.full(len(s), np.nan), s.notna().to_numpy()
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiu":  # numbers already: no parsing
+        values = s.to_numpy(dtype=float)
+        bad = np.isinf(values)
+        return (np.where(bad, np.nan, values) if bad.any() else values), bad
     values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     bad = s.notna().to_numpy() & ~np.isfinite(values)
     if not pd.api.types.is_numeric_dtype(s):
@@ -312,16 +331,16 @@ def _sample_counts(data: pd.DataFrame, by: str, pop: pd.DataFrame) -> np.ndarray
     """Respondents per population value; DataError for sample values not in the population table."""
     _check_frame(data)
     _require_columns(data, [by], what="data", fix="pass the name of a segment column of the responses")
-    keys = _keys(data[by])
+    codes, found = _key_codes(data[by])
     known = set(pop["key"])
-    extra = sorted({k for k in keys.dropna().unique() if k not in known})
+    extra = sorted(k for k in found if k not in known)
     if extra:
         raise DataError(
             f"column {by!r} has the value {_list(extra)} that {POPULATION_FILE} does not list for segment "
             f"{by!r} (it lists {_list(pop['key'].tolist(), 10)}) — add a row '{by},{extra[0]},<population>' "
             f"to {POPULATION_FILE} or fix the value in the data"
         )
-    counts = keys.value_counts()
+    counts = dict(zip(found, np.bincount(codes[codes >= 0], minlength=len(found)), strict=True))
     return np.array([int(counts.get(k, 0)) for k in pop["key"]], dtype=float)
 
 
@@ -610,12 +629,12 @@ def rake(data: pd.DataFrame, *, margins: Mapping[str, Mapping[Any, float]],
                             f"total; found {dict(zip(mkeys, margin.values(), strict=True))} — fix the "
                             f"population of {var!r} in {POPULATION_FILE}")
         share = vals / vals.sum()
-        keys = _keys(data[var])
-        # position of each respondent's value among the margin's values; -1: missing or unknown
-        codes = pd.Index(mkeys, dtype=object).get_indexer(keys.to_numpy(dtype=object)).astype(np.int64)
-        unknown = (codes < 0) & keys.notna().to_numpy(dtype=bool)
+        # position of each respondent's value among the margin's values; -1: missing, -2: unknown
+        codes, _ = _key_codes(data[var], mkeys)
+        unknown = codes == -2
         if unknown.any():
-            extra = sorted(set(keys[unknown]))
+            _, found = _key_codes(data[var])
+            extra = sorted(k for k in found if k not in set(mkeys))
             raise DataError(
                 f"column {var!r} has the value {_list(extra)} that the raking margins (from "
                 f"{POPULATION_FILE}) do not list (they list {_list(mkeys, 10)}) — add a row "
@@ -639,16 +658,17 @@ def rake(data: pd.DataFrame, *, margins: Mapping[str, Mapping[Any, float]],
                 f"{POPULATION_FILE} gives {var} = {_list(names)} a population of 0, but respondents have "
                 "that value — correct the population or the data"
             )
-        codes_list.append(codes)
+        # the respondents with a value (all of them: slice) and their codes, found once
+        rows = slice(None) if known.all() else np.flatnonzero(known)
+        codes_list.append((rows, codes[rows]))
         targets.append(share)
 
     names = list(margins)
 
     def worst(weights: np.ndarray) -> tuple[float, str]:
         gap, where = 0.0, ""
-        for var, codes, share in zip(names, codes_list, targets, strict=True):
-            known = codes >= 0
-            tot = np.bincount(codes[known], weights=weights[known], minlength=len(share))
+        for var, (rows, codes), share in zip(names, codes_list, targets, strict=True):
+            tot = np.bincount(codes, weights=weights[rows], minlength=len(share))
             d = np.abs(tot / tot.sum() - share)
             i = int(np.argmax(d))
             if d[i] > gap:
@@ -656,12 +676,11 @@ def rake(data: pd.DataFrame, *, margins: Mapping[str, Mapping[Any, float]],
         return gap, where
 
     for _iteration in range(int(max_iter)):
-        for codes, share in zip(codes_list, targets, strict=True):
-            known = codes >= 0
-            tot = np.bincount(codes[known], weights=w[known], minlength=len(share))
+        for (rows, codes), share in zip(codes_list, targets, strict=True):
+            tot = np.bincount(codes, weights=w[rows], minlength=len(share))
             with np.errstate(divide="ignore", invalid="ignore"):
                 factor = np.where(tot > 0, share * tot.sum() / tot, 1.0)
-            w[known] *= factor[codes[known]]
+            w[rows] *= factor[codes]
         gap, _where = worst(w)
         if gap <= tol:
             break

@@ -333,7 +333,7 @@ def test_bootstrap_of_distinct_pairs_is_the_plain_bootstrap(monkeypatch):
 def test_bootstrap_spread_above_10000_respondents_matches_the_known_se(weights):
     # n = 20,000: the multinomial-count bootstrap (equal or few distinct weights) or the batch-sum
     # bootstrap (continuous weights) runs, not the plain one. References: the ideal bootstrap SD of
-    # a mean is sqrt(sum (x - mean)^2) / n exactly (Efron & Tibshirani 1993, eq. 6.9); for weighted
+    # a mean is sqrt(sum (x - mean)^2) / n exactly (it equals the plug-in SE, ddof 0); for weighted
     # data the bootstrap SD of the ratio sum(w x)/sum(w) agrees with its linearisation SE to O(1/n).
     rng = np.random.default_rng(8)
     n = 20_000
