@@ -244,17 +244,22 @@ class WarmKernel:
     # -- life cycle -------------------------------------------------------------------
     def start(self) -> WarmKernel:
         """Start the kernel and run the prelude (imports, data cache, baseline state)."""
-        from jupyter_client import KernelManager
+        # An AsyncKernelManager, as nbclient makes for itself: its clients poll the kernel's
+        # messages without blocking nbclient's event loop, so a kernel that dies is noticed
+        # (a blocking client would wait for its output forever). The calls below run on this
+        # thread's event loop, the same one nbclient uses from this thread.
+        from jupyter_client import AsyncKernelManager
+        from jupyter_core.utils import run_sync
 
-        km = KernelManager(kernel_name=self.kernel_name)
-        km.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], cwd=self.cwd)
+        km = AsyncKernelManager(kernel_name=self.kernel_name)
+        run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], cwd=self.cwd)
         kc = km.blocking_client()
         kc.start_channels()
         try:
             kc.wait_for_ready(timeout=self.startup_timeout)
         except RuntimeError as exc:
             kc.stop_channels()
-            km.shutdown_kernel(now=True)
+            run_sync(km.shutdown_kernel)(now=True)
             raise ReportError(f"the Jupyter kernel {self.kernel_name!r} did not start: {exc}") from None
         self.km, self.kc = km, kc
         self.starts += 1
@@ -270,8 +275,10 @@ class WarmKernel:
             with contextlib.suppress(Exception):
                 kc.stop_channels()
         if km is not None:
+            from jupyter_core.utils import run_sync
+
             with contextlib.suppress(Exception):
-                km.shutdown_kernel(now=True)
+                run_sync(km.shutdown_kernel)(now=True)
 
     def restart(self) -> None:
         """A new kernel in place of this one (after a death, a timeout or a failed notebook)."""
@@ -279,7 +286,9 @@ class WarmKernel:
         self.start()
 
     def is_alive(self) -> bool:
-        return self.km is not None and bool(self.km.is_alive())
+        from jupyter_core.utils import run_sync
+
+        return self.km is not None and bool(run_sync(self.km.is_alive)())
 
     @property
     def pid(self) -> int | None:

@@ -627,7 +627,9 @@ def plan_run(study_path: str | Path | None, stages: Sequence[str] | None = None,
     """
     check = validate_study(study_path)
     study = check.study
-    nb_dir = Path(notebooks) if notebooks is not None else notebooks_dir()
+    nb_dir = Path(notebooks).resolve() if notebooks is not None else notebooks_dir()
+    if not nb_dir.is_dir():
+        raise CsmError(f"notebooks folder {nb_dir} does not exist — give the folder holding NN_name.ipynb files")
     wanted = resolve_stages(stages, nb_dir)
     inputs = {rel: file_sha256(study.resolve(rel, key=key)) for key, rel in study.file_keys().items()}
     inputs = dict(sorted({**inputs, study.path.name: file_sha256(study.path)}.items()))
