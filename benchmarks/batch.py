@@ -180,7 +180,7 @@ def _b_segment(args: tuple[str, str, list[str], str]) -> float:
     report_summary_json(study, segment)
     for stage in stages:
         ns = {"study_path": study, "segment": segment, "output_dir": str(folder), "__name__": "__main__"}
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             for name, source in _b_cells(stage):
                 exec(compile(source, name, "exec"), ns)
         plt.close("all")
@@ -197,6 +197,35 @@ def floor_b(study: Path, segments: list[str], stages: list[str], jobs: int, out:
 def csm_batch_c(study: Path, stages: list[str], jobs: int, out: Path) -> None:
     _run([str(BIN / "csm"), "batch", "--study", str(study), "--by", "branch", "--stages",
           ",".join(s[:2] for s in stages), "--jobs", str(jobs), "--out", str(out), "--no-progress"])
+
+
+_FLOOR_PARTS = [  # (label, module file suffix, function) — cumulative time inside B's per-segment work
+    ("charts: draw + PNG (display.figure_png)", "csm_helpers/display.py", "figure_png"),
+    ("  of which palette re-encoding (display._palette_png)", "csm_helpers/display.py", "_palette_png"),
+    ("tables to HTML (display.table_html)", "csm_helpers/display.py", "table_html"),
+    ("key drivers + bootstrap (drivers.key_drivers)", "csm_helpers/drivers.py", "key_drivers"),
+    ("one-screen summary (summary.report_summary)", "csm_helpers/summary.py", "report_summary"),
+]
+
+
+def profile_b(study: Path, segments: list[str], stages: list[str], out: Path) -> None:
+    """Where the floor's time goes: B's work for a few branch segments, in this process."""
+    _b_init()
+    _b_segment((str(study), segments[1], stages, str(out)))  # warm-up: first reads, caches
+    prof = cProfile.Profile()
+    picked = segments[2:7]
+    t0 = time.perf_counter()
+    prof.enable()
+    for seg in picked:
+        _b_segment((str(study), seg, stages, str(out)))
+    prof.disable()
+    total = time.perf_counter() - t0
+    stats = pstats.Stats(prof).stats  # {(file, line, func): (cc, nc, tt, ct, callers)}
+    print(f"\nB under cProfile, {len(picked)} branch segments: {total / len(picked):.2f} s per segment "
+          "(profiled; about 1.5-2x the unprofiled time)")
+    for label, suffix, func in _FLOOR_PARTS:
+        ct = sum(v[3] for k, v in stats.items() if k[0].endswith(suffix) and k[2] == func)
+        print(f"  {label:<55} {ct / len(picked):6.2f} s  {100 * ct / total:4.0f}%")
 
 
 def profile_c(study: Path, stages: list[str], jobs: int, out: Path) -> None:
@@ -276,6 +305,7 @@ def main() -> int:
         print(f"peak RSS of the whole process tree: A {(a.peak_tree if a else 0) / 2**20:.0f} MiB, "
               f"B {b.peak_tree / 2**20:.0f} MiB, C {c.peak_tree / 2**20:.0f} MiB")
         if args.profile:
+            profile_b(study, segments, stages, tmp / "b-profile")
             profile_c(study, stages, args.jobs, tmp / "c-profile")
         if args.json:
             args.json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")

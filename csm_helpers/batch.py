@@ -135,17 +135,16 @@ def plan_batch(study_path: str | Path | None, by: str, stages: Sequence[str] | N
     >>> [s.segment for s in plan.segments][:2], plan.suppressed
     (['all', 'region=Can Tho'], [])
     """
-    from .io import load_responses
     from .stats import suppressed_groups
     from .workbook import select_segment
 
-    run, _check = plan_run(study_path, stages, notebooks=notebooks)
+    run, check = plan_run(study_path, stages, notebooks=notebooks)
     study = run.study
     allowed = study.responses.segments
     if by not in allowed:
         raise CsmError(f"--by {by!r} is not one of the study's segment columns ({', '.join(allowed) or 'none'})"
                        f" — add it to responses.segments in {study.path.name}")
-    data = load_responses(study).data
+    data = check.data  # read and validated once, by plan_run
     values = data[by].astype("string").str.strip()
     missing = int((values.isna() | (values == "")).sum())
     counts = values[values.notna() & (values != "")].value_counts()

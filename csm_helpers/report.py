@@ -147,6 +147,8 @@ class StudyCheck:
     n_responses: int
     warnings: list[str] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)
+    #: the validated responses (personal-data columns removed), so callers need not read them again
+    data: Any = field(default=None, repr=False)
 
 
 def validate_study(study_path: str | Path | None = None) -> StudyCheck:
@@ -177,7 +179,7 @@ def validate_study(study_path: str | Path | None = None) -> StudyCheck:
 
         raise DataError(f"{table.source.name}: {len(report.errors)} problem(s) in the survey data",
                         report.errors)
-    check = StudyCheck(study=study, n_responses=len(table.data), warnings=list(report.warnings))
+    check = StudyCheck(study=study, n_responses=len(table.data), warnings=list(report.warnings), data=table.data)
     for key in ("population", "complaints", "lost_customers"):
         if getattr(study, key):
             check.tables[key] = len(read_study_table(study, key).data)
@@ -461,6 +463,18 @@ def read_batch_state(out_dir: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return state if isinstance(state, dict) else None
+
+
+def _note_done_in_batch_state(out_dir: Path, segment: str) -> None:
+    """After ``csm run`` wrote a segment that an earlier ``csm batch`` in the same folder lists as
+    failed or not run, mark it done there, so the index does not show a stale failure."""
+    state = read_batch_state(out_dir)
+    entries = [s for s in (state or {}).get("segments", []) if isinstance(s, dict) and s.get("segment") == segment]
+    if not entries or all(e.get("status") in {"done", "skipped"} for e in entries):
+        return
+    for e in entries:
+        e.update(status="done", error="")
+    write_text_atomic(out_dir / BATCH_STATE, json.dumps(state, ensure_ascii=False, indent=1) + "\n")
 
 
 def _report_row(out_dir: Path, folder: str, segment: str) -> tuple[str, dict[str, Any]] | None:
@@ -824,11 +838,10 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     study = check.study
     for w in check.warnings:
         log(f"warning: {w}")
-    from .io import load_responses
     from .workbook import select_segment
 
     parse_segment(segment, study)
-    data = select_segment(load_responses(study).data, study, segment)
+    data = select_segment(check.data, study, segment)
     n = len(data)
     if n < study.min_cell_size:
         raise CsmError(
@@ -850,6 +863,7 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
             execute=lambda nb, out, params: execute_stage(nb, out, params))
         timings.update(stage_times)
         written = commit_segment(staged, out_dir / segment_dirname(segment))
+        _note_done_in_batch_state(out_dir, segment)
         written.append(write_index(out_dir, title=study.title))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -450,3 +450,20 @@ def test_segment_tables_are_shared_by_the_stages_of_one_segment_only(small_study
     pd.testing.assert_frame_equal(again, reference["shop=Kowloon"])
     pd.testing.assert_frame_equal(again_twice, reference["shop=Kowloon"])
     assert not reference["shop=Kowloon"].equals(reference["shop=Shatin"])
+
+
+def test_csm_run_of_a_failed_segment_clears_it_in_the_index(tmp_path, monkeypatch):
+    from csm_helpers import report
+
+    study = study_with_shops(tmp_path / "s", {"Kowloon": 30, "Shatin": 20})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "batch.json").write_text(json.dumps({"by": "shop", "min_cell_size": 5, "segments": [
+        {"segment": "shop=Shatin", "dir": "shop=Shatin", "n": 20, "status": "failed", "error": "boom"}],
+        "suppressed": []}), encoding="utf-8")
+    assert "failed: boom" in (report.write_index(out, title="t")).read_text(encoding="utf-8")
+    monkeypatch.setattr(report, "notebooks_dir", lambda: probe_notebooks(tmp_path / "nbs"))
+    report.run_study(study, out, segment="shop=Shatin", stages=["09"])
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "boom" not in index and 'href="shop=Shatin/09_probe.html"' in index
+    assert json.loads((out / "batch.json").read_text(encoding="utf-8"))["segments"][0]["status"] == "done"
