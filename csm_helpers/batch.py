@@ -258,15 +258,15 @@ class _ThreadRunner:
         return kernel
 
     def _work(self, seg: BatchSegment) -> SegmentOutcome:
-        if self._stop.is_set():
+        if self._stop.is_set():  # stopping: start nothing new
             return SegmentOutcome(seg.segment, seg.dirname, seg.n, "pending")
         return _run_local(self.plan, seg, self._kernel(), self.out_dir, self.timeout)
 
-    def _shutdown_kernels(self) -> None:
+    def _each_kernel(self, action: str) -> None:
         with self._lock:
             kernels = list(self.kernels)
         for kernel in kernels:
-            kernel.shutdown()
+            getattr(kernel, action)()
 
     def run(self, todo: Sequence[BatchSegment]) -> Iterator[SegmentOutcome]:
         pool = ThreadPoolExecutor(max_workers=max(1, min(self.jobs, len(todo) or 1)),
@@ -279,9 +279,11 @@ class _ThreadRunner:
             self._stop.set()
             for future in futures:
                 future.cancel()
-            self._shutdown_kernels()  # a notebook still running fails at once
+            # Stop: kill the kernels (a signal only, so that no other thread's sockets are touched
+            # here); whatever a worker thread was running in one fails at once; then clean up.
+            self._each_kernel("kill")
             pool.shutdown(wait=True)
-            self._shutdown_kernels()  # any kernel a thread started meanwhile
+            self._each_kernel("shutdown")
 
 
 # --------------------------------------------------------------------------- progress

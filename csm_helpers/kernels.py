@@ -24,6 +24,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -314,31 +315,50 @@ class WarmKernel:
     def run(self, code: str, *, timeout: float | None = None) -> str:
         """Run ``code`` in the kernel (not recorded in its history) and return what it printed.
 
+        Waits at most ``timeout`` seconds (None: as long as the kernel lives); a kernel that
+        dies meanwhile is noticed within a second.
+
         Raises
         ------
         KernelCodeError
-            When the code raised; the kernel is marked for a restart unless it is a
-            ``CsmError`` (bad input, the kernel is fine).
+            When the code raised, the kernel died or did not answer in time; the kernel is
+            marked for a restart unless the error is a ``CsmError`` (bad input: it is fine).
         """
-        out: list[str] = []
-        err: list[dict[str, Any]] = []
-
-        def hook(msg: dict[str, Any]) -> None:
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream" and content.get("name") == "stdout":
-                out.append(content.get("text", ""))
-            elif kind == "error":
-                err.append(content)
+        import queue
 
         if self.kc is None:
             raise ReportError("the warm kernel is not running")
-        try:
-            reply = self.kc.execute_interactive(code, store_history=False, allow_stdin=False,
-                                                output_hook=hook, timeout=timeout)
-        except TimeoutError:
-            self._dirty = True
-            raise KernelCodeError(f"the kernel did not answer within {timeout:.0f} s",
-                                  "TimeoutError", "") from None
+        kc = self.kc
+        end = time.monotonic() + timeout if timeout else None
+
+        def next_msg(get: Any) -> dict[str, Any]:
+            while True:
+                try:
+                    return get(timeout=0.5)
+                except queue.Empty:
+                    if not self.is_alive():
+                        self._dirty = True
+                        raise KernelCodeError("the kernel died", "DeadKernelError", "") from None
+                    if end is not None and time.monotonic() > end:
+                        self._dirty = True
+                        raise KernelCodeError(f"the kernel did not answer within {timeout:.0f} s",
+                                              "TimeoutError", "") from None
+
+        msg_id = kc.execute(code, store_history=False, allow_stdin=False)
+        while True:  # the reply
+            reply = next_msg(kc.get_shell_msg)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        out: list[str] = []
+        while True:  # its output, up to the kernel's "idle" (older messages are skipped)
+            msg = next_msg(kc.get_iopub_msg)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream" and content.get("name") == "stdout":
+                out.append(content.get("text", ""))
+            elif kind == "status" and content.get("execution_state") == "idle":
+                break
         content = reply["content"]
         if content.get("status") != "ok":
             ename, evalue = content.get("ename", "Error"), content.get("evalue", "")
@@ -346,6 +366,12 @@ class WarmKernel:
                 self._dirty = True
             raise KernelCodeError(f"{ename}: {evalue}", ename, evalue)
         return "".join(out)
+
+    def kill(self) -> None:
+        """Kill the kernel process at once (safe from any thread: only sends a signal). Whatever
+        runs in it fails; :meth:`shutdown` (or the next use) cleans up."""
+        self._dirty = True
+        self._signal(signal.SIGKILL)
 
     def reset(self) -> None:
         """Empty the kernel's namespace and put back the state of a new kernel."""
