@@ -224,8 +224,13 @@ class WarmKernel:
 
     Examples
     --------
-    >>> with WarmKernel() as k:  # doctest: +SKIP
-    ...     nb = k.execute_notebook(path, out, {"segment": "region=Hanoi"})
+    >>> k = WarmKernel(prelude=("pandas",)).start()
+    >>> k.run("x = 6 * 7"), k.run("print(x)")
+    ('', '42\\n')
+    >>> k.reset()
+    >>> k.run("print('x' in globals())")
+    'False\\n'
+    >>> k.shutdown()
     """
 
     def __init__(self, *, cwd: str | Path | None = None, kernel_name: str = "python3",
