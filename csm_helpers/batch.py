@@ -135,17 +135,16 @@ def plan_batch(study_path: str | Path | None, by: str, stages: Sequence[str] | N
     >>> [s.segment for s in plan.segments][:2], plan.suppressed
     (['all', 'region=Can Tho'], [])
     """
-    from .io import load_responses
     from .stats import suppressed_groups
     from .workbook import select_segment
 
-    run, _check = plan_run(study_path, stages, notebooks=notebooks)
+    run, check = plan_run(study_path, stages, notebooks=notebooks)
     study = run.study
     allowed = study.responses.segments
     if by not in allowed:
         raise CsmError(f"--by {by!r} is not one of the study's segment columns ({', '.join(allowed) or 'none'})"
                        f" — add it to responses.segments in {study.path.name}")
-    data = load_responses(study).data
+    data = check.data  # read and validated once, by plan_run
     values = data[by].astype("string").str.strip()
     missing = int((values.isna() | (values == "")).sum())
     counts = values[values.notna() & (values != "")].value_counts()
@@ -259,15 +258,15 @@ class _ThreadRunner:
         return kernel
 
     def _work(self, seg: BatchSegment) -> SegmentOutcome:
-        if self._stop.is_set():
+        if self._stop.is_set():  # stopping: start nothing new
             return SegmentOutcome(seg.segment, seg.dirname, seg.n, "pending")
         return _run_local(self.plan, seg, self._kernel(), self.out_dir, self.timeout)
 
-    def _shutdown_kernels(self) -> None:
+    def _each_kernel(self, action: str) -> None:
         with self._lock:
             kernels = list(self.kernels)
         for kernel in kernels:
-            kernel.shutdown()
+            getattr(kernel, action)()
 
     def run(self, todo: Sequence[BatchSegment]) -> Iterator[SegmentOutcome]:
         pool = ThreadPoolExecutor(max_workers=max(1, min(self.jobs, len(todo) or 1)),
@@ -280,9 +279,11 @@ class _ThreadRunner:
             self._stop.set()
             for future in futures:
                 future.cancel()
-            self._shutdown_kernels()  # a notebook still running fails at once
+            # Stop: kill the kernels (a signal only, so that no other thread's sockets are touched
+            # here); whatever a worker thread was running in one fails at once; then clean up.
+            self._each_kernel("kill")
             pool.shutdown(wait=True)
-            self._shutdown_kernels()  # any kernel a thread started meanwhile
+            self._each_kernel("shutdown")
 
 
 # --------------------------------------------------------------------------- progress

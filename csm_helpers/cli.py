@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="threads of this process (default) or a dask.distributed cluster")
     batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="dask scheduler address with --executor dask, e.g. tcp://10.0.0.5:8786")
+    batch.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
+                       help="folder of your own stage notebooks NN_name.ipynb (default: the installed ones)")
     batch.add_argument("--no-progress", action="store_true",
                        help="no progress bar or lines (the summary is still printed)")
     batch.add_argument("--quiet", action="store_true", help="print only errors and the failed segments")
@@ -76,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", type=Path, required=True, help="folder to write the study into")
     sample.add_argument("--seed", type=int, default=20261123, help="random seed (default 20261123)")
     sample.add_argument("--n", type=int, default=2400, help="number of survey responses (default 2400)")
+    sample.add_argument("--branches", type=int, default=0, metavar="N",
+                        help="also add a segment column 'branch' with N values (to try csm batch on many)")
 
     send = sub.add_parser(
         "send", help="e-mail the HTML reports, one message per segment",
@@ -153,7 +157,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     progress = "off" if (args.no_progress or args.quiet) else "auto"
     result = run_batch(args.study, args.by, out_dir=args.out, stages=stages, jobs=args.jobs,
                        resume=args.resume, timeout=args.timeout, executor=args.executor,
-                       scheduler=args.scheduler, progress=progress, log=note)
+                       scheduler=args.scheduler, progress=progress, log=note, notebooks=args.notebooks)
     failed = result.failed
     for o in failed:
         print(f"failed: {o.segment}: {o.error.splitlines()[0] if o.error else 'unknown error'}", file=sys.stderr)
@@ -185,7 +189,12 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from .sample import generate_sample
 
     path = generate_sample(args.out, seed=args.seed, n=args.n)
-    print(f"wrote sample study {path} (seed {args.seed}, n {args.n})")
+    if args.branches:
+        from .sample import add_branch_column
+
+        add_branch_column(path, branches=args.branches, seed=args.seed)
+    print(f"wrote sample study {path} (seed {args.seed}, n {args.n}"
+          + (f", {args.branches} branches" if args.branches else "") + ")")
     return 0
 
 

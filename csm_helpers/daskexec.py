@@ -154,7 +154,7 @@ class DaskRunner:
                                     own_notebooks=self.custom_notebooks, pure=False,
                                     key=f"csm-batch-{token}-{seg.dirname}")
                 futures[fut] = seg
-            for fut in as_completed(list(futures)):
+            for fut in as_completed(list(futures), loop=client.loop):
                 seg = futures[fut]
                 try:
                     res = fut.result()

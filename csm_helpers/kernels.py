@@ -24,6 +24,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -223,8 +224,13 @@ class WarmKernel:
 
     Examples
     --------
-    >>> with WarmKernel() as k:  # doctest: +SKIP
-    ...     nb = k.execute_notebook(path, out, {"segment": "region=Hanoi"})
+    >>> k = WarmKernel(prelude=("pandas",)).start()
+    >>> k.run("x = 6 * 7"), k.run("print(x)")
+    ('', '42\\n')
+    >>> k.reset()
+    >>> k.run("print('x' in globals())")
+    'False\\n'
+    >>> k.shutdown()
     """
 
     def __init__(self, *, cwd: str | Path | None = None, kernel_name: str = "python3",
@@ -244,17 +250,22 @@ class WarmKernel:
     # -- life cycle -------------------------------------------------------------------
     def start(self) -> WarmKernel:
         """Start the kernel and run the prelude (imports, data cache, baseline state)."""
-        from jupyter_client import KernelManager
+        # An AsyncKernelManager, as nbclient makes for itself: its clients poll the kernel's
+        # messages without blocking nbclient's event loop, so a kernel that dies is noticed
+        # (a blocking client would wait for its output forever). The calls below run on this
+        # thread's event loop, the same one nbclient uses from this thread.
+        from jupyter_client import AsyncKernelManager
+        from jupyter_core.utils import run_sync
 
-        km = KernelManager(kernel_name=self.kernel_name)
-        km.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], cwd=self.cwd)
+        km = AsyncKernelManager(kernel_name=self.kernel_name)
+        run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], cwd=self.cwd)
         kc = km.blocking_client()
         kc.start_channels()
         try:
             kc.wait_for_ready(timeout=self.startup_timeout)
         except RuntimeError as exc:
             kc.stop_channels()
-            km.shutdown_kernel(now=True)
+            run_sync(km.shutdown_kernel)(now=True)
             raise ReportError(f"the Jupyter kernel {self.kernel_name!r} did not start: {exc}") from None
         self.km, self.kc = km, kc
         self.starts += 1
@@ -270,8 +281,10 @@ class WarmKernel:
             with contextlib.suppress(Exception):
                 kc.stop_channels()
         if km is not None:
+            from jupyter_core.utils import run_sync
+
             with contextlib.suppress(Exception):
-                km.shutdown_kernel(now=True)
+                run_sync(km.shutdown_kernel)(now=True)
 
     def restart(self) -> None:
         """A new kernel in place of this one (after a death, a timeout or a failed notebook)."""
@@ -279,7 +292,9 @@ class WarmKernel:
         self.start()
 
     def is_alive(self) -> bool:
-        return self.km is not None and bool(self.km.is_alive())
+        from jupyter_core.utils import run_sync
+
+        return self.km is not None and bool(run_sync(self.km.is_alive)())
 
     @property
     def pid(self) -> int | None:
@@ -305,31 +320,50 @@ class WarmKernel:
     def run(self, code: str, *, timeout: float | None = None) -> str:
         """Run ``code`` in the kernel (not recorded in its history) and return what it printed.
 
+        Waits at most ``timeout`` seconds (None: as long as the kernel lives); a kernel that
+        dies meanwhile is noticed within a second.
+
         Raises
         ------
         KernelCodeError
-            When the code raised; the kernel is marked for a restart unless it is a
-            ``CsmError`` (bad input, the kernel is fine).
+            When the code raised, the kernel died or did not answer in time; the kernel is
+            marked for a restart unless the error is a ``CsmError`` (bad input: it is fine).
         """
-        out: list[str] = []
-        err: list[dict[str, Any]] = []
-
-        def hook(msg: dict[str, Any]) -> None:
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream" and content.get("name") == "stdout":
-                out.append(content.get("text", ""))
-            elif kind == "error":
-                err.append(content)
+        import queue
 
         if self.kc is None:
             raise ReportError("the warm kernel is not running")
-        try:
-            reply = self.kc.execute_interactive(code, store_history=False, allow_stdin=False,
-                                                output_hook=hook, timeout=timeout)
-        except TimeoutError:
-            self._dirty = True
-            raise KernelCodeError(f"the kernel did not answer within {timeout:.0f} s",
-                                  "TimeoutError", "") from None
+        kc = self.kc
+        end = time.monotonic() + timeout if timeout else None
+
+        def next_msg(get: Any) -> dict[str, Any]:
+            while True:
+                try:
+                    return get(timeout=0.5)
+                except queue.Empty:
+                    if not self.is_alive():
+                        self._dirty = True
+                        raise KernelCodeError("the kernel died", "DeadKernelError", "") from None
+                    if end is not None and time.monotonic() > end:
+                        self._dirty = True
+                        raise KernelCodeError(f"the kernel did not answer within {timeout:.0f} s",
+                                              "TimeoutError", "") from None
+
+        msg_id = kc.execute(code, store_history=False, allow_stdin=False)
+        while True:  # the reply
+            reply = next_msg(kc.get_shell_msg)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        out: list[str] = []
+        while True:  # its output, up to the kernel's "idle" (older messages are skipped)
+            msg = next_msg(kc.get_iopub_msg)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream" and content.get("name") == "stdout":
+                out.append(content.get("text", ""))
+            elif kind == "status" and content.get("execution_state") == "idle":
+                break
         content = reply["content"]
         if content.get("status") != "ok":
             ename, evalue = content.get("ename", "Error"), content.get("evalue", "")
@@ -337,6 +371,12 @@ class WarmKernel:
                 self._dirty = True
             raise KernelCodeError(f"{ename}: {evalue}", ename, evalue)
         return "".join(out)
+
+    def kill(self) -> None:
+        """Kill the kernel process at once (safe from any thread: only sends a signal). Whatever
+        runs in it fails; :meth:`shutdown` (or the next use) cleans up."""
+        self._dirty = True
+        self._signal(signal.SIGKILL)
 
     def reset(self) -> None:
         """Empty the kernel's namespace and put back the state of a new kernel."""

@@ -149,6 +149,8 @@ class StudyCheck:
     n_responses: int
     warnings: list[str] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)
+    #: the validated responses (personal-data columns removed), so callers need not read them again
+    data: Any = field(default=None, repr=False)
 
 
 def validate_study(study_path: str | Path | None = None) -> StudyCheck:
@@ -179,7 +181,7 @@ def validate_study(study_path: str | Path | None = None) -> StudyCheck:
 
         raise DataError(f"{table.source.name}: {len(report.errors)} problem(s) in the survey data",
                         report.errors)
-    check = StudyCheck(study=study, n_responses=len(table.data), warnings=list(report.warnings))
+    check = StudyCheck(study=study, n_responses=len(table.data), warnings=list(report.warnings), data=table.data)
     for key in ("population", "complaints", "lost_customers"):
         if getattr(study, key):
             check.tables[key] = len(read_study_table(study, key).data)
@@ -516,6 +518,18 @@ def read_batch_state(out_dir: Path) -> dict[str, Any] | None:
     return state if isinstance(state, dict) else None
 
 
+def _note_done_in_batch_state(out_dir: Path, segment: str) -> None:
+    """After ``csm run`` wrote a segment that an earlier ``csm batch`` in the same folder lists as
+    failed or not run, mark it done there, so the index does not show a stale failure."""
+    state = read_batch_state(out_dir)
+    entries = [s for s in (state or {}).get("segments", []) if isinstance(s, dict) and s.get("segment") == segment]
+    if not entries or all(e.get("status") in {"done", "skipped"} for e in entries):
+        return
+    for e in entries:
+        e.update(status="done", error="")
+    write_text_atomic(out_dir / BATCH_STATE, json.dumps(state, ensure_ascii=False, indent=1) + "\n")
+
+
 def _report_row(out_dir: Path, folder: str, segment: str) -> tuple[str, dict[str, Any]] | None:
     """(links html, metrics) of a segment folder holding reports, else None."""
     seg_dir = out_dir / folder
@@ -680,7 +694,9 @@ def plan_run(study_path: str | Path | None, stages: Sequence[str] | None = None,
     """
     check = validate_study(study_path)
     study = check.study
-    nb_dir = Path(notebooks) if notebooks is not None else notebooks_dir()
+    nb_dir = Path(notebooks).resolve() if notebooks is not None else notebooks_dir()
+    if not nb_dir.is_dir():
+        raise CsmError(f"notebooks folder {nb_dir} does not exist — give the folder holding NN_name.ipynb files")
     wanted = resolve_stages(stages, nb_dir)
     inputs = {rel: file_sha256(study.resolve(rel, key=key)) for key, rel in study.file_keys().items()}
     inputs = dict(sorted({**inputs, study.path.name: file_sha256(study.path)}.items()))
@@ -883,11 +899,10 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     study = check.study
     for w in check.warnings:
         log(f"warning: {w}")
-    from .io import load_responses
     from .workbook import select_segment
 
     parse_segment(segment, study)
-    data = select_segment(load_responses(study).data, study, segment)
+    data = select_segment(check.data, study, segment)
     n = len(data)
     if n < study.min_cell_size:
         raise CsmError(
@@ -909,6 +924,7 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
             execute=lambda nb, out, params: execute_stage(nb, out, params))
         timings.update(stage_times)
         written = commit_segment(staged, out_dir / segment_dirname(segment))
+        _note_done_in_batch_state(out_dir, segment)
         written.append(write_index(out_dir, title=study.title))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

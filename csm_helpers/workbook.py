@@ -126,8 +126,8 @@ def _cached(study: Study, name: tuple, compute: Callable[[], Any]) -> Any:
     value = compute()
     with _CACHE_LOCK:
         if _CACHE is not None:
-            for old in [k for k in _CACHE if k[0] == name and k[1] != key[1]]:
-                del _CACHE[old]  # an older version of the same inputs: never read again
+            for old in [k for k in _CACHE if k[0][0] == name[0] and k != key]:
+                del _CACHE[old]  # older inputs, or another segment's table: never read again
             _CACHE[key] = value
             _CACHE_STATS["misses"] += 1
     return _fresh(value)
@@ -238,10 +238,15 @@ class StageContext:
 
         return _cached(self.study, ("responses",), lambda: load_responses(self.study)).data
 
+    def _segment_cached(self, name: str, compute: Callable[[], Any]) -> Any:
+        """A table of this segment's analysis, computed once per segment when the data cache is
+        on (the summary, stage 04 and stage 05 share it); only the latest segment's is kept."""
+        return _cached(self.study, (f"segment:{name}", self.segment), compute)
+
     def _table(self, key: str, required: tuple[str, ...] = ()) -> pd.DataFrame:
         from .io import read_study_table
 
-        return _cached(self.study, ("table", key, required),
+        return _cached(self.study, (f"table:{key}", required),
                        lambda: read_study_table(self.study, key, required=list(required))).data
 
     @cached_property
@@ -442,18 +447,19 @@ class StageContext:
         """Key drivers of overall satisfaction on the latest wave (:func:`drivers.key_drivers`)."""
         from .drivers import key_drivers
 
-        return key_drivers(self.current, outcome=self.study.overall,
-                           drivers={a.id: a.performance for a in self.study.attributes},
-                           weights=self.weights, level=self.study.analysis.level, **self.boot)
+        return self._segment_cached("driver_table", lambda: key_drivers(
+            self.current, outcome=self.study.overall, drivers={a.id: a.performance for a in self.study.attributes},
+            weights=self.weights, level=self.study.analysis.level, **self.boot))
 
     @cached_property
     def ipa_table(self) -> pd.DataFrame:
         """Importance–performance analysis of the latest wave (:func:`drivers.ipa`)."""
         from .drivers import attribute_table, ipa
 
-        return ipa(self.current, attributes=attribute_table(self.study), importance=self.importance_mode,
-                   derived=self.driver_table, crosshair=self.study.analysis.ipa_crosshair,
-                   scale=self.performance_scale, weights=self.weights)
+        return self._segment_cached("ipa_table", lambda: ipa(
+            self.current, attributes=attribute_table(self.study), importance=self.importance_mode,
+            derived=self.driver_table, crosshair=self.study.analysis.ipa_crosshair,
+            scale=self.performance_scale, weights=self.weights))
 
     @cached_property
     def gap_table(self) -> pd.DataFrame | None:
@@ -461,7 +467,9 @@ class StageContext:
         from .gaps import expectation_gaps, gap_pairs
 
         pairs = gap_pairs(self.study, "expectation")
-        return expectation_gaps(self.current, pairs=pairs, **self.common) if pairs else None
+        if not pairs:
+            return None
+        return self._segment_cached("gap_table", lambda: expectation_gaps(self.current, pairs=pairs, **self.common))
 
     @cached_property
     def competitor_table(self) -> pd.DataFrame | None:
@@ -469,16 +477,19 @@ class StageContext:
         from .gaps import competitor_benchmark, gap_pairs
 
         pairs = gap_pairs(self.study, "competitor")
-        return competitor_benchmark(self.current, pairs=pairs, **self.common) if pairs else None
+        if not pairs:
+            return None
+        return self._segment_cached("competitor_table",
+                                    lambda: competitor_benchmark(self.current, pairs=pairs, **self.common))
 
     @cached_property
     def priorities(self) -> pd.DataFrame:
         """The priority list (:func:`action.priority_list`): importance × room to the scale top."""
         from .action import priority_list
 
-        return priority_list(self.ipa_table, drivers=self.driver_table, gaps=self.gap_table,
-                             competitor=self.competitor_table, scale=self.performance_scale,
-                             reference="scale_max")
+        return self._segment_cached("priorities", lambda: priority_list(
+            self.ipa_table, drivers=self.driver_table, gaps=self.gap_table, competitor=self.competitor_table,
+            scale=self.performance_scale, reference="scale_max"))
 
     @cached_property
     def current(self) -> pd.DataFrame:

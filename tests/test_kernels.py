@@ -1,0 +1,178 @@
+"""Warm kernels: nothing leaks from one notebook into the next, and a warm run writes the same
+report as a new kernel per notebook (the papermill CLI's way)."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from csm_helpers.errors import CsmError, ReportError
+from csm_helpers.kernels import WarmKernel
+from csm_helpers.report import execute_stage, export_html, notebooks_dir
+
+from .conftest import ROOT
+
+LEAKY = '''
+import logging, os, sys, warnings
+import matplotlib as mpl, matplotlib.pyplot as plt, numpy as np, pandas as pd
+LEAKED_VARIABLE = segment
+os.environ["CSM_LEAK_TEST"] = "1"
+sys.path.append("/csm-leak")
+os.chdir("/")
+warnings.simplefilter("error")
+mpl.rcParams["lines.linewidth"] = 9.5
+np.set_printoptions(precision=2)
+np.seterr(all="raise")
+pd.set_option("display.max_rows", 3)
+logging.root.setLevel(logging.DEBUG)
+figure = plt.figure()
+'''
+
+PROBE = '''
+import logging, os, sys, warnings
+import matplotlib as mpl, matplotlib.pyplot as plt, numpy as np, pandas as pd
+problems = []
+if "LEAKED_VARIABLE" in globals() or "figure" in globals():
+    problems.append("a variable of the previous notebook")
+if "CSM_LEAK_TEST" in os.environ:
+    problems.append("an environment variable")
+if "/csm-leak" in sys.path:
+    problems.append("sys.path")
+if os.getcwd() != expected_cwd:
+    problems.append(f"cwd {os.getcwd()}")
+if ("error", None, Warning, None, 0) in warnings.filters:  # what simplefilter("error") adds
+    problems.append("a warnings filter")
+if mpl.rcParams["lines.linewidth"] == 9.5:
+    problems.append("rcParams")
+if np.get_printoptions()["precision"] != 8 or np.geterr()["divide"] != "warn":
+    problems.append("numpy options")
+if pd.get_option("display.max_rows") != 60:
+    problems.append("pandas options")
+if logging.root.level != logging.WARNING:
+    problems.append("logging level")
+if plt.get_fignums():
+    problems.append("an open figure")
+assert not problems, "leaked: " + ", ".join(problems)
+print("clean")
+'''
+
+
+def _notebook(path: Path, body: str, params: str) -> Path:
+    nb = new_notebook(cells=[new_code_cell(params), new_code_cell(body)])
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    with WarmKernel(cwd=notebooks_dir()) as k:
+        yield k
+
+
+@pytest.fixture
+def probes(tmp_path):
+    leaky = _notebook(tmp_path / "leaky.ipynb", LEAKY, 'segment: str = "all"')
+    probe = _notebook(tmp_path / "probe.ipynb", PROBE, 'expected_cwd: str = ""')
+    return leaky, probe
+
+
+def test_reset_leaves_nothing_of_the_previous_notebook(kernel, probes, tmp_path):
+    leaky, probe = probes
+    cwd = str(notebooks_dir())
+    # the probe passes in a kernel that ran nothing else ...
+    kernel.execute_notebook(probe, tmp_path / "p0.ipynb", {"expected_cwd": cwd})
+    # ... and after a notebook that changed every kind of state it checks
+    kernel.execute_notebook(leaky, tmp_path / "l1.ipynb", {"segment": "region=Hanoi"})
+    nb = kernel.execute_notebook(probe, tmp_path / "p1.ipynb", {"expected_cwd": cwd})
+    assert "clean" in nb.cells[-1].outputs[0]["text"]
+
+
+def test_probe_detects_the_leaks_when_the_reset_is_skipped(kernel, probes, tmp_path):
+    """The no-leak test can fail: without the reset, the probe sees every leak."""
+    leaky, probe = probes
+    kernel.execute_notebook(leaky, tmp_path / "l1.ipynb", {"segment": "region=Hanoi"})
+    with pytest.raises(ReportError) as info:  # same kernel, no reset in between
+        execute_stage(probe, tmp_path / "p1.ipynb", {"expected_cwd": str(notebooks_dir())}, km=kernel.km)
+    for what in ("a variable of the previous notebook", "an environment variable", "sys.path", "cwd /",
+                 "a warnings filter", "rcParams", "numpy options", "pandas options", "logging level"):
+        assert what in str(info.value)  # (an open figure is closed by the inline backend itself)
+    kernel.restart()  # leave a clean kernel to the next test
+
+
+def test_kernel_survives_many_notebooks_without_leaking_sockets(kernel, probes, tmp_path):
+    _, probe = probes
+    kernel.execute_notebook(probe, tmp_path / "w.ipynb", {"expected_cwd": str(notebooks_dir())})
+    me = psutil.Process()
+    before, starts = me.num_fds(), kernel.starts
+    for i in range(8):
+        kernel.execute_notebook(probe, tmp_path / f"p{i}.ipynb", {"expected_cwd": str(notebooks_dir())})
+    assert kernel.starts == starts  # no restart: the same kernel ran all of them
+    assert me.num_fds() - before < 8  # papermill's client channels are closed after each notebook
+
+
+def test_dead_kernel_is_replaced(kernel, probes, tmp_path):
+    _, probe = probes
+    dies = _notebook(tmp_path / "dies.ipynb", "import os\nos._exit(3)", 'segment: str = "all"')
+    old_pid, starts = kernel.pid, kernel.starts
+    with pytest.raises(Exception):  # noqa: B017 - nbclient's DeadKernelError or a papermill error
+        kernel.execute_notebook(dies, tmp_path / "d.ipynb", {"segment": "all"})
+    nb = kernel.execute_notebook(probe, tmp_path / "p.ipynb", {"expected_cwd": str(notebooks_dir())})
+    assert "clean" in nb.cells[-1].outputs[0]["text"]
+    assert kernel.starts == starts + 1 and kernel.pid != old_pid
+
+
+def test_time_limit_interrupts_a_long_cell(kernel, probes, tmp_path):
+    _, probe = probes
+    slow = _notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(120)", 'segment: str = "all"')
+    t0 = time.monotonic()
+    with pytest.raises(CsmError), kernel.time_limit(2):
+        kernel.execute_notebook(slow, tmp_path / "s.ipynb", {"segment": "all"})
+    assert kernel.timed_out
+    assert time.monotonic() - t0 < 30
+    nb = kernel.execute_notebook(probe, tmp_path / "p.ipynb", {"expected_cwd": str(notebooks_dir())})
+    assert "clean" in nb.cells[-1].outputs[0]["text"]
+
+
+def test_user_error_in_a_notebook_comes_back_as_csm_error(kernel, tmp_path):
+    bad = _notebook(tmp_path / "bad.ipynb",
+                    "from csm_helpers.workbook import open_stage\n"
+                    "open_stage('04_analysis', segment=segment)", 'segment: str = "all"')
+    with pytest.raises(CsmError, match="segment column 'city' is not one of the study's segment columns"):
+        kernel.execute_notebook(bad, tmp_path / "b.ipynb", {"segment": "city=X"})
+
+
+def _html(nb) -> str:
+    meta = {"stage_title": "05 · Action", "study": "S", "facts": [("Segment", "x")], "summary": None,
+            "version": "t", "footer": "f", "organisation": ""}
+    return export_html(nb, meta)
+
+
+@pytest.mark.slow
+def test_stage_report_is_the_same_warm_after_another_segment_as_in_a_new_kernel(tmp_path):
+    """The real stage notebooks: Can Tho's action report is identical whether it runs in a new
+    kernel or in a warm kernel that has just run Hanoi's analysis and action reports."""
+    study = str(ROOT / "data" / "sample" / "study.yaml")
+    nbs = notebooks_dir()
+    cold_dir, warm_dir, other = tmp_path / "cold", tmp_path / "warm", tmp_path / "other"
+    cold = execute_stage(nbs / "05_action_progress.ipynb", tmp_path / "cold.ipynb",
+                         {"study_path": study, "segment": "region=Can Tho", "output_dir": str(cold_dir)})
+    with WarmKernel(cwd=nbs) as k:
+        for stage in ("04_analysis", "05_action_progress"):
+            k.execute_notebook(nbs / f"{stage}.ipynb", tmp_path / f"h{stage}.ipynb",
+                               {"study_path": study, "segment": "region=Hanoi", "output_dir": str(other)})
+        warm = k.execute_notebook(nbs / "05_action_progress.ipynb", tmp_path / "warm.ipynb",
+                                  {"study_path": study, "segment": "region=Can Tho", "output_dir": str(warm_dir)})
+    assert k.starts == 1
+    cold_html, warm_html = _html(cold), _html(warm)
+    assert len(re.findall("<img ", cold_html)) >= 3
+    assert warm_html == cold_html
+    for name in ("05_action_register.csv", "_stage_metrics/05_action_progress.json"):
+        assert (warm_dir / name).read_bytes() == (cold_dir / name).read_bytes(), name
