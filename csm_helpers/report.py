@@ -564,10 +564,12 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     for w in check.warnings:
         log(f"warning: {w}")
     from .io import load_responses
-    from .workbook import select_segment
+    from .workbook import check_segment_publishable, select_segment
 
     parse_segment(segment, study)
-    data = select_segment(load_responses(study).data, study, segment)
+    responses = load_responses(study).data
+    data = select_segment(responses, study, segment)
+    check_segment_publishable(responses, study, segment)
     n = len(data)
     if n < study.min_cell_size:
         raise CsmError(
