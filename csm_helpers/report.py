@@ -616,8 +616,9 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
                 "study": study.name, "organisation": study.report.organisation or "",
                 "facts": facts, "version": __version__, "summary": summary,
                 "footer": (f"csm-workbook {__version__} · study {study.path.name} "
-                           f"(sha256 {inputs[study.path.name][:12]}) · segment {segment} · "
-                           f"generated {generated.strftime('%Y-%m-%d %H:%M UTC')}"),
+                           f"(sha256 {inputs[study.path.name][:12]}) · data {study.responses.file} "
+                           f"(sha256 {inputs.get(study.responses.file, '')[:12]}) · segment {segment} · "
+                           f"seed {study.seed} · generated {generated.strftime('%Y-%m-%d %H:%M UTC')}"),
             }
             write_text_atomic(seg_stage / f"{stage}.html", export_html(nb, meta))
             timings[stage] = time.perf_counter() - ts
