@@ -24,11 +24,14 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -488,23 +491,133 @@ class RunResult:
     files: list[Path]
     timings: dict[str, float]
     n: int
+    skipped: bool = False  # ``resume`` found complete outputs for the same inputs: nothing was run
 
 
-def _clean_stale_staging(out_dir: Path) -> None:
+#: The record of a completed run inside each segment folder (what --resume compares).
+MANIFEST = ".csm-manifest.json"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # ours, from an earlier call in this process: finished or failed
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _recover_interrupted(out_dir: Path) -> None:
+    """Undo what a killed run left behind (``kill -9`` runs no cleanup code).
+
+    - ``.csm-staging-<pid>-*``: the private folder of a run that died: removed;
+    - ``.csm-old-<pid>-<segment>``: an earlier good segment folder that a run was swapping
+      out when it died; put back if the segment folder is missing, else removed.
+    """
     for d in out_dir.glob(".csm-staging-*"):
         try:
             pid = int(d.name.split("-")[2])
         except (IndexError, ValueError):
             continue
-        alive = True
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            alive = False
-        except PermissionError:
-            alive = True
-        if not alive or pid == os.getpid():
+        if not _pid_alive(pid):
             shutil.rmtree(d, ignore_errors=True)
+    for d in out_dir.glob(".csm-old-*"):
+        parts = d.name.split("-", 3)
+        try:
+            pid, name = int(parts[2]), parts[3]
+        except (IndexError, ValueError):
+            continue
+        if _pid_alive(pid):
+            continue
+        target = out_dir / name
+        if not target.exists():
+            os.rename(d, target)
+        else:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a few renames run, then act on them.
+
+    Only in the main thread (where Python delivers signals); elsewhere a no-op.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: received.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if received:
+            raise KeyboardInterrupt
+
+
+def _manifest_key(inputs: dict[str, str], parameters: dict[str, Any]) -> dict[str, Any]:
+    return {"version": __version__, "inputs": inputs, "parameters": parameters}
+
+
+def _up_to_date(seg_dir: Path, key: dict[str, Any]) -> bool:
+    """True when ``seg_dir`` holds the complete, untouched outputs of a run with ``key``."""
+    try:
+        manifest = json.loads((seg_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(manifest, dict) or manifest.get("key") != to_jsonable(key):
+        return False
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        return False
+    for rel, digest in files.items():
+        path = seg_dir / rel
+        if not path.is_file() or file_sha256(path) != digest:
+            return False
+    return True
+
+
+def _commit(seg_stage: Path, final: Path, key: dict[str, Any]) -> list[Path]:
+    """Put a fully staged segment folder in place of ``final`` as one swap.
+
+    Files of an earlier run that this run did not write (other stages) are carried over, a
+    manifest is added, then ``final`` is renamed aside and the staged folder renamed into its
+    place — with Ctrl-C and SIGTERM held for those two renames. A ``kill -9`` between them
+    leaves the earlier folder as ``.csm-old-<pid>-<segment>``, which the next run puts back.
+    """
+    if final.is_dir():
+        for old in sorted(final.rglob("*")):
+            rel = old.relative_to(final)
+            dest = seg_stage / rel
+            if old.is_file() and old.name != MANIFEST and not dest.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(old, dest)
+                except OSError:
+                    shutil.copy2(old, dest)
+    files = {p.relative_to(seg_stage).as_posix(): file_sha256(p)
+             for p in sorted(seg_stage.rglob("*")) if p.is_file()}
+    write_text_atomic(seg_stage / MANIFEST, json.dumps({"key": to_jsonable(key), "files": files},
+                                                       ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    aside = final.parent / f".csm-old-{os.getpid()}-{final.name}"
+    with _signals_deferred():
+        moved = False
+        if final.exists():
+            os.rename(final, aside)
+            moved = True
+        try:
+            os.rename(seg_stage, final)
+        except BaseException:
+            if moved:
+                os.rename(aside, final)
+            raise
+    shutil.rmtree(aside, ignore_errors=True)
+    return [final / rel for rel in files]
 
 
 def _waves_text(study: Study, data: Any) -> str:
@@ -535,7 +648,7 @@ def _summary(study: Study, segment: str, log: Callable[[str], None]) -> dict[str
 
 def run_study(study_path: str | Path | None = None, out_dir: str | Path = "reports", *,
               segment: str = "all", stages: Sequence[str] | None = None,
-              log: Callable[[str], None] | None = None) -> RunResult:
+              log: Callable[[str], None] | None = None, resume: bool = False) -> RunResult:
     """Produce every stage report, ``metrics.json`` and ``index.html`` for one segment.
 
     Parameters
@@ -550,12 +663,24 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         Stage names or number prefixes (``"01"``); default all available stages.
     log : callable, optional
         Receives one progress line per step.
+    resume : bool
+        Skip the run when ``out_dir/<segment>/`` already holds the complete, untouched
+        outputs of a run with the same inputs (SHA-256 of study.yaml and every file it names),
+        parameters (segment, stages, seed, minimum cell size) and csm-workbook version, as
+        recorded in its ``.csm-manifest.json``; otherwise run as usual.
 
     Raises
     ------
     CsmError
         Bad config or data (nothing is written), a segment below the minimum cell size, or a
         stage that failed (nothing from this run is left in ``out_dir``).
+
+    Notes
+    -----
+    Interrupted runs leave nothing half-written: every file is staged in a private folder
+    and the segment folder is swapped in whole at the end. Ctrl-C and SIGTERM clean the
+    staging folder up; after ``kill -9`` the next run removes it (and puts back an earlier
+    segment folder caught in the middle of the swap).
     """
     log = log or (lambda _msg: None)
     t0 = time.perf_counter()
@@ -589,19 +714,27 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         wanted.extend(m for m in match if m not in wanted)
 
     out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _clean_stale_staging(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".csm-staging-{os.getpid()}-", dir=out_dir))
     seg_name = segment_dirname(segment)
+    inputs = {rel: file_sha256(study.resolve(rel, key=key)) for key, rel in study.file_keys().items()}
+    inputs = dict(sorted({**inputs, study.path.name: file_sha256(study.path)}.items()))
+    parameters = {"segment": segment, "seed": study.seed, "min_cell_size": study.min_cell_size,
+                  "stages": wanted, "study": study.path.name}
+    key = _manifest_key(inputs, parameters)
+    if out_dir.is_dir():
+        _recover_interrupted(out_dir)
+    if resume and _up_to_date(out_dir / seg_name, key):
+        log(f"{out_dir / seg_name}: complete for the same inputs, stages and version — skipped (--resume)")
+        if not (out_dir / "index.html").is_file():
+            write_index(out_dir, title=study.title)
+        timings["total"] = time.perf_counter() - t0
+        return RunResult(out_dir=out_dir, segment=segment, files=[], timings=timings, n=n, skipped=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".csm-staging-{os.getpid()}-", dir=out_dir))
     seg_stage = staging / seg_name
     work = staging / "_executed"
     seg_stage.mkdir()
     work.mkdir()
     generated = _dt.datetime.now(_dt.UTC)
-    inputs = {rel: file_sha256(study.resolve(rel, key=key)) for key, rel in study.file_keys().items()}
-    inputs = dict(sorted({**inputs, study.path.name: file_sha256(study.path)}.items()))
-    parameters = {"segment": segment, "seed": study.seed, "min_cell_size": study.min_cell_size,
-                  "stages": wanted, "study": study.path.name}
     facts = [("Segment", segment), ("Wave", _waves_text(study, data)), ("n", f"{n:,} respondents"),
              ("Generated", generated.strftime("%Y-%m-%d %H:%M UTC"))]
     summary = _summary(study, segment, log)
@@ -640,15 +773,8 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         write_text_atomic(seg_stage / "metrics.json",
                           json.dumps(to_jsonable(metrics), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
-        # Commit: every file of this run into place, one atomic rename each.
-        final = out_dir / seg_name
-        final.mkdir(exist_ok=True)
-        written = []
-        for src in sorted(p for p in seg_stage.rglob("*") if p.is_file()):
-            dest = final / src.relative_to(seg_stage)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dest)
-            written.append(dest)
+        # Commit: the whole segment folder swapped in at once (see _commit).
+        written = _commit(seg_stage, out_dir / seg_name, key)
         written.append(write_index(out_dir, title=study.title))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
