@@ -468,8 +468,11 @@ def plot_segment_means(groups: pd.DataFrame | dict[str, Any], *, ax: Axes | None
                                                  **kwargs})
             text = f"  {m:.2f}" + (f" ({a:.2f} to {b:.2f})" if xerr is not None else "")
             ax.text(b if math.isfinite(b) else m, yi, text, va="center", ha="left", fontsize="small")
+        sizes = groups["n"].to_numpy(float)
         for yi in y[~shown]:
-            ax.text(0.02, yi, f"suppressed (n < {min_n})" if supp[yi] else "no answers", va="center", ha="left",
+            why = (f"suppressed (n < {min_n})" if sizes[yi] < min_n  # else hidden to protect a smaller one
+                   else "suppressed (protects a smaller segment)")
+            ax.text(0.02, yi, why if supp[yi] else "no answers", va="center", ha="left",
                     fontstyle="italic", transform=ax.get_yaxis_transform())
         ax.set_yticks(y, [f"{_short(g, 30)} (n = {_fmt_n(n)})" for g, n in zip(groups["group"], groups["n"],
                                                                                strict=True)])
@@ -586,7 +589,8 @@ def plot_scorecard(scorecard: pd.DataFrame, *, ax: Axes | None = None, level: fl
                     ax.text(b if math.isfinite(b) else val, y, f" {val:.1f} (n = {_fmt_n(n)})", va="center",
                             ha="left", fontsize="small")
                 else:
-                    ax.text(1, y, f"suppressed (n < {min_n})" if s else "no answers", va="center", ha="left",
+                    why = f"suppressed (n < {min_n})" if n < min_n else "suppressed (protects a smaller segment)"
+                    ax.text(1, y, why if s else "no answers", va="center", ha="left",
                             fontstyle="italic", fontsize="small")
         n_items = {}
         if "n_items" in scorecard.columns:
