@@ -772,8 +772,10 @@ def progress(data: pd.DataFrame, *, wave: str, waves: list[str] | None = None, o
     respondents is suppressed, and so is any change that involves it (otherwise the change and
     the other wave would give the suppressed value away). With a single wave the change columns
     stay empty, ``note`` says so and ``attrs["single_wave"]`` is True. With ``by`` the table
-    has one row per segment, wave and KPI (call again without ``by`` for the whole sample; the
-    two are kept apart so that a suppressed segment cannot be recovered by differencing).
+    has one row per segment, wave and KPI (call again without ``by`` for the whole sample). Per
+    wave and KPI the segments form one partition, so complementary suppression
+    (:func:`csm_helpers.stats.suppressed_groups`) also hides the smallest other segments when one
+    is below ``min_n``: the whole-sample figure minus the shown segments never isolates it.
 
     Parameters
     ----------
@@ -919,6 +921,8 @@ def progress(data: pd.DataFrame, *, wave: str, waves: list[str] | None = None, o
     out["n"] = out["n"].astype("int64")
     out["significant"] = out["significant"].astype(object)
     out["suppressed"] = out["suppressed"].astype(bool)
+    if by is not None and len(out):
+        _complementary_suppression(out, by=by, min_n=min_n)
     single = len(waves) == 1
     out.attrs.update({"waves": list(waves), "n_waves": len(waves), "single_wave": single,
                       "message": (_("Only one wave ({wave}): no change between waves can be tested.", wave=waves[0])
@@ -926,6 +930,29 @@ def progress(data: pd.DataFrame, *, wave: str, waves: list[str] | None = None, o
                                   _("{n} waves: {waves}.", n=len(waves), waves=", ".join(map(str, waves)))),
                       "unused_waves": sorted(set(map(str, wcol.dropna().unique())) - set(map(str, waves)))})
     return out
+
+
+def _complementary_suppression(out: pd.DataFrame, *, by: str, min_n: int) -> None:
+    """Per wave and KPI, the groups of ``by`` form one partition: hide the groups
+    :func:`csm_helpers.stats.suppressed_groups` adds (in place), and any change that involves a
+    hidden wave of a group, so that no small group can be derived by difference (SPEC §4)."""
+    hidden_at: set[tuple[Any, Any]] = set()
+    for (wv, _kpi), part in out.groupby(["wave", "kpi"], sort=False):
+        hide = stats.suppressed_groups(dict(zip(part[by].astype(str), part["n"], strict=True)), min_n)
+        for i in part.index[part[by].astype(str).isin(hide)]:
+            hidden_at.add((out.at[i, by], wv))
+            if not out.at[i, "suppressed"]:
+                out.loc[i, ["n_eff", "value", "ci_low", "ci_high"]] = math.nan
+                out.at[i, "suppressed"] = True
+                out.at[i, "attainment"] = "not measurable"
+                out.at[i, "note"] = N_("suppressed so that a smaller segment cannot be derived by difference")
+    for i in out.index:
+        prev = out.at[i, "previous_wave"]
+        involved = {(out.at[i, by], out.at[i, "wave"]), (out.at[i, by], prev)}
+        if prev is not None and involved & hidden_at and pd.notna(out.at[i, "change"]):
+            out.loc[i, ["change", "statistic", "p_value"]] = math.nan
+            out.at[i, "significant"] = None
+            out.at[i, "note"] = N_("change suppressed (a wave below the minimum cell size)")
 
 
 # --------------------------------------------------------------------------- sigma

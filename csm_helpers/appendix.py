@@ -147,6 +147,16 @@ METHODS: dict[str, tuple[str, str, str]] = {
         "pairs (ordinal), chi-square on top-2-box with Holm-corrected pairwise z-tests; effect sizes"),
         "Welch (1951); Games & Howell (1976); Kruskal & Wallis (1952); Holm (1979)",
     ),
+    "suppression": (
+        N_("Minimum cell size (privacy)"),
+        N_("no statistic, chart point or comment for a group with fewer respondents than min_cell_size "
+        "(primary suppression); when one group of a partition (a segment column, per wave and KPI) is "
+        "hidden, the smallest other groups are hidden too until at least two groups holding at least "
+        "min_cell_size respondents together are hidden (complementary suppression), so that the total "
+        "minus the shown groups never reveals a small group by difference; hidden groups are left out "
+        "of every test; segment reports follow the same rule; counts of respondents are shown"),
+        "Hundepool, A. et al. (2012). Statistical Disclosure Control. Wiley, §4.2 (secondary suppression)",
+    ),
     "loyalty": (
         N_("Loyalty"),
         N_("Dick & Basu matrix: relative attitude (promoter) × repeat patronage — Loyalty, Latent loyalty, "

@@ -7,10 +7,12 @@ Exit codes: 0 success, 1 bad input (a clear message on stderr, no traceback), 2 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import __version__
@@ -39,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--stages", default=None,
                      help="comma-separated stages to run, e.g. 01,02 (default: all)")
     run.add_argument("--quiet", action="store_true", help="print only errors")
+    run.add_argument("--resume", action="store_true",
+                     help="skip the segment when its complete reports from the same inputs, stages and "
+                          "version are already in --out (e.g. after an interrupted batch of runs)")
 
     batch = sub.add_parser(
         "batch", help="write the reports once per value of a segment column, plus 'all', in parallel",
@@ -142,9 +147,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     log = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None
-    result = run_study(args.study, args.out, segment=args.segment, stages=stages, log=log)
+    with _terminate_as_interrupt():
+        result = run_study(args.study, args.out, segment=args.segment, stages=stages, log=log,
+                           resume=args.resume)
     if not args.quiet:
-        print(f"wrote {len(result.files)} files to {result.out_dir} in {result.timings['total']:.1f} s")
+        if result.skipped:
+            print(f"{result.out_dir}: segment {result.segment} is up to date (same inputs, stages and version) "
+                  "— nothing to do")
+        else:
+            print(f"wrote {len(result.files)} files to {result.out_dir} in {result.timings['total']:.1f} s")
         print(f"open {result.out_dir / 'index.html'}")
     return 0
 
@@ -172,6 +183,24 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         if failed:
             print(f"errors are in {result.log_path}; rerun with --resume to redo only the failed segments")
     return 1 if failed else 0
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, a CI timeout, a closed session) ends a run like Ctrl-C does: the staging
+    folder and the notebook kernel are cleaned up instead of being left behind."""
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

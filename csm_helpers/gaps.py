@@ -221,7 +221,7 @@ def _paired_table(data: pd.DataFrame, *, pairs: Mapping[str, tuple[str, str]], w
         "attribute", "own_column", "competitor_column"]
     if by is not None:
         keep = [by, *keep]
-    out = suppress(out, n="n", min_n=min_n, keep=keep)
+    out = suppress(out, n="n", min_n=min_n, keep=keep, by=by, within=["attribute"])
     out.attrs["method"] = _method_note(kind, weighted=weights is not None, level=level, min_n=min_n)
     return out
 

@@ -291,7 +291,7 @@ def _finish(rows: list[dict[str, Any]], columns: list[str], *, by: str | None, m
         if c not in {by, "method", *keep} and c != "n":
             table[c] = table[c].astype("float64")
     table["n"] = table["n"].astype("int64")
-    return stats.suppress(table, min_n=min_n, keep=[c for c in (by, "method", *keep) if c])
+    return stats.suppress(table, min_n=min_n, keep=[c for c in (by, "method", *keep) if c], by=by)
 
 
 # --------------------------------------------------------------------------- CSAT
@@ -342,14 +342,20 @@ def csat(data: pd.DataFrame, *, item: str, scale: tuple[float, float], top_box: 
 
     Examples
     --------
-    >>> df = pd.DataFrame({"q": [5, 4, 4, 3, 2, 5, 1, 4], "shop": list("AAAAABBB")})
+    >>> df = pd.DataFrame({"q": [5, 4, 4, 3, 2, 5, 1, 4, 5, 4, 4, 2, 5],
+    ...                    "shop": list("AAAAABBBCCCCC")})
     >>> csat(df, item="q", scale=(1, 5))[["n", "value", "bottom2", "mean"]]
-       n  value  bottom2  mean
-    0  8  0.625     0.25   3.5
+        n     value   bottom2      mean
+    0  13  0.692308  0.230769  3.692308
+
+    B has 3 respondents: hidden, and A too (the smallest other shop), or the total minus A and
+    C would give B away (complementary suppression, SPEC §4):
+
     >>> csat(df, item="q", scale=(1, 5), by="shop")[["shop", "n", "value", "suppressed"]]
       shop  n  value  suppressed
-    0    A  5    0.6       False
+    0    A  5    NaN        True
     1    B  3    NaN        True
+    2    C  5    0.8       False
 
     On the bundled sample:
 

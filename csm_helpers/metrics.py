@@ -80,16 +80,26 @@ def gaps_entry(table: pd.DataFrame) -> list[dict[str, Any]]:
 def suppressed_entries(table: pd.DataFrame, *, name: str, group: str, min_n: int) -> list[dict[str, Any]]:
     """``suppressed`` entries for the suppressed rows of a grouped table.
 
-    The exact size of a suppressed group is not written (only that it is below ``min_n``).
+    The exact size of a suppressed group is not written (only that it is below ``min_n``). A
+    group hidden by complementary suppression (``table.attrs["complementary"]``, set by
+    :func:`csm_helpers.stats.suppress` with ``by``) says so instead.
 
     Examples
     --------
     >>> t = pd.DataFrame({"region": ["A", "B"], "n": [3, 50], "suppressed": [True, False]})
     >>> suppressed_entries(t, name="CSAT by region", group="region", min_n=5)
     [{'table': 'CSAT by region', 'group': 'region=A', 'reason': 'n < 5'}]
+    >>> t = pd.DataFrame({"region": ["A", "B", "C"], "n": [3, 50, 9], "suppressed": [True, False, True]})
+    >>> t.attrs["complementary"] = ["C"]
+    >>> suppressed_entries(t, name="CSAT by region", group="region", min_n=5)[1]["reason"]
+    'complementary: hidden so that a group with n < 5 cannot be derived by difference'
     """
     if "suppressed" not in table.columns or group not in table.columns:
         return []
+    extra = set(map(str, table.attrs.get("complementary", [])))
     rows = table.loc[table["suppressed"].fillna(False).astype(bool)]
-    return to_jsonable([{"table": name, "group": f"{group}={row[group]}", "reason": f"n < {min_n}"}
-                        for row in rows.to_dict(orient="records")])
+    return to_jsonable([
+        {"table": name, "group": f"{group}={row[group]}",
+         "reason": (f"complementary: hidden so that a group with n < {min_n} cannot be derived by difference"
+                    if str(row[group]) in extra else f"n < {min_n}")}
+        for row in rows.to_dict(orient="records")])

@@ -489,9 +489,11 @@ def plot_segment_means(groups: pd.DataFrame | dict[str, Any], *, ax: Axes | None
             text = "  " + (_("{value} ({low} to {high})", value=f"{m:.2f}", low=f"{a:.2f}", high=f"{b:.2f}")
                            if xerr is not None else f"{m:.2f}")
             ax.text(b if math.isfinite(b) else m, yi, text, va="center", ha="left", fontsize="small")
+        sizes = groups["n"].to_numpy(float)
         for yi in y[~shown]:
-            ax.text(0.02, yi, _("suppressed (n < {n})", n=min_n) if supp[yi] else _("no answers"), va="center",
-                    ha="left",
+            why = (_("suppressed (n < {n})", n=min_n) if sizes[yi] < min_n  # else hidden to protect a smaller one
+                   else _("suppressed (protects a smaller segment)"))
+            ax.text(0.02, yi, why if supp[yi] else _("no answers"), va="center", ha="left",
                     fontstyle="italic", transform=ax.get_yaxis_transform())
         ax.set_yticks(y, [f"{_short(g, 30)} (n = {_fmt_n(n)})" for g, n in zip(groups["group"], groups["n"],
                                                                                strict=True)])
@@ -612,7 +614,9 @@ def plot_scorecard(scorecard: pd.DataFrame, *, ax: Axes | None = None, level: fl
                     ax.text(b if math.isfinite(b) else val, y, f" {val:.1f} (n = {_fmt_n(n)})", va="center",
                             ha="left", fontsize="small")
                 else:
-                    ax.text(1, y, _("suppressed (n < {n})", n=min_n) if s else _("no answers"), va="center", ha="left",
+                    why = (_("suppressed (n < {n})", n=min_n) if n < min_n
+                           else _("suppressed (protects a smaller segment)"))
+                    ax.text(1, y, why if s else _("no answers"), va="center", ha="left",
                             fontstyle="italic", fontsize="small")
         n_items = {}
         if "n_items" in scorecard.columns:

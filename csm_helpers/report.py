@@ -30,12 +30,14 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -645,6 +647,7 @@ class RunResult:
     files: list[Path]
     timings: dict[str, float]
     n: int
+    skipped: bool = False  # ``resume`` found complete outputs for the same inputs: nothing was run
 
 
 @dataclass
@@ -708,20 +711,131 @@ def _clean_stale_staging(out_dir: Path) -> None:
     """Remove staging folders left by a run that was killed (its process is gone). Call it
     before this process creates staging folders of its own: a folder named with this
     process's id is then stale too (the id of a killed run, reused)."""
+
+#: The record of a completed run inside each segment folder (what --resume compares).
+MANIFEST = ".csm-manifest.json"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # ours, from an earlier call in this process: finished or failed
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _recover_interrupted(out_dir: Path) -> None:
+    """Undo what a killed run left behind (``kill -9`` runs no cleanup code).
+
+    - ``.csm-staging-<pid>-*``: the private folder of a run that died: removed;
+    - ``.csm-old-<pid>-<segment>``: an earlier good segment folder that a run was swapping
+      out when it died; put back if the segment folder is missing, else removed.
+    """
     for d in out_dir.glob(".csm-staging-*"):
         try:
             pid = int(d.name.split("-")[2])
         except (IndexError, ValueError):
             continue
-        alive = True
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            alive = False
-        except PermissionError:
-            alive = True
-        if not alive or pid == os.getpid():
+        if not _pid_alive(pid):
             shutil.rmtree(d, ignore_errors=True)
+    for d in out_dir.glob(".csm-old-*"):
+        parts = d.name.split("-", 3)
+        try:
+            pid, name = int(parts[2]), parts[3]
+        except (IndexError, ValueError):
+            continue
+        if _pid_alive(pid):
+            continue
+        target = out_dir / name
+        if not target.exists():
+            os.rename(d, target)
+        else:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a few renames run, then act on them.
+
+    Only in the main thread (where Python delivers signals); elsewhere a no-op.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: received.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if received:
+            raise KeyboardInterrupt
+
+
+def _manifest_key(inputs: dict[str, str], parameters: dict[str, Any]) -> dict[str, Any]:
+    return {"version": __version__, "inputs": inputs, "parameters": parameters}
+
+
+def _up_to_date(seg_dir: Path, key: dict[str, Any]) -> bool:
+    """True when ``seg_dir`` holds the complete, untouched outputs of a run with ``key``."""
+    try:
+        manifest = json.loads((seg_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(manifest, dict) or manifest.get("key") != to_jsonable(key):
+        return False
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        return False
+    for rel, digest in files.items():
+        path = seg_dir / rel
+        if not path.is_file() or file_sha256(path) != digest:
+            return False
+    return True
+
+
+def _commit(seg_stage: Path, final: Path, key: dict[str, Any]) -> list[Path]:
+    """Put a fully staged segment folder in place of ``final`` as one swap.
+
+    Files of an earlier run that this run did not write (other stages) are carried over, a
+    manifest is added, then ``final`` is renamed aside and the staged folder renamed into its
+    place — with Ctrl-C and SIGTERM held for those two renames. A ``kill -9`` between them
+    leaves the earlier folder as ``.csm-old-<pid>-<segment>``, which the next run puts back.
+    """
+    if final.is_dir():
+        for old in sorted(final.rglob("*")):
+            rel = old.relative_to(final)
+            dest = seg_stage / rel
+            if old.is_file() and old.name != MANIFEST and not dest.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(old, dest)
+                except OSError:
+                    shutil.copy2(old, dest)
+    files = {p.relative_to(seg_stage).as_posix(): file_sha256(p)
+             for p in sorted(seg_stage.rglob("*")) if p.is_file()}
+    write_text_atomic(seg_stage / MANIFEST, json.dumps({"key": to_jsonable(key), "files": files},
+                                                       ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    aside = final.parent / f".csm-old-{os.getpid()}-{final.name}"
+    with _signals_deferred():
+        moved = False
+        if final.exists():
+            os.rename(final, aside)
+            moved = True
+        try:
+            os.rename(seg_stage, final)
+        except BaseException:
+            if moved:
+                os.rename(aside, final)
+            raise
+    shutil.rmtree(aside, ignore_errors=True)
+    return [final / rel for rel in files]
 
 
 def _waves_text(study: Study, data: Any) -> str:
@@ -810,8 +924,9 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
             "language": study.language, "study": study.name, "organisation": study.report.organisation or "",
             "facts": facts, "version": __version__, "summary": summary,
             "footer": (f"csm-workbook {__version__} · study {study.path.name} "
-                       f"(sha256 {plan.inputs[study.path.name][:12]}) · segment {segment} · "
-                       f"generated {stamp}"),
+                       f"(sha256 {plan.inputs[study.path.name][:12]}) · data {study.responses.file} "
+                       f"(sha256 {plan.inputs.get(study.responses.file, '')[:12]}) · segment {segment} · "
+                       f"seed {study.seed} · generated {stamp}"),
         }
         write_text_atomic(seg_stage / f"{stage}.html", export_html(nb, meta))
         timings[stage] = time.perf_counter() - ts
@@ -871,7 +986,7 @@ def segment_is_done(plan: RunPlan, segment: str, final: Path) -> bool:
 
 def run_study(study_path: str | Path | None = None, out_dir: str | Path = "reports", *,
               segment: str = "all", stages: Sequence[str] | None = None,
-              log: Callable[[str], None] | None = None) -> RunResult:
+              log: Callable[[str], None] | None = None, resume: bool = False) -> RunResult:
     """Produce every stage report, ``metrics.json`` and ``index.html`` for one segment.
 
     Parameters
@@ -886,12 +1001,24 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         Stage names or number prefixes (``"01"``); default all available stages.
     log : callable, optional
         Receives one progress line per step.
+    resume : bool
+        Skip the run when ``out_dir/<segment>/`` already holds the complete, untouched
+        outputs of a run with the same inputs (SHA-256 of study.yaml and every file it names),
+        parameters (segment, stages, seed, minimum cell size) and csm-workbook version, as
+        recorded in its ``.csm-manifest.json``; otherwise run as usual.
 
     Raises
     ------
     CsmError
         Bad config or data (nothing is written), a segment below the minimum cell size, or a
         stage that failed (nothing from this run is left in ``out_dir``).
+
+    Notes
+    -----
+    Interrupted runs leave nothing half-written: every file is staged in a private folder
+    and the segment folder is swapped in whole at the end. Ctrl-C and SIGTERM clean the
+    staging folder up; after ``kill -9`` the next run removes it (and puts back an earlier
+    segment folder caught in the middle of the swap).
     """
     log = log or (lambda _msg: None)
     t0 = time.perf_counter()
@@ -899,10 +1026,11 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     study = check.study
     for w in check.warnings:
         log(f"warning: {w}")
-    from .workbook import select_segment
+    from .workbook import check_segment_publishable, select_segment
 
     parse_segment(segment, study)
     data = select_segment(check.data, study, segment)
+    check_segment_publishable(check.data, study, segment)
     n = len(data)
     if n < study.min_cell_size:
         raise CsmError(
@@ -914,6 +1042,16 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         f"({timings['load_and_validate']:.1f} s)")
 
     out_dir = Path(out_dir).resolve()
+    seg_name = segment_dirname(segment)
+    key = _manifest_key(plan.inputs, plan.parameters(segment))
+    if out_dir.is_dir():
+        _recover_interrupted(out_dir)
+    if resume and _up_to_date(out_dir / seg_name, key):
+        log(f"{out_dir / seg_name}: complete for the same inputs, stages and version — skipped (--resume)")
+        if not (out_dir / "index.html").is_file():
+            write_index(out_dir, title=study.title)
+        timings["total"] = time.perf_counter() - t0
+        return RunResult(out_dir=out_dir, segment=segment, files=[], timings=timings, n=n, skipped=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     _clean_stale_staging(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".csm-staging-{os.getpid()}-", dir=out_dir))
@@ -923,7 +1061,8 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
             plan, segment, staging, n=n, waves=_waves_text(study, data), summary=summary, log=log,
             execute=lambda nb, out, params: execute_stage(nb, out, params))
         timings.update(stage_times)
-        written = commit_segment(staged, out_dir / segment_dirname(segment))
+        # Commit: the whole segment folder swapped in at once, with a manifest for --resume
+        written = _commit(staged, out_dir / seg_name, key)
         _note_done_in_batch_state(out_dir, segment)
         written.append(write_index(out_dir, title=study.title))
     except BaseException:

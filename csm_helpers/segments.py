@@ -7,7 +7,9 @@ compares the top-box share with a chi-square test of independence, Cramér's V a
 two-proportion z-tests with Holm-adjusted p-values.
 
 Segments with fewer than ``min_n`` respondents (SPEC §4) are listed as suppressed, with no
-statistic, and are left out of every test, so that no test result depends on them. With fewer
+statistic, and are left out of every test, so that no test result depends on them; the segments
+complementary suppression adds (so that the total minus the shown segments cannot reveal a
+small one, :func:`csm_helpers.stats.suppressed_groups`) are treated the same way. With fewer
 than two reportable segments there is nothing to compare: the result says so in ``message``
 and the test tables are empty (with their columns).
 """
@@ -38,7 +40,7 @@ from .kpis import (
     wilson_interval,
 )
 
-__all__ = ["compare_means", "compare_top_box"]
+__all__ = ["compare_means", "compare_top_box", "suppression_note"]
 
 _GROUP_COLS = ["group", "n", "n_eff", "mean", "sd", "ci_low", "ci_high", "suppressed"]
 _WELCH_COLS = ["k", "n", "F", "df1", "df2", "p_value", "np2"]
@@ -78,6 +80,27 @@ def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object if c in {"A", "B", "group"} else "float64") for c in columns})
 
 
+def suppression_note(groups: pd.DataFrame, *, by: str, min_n: int) -> str:
+    """What a reader must know about the hidden segments of a comparison ("" when none).
+
+    Examples
+    --------
+    >>> t = stats.suppress(pd.DataFrame({"group": ["A", "B", "C"], "n": [3, 40, 25], "mean": [1.0, 2, 3]}),
+    ...                    keep=["group"], by="group")
+    >>> print(suppression_note(t, by="region", min_n=5))
+    Not shown: region A (fewer than 5 respondents), and region C too, so that region A cannot be worked out by difference from the other segments and the total.
+    """
+    if "suppressed" not in groups.columns or not groups["suppressed"].any():
+        return ""
+    extra = list(groups.attrs.get("complementary", []))
+    small = [g for g in groups.loc[groups["suppressed"], "group"] if g not in extra]
+    text = (f"Not shown: {by} {', '.join(map(str, small))} (fewer than {min_n} respondents)")
+    if extra:
+        text += (f", and {by} {', '.join(map(str, extra))} too, so that {by} {', '.join(map(str, small))} "
+                 "cannot be worked out by difference from the other segments and the total")
+    return text + "."
+
+
 def _message(reportable: list[Any], by: str, min_n: int) -> str | None:
     if len(reportable) >= 2:
         return None
@@ -111,7 +134,10 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
     out of scope. The returned ``note`` says so, for the report.
 
     Segments with fewer than ``min_n`` answers (or fewer than 2) are suppressed: no statistic,
-    and left out of every test. Rows with a missing segment or answer are left out.
+    and left out of every test. So are the segments complementary suppression adds
+    (:func:`csm_helpers.stats.suppressed_groups`): with one segment hidden, the total minus the
+    shown segments would reveal it, so the smallest other segments are hidden too; ``note``
+    says which and why. Rows with a missing segment or answer are left out.
 
     Welch, B. L. (1951). On the comparison of several mean values: an alternative approach.
     *Biometrika*, 38, 330–336. Games, P. A. & Howell, J. F. (1976). *Journal of Educational
@@ -178,16 +204,18 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
         else:
             lo = hi = math.nan
         rows.append({"group": label, "n": n, "n_eff": neff, "mean": mean, "sd": sd, "ci_low": lo, "ci_high": hi})
-        if n >= max(min_n, 2):
-            tested.append((label, xg))
+        tested.append((label, xg))
     groups = pd.DataFrame(rows, columns=_GROUP_COLS[:-1])
     groups["n"] = groups["n"].astype("int64")
-    groups = stats.suppress(groups, min_n=max(min_n, 2), keep=["group"])
+    groups = stats.suppress(groups, min_n=max(min_n, 2), keep=["group"], by="group")
     suppressed = groups.loc[groups["suppressed"], "group"].tolist()
-    note = None
+    tested = [t for t, hide in zip(tested, groups["suppressed"], strict=True) if not hide]
+    notes = []
     if weights is not None:
-        note = _("Group means, SDs and intervals are weighted (interval on the Kish effective n); "
-                 "the tests (Welch ANOVA, Games-Howell, Kruskal-Wallis, Mann-Whitney) are unweighted.")
+        notes.append(_("Group means, SDs and intervals are weighted (interval on the Kish effective n); "
+                     "the tests (Welch ANOVA, Games-Howell, Kruskal-Wallis, Mann-Whitney) are unweighted."))
+    notes.append(suppression_note(groups, by=by, min_n=max(min_n, 2)))
+    note = " ".join(x for x in notes if x) or None
     out: dict[str, Any] = {"groups": groups, "welch_anova": _empty(_WELCH_COLS), "games_howell": _empty(_GH_COLS),
                            "kruskal": _empty(_KW_COLS), "pairwise_mw": _empty(_MW_COLS),
                            "suppressed": suppressed, "message": _message([t[0] for t in tested], by, min_n),
@@ -267,7 +295,8 @@ def compare_top_box(data: pd.DataFrame, *, item: str, by: str, scale: tuple[floa
       for each pair, Holm-adjusted over the pairs.
 
     Unweighted. Segments with fewer than ``min_n`` answers are suppressed and left out of every
-    test; fewer than 2 reportable segments → ``message`` says so and the test tables are empty.
+    test, with the segments complementary suppression adds (``note`` says which); fewer than 2
+    reportable segments → ``message`` says so and the test tables are empty.
 
     Pearson, K. (1900). *Philosophical Magazine*, 50, 157–175. Cramér, H. (1946).
     *Mathematical Methods of Statistics*. Princeton, §21.9. Holm, S. (1979). *Scandinavian
@@ -326,14 +355,15 @@ def compare_top_box(data: pd.DataFrame, *, item: str, by: str, scale: tuple[floa
         ci = wilson_interval(top, n, level=level) if n else (math.nan, math.nan)
         rows.append({"group": label, "n": n, "top_box_n": float(top), "share": share,
                      "ci_low": ci[0], "ci_high": ci[1]})
-        if n >= max(min_n, 1):
-            tested.append((label, top, n))
+        tested.append((label, top, n))
     groups = pd.DataFrame(rows, columns=_TB_GROUP_COLS[:-1])
     groups["n"] = groups["n"].astype("int64")
-    groups = stats.suppress(groups, min_n=max(min_n, 1), keep=["group"])
+    groups = stats.suppress(groups, min_n=max(min_n, 1), keep=["group"], by="group")
+    tested = [t for t, hide in zip(tested, groups["suppressed"], strict=True) if not hide]
     out: dict[str, Any] = {"groups": groups, "chi2": _empty(_CHI_COLS), "pairwise": _empty(_TB_PAIR_COLS),
                            "suppressed": groups.loc[groups["suppressed"], "group"].tolist(),
-                           "message": _message([t[0] for t in tested], by, min_n)}
+                           "message": _message([t[0] for t in tested], by, min_n),
+                           "note": suppression_note(groups, by=by, min_n=max(min_n, 1)) or None}
     if out["message"]:
         return out
     table = np.array([[t, n - t] for _lab, t, n in tested], dtype=float)

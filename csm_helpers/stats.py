@@ -8,6 +8,7 @@ the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -131,12 +132,19 @@ def weighted_share(mask: np.ndarray | Sequence[bool], w: np.ndarray | Sequence[f
 
 
 def suppress(table: pd.DataFrame, *, n: str = "n", min_n: int = 5,
-             keep: Sequence[str] = ()) -> pd.DataFrame:
+             keep: Sequence[str] = (), by: str | None = None, within: Sequence[str] = ()) -> pd.DataFrame:
     """Blank every statistic of rows with fewer than ``min_n`` respondents (SPEC §4).
 
     Returns a copy with a boolean ``suppressed`` column; in suppressed rows every column
     except ``n``, the ``suppressed`` flag and the ``keep`` columns (group labels) is set
     to missing.
+
+    With ``by`` (the column naming the groups of one partition, e.g. the segment), the rows of
+    each partition also get complementary suppression (:func:`suppressed_groups`), so that no
+    group below ``min_n`` can be worked out by difference from the shown groups and the total.
+    ``within`` names the columns that tell several partitions apart in one table (e.g. one
+    partition per attribute or per quadrant). The groups hidden only to protect another one
+    are listed in ``out.attrs["complementary"]``.
 
     Examples
     --------
@@ -145,9 +153,29 @@ def suppress(table: pd.DataFrame, *, n: str = "n", min_n: int = 5,
       region   n  mean  suppressed
     0      A   3   NaN        True
     1      B  40   3.9       False
+    >>> t = pd.DataFrame({"region": ["A", "B", "C"], "n": [3, 40, 25], "mean": [4.1, 3.9, 4.4]})
+    >>> out = suppress(t, min_n=5, keep=["region"], by="region")
+    >>> out["suppressed"].tolist(), out.attrs["complementary"]
+    ([True, False, True], ['C'])
     """
     out = table.copy()
-    small = out[n].fillna(0).to_numpy() < min_n
+    counts = out[n].fillna(0).to_numpy()
+    small = counts < min_n
+    complementary: list[Any] = []
+    if by is not None and len(out):
+        # one partition per combination of the `within` columns (one only without them)
+        part = (out[list(within)].astype(str).agg("\x1f".join, axis=1).to_numpy() if within
+                else np.full(len(out), "", dtype=object))
+        labels = out[by].astype(str).to_numpy()
+        present = out[by].notna().to_numpy()
+        for key in pd.unique(part):
+            rows = np.flatnonzero((part == key) & present)
+            hidden = suppressed_groups({labels[i]: int(counts[i]) for i in rows}, min_n)
+            for i in rows:
+                if labels[i] in hidden and not small[i]:
+                    small[i] = True
+                    if out[by].iloc[i] not in complementary:
+                        complementary.append(out[by].iloc[i])
     out["suppressed"] = small
     blank = [c for c in out.columns if c not in {n, "suppressed", *keep}]
     for c in blank:
@@ -155,6 +183,8 @@ def suppress(table: pd.DataFrame, *, n: str = "n", min_n: int = 5,
             if not (pd.api.types.is_float_dtype(out[c]) or out[c].dtype == object):
                 out[c] = out[c].astype("float64" if pd.api.types.is_numeric_dtype(out[c]) else object)
             out.loc[small, c] = np.nan
+    if by is not None:
+        out.attrs["complementary"] = complementary
     return out
 
 

@@ -238,14 +238,15 @@ def comment_themes(data: pd.DataFrame, *, text: str, id: str, codebook: Codebook
                    "mentions": int(mj.sum()), "n_commenters": n_comm, "n_respondents": n_resp,
                    "share_of_commenters": stats.weighted_share(mj, wg, hg) if n_comm else math.nan,
                    "share_of_respondents": stats.weighted_share(mj, wg, everyone[pos]) if n_resp else math.nan,
-                   "_n": n_resp if n_comm >= min_n else 0}
+                   "_n": n_comm}  # a theme's shares need min_n commenters (SPEC §4)
             rows.append(row if by is None else {by: label, **row})
     cols = ([by] if by else []) + THEME_COLUMNS[:-1] + ["_n"]
     table = pd.DataFrame(rows, columns=cols)
     for c in ("share_of_commenters", "share_of_respondents"):
         table[c] = table[c].astype("float64")
     keep = [c for c in (by, "attribute", "label", "dimension", "theme", "n_respondents") if c]
-    out = stats.suppress(table, n="_n", min_n=min_n, keep=keep).drop(columns="_n")
+    out = stats.suppress(table, n="_n", min_n=min_n, keep=keep, by=by, within=["attribute"])
+    out = out.drop(columns="_n")
     for c in ("mentions", "n_commenters"):
         out[c] = pd.array(out[c].to_numpy(dtype=float), dtype="Float64").round().astype("Int64")
     out["n_respondents"] = out["n_respondents"].astype("int64")

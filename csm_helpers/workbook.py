@@ -27,8 +27,8 @@ from .errors import CsmError
 from .i18n import set_language
 from .safety import write_text_atomic
 
-__all__ = ["StageContext", "open_stage", "parse_segment", "select_segment", "to_jsonable",
-           "METRICS_FRAGMENT_DIR", "enable_data_cache", "disable_data_cache", "data_cache_stats"]
+__all__ = ["StageContext", "open_stage", "parse_segment", "select_segment", "check_segment_publishable",
+           "to_jsonable", "METRICS_FRAGMENT_DIR", "enable_data_cache", "disable_data_cache", "data_cache_stats"]
 
 #: Sub-folder of a stage's output_dir where each notebook leaves its part of metrics.json.
 METRICS_FRAGMENT_DIR = "_stage_metrics"
@@ -191,6 +191,58 @@ def select_segment(data: pd.DataFrame, study: Study, segment: str) -> pd.DataFra
         shown = ", ".join(present[:20]) + (" …" if len(present) > 20 else "")
         raise CsmError(f"segment {column}={value!r} has no respondents; values of {column!r}: {shown}")
     return data.loc[mask.fillna(False).to_numpy()]
+
+
+def check_segment_publishable(data: pd.DataFrame, study: Study, segment: str) -> None:
+    """Refuse a report for a segment that the minimum-cell-size rule hides (SPEC §4).
+
+    A segment's report sits next to the report for all customers and the reports of the other
+    segments of its column, so the column is one partition: a segment below
+    ``min_cell_size`` is refused, and so is a segment that complementary suppression
+    (:func:`csm_helpers.stats.suppressed_groups`) hides to protect a small one — otherwise
+    "all" minus the other segments' reports would give the small one away.
+
+    Raises
+    ------
+    CsmError
+        When the segment must not be reported; the message says which group it protects.
+
+    Examples
+    --------
+    >>> from csm_helpers.config import load_study
+    >>> from csm_helpers.io import load_responses
+    >>> study = load_study(sample_study_path())
+    >>> data = load_responses(study).data
+    >>> check_segment_publishable(data, study, "region=Hanoi")  # large enough: no error
+    >>> tiny = data.assign(region=data["region"].mask(data.index < 3, "Tiny"))
+    >>> check_segment_publishable(tiny, study, "region=Tiny")
+    Traceback (most recent call last):
+    ...
+    csm_helpers.errors.CsmError: segment 'region=Tiny' has 3 respondent(s), fewer than min_cell_size 5: its report is suppressed (SPEC §4) — choose a larger segment
+    """
+    from .stats import suppressed_groups
+
+    parsed = parse_segment(segment, study)
+    if parsed is None:
+        return
+    column, value = parsed
+    counts = data[column].astype("string").value_counts()
+    n, min_n = int(counts.get(value, 0)), study.min_cell_size
+    if n < min_n:
+        raise CsmError(
+            f"segment {segment!r} has {n} respondent(s), fewer than min_cell_size {min_n}: its report is "
+            "suppressed (SPEC §4) — choose a larger segment"
+        )
+    hidden = suppressed_groups({str(k): int(v) for k, v in counts.items()}, min_n)
+    if value in hidden:
+        small = sorted(k for k in hidden if int(counts[k]) < min_n)
+        raise CsmError(
+            f"segment {segment!r} ({n} respondents) is withheld to protect {column} "
+            f"{', '.join(map(repr, small))} (fewer than {min_n} respondents): next to the report for all "
+            f"customers and those of the other {column} values, its report would let theirs be worked out "
+            f"by difference (complementary suppression, see 'Privacy' in README.md) — report the "
+            f"{column} values together, or merge the small ones in the data"
+        )
 
 
 def to_jsonable(obj: Any) -> Any:

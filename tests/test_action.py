@@ -26,6 +26,8 @@ from csm_helpers.config import ComplaintsSpec
 from csm_helpers.datasets import read_dataset
 from csm_helpers.errors import CsmError, DataError
 
+from .disclosure import check_disclosure_rule
+
 SCALES = {"overall_sat": (1, 5), "sat_last_contact": (1, 5)}
 KW = dict(wave="wave", overall="overall_sat", satisfaction_items=["sat_last_contact"], scales=SCALES,
           recommend="recommend")
@@ -378,6 +380,14 @@ def test_progress_by_segment_and_suppression(sample):
     assert (tiny["attainment"] == "not measurable").all()
     tiny_prev = pr[(pr["region"] == "Tiny") & (pr["wave"] == "2025-H2")]
     assert not tiny_prev["suppressed"].any()  # 40 respondents: shown, but its change to 3 respondents is not
+    # per wave and KPI the regions are one partition: the whole sample minus the shown regions
+    # never isolates Tiny (issue 6)
+    for (_, _), part in pr.groupby(["wave", "kpi"]):
+        check_disclosure_rule(dict(zip(part["region"], part["n"], strict=True)),
+                              part.loc[part["suppressed"], "region"], 5)
+    hidden_latest = pr[(pr["wave"] == "2026-H1") & pr["suppressed"]]
+    assert set(hidden_latest["region"]) - {"Tiny"}  # another region gave way
+    assert hidden_latest["change"].isna().all() and hidden_latest["value"].isna().all()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -139,11 +139,19 @@ def test_by_segment_and_suppression():
     g = expectation_gaps(df, pairs={"x": ("perf", "exp"), "y": ("exp", "perf")}, by="seg", min_n=5)
     assert g["seg"].tolist() == ["a", "a", "b", "b", "c", "c"]
     assert g["n"].tolist() == [29, 29, 7, 7, 3, 3]
-    small = g[g["seg"] == "c"]
-    assert small["suppressed"].all() and small[STATS].isna().all().all()
-    sub = df[df["seg"] == "b"]
+    # c (3) is hidden; so is b, the smallest other segment, or "all" minus a would reveal c
+    hidden = g[g["seg"].isin(["b", "c"])]
+    assert hidden["suppressed"].all() and hidden[STATS].isna().all().all()
+    assert g.attrs["complementary"] == ["b"]
+    sub = df[df["seg"] == "a"]
     ref = sst.ttest_rel(sub["perf"], sub["exp"])
-    assert g.loc[2, "t"] == pytest.approx(ref.statistic)
+    assert g.loc[0, "t"] == pytest.approx(ref.statistic) and not g.loc[0, "suppressed"]
+    # with a second small segment the two protect each other: b is shown again
+    df.loc[df.index[-5:-3], "seg"] = "d"
+    g = expectation_gaps(df, pairs={"x": ("perf", "exp")}, by="seg", min_n=5)
+    assert g.set_index("seg")["suppressed"].to_dict() == {"a": False, "b": False, "c": True, "d": True}
+    sub = df[df["seg"] == "b"]
+    assert g.loc[1, "t"] == pytest.approx(sst.ttest_rel(sub["perf"], sub["exp"]).statistic)
 
 
 def test_does_not_modify_the_frame():

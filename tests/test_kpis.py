@@ -24,6 +24,8 @@ from csm_helpers import kpis
 from csm_helpers.datasets import read_dataset, sample_dir
 from csm_helpers.errors import CsmError, DataError
 
+from .disclosure import check_disclosure_rule
+
 Z95 = float(sst.norm.ppf(0.975))
 SCALES = {"overall_sat": (1, 5), "sat_last_contact": (1, 5)}
 
@@ -116,12 +118,16 @@ def test_csat_weighted_uses_weighted_share_and_kish_neff():
 
 
 def test_csat_by_groups_and_suppression():
-    df = pd.DataFrame({"q": [5, 4, 3, 5, 5, 1, 2, 4, 5], "g": ["a"] * 6 + ["b"] * 3})
+    df = pd.DataFrame({"q": [5, 4, 3, 5, 5, 1, 2, 4, 5, 4, 4], "g": ["a"] * 6 + ["b"] * 3 + ["c"] * 2})
     t = kpis.csat(df, item="q", scale=(1, 5), by="g")
-    assert t["g"].tolist() == ["a", "b"] and t["n"].tolist() == [6, 3]
+    assert t["g"].tolist() == ["a", "b", "c"] and t["n"].tolist() == [6, 3, 2]
     assert t.loc[0, "value"] == pytest.approx(4 / 6)
-    assert t.loc[1, "suppressed"]
-    assert t.loc[1, ["n_eff", "value", "ci_low", "ci_high", "bottom2", "mean"]].isna().all()
+    assert t.loc[1:, "suppressed"].all() and not t.loc[0, "suppressed"]
+    assert t.loc[1:, ["n_eff", "value", "ci_low", "ci_high", "bottom2", "mean"]].isna().all().all()
+    # with a single small group, the total minus "a" would give "b" away: "a" is hidden too
+    two = kpis.csat(df[df.g != "c"], item="q", scale=(1, 5), by="g")
+    assert two["suppressed"].tolist() == [True, True] and two["value"].isna().all()
+    assert two.attrs["complementary"] == ["a"]
     # rows with a missing group belong to no group
     df2 = pd.concat([df, pd.DataFrame({"q": [1], "g": [None]})], ignore_index=True)
     pd.testing.assert_frame_equal(kpis.csat(df2, item="q", scale=(1, 5), by="g"), t)
@@ -658,9 +664,10 @@ def test_property_bounds_and_suppression(rows, weighted, min_n):
     for t, stat_cols in ((c, ["n_eff", "value", "ci_low", "ci_high", "bottom2", "mean"]),
                          (n, ["n_eff", "value", "promoters", "passives", "detractors", "se", "ci_low", "ci_high"]),
                          (s, ["n_eff", "value", "ci_low", "ci_high"])):
-        small = t["n"] < min_n
-        assert (t["suppressed"] == small).all()
-        assert t.loc[small, stat_cols].isna().all().all()  # suppression never leaks
+        hidden = t["suppressed"].astype(bool)
+        assert (hidden | (t["n"] >= min_n)).all()
+        check_disclosure_rule(dict(zip(t["g"], t["n"], strict=True)), t.loc[hidden, "g"], min_n)
+        assert t.loc[hidden, stat_cols].isna().all().all()  # suppression never leaks
     shown = c[~c.suppressed & c.value.notna()]
     assert ((shown.value >= 0) & (shown.value <= 1)).all()
     assert (shown.ci_low <= shown.value + 1e-12).all() and (shown.value <= shown.ci_high + 1e-12).all()

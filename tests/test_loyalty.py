@@ -23,6 +23,8 @@ from csm_helpers.errors import CsmError, DataError
 from csm_helpers.loyalty import QUADRANTS, dick_basu, loyalty_measures, market_indicators
 from csm_helpers.sample import generate_sample
 
+from .disclosure import check_disclosure_rule
+
 STATS = ["count", "n_eff", "share", "ci_low", "ci_high"]
 
 
@@ -148,16 +150,19 @@ def test_bad_input_raises_clear_errors(frame, kwargs, error, message):
 
 
 def test_groups_suppression_and_missing_group_values():
-    df = pd.DataFrame({"region": ["A"] * 6 + ["B"] * 3 + [None],
-                       "rec": [10, 10, 9, 2, 3, 10, 10, 2, 9, 10], "rep": [1, 1, 0, 0, 1, 1, 1, 0, 0, 1]})
+    df = pd.DataFrame({"region": ["A"] * 6 + ["B"] * 3 + ["C"] * 2 + [None],
+                       "rec": [10, 10, 9, 2, 3, 10, 10, 2, 9, 9, 0, 10], "rep": [1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 1]})
     before = df.copy()
     t = dick_basu(df, attitude="rec", repeat="rep", by="region")
     pd.testing.assert_frame_equal(df, before)
-    assert t["region"].tolist() == ["A"] * 4 + ["B"] * 4
-    a, b = t[t["region"] == "A"], t[t["region"] == "B"]
+    assert t["region"].tolist() == ["A"] * 4 + ["B"] * 4 + ["C"] * 4
+    a, b = t[t["region"] == "A"], t[t["region"] != "A"]
     assert not a["suppressed"].any() and a["share"].sum() == pytest.approx(1.0)
     assert a.set_index("quadrant").loc["Loyalty", "count"] == 3
-    assert b["suppressed"].all() and (b["n"] == 3).all() and b[STATS].isna().all().all()
+    assert b["suppressed"].all() and b[STATS].isna().all().all()
+    # B alone is small: A is hidden too, or the total minus A would give B away
+    two = dick_basu(df[df["region"] != "C"], attitude="rec", repeat="rep", by="region")
+    assert two["suppressed"].all() and two.attrs["complementary"] == ["A"]
 
 
 def test_sample_quadrants_match_the_population_truth(large):
@@ -319,7 +324,8 @@ def test_properties_bounds_sum_order_and_no_leak(df, weighted, min_n, seed):
             assert group["share"].sum() == pytest.approx(1.0)
             assert group["count"].sum() == group["n"].iloc[0]
     hidden = t[t["suppressed"]]
-    assert (hidden["n"] < min_n).all()
+    sizes = t.drop_duplicates("g").set_index("g")["n"].to_dict()
+    check_disclosure_rule(sizes, hidden["g"].unique(), min_n)
     assert hidden[STATS].isna().all().all()
     # Row order does not matter.
     shuffled = df.sample(frac=1, random_state=seed).reset_index(drop=True)

@@ -139,6 +139,16 @@ def test_plot_segment_means_suppressed_and_escaped():
     assert _all_grey(ax.figure)
 
 
+def test_plot_segment_means_names_why_a_segment_is_hidden():
+    # Tiny (3) is below min_n; Mid (8) is hidden so that Tiny cannot be derived by difference
+    df = pd.DataFrame({"seg": ["Big"] * 40 + ["Mid"] * 8 + ["Tiny"] * 3,
+                       "y": np.tile([1.0, 2, 3, 4, 5], 11)[:51]})
+    res = segments.compare_means(df, item="y", by="seg")
+    texts = _texts(pk.plot_segment_means(res))
+    assert "suppressed (n < 5)" in texts and "suppressed (protects a smaller segment)" in texts
+    plt.close("all")
+
+
 def test_plot_segment_means_from_compare_means():
     df = read_dataset("responses")
     res = segments.compare_means(df, item="overall_sat", by="region")
@@ -178,7 +188,10 @@ def test_plot_scorecard_by_segment_with_suppression():
     assert len(_bar_containers(ax)) == sc["region"].nunique()
     texts = _texts(ax)
     n_supp = int(sc["suppressed"].sum())
-    assert n_supp > 0 and texts.count("suppressed (n < 300)") == n_supp
+    n_small = int((sc["n"] < 300).sum())
+    assert n_supp > n_small > 0 and texts.count("suppressed (n < 300)") == n_small
+    # the regions hidden only so that a small one cannot be derived by difference say so
+    assert texts.count("suppressed (protects a smaller segment)") == n_supp - n_small
     # suppressed cells have no bar length and no value label
     supp_regions = set(sc.loc[sc.suppressed, "region"])
     for region, cont in zip(dict.fromkeys(sc["region"]), _bar_containers(ax), strict=True):

@@ -20,12 +20,16 @@ from csm_helpers import segments
 from csm_helpers.datasets import read_dataset
 from csm_helpers.errors import CsmError, DataError
 
+from .disclosure import check_disclosure_rule
 
-def _data(seed: int = 0, sizes=(40, 55, 30, 3)) -> pd.DataFrame:
+
+def _data(seed: int = 0, sizes=(40, 55, 30, 3, 4)) -> pd.DataFrame:
+    """Segments A-C are reportable; D (3) and E (4) are below 5 — together 7, so no
+    complementary suppression is needed and exactly D and E are hidden."""
     rng = np.random.default_rng(seed)
     parts = []
-    for g, (size, loc, sd) in zip("ABCD", zip(sizes, (3.2, 3.6, 3.0, 4.0), (0.8, 1.2, 0.6, 1.0), strict=True),
-                                  strict=True):
+    locs, sds = (3.2, 3.6, 3.0, 4.0, 2.0)[:len(sizes)], (0.8, 1.2, 0.6, 1.0, 0.9)[:len(sizes)]
+    for g, (size, loc, sd) in zip("ABCDE", zip(sizes, locs, sds, strict=True), strict=False):
         y = np.clip(np.round(rng.normal(loc, sd, size)), 1, 5)
         parts.append(pd.DataFrame({"seg": g, "y": y}))
     df = pd.concat(parts, ignore_index=True)
@@ -50,7 +54,7 @@ def test_groups_table(res):
     assert list(g.columns) == ["group", "n", "n_eff", "mean", "sd", "ci_low", "ci_high", "suppressed"]
     d = _data().dropna(subset=["y"])
     ref = d.groupby("seg")["y"].agg(["size", "mean", "std"])
-    assert g["group"].tolist() == ["A", "B", "C", "D"]
+    assert g["group"].tolist() == ["A", "B", "C", "D", "E"]
     assert g["n"].tolist() == ref["size"].tolist()
     shown = g[~g.suppressed]
     assert shown["mean"].tolist() == pytest.approx(ref["mean"].iloc[:3].tolist())
@@ -58,11 +62,35 @@ def test_groups_table(res):
     a = d[d.seg == "A"].y
     lo, hi = sst.t.interval(0.95, len(a) - 1, loc=a.mean(), scale=sst.sem(a))
     assert (g.loc[0, "ci_low"], g.loc[0, "ci_high"]) == pytest.approx((lo, hi))
-    # D has 3 answers: suppressed, no statistic, excluded from every test
-    assert g.loc[3, "suppressed"] and g.loc[3, ["n_eff", "mean", "sd", "ci_low", "ci_high"]].isna().all()
-    assert res["suppressed"] == ["D"] and res["message"] is None and res["note"] is None
+    # D and E have 3 and 4 answers: suppressed, no statistic, excluded from every test
+    assert g.loc[3:, "suppressed"].all() and g.loc[3:, ["n_eff", "mean", "sd", "ci_low", "ci_high"]].isna().all().all()
+    assert res["suppressed"] == ["D", "E"] and res["message"] is None
+    assert res["note"] == "Not shown: seg D, E (fewer than 5 respondents)."
     for key, cols in (("games_howell", ["A", "B"]), ("pairwise_mw", ["A", "B"])):
-        assert "D" not in set(res[key][cols].to_numpy().ravel())
+        assert not {"D", "E"} & set(res[key][cols].to_numpy().ravel())
+
+
+def test_complementary_suppression_hides_the_next_smallest_segment():
+    # D alone (3) is hidden; the total minus A, B and C would reveal it, so C (the smallest
+    # other segment) is hidden too, and left out of every test (issue 6)
+    df = _data(sizes=(40, 55, 30, 3))
+    r = segments.compare_means(df, item="y", by="seg")
+    t = segments.compare_top_box(df, item="y", by="seg", scale=(1, 5))
+    for res in (r, t):
+        g = res["groups"].set_index("group")
+        assert g["suppressed"].to_dict() == {"A": False, "B": False, "C": True, "D": True}
+        assert res["suppressed"] == ["C", "D"]
+    assert r["groups"].set_index("group").loc[["C", "D"], ["mean", "sd", "ci_low", "ci_high"]].isna().all().all()
+    assert r["note"] == ("Not shown: seg D (fewer than 5 respondents), and seg C too, so that seg D cannot be "
+                         "worked out by difference from the other segments and the total.")
+    for table in (r["games_howell"], r["pairwise_mw"], t["pairwise"]):
+        assert set(table[["A", "B"]].to_numpy().ravel()) == {"A", "B"}
+    d = df.dropna(subset=["y"])
+    # what is published: the total and the shown segments; their difference covers C and D together
+    total = d["y"].sum()
+    shown = sum(row["mean"] * row["n"] for _, row in r["groups"].iterrows() if not row["suppressed"])
+    hidden = d[d.seg.isin(["C", "D"])]
+    assert total - shown == pytest.approx(hidden["y"].sum()) and len(hidden) >= 5
 
 
 def test_welch_anova_matches_pingouin_and_scipy(res):
@@ -139,7 +167,8 @@ def test_fewer_than_two_reportable_segments():
     assert "fewer than 2 segments of 'seg'" in r["message"]
     for key in ("welch_anova", "games_howell", "kruskal", "pairwise_mw"):
         assert r[key].empty and len(r[key].columns) > 0
-    assert r["groups"]["suppressed"].tolist() == [False, True]
+    # B (2) is hidden, and so is A: the total minus A would be B
+    assert r["groups"]["suppressed"].tolist() == [True, True]
     t = segments.compare_top_box(df.assign(y=np.minimum(df.y, 9) % 5 + 1), item="y", by="seg", scale=(1, 5))
     assert "nothing to compare" in t["message"] and t["chi2"].empty and t["pairwise"].empty
 
@@ -184,8 +213,9 @@ def test_compare_top_box_suppresses_small_segments():
     df = _data().dropna()
     r = segments.compare_top_box(df, item="y", by="seg", scale=(1, 5))
     g = r["groups"].set_index("group")
-    assert g.loc["D", "suppressed"] and g.loc["D", ["top_box_n", "share", "ci_low", "ci_high"]].isna().all()
-    ref = segments.compare_top_box(df[df.seg != "D"], item="y", by="seg", scale=(1, 5))
+    assert g.loc[["D", "E"], "suppressed"].all()
+    assert g.loc[["D", "E"], ["top_box_n", "share", "ci_low", "ci_high"]].isna().all().all()
+    ref = segments.compare_top_box(df[~df.seg.isin(["D", "E"])], item="y", by="seg", scale=(1, 5))
     pd.testing.assert_frame_equal(r["chi2"], ref["chi2"])
     pd.testing.assert_frame_equal(r["pairwise"], ref["pairwise"])
 
@@ -209,7 +239,7 @@ def test_callers_frame_is_not_modified():
     pd.testing.assert_frame_equal(df, before)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(sizes=st.lists(st.integers(0, 12), min_size=2, max_size=5), min_n=st.integers(1, 8),
        seed=st.integers(0, 10_000))
 def test_property_suppressed_segments_never_reach_a_test(sizes, min_n, seed):
@@ -218,14 +248,14 @@ def test_property_suppressed_segments_never_reach_a_test(sizes, min_n, seed):
     df = pd.DataFrame({"seg": np.repeat(labels, sizes), "y": rng.integers(1, 6, sum(sizes)).astype(float)})
     r = segments.compare_means(df, item="y", by="seg", min_n=min_n)
     t = segments.compare_top_box(df, item="y", by="seg", scale=(1, 5), min_n=min_n)
-    small = {lab for lab, s in zip(labels, sizes, strict=True) if 0 < s < max(min_n, 2)}
     g = r["groups"]
-    assert set(g.loc[g.suppressed, "group"]) == small
+    hidden = set(g.loc[g.suppressed, "group"])
+    check_disclosure_rule(dict(zip(labels, sizes, strict=True)), hidden, max(min_n, 2))
     assert g.loc[g.suppressed, ["mean", "sd", "ci_low", "ci_high"]].isna().all().all()
     tb = t["groups"]
     assert tb.loc[tb.suppressed, ["top_box_n", "share", "ci_low", "ci_high"]].isna().all().all()
     for key in ("games_howell", "pairwise_mw"):
-        assert not small & set(r[key][["A", "B"]].to_numpy().ravel())
-    small_tb = {lab for lab, s in zip(labels, sizes, strict=True) if 0 < s < max(min_n, 1)}
-    assert set(tb.loc[tb.suppressed, "group"]) == small_tb
-    assert not small_tb & set(t["pairwise"][["A", "B"]].to_numpy().ravel())
+        assert not hidden & set(r[key][["A", "B"]].to_numpy().ravel())
+    hidden_tb = set(tb.loc[tb.suppressed, "group"])
+    check_disclosure_rule(dict(zip(labels, sizes, strict=True)), hidden_tb, max(min_n, 1))
+    assert not hidden_tb & set(t["pairwise"][["A", "B"]].to_numpy().ravel())

@@ -18,6 +18,8 @@ from csm_helpers.errors import CsmError, DataError
 from csm_helpers.themes import THEME_COLUMNS, comment_themes, redact, theme_examples
 from tests.test_sample import make_coder
 
+from .disclosure import check_disclosure_rule
+
 CB = Codebook.model_validate({"attributes": [
     {"id": "wait", "label": "Waiting time", "dimension": "process",
      "keywords": ["queue", "waited", "xếp hàng", "chờ đợi", "排队", "等了"]},
@@ -81,13 +83,24 @@ def test_weighted_shares():
 
 
 def test_small_groups_are_suppressed_without_leaks():
-    df = frame().assign(branch=["A"] * 6 + ["B"] * 4)
+    df = pd.concat([frame(), frame().iloc[:5].assign(rid=lambda f: f["rid"] + "b")], ignore_index=True)
+    df = df.assign(branch=["A"] * 6 + ["B"] * 4 + ["C"] * 5)  # commenters: A 6, B 1, C 5
     t = comment_themes(df, text="comment", id="rid", codebook=CB, by="branch", min_n=5)
     a, b = t[t["branch"] == "A"], t[t["branch"] == "B"]
     assert not a["suppressed"].any() and (a["n_commenters"] == 6).all()
     # B: 4 respondents (and 1 commenter) < 5: only its size and the codebook labels remain.
     assert b["suppressed"].all() and (b["n_respondents"] == 4).all()
     assert b[["mentions", "n_commenters", "share_of_commenters", "share_of_respondents"]].isna().all().all()
+    # per theme, the branches are one partition: the total minus the shown ones never isolates one
+    commenters = {"A": 6, "B": 1, "C": 5}
+    for _, part in t.groupby("attribute"):
+        check_disclosure_rule(commenters, part.loc[part["suppressed"], "branch"], 5)
+    # B alone would be the total minus A and C: C, the smaller other branch, is hidden with it
+    assert t.loc[t.branch == "C", "suppressed"].all() and t.attrs["complementary"] == ["C"]
+    # with B the only small branch, A (the smallest other) is hidden with it
+    two = comment_themes(df[df.branch.isin(["A", "B"])], text="comment", id="rid", codebook=CB, by="branch",
+                         min_n=5)
+    assert two["suppressed"].all() and two.attrs["complementary"] == ["A"]
     # A group large enough in respondents but with fewer than min_n commenters is suppressed too.
     few = pd.DataFrame({"rid": range(8), "c": ["queue", "fee"] + [""] * 6})
     t2 = comment_themes(few, text="c", id="rid", codebook=CB, min_n=5)

@@ -695,8 +695,8 @@ How each figure above was produced, the parameters and software used, and the fi
 (SHA-256) of every input file.
 """),
     code('''
-d.show_table(methods_table(["kpis", "kpi_change", "scorecard", "gaps", "drivers", "ipa", "segments", "loyalty",
-                            "complaints", "lost", "market", "themes", "competitor"]), caption="Methods")
+d.show_table(methods_table(["kpis", "kpi_change", "scorecard", "gaps", "drivers", "ipa", "segments", "suppression",
+                            "loyalty", "complaints", "lost", "market", "themes", "competitor"]), caption="Methods")
 d.show_table(parameters_table(study, segment=ctx.segment, confidence_level=opts.level, bootstrap=opts.bootstrap,
                               top_box=opts.top_box, importance=mode, crosshair=opts.ipa_crosshair,
                               weighted=bool(w)), caption="Parameters")

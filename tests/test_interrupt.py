@@ -1,0 +1,237 @@
+"""Interrupting ``csm run`` (issue 6): nothing half-written, earlier reports kept, ``--resume``.
+
+Real ``csm`` processes are killed with SIGKILL, SIGTERM and a terminal's Ctrl-C (SIGINT to the
+whole process group) at several points: while validating, while the first stage notebook
+runs, while a later one runs. Afterwards the visible output folder is byte for byte what it
+was (an earlier good report stays), no notebook kernel is left running, the staging folder is
+gone (Ctrl-C, SIGTERM) or removed by the next run (SIGKILL), and ``csm run --resume``
+completes. The end of a run — the swap of the segment folder — is checked by recreating what
+a kill in its middle would leave.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import psutil
+import pytest
+
+from .corpus_tools import build_base, tree_digest
+
+STAGES = "01,02"
+
+
+def csm(*args: str, **kw) -> subprocess.Popen:
+    env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "csm_helpers.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, **kw)
+
+
+def run_ok(*args: str) -> str:
+    proc = csm(*args)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-2000:]
+    return out + err
+
+
+class Lines:
+    """Collects a process's stderr lines in a thread, so the test can wait for one."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self.thread.start()
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        for line in proc.stderr:
+            self.lines.append(line)
+
+    def wait_for(self, text: str, timeout: float = 300) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if any(text in ln for ln in self.lines):
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} never appeared: {''.join(self.lines)[-2000:]}")
+
+    def text(self) -> str:
+        self.thread.join(timeout=10)
+        return "".join(self.lines)
+
+
+def visible(digest: dict[str, str]) -> dict[str, str]:
+    """The entries a user sees: hidden (staging) folders left out."""
+    return {k: v for k, v in digest.items() if not any(part.startswith(".") for part in k.split("/"))}
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """A study, a folder with an earlier good report of it, then the data changed (so a rerun
+    has work to do)."""
+    root = tmp_path_factory.mktemp("interrupt")
+    study = build_base(root / "study")
+    good = root / "good"
+    run_ok("run", "--study", str(study), "--out", str(good), "--stages", STAGES)
+    answers = root / "study" / "answers.csv"
+    answers.write_text(answers.read_text(encoding="utf-8").replace("x059,", "x059b,"), encoding="utf-8")
+    return study, good
+
+
+def kernels_of(proc: subprocess.Popen) -> list[psutil.Process]:
+    try:
+        return psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+# (signal, to the process group like a terminal's Ctrl-C?, log line to wait for before the kill)
+KILLS = [
+    (signal.SIGKILL, False, None),                # while starting up and validating
+    (signal.SIGKILL, False, "summary"),           # while the first notebook runs
+    (signal.SIGKILL, False, "01_goal_setting"),   # while the second notebook runs
+    (signal.SIGTERM, False, "01_goal_setting"),
+    (signal.SIGINT, True, "summary"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig,group,after", KILLS,
+                         ids=[f"{s.name}-{'group-' if g else ''}{a or 'start'}" for s, g, a in KILLS])
+def test_killed_run_leaves_nothing_half_written_and_resume_completes(setup, tmp_path, sig, group, after):
+    study, good = setup
+    out = tmp_path / "reports"
+    shutil.copytree(good, out)
+    before = tree_digest(out)
+    proc = csm("run", "--study", str(study), "--out", str(out), "--stages", STAGES, start_new_session=True)
+    lines = Lines(proc)
+    if after:
+        lines.wait_for(after)
+        end = time.monotonic() + 30
+        while not kernels_of(proc) and time.monotonic() < end:  # the next notebook's kernel is up
+            time.sleep(0.1)
+        assert kernels_of(proc), "no notebook kernel started"
+        time.sleep(1.0)  # well inside the notebook
+    else:
+        time.sleep(1.5)
+    kids = kernels_of(proc)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    proc.wait(timeout=120)
+    err = lines.text()
+    # no kernel left running, whatever the signal
+    gone, alive = psutil.wait_procs(kids, timeout=20)
+    assert alive == [], [p.cmdline() for p in alive]
+    after_kill = tree_digest(out)
+    assert visible(after_kill) == visible(before)  # the earlier good report, untouched
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+    else:
+        assert proc.returncode == 130, err[-2000:]
+        assert "interrupted" in err and "Traceback" not in err
+        assert after_kill == before  # Ctrl-C and SIGTERM clean their staging folder up
+    # the next run cleans any leftover and completes
+    run_ok("run", "--study", str(study), "--out", str(out), "--stages", STAGES, "--resume")
+    names = {p.name for p in out.iterdir()}
+    assert not [n for n in names if n.startswith(".csm-")], names
+    metrics = json.loads((out / "all" / "metrics.json").read_text(encoding="utf-8"))
+    sha = metrics["generated_with"]["inputs"]["answers.csv"]
+    assert sha != json.loads((good / "all" / "metrics.json").read_text())["generated_with"]["inputs"]["answers.csv"]
+    assert {p.name for p in (out / "all").glob("*.html")} == {"01_goal_setting.html", "02_discovery.html"}
+
+
+@pytest.mark.slow
+def test_resume_skips_only_complete_outputs_of_the_same_inputs(tmp_path):
+    study = build_base(tmp_path / "study")
+    out = tmp_path / "reports"
+    run_ok("run", "--study", str(study), "--out", str(out), "--stages", "01")
+    manifest = json.loads((out / "all" / ".csm-manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["files"]) == {"01_goal_setting.html", "metrics.json"}
+    assert manifest["key"]["parameters"]["stages"] == ["01_goal_setting"]
+    before = tree_digest(out)
+    # same inputs, stages and version: skipped, nothing touched
+    text = run_ok("run", "--study", str(study), "--out", str(out), "--stages", "01", "--resume")
+    assert "up to date" in text and tree_digest(out) == before
+    # without --resume it runs again
+    text = run_ok("run", "--study", str(study), "--out", str(out), "--stages", "01")
+    assert "wrote" in text and tree_digest(out) != before
+    # a report missing or edited: runs again
+    (out / "all" / "01_goal_setting.html").unlink()
+    text = run_ok("run", "--study", str(study), "--out", str(out), "--stages", "01", "--resume")
+    assert "wrote" in text and (out / "all" / "01_goal_setting.html").is_file()
+    with open(out / "all" / "metrics.json", "a", encoding="utf-8") as fh:
+        fh.write(" ")
+    assert "wrote" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", "01", "--resume")
+    # other stages, or changed inputs: runs again
+    assert "wrote" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", "02", "--resume")
+    assert {p.name for p in (out / "all").glob("*.html")} == {"01_goal_setting.html", "02_discovery.html"}
+    (tmp_path / "study" / "aims.yaml").write_text(
+        (tmp_path / "study" / "aims.yaml").read_text(encoding="utf-8").replace("target: 0.7", "target: 0.75"),
+        encoding="utf-8")
+    assert "wrote" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", "02", "--resume")
+    assert "up to date" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", "02", "--resume")
+
+
+def _dead_pid() -> int:
+    pid = 4_000_000
+    while psutil.pid_exists(pid):
+        pid += 1
+    return pid
+
+
+@pytest.mark.slow
+def test_a_kill_in_the_middle_of_the_final_swap_is_repaired(tmp_path):
+    study = build_base(tmp_path / "study")
+    out = tmp_path / "reports"
+    run_ok("run", "--study", str(study), "--out", str(out), "--stages", "01")
+    good = tree_digest(out)
+    dead = _dead_pid()
+    # killed between "move the old folder aside" and "move the new one in"
+    os.rename(out / "all", out / f".csm-old-{dead}-all")
+    stale = out / f".csm-staging-{dead}-abc" / "all"
+    stale.mkdir(parents=True)
+    (stale / "01_goal_setting.html").write_text("<p>half", encoding="utf-8")
+    assert "up to date" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", "01", "--resume")
+    assert tree_digest(out) == good
+    # killed after the swap, before the old folder was removed
+    shutil.copytree(out / "all", out / f".csm-old-{dead}-all")
+    assert "up to date" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", "01", "--resume")
+    assert tree_digest(out) == good
+
+
+def test_commit_keeps_other_stages_and_swaps_whole(tmp_path):
+    from csm_helpers.report import MANIFEST, _commit, _up_to_date
+
+    final = tmp_path / "out" / "all"
+    final.mkdir(parents=True)
+    (final / "01_goal_setting.html").write_text("old 01")
+    (final / "02_discovery.html").write_text("old 02")
+    staged = tmp_path / "staging" / "all"
+    staged.mkdir(parents=True)
+    (staged / "02_discovery.html").write_text("new 02")
+    key = {"version": "x", "inputs": {"a": "1"}, "parameters": {"stages": ["02_discovery"]}}
+    written = _commit(staged, final, key)
+    assert sorted(p.name for p in written) == ["01_goal_setting.html", "02_discovery.html"]
+    assert (final / "02_discovery.html").read_text() == "new 02"
+    assert (final / "01_goal_setting.html").read_text() == "old 01"
+    assert not staged.exists() and sorted(p.name for p in final.parent.iterdir()) == ["all"]
+    assert (final / MANIFEST).is_file() and _up_to_date(final, key)
+    assert not _up_to_date(final, {**key, "version": "y"})
+    (final / "01_goal_setting.html").write_text("edited")
+    assert not _up_to_date(final, key)
+
+
+def test_cli_documents_resume(capsys):
+    from csm_helpers.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--help"])
+    assert "--resume" in capsys.readouterr().out
