@@ -711,6 +711,8 @@ def _clean_stale_staging(out_dir: Path) -> None:
     """Remove staging folders left by a run that was killed (its process is gone). Call it
     before this process creates staging folders of its own: a folder named with this
     process's id is then stale too (the id of a killed run, reused)."""
+    _recover_interrupted(out_dir)
+
 
 #: The record of a completed run inside each segment folder (what --resume compares).
 MANIFEST = ".csm-manifest.json"
