@@ -20,8 +20,8 @@ C  ``csm batch --jobs J`` as a user runs it (a subprocess).
 For each: wall time, CPU time (user + system of every process it started) and peak memory
 (RSS summed over the process tree, sampled every 0.2 s; and the largest single process).
 Then the ratios A/C (target >= 6) and C/B (target <= 1.5). ``--profile`` also runs C once in
-this process under cProfile and prints where the parent's time goes and how long each stage
-took per segment, for the notes. The machine is shared: run it when nothing else is busy.
+this process and splits its CPU time between this process and the kernels, and profiles B's
+per-segment work with cProfile, for the notes. The machine is shared: run it when nothing else is busy.
 """
 
 from __future__ import annotations
@@ -229,21 +229,23 @@ def profile_b(study: Path, segments: list[str], stages: list[str], out: Path) ->
 
 
 def profile_c(study: Path, stages: list[str], jobs: int, out: Path) -> None:
+    """Where C's time goes: this process (nbclient, papermill, HTML export, writing) against the
+    kernels (the analysis), and each stage's time per segment. cProfile sees only the main
+    thread, which just waits, so the split is measured with getrusage instead."""
     from csm_helpers.batch import run_batch
 
-    prof = cProfile.Profile()
-    prof.enable()
+    me0, kids0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     result = run_batch(study, "branch", out_dir=out, stages=[s[:2] for s in stages], jobs=jobs, progress="off")
-    prof.disable()
-    print(f"\nC in this process under cProfile: {result.seconds:.1f} s, {len(result.failed)} failed")
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    parent = (me.ru_utime - me0.ru_utime) + (me.ru_stime - me0.ru_stime)
+    kernels = (kids.ru_utime - kids0.ru_utime) + (kids.ru_stime - kids0.ru_stime)
     done = [o for o in result.outcomes if o.status == "done"]
-    print("  per segment (seconds, median over segments): "
+    print(f"\nC again, in this process: {result.seconds:.1f} s wall, {len(result.failed)} failed")
+    print(f"  CPU: kernels (analysis, charts, imports, start-up) {kernels:.1f} s; this process (papermill, "
+          f"nbclient messages, HTML export, files) {parent:.1f} s = {parent / len(done):.2f} s per segment")
+    print("  per segment (seconds, median over segments, one worker): "
           f"total {statistics.median(o.seconds for o in done):.2f}; "
           + "; ".join(f"{k} {statistics.median(o.timings[k] for o in done):.2f}" for k in done[0].timings))
-    buf = io.StringIO()
-    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(15)
-    print("  parent process, top functions by own time (the worker threads mostly wait on the kernels):")
-    print("\n".join("    " + line for line in buf.getvalue().splitlines()[6:30] if line.strip()))
 
 
 # --------------------------------------------------------------------------- main
