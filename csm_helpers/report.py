@@ -27,6 +27,7 @@ import datetime as _dt
 import hashlib
 import html.parser
 import json
+import logging
 import os
 import re
 import shutil
@@ -259,17 +260,21 @@ def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
         from .kernels import WARM_ENGINE
 
         engine = {"engine_name": WARM_ENGINE, "km": km}
+    interrupted: list[int] = []
     try:
-        return papermill.execute_notebook(
-            str(nb_path), str(out_path), parameters=parameters, kernel_name="python3",
-            cwd=str(nb_path.parent), progress_bar=False, log_output=False,
-            execution_timeout=timeout,
-            # write the executed notebook once at the end (or on error), not after every cell
-            request_save_on_cell_execute=False,
-            # keep the kernel's own start-up chatter out of the user's terminal
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"], **engine,
-        )
+        with _noting_interrupts(interrupted):
+            return papermill.execute_notebook(
+                str(nb_path), str(out_path), parameters=parameters, kernel_name="python3",
+                cwd=str(nb_path.parent), progress_bar=False, log_output=False,
+                execution_timeout=timeout,
+                # write the executed notebook once at the end (or on error), not after every cell
+                request_save_on_cell_execute=False,
+                # keep the kernel's own start-up chatter out of the user's terminal
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"], **engine,
+            )
     except PapermillExecutionError as exc:
+        if interrupted or exc.ename == "KeyboardInterrupt":  # Ctrl-C reached the kernel too
+            raise KeyboardInterrupt from None
         user_errors = {"CsmError", "ConfigError", "DataError", "DataFileError", "ReportError"}
         if exc.ename in user_errors:
             raise CsmError(exc.evalue) from None
@@ -280,6 +285,53 @@ def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
             f"{nb_path.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
             f"  the executed notebook with the full traceback is kept at {keep}"
         ) from None
+    except (KeyboardInterrupt, CsmError):
+        raise
+    except Exception as exc:  # the kernel died or never started (killed, out of memory, Ctrl-C)
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise ReportError(
+            f"{nb_path.name}: the notebook kernel stopped ({type(exc).__name__}: {_one_line(exc)}) — if the "
+            "machine ran out of memory, close other programs or run fewer segments at once, then run again"
+        ) from None
+
+
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(exc).split()) or "no detail"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@contextmanager
+def _noting_interrupts(received: list[int]) -> Iterator[None]:
+    """Note Ctrl-C and SIGTERM while a notebook runs, then let them act as before.
+
+    A Ctrl-C in a terminal reaches the notebook kernel too; the kernel dies or stops its cell,
+    and the error that papermill then raises must be read as the interruption it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def note(signum: int, frame: Any) -> None:
+        received.append(signum)
+        # the kernel's death and the tasks it leaves are expected now: no log, no traceback
+        for name in ("asyncio", "nbclient", "papermill", "traitlets"):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        handler = previous[signum]
+        if handler == signal.SIG_IGN:
+            return
+        if callable(handler):
+            handler(signum, frame)
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, note)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 # --------------------------------------------------------------------------- export
@@ -634,7 +686,10 @@ def write_index(out_dir: Path, *, title: str) -> Path:
         "</main></body></html>"
     )
     check_static_html(page)
-    return write_text_atomic(out_dir / "index.html", page)
+    path = out_dir / "index.html"
+    if path.is_file() and path.read_text(encoding="utf-8") == page:
+        return path  # unchanged: leave the file (and its time stamp) alone
+    return write_text_atomic(path, page)
 
 
 # --------------------------------------------------------------------------- run
@@ -825,18 +880,21 @@ def _commit(seg_stage: Path, final: Path, key: dict[str, Any]) -> list[Path]:
     write_text_atomic(seg_stage / MANIFEST, json.dumps({"key": to_jsonable(key), "files": files},
                                                        ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     aside = final.parent / f".csm-old-{os.getpid()}-{final.name}"
-    with _signals_deferred():
-        moved = False
+    try:
+        with _signals_deferred():
+            moved = False
+            if final.exists():
+                os.rename(final, aside)
+                moved = True
+            try:
+                os.rename(seg_stage, final)
+            except BaseException:
+                if moved:
+                    os.rename(aside, final)
+                raise
+    finally:
         if final.exists():
-            os.rename(final, aside)
-            moved = True
-        try:
-            os.rename(seg_stage, final)
-        except BaseException:
-            if moved:
-                os.rename(aside, final)
-            raise
-    shutil.rmtree(aside, ignore_errors=True)
+            shutil.rmtree(aside, ignore_errors=True)
     return [final / rel for rel in files]
 
 
@@ -1050,8 +1108,7 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         _recover_interrupted(out_dir)
     if resume and _up_to_date(out_dir / seg_name, key):
         log(f"{out_dir / seg_name}: complete for the same inputs, stages and version — skipped (--resume)")
-        if not (out_dir / "index.html").is_file():
-            write_index(out_dir, title=study.title)
+        write_index(out_dir, title=study.title)  # a run killed before its last step left it behind
         timings["total"] = time.perf_counter() - t0
         return RunResult(out_dir=out_dir, segment=segment, files=[], timings=timings, n=n, skipped=True)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -52,8 +52,12 @@ class Inspect(html.parser.HTMLParser):
         self.text: list[str] = []
         self.in_head = False
         self.head_styles = 0
+        self.heading_depth = 0
+        self.headings: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+            self.heading_depth += 1
         if tag == "head":
             self.in_head = True
         if tag == "body":
@@ -85,9 +89,13 @@ class Inspect(html.parser.HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "head":
             self.in_head = False
+        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"} and self.heading_depth:
+            self.heading_depth -= 1
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+        if self.heading_depth:
+            self.headings.append(data)
 
 
 def inspect(body: str) -> Inspect:
@@ -124,6 +132,9 @@ def test_no_live_markup_in_any_report(hostile_run):
         assert page.head_styles >= 1, path.name  # the template's own stylesheets, in the head only
         assert "\x00" not in body and not re.search(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]", body), path.name
         assert "\u202e" not in body, path.name
+        # Markdown in the data is never rendered: no heading made of it (the study name and
+        # title are headings by design, as text)
+        assert not any("Injected heading" in h for h in page.headings), path.name
 
 
 @pytest.mark.slow

@@ -171,7 +171,8 @@ def test_themes_bars_shading_labels_and_title():
 
 
 def test_themes_groups_and_suppression():
-    df = pd.DataFrame({"rid": range(12), "c": ["queue"] * 12, "g": ["a"] * 8 + ["b"] * 4})
+    # b (4) is below the minimum cell size; c (3) too, so the two protect each other and a shows
+    df = pd.DataFrame({"rid": range(15), "c": ["queue"] * 15, "g": ["a"] * 8 + ["b"] * 4 + ["c"] * 3})
     t = comment_themes(df, text="c", id="rid", codebook=CB, by="g")
     with pytest.raises(CsmError, match=r"several groups of 'g'"):
         plot_themes(t)

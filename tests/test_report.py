@@ -154,3 +154,20 @@ def test_notebooks_match_their_source_script():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.main(["--check"]) == 0
+
+
+def test_a_kernel_that_dies_is_a_clear_error(monkeypatch, tmp_path):
+    # issue 6: nbclient's DeadKernelError (out of memory, killed kernel) reached the user as a
+    # traceback; it is a ReportError naming the notebook
+    import papermill
+
+    from csm_helpers.report import execute_stage, notebooks_dir
+
+    def die(*_args, **_kwargs):
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(papermill, "execute_notebook", die)
+    nb = notebooks_dir() / "01_goal_setting.ipynb"
+    with pytest.raises(ReportError, match=r"01_goal_setting\.ipynb: the notebook kernel stopped \(RuntimeError: "
+                                          r"Kernel died before replying.*run again"):
+        execute_stage(nb, tmp_path / "out.ipynb", {"study_path": "", "segment": "all", "output_dir": ""})
