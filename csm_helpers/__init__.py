@@ -2,8 +2,8 @@
 
 Modules: ``config`` (study.yaml), ``io`` (loaders), ``validate``, ``goals`` (stage 01),
 ``discovery`` (stage 02), ``plots``, ``display``, ``workbook`` (stage context),
-``report`` (papermill + nbconvert runner), ``sample`` (sample-study generator),
-``datasets``, ``cli``.
+``report`` (papermill + nbconvert runner), ``kernels`` (warm kernels), ``batch`` (``csm batch``),
+``daskexec`` (its dask executor), ``sample`` (sample-study generator), ``datasets``, ``cli``.
 """
 
 from importlib.metadata import PackageNotFoundError, version

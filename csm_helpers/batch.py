@@ -77,7 +77,13 @@ BATCH_LOG = "batch.log"
 
 
 def default_jobs() -> int:
-    """Number of CPU cores this process may use (the default of ``--jobs``)."""
+    """Number of CPU cores this process may use (the default of ``--jobs``).
+
+    Examples
+    --------
+    >>> default_jobs() >= 1
+    True
+    """
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
@@ -430,6 +436,13 @@ def run_batch(study_path: str | Path | None, by: str, *, out_dir: str | Path = "
     ------
     CsmError
         When the study, the column or the stages are wrong: nothing is run then.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> result = run_batch(None, "channel", out_dir=tempfile.mkdtemp(), stages=["05"], jobs=2, progress="off")
+    >>> sorted(o.segment for o in result.outcomes), result.failed
+    (['all', 'channel=branch', 'channel=digital'], [])
     """
     note = log or (lambda _m: None)
     stream = stream or sys.stderr

@@ -75,6 +75,7 @@ __all__ = [
     "commit_segment",
     "segment_is_done",
     "report_summary_json",
+    "read_batch_state",
 ]
 
 #: Reader-facing title of each stage notebook.
@@ -561,7 +562,14 @@ def _kpi_tile(kpi: str, entry: Any) -> str:
 
 
 def read_batch_state(out_dir: Path) -> dict[str, Any] | None:
-    """The state ``csm batch`` left in ``out_dir/batch.json``, or None (no batch, unreadable)."""
+    """The state ``csm batch`` left in ``out_dir/batch.json``, or None (no batch, unreadable).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_batch_state(Path(tempfile.mkdtemp())) is None
+    True
+    """
     path = Path(out_dir) / BATCH_STATE
     if not path.is_file():
         return None
@@ -1032,7 +1040,15 @@ def commit_segment(staged: Path, final: Path) -> list[Path]:
 
 def segment_is_done(plan: RunPlan, segment: str, final: Path) -> bool:
     """True when ``final`` holds every stage report of ``plan`` and a ``metrics.json`` written
-    by this version for the same parameters and the same input files (SHA-256)."""
+    by this version for the same parameters and the same input files (SHA-256).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> plan, _ = plan_run(None, ["05"])
+    >>> segment_is_done(plan, "all", Path(tempfile.mkdtemp()))  # an empty folder
+    False
+    """
     if not all((final / f"{stage}.html").is_file() for stage in plan.stages):
         return False
     try:
