@@ -274,7 +274,9 @@ def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"], **engine,
             )
     except PapermillExecutionError as exc:
-        if interrupted or exc.ename == "KeyboardInterrupt":  # Ctrl-C reached the kernel too
+        # Ctrl-C reached the kernel too. A warm kernel (km) is also interrupted by the batch's
+        # own time-limit watchdog: that is a timeout of the segment, not the user stopping the run.
+        if interrupted or (exc.ename == "KeyboardInterrupt" and km is None):
             raise KeyboardInterrupt from None
         user_errors = {"CsmError", "ConfigError", "DataError", "DataFileError", "ReportError"}
         if exc.ename in user_errors:
