@@ -54,7 +54,7 @@ from .errors import CsmError
 from .report import (
     BATCH_STATE,
     RunPlan,
-    _clean_stale_staging,
+    _recover_interrupted,
     _waves_text,
     build_segment,
     commit_segment,
@@ -463,7 +463,7 @@ def run_batch(study_path: str | Path | None, by: str, *, out_dir: str | Path = "
         note(f"note: {plan.missing:,} response(s) have no {by}; they count in 'all' only")
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    _clean_stale_staging(out)
+    _recover_interrupted(out)
     _remove_suppressed_reports(out, plan.suppressed, note)
 
     outcomes: dict[str, SegmentOutcome] = {}

@@ -772,13 +772,6 @@ def plan_run(study_path: str | Path | None, stages: Sequence[str] | None = None,
                    warnings=list(check.warnings)), check
 
 
-def _clean_stale_staging(out_dir: Path) -> None:
-    """Remove staging folders left by a run that was killed (its process is gone). Call it
-    before this process creates staging folders of its own: a folder named with this
-    process's id is then stale too (the id of a killed run, reused)."""
-    _recover_interrupted(out_dir)
-
-
 #: The record of a completed run inside each segment folder (what --resume compares).
 MANIFEST = ".csm-manifest.json"
 
@@ -1130,7 +1123,6 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         timings["total"] = time.perf_counter() - t0
         return RunResult(out_dir=out_dir, segment=segment, files=[], timings=timings, n=n, skipped=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _clean_stale_staging(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".csm-staging-{os.getpid()}-", dir=out_dir))
     summary = _summary(study, segment, log)
     try:
