@@ -1027,7 +1027,8 @@ def quality_summary(flags: pd.DataFrame, *, exclude: Sequence[str]) -> pd.DataFr
     if "duplicate" in excl_cols:
         excl_cols |= {"duplicate_id", "duplicate_answers"}
     rules = {**{c: "" for c in _FLAG_COLUMNS}, **flags.attrs.get("rules", {})}
-    shown = {**{c: tr(r) for c, r in rules.items()}, **flags.attrs.get("rules_shown", {})}
+    shown_given = flags.attrs.get("rules_shown", {})
+    shown = {c: shown_given[c] if c in shown_given else tr(r) for c, r in rules.items()}
     n = len(flags)
     rows = []
     checks = ("out_of_range", "straightliner", "speeder", "duplicate_id", "duplicate_answers")
