@@ -539,7 +539,7 @@ def run_batch(study_path: str | Path | None, by: str, *, out_dir: str | Path = "
         finally:
             bar.close()
             save_state(finished=not interrupted)
-            index = write_index(out, title=study.title)
+            index = write_index(out, title=study.title, lang=study.language)
             elapsed = time.perf_counter() - t0
             result = BatchResult(out_dir=out, by=by, outcomes=list(outcomes.values()),
                                  suppressed=plan.suppressed, seconds=elapsed, log_path=log_path,

@@ -73,6 +73,7 @@ from typing import Any
 
 from . import __version__
 from .errors import CsmError
+from .i18n import HTML_LANG, N_, _, language, tr
 from .report import STAGE_TITLES, segment_dirname
 from .safety import escape, write_bytes_atomic
 
@@ -368,7 +369,7 @@ def find_segment_reports(reports_dir: str | Path, *,
 
 
 # --------------------------------------------------------------------------- message body
-_KPI_LABELS = {"csat_top2": "CSAT (top-2-box)", "csi": "CSI (0-100)", "nps": "NPS"}
+_KPI_LABELS = {"csat_top2": N_("CSAT (top-2-box)"), "csi": N_("CSI (0-100)"), "nps": "NPS"}
 _PERCENT_KPIS = {"csat_top2"}
 
 _S_BODY = ("margin:0;padding:16px;background:#ffffff;color:#222222;"
@@ -402,18 +403,18 @@ def _kpi_rows(metrics: Mapping[str, Any]) -> list[dict[str, str]]:
     for key, entry in kpis.items():
         if not isinstance(entry, dict):
             continue
-        label = _KPI_LABELS.get(str(key), str(key))
+        label = tr(_KPI_LABELS.get(str(key), str(key)))
         if entry.get("suppressed"):
-            rows.append({"kpi": label, "value": "suppressed", "ci": "", "n": _int(entry.get("n")),
+            rows.append({"kpi": label, "value": _("suppressed"), "ci": "", "n": _int(entry.get("n")),
                          "target": _num(entry.get("target"), key), "met": "",
-                         "note": "fewer respondents than the minimum cell size"})
+                         "note": _("fewer respondents than the minimum cell size")})
             continue
         lo, hi = entry.get("ci_low"), entry.get("ci_high")
         ci = "—" if lo is None and hi is None else f"{_num(lo, key)} – {_num(hi, key)}"
         met = entry.get("met")
         rows.append({"kpi": label, "value": _num(entry.get("value"), key), "ci": ci,
                      "n": _int(entry.get("n")), "target": _num(entry.get("target"), key),
-                     "met": {True: "yes", False: "no"}.get(met, "—") if isinstance(met, bool | None)
+                     "met": {True: _("yes"), False: _("no")}.get(met, "—") if isinstance(met, bool | None)
                      else str(met), "note": ""})
     return rows
 
@@ -429,7 +430,7 @@ def _int(value: Any) -> str:
 def _stage_label(path: Path) -> str:
     stem = path.stem
     title = STAGE_TITLES.get(stem)
-    return f"{stem[:2]} · {title}" if title else stem
+    return f"{stem[:2]} · {tr(title)}" if title else stem
 
 
 def _file_size(path: Path) -> str:
@@ -441,6 +442,22 @@ def _file_size(path: Path) -> str:
 
 def _size(nbytes: int) -> str:
     return f"{nbytes / MB:.2f} MB" if nbytes >= 100_000 else f"{nbytes / 1000:.0f} KB"
+
+
+def report_language(seg: SegmentReports) -> str:
+    """The language the segment's reports were written in (``metrics.json``), else ``"en"``.
+
+    Examples
+    --------
+    >>> report_language(SegmentReports("all", Path("r"), {"generated_with": {"parameters": {"language": "vi"}}}, []))
+    'vi'
+    >>> report_language(SegmentReports("all", Path("r"), {}, []))
+    'en'
+    """
+    gw = seg.metrics.get("generated_with")
+    params = gw.get("parameters") if isinstance(gw, dict) else None
+    lang = params.get("language") if isinstance(params, dict) else None
+    return lang if isinstance(lang, str) and lang in HTML_LANG else "en"
 
 
 def summary_html(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],
@@ -466,25 +483,31 @@ def summary_html(seg: SegmentReports, *, study_name: str, attached: Sequence[Pat
     >>> "<script" in body, "&lt;script&gt;" in body, "&lt;b&gt;x&lt;/b&gt;" in body
     (False, True, True)
     """
+    lang = report_language(seg)
+    with language(lang):
+        return _summary_html(seg, study_name=study_name, attached=attached, left_out=left_out, lang=lang)
+
+
+def _summary_html(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],
+                  left_out: Sequence[tuple[Path, str]], lang: str) -> str:
     e = escape
     n = seg.metrics.get("n")
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{HTML_LANG[lang]}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(study_name)} — {e(seg.segment)}</title></head>",
         f'<body style="{_S_BODY}">',
         f'<h1 style="{_S_H1}">{e(study_name)}</h1>',
-        f'<p style="{_S_META}">Segment <strong>{e(seg.segment)}</strong> · '
-        f"n = {e(_int(n))} respondents</p>",
+        f'<p style="{_S_META}">'
+        + e(_SEGMENT_LINE()).format(segment=f"<strong>{e(seg.segment)}</strong>", n=e(_int(n))) + "</p>",
     ]
     for problem in seg.problems:
-        parts.append(f'<p style="{_S_WARN}">{e(problem)}: no KPI summary for this segment.</p>')
+        parts.append(f'<p style="{_S_WARN}">{e(_NO_SUMMARY(problem))}</p>')
     rows = _kpi_rows(seg.metrics)
     if rows:
-        head = "".join(f'<th style="{_S_TH}">{h}</th>'
-                       for h in ("KPI", "Value", "95% CI", "n", "Target", "Met"))
-        parts += [f'<h2 style="{_S_H2}">Headline KPIs</h2>',
+        head = "".join(f'<th style="{_S_TH}">{e(h)}</th>' for h in _kpi_head())
+        parts += [f'<h2 style="{_S_H2}">{e(_("Headline KPIs"))}</h2>',
                   f'<table style="{_S_TABLE}"><thead><tr>{head}</tr></thead><tbody>']
         for r in rows:
             value = e(r["value"]) + (f'<br><span style="color:#666666;font-size:12px">{e(r["note"])}</span>'
@@ -495,26 +518,46 @@ def summary_html(seg: SegmentReports, *, study_name: str, attached: Sequence[Pat
                 f'<td style="{_S_NUM}">{e(r["target"])}</td><td style="{_S_TD}">{e(r["met"])}</td></tr>')
         parts.append("</tbody></table>")
     elif not seg.problems:
-        parts.append(f'<p style="{_S_META}">No headline KPIs were recorded for this segment.</p>')
-    parts.append(f'<h2 style="{_S_H2}">Attached reports</h2>')
+        parts.append(f'<p style="{_S_META}">{e(_("No headline KPIs were recorded for this segment."))}</p>')
+    parts.append(f'<h2 style="{_S_H2}">{e(_("Attached reports"))}</h2>')
     if attached:
         parts.append('<ol style="margin:0;padding-left:22px">')
         parts += [f"<li>{e(_stage_label(p))} — {e(p.name)}{e(_file_size(p))}</li>"
                   for p in attached]
         parts.append("</ol>")
     else:
-        parts.append(f'<p style="{_S_META}">None: no report fitted in the size limit.</p>')
+        parts.append(f'<p style="{_S_META}">{e(_("None: no report fitted in the size limit."))}</p>')
     if left_out:
-        parts.append(f'<h2 style="{_S_H2}">Reports not attached</h2><ul style="margin:0;padding-left:22px">')
+        parts.append(f'<h2 style="{_S_H2}">{e(_("Reports not attached"))}</h2>'
+                     '<ul style="margin:0;padding-left:22px">')
         parts += [f"<li>{e(p.name)}: {e(why)}</li>" for p, why in left_out]
         parts.append("</ul>")
     parts += [
-        f'<p style="{_S_FOOT}">Open the attached files in a web browser: each report is a '
-        "self-contained page that needs no internet connection. Sent automatically by "
-        f"csm-workbook {e(__version__)}.</p>",
+        f'<p style="{_S_FOOT}">{e(_OPEN_ATTACHED())} {e(_SENT_BY())}</p>',
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _SEGMENT_LINE() -> str:  # noqa: N802 - a translated constant
+    return _("Segment {segment} · n = {n} respondents")
+
+
+def _NO_SUMMARY(problem: str) -> str:  # noqa: N802
+    return _("{problem}: no KPI summary for this segment.", problem=problem)
+
+
+def _OPEN_ATTACHED() -> str:  # noqa: N802
+    return _("Open the attached files in a web browser: each report is a self-contained page that needs "
+             "no internet connection.")
+
+
+def _SENT_BY() -> str:  # noqa: N802
+    return _("Sent automatically by csm-workbook {version}.", version=__version__)
+
+
+def _kpi_head() -> tuple[str, ...]:
+    return (_("KPI"), _("Value"), _("95% CI"), "n", _("Target"), _("Met"))
 
 
 def summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],
@@ -529,25 +572,30 @@ def summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Pat
     >>> print(summary_text(seg, study_name="Bank", attached=[], left_out=[]).splitlines()[4])
     NPS: 21.0 (95% CI 15.2 – 26.9), n 900, target 30.0, met: no
     """
-    lines = [study_name, f"Segment {seg.segment} · n = {_int(seg.metrics.get('n'))} respondents", ""]
-    lines += [f"{p}: no KPI summary for this segment." for p in seg.problems]
+    with language(report_language(seg)):
+        return _summary_text(seg, study_name=study_name, attached=attached, left_out=left_out)
+
+
+def _summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],
+                  left_out: Sequence[tuple[Path, str]]) -> str:
+    lines = [study_name, _SEGMENT_LINE().format(segment=seg.segment, n=_int(seg.metrics.get("n"))), ""]
+    lines += [_NO_SUMMARY(p) for p in seg.problems]
     rows = _kpi_rows(seg.metrics)
     if rows:
-        lines.append("Headline KPIs")
+        lines.append(_("Headline KPIs"))
         for r in rows:
             if r["note"]:
-                lines.append(f"{r['kpi']}: suppressed ({r['note']}), target {r['target']}")
+                lines.append(_("{kpi}: suppressed ({note}), target {target}", kpi=r["kpi"], note=r["note"],
+                               target=r["target"]))
             else:
-                lines.append(f"{r['kpi']}: {r['value']} (95% CI {r['ci']}), n {r['n']}, "
-                             f"target {r['target']}, met: {r['met']}")
+                lines.append(_("{kpi}: {value} (95% CI {ci}), n {n}, target {target}, met: {met}", **r))
         lines.append("")
-    lines.append("Attached reports")
+    lines.append(_("Attached reports"))
     lines += [f"  {i}. {_stage_label(p)} — {p.name}{_file_size(p)}"
-              for i, p in enumerate(attached, 1)] or ["  none: no report fitted in the size limit"]
+              for i, p in enumerate(attached, 1)] or ["  " + _("None: no report fitted in the size limit.")]
     if left_out:
-        lines += ["", "Reports not attached"] + [f"  - {p.name}: {why}" for p, why in left_out]
-    lines += ["", "Open the attached files in a web browser: each report is a self-contained page "
-              "that needs no internet connection.", f"Sent automatically by csm-workbook {__version__}."]
+        lines += ["", _("Reports not attached")] + [f"  - {p.name}: {why}" for p, why in left_out]
+    lines += ["", _OPEN_ATTACHED(), _SENT_BY()]
     return "\n".join(lines) + "\n"
 
 
@@ -654,7 +702,8 @@ def build_message(seg: SegmentReports, *, recipients: Sequence[Address],
         sender = parse_addresses(sender, source="--from")[0]
     name = study_name or seg.metrics.get("study") or seg.folder.parent.name or "CSM study"
     name = str(name)
-    subject = (subject if subject is not None else "{study} — {segment} — CSM reports")
+    lang = report_language(seg)
+    subject = (subject if subject is not None else tr(N_("{study} — {segment} — CSM reports"), lang))
     fields = {"{study}": _one_line(name), "{segment}": _one_line(seg.segment)}
     subject = _one_line(re.sub(r"\{study\}|\{segment\}", lambda m: fields[m.group(0)], subject))
     contents = {p: p.read_bytes() for p in seg.reports}
@@ -673,17 +722,17 @@ def build_message(seg: SegmentReports, *, recipients: Sequence[Address],
         if size <= max_bytes:
             attached.append(path)
         else:
-            left_out.append((path, f"the report is {_size(len(contents[path]))}; attaching it would make "
-                                   f"the message {_size(size)}, over the {limit} limit — raise --max-size "
-                                   "or share it another way"))
+            left_out.append((path, tr(N_("the report is {report}; attaching it would make the message {size}, "
+                                         "over the {limit} limit — raise --max-size or share it another way"),
+                                      lang, report=_size(len(contents[path])), size=_size(size), limit=limit)))
     while True:
         msg = _compose(seg, attached=attached, left_out=left_out, **common)
         size = len(_wire(msg))
         if size <= max_bytes or not attached:
             break
         last = attached.pop()  # the summary of what was left out made the message grow
-        left_out.append((last, f"with the list of left-out reports the message would exceed the {limit} "
-                               "limit — raise --max-size"))
+        left_out.append((last, tr(N_("with the list of left-out reports the message would exceed the {limit} "
+                                     "limit — raise --max-size"), lang, limit=limit)))
     left_out.sort(key=lambda item: seg.reports.index(item[0]))
     return OutgoingMessage(segment=seg.segment, folder=seg.folder, message=msg, recipients=list(recipients),
                            attached=list(attached), left_out=left_out, size=size)

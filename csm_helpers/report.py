@@ -542,7 +542,7 @@ def _css() -> str:
 
 def _fmt_kpi(kpi: str, value: Any) -> str:
     if value is None or not isinstance(value, int | float):
-        return "n/a"
+        return _("n/a")
     return {"csat_top2": f"{100 * value:.0f}%", "nps": f"{value:+.0f}"}.get(kpi, f"{value:.1f}")
 
 
@@ -551,16 +551,17 @@ def _kpi_tile(kpi: str, entry: Any) -> str:
     if not isinstance(entry, dict):
         return '<td class="num csm-muted">—</td>'
     if entry.get("value") is None:
-        return '<td class="num csm-muted">suppressed</td>'
+        return f'<td class="num csm-muted">{escape(_("suppressed"))}</td>'
     met = entry.get("met")
     status = "no target" if met is None else ("met" if met else "not met")
+    shown = {"no target": N_("no target"), "met": N_("met"), "not met": N_("not met")}[status]
     interval = ""
     if entry.get("ci_low") is not None and entry.get("ci_high") is not None:
         interval = f"{_fmt_kpi(kpi, entry['ci_low'])} – {_fmt_kpi(kpi, entry['ci_high'])}"
     return (f'<td class="num"><div class="csm-tile csm-{status.replace(" ", "-")}">'
             f'<div class="csm-tile-value">{escape(_fmt_kpi(kpi, entry["value"]))}</div>'
             f'<div class="csm-tile-line csm-muted">{escape(interval)}</div>'
-            f'<div class="csm-tile-line">{escape(status)}</div></div></td>')
+            f'<div class="csm-tile-line">{escape(tr(shown))}</div></div></td>')
 
 
 def read_batch_state(out_dir: Path) -> dict[str, Any] | None:
@@ -609,22 +610,34 @@ def _report_row(out_dir: Path, folder: str, segment: str) -> tuple[str, dict[str
         except (OSError, ValueError):
             metrics = {}
     links = " · ".join(
-        f'<a href="{escape(folder)}/{escape(r.name)}">{escape(STAGE_TITLES.get(r.stem, r.stem))}</a>'
+        f'<a href="{escape(folder)}/{escape(r.name)}">{escape(tr(STAGE_TITLES.get(r.stem, r.stem)))}</a>'
         for r in reports)
     if metrics_path.is_file():
         links += f' · <a href="{escape(folder)}/metrics.json">metrics.json</a>'
     return links, metrics
 
 
-def write_index(out_dir: Path, *, title: str) -> Path:
+def write_index(out_dir: Path, *, title: str, lang: str = "en") -> Path:
     """Write ``out_dir/index.html``: every segment's reports with its KPI tiles and n.
 
     Segments are the folders of ``out_dir`` holding stage reports. When ``csm batch`` wrote
     into ``out_dir`` (``batch.json``), its segments come first in its order, a segment that
     failed is listed with its error instead of links, and segments suppressed for their
-    size are listed (without any figure) with the reason. Every text is escaped.
+    size are listed (without any figure) with the reason. Every text is escaped; the fixed
+    text is in the study's language ``lang`` (errors of failed segments stay as written).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> "<th>细分</th>" in write_index(folder, title="Demo", lang="zh").read_text(encoding="utf-8")
+    True
     """
-    out_dir = Path(out_dir)
+    with language(lang):
+        return _write_index(Path(out_dir), title=title, lang=lang)
+
+
+def _write_index(out_dir: Path, *, title: str, lang: str) -> Path:
     state = read_batch_state(out_dir) or {}
     suppressed = {s.get("dir"): s for s in state.get("suppressed", []) if isinstance(s, dict)}
     batch_rows = [s for s in state.get("segments", []) if isinstance(s, dict) and s.get("dir")]
@@ -641,8 +654,8 @@ def write_index(out_dir: Path, *, title: str) -> Path:
         segment = entry.get("segment", folder)
         if status in {"failed", "pending"}:
             failed += status == "failed"
-            what = (f"failed: {entry.get('error') or 'unknown error'}" if status == "failed"
-                    else "not run (the batch was interrupted) — rerun with --resume")
+            what = (_("failed: {error}", error=entry.get("error") or _("unknown error")) if status == "failed"
+                    else _("not run (the batch was interrupted) — rerun with --resume"))
             n = entry.get("n")
             rows.append(f'<tr class="csm-failed"><td>{escape(readable(segment, max_chars=300))}</td>'
                         f'<td class="num">{escape(f"{n:,}" if isinstance(n, int) else "")}</td>'
@@ -660,37 +673,41 @@ def write_index(out_dir: Path, *, title: str) -> Path:
                     f'<td class="num">{escape(f"{n:,}" if isinstance(n, int) else "")}</td>'
                     + "".join(_kpi_tile(k, kpis.get(k)) for k, _ in _KPI_COLUMNS)
                     + f"<td>{links}</td></tr>")
-    head = "".join(f'<th class="num">{escape(label)}</th>' for _, label in _KPI_COLUMNS)
+    head = "".join(f'<th class="num">{escape(label)}</th>' for _k, label in _KPI_COLUMNS)
     parts = [
-        "<table class=\"csm-table\"><thead><tr><th>Segment</th><th class=\"num\">n</th>" + head +
-        "<th>Reports</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        f"<table class=\"csm-table\"><thead><tr><th>{escape(_('Segment'))}</th><th class=\"num\">n</th>"
+        + head + f"<th>{escape(_('Reports'))}</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     ]
     if state:
         by = state.get("by", "")
         done = sum(1 for s in batch_rows if s.get("status") in {"done", "skipped"})
-        parts.insert(0, f'<p class="csm-study">Batch by {escape(by)}: {done:,} of {len(batch_rows):,} '
-                        f'segment(s) written, {failed:,} failed, {len(suppressed):,} suppressed.'
-                        + (" Failed segments are listed with their error; rerun with --resume to "
-                           "redo only those." if failed else "") + "</p>")
+        line = _("Batch by {by}: {done:,} of {total:,} segment(s) written, {failed:,} failed, "
+                 "{suppressed:,} suppressed.", by=by, done=done, total=len(batch_rows), failed=failed,
+                 suppressed=len(suppressed))
+        if failed:
+            line += " " + _("Failed segments are listed with their error; rerun with --resume to redo only those.")
+        parts.insert(0, f'<p class="csm-study">{escape(line)}</p>')
     if suppressed:
         min_n = state.get("min_cell_size", "")
         reasons = {
-            "primary": f"fewer respondents than the minimum cell size ({min_n})",
-            "complementary": ("hidden as well so that the whole-study report minus the published "
-                              "segments cannot reveal a smaller one (complementary suppression)"),
+            "primary": _("fewer respondents than the minimum cell size ({min_n})", min_n=min_n),
+            "complementary": _("hidden as well so that the whole-study report minus the published "
+                               "segments cannot reveal a smaller one (complementary suppression)"),
         }
         items = "".join(f"<li>{escape(s.get('segment', d))}: {escape(reasons.get(s.get('reason'), ''))}</li>"
                         for d, s in suppressed.items())
-        parts.append(f"<h2>Suppressed segments</h2><p>No report is written for these segments "
-                     f"(SPEC §4).</p><ul>{items}</ul>")
+        parts.append(f"<h2>{escape(_('Suppressed segments'))}</h2>"
+                     f"<p>{escape(_('No report is written for these segments (SPEC §4).'))}</p><ul>{items}</ul>")
     page = (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<!DOCTYPE html><html lang=\"{HTML_LANG.get(lang, 'en')}\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
         "style-src 'unsafe-inline'; img-src data:\">"
-        f"<title>{escape(readable(title, max_chars=300))} — reports</title><style>{_css()}</style></head>"
+        f"<title>{escape(readable(title, max_chars=300))} — {escape(_('reports'))}</title>"
+        f"<style>{_css()}</style></head>"
         f"<body class=\"csm-report\"><main><header class=\"csm-title-block\"><h1 class=\"csm-title\">"
-        f"{escape(readable(title, max_chars=300))}</h1><p class=\"csm-study\">Reports by segment</p></header>"
+        f"{escape(readable(title, max_chars=300))}</h1><p class=\"csm-study\">{escape(_('Reports by segment'))}"
+        "</p></header>"
         + "".join(parts) +
         f"<footer class=\"csm-footer\"><p>csm-workbook {escape(__version__)}</p></footer>"
         "</main></body></html>"
@@ -729,7 +746,7 @@ class RunPlan:
     def parameters(self, segment: str) -> dict[str, Any]:
         """The run parameters recorded in a segment's ``metrics.json``."""
         return {"segment": segment, "seed": self.study.seed, "min_cell_size": self.study.min_cell_size,
-                "stages": list(self.stages), "study": self.study.path.name}
+                "stages": list(self.stages), "study": self.study.path.name, "language": self.study.language}
 
 
 def resolve_stages(stages: Sequence[str] | None, notebooks: Path | None = None) -> list[str]:
@@ -1119,7 +1136,7 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         _recover_interrupted(out_dir)
     if resume and _up_to_date(out_dir / seg_name, key):
         log(f"{out_dir / seg_name}: complete for the same inputs, stages and version — skipped (--resume)")
-        write_index(out_dir, title=study.title)  # a run killed before its last step left it behind
+        write_index(out_dir, title=study.title, lang=study.language)  # a run killed before its last step left it behind
         timings["total"] = time.perf_counter() - t0
         return RunResult(out_dir=out_dir, segment=segment, files=[], timings=timings, n=n, skipped=True)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1133,7 +1150,7 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         # Commit: the whole segment folder swapped in at once, with a manifest for --resume
         written = _commit(staged, out_dir / seg_name, key)
         _note_done_in_batch_state(out_dir, segment)
-        written.append(write_index(out_dir, title=study.title))
+        written.append(write_index(out_dir, title=study.title, lang=study.language))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -94,11 +94,12 @@ def suppression_note(groups: pd.DataFrame, *, by: str, min_n: int) -> str:
         return ""
     extra = list(groups.attrs.get("complementary", []))
     small = [g for g in groups.loc[groups["suppressed"], "group"] if g not in extra]
-    text = (f"Not shown: {by} {', '.join(map(str, small))} (fewer than {min_n} respondents)")
-    if extra:
-        text += (f", and {by} {', '.join(map(str, extra))} too, so that {by} {', '.join(map(str, small))} "
-                 "cannot be worked out by difference from the other segments and the total")
-    return text + "."
+    hidden = ", ".join(map(str, small))
+    if not extra:
+        return _("Not shown: {by} {hidden} (fewer than {min_n} respondents).", by=by, hidden=hidden, min_n=min_n)
+    return _("Not shown: {by} {hidden} (fewer than {min_n} respondents), and {by} {extra} too, so that "
+             "{by} {hidden} cannot be worked out by difference from the other segments and the total.",
+             by=by, hidden=hidden, min_n=min_n, extra=", ".join(map(str, extra)))
 
 
 def _message(reportable: list[Any], by: str, min_n: int) -> str | None:

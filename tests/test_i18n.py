@@ -145,7 +145,91 @@ def test_translated_run_leaves_no_fixed_english_text(translated_reports, lang):
         for fixed in ("Contents", "About the data", "Methods appendix", "Segment"):
             assert fixed not in p.parts, (page.name, fixed)
         assert catalog(lang)["Contents"] in text
+    index = _Text()
+    index.feed((out / "index.html").read_text(encoding="utf-8"))
+    assert f'<html lang="{i18n.HTML_LANG[lang]}">' in (out / "index.html").read_text(encoding="utf-8")
+    for fixed in ("Segment", "Reports", "Reports by segment", "Analysis", "met", "not met"):
+        assert fixed not in index.parts, ("index.html", fixed)
+    assert catalog(lang)["Reports by segment"] in index.parts
     metrics = json.loads((out / "all" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["generated_with"]["parameters"]["language"] == lang
     # metrics.json is a machine contract: it stays English whatever the report language
     assert {q["quadrant"] for q in metrics["ipa"]} <= {"Concentrate here", "Keep up the good work",
                                                        "Low priority", "Possible overkill"}
+
+
+def _visible(page: str) -> list[str]:
+    p = _Text()
+    p.feed(page)
+    return p.parts
+
+
+def test_index_of_a_failed_and_suppressed_batch_in_chinese(tmp_path):
+    """The index's own text (headers, batch line, failures, suppression reasons) follows the language."""
+    from csm_helpers.report import write_index
+
+    (tmp_path / "batch.json").write_text(json.dumps({
+        "by": "region", "min_cell_size": 5,
+        "segments": [{"segment": "region=North", "dir": "region=North", "status": "failed", "error": "boom"},
+                     {"segment": "region=South", "dir": "region=South", "status": "pending"}],
+        "suppressed": [{"segment": "region=East", "dir": "region=East", "reason": "primary"},
+                       {"segment": "region=West", "dir": "region=West", "reason": "complementary"}]}),
+        encoding="utf-8")
+    for lang in ("zh", "vi"):
+        page = write_index(tmp_path, title="Khảo sát <2026>", lang=lang).read_text(encoding="utf-8")
+        parts = _visible(page)
+        text = "\n".join(parts)
+        assert f'<html lang="{i18n.HTML_LANG[lang]}">' in page
+        assert "Khảo sát <2026>" in parts  # the title is data: escaped, not translated
+        assert tr("Suppressed segments", lang) in parts
+        assert tr("failed: {error}", lang, error="boom") in text
+        assert tr("fewer respondents than the minimum cell size ({min_n})", lang, min_n=5) in text
+        for english in ("Segment", "Reports", "Suppressed segments", "failed: boom", "Batch by",
+                        "complementary suppression", "not run (the batch was interrupted)"):
+            assert english not in text, (lang, english)
+    assert "Suppressed segments" in _visible(write_index(tmp_path, title="t").read_text(encoding="utf-8"))
+
+
+def test_email_summary_follows_the_language_of_the_reports(tmp_path):
+    """``csm send``: body (HTML and text) and default subject in the language metrics.json records."""
+    from csm_helpers.delivery import SegmentReports, build_message, parse_addresses
+
+    folder = tmp_path / "region=Hà Nội"
+    folder.mkdir()
+    report = folder / "04_analysis.html"
+    report.write_text("<p>" + "x" * 40_000 + "</p>", encoding="utf-8")
+    metrics = {"study": "Ngân hàng", "n": 120, "generated_with": {"parameters": {"language": "vi"}},
+               "kpis": {"nps": {"value": 12.0, "ci_low": 1.0, "ci_high": 20.0, "n": 120, "target": 30,
+                                "met": False},
+                        "csi": {"suppressed": True, "n": 3, "target": 70}}}
+    seg = SegmentReports("region=Hà Nội", folder, metrics, [report])
+    out = build_message(seg, recipients=parse_addresses("a@example.com"), max_bytes=20_000)
+    assert out.message["Subject"] == tr("{study} — {segment} — CSM reports", "vi",
+                                        study="Ngân hàng", segment="region=Hà Nội")
+    html_body = out.message.get_body(("html",)).get_content()
+    text_body = out.message.get_body(("plain",)).get_content()
+    assert '<html lang="vi">' in html_body
+    for body in (html_body, text_body):
+        assert tr("Headline KPIs", "vi") in body and tr("Reports not attached", "vi") in body
+        for english in ("Headline KPIs", "Attached reports", "Reports not attached", "respondents",
+                        "Open the attached files", "suppressed", "over the", "target"):
+            assert english not in body, english
+    assert out.left_out and out.left_out[0][0] == report  # 20 kB cannot hold the 40 kB report
+    english = build_message(SegmentReports("all", folder, {"study": "Bank"}, [report]),
+                            recipients=parse_addresses("a@example.com"))
+    assert english.message["Subject"] == "Bank — all — CSM reports"
+    assert "Headline KPIs" not in english.message.get_body(("plain",)).get_content()  # no KPIs: no header
+    assert "Attached reports" in english.message.get_body(("plain",)).get_content()
+
+
+def test_segment_suppression_note_is_translated():
+    import pandas as pd
+
+    from csm_helpers import stats
+    from csm_helpers.segments import suppression_note
+
+    t = stats.suppress(pd.DataFrame({"group": ["A", "B", "C"], "n": [3, 40, 25], "mean": [1.0, 2, 3]}),
+                       keep=["group"], by="group")
+    with language("zh"):
+        note = suppression_note(t, by="region", min_n=5)
+    assert note.startswith("未显示：region A") and "region C" in note and "Not shown" not in note
