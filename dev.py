@@ -6,7 +6,8 @@
 
 Only the Python standard library is used here, so it runs on a machine with nothing but
 Python 3.11 and pip. The virtual environment is reused while pyproject.toml is unchanged.
-Extra arguments go to ``csm run`` or to ``pytest``.
+Extra arguments go to ``csm run`` or to ``pytest``. The tests run on one pytest-xdist worker
+per core (at most 4; ``CSM_TEST_WORKERS=1`` runs them in one process).
 """
 
 from __future__ import annotations
@@ -79,7 +80,16 @@ def main(argv: list[str]) -> int:
     ensure_venv("test")
     ensure_chromium()
     run([PY, "-m", "ruff", "check", "."])
-    return subprocess.run([str(PY), "-m", "pytest", *rest], cwd=ROOT).returncode
+    return subprocess.run([str(PY), "-m", "pytest", *parallel(rest), *rest], cwd=ROOT).returncode
+
+
+def parallel(rest: list[str]) -> list[str]:
+    """pytest-xdist options: one worker per core (at most 4; ``CSM_TEST_WORKERS`` overrides),
+    tests that share a long run (a module's or the session's fixture) kept on one worker."""
+    if any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in rest):
+        return []  # the caller chose
+    workers = int(os.environ.get("CSM_TEST_WORKERS") or min(4, os.cpu_count() or 1))
+    return ["-n", str(workers), "--dist", "loadgroup", "--durations=25"] if workers > 1 else ["--durations=25"]
 
 
 if __name__ == "__main__":

@@ -171,3 +171,19 @@ def translated_reports(tmp_path_factory):
         assert proc.returncode == 0, proc.stderr
         runs[lang] = (out, missing)
     return runs
+
+
+# Tests that share one long run stay on one pytest-xdist worker (``--dist loadgroup``), so the
+# run is made once: the session's sample runs, and each module whose fixture is a whole run.
+_SHARED_RUNS = ("sample_run", "translated_reports")
+_MODULE_RUNS = {"test_determinism", "test_hostile", "test_privacy", "test_interrupt"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in _SHARED_RUNS):
+            item.add_marker(pytest.mark.xdist_group("sample-runs"))
+            continue
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__.rsplit(".", 1)[-1] in _MODULE_RUNS:
+            item.add_marker(pytest.mark.xdist_group(module.__name__))
