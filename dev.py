@@ -84,12 +84,15 @@ def main(argv: list[str]) -> int:
 
 
 def parallel(rest: list[str]) -> list[str]:
-    """pytest-xdist options: one worker per core (at most 4; ``CSM_TEST_WORKERS`` overrides),
-    tests that share a long run (a module's or the session's fixture) kept on one worker."""
+    """pytest-xdist options: one worker per core (at most 4; ``CSM_TEST_WORKERS`` overrides).
+
+    Whole test files go to a worker (``loadfile``), so a module's fixture that is a whole
+    ``csm run`` is made once; the session's sample runs are shared by the workers (conftest).
+    """
     if any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in rest):
         return []  # the caller chose
     workers = int(os.environ.get("CSM_TEST_WORKERS") or min(4, os.cpu_count() or 1))
-    return ["-n", str(workers), "--dist", "loadgroup", "--durations=25"] if workers > 1 else ["--durations=25"]
+    return ["-n", str(workers), "--dist", "loadfile", "--durations=25"] if workers > 1 else ["--durations=25"]
 
 
 if __name__ == "__main__":

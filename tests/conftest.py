@@ -8,7 +8,10 @@ text — so a test that passes on both proves nothing is hard-wired to the sampl
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -126,12 +129,45 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           text=True, cwd=cwd, env=env, timeout=900)
 
 
+@contextlib.contextmanager
+def _shared_dir(tmp_path_factory, name: str):
+    """A folder made once per test run, also across pytest-xdist workers.
+
+    Yields ``(folder, ready)``; when ``ready`` is False the caller builds the folder inside the
+    ``with`` block (other workers wait on the lock) and it is marked ready on a clean exit.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of this run
+    folder, done = base / name, base / f"{name}.ready"
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            ready = done.exists()
+            if not ready:
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+            yield folder, ready
+            done.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory):
-    """`csm run` on the bundled sample once for the whole session, in its own process."""
-    out = tmp_path_factory.mktemp("sample_reports")
-    proc = run_cli("run", "--out", str(out))
-    assert proc.returncode == 0, proc.stderr
+    """`csm run` on the bundled sample once for the whole test run, in its own process.
+
+    Returns the output folder and the finished process (its stdout and stderr).
+    """
+    with _shared_dir(tmp_path_factory, "sample_reports") as (base, ready):
+        out = base / "out"
+        if not ready:
+            proc = run_cli("run", "--out", str(out))
+            assert proc.returncode == 0, proc.stderr
+            (base / "stdout.txt").write_text(proc.stdout, encoding="utf-8")
+            (base / "stderr.txt").write_text(proc.stderr, encoding="utf-8")
+    proc = subprocess.CompletedProcess(["csm", "run"], 0, (base / "stdout.txt").read_text(encoding="utf-8"),
+                                       (base / "stderr.txt").read_text(encoding="utf-8"))
     return out, proc
 
 
@@ -151,39 +187,24 @@ def translated_reports(tmp_path_factory):
     ``missing`` records every text that reached a report without a translation
     (``CSM_I18N_MISSING``); set ``CSM_I18N_OUT`` to keep the reports (e.g. for screenshots).
     """
-    import shutil
-
     from csm_helpers.datasets import sample_dir
 
     runs = {}
-    for lang in ("zh", "vi"):
-        base = tmp_path_factory.mktemp(f"run-{lang}")
-        study = base / "study"
-        shutil.copytree(sample_dir(), study)
-        yaml_path = study / "study.yaml"
-        yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("language: en", f"language: {lang}"),
-                             encoding="utf-8")
-        missing = base / "missing.jsonl"
-        out = Path(os.environ.get("CSM_I18N_OUT", base)) / f"reports-{lang}"
-        env = {**os.environ, "CSM_I18N_MISSING": str(missing)}
-        proc = subprocess.run([sys.executable, "-m", "csm_helpers.cli", "run", "--study", str(yaml_path),
-                               "--out", str(out)], capture_output=True, text=True, env=env, timeout=900)
-        assert proc.returncode == 0, proc.stderr
-        runs[lang] = (out, missing)
+    with _shared_dir(tmp_path_factory, "translated_runs") as (base, ready):
+        for lang in ("zh", "vi"):
+            folder = base / f"run-{lang}"
+            missing = folder / "missing.jsonl"
+            out = Path(os.environ.get("CSM_I18N_OUT", folder)) / f"reports-{lang}"
+            runs[lang] = (out, missing)
+            if ready:
+                continue
+            study = folder / "study"
+            shutil.copytree(sample_dir(), study)
+            yaml_path = study / "study.yaml"
+            yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("language: en", f"language: {lang}"),
+                                 encoding="utf-8")
+            env = {**os.environ, "CSM_I18N_MISSING": str(missing)}
+            proc = subprocess.run([sys.executable, "-m", "csm_helpers.cli", "run", "--study", str(yaml_path),
+                                   "--out", str(out)], capture_output=True, text=True, env=env, timeout=900)
+            assert proc.returncode == 0, proc.stderr
     return runs
-
-
-# Tests that share one long run stay on one pytest-xdist worker (``--dist loadgroup``), so the
-# run is made once: the session's sample runs, and each module whose fixture is a whole run.
-_SHARED_RUNS = ("sample_run", "translated_reports")
-_MODULE_RUNS = {"test_determinism", "test_hostile", "test_privacy", "test_interrupt"}
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if any(name in getattr(item, "fixturenames", ()) for name in _SHARED_RUNS):
-            item.add_marker(pytest.mark.xdist_group("sample-runs"))
-            continue
-        module = getattr(item, "module", None)
-        if module is not None and module.__name__.rsplit(".", 1)[-1] in _MODULE_RUNS:
-            item.add_marker(pytest.mark.xdist_group(module.__name__))
