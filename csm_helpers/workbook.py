@@ -28,7 +28,7 @@ from .i18n import set_language
 from .safety import write_text_atomic
 
 __all__ = ["StageContext", "open_stage", "parse_segment", "select_segment", "check_segment_publishable",
-           "to_jsonable", "METRICS_FRAGMENT_DIR", "enable_data_cache", "disable_data_cache", "data_cache_stats"]
+           "to_jsonable", "single_threaded_blas", "METRICS_FRAGMENT_DIR", "enable_data_cache", "disable_data_cache", "data_cache_stats"]
 
 #: Sub-folder of a stage's output_dir where each notebook leaves its part of metrics.json.
 METRICS_FRAGMENT_DIR = "_stage_metrics"
@@ -594,6 +594,31 @@ class StageContext:
         write_text_atomic(path, json.dumps(self._metrics, ensure_ascii=False, sort_keys=True, indent=2))
 
 
+def single_threaded_blas() -> int:
+    """Run BLAS and LAPACK (numpy's and scipy's) on one thread in this process from now on.
+
+    A multi-threaded BLAS splits a matrix product between its threads, and how it splits
+    depends on the number of threads — by default the machine's cores, or whatever
+    ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` say (dask, for one, sets them to 1). The
+    partial sums are then added in another order and the last bits change: the seeded
+    bootstrap intervals of the key drivers came out different in the 16th digit on a 2-core
+    and a 1-thread run, so ``metrics.json`` was not byte-identical. With one thread the order
+    is fixed. Every stage notebook calls this through :func:`open_stage`; ``csm batch`` gets
+    its parallelism from several kernels, not from BLAS threads. Returns the number of BLAS
+    libraries limited (``threadpoolctl``).
+
+    Examples
+    --------
+    >>> single_threaded_blas() >= 1
+    True
+    """
+    import scipy.linalg  # noqa: F401 - load scipy's own OpenBLAS too, so it is limited as well
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+    return sum(1 for lib in threadpool_info() if lib.get("user_api") == "blas")
+
+
 def open_stage(stage: str, *, study_path: str = "", segment: str = "all",
                output_dir: str = "") -> StageContext:
     """Load what a stage notebook needs (the papermill parameters go straight in).
@@ -618,5 +643,6 @@ def open_stage(stage: str, *, study_path: str = "", segment: str = "all",
     study = load_study(study_path or sample_study_path())
     parse_segment(segment, study)  # fail early on a malformed segment
     set_language(study.language)  # fixed text of this stage's tables and charts
+    single_threaded_blas()  # the same numbers on every machine
     out = Path(output_dir).resolve() if output_dir else None
     return StageContext(stage=stage, study=study, segment=segment or "all", output_dir=out)

@@ -122,9 +122,10 @@ def sample_study() -> Path:
     return ROOT / "data" / "sample" / "study.yaml"
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run ``csm`` in a fresh process, as a user would (exit code, stdout, stderr)."""
-    env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``csm`` in a fresh process, as a user would (exit code, stdout, stderr); ``env`` is
+    added to this process's environment."""
+    env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1", **(env or {})}
     return subprocess.run([sys.executable, "-m", "csm_helpers.cli", *args], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=900)
 
@@ -157,12 +158,14 @@ def _shared_dir(tmp_path_factory, name: str):
 def sample_run(tmp_path_factory):
     """`csm run` on the bundled sample once for the whole test run, in its own process.
 
-    Returns the output folder and the finished process (its stdout and stderr).
+    Returns the output folder and the finished process (its stdout and stderr). BLAS may use
+    every core here (``test_determinism`` compares with a one-thread run).
     """
     with _shared_dir(tmp_path_factory, "sample_reports") as (base, ready):
         out = base / "out"
         if not ready:
-            proc = run_cli("run", "--out", str(out))
+            threads = str(max(2, os.cpu_count() or 1))
+            proc = run_cli("run", "--out", str(out), env={"OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads})
             assert proc.returncode == 0, proc.stderr
             (base / "stdout.txt").write_text(proc.stdout, encoding="utf-8")
             (base / "stderr.txt").write_text(proc.stderr, encoding="utf-8")
