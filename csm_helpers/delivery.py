@@ -371,6 +371,12 @@ def find_segment_reports(reports_dir: str | Path, *,
 # --------------------------------------------------------------------------- message body
 _KPI_LABELS = {"csat_top2": N_("CSAT (top-2-box)"), "csi": N_("CSI (0-100)"), "nps": "NPS"}
 _PERCENT_KPIS = {"csat_top2"}
+_SEGMENT_LINE = N_("Segment {segment} · n = {n} respondents")
+_NO_SUMMARY = N_("{problem}: no KPI summary for this segment.")
+_OPEN_ATTACHED = N_("Open the attached files in a web browser: each report is a self-contained page that "
+                    "needs no internet connection.")
+_SENT_BY = N_("Sent automatically by csm-workbook {version}.")
+_KPI_HEAD = (N_("KPI"), N_("Value"), N_("95% CI"), "n", N_("Target"), N_("Met"))
 
 _S_BODY = ("margin:0;padding:16px;background:#ffffff;color:#222222;"
            "font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.45")
@@ -500,13 +506,13 @@ def _summary_html(seg: SegmentReports, *, study_name: str, attached: Sequence[Pa
         f'<body style="{_S_BODY}">',
         f'<h1 style="{_S_H1}">{e(study_name)}</h1>',
         f'<p style="{_S_META}">'
-        + e(_SEGMENT_LINE()).format(segment=f"<strong>{e(seg.segment)}</strong>", n=e(_int(n))) + "</p>",
+        + e(tr(_SEGMENT_LINE)).format(segment=f"<strong>{e(seg.segment)}</strong>", n=e(_int(n))) + "</p>",
     ]
     for problem in seg.problems:
-        parts.append(f'<p style="{_S_WARN}">{e(_NO_SUMMARY(problem))}</p>')
+        parts.append(f'<p style="{_S_WARN}">{e(_(_NO_SUMMARY, problem=problem))}</p>')
     rows = _kpi_rows(seg.metrics)
     if rows:
-        head = "".join(f'<th style="{_S_TH}">{e(h)}</th>' for h in _kpi_head())
+        head = "".join(f'<th style="{_S_TH}">{e(h)}</th>' for h in map(tr, _KPI_HEAD))
         parts += [f'<h2 style="{_S_H2}">{e(_("Headline KPIs"))}</h2>',
                   f'<table style="{_S_TABLE}"><thead><tr>{head}</tr></thead><tbody>']
         for r in rows:
@@ -533,31 +539,10 @@ def _summary_html(seg: SegmentReports, *, study_name: str, attached: Sequence[Pa
         parts += [f"<li>{e(p.name)}: {e(why)}</li>" for p, why in left_out]
         parts.append("</ul>")
     parts += [
-        f'<p style="{_S_FOOT}">{e(_OPEN_ATTACHED())} {e(_SENT_BY())}</p>',
+        f'<p style="{_S_FOOT}">{e(tr(_OPEN_ATTACHED))} {e(_(_SENT_BY, version=__version__))}</p>',
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
-
-
-def _SEGMENT_LINE() -> str:  # noqa: N802 - a translated constant
-    return _("Segment {segment} · n = {n} respondents")
-
-
-def _NO_SUMMARY(problem: str) -> str:  # noqa: N802
-    return _("{problem}: no KPI summary for this segment.", problem=problem)
-
-
-def _OPEN_ATTACHED() -> str:  # noqa: N802
-    return _("Open the attached files in a web browser: each report is a self-contained page that needs "
-             "no internet connection.")
-
-
-def _SENT_BY() -> str:  # noqa: N802
-    return _("Sent automatically by csm-workbook {version}.", version=__version__)
-
-
-def _kpi_head() -> tuple[str, ...]:
-    return (_("KPI"), _("Value"), _("95% CI"), "n", _("Target"), _("Met"))
 
 
 def summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],
@@ -578,8 +563,8 @@ def summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Pat
 
 def _summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],
                   left_out: Sequence[tuple[Path, str]]) -> str:
-    lines = [study_name, _SEGMENT_LINE().format(segment=seg.segment, n=_int(seg.metrics.get("n"))), ""]
-    lines += [_NO_SUMMARY(p) for p in seg.problems]
+    lines = [study_name, _(_SEGMENT_LINE, segment=seg.segment, n=_int(seg.metrics.get("n"))), ""]
+    lines += [_(_NO_SUMMARY, problem=p) for p in seg.problems]
     rows = _kpi_rows(seg.metrics)
     if rows:
         lines.append(_("Headline KPIs"))
@@ -595,7 +580,7 @@ def _summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Pa
               for i, p in enumerate(attached, 1)] or ["  " + _("None: no report fitted in the size limit.")]
     if left_out:
         lines += ["", _("Reports not attached")] + [f"  - {p.name}: {why}" for p, why in left_out]
-    lines += ["", _OPEN_ATTACHED(), _SENT_BY()]
+    lines += ["", tr(_OPEN_ATTACHED), _(_SENT_BY, version=__version__)]
     return "\n".join(lines) + "\n"
 
 
