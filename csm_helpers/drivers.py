@@ -1053,11 +1053,13 @@ def _check_corr(R: np.ndarray, N: np.ndarray, names: list[str]) -> None:
     problems = []
     k = len(names)
     for i in range(k):
+        role = "the outcome (overall satisfaction)" if i == 0 else "a driver"
         if N[i, i] < 3:
-            problems.append(f"column {names[i]!r} has {int(N[i, i])} answers; at least 3 are needed")
+            problems.append(f"column {names[i]!r} ({role}) has {int(N[i, i])} answers; at least 3 are needed")
         elif not np.isfinite(R[i, i]):
-            problems.append(f"column {names[i]!r} has no variance (every answer is the same) — a correlation "
-                            "needs variation; drop it from the drivers")
+            fix = ("nothing can explain an answer that does not vary, so key drivers cannot be estimated "
+                   "for this data" if i == 0 else "a correlation needs variation; drop it from the drivers")
+            problems.append(f"column {names[i]!r} ({role}) has no variance (every answer is the same) — {fix}")
     if not problems:
         for i in range(k):
             for j in range(i + 1, k):
@@ -1068,7 +1070,7 @@ def _check_corr(R: np.ndarray, N: np.ndarray, names: list[str]) -> None:
                     problems.append(f"columns {names[i]!r} and {names[j]!r}: no variance among the "
                                     f"{int(N[i, j])} respondents who answered both")
     if problems:
-        raise DataError("key drivers: a correlation cannot be computed — drop the driver or use more data",
+        raise DataError("key drivers: a correlation cannot be computed — see below for the column and the fix",
                         problems=problems)
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "plot_affinity",
     "plot_perception_gap",
     "plot_saturation",
+    "interval_errors",
 ]
 
 #: Fonts tried in order for report charts: CJK fonts that also cover Vietnamese, then DejaVu
@@ -506,6 +507,41 @@ def plot_saturation(curve: pd.DataFrame, verdict: dict[str, Any], *, ax: Axes | 
             title = _("Not saturated: interview {last} of {n} still added new attributes", last=last, n=n)
         ax.set_title(title)
     return ax
+
+
+# --------------------------------------------------------------------------- intervals
+def interval_errors(value: Any, low: Any, high: Any) -> np.ndarray:
+    """Error-bar extents ``[[value - low], [high - value]]`` for ``Axes.errorbar``, never negative.
+
+    Every chart that draws a confidence interval goes through this one function. An interval
+    may legitimately end at its estimate (a CSAT of 0 % or 100 % has a Wilson interval that
+    ends there) or, as with the adjusted-Wald NPS interval (Rocks 2016), not contain the raw
+    estimate at all; floating-point noise can then make ``value - low`` a tiny negative
+    number, which matplotlib refuses (``'xerr' must not contain negative values``). Such a
+    side is drawn with zero length. A bound that is not finite also gives zero length on
+    that side, so callers choose which rows have an interval before drawing.
+
+    Parameters
+    ----------
+    value, low, high
+        Scalars or array-likes of the same length: estimates and their interval bounds.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(2, n)``: the lower and the upper extents, each ``>= 0``.
+
+    Examples
+    --------
+    >>> interval_errors(1.0, 0.9, 1.0 - 1e-17).tolist()
+    [[0.09999999999999998], [0.0]]
+    >>> interval_errors([0.5, 0.0], [0.4, 1e-18], [0.6, 0.1]).round(3).tolist()
+    [[0.1, 0.0], [0.1, 0.1]]
+    """
+    v, lo, hi = (np.atleast_1d(np.asarray(x, dtype=float)) for x in (value, low, high))
+    below = np.where(np.isfinite(lo) & np.isfinite(v), v - lo, 0.0)
+    above = np.where(np.isfinite(hi) & np.isfinite(v), hi - v, 0.0)
+    return np.clip(np.vstack([below, above]), 0.0, None)
 
 
 # --------------------------------------------------------------------------- internals

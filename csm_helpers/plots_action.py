@@ -30,7 +30,19 @@ from .action import SWOT_CATEGORIES
 from .drivers import CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVERKILL
 from .errors import CsmError
 from .i18n import N_, _, tr
-from .plots import _DARK, _EDGE, _LIGHT, _MID, _WIDTH, _drawing, _empty, _esc, _require, _short
+from .plots import (
+    _DARK,
+    _EDGE,
+    _LIGHT,
+    _MID,
+    _WIDTH,
+    _drawing,
+    _empty,
+    _esc,
+    _require,
+    _short,
+    interval_errors,
+)
 from .plots_kpis import _fmt_change, _fmt_kpi
 
 __all__ = ["plot_priorities", "plot_progress", "plot_swot"]
@@ -249,7 +261,7 @@ def plot_progress(progress: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
                 else:
                     e = ok & np.isfinite(lo) & np.isfinite(hi)
                     if e.any():
-                        pax.errorbar(xs[e], v[e], yerr=[v[e] - lo[e], hi[e] - v[e]], fmt="none", ecolor=_MID,
+                        pax.errorbar(xs[e], v[e], yerr=interval_errors(v[e], lo[e], hi[e]), fmt="none", ecolor=_MID,
                                      elinewidth=0.9, capsize=2, zorder=3)
                 for xi, vi, okk, sig, ch in zip(xs, v, ok, s["significant"], s["change"] if "change" in s.columns
                                                 else [math.nan] * len(s), strict=True):

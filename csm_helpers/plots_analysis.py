@@ -24,7 +24,19 @@ from matplotlib.transforms import Bbox
 from .drivers import CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVERKILL
 from .errors import CsmError, DataError
 from .i18n import N_, _, tr
-from .plots import _DARK, _EDGE, _LIGHT, _MID, _axes, _drawing, _empty, _esc, _require, _short
+from .plots import (
+    _DARK,
+    _EDGE,
+    _LIGHT,
+    _MID,
+    _axes,
+    _drawing,
+    _empty,
+    _esc,
+    _require,
+    _short,
+    interval_errors,
+)
 
 __all__ = ["plot_ipa", "plot_drivers", "plot_gaps", "plot_competitor"]
 
@@ -295,8 +307,7 @@ def plot_drivers(drivers: pd.DataFrame, *, ax: Axes | None = None, labels: Mappi
             lo = d["rw_pct_ci_low"].to_numpy(float)
             hi = d["rw_pct_ci_high"].to_numpy(float)
             okc = np.isfinite(lo) & np.isfinite(hi)
-            eb = ax.errorbar(pct[okc], y[okc], xerr=[np.clip(pct[okc] - lo[okc], 0, None),
-                                                     np.clip(hi[okc] - pct[okc], 0, None)],
+            eb = ax.errorbar(pct[okc], y[okc], xerr=interval_errors(pct[okc], lo[okc], hi[okc]),
                              fmt="none", ecolor="black", elinewidth=0.9, capsize=2.5, zorder=4)
             _grey_caps(eb, "black")
             ends = np.where(okc, np.fmax(hi, pct), pct)
@@ -394,7 +405,7 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
             sig = (hi < 0) | (lo > 0)
             ax.axvline(0, color=_DARK, linewidth=1.0, zorder=1)
             okc = np.isfinite(lo) & np.isfinite(hi)
-            eb = ax.errorbar(m[okc], y[okc], xerr=[m[okc] - lo[okc], hi[okc] - m[okc]], fmt="none", ecolor=_DARK,
+            eb = ax.errorbar(m[okc], y[okc], xerr=interval_errors(m[okc], lo[okc], hi[okc]), fmt="none", ecolor=_DARK,
                              elinewidth=1.0, capsize=2.5, zorder=2)
             _grey_caps(eb, _DARK)
             for mask, face, lab in ((sig, _DARK, _("interval excludes 0")), (~sig, "white", _("not significant"))):

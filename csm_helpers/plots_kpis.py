@@ -26,7 +26,19 @@ from matplotlib.ticker import FuncFormatter
 
 from .errors import CsmError
 from .i18n import N_, _, tr
-from .plots import _DARK, _EDGE, _LIGHT, _MID, _WIDTH, _drawing, _empty, _esc, _require, _short
+from .plots import (
+    _DARK,
+    _EDGE,
+    _LIGHT,
+    _MID,
+    _WIDTH,
+    _drawing,
+    _empty,
+    _esc,
+    _require,
+    _short,
+    interval_errors,
+)
 
 __all__ = ["KPI_LABELS", "plot_kpis", "plot_kpi_change", "plot_segment_means", "plot_scorecard"]
 
@@ -223,7 +235,7 @@ def plot_kpis(summary: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = None,
                 pax.barh([0], [value - base], left=base, height=0.5, **{
                     "color": face, "hatch": hatch, "edgecolor": _EDGE, "linewidth": 0.8, "zorder": 2, **kwargs})
                 if math.isfinite(lo) and math.isfinite(hi):
-                    pax.errorbar([value], [0], xerr=[[value - lo], [hi - value]], fmt="none", ecolor="black",
+                    pax.errorbar([value], [0], xerr=interval_errors(value, lo, hi), fmt="none", ecolor="black",
                                  elinewidth=1.2, capsize=4, zorder=4)
                 label = _("{value} ({level} CI {low} to {high})", value=_fmt_kpi(kpi, value), level=pct,
                           low=_fmt_kpi(kpi, lo), high=_fmt_kpi(kpi, hi))
@@ -358,7 +370,7 @@ def plot_kpi_change(change: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
                 v, lo, hi = vals[key], vals[f"{key}_ci_low"], vals[f"{key}_ci_high"]
                 if not math.isfinite(v):
                     continue
-                xerr = [[v - lo], [hi - v]] if math.isfinite(lo) and math.isfinite(hi) else None
+                xerr = interval_errors(v, lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
                 pax.errorbar([v], [y], xerr=xerr, **{"fmt": "o", "color": "black", "markerfacecolor": face,
                                                      "markeredgecolor": "black", "markersize": 7, "capsize": 4,
                                                      "elinewidth": 1.2, "zorder": 4, **kwargs})
@@ -482,7 +494,7 @@ def plot_segment_means(groups: pd.DataFrame | dict[str, Any], *, ax: Axes | None
         ax.set_xlim(xlo, xhi)
         for yi in y[shown]:
             m, a, b = means[yi], lo[yi], hi[yi]
-            xerr = [[m - a], [b - m]] if math.isfinite(a) and math.isfinite(b) else None
+            xerr = interval_errors(m, a, b) if math.isfinite(a) and math.isfinite(b) else None
             ax.errorbar([m], [yi], xerr=xerr, **{"fmt": "o", "color": "black", "markerfacecolor": _DARK,
                                                  "markersize": 6, "capsize": 4, "elinewidth": 1.2, "zorder": 3,
                                                  **kwargs})
@@ -609,7 +621,7 @@ def plot_scorecard(scorecard: pd.DataFrame, *, ax: Axes | None = None, level: fl
             for y, val, a, b, s, ok_i, n in zip(ys, v, los, his, supp, ok, ns, strict=True):
                 if ok_i:
                     if math.isfinite(a) and math.isfinite(b):
-                        ax.errorbar([val], [y], xerr=[[val - a], [b - val]], fmt="none", ecolor="black",
+                        ax.errorbar([val], [y], xerr=interval_errors(val, a, b), fmt="none", ecolor="black",
                                     elinewidth=1.0, capsize=3, zorder=4)
                     ax.text(b if math.isfinite(b) else val, y, f" {val:.1f} (n = {_fmt_n(n)})", va="center",
                             ha="left", fontsize="small")

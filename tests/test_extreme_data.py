@@ -1,0 +1,82 @@
+"""Legitimate but extreme data: every customer happy, nobody happy, everyone the same.
+
+A branch where every customer is satisfied is the best news a manager can get; its intervals end
+at 0 % or 100 % and every chart must still draw them (issue 17, part 1).
+"""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from csm_helpers import kpis
+from csm_helpers import plots_kpis as pk
+from csm_helpers.plots import interval_errors
+
+from .conftest import run_cli, write_small_study
+
+
+@pytest.mark.parametrize(("value", "low", "high"), [
+    (1.0, 0.94, 1.0 - 1e-16),         # CSAT 100 %: the Wilson bound a hair below the estimate
+    (0.0, 1e-17, 0.06),               # CSAT 0 %
+    (100.0, 80.0, 99.9),              # adjusted-Wald NPS may not contain the raw estimate
+    (3.0, np.nan, 3.5),               # a missing bound: zero length on that side
+])
+def test_interval_errors_are_never_negative(value, low, high):
+    err = interval_errors(value, low, high)
+    assert err.shape == (2, 1)
+    assert (err >= 0).all()
+    if np.isfinite(low) and low <= value:
+        assert err[0, 0] == pytest.approx(value - low)
+    if high >= value:
+        assert err[1, 0] == pytest.approx(high - value)
+
+
+@pytest.mark.parametrize("answers", [[4, 5], [1, 2, 3]], ids=["all-happy", "none-happy"])
+def test_kpi_chart_draws_intervals_at_0_and_100_percent(answers):
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame({"overall": rng.choice(answers, 200), "nps": rng.choice([9, 10], 200)})
+    summary = kpis.kpi_summary(data, overall="overall", satisfaction_items=["overall"], scale=(1, 5),
+                               scales={"overall": (1, 5), "nps": (0, 10)}, recommend="nps", n_boot=50)
+    csat = summary.set_index("kpi").loc["csat_top2"]
+    assert csat["value"] in (0.0, 1.0)  # the boundary case under test
+    axes = pk.plot_kpis(summary)
+    plt.close(axes[0].figure)
+
+
+def _write_study(tmp_path, overall):
+    study = write_small_study(tmp_path / "s", n=80)
+    path = study.parent / "answers.csv"
+    df = pd.read_csv(path)
+    df["q_overall"] = overall(np.random.default_rng(5), len(df))
+    df.to_csv(path, index=False)
+    return study
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("case", "overall"), [
+    ("all-happy", lambda rng, n: rng.choice([9, 10], n)),     # top-2 box of 1-10: CSAT 100 %
+    ("none-happy", lambda rng, n: rng.choice([1, 2, 3], n)),  # CSAT 0 %
+])
+def test_a_branch_of_happy_or_unhappy_customers_gets_its_reports(tmp_path, case, overall):
+    study = _write_study(tmp_path, overall)
+    out = tmp_path / "out"
+    res = run_cli("run", "--study", str(study), "--out", str(out), "--stages", "04,05")
+    assert res.returncode == 0, res.stderr
+    metrics = json.loads((out / "all" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["kpis"]["csat_top2"]["value"] == (1.0 if case == "all-happy" else 0.0)
+    assert (out / "all" / "04_analysis.html").is_file()
+
+
+def test_constant_overall_stops_with_the_summary_message_not_a_traceback(tmp_path):
+    study = _write_study(tmp_path, lambda rng, n: np.full(n, 8))
+    out = tmp_path / "out"
+    res = run_cli("run", "--study", str(study), "--out", str(out), "--stages", "04")
+    assert res.returncode == 1
+    assert "Traceback" not in res.stderr and "ipynb failed in cell" not in res.stderr
+    assert "'q_overall' (the outcome (overall satisfaction)) has no variance" in res.stderr
+    assert not out.exists() or not any(out.rglob("*.html"))
