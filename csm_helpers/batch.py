@@ -141,7 +141,7 @@ def plan_batch(study_path: str | Path | None, by: str, stages: Sequence[str] | N
     >>> [s.segment for s in plan.segments][:2], plan.suppressed
     (['all', 'region=Can Tho'], [])
     """
-    from .stats import suppressed_groups
+    from .disclosure import hidden_values, partition_counts, reporting_base
     from .workbook import select_segment
 
     run, check = plan_run(study_path, stages, notebooks=notebooks)
@@ -153,16 +153,18 @@ def plan_batch(study_path: str | Path | None, by: str, stages: Sequence[str] | N
     data = check.data  # read and validated once, by plan_run
     values = data[by].astype("string").str.strip()
     missing = int((values.isna() | (values == "")).sum())
-    counts = values[values.notna() & (values != "")].value_counts()
-    counts = {str(k): int(v) for k, v in counts.items()}
+    # SPEC §4: segments are gated on the base the reports are computed from (the reported
+    # wave, after the data-quality exclusions), and so is complementary suppression
+    base = reporting_base(data, study)
+    counts = partition_counts(base[by])
     min_n = study.min_cell_size
-    hidden = suppressed_groups(counts, min_n)
+    hidden = hidden_values(base[by], min_n=min_n)
     segments = []
-    if len(data) >= min_n:
+    if len(base) >= min_n:
         segments.append(BatchSegment("all", "all", len(data), _waves_text(study, data)))
-    suppressed = [] if len(data) >= min_n else [{"segment": "all", "dir": "all", "reason": "primary"}]
+    suppressed = [] if len(base) >= min_n else [{"segment": "all", "dir": "all", "reason": "primary"}]
     folders: dict[str, str] = {"all": "all"}
-    for value in sorted(counts):
+    for value in sorted({str(v) for v in values.dropna() if str(v) != ""}):
         segment = f"{by}={value}"
         dirname = segment_dirname(segment)
         other = folders.get(dirname.casefold())
@@ -170,9 +172,9 @@ def plan_batch(study_path: str | Path | None, by: str, stages: Sequence[str] | N
             raise CsmError(f"{by} values {other!r} and {segment!r} would share the report folder "
                            f"{dirname!r} — recode one of them in {study.responses.file}")
         folders[dirname.casefold()] = segment
-        if value in hidden:
+        if value in hidden or value not in counts:
             suppressed.append({"segment": segment, "dir": dirname,
-                               "reason": "primary" if counts[value] < min_n else "complementary"})
+                               "reason": "primary" if counts.get(value, 0) < min_n else "complementary"})
             continue
         rows = select_segment(data, study, segment)
         segments.append(BatchSegment(segment, dirname, len(rows), _waves_text(study, rows)))

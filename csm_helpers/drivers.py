@@ -24,6 +24,7 @@ Regressing the outcome on ``Z`` gives ``beta* = Lambda^-1 r_xy``; predictor ``j`
 from __future__ import annotations
 
 import difflib
+import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import CsmError, DataError
-from .i18n import N_
+from .i18n import N_, _
 from .stats import get_weights, kish_neff
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,6 +48,8 @@ __all__ = [
     "relative_weights",
     "nearest_correlation",
     "key_drivers",
+    "driver_minimum_n",
+    "QUADRANT_BOOT_MIN_N",
     "attribute_table",
     "ipa",
     "ipa_quadrant_probability",
@@ -194,8 +197,56 @@ def nearest_correlation(corr: np.ndarray | pd.DataFrame, *, floor: float = _PD_F
 
 
 # --------------------------------------------------------------------------- key drivers
+#: The bootstrap probability of an IPA quadrant is not computed on fewer respondents than this:
+#: a bootstrap of fewer than about 30 cases mostly reproduces the sample's own quirks (Efron, B.,
+#: & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*, Chapman & Hall, §6.4;
+#: Chernick, M. R. (2008). *Bootstrap Methods*, 2nd ed., Wiley, §8.1).
+QUADRANT_BOOT_MIN_N = 30
+
+
+def driver_minimum_n(k: int) -> int:
+    """Fewest answers key drivers of ``k`` attributes are estimated on: ``max(30, 5 k)``.
+
+    With ``n <= k + 1`` the predictor correlation matrix is singular and the regression fits
+    perfectly (R² = 1) whatever the data; a little above that, the betas and relative weights
+    still swing wildly with a handful of cases per predictor. The rule follows the usual
+    guidance for multiple regression: at least five cases per predictor, never fewer than 30
+    (Tabachnick, B. G., & Fidell, L. S. (2013). *Using Multivariate Statistics*, 6th ed.,
+    Pearson, §5.3.2.1; Green, S. B. (1991). How many subjects does it take to do a regression
+    analysis? *Multivariate Behavioral Research*, 26(3), 499–510). The count is the smallest
+    number of respondents behind any correlation of the model (with pairwise-complete
+    correlations, the least-answered pair of items).
+
+    Examples
+    --------
+    >>> driver_minimum_n(3), driver_minimum_n(12)
+    (30, 60)
+    """
+    return max(30, 5 * int(k))
+
+
+def _suppressed_drivers(attrs: list[str], cols: list[str], N: np.ndarray, *, need: int, n_min: int,
+                        attrs_extra: dict[str, Any]) -> pd.DataFrame:
+    """The key-driver table with every estimate missing, for a sample below the model's minimum."""
+    nan = np.full(len(attrs), np.nan)
+    out = pd.DataFrame({"attribute": attrs, "column": cols, "n": N[0, 1:].astype(int), "r": nan, "beta": nan,
+                        "relative_weight": nan, "rw_pct": nan, "rw_ci_low": nan, "rw_ci_high": nan,
+                        "rw_pct_ci_low": nan, "rw_pct_ci_high": nan,
+                        "rank": pd.array([pd.NA] * len(attrs), dtype="Int64")})
+    reason = _("Key drivers are not shown: with {k} attributes they need at least {need} respondents behind "
+               "every correlation (five per attribute, never fewer than 30), and this report has {n}. "
+               "Report a larger segment or pool waves.", k=len(attrs), need=need, n=n_min)
+    out.attrs.update({**attrs_extra, "r2": math.nan, "suppressed": True, "suppressed_reason": reason,
+                      "minimum_n": need, "n_min": n_min,
+                      "method": f"Key drivers withheld: {n_min} respondents, fewer than the minimum "
+                                f"max(30, 5 x {len(attrs)} attributes) = {need} (Green 1991; Tabachnick & Fidell "
+                                "2013)."})
+    return out
+
+
 def key_drivers(data: pd.DataFrame, *, outcome: str, drivers: Mapping[str, str], weights: str | None = None,
-                n_boot: int = 1000, seed: int = 0, level: float = 0.95, pairwise: bool = True) -> pd.DataFrame:
+                n_boot: int = 1000, seed: int = 0, level: float = 0.95, pairwise: bool = True,
+                min_n: int | None = None) -> pd.DataFrame:
     """Key-driver analysis of ``outcome`` on the attribute ratings (SPEC §1.4).
 
     For each driver: Pearson r with the outcome, the standardised regression coefficient
@@ -243,6 +294,9 @@ def key_drivers(data: pd.DataFrame, *, outcome: str, drivers: Mapping[str, str],
         Confidence level of the intervals.
     pairwise : bool
         Pairwise-complete correlations (True) or complete cases only (False).
+    min_n : int, optional
+        Fewest respondents behind any correlation of the model; None for
+        :func:`driver_minimum_n` of the number of drivers, 0 to estimate on any sample.
 
     Returns
     -------
@@ -265,6 +319,11 @@ def key_drivers(data: pd.DataFrame, *, outcome: str, drivers: Mapping[str, str],
         ``n_boot_repaired``, ``level``, ``seed``, ``pairwise``, ``weighted``, ``pd_repaired``,
         ``min_eigenvalue`` (of the correlation matrix before any repair) and ``method`` (a note
         for the methods appendix).
+
+        Below the model's minimum (``min_n``; by default :func:`driver_minimum_n`, counted on
+        the least-answered pair of items) nothing is estimated: every estimate is missing,
+        ``rank`` is missing, and ``attrs`` holds ``suppressed=True``, ``suppressed_reason`` (a
+        sentence for the reader, in the report language), ``minimum_n`` and ``n_min``.
 
     Raises
     ------
@@ -307,6 +366,12 @@ def key_drivers(data: pd.DataFrame, *, outcome: str, drivers: Mapping[str, str],
     # total: one pass over the respondents instead of two.
     S = mom.unit_sums(w, rng) if n_boot else None
     R, _, N = mom.estimate(w, total=None if S is None else mom.expand(S.sum(axis=0)))
+    need = driver_minimum_n(len(cols)) if min_n is None else int(min_n)
+    n_min = int(N.min())
+    if n_min < need:
+        return _suppressed_drivers(attrs, cols, N, need=need, n_min=n_min, attrs_extra={
+            "n_outcome": int(np.isfinite(X[:, 0]).sum()), "n_boot": n_boot, "level": level, "seed": seed,
+            "pairwise": pairwise, "weighted": weights is not None})
     _check_corr(R, N, [outcome, *cols])
     d_min = float(np.linalg.eigvalsh(R).min())
     Rf, repaired = _clip_pd(R[None])
@@ -380,7 +445,9 @@ def _method_note(*, pairwise: bool, weighted: bool, repaired: bool, n_boot: int,
         "Standardised betas: R_xx^-1 r_xy from the same correlation matrix.",
     ]
     if repaired:
-        parts.append(f"The pairwise correlation matrix was not positive definite (smallest eigenvalue {d_min:.3g}); "
+        cause = ("pairwise-complete correlations rest on different respondents, or attributes are collinear"
+                 if pairwise else "attributes are collinear")
+        parts.append(f"The correlation matrix was not positive definite (smallest eigenvalue {d_min:.3g}: {cause}); "
                      "it was repaired by eigenvalue clipping (Rousseeuw & Molenberghs, 1993).")
     if n_boot:
         unit = ("the respondents" if n_rows <= _MAX_UNITS else

@@ -1118,13 +1118,8 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
 
     parse_segment(segment, study)
     data = select_segment(check.data, study, segment)
-    check_segment_publishable(check.data, study, segment)
+    check_segment_publishable(check.data, study, segment)  # on the reported wave, after exclusions
     n = len(data)
-    if n < study.min_cell_size:
-        raise CsmError(
-            f"segment {segment!r} has {n} respondent(s), fewer than min_cell_size "
-            f"{study.min_cell_size}: its report is suppressed (SPEC §4) — choose a larger segment"
-        )
     timings = {"load_and_validate": time.perf_counter() - t0}
     log(f"validated {study.path.name}: {check.n_responses:,} responses, segment {segment} n={n:,} "
         f"({timings['load_and_validate']:.1f} s)")

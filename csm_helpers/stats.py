@@ -132,7 +132,8 @@ def weighted_share(mask: np.ndarray | Sequence[bool], w: np.ndarray | Sequence[f
 
 
 def suppress(table: pd.DataFrame, *, n: str = "n", min_n: int = 5,
-             keep: Sequence[str] = (), by: str | None = None, within: Sequence[str] = ()) -> pd.DataFrame:
+             keep: Sequence[str] = (), by: str | None = None, within: Sequence[str] = (),
+             hide: Sequence[bool] | np.ndarray | None = None) -> pd.DataFrame:
     """Blank every statistic of rows with fewer than ``min_n`` respondents (SPEC §4).
 
     Returns a copy with a boolean ``suppressed`` column; in suppressed rows every column
@@ -146,6 +147,11 @@ def suppress(table: pd.DataFrame, *, n: str = "n", min_n: int = 5,
     partition per attribute or per quadrant). The groups hidden only to protect another one
     are listed in ``out.attrs["complementary"]``.
 
+    ``hide`` marks further rows to suppress whatever their n: rows that complementary
+    suppression across reports hides (:mod:`csm_helpers.disclosure`; a segment's figure that
+    "all" minus the other segments' figures would otherwise reveal). Their row positions are
+    listed in ``out.attrs["withheld"]``.
+
     Examples
     --------
     >>> t = pd.DataFrame({"region": ["A", "B"], "n": [3, 40], "mean": [4.1, 3.9]})
@@ -157,10 +163,17 @@ def suppress(table: pd.DataFrame, *, n: str = "n", min_n: int = 5,
     >>> out = suppress(t, min_n=5, keep=["region"], by="region")
     >>> out["suppressed"].tolist(), out.attrs["complementary"]
     ([True, False, True], ['C'])
+    >>> out = suppress(t, min_n=5, keep=["region"], hide=[False, True, False])
+    >>> out["suppressed"].tolist(), out.attrs["withheld"]
+    ([True, True, False], [1])
     """
     out = table.copy()
     counts = out[n].fillna(0).to_numpy()
     small = counts < min_n
+    if hide is not None:
+        forced = np.asarray(hide, dtype=bool) & ~small
+        out.attrs["withheld"] = np.flatnonzero(forced).tolist()
+        small = small | forced
     complementary: list[Any] = []
     if by is not None and len(out):
         # one partition per combination of the `within` columns (one only without them)

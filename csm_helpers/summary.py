@@ -49,17 +49,12 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
     >>> [t["kpi"] for t in s["tiles"]]
     ['csat_top2', 'csi', 'nps']
     """
-    from . import kpis
-
     study = ctx.study
     data, w, min_n = ctx.current, ctx.weights, study.min_cell_size
-    summary = kpis.kpi_summary(data, scale=study.scale_for(study.overall, "overall"), targets=ctx.kpi_targets,
-                               **ctx.satisfaction, **ctx.common, **ctx.boot)
+    summary = ctx.kpi_table  # gated on each KPI's base (SPEC §4), as stage 04 shows them
     changes: dict[str, dict[str, Any]] = {}
-    if ctx.previous_wave is not None:
-        ch = kpis.kpi_change(ctx.analysis_data, wave=study.responses.wave, previous=ctx.previous_wave,
-                             latest=ctx.latest_wave, **ctx.satisfaction, **ctx.common, **ctx.boot)
-        changes = {r["kpi"]: r for r in ch.to_dict(orient="records")}
+    if ctx.kpi_change_table is not None:
+        changes = {r["kpi"]: r for r in ctx.kpi_change_table.to_dict(orient="records")}
     tiles = []
     for r in summary.to_dict(orient="records"):
         k = r["kpi"]

@@ -193,14 +193,19 @@ def select_segment(data: pd.DataFrame, study: Study, segment: str) -> pd.DataFra
     return data.loc[mask.fillna(False).to_numpy()]
 
 
-def check_segment_publishable(data: pd.DataFrame, study: Study, segment: str) -> None:
+def check_segment_publishable(data: pd.DataFrame, study: Study, segment: str, *,
+                              base: pd.DataFrame | None = None) -> None:
     """Refuse a report for a segment that the minimum-cell-size rule hides (SPEC §4).
 
-    A segment's report sits next to the report for all customers and the reports of the other
-    segments of its column, so the column is one partition: a segment below
-    ``min_cell_size`` is refused, and so is a segment that complementary suppression
-    (:func:`csm_helpers.stats.suppressed_groups`) hides to protect a small one — otherwise
-    "all" minus the other segments' reports would give the small one away.
+    The count is taken on the base the analysis reports are computed from
+    (:func:`csm_helpers.disclosure.reporting_base`: the latest wave, after the data-quality
+    exclusions), not on every wave: a segment of 9 respondents of whom 3 answered in the
+    reported wave is a segment of 3. A segment's report sits next to the report for all
+    customers and the reports of the other segments of its column, so the column is one
+    partition: a segment below ``min_cell_size`` is refused, and so is a segment that
+    complementary suppression (:func:`csm_helpers.disclosure.hidden_values`) hides to protect
+    a small one — otherwise "all" minus the other segments' reports would give the small one
+    away. ``base`` may be passed when the caller has it already.
 
     Raises
     ------
@@ -214,35 +219,77 @@ def check_segment_publishable(data: pd.DataFrame, study: Study, segment: str) ->
     >>> study = load_study(sample_study_path())
     >>> data = load_responses(study).data
     >>> check_segment_publishable(data, study, "region=Hanoi")  # large enough: no error
-    >>> tiny = data.assign(region=data["region"].mask(data.index < 3, "Tiny"))
+    >>> latest, earlier = data.index[data["wave"] == "2026-H1"], data.index[data["wave"] == "2025-H2"]
+    >>> tiny = data.assign(region=data["region"].mask(data.index.isin([*latest[:3], *earlier[:6]]), "Tiny"))
+    >>> int((tiny["region"] == "Tiny").sum())  # 9 over both waves, 3 in the reported one, 1 excluded
+    9
     >>> check_segment_publishable(tiny, study, "region=Tiny")
     Traceback (most recent call last):
     ...
-    csm_helpers.errors.CsmError: segment 'region=Tiny' has 3 respondent(s), fewer than min_cell_size 5: its report is suppressed (SPEC §4) — choose a larger segment
+    csm_helpers.errors.CsmError: segment 'region=Tiny' has 2 respondent(s) in the reported wave 2026-H1 after the data-quality exclusions, fewer than min_cell_size 5: its report is suppressed (SPEC §4) — choose a larger segment
     """
-    from .stats import suppressed_groups
+    from .disclosure import NO_VALUE, hidden_values, latest_wave, partition_counts, reporting_base
 
     parsed = parse_segment(segment, study)
+    if base is None:
+        base = reporting_base(data, study)
+    wave = latest_wave(data, study)
+    where = (f" in the reported wave {wave} after the data-quality exclusions" if wave else
+             " after the data-quality exclusions")
+    min_n = study.min_cell_size
     if parsed is None:
+        if len(base) < min_n:
+            raise CsmError(f"the study has {len(base)} respondent(s){where}, fewer than min_cell_size {min_n}: "
+                           "no report can be published (SPEC §4) — collect more responses")
         return
     column, value = parsed
-    counts = data[column].astype("string").value_counts()
-    n, min_n = int(counts.get(value, 0)), study.min_cell_size
+    counts = partition_counts(base[column])
+    n = counts.get(value, 0)
     if n < min_n:
         raise CsmError(
-            f"segment {segment!r} has {n} respondent(s), fewer than min_cell_size {min_n}: its report is "
+            f"segment {segment!r} has {n} respondent(s){where}, fewer than min_cell_size {min_n}: its report is "
             "suppressed (SPEC §4) — choose a larger segment"
         )
-    hidden = suppressed_groups({str(k): int(v) for k, v in counts.items()}, min_n)
+    hidden = hidden_values(base[column], min_n=min_n)
     if value in hidden:
-        small = sorted(k for k in hidden if int(counts[k]) < min_n)
+        small = sorted(("respondents without a value" if k == NO_VALUE else repr(k))
+                       for k in hidden if counts[k] < min_n)
         raise CsmError(
-            f"segment {segment!r} ({n} respondents) is withheld to protect {column} "
-            f"{', '.join(map(repr, small))} (fewer than {min_n} respondents): next to the report for all "
+            f"segment {segment!r} ({n} respondents{where}) is withheld to protect {column} "
+            f"{', '.join(small)} (fewer than {min_n} respondents): next to the report for all "
             f"customers and those of the other {column} values, its report would let theirs be worked out "
             f"by difference (complementary suppression, see 'Privacy' in README.md) — report the "
             f"{column} values together, or merge the small ones in the data"
         )
+
+
+def _with_withheld_attributes(table: pd.DataFrame | None, attrs: pd.DataFrame, hidden: list[str], mode: str,
+                              derived: pd.DataFrame | None) -> pd.DataFrame:
+    """The IPA table with a blank, ``suppressed`` row for each hidden attribute, in config order."""
+    from .i18n import N_
+
+    itype = (N_("stated") if mode == "stated" else N_("derived (relative_weight)"))
+    if table is not None and len(table):
+        itype = table["importance_type"].iloc[0]
+    blank = pd.DataFrame({
+        "attribute": attrs["attribute"], "label": attrs["label"], "dimension": attrs["dimension"],
+        "n_performance": pd.array([pd.NA] * len(attrs), dtype="Int64"), "performance": np.nan,
+        "n_importance": pd.array([pd.NA] * len(attrs), dtype="Int64"), "importance": np.nan,
+        "importance_type": itype, "x_cross": np.nan, "y_cross": np.nan, "quadrant": None, "suppressed": True,
+    }).loc[attrs["attribute"].isin(hidden).to_numpy()]
+    if table is None:
+        out = blank.reset_index(drop=True)
+        out.attrs.update({"importance": mode, "suppressed_reason": (derived.attrs.get("suppressed_reason")
+                                                                    if derived is not None else None)})
+        return out
+    if blank.empty:
+        return table
+    order = {a: i for i, a in enumerate(attrs["attribute"])}
+    out = pd.concat([table, blank.astype({c: table[c].dtype for c in ("n_performance", "n_importance")
+                                          if c in table.columns}, errors="ignore")], ignore_index=True)
+    out = out.sort_values("attribute", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    out.attrs.update(table.attrs)
+    return out
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -494,9 +541,215 @@ class StageContext:
         first = self.study.attributes[0].performance
         return self.study.scale_for(first, "performance")
 
+    # -- what may be published: the base of each figure (SPEC §4, csm_helpers.disclosure) ---------
+    @cached_property
+    def reported_all(self) -> pd.DataFrame:
+        """Kept responses of the reported (latest) wave, every segment: the base SPEC §4 counts on."""
+        from .disclosure import wave_rows
+
+        return wave_rows(self.kept_responses, self.study, self.latest_wave)
+
+    def withheld(self, columns: list[str] | tuple[str, ...], *, how: str = "all", wave: str | None = None) -> bool:
+        """Whether this segment must hide a figure computed on the respondents who answered
+        ``columns`` (every one with ``how="all"``, any with ``how="any"``) in ``wave`` (default:
+        the reported wave), after the data-quality exclusions.
+
+        For "all": fewer than ``min_cell_size`` such respondents. For a segment: its value is
+        hidden by primary or complementary suppression among the values of its column on that
+        base (:func:`csm_helpers.disclosure.hidden_values`), so that "all" minus the other
+        segments' reports cannot reveal a small group's figure.
+        """
+        from .disclosure import answered_mask, hidden_values, wave_rows
+
+        wave = self.latest_wave if wave is None else wave
+        key = (tuple(columns), how, wave)
+        cache = self.__dict__.setdefault("_withheld", {})
+        if key not in cache:
+            base = self.reported_all if wave == self.latest_wave else wave_rows(self.kept_responses, self.study, wave)
+            answered = answered_mask(base, list(columns), how=how)
+            parsed = parse_segment(self.segment, self.study)
+            if parsed is None:
+                cache[key] = int(answered.sum()) < self.study.min_cell_size
+            else:
+                column, value = parsed
+                cache[key] = value in hidden_values(base[column], min_n=self.study.min_cell_size, answered=answered)
+        return cache[key]
+
+    def kpi_columns(self) -> dict[str, tuple[list[str], str]]:
+        """``kpi -> (items, how)``: the answers each headline KPI is computed from."""
+        s = self.study
+        out = {"csat_top2": ([s.overall], "all"), "csi": ([s.overall, *s.satisfaction_items], "any")}
+        if s.recommend:
+            out["nps"] = ([s.recommend], "all")
+        return out
+
+    def _withhold_rows(self, table: pd.DataFrame, hide: list[bool], keep: list[str]) -> pd.DataFrame:
+        """``table`` with the ``hide`` rows suppressed as :func:`stats.suppress` does."""
+        from .stats import suppress
+
+        if not any(hide):
+            return table
+        return suppress(table, n="n", min_n=0, keep=[c for c in keep if c in table.columns], hide=hide)
+
+    @cached_property
+    def kpi_table(self) -> pd.DataFrame:
+        """The headline KPIs of the reported wave (:func:`kpis.kpi_summary`), each gated on its own
+        base: a KPI that this segment must hide is suppressed (SPEC §4)."""
+        from . import kpis
+
+        def compute() -> pd.DataFrame:
+            s = self.study
+            table = kpis.kpi_summary(self.current, scale=s.scale_for(s.overall, "overall"), targets=self.kpi_targets,
+                                     **self.satisfaction, **self.common, **self.boot)
+            cols = self.kpi_columns()
+            hide = [self.withheld(cols[k][0], how=cols[k][1]) for k in table["kpi"]]
+            out = self._withhold_rows(table, hide, ["kpi", "method", "target"])
+            if any(hide):
+                out.loc[hide, "status"] = "suppressed"
+                out["met"] = out["met"].astype(object)
+                out.loc[hide, "met"] = None
+            return out
+
+        return self._segment_cached("kpi_table", compute)
+
+    @cached_property
+    def kpi_change_table(self) -> pd.DataFrame | None:
+        """KPIs of the previous vs the reported wave (:func:`kpis.kpi_change`), None with one wave.
+
+        A KPI this segment must hide in the reported wave is suppressed; one it must hide in the
+        previous wave loses its previous value and the change (which would reveal it)."""
+        from . import kpis
+
+        if self.previous_wave is None:
+            return None
+
+        def compute() -> pd.DataFrame:
+            s = self.study
+            table = kpis.kpi_change(self.analysis_data, wave=s.responses.wave, previous=self.previous_wave,
+                                    latest=self.latest_wave, **self.satisfaction, **self.common, **self.boot)
+            cols = self.kpi_columns()
+            latest = [self.withheld(cols[k][0], how=cols[k][1]) for k in table["kpi"]]
+            previous = [self.withheld(cols[k][0], how=cols[k][1], wave=self.previous_wave) for k in table["kpi"]]
+            out = self._withhold_rows(table, [a or b for a, b in zip(latest, previous, strict=True)],
+                                      ["kpi", "wave_previous", "wave_latest", "n_previous", "n_latest", "test"])
+            for i, (a, b) in enumerate(zip(latest, previous, strict=True)):
+                if b and not a:  # the reported wave itself may be shown; its change may not
+                    for c in ("latest", "latest_ci_low", "latest_ci_high"):
+                        out.loc[out.index[i], c] = table[c].iloc[i]
+            return out
+
+        return self._segment_cached("kpi_change_table", compute)
+
+    def gate(self, table: pd.DataFrame, columns: list[str] | tuple[str, ...], *, how: str = "all",
+             keep: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+        """``table`` (one figure's rows, computed on the reported wave) with every row suppressed
+        when this segment must hide a figure on ``columns`` (:meth:`withheld`).
+
+        Examples
+        --------
+        >>> ctx = open_stage("04_analysis", segment="region=Hanoi")
+        >>> t = pd.DataFrame({"quadrant": ["Loyalty"], "n": [40], "share": [0.3]})
+        >>> bool(ctx.gate(t, ["recommend", "repeat_12m"], keep=["quadrant"])["share"].notna().all())
+        True
+        """
+        return self._withhold_rows(table, [self.withheld(list(columns), how=how)] * len(table), list(keep))
+
+    def gate_rows(self, table: pd.DataFrame, *, key: str, columns: dict[str, list[str]] | None = None,
+                  how: str = "all", keep: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+        """``table`` with each row suppressed whose figure this segment must hide.
+
+        A row's items are ``columns[row[key]]``; without ``columns``, ``row[key]`` names the one
+        response column the row was computed from (e.g. the ``source`` of
+        :func:`loyalty.loyalty_measures`). Rows whose key names no response column (figures
+        from the study file, such as the customer base) are left as they are.
+        """
+        known = set(self.all_responses.columns)
+        hide = []
+        for value in table[key]:
+            items = columns.get(str(value)) if columns is not None else [str(value)]
+            items = [c for c in (items or []) if c in known]
+            hide.append(bool(items) and self.withheld(items, how=how))
+        return self._withhold_rows(table, hide, [key, *keep])
+
+    @cached_property
+    def scorecard_table(self) -> pd.DataFrame:
+        """The invisible scorecard of the reported wave (:func:`kpis.scorecard`), each dimension
+        gated on the respondents who answered any of its items."""
+        from . import kpis
+        from .measurement import study_dimensions
+
+        dims = study_dimensions(self.study)
+        return self._segment_cached("scorecard", lambda: self.gate_rows(
+            kpis.scorecard(self.current, dimensions=dims, scales=self.scales, **self.common, **self.boot),
+            key="dimension", columns=dims, how="any", keep=["n_items", "method"]))
+
+    @cached_property
+    def progress_table(self) -> pd.DataFrame:
+        """Every KPI by wave (:func:`action.progress`), each wave's KPI gated on that wave's base;
+        the change from a hidden wave is hidden too (it would give the hidden value away)."""
+        from .action import progress
+
+        def compute() -> pd.DataFrame:
+            data, column = self.by_wave
+            table = progress(data, wave=column, waves=self.waves or None, targets=self.kpi_targets,
+                             **self.satisfaction, **self.common, **self.boot)
+            if not self.waves:
+                return self.gate_rows(table, key="kpi", columns={k: v[0] for k, v in self.kpi_columns().items()},
+                                      keep=["wave", "method", "target", "note"])
+            cols = self.kpi_columns()
+            hidden = {(w, k): self.withheld(cols[k][0], how=cols[k][1], wave=w)
+                      for w, k in zip(table["wave"].astype(str), table["kpi"], strict=True)}
+            hide = [hidden[(str(w), k)] for w, k in zip(table["wave"], table["kpi"], strict=True)]
+            out = self._withhold_rows(table, hide, ["wave", "kpi", "method", "target", "previous_wave", "note"])
+            for i, (pw, k) in enumerate(zip(table["previous_wave"], table["kpi"], strict=True)):
+                if not hide[i] and pd.notna(pw) and hidden.get((str(pw), k)):
+                    out.loc[out.index[i], ["change", "statistic", "p_value"]] = np.nan
+                    out.loc[out.index[i], "significant"] = None
+            return out
+
+        return self._segment_cached("progress", compute)
+
+    def attribute_change_table(self, **options: Any) -> pd.DataFrame | None:
+        """Each attribute's mean performance, previous vs reported wave (:func:`action.attribute_change`),
+        None with one wave; an attribute this segment must hide in either wave is suppressed.
+        ``options`` go to the helper (``weights``, ``level`` and ``min_n`` are the study's)."""
+        from .action import attribute_change
+
+        if self.previous_wave is None:
+            return None
+        table = attribute_change(self.analysis_data, wave=self.study.responses.wave, previous=self.previous_wave,
+                                 latest=self.latest_wave,
+                                 attributes={a.id: a.performance for a in self.study.attributes},
+                                 **{**self.common, **options})
+        hide = [self.attribute_withheld(a, ("performance",)) or
+                self.attribute_withheld(a, ("performance",), wave=self.previous_wave) for a in table["attribute"]]
+        return self._withhold_rows(table, hide, ["attribute", "wave_previous", "wave_latest", "n_previous",
+                                                 "n_latest"])
+
+    @cached_property
+    def csat_detail(self) -> pd.DataFrame:
+        """Top-2 box, bottom-2 box and mean of the overall item (:func:`kpis.csat`), gated as CSAT."""
+        from . import kpis
+
+        s = self.study
+        table = kpis.csat(self.current, item=s.overall, scale=s.scale_for(s.overall, "overall"),
+                          top_box=s.analysis.top_box, **self.common)
+        return self.gate(table, [s.overall], keep=["method"])
+
+    def attribute_withheld(self, attribute: str, kinds: tuple[str, ...], *, wave: str | None = None) -> bool:
+        """:meth:`withheld` for the items of ``kinds`` (performance, importance, ...) of one attribute."""
+        a = next(x for x in self.study.attributes if x.id == attribute)
+        return self.withheld([getattr(a, k) for k in kinds if getattr(a, k)], wave=wave)
+
     @cached_property
     def driver_table(self) -> pd.DataFrame:
-        """Key drivers of overall satisfaction on the latest wave (:func:`drivers.key_drivers`)."""
+        """Key drivers of overall satisfaction on the latest wave (:func:`drivers.key_drivers`).
+
+        Below the model's documented minimum (:func:`drivers.driver_minimum_n`, at least 30
+        respondents, far above the cell size) nothing is estimated and
+        ``attrs["suppressed_reason"]`` says why. No complementary suppression applies: the table
+        publishes correlations and weights, not the sums they come from, and every published
+        model rests on at least 30 respondents."""
         from .drivers import key_drivers
 
         return self._segment_cached("driver_table", lambda: key_drivers(
@@ -505,34 +758,64 @@ class StageContext:
 
     @cached_property
     def ipa_table(self) -> pd.DataFrame:
-        """Importance–performance analysis of the latest wave (:func:`drivers.ipa`)."""
+        """Importance–performance analysis of the latest wave (:func:`drivers.ipa`).
+
+        An attribute this segment must hide (its items answered by too few, here or by
+        difference) is left out of the analysis — also of the cross-hairs, whose grand mean
+        would otherwise give its value away — and listed with ``suppressed`` True. With derived
+        importance and key drivers withheld (too few respondents), every attribute is."""
         from .drivers import attribute_table, ipa
 
-        return self._segment_cached("ipa_table", lambda: ipa(
-            self.current, attributes=attribute_table(self.study), importance=self.importance_mode,
-            derived=self.driver_table, crosshair=self.study.analysis.ipa_crosshair,
-            scale=self.performance_scale, weights=self.weights))
+        def compute() -> pd.DataFrame:
+            attrs = attribute_table(self.study)
+            mode = self.importance_mode
+            kinds = ("performance", "importance") if mode == "stated" else ("performance",)
+            derived = self.driver_table if mode == "derived" else None
+            if derived is not None and derived.attrs.get("suppressed"):
+                hidden = list(attrs["attribute"])
+            else:
+                hidden = [a for a in attrs["attribute"] if self.attribute_withheld(a, kinds)]
+            shown = attrs.loc[~attrs["attribute"].isin(hidden)]
+            if len(shown):
+                table = ipa(self.current, attributes=shown, importance=mode, derived=derived,
+                            crosshair=self.study.analysis.ipa_crosshair, scale=self.performance_scale,
+                            weights=self.weights)
+                table["suppressed"] = False
+            else:
+                table = None
+            return _with_withheld_attributes(table, attrs, hidden, mode, derived)
+
+        return self._segment_cached("ipa_table", compute)
+
+    def _gated_pairs(self, table: pd.DataFrame, kinds: tuple[str, str], keep: list[str]) -> pd.DataFrame:
+        hide = [self.attribute_withheld(a, kinds) for a in table["attribute"]]
+        return self._withhold_rows(table, hide, keep)
 
     @cached_property
     def gap_table(self) -> pd.DataFrame | None:
-        """Expectation–perception gaps of the latest wave, or None without expectation items."""
+        """Expectation–perception gaps of the latest wave, or None without expectation items;
+        an attribute this segment must hide is suppressed."""
         from .gaps import expectation_gaps, gap_pairs
 
         pairs = gap_pairs(self.study, "expectation")
         if not pairs:
             return None
-        return self._segment_cached("gap_table", lambda: expectation_gaps(self.current, pairs=pairs, **self.common))
+        return self._segment_cached("gap_table", lambda: self._gated_pairs(
+            expectation_gaps(self.current, pairs=pairs, **self.common), ("performance", "expectation"),
+            ["attribute", "perception", "expectation"]))
 
     @cached_property
     def competitor_table(self) -> pd.DataFrame | None:
-        """Own vs competitor ratings of the latest wave, or None without competitor items."""
+        """Own vs competitor ratings of the latest wave, or None without competitor items; an
+        attribute this segment must hide is suppressed."""
         from .gaps import competitor_benchmark, gap_pairs
 
         pairs = gap_pairs(self.study, "competitor")
         if not pairs:
             return None
-        return self._segment_cached("competitor_table",
-                                    lambda: competitor_benchmark(self.current, pairs=pairs, **self.common))
+        return self._segment_cached("competitor_table", lambda: self._gated_pairs(
+            competitor_benchmark(self.current, pairs=pairs, **self.common), ("performance", "competitor"),
+            ["attribute", "own_column", "competitor_column"]))
 
     @cached_property
     def priorities(self) -> pd.DataFrame:

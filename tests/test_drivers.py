@@ -32,6 +32,7 @@ from csm_helpers.drivers import (
     OVERKILL,
     QUADRANTS,
     attribute_table,
+    driver_minimum_n,
     ipa,
     ipa_quadrant_probability,
     key_drivers,
@@ -435,8 +436,8 @@ def test_key_drivers_errors():
         key_drivers(df, outcome="y", drivers={"a": "perf_a"})
     with pytest.raises(DataError, match=r"column 't' .* is not numeric: found 'x'"):
         key_drivers(df, outcome="y", drivers={"t": "t"})
-    with pytest.raises(DataError, match="'b' has no variance"):
-        key_drivers(df, outcome="y", drivers={"a": "a", "b": "b"})
+    with pytest.raises(DataError, match=r"'b' \(a driver\) has no variance"):
+        key_drivers(df, outcome="y", drivers={"a": "a", "b": "b"}, min_n=0)
     with pytest.raises(DataError, match="outcome 'y' is also listed as a driver"):
         key_drivers(df, outcome="y", drivers={"a": "a", "y": "y"})
     with pytest.raises(DataError, match="given for more than one attribute"):
@@ -447,7 +448,7 @@ def test_key_drivers_errors():
         key_drivers(df, outcome="y", drivers={"a": "a"}, level=95)
     tiny = pd.DataFrame({"y": [1, 2, 3, np.nan, np.nan, np.nan], "a": [np.nan, np.nan, np.nan, 1, 2, 3]})
     with pytest.raises(DataError, match="answered together by 0 respondents"):
-        key_drivers(tiny, outcome="y", drivers={"a": "a"})
+        key_drivers(tiny, outcome="y", drivers={"a": "a"}, min_n=0)
 
 
 def test_string_numbers_are_accepted():
@@ -493,7 +494,7 @@ def test_property_weights_nonnegative_sum_to_r2_at_most_one(case):
     df, p, _ = case
     if not _usable(df, p):
         return
-    kd = key_drivers(df, outcome="y", drivers=_drivers(p), n_boot=20, seed=1)
+    kd = key_drivers(df, outcome="y", drivers=_drivers(p), n_boot=20, seed=1, min_n=0)  # the algebra at any n
     assert (kd["relative_weight"] >= -1e-12).all()
     assert kd["relative_weight"].sum() == pytest.approx(kd.attrs["r2"], abs=1e-10)
     assert -1e-12 <= kd.attrs["r2"] <= 1 + 1e-12
@@ -510,8 +511,8 @@ def test_property_invariant_to_row_order(case, rnd):
         return
     order = list(range(len(df)))
     rnd.shuffle(order)
-    a = key_drivers(df, outcome="y", drivers=_drivers(p), n_boot=0)
-    b = key_drivers(df.iloc[order], outcome="y", drivers=_drivers(p), n_boot=0)
+    a = key_drivers(df, outcome="y", drivers=_drivers(p), n_boot=0, min_n=0)
+    b = key_drivers(df.iloc[order], outcome="y", drivers=_drivers(p), n_boot=0, min_n=0)
     for col in ("n", "r", "beta", "relative_weight", "rank"):
         np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), atol=1e-9)
 
@@ -695,3 +696,29 @@ def test_ipa_works_on_the_small_study_with_derived_importance(small_study):
     t = ipa(df, attributes=attrs, importance="derived", derived=kd, crosshair="midpoint", scale=(1, 7))
     assert t["x_cross"].iloc[0] == 4.0
     assert set(t["quadrant"]) <= set(QUADRANTS)
+
+
+# --------------------------------------------------------------------------- minimum n (issue 10, item 2)
+def test_key_drivers_below_the_minimum_are_withheld_not_estimated():
+    """n = 8 with 12 drivers gave a ranking with R² = 1.000 (a singular correlation matrix)."""
+    rng = np.random.default_rng(4)
+    X = rng.integers(1, 6, size=(8, 12)).astype(float)
+    df = _frame(X, np.clip(np.round(X.mean(axis=1) + rng.normal(size=8)), 1, 5))
+    # the defect itself: on 8 respondents the model "explains" everything
+    forced = key_drivers(df, outcome="y", drivers=_drivers(12), n_boot=0, min_n=0)
+    assert forced.attrs["r2"] > 0.999 and forced.attrs["pd_repaired"]
+    kd = key_drivers(df, outcome="y", drivers=_drivers(12), n_boot=50, seed=1)
+    assert kd.attrs["suppressed"] is True and kd.attrs["minimum_n"] == 60 and kd.attrs["n_min"] == 8
+    assert kd[["r", "beta", "relative_weight", "rw_pct", "rw_ci_low", "rw_ci_high"]].isna().all().all()
+    assert kd["rank"].isna().all() and np.isnan(kd.attrs["r2"])
+    assert "at least 60 respondents" in kd.attrs["suppressed_reason"] and "has 8" in kd.attrs["suppressed_reason"]
+
+
+def test_key_driver_minimum_counts_the_least_answered_pair():
+    X, y = _correlated(40, 3, seed=2)
+    df = _frame(X, y)
+    assert not key_drivers(df, outcome="y", drivers=_drivers(3), n_boot=0).attrs.get("suppressed")  # 40 >= 30
+    df.loc[df.index[:15], "x2"] = np.nan  # x2 answered by 25 only
+    kd = key_drivers(df, outcome="y", drivers=_drivers(3), n_boot=0)
+    assert kd.attrs["suppressed"] and kd.attrs["n_min"] == 25
+    assert driver_minimum_n(3) == 30 and driver_minimum_n(7) == 35

@@ -432,12 +432,10 @@ promoters (9–10) minus detractors (0–6) on the recommend question (adjusted-
 Each is shown with its 95 % interval against the target agreed in goal-setting.
 """),
     code('''
-summary = kpis.kpi_summary(data, scale=study.scale_for(study.overall, "overall"), targets=ctx.kpi_targets,
-                           **satisfaction, **common, **boot)
+summary = ctx.kpi_table
 d.show_table(v.kpi_display(summary), caption="Headline KPIs")
 d.show_figure(pk.plot_kpis(summary, level=opts.level, min_n=min_n)[0])
-csat_detail = kpis.csat(data, item=study.overall, scale=study.scale_for(study.overall, "overall"),
-                        top_box=opts.top_box, **common)
+csat_detail = ctx.csat_detail
 d.show_table(csat_detail[["n", "value", "bottom2", "mean"]], caption="Top-2 box, bottom-2 box and mean (means hide bimodality)",
              rename={"value": "Top-2 box", "bottom2": "Bottom-2 box", "mean": "Mean"},
              formats={"value": d.fmt_pct, "bottom2": d.fmt_pct, "mean": "{:.2f}"})
@@ -449,12 +447,10 @@ The same KPIs in the previous wave, the change, and whether it is larger than ch
 two-proportion z-test for CSAT, Welch's t-test for CSI, a z-test on the NPS difference.
 """),
     code('''
-change = None
-if ctx.previous_wave is None:
+change = ctx.kpi_change_table
+if change is None:
     d.show_callout("Only one wave in the data: there is no previous wave to compare with.")
 else:
-    change = kpis.kpi_change(ctx.analysis_data, wave=study.responses.wave, previous=ctx.previous_wave,
-                             latest=ctx.latest_wave, **satisfaction, **common, **boot)
     d.show_table(v.change_display(change), caption=tr("{previous} → {latest}", previous=ctx.previous_wave, latest=ctx.latest_wave))
     d.show_figure(pk.plot_kpi_change(change, level=opts.level, min_n=min_n)[0])
 '''),
@@ -466,7 +462,7 @@ with the company, and the **people** who serve them. Each dimension's score is t
 of its performance items.
 """),
     code('''
-card = kpis.scorecard(data, dimensions=study_dimensions(study), scales=ctx.scales, **common, **boot)
+card = ctx.scorecard_table
 d.show_table(card, caption="Invisible scorecard (0–100)", formats=v.SCORE_FORMATS)
 d.show_figure(pk.plot_scorecard(card, level=opts.level, min_n=min_n))
 '''),
@@ -499,10 +495,13 @@ bootstrap intervals.
 """),
     code('''
 driver_table = ctx.driver_table
-shown = driver_table.assign(label=driver_table["attribute"].map(ctx.attribute_labels)).sort_values("rank")
-d.show_table(shown[["rank", "label", "n", "r", "beta", "relative_weight", "rw_pct", "rw_ci_low", "rw_ci_high"]],
-             caption=tr("Key drivers (R² = {r2:.2f})", r2=driver_table.attrs["r2"]), formats=v.DRIVER_FORMATS)
-d.show_figure(pa.plot_drivers(driver_table, labels=ctx.attribute_labels))
+if driver_table.attrs.get("suppressed"):
+    d.show_callout(driver_table.attrs["suppressed_reason"], kind="warn")
+else:
+    shown = driver_table.assign(label=driver_table["attribute"].map(ctx.attribute_labels)).sort_values("rank")
+    d.show_table(shown[["rank", "label", "n", "r", "beta", "relative_weight", "rw_pct", "rw_ci_low", "rw_ci_high"]],
+                 caption=tr("Key drivers (R² = {r2:.2f})", r2=driver_table.attrs["r2"]), formats=v.DRIVER_FORMATS)
+    d.show_figure(pa.plot_drivers(driver_table, labels=ctx.attribute_labels))
 '''),
     md("""
 ## Importance–performance analysis
@@ -515,10 +514,15 @@ averages. **Concentrate here**: important and under-performing — the first pla
     code('''
 mode = ctx.importance_mode
 ipa_table = ctx.ipa_table
-d.show_table(ipa_table[["label", "dimension", "performance", "importance", "quadrant"]],
-             caption=tr("Importance–performance ({kind} importance)", kind=tr(ipa_table["importance_type"].iloc[0])),
-             formats={"performance": "{:.2f}", "importance": "{:.3f}" if mode == "derived" else "{:.2f}"})
-d.show_figure(pa.plot_ipa(ipa_table))
+if ipa_table["suppressed"].all():
+    d.show_callout(ipa_table.attrs.get("suppressed_reason") or
+                   tr("No attribute has enough answers in this report for an importance–performance analysis."),
+                   kind="warn")
+else:
+    d.show_table(ipa_table[["label", "dimension", "performance", "importance", "quadrant", "suppressed"]],
+                 caption=tr("Importance–performance ({kind} importance)", kind=tr(ipa_table["importance_type"].iloc[0])),
+                 formats={"performance": "{:.2f}", "importance": "{:.3f}" if mode == "derived" else "{:.2f}"})
+    d.show_figure(pa.plot_ipa(ipa_table.loc[~ipa_table["suppressed"]]))
 '''),
     md("""
 ## Segment comparison
@@ -556,14 +560,16 @@ The Dick & Basu matrix crosses relative attitude (would recommend) with repeat p
     code('''
 attitude = study.recommend if opts.loyalty_attitude == "recommend" and study.recommend else study.overall
 if study.loyalty.repeat:
-    quadrants = loyalty.dick_basu(data, attitude=attitude, repeat=study.loyalty.repeat,
-                                  attitude_rule="promoter" if attitude == study.recommend else "top2",
-                                  attitude_scale=study.scale_for(attitude, "overall"), **common)
+    quadrants = ctx.gate(loyalty.dick_basu(data, attitude=attitude, repeat=study.loyalty.repeat,
+                                           attitude_rule="promoter" if attitude == study.recommend else "top2",
+                                           attitude_scale=study.scale_for(attitude, "overall"), **common),
+                         [attitude, study.loyalty.repeat], keep=["quadrant"])
     d.show_table(quadrants, caption="Dick & Basu loyalty matrix", formats=v.SHARE_FORMATS)
     d.show_figure(pv.plot_loyalty_matrix(quadrants))
 else:
     d.show_callout("No repeat-purchase item (key loyalty.repeat): the loyalty matrix cannot be drawn.")
-measures = loyalty.loyalty_measures(data, study=study, **common)
+measures = ctx.gate_rows(loyalty.loyalty_measures(data, study=study, **common), key="source",
+                         keep=["measure", "label", "definition"])
 if len(measures):
     d.show_table(measures[["label", "value", "ci_low", "ci_high", "n", "definition"]], caption="Loyalty measures",
                  formats=v.SHARE_FORMATS)
@@ -626,9 +632,10 @@ Reputation (share who would praise the company), unaided awareness, return rate,
 rate and sales power, where the study supplies them.
 """),
     code('''
-market = loyalty.market_indicators(data, praise=study.market.praise, awareness=study.market.awareness,
-                                   referral=study.market.referral, repurchase=study.loyalty.repeat,
-                                   complaint_rate=complaint_rate, sales_growth=study.market.sales_growth, **common)
+market = ctx.gate_rows(loyalty.market_indicators(data, praise=study.market.praise, awareness=study.market.awareness,
+                                                referral=study.market.referral, repurchase=study.loyalty.repeat,
+                                                complaint_rate=complaint_rate, sales_growth=study.market.sales_growth,
+                                                **common), key="source", keep=["indicator", "label", "definition"])
 if len(market):
     d.show_table(market[["indicator", "value", "ci_low", "ci_high", "n", "definition"]],
                  caption="Market indicators", formats=v.SHARE_FORMATS)
@@ -757,11 +764,7 @@ the comparison with the main competitor and from the change since the previous w
 shows the numbers behind it.
 """),
     code('''
-change = None
-if ctx.previous_wave is not None:
-    change = action.attribute_change(ctx.analysis_data, wave=study.responses.wave, previous=ctx.previous_wave,
-                                     latest=ctx.latest_wave, attributes={a.id: a.performance for a in study.attributes},
-                                     **common)
+change = ctx.attribute_change_table()
 swot = action.swot(ctx.ipa_table, competitor=ctx.competitor_table, change=change, drivers=ctx.driver_table)
 d.show_table(action.swot_display(swot), caption="SWOT")
 d.show_figure(pl.plot_swot(action.swot_display(swot)))
@@ -776,9 +779,7 @@ than chance, and whether the target was met.
 if not ctx.waves or len(ctx.waves) < 2:
     d.show_callout("The data hold a single wave: progress will show from the next wave on. The current values "
                    "are in the analysis report.")
-wave_data, wave_column = ctx.by_wave
-track = action.progress(wave_data, wave=wave_column, waves=ctx.waves or None, targets=ctx.kpi_targets,
-                        **satisfaction, **common, **boot)
+track = ctx.progress_table
 d.show_table(v.progress_display(track), caption="KPIs by wave")
 d.show_figure(pl.plot_progress(track)[0])
 '''),

@@ -1,0 +1,197 @@
+"""Small cells are judged on the base actually reported (issue 10, item 1; SPEC §4).
+
+The audit's scenario: a copy of the sample in which 9 Can Tho respondents are relabelled
+``region=Hue`` — 6 in the earlier wave, 3 in the reported (latest) one — and Hue is added to the
+population table. Counted over both waves Hue has 9 respondents; the analysis reports publish the
+latest wave, where it has 3. Every test here recomputes the base from the data file with pandas,
+not from the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from csm_helpers.batch import plan_batch
+from csm_helpers.config import load_study
+from csm_helpers.disclosure import NO_VALUE, hidden_values, partition_counts, reporting_base
+from csm_helpers.errors import CsmError
+from csm_helpers.io import load_responses
+from csm_helpers.workbook import StageContext, check_segment_publishable
+
+from .conftest import ROOT, run_cli
+from .disclosure import check_disclosure_rule
+
+SAMPLE = ROOT / "data" / "sample"
+LATEST, EARLIER = "2026-H1", "2025-H2"
+
+
+def make_hue_study(folder: Path, *, weighted: bool = True, latest: int = 3, earlier: int = 6) -> Path:
+    """The audit's copy of the sample: ``earlier`` + ``latest`` Can Tho respondents become Hue."""
+    shutil.copytree(SAMPLE, folder)
+    path = folder / "responses.csv"
+    data = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    can_tho = data.index[data["region"] == "Can Tho"]
+    pick = [*data.index[(data["region"] == "Can Tho") & (data["wave"] == EARLIER)][:earlier],
+            *data.index[(data["region"] == "Can Tho") & (data["wave"] == LATEST)][:latest]]
+    assert len(can_tho) > 100 and len(pick) == latest + earlier
+    data.loc[pick, "region"] = "Hue"
+    data.to_csv(path, index=False, encoding="utf-8-sig")
+    with open(folder / "population.csv", "a", encoding="utf-8") as fh:
+        fh.write("region,Hue,5000,40\n")
+    if not weighted:
+        cfg = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
+        cfg.pop("population")
+        (folder / "study.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    return folder / "study.yaml"
+
+
+def _latest_counts(study_path: Path) -> pd.Series:
+    """Respondents per region in the reported wave after the exclusions, counted independently:
+    the study's own exclusion flags are only used to drop rows, the counting is pandas'."""
+    study = load_study(study_path)
+    data = load_responses(study).data
+    from csm_helpers.measurement import apply_exclusions, quality_flags
+
+    kept = apply_exclusions(data, quality_flags(data, study), exclude=list(study.measurement.exclude))
+    return kept.loc[kept["wave"] == LATEST, "region"].value_counts()
+
+
+@pytest.fixture(params=[True, False], ids=["weighted", "unweighted"])
+def hue(request, tmp_path) -> Path:
+    return make_hue_study(tmp_path / "hue", weighted=request.param)
+
+
+def test_the_reporting_base_is_the_latest_wave_after_exclusions(hue):
+    study = load_study(hue)
+    data = load_responses(study).data
+    base = reporting_base(data, study)
+    assert set(base["wave"]) == {LATEST}
+    assert (data["region"] == "Hue").sum() == 9
+    counts = _latest_counts(hue)
+    assert base["region"].value_counts().to_dict() == counts.to_dict()
+    assert counts["Hue"] <= 3
+
+
+def test_csm_run_refuses_a_segment_small_in_the_reported_wave(hue, tmp_path):
+    out = tmp_path / "out"
+    res = run_cli("run", "--study", str(hue), "--segment", "region=Hue", "--stages", "04,05", "--out", str(out))
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "in the reported wave 2026-H1 after the data-quality exclusions" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not any(out.rglob("*.html")) and not any(out.rglob("metrics.json"))
+
+
+def test_batch_hides_the_small_region_and_one_more_on_the_reported_base(hue):
+    counts = _latest_counts(hue)
+    plan = plan_batch(hue, "region", ["04"])
+    hidden = {s["segment"].split("=", 1)[1]: s["reason"] for s in plan.suppressed}
+    assert hidden["Hue"] == "primary"
+    # complementary: the smallest other region on the same base goes with it
+    assert hidden == {"Hue": "primary", counts.drop("Hue").idxmin(): "complementary"}
+    check_disclosure_rule(counts.to_dict(), hidden, 5)
+    published = {s.segment for s in plan.segments}
+    assert "region=Hue" not in published and "all" in published
+
+
+def test_segment_values_without_respondents_in_the_reported_wave_are_not_published(tmp_path):
+    study = make_hue_study(tmp_path / "s", latest=0, earlier=9)
+    plan = plan_batch(study, "region", ["04"])
+    reasons = {s["segment"]: s["reason"] for s in plan.suppressed}
+    assert reasons["region=Hue"] == "primary"  # 9 respondents, none in the reported wave
+    assert len(reasons) == 1  # an empty group reveals nothing by difference
+
+
+def test_respondents_without_a_segment_value_are_protected_too():
+    v = pd.Series(["A"] * 40 + ["B"] * 30 + ["C"] * 20 + [None] * 3)
+    assert partition_counts(v)[NO_VALUE] == 3
+    hidden = hidden_values(v, min_n=5)
+    # "all" minus A, B, C would give the 3 without a value: the smallest segment is hidden with them
+    assert hidden == {NO_VALUE, "C"}
+
+
+@pytest.mark.slow
+def test_differencing_all_minus_the_published_regions_never_isolates_hue(tmp_path):
+    """The attack of the audit, on the unweighted variant (where it is exact): the sum of the
+    hidden regions' top-2 counts is all's count minus the published regions' counts."""
+    study = make_hue_study(tmp_path / "hue", weighted=False)
+    out = tmp_path / "out"
+    res = run_cli("batch", "--study", str(study), "--by", "region", "--stages", "04", "--jobs", "2", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    metrics = {p.parent.name: json.loads(p.read_text(encoding="utf-8")) for p in out.glob("*/metrics.json")}
+    assert "region=Hue" not in metrics and "all" in metrics
+    counts = _latest_counts(study)
+    csat = {k: m["kpis"]["csat_top2"] for k, m in metrics.items()}
+    n_rest = csat["all"]["n"] - sum(c["n"] for k, c in csat.items() if k != "all")
+    assert n_rest >= 5  # what differencing gives covers at least min_cell_size respondents
+    hidden_regions = {k for k in counts.index if f"region={k}".replace(" ", "_") not in metrics}
+    assert "Hue" in hidden_regions and len(hidden_regions) >= 2
+    assert n_rest == sum(counts[k] for k in hidden_regions)
+    for m in metrics.values():  # nothing anywhere is computed on Hue's 3 people alone
+        assert all(e.get("n", 99) >= 5 for e in m["kpis"].values())
+
+
+# --------------------------------------------------------------------------- per statistic
+def _few_answers_study(folder: Path) -> Path:
+    """Hanoi's perf_fees answered by only 4 respondents in the reported wave."""
+    shutil.copytree(SAMPLE, folder)
+    path = folder / "responses.csv"
+    data = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    rows = data.index[(data["region"] == "Hanoi") & (data["wave"] == LATEST)]
+    data.loc[rows[4:], "perf_fees"] = ""
+    data.to_csv(path, index=False, encoding="utf-8-sig")
+    return folder / "study.yaml"
+
+
+def test_an_attribute_answered_by_4_is_suppressed_although_the_segment_is_large(tmp_path):
+    study_path = _few_answers_study(tmp_path / "s")
+    study = load_study(study_path)
+    hanoi = StageContext(stage="04_analysis", study=study, segment="region=Hanoi")
+    assert hanoi.n > 300
+    assert hanoi.current["perf_fees"].notna().sum() <= 4
+    for table in (hanoi.ipa_table, hanoi.gap_table, hanoi.competitor_table):
+        row = table.set_index("attribute").loc["fees"]
+        assert bool(row["suppressed"])
+    ipa = hanoi.ipa_table.set_index("attribute")
+    assert np.isnan(ipa.loc["fees", "performance"]) and ipa.loc["fees", "quadrant"] is None
+    # the cross-hair is the grand mean of the shown attributes only (else it would give fees away)
+    shown = ipa.loc[~ipa["suppressed"].astype(bool)]
+    assert ipa["x_cross"].dropna().iloc[0] == pytest.approx(shown["performance"].mean())
+    prio = hanoi.priorities.set_index("attribute")
+    assert pd.isna(prio.loc["fees", "rank"]) and np.isnan(prio.loc["fees", "score"])
+    # complementary: another region's fees is hidden so that all minus the others cannot give Hanoi's
+    hidden_elsewhere = [seg for seg in ("region=Can Tho", "region=Da Nang", "region=Ho Chi Minh City")
+                        if StageContext(stage="04_analysis", study=study, segment=seg)
+                        .ipa_table.set_index("attribute").loc["fees", "suppressed"]]
+    assert len(hidden_elsewhere) == 1
+    # and the whole study still shows fees (it has enough answers)
+    assert not StageContext(stage="04_analysis", study=study).ipa_table.set_index("attribute").loc["fees",
+                                                                                                   "suppressed"]
+
+
+def test_segment_gate_messages_use_the_reported_base(hue):
+    study = load_study(hue)
+    data = load_responses(study).data
+    with pytest.raises(CsmError, match=r"'region=Hue' has \d respondent\(s\) in the reported wave 2026-H1"):
+        check_segment_publishable(data, study, "region=Hue")
+    smallest = _latest_counts(hue).drop("Hue").idxmin()
+    with pytest.raises(CsmError, match="withheld to protect region 'Hue'"):
+        check_segment_publishable(data, study, f"region={smallest}")
+
+
+# --------------------------------------------------------------------------- model minimums (item 2)
+def test_key_drivers_of_a_small_segment_are_withheld_with_the_reason(tmp_path):
+    study = load_study(make_hue_study(tmp_path / "s", latest=13, earlier=0))
+    ctx = StageContext(stage="04_analysis", study=study, segment="region=Hue")
+    table = ctx.driver_table
+    n = int(ctx.current["overall_sat"].notna().sum())
+    assert 5 <= n <= 13
+    assert table.attrs["suppressed"] and np.isnan(table.attrs["r2"])
+    assert table["relative_weight"].isna().all()
+    assert "at least 60 respondents" in table.attrs["suppressed_reason"]
