@@ -91,7 +91,8 @@ METHODS: dict[str, tuple[str, str, str]] = {
     "reliability": (
         N_("Reliability"),
         N_("Cronbach's alpha with Feldt's 95 % CI (as pingouin.cronbach_alpha), alpha if item deleted, "
-        "corrected item-total correlation; alpha < 0.7 flagged"),
+        "corrected item-total correlation; alpha < 0.7 flagged; not reported on fewer than 20 complete "
+        "answers"),
         "Cronbach, L. J. (1951). Psychometrika 16, 297–334; Feldt, L. S. (1965). Psychometrika 30, 357–370",
     ),
     "likert": (
@@ -138,7 +139,8 @@ METHODS: dict[str, tuple[str, str, str]] = {
         N_("Key drivers"),
         N_("Pearson r, standardised betas (β = Rxx⁻¹ rxy) and relative weights summing to R² (also % of R²), "
         "pairwise-complete correlations, seeded percentile bootstrap 95 % CIs (above 10,000 respondents: "
-        "resamples of 10,000 random batches of respondents, the batch-sum bootstrap), ranks"),
+        "resamples of 10,000 random batches of respondents, the batch-sum bootstrap), ranks; not estimated "
+        "on fewer than max(30, 5 × attributes) respondents behind any correlation"),
         "Johnson, J. W. (2000). Multivariate Behavioral Research 35(1), 1–19",
     ),
     "segments": (
@@ -154,8 +156,17 @@ METHODS: dict[str, tuple[str, str, str]] = {
         "hidden, the smallest other groups are hidden too until at least two groups holding at least "
         "min_cell_size respondents together are hidden (complementary suppression), so that the total "
         "minus the shown groups never reveals a small group by difference; hidden groups are left out "
-        "of every test; segment reports follow the same rule; counts of respondents are shown"),
-        "Hundepool, A. et al. (2012). Statistical Disclosure Control. Wiley, §4.2 (secondary suppression)",
+        "of every test; segment reports follow the same rule; counts of respondents are shown. Every count "
+        "is taken on the base the figure was computed from: the reported (latest) wave, after the "
+        "data-quality exclusions, the respondents who answered the figure's items (an attribute answered by "
+        "4 of a segment's 40 is hidden); a segment's report is published only when the segment passes both "
+        "rules on that base, and respondents without a segment value count as a group that is never shown. "
+        "Model-based statistics have their own minimum n: key drivers max(30, 5 × attributes) respondents "
+        "behind every correlation, Cronbach's alpha 20 complete answers, the bootstrap quadrant probability "
+        "30; a mean whose answers are all equal gets no interval"),
+        "Hundepool, A. et al. (2012). Statistical Disclosure Control. Wiley, §4.2 (secondary suppression); "
+        "Green, S. B. (1991). Multivariate Behavioral Research 26(3), 499–510; Charter, R. A. (2003). "
+        "J. Gen. Psychol. 130(2), 117–129",
     ),
     "loyalty": (
         N_("Loyalty"),

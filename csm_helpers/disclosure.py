@@ -16,9 +16,10 @@ The analysis reports (stages 04 and 05) report the latest wave of the kept respo
 - respondents without a value in the segment column are in the "all" report but in no
   segment's: they count as a group of their own that is never published (:data:`NO_VALUE`).
 
-Model-based statistics need more than a cell size; their documented minimums are here too:
-:func:`driver_minimum_n` (key drivers and derived importance), :data:`RELIABILITY_MIN_N`
-(Cronbach's alpha), :data:`QUADRANT_BOOT_MIN_N` (bootstrap IPA).
+Model-based statistics need more than a cell size; their documented minimums live beside
+them: :func:`csm_helpers.drivers.driver_minimum_n` (key drivers and derived importance),
+:data:`csm_helpers.drivers.QUADRANT_BOOT_MIN_N` (bootstrap IPA) and
+:data:`csm_helpers.measurement.RELIABILITY_MIN_N` (Cronbach's alpha).
 """
 
 from __future__ import annotations
@@ -31,42 +32,11 @@ import pandas as pd
 from .config import Study
 from .stats import suppressed_groups
 
-__all__ = ["NO_VALUE", "latest_wave", "wave_rows", "reporting_base", "partition_counts", "hidden_values", "answered_mask",
-           "driver_minimum_n", "RELIABILITY_MIN_N", "QUADRANT_BOOT_MIN_N"]
+__all__ = ["NO_VALUE", "latest_wave", "wave_rows", "reporting_base", "partition_counts", "hidden_values",
+           "answered_mask"]
 
 #: The group of respondents with no value in a segment column, when a partition is counted.
 NO_VALUE = "\x00(no value)"
-
-#: Cronbach's alpha is not reported on fewer complete answers than this. Below about 20
-#: respondents the sampling error of alpha is too large for the 0.7 rule to mean anything
-#: (Feldt's interval spans most of [0, 1]); Charter, R. A. (2003), "Study samples are too small
-#: to produce sufficiently precise reliability coefficients", J. Gen. Psychol. 130(2), 117–129,
-#: and Bonett, D. G. (2002), Statistics in Medicine 21, 1331–1335 (sample size for alpha).
-RELIABILITY_MIN_N = 20
-
-#: The bootstrap probability of an IPA quadrant is not reported on fewer respondents than this:
-#: a bootstrap of fewer than about 30 cases reproduces the sample's own quirks (Efron &
-#: Tibshirani 1993, §6.4; Chernick 2008, §8.1).
-QUADRANT_BOOT_MIN_N = 30
-
-
-def driver_minimum_n(k: int) -> int:
-    """Fewest complete answers for key drivers of ``k`` attributes: ``max(30, 5 k)``.
-
-    With ``n <= k + 1`` the predictor correlation matrix is singular and the regression fits
-    perfectly (R² = 1) whatever the data; well above it, the standardised betas and relative
-    weights still swing wildly with a handful of cases per predictor. The rule follows the
-    usual guidance for multiple regression, at least five cases per predictor and never fewer
-    than 30 (Tabachnick, B. G., & Fidell, L. S. (2013). *Using Multivariate Statistics*, 6th ed.,
-    §5.3.2.1; Green, S. B. (1991). How many subjects does it take to do a regression analysis?
-    *Multivariate Behavioral Research*, 26(3), 499–510).
-
-    Examples
-    --------
-    >>> driver_minimum_n(3), driver_minimum_n(12)
-    (30, 60)
-    """
-    return max(30, 5 * int(k))
 
 
 def latest_wave(data: pd.DataFrame, study: Study) -> str | None:

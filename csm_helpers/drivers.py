@@ -622,7 +622,7 @@ def ipa_quadrant_probability(data: pd.DataFrame, *, attributes: Mapping[str, Map
                              crosshair: Literal["grand_mean", "midpoint"] = "grand_mean",
                              scale: tuple[float, float] = (1, 5), importance_scale: tuple[float, float] | None = None,
                              weights: str | None = None, pairwise: bool = True, n_boot: int = 1000,
-                             seed: int = 0) -> pd.DataFrame:
+                             seed: int = 0, min_n: int | None = None) -> pd.DataFrame:
     """Bootstrap probability that each attribute sits in its IPA quadrant (SPEC §1.7).
 
     The respondents are resampled ``n_boot`` times (``numpy.random.default_rng(seed)``; above
@@ -646,6 +646,11 @@ def ipa_quadrant_probability(data: pd.DataFrame, *, attributes: Mapping[str, Map
         Resamples (at least 1).
     seed : int
         Seed of the resampling.
+    min_n : int, optional
+        Fewest answers to any item of the analysis; None for :data:`QUADRANT_BOOT_MIN_N` (30),
+        or :func:`driver_minimum_n` when that is larger and importance is derived. Below it
+        no probability is computed (every ``p_`` column missing, ``attrs["suppressed"]`` True
+        and ``attrs["suppressed_reason"]`` says why).
 
     Returns
     -------
@@ -679,9 +684,23 @@ def ipa_quadrant_probability(data: pd.DataFrame, *, attributes: Mapping[str, Map
     w = get_weights(data, weights)
     P = np.column_stack([_numeric(data, c, f"performance of {a!r}") for a, c in
                          zip(attrs, spec["performance"], strict=True)])
+    need = (min_n if min_n is not None else
+            max(QUADRANT_BOOT_MIN_N, driver_minimum_n(k) if importance == "derived" else 0))
+    items = [P] + ([np.column_stack([_numeric(data, c, "importance") for c in spec["importance"]])]
+                   if importance == "stated" else [])
+    n_min = int(min(np.isfinite(m).sum(axis=0).min() for m in items))
+    if n_min < need:
+        out = pd.DataFrame({"attribute": attrs, "label": spec["label"].tolist(), "quadrant": None,
+                            "p_quadrant": np.nan})
+        for name in QUADRANTS:
+            out["p_" + name.lower().replace(" ", "_")] = np.nan
+        out.attrs.update({"n_boot": n_boot, "n_boot_used": 0, "seed": seed, "importance": importance,
+                          "crosshair": crosshair, "suppressed": True, "minimum_n": need, "n_min": n_min,
+                          "suppressed_reason": _("How sure each quadrant is needs at least {need} answers to "
+                                                 "every item; this report has {n}.", need=need, n=n_min)})
+        return out
     if importance == "stated":
-        Iq = np.column_stack([_numeric(data, c, f"importance of {a!r}") for a, c in
-                              zip(attrs, spec["importance"], strict=True)])
+        Iq = items[1]
         base = ipa(data, attributes=spec, importance="stated", crosshair=crosshair, scale=scale,
                    importance_scale=importance_scale, weights=weights)
         perf_b, imp_b = np.split(_boot_means(np.column_stack([P, Iq]), w, n_boot, seed), 2, axis=1)
@@ -690,7 +709,8 @@ def ipa_quadrant_probability(data: pd.DataFrame, *, attributes: Mapping[str, Map
             raise CsmError("ipa_quadrant_probability: importance='derived' needs `outcome` (the overall "
                            "satisfaction column) to compute the relative weights")
         drivers = dict(zip(attrs, spec["performance"], strict=True))
-        kd = key_drivers(data, outcome=outcome, drivers=drivers, weights=weights, n_boot=0, pairwise=pairwise)
+        kd = key_drivers(data, outcome=outcome, drivers=drivers, weights=weights, n_boot=0, pairwise=pairwise,
+                         min_n=0)  # the minimum was checked above
         base = ipa(data, attributes=spec, importance="derived", derived=kd, crosshair=crosshair, scale=scale,
                    weights=weights)
         X = np.column_stack([_numeric(data, outcome, "outcome"), P])
@@ -698,7 +718,7 @@ def ipa_quadrant_probability(data: pd.DataFrame, *, attributes: Mapping[str, Map
             X = np.where(np.isfinite(X).all(axis=1)[:, None], X, np.nan)
         # Same seed, same resamples: the relative weights and the performance means (every
         # answer to the item, as ipa()) of resample b come from the same respondents.
-        Rs, _ = _Moments(X, w).bootstrap(w, n_boot, seed)
+        Rs, _counts = _Moments(X, w).bootstrap(w, n_boot, seed)
         perf_b = _boot_means(P, w, n_boot, seed)
         imp_b = np.full((n_boot, k), np.nan)
         ok = np.isfinite(Rs).all(axis=(1, 2))

@@ -41,6 +41,7 @@ from .i18n import N_
 
 __all__ = [
     "KPI_NAMES",
+    "DEGENERATE",
     "wilson_interval",
     "csat",
     "csi",
@@ -294,6 +295,10 @@ def _finish(rows: list[dict[str, Any]], columns: list[str], *, by: str | None, m
     return stats.suppress(table, min_n=min_n, keep=[c for c in (by, "method", *keep) if c], by=by)
 
 
+#: ``method`` of a mean whose answers are all the same: no interval is estimated.
+DEGENERATE = N_("no interval: every answer is the same")
+
+
 # --------------------------------------------------------------------------- CSAT
 def csat(data: pd.DataFrame, *, item: str, scale: tuple[float, float], top_box: int = 2,
          weights: str | None = None, by: str | None = None, level: float = 0.95,
@@ -417,10 +422,17 @@ def _csi_scores(data: pd.DataFrame, items: Sequence[str], scales: Mapping[str, A
 
 def _mean_ci(x: np.ndarray, w: np.ndarray, *, weighted: bool, level: float, n_boot: int,
              seed: int) -> dict[str, Any]:
-    """Point estimate and interval of a mean: t-interval, or weighted mean + bootstrap."""
+    """Point estimate and interval of a mean: t-interval, or weighted mean + bootstrap.
+
+    When every answer is the same, both methods give a zero-width interval that looks precise
+    but only says the sample had no spread; no interval is given then (``method`` says why).
+    """
     ok = np.isfinite(x)
     x, w = x[ok], w[ok]
     n = len(x)
+    if n >= 2 and np.all(x == x[0]):
+        return {"n": n, "n_eff": stats.kish_neff(w) if weighted else float(n), "value": float(x[0]),
+                "ci_low": math.nan, "ci_high": math.nan, "method": DEGENERATE}
     if not weighted:
         m, lo, hi = _t_interval(x, level)
         return {"n": n, "n_eff": float(n), "value": m, "ci_low": lo, "ci_high": hi, "method": "t"}

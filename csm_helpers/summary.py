@@ -66,7 +66,8 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
             "kpi": k, "label": tr(KPI_LABELS.get(k, k)),
             "value": _("suppressed") if suppressed else _kpi_value(k, r.get("value")),
             "interval": "" if suppressed else
-            _("95% CI {low} – {high}", low=_kpi_value(k, r.get("ci_low")), high=_kpi_value(k, r.get("ci_high"))),
+            _("95% CI {low} – {high}", low=_kpi_value(k, r.get("ci_low")), high=_kpi_value(k, r.get("ci_high")))
+            if pd.notna(r.get("ci_low")) and pd.notna(r.get("ci_high")) else tr(r.get("method") or ""),
             "target": _("target {value}", value=_kpi_value(k, r["target"])) if pd.notna(r.get("target"))
             else _("no target"),
             "status": tr(status), "status_class": status.replace(" ", "-"),

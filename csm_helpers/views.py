@@ -69,7 +69,8 @@ def kpi_display(summary: pd.DataFrame) -> pd.DataFrame:
             "KPI": _kpi_label(k),
             "value": _("suppressed") if suppressed else _kpi_value(k, r.get("value")),
             "95% interval": "" if suppressed else
-            f"{_kpi_value(k, r.get('ci_low'))} – {_kpi_value(k, r.get('ci_high'))}",
+            f"{_kpi_value(k, r.get('ci_low'))} – {_kpi_value(k, r.get('ci_high'))}"
+            if pd.notna(r.get("ci_low")) and pd.notna(r.get("ci_high")) else tr(r.get("method") or ""),
             "n": fmt_num(int(r["n"])) if pd.notna(r.get("n")) else "n/a",
             "target": _kpi_value(k, r.get("target")) if pd.notna(r.get("target")) else _("none"),
             "status": tr(r.get("status") or ""),

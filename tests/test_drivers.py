@@ -722,3 +722,16 @@ def test_key_driver_minimum_counts_the_least_answered_pair():
     kd = key_drivers(df, outcome="y", drivers=_drivers(3), n_boot=0)
     assert kd.attrs["suppressed"] and kd.attrs["n_min"] == 25
     assert driver_minimum_n(3) == 30 and driver_minimum_n(7) == 35
+
+
+def test_quadrant_probability_needs_30_answers_and_says_so():
+    rng = np.random.default_rng(6)
+    X = rng.integers(1, 6, size=(29, 3)).astype(float)
+    imp = rng.integers(1, 6, size=(29, 3)).astype(float)
+    df = pd.concat([_frame(X, X.mean(axis=1)), pd.DataFrame(imp, columns=["i0", "i1", "i2"])], axis=1)
+    attrs = {f"a{i}": {"performance": f"x{i}", "importance": f"i{i}"} for i in range(3)}
+    qp = ipa_quadrant_probability(df, attributes=attrs, n_boot=50, seed=1)
+    assert qp.attrs["suppressed"] and qp.attrs["n_min"] == 29 and qp.attrs["minimum_n"] == 30
+    assert qp.filter(like="p_").isna().all().all()
+    full = pd.concat([df, df.iloc[:1]], ignore_index=True)  # 30 answers: computed
+    assert not ipa_quadrant_probability(full, attributes=attrs, n_boot=50, seed=1).attrs.get("suppressed")

@@ -82,3 +82,20 @@ def test_constant_overall_stops_with_the_summary_message_not_a_traceback(tmp_pat
     assert "Traceback" not in res.stderr and "ipynb failed in cell" not in res.stderr
     assert "'q_overall' (the outcome (overall satisfaction)) has no variance" in res.stderr
     assert not out.exists() or not any(out.rglob("*.html"))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_all_answers_equal_give_no_zero_width_interval(weighted):
+    """CSI [100, 100] looked precise; it only says the sample had no spread (issue 10, item 2)."""
+    data = pd.DataFrame({"overall": [5] * 12, "w": np.linspace(0.5, 2, 12)})
+    t = kpis.csi(data, items=["overall"], scales={"overall": (1, 5)}, weights="w" if weighted else None,
+                 n_boot=50)
+    row = t.iloc[0]
+    assert row["value"] == 100.0 and np.isnan(row["ci_low"]) and np.isnan(row["ci_high"])
+    assert row["method"] == kpis.DEGENERATE
+    summary = kpis.kpi_summary(data, overall="overall", satisfaction_items=[], scale=(1, 5), scales={},
+                               n_boot=50)
+    from csm_helpers.views import kpi_display
+
+    shown = kpi_display(summary).set_index("KPI")
+    assert shown.iloc[1]["95% interval"] == "no interval: every answer is the same"

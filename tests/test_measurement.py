@@ -622,22 +622,38 @@ def test_reliability_equals_pingouin_on_a_random_frame():
 
 def test_reliability_hand_worked_extremes():
     same = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [1, 2, 3, 4, 5], "c": [1, 2, 3, 4, 5]})
-    assert m.reliability(same, dimensions={"d": ["a", "b", "c"]})["alpha"].item() == pytest.approx(1.0)
+    assert m.reliability(same, dimensions={"d": ["a", "b", "c"]}, min_n=2)["alpha"].item() == pytest.approx(1.0)
     # two uncorrelated items of equal variance: alpha = 2 (1 - 2v / 2v) = 0
     orth = pd.DataFrame({"a": [1, 1, -1, -1], "b": [1, -1, 1, -1]})
-    r = m.reliability(orth, dimensions={"d": ["a", "b"]}).iloc[0]
+    r = m.reliability(orth, dimensions={"d": ["a", "b"]}, min_n=2).iloc[0]
     assert r["alpha"] == pytest.approx(0.0, abs=1e-15) and r["flag"] == "alpha < 0.7"
 
 
 def test_reliability_with_too_few_items_or_respondents():
     data = pd.DataFrame({"a": [1, 2, 3], "b": [2, np.nan, 3], "c": [np.nan, 1, np.nan]})
-    rel = m.reliability(data, dimensions={"one": ["a"], "few": ["a", "c"], "ok": ["a", "b"]}).set_index("dimension")
+    rel = m.reliability(data, dimensions={"one": ["a"], "few": ["a", "c"], "ok": ["a", "b"]},
+                        min_n=2).set_index("dimension")
     assert math.isnan(rel.loc["one", "alpha"]) and "at least 2 items" in rel.loc["one", "note"]
     assert rel.loc["one", "n_items"] == 1 and math.isnan(rel.loc["one", "ci_low"])
     assert math.isnan(rel.loc["few", "alpha"]) and rel.loc["few", "n"] == 1
     assert rel.loc["ok", "n"] == 2 and rel.loc["ok", "note"] == ""
     with pytest.raises(DataError, match="column 'zz' is missing"):
         m.reliability(data, dimensions={"x": ["a", "zz"]})
+
+
+def test_reliability_is_not_reported_below_its_minimum_n():
+    """Alpha on 19 respondents is withheld (issue 10, item 2); on 20 it equals pingouin's."""
+    import pingouin as pg
+
+    rng = np.random.default_rng(8)
+    latent = rng.normal(size=20)
+    data = pd.DataFrame({c: np.round(3 + latent + rng.normal(scale=0.8, size=20)) for c in "abcd"})
+    assert m.RELIABILITY_MIN_N == 20
+    low = m.reliability(data.iloc[:19], dimensions={"d": list("abcd")}).iloc[0]
+    assert math.isnan(low["alpha"]) and math.isnan(low["ci_low"]) and low["n"] == 19
+    assert "not reported on fewer than 20" in low["note"]
+    ok = m.reliability(data, dimensions={"d": list("abcd")}).iloc[0]
+    assert ok["alpha"] == pytest.approx(pg.cronbach_alpha(data)[0], abs=1e-12)
 
 
 def test_item_analysis_against_pingouin_and_pearsonr(sample):

@@ -805,7 +805,7 @@ ctx.record_metrics({"action": {"priorities": priority.head(10), "swot": swot}, "
 ## Methods appendix
 """),
     code('''
-d.show_table(methods_table(["priority", "swot", "progress", "sigma"]), caption="Methods")
+d.show_table(methods_table(["priority", "swot", "progress", "sigma", "suppression"]), caption="Methods")
 d.show_table(parameters_table(study, segment=ctx.segment, confidence_level=opts.level), caption="Parameters")
 d.show_table(software_versions(), caption="Software")
 d.show_table(input_files(study), caption="Input files")
