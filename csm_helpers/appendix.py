@@ -66,9 +66,10 @@ METHODS: dict[str, tuple[str, str, str]] = {
     ),
     "sample_size": (
         N_("Sample size and margin of error"),
-        N_("n0 = z² p(1−p) / e²; n = n0 / (1 + (n0 − 1)/N); achieved e = z √(p(1−p)/n) √((N−n)/(N−1)); "
-        "response rate = responses / invited"),
-        "Cochran, W. G. (1977). Sampling Techniques, 3rd ed. Wiley, §4.4",
+        N_("n0 = z² p(1−p) / e²; n = n0 / (1 + (n0 − 1)/N), rounded up; achieved e = z √(p(1−p)/n) "
+        "√((N−n)/(N−1)) for each wave, on the responses kept after the data-quality checks, with n the Kish "
+        "effective n = (Σw)² / Σw² when weighted; response rate = responses received / invited"),
+        "Cochran, W. G. (1977). Sampling Techniques, 3rd ed. Wiley, §4.4; Kish, L. (1965). Survey Sampling, §11.7",
     ),
     "representativeness": (
         N_("Representativeness"),
@@ -77,7 +78,8 @@ METHODS: dict[str, tuple[str, str, str]] = {
     ),
     "raking": (
         N_("Raking weights"),
-        N_("iterative proportional fitting to every population margin; Kish effective n = (Σw)² / Σw²; "
+        N_("iterative proportional fitting to every population margin, each wave on its own (a category with "
+        "no respondent in a wave is left out of that wave's margins); Kish effective n = (Σw)² / Σw²; "
         "design effect = n / n_eff"),
         "Deming, W. E., & Stephan, F. F. (1940). Ann. Math. Stat. 11(4), 427–444; Kish, L. (1965). "
         "Survey Sampling, §11.7",
@@ -146,8 +148,12 @@ METHODS: dict[str, tuple[str, str, str]] = {
     "segments": (
         N_("Segment comparison"),
         N_("Welch ANOVA with Games-Howell post-hoc (means), Kruskal-Wallis with Holm-corrected Mann-Whitney "
-        "pairs (ordinal), chi-square on top-2-box with Holm-corrected pairwise z-tests; effect sizes"),
-        "Welch (1951); Games & Howell (1976); Kruskal & Wallis (1952); Holm (1979)",
+        "pairs (ordinal), chi-square on top-2-box with Holm-corrected pairwise z-tests; effect sizes. With "
+        "weights: weighted means, shares and intervals; Welch, Games-Howell, the chi-square and the z-tests on "
+        "each segment's Kish effective n (the chi-square thus Rao–Scott-corrected by each segment's design "
+        "effect); the rank tests unweighted"),
+        "Welch (1951); Games & Howell (1976); Kruskal & Wallis (1952); Holm (1979); Rao, J. N. K., & Scott, "
+        "A. J. (1981). JASA 76(374), 221–230; Potthoff, Woodbury & Manton (1992). JASA 87(418), 383–396",
     ),
     "suppression": (
         N_("Minimum cell size (privacy)"),

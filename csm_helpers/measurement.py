@@ -203,8 +203,9 @@ def sample_size(*, e: float = 0.05, p: float = 0.5, population: float | None = N
 
     ``n0 = z^2 p (1 - p) / e^2``; with a finite population ``N`` the correction
     ``n = n0 / (1 + (n0 - 1) / N)`` (Cochran, 1977, *Sampling Techniques*, 3rd ed., §4.4;
-    identical to Krejcie & Morgan's 1970 table formula). The result is not rounded: round it
-    up for display.
+    identical to Krejcie & Morgan's 1970 table formula). The result is not rounded: a sample
+    size is whole respondents, rounded **up** (:func:`sampling_table` does), never to the
+    nearest — 381.35 respondents are not enough with 381.
 
     Parameters
     ----------
@@ -346,13 +347,24 @@ def _sample_counts(data: pd.DataFrame, by: str, pop: pd.DataFrame) -> np.ndarray
 
 
 def sampling_table(data: pd.DataFrame, *, by: str, population: pd.DataFrame, e: float = 0.05,
-                   p: float = 0.5, level: float = 0.95) -> pd.DataFrame:
+                   p: float = 0.5, level: float = 0.95, weights: str | None = None, wave: str | None = None,
+                   received: pd.DataFrame | None = None) -> pd.DataFrame:
     """Required and achieved sample size, margin of error and response rate per segment value.
 
     Per value of ``by`` in the population table (in its order) and for the total
     (``value="all"``): required n for the target margin ``e`` with the finite-population
-    correction (:func:`sample_size`), the margin achieved by the responses
-    (:func:`margin_of_error`) and the response rate ``responses / invited`` (SPEC §1.3).
+    correction (:func:`sample_size`, rounded **up** to whole respondents: 381.35 needs 382),
+    the margin achieved by the responses (:func:`margin_of_error`) and the response rate
+    ``received / invited`` (SPEC §1.3).
+
+    The achieved margin is the precision of the estimates the reports publish, so ``data``
+    should be the responses they use — after the data-quality exclusions — and it is computed
+    on Kish's effective sample size ``n_eff = (sum w)^2 / sum w^2`` of each group when
+    ``weights`` are given (Kish, L. (1965). *Survey Sampling*, Wiley, §11.7): weighting costs
+    precision, and the unweighted count overstates it. With ``wave`` (the wave column) it is
+    given for each wave separately, since every wave is reported on its own; the response rate
+    uses ``received`` (every response received, before the exclusions, all waves; default
+    ``data``), because the invitations of the population table cover the whole study.
 
     Counts of respondents are not statistics of answers, so no row is suppressed; a small
     segment shows as one that misses its target.
@@ -360,22 +372,29 @@ def sampling_table(data: pd.DataFrame, *, by: str, population: pd.DataFrame, e: 
     Parameters
     ----------
     data : pandas.DataFrame
-        The responses (one row per respondent).
+        The responses the estimates use (one row per respondent).
     by : str
         Segment column; the population table must have rows with ``segment == by``.
     population : pandas.DataFrame
         The population table (``segment, value, population[, invited]``).
     e, p, level : float
         Target margin of error, assumed proportion and confidence level.
+    weights : str, optional
+        Column of survey weights: the margin uses each group's Kish n_eff.
+    wave : str, optional
+        Wave column: one block of rows per wave (oldest first), each with its own total.
+    received : pandas.DataFrame, optional
+        Every response received, for the response rate (default: ``data``).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``segment, value, population, invited, responses, response_rate, required_n,
-        achieved_moe, target_moe, meets_target``. ``invited`` and ``response_rate`` are NaN
-        without an ``invited`` column; ``achieved_moe`` is NaN with no responses. The total row
-        counts every respondent, also those with no ``by`` value; its ``invited`` is NaN unless
-        every value has one.
+        Columns ``segment, wave, value, population, invited, received, response_rate, responses,
+        n_eff, required_n, achieved_moe, target_moe, meets_target``. ``wave`` is missing
+        without ``wave``; ``invited`` and ``response_rate`` are NaN without an ``invited``
+        column; ``achieved_moe`` is NaN with no responses. The total row counts every
+        respondent, also those with no ``by`` value; its ``invited`` is NaN unless every value
+        has one.
 
     Raises
     ------
@@ -389,38 +408,62 @@ def sampling_table(data: pd.DataFrame, *, by: str, population: pd.DataFrame, e: 
     >>> t = sampling_table(read_dataset("responses"), by="channel", population=read_dataset("population"))
     >>> t["value"].tolist(), int(t["responses"].iloc[-1]), bool(t["meets_target"].all())
     (['branch', 'digital', 'all'], 2400, True)
-    >>> round(float(t["required_n"].iloc[-1]), 1)  # N = 180,000 customers
-    383.3
+    >>> int(t["required_n"].iloc[-1])  # N = 180,000 customers: 383.3 rounded up
+    384
+    >>> w = sampling_table(read_dataset("responses"), by="channel", population=read_dataset("population"),
+    ...                    wave="wave")
+    >>> w["wave"].unique().tolist(), int(w["received"].iloc[-1]), int(w["responses"].iloc[-1])
+    (['2025-H2', '2026-H1'], 2400, 1193)
     """
     _check_prop("e", e)
     _check_prop("p", p)
     _check_level(level)
     pop = _population_rows(population, by)
-    responses = _sample_counts(data, by, pop)
-    with_total = pd.DataFrame({
-        "value": [*pop["value"].tolist(), N_("all")],
-        "population": [*pop["population"].tolist(), float(pop["population"].sum())],
-        "invited": [*pop["invited"].tolist(),
-                    float(pop["invited"].sum()) if pop["invited"].notna().all() else np.nan],
-        "responses": [*responses.tolist(), float(len(data))],
-    })
+    got = _sample_counts(received if received is not None else data, by, pop)
+    invited_total = float(pop["invited"].sum()) if pop["invited"].notna().all() else np.nan
+    n_received = float(len(received if received is not None else data))
+    if wave is None:
+        blocks: list[tuple[Any, pd.DataFrame]] = [(None, data)]
+    else:
+        _require_columns(data, [wave], what="data", fix="pass the wave column of the responses")
+        labels = data[wave].astype("string")
+        blocks = [(w_, data.loc[(labels == w_).to_numpy(dtype=bool, na_value=False)])
+                  for w_ in sorted(labels.dropna().unique())]
     rows = []
-    for r in with_total.itertuples(index=False):
-        name = "the total" if r.value == "all" else f"{by}={r.value!r}"
-        if r.responses > r.population:
-            raise DataError(f"{POPULATION_FILE}: {name} has {r.responses:g} responses but a population of "
-                            f"{r.population:g} — check the population of that segment value")
-        if np.isfinite(r.invited) and r.responses > r.invited:
-            raise DataError(f"{POPULATION_FILE}: {name} has {r.responses:g} responses but only {r.invited:g} "
-                            "invited — check the invited count of that segment value")
-        req = sample_size(e=e, p=p, population=r.population, level=level)
-        moe = margin_of_error(n=r.responses, population=r.population, p=p, level=level) if r.responses > 0 \
-            else np.nan
-        rate = r.responses / r.invited if np.isfinite(r.invited) and r.invited > 0 else np.nan
-        rows.append({"segment": by, "value": r.value, "population": r.population, "invited": r.invited,
-                     "responses": int(r.responses), "response_rate": rate, "required_n": req,
-                     "achieved_moe": moe, "target_moe": float(e),
-                     "meets_target": bool(np.isfinite(moe) and moe <= e * (1 + 1e-12))})
+    for wave_label, part in blocks:
+        responses = _sample_counts(part, by, pop)
+        w_all = get_weights(part, weights)
+        codes, found = _key_codes(part[by], pop["key"].tolist())
+        n_eff = []
+        for i in range(len(pop)):
+            wi = w_all[codes == i]
+            n_eff.append(kish_neff(wi) if len(wi) and wi.sum() > 0 else 0.0)
+        n_eff.append(kish_neff(w_all) if len(w_all) and w_all.sum() > 0 else 0.0)
+        table = pd.DataFrame({
+            "value": [*pop["value"].tolist(), N_("all")],
+            "population": [*pop["population"].tolist(), float(pop["population"].sum())],
+            "invited": [*pop["invited"].tolist(), invited_total],
+            "received": [*got.tolist(), n_received],
+            "responses": [*responses.tolist(), float(len(part))],
+            "n_eff": n_eff if weights is not None else [*responses.tolist(), float(len(part))],
+        })
+        for r in table.itertuples(index=False):
+            name = "the total" if r.value == "all" else f"{by}={r.value!r}"
+            if r.received > r.population or r.responses > r.population:
+                raise DataError(f"{POPULATION_FILE}: {name} has {max(r.received, r.responses):g} responses but a "
+                                f"population of {r.population:g} — check the population of that segment value")
+            if np.isfinite(r.invited) and r.received > r.invited:
+                raise DataError(f"{POPULATION_FILE}: {name} has {r.received:g} responses but only {r.invited:g} "
+                                "invited — check the invited count of that segment value")
+            req = math.ceil(sample_size(e=e, p=p, population=r.population, level=level) - 1e-9)
+            moe = (margin_of_error(n=min(r.n_eff, r.population), population=r.population, p=p, level=level)
+                   if r.n_eff > 0 else np.nan)
+            rate = r.received / r.invited if np.isfinite(r.invited) and r.invited > 0 else np.nan
+            rows.append({"segment": by, "wave": wave_label, "value": r.value, "population": r.population,
+                         "invited": r.invited, "received": int(r.received), "response_rate": rate,
+                         "responses": int(r.responses), "n_eff": float(r.n_eff), "required_n": req,
+                         "achieved_moe": moe, "target_moe": float(e),
+                         "meets_target": bool(np.isfinite(moe) and moe <= e * (1 + 1e-12))})
     return pd.DataFrame(rows)
 
 
@@ -765,10 +808,16 @@ def study_weights(data: pd.DataFrame, study: Study, *,
     - ``responses.weight`` set: that column, as given (not rescaled);
     - else, when ``measurement.rake`` is true and the population table has rows for one or
       more of ``responses.segments`` present in the data: :func:`rake` on those segments
-      (``measurement.rake_max_iter`` and ``rake_tol``), weights of mean 1;
+      (``measurement.rake_max_iter`` and ``rake_tol``), **each wave on its own** (the column
+      ``responses.wave``; responses without a wave form one more group), weights of mean 1
+      within each wave. Every wave is reported on its own, so every wave must match the
+      population margins: raked over the waves pooled, the latest wave alone missed them (Can
+      Tho 13.97 % against 13 %). A category that has no respondent in a wave cannot be raked
+      to in that wave: it is left out of that wave's margins (the others' shares rescaled)
+      and named in ``attrs["missing"]`` (``{wave: [variable=value, ...]}``);
     - else None (unweighted).
 
-    Compute on the whole sample; a segment report subsets the result.
+    Compute on the whole sample (after the exclusions); a segment report subsets the result.
 
     Returns
     -------
@@ -783,6 +832,10 @@ def study_weights(data: pd.DataFrame, study: Study, *,
     ...                   population=read_dataset("population"))
     >>> len(w), round(float(w.mean()), 6)
     (2400, 1.0)
+    >>> latest = read_dataset("responses")["wave"] == "2026-H1"
+    >>> hanoi = read_dataset("responses")["region"] == "Hanoi"
+    >>> round(float(w[latest & hanoi].sum() / w[latest].sum()), 6)  # Hanoi is 29 % of the customers
+    0.29
     """
     _check_frame(data)
     spec = study.responses
@@ -798,7 +851,29 @@ def study_weights(data: pd.DataFrame, study: Study, *,
     if not segments:
         return None
     margins = margins_from_population(population, segments=segments)
-    return rake(data, margins=margins, max_iter=study.measurement.rake_max_iter, tol=study.measurement.rake_tol)
+    settings = {"max_iter": study.measurement.rake_max_iter, "tol": study.measurement.rake_tol}
+    if not spec.wave or spec.wave not in data.columns:
+        return rake(data, margins=margins, **settings)
+    out = np.full(len(data), np.nan)
+    missing: dict[str, list[str]] = {}
+    codes, labels = pd.factorize(data[spec.wave].astype("string"), use_na_sentinel=True)
+    for code in range(-1, len(labels)):
+        pos = np.flatnonzero(codes == code)
+        if not len(pos):
+            continue
+        part = data.iloc[pos]
+        present = {var: set(_keys(part[var]).dropna()) for var in margins}
+        kept = {var: {k: v for k, v in m_.items() if k in present[var]} for var, m_ in margins.items()}
+        gone = [f"{var}={k}" for var, m_ in margins.items() for k, v in m_.items()
+                if v > 0 and k not in present[var]]
+        if gone:
+            missing[str(labels[code]) if code >= 0 else "(no wave)"] = gone
+        kept = {var: m_ for var, m_ in kept.items() if m_}
+        out[pos] = rake(part, margins=kept, **settings).to_numpy() if kept else 1.0
+    weights = pd.Series(out, index=data.index, name=WEIGHT_COLUMN, dtype="float64")
+    weights.attrs["missing"] = missing
+    weights.attrs["by_wave"] = True
+    return weights
 
 
 # --------------------------------------------------------------------------- data quality

@@ -283,6 +283,11 @@ def plot_sampling(sampling_table: pd.DataFrame, *, ax: Axes | None = None, **kwa
     _require(sampling_table, ["value", "responses", "required_n", "achieved_moe", "meets_target"],
              "sampling table", "sampling_table()")
     t = sampling_table
+    wave = None
+    if "wave" in t.columns and t["wave"].notna().any():  # the reported (latest) wave
+        wave = str(t["wave"].dropna().iloc[-1])
+        t = t.loc[t["wave"].astype(object).eq(wave).to_numpy(dtype=bool)]
+    size = "n_eff" if "n_eff" in t.columns else "responses"
     is_total = t["value"].astype(object).eq("all").to_numpy(dtype=bool)
     seg = t.loc[~is_total].reset_index(drop=True)
     total = t.loc[is_total]
@@ -295,7 +300,7 @@ def plot_sampling(sampling_table: pd.DataFrame, *, ax: Axes | None = None, **kwa
         if n == 0:
             return _empty(ax, _("Sampling: no segment to show"))
         y = np.arange(n)
-        got = seg["responses"].to_numpy(float)
+        got = seg[size].to_numpy(float)
         req = seg["required_n"].to_numpy(float)
         meets = seg["meets_target"].astype(bool).to_numpy()
         bars = ax.barh(y, got, **{"height": 0.6, "color": _DARK, "edgecolor": _EDGE, "linewidth": 0.7,
@@ -316,7 +321,8 @@ def plot_sampling(sampling_table: pd.DataFrame, *, ax: Axes | None = None, **kwa
         ax.invert_yaxis()
         ax.set_xlim(0, xmax * 1.6)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel(_("Responses"))
+        ax.set_xlabel(_("Effective responses, wave {wave}", wave=_esc(wave)) if wave and size == "n_eff" else
+                      _("Responses, wave {wave}", wave=_esc(wave)) if wave else _("Responses"))
         ax.grid(axis="y", visible=False)
         meets_label = _("meets the {margin} margin", margin=e_txt) if e_txt else _("meets the target margin")
         handles = [Patch(facecolor=_DARK, edgecolor=_EDGE, label=meets_label),

@@ -47,7 +47,7 @@ _WELCH_COLS = ["k", "n", "F", "df1", "df2", "p_value", "np2"]
 _GH_COLS = ["A", "B", "mean_A", "mean_B", "diff", "se", "t", "df", "p_value", "hedges"]
 _KW_COLS = ["k", "n", "H", "dof", "p_value", "epsilon2"]
 _MW_COLS = ["A", "B", "n_A", "n_B", "U", "p_unc", "p_holm", "rbc"]
-_TB_GROUP_COLS = ["group", "n", "top_box_n", "share", "ci_low", "ci_high", "suppressed"]
+_TB_GROUP_COLS = ["group", "n", "n_eff", "top_box_n", "share", "ci_low", "ci_high", "suppressed"]
 _CHI_COLS = ["k", "n", "chi2", "dof", "p_value", "cramers_v", "min_expected"]
 _TB_PAIR_COLS = ["A", "B", "share_A", "share_B", "diff", "z", "p_unc", "p_holm"]
 
@@ -128,11 +128,18 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
       rank-biserial correlation ``rbc = 2 U_A / (n_A n_B) - 1`` (positive when A tends to
       rate higher).
 
-    **Weights**: with ``weights`` the ``groups`` table shows weighted means and SDs
+    **Weights**: with ``weights`` every mean shown is the weighted mean, so a segment never
+    shows two different means: the ``groups`` table has weighted means and SDs
     (:func:`csm_helpers.stats.weighted_mean`, :func:`~csm_helpers.stats.weighted_var`) with a t
-    interval on the Kish effective n; the tests are NOT weighted — they are the ordinary
-    (unweighted) tests on the respondents, because design-based versions of these tests are
-    out of scope. The returned ``note`` says so, for the report.
+    interval on the Kish effective n, and Welch's ANOVA and Games-Howell are computed from
+    those weighted means and variances with each segment's Kish effective n in place of its
+    count (the effective-sample-size approach to design-based tests: Kish, L. (1965). *Survey
+    Sampling*, §8.2; Potthoff, R. F., Woodbury, M. A., & Manton, K. G. (1992). "Equivalent
+    sample size" and "equivalent degrees of freedom" refinements for inference using survey
+    weights under superpopulation models. *JASA*, 87(418), 383–396). With equal weights they
+    equal ``pingouin.welch_anova`` and ``pingouin.pairwise_gameshowell`` exactly. The rank tests
+    (Kruskal-Wallis, Mann-Whitney) compare ranks, have no design-based form here and stay
+    unweighted; they show no mean. The returned ``note`` says so, for the report.
 
     Segments with fewer than ``min_n`` answers (or fewer than 2) are suppressed: no statistic,
     and left out of every test. So are the segments complementary suppression adds
@@ -213,8 +220,8 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
     tested = [t for t, hide in zip(tested, groups["suppressed"], strict=True) if not hide]
     notes = []
     if weights is not None:
-        notes.append(_("Group means, SDs and intervals are weighted (interval on the Kish effective n); "
-                     "the tests (Welch ANOVA, Games-Howell, Kruskal-Wallis, Mann-Whitney) are unweighted."))
+        notes.append(_("Means, SDs, intervals, Welch's ANOVA and Games-Howell are weighted (each segment on its "
+                       "Kish effective n); the rank tests (Kruskal-Wallis, Mann-Whitney) are unweighted."))
     notes.append(suppression_note(groups, by=by, min_n=max(min_n, 2)))
     note = " ".join(x for x in notes if x) or None
     out: dict[str, Any] = {"groups": groups, "welch_anova": _empty(_WELCH_COLS), "games_howell": _empty(_GH_COLS),
@@ -233,8 +240,11 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
                            "undefined (no variance), only the rank tests were run", segments=", ".join(constant))
         out["welch_anova"] = pd.DataFrame({"k": [len(tested)], "n": [n_total], "F": [math.nan], "df1": [math.nan],
                                            "df2": [math.nan], "p_value": [math.nan], "np2": [math.nan]})
-    else:
+    elif weights is None:
         _welch_and_games_howell(out, long, labels, n_total)
+    else:
+        shown = groups.loc[~groups["suppressed"]]
+        _weighted_welch_and_games_howell(out, shown, labels, n_total)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # every answer identical: H is 0/0
@@ -280,9 +290,43 @@ def _welch_and_games_howell(out: dict[str, Any], long: pd.DataFrame, labels: lis
         "hedges": _col(gh, "hedges").to_numpy(float)}, columns=_GH_COLS)
 
 
+def _weighted_welch_and_games_howell(out: dict[str, Any], groups: pd.DataFrame, labels: list[Any],
+                                     n_total: int) -> None:
+    """Welch's ANOVA and Games-Howell from weighted means and variances, on each group's Kish n_eff.
+
+    The formulas are pingouin's (Welch 1951; Games & Howell 1976) with ``n`` replaced by the
+    effective n: with equal weights the results are identical to pingouin's.
+    """
+    m = groups["mean"].to_numpy(float)
+    v = groups["sd"].to_numpy(float) ** 2
+    n = groups["n_eff"].to_numpy(float)
+    k = len(m)
+    w = n / v
+    adj_mean = np.sum(w * m) / np.sum(w)
+    lamb = 3 * np.sum((1 - w / np.sum(w)) ** 2 / (n - 1)) / (k**2 - 1)
+    f = np.sum(w * (m - adj_mean) ** 2) / (k - 1) / (1 + 2 * lamb * (k - 2) / 3)
+    grand = np.sum(n * m) / np.sum(n)
+    ss_bet, ss_res = np.sum(n * (m - grand) ** 2), np.sum((n - 1) * v)
+    out["welch_anova"] = pd.DataFrame({"k": [k], "n": [n_total], "F": [float(f)], "df1": [float(k - 1)],
+                                       "df2": [float(1 / lamb)], "p_value": [float(_st.f.sf(f, k - 1, 1 / lamb))],
+                                       "np2": [float(ss_bet / (ss_bet + ss_res))]})
+    rows = []
+    for a, b in itertools.combinations(range(k), 2):
+        va, vb = v[a] / n[a], v[b] / n[b]
+        se = math.sqrt(va + vb)
+        t = (m[a] - m[b]) / se
+        df = (va + vb) ** 2 / (va**2 / (n[a] - 1) + vb**2 / (n[b] - 1))
+        p = float(np.clip(_st.studentized_range.sf(math.sqrt(2) * abs(t), k, df), 0, 1))
+        sp = math.sqrt(((n[a] - 1) * v[a] + (n[b] - 1) * v[b]) / (n[a] + n[b] - 2))
+        hedges = (m[a] - m[b]) / sp * (1 - 3 / (4 * (n[a] + n[b]) - 9))
+        rows.append({"A": labels[a], "B": labels[b], "mean_A": m[a], "mean_B": m[b], "diff": m[a] - m[b],
+                     "se": se, "t": t, "df": df, "p_value": p, "hedges": hedges})
+    out["games_howell"] = pd.DataFrame(rows, columns=_GH_COLS)
+
+
 # --------------------------------------------------------------------------- top box
 def compare_top_box(data: pd.DataFrame, *, item: str, by: str, scale: tuple[float, float], top_box: int = 2,
-                    level: float = 0.95, min_n: int = 5) -> dict[str, Any]:
+                    weights: str | None = None, level: float = 0.95, min_n: int = 5) -> dict[str, Any]:
     """Compare the top-box share of ``item`` across the segments of ``by`` (SPEC §1.4).
 
     - ``groups``: per segment ``n`` (answers), ``top_box_n`` (answers in the top ``top_box``
@@ -295,7 +339,18 @@ def compare_top_box(data: pd.DataFrame, *, item: str, by: str, scale: tuple[floa
     - ``pairwise``: two-proportion z-tests (pooled SE, :func:`csm_helpers.kpis.two_proportion_z`)
       for each pair, Holm-adjusted over the pairs.
 
-    Unweighted. Segments with fewer than ``min_n`` answers are suppressed and left out of every
+    **Weights** (SPEC §1.3: weighted estimates everywhere weights exist): with ``weights`` each
+    share is the weighted share, its Wilson interval is computed on the segment's Kish effective
+    n (as :func:`csm_helpers.kpis.csat`), and the tests use the effective counts
+    ``n_eff p`` and ``n_eff (1 - p)``: the chi-square on that table is the Rao–Scott correction
+    of Pearson's statistic for independent samples, each segment's count divided by its design
+    effect ``deff = n / n_eff`` (Rao, J. N. K., & Scott, A. J. (1981). The analysis of
+    categorical data from complex sample surveys. *JASA*, 76(374), 221–230, §4; Kish's deff for
+    unequal weights), and the pairwise z-tests use the effective n. ``top_box_n`` is then the
+    weighted count on the respondent scale, ``share × n``. With equal weights everything equals
+    the unweighted tests.
+
+    Segments with fewer than ``min_n`` answers are suppressed and left out of every
     test, with the segments complementary suppression adds (``note`` says which); fewer than 2
     reportable segments → ``message`` says so and the test tables are empty.
 
@@ -315,6 +370,8 @@ def compare_top_box(data: pd.DataFrame, *, item: str, by: str, scale: tuple[floa
         ``(min, max)`` of the item.
     top_box : int
         Number of top scale points counted.
+    weights : str, optional
+        Weight column (see above).
     level : float
         Confidence level of the group intervals.
     min_n : int
@@ -323,7 +380,7 @@ def compare_top_box(data: pd.DataFrame, *, item: str, by: str, scale: tuple[floa
     Returns
     -------
     dict
-        ``groups`` (``group, n, top_box_n, share, ci_low, ci_high, suppressed``), ``chi2``
+        ``groups`` (``group, n, n_eff, top_box_n, share, ci_low, ci_high, suppressed``), ``chi2``
         (one row: ``k, n, chi2, dof, p_value, cramers_v, min_expected``), ``pairwise`` (``A, B,
         share_A, share_B, diff, z, p_unc, p_holm``), ``suppressed`` (list) and ``message``
         (None when the tests ran).
@@ -346,25 +403,31 @@ def compare_top_box(data: pd.DataFrame, *, item: str, by: str, scale: tuple[floa
         raise CsmError(f"The value for `top_box` must be below the {k_points} points of the scale of {item!r}, "
                        f"but {top_box} was passed.")
     x = _ratings(data, item, (lo, hi))
+    w = stats.get_weights(data, weights)
     rows, tested = [], []
     for label, pos in _group_positions(data, by):
-        xg = x[pos]
-        xg = xg[np.isfinite(xg)]
+        xg, wg = x[pos], w[pos]
+        ok = np.isfinite(xg) & (wg > 0)
+        xg, wg = xg[ok], wg[ok]
         n = len(xg)
-        top = int(np.sum(xg >= hi - top_box + 1))
-        share = top / n if n else math.nan
-        ci = wilson_interval(top, n, level=level) if n else (math.nan, math.nan)
-        rows.append({"group": label, "n": n, "top_box_n": float(top), "share": share,
+        neff = stats.kish_neff(wg) if n else 0.0
+        share = stats.weighted_share(xg >= hi - top_box + 1, wg) if n else math.nan
+        ci = wilson_interval(share * neff, neff, level=level) if n else (math.nan, math.nan)
+        rows.append({"group": label, "n": n, "n_eff": neff, "top_box_n": share * n if n else 0.0, "share": share,
                      "ci_low": ci[0], "ci_high": ci[1]})
-        tested.append((label, top, n))
+        tested.append((label, share * neff, neff))
     groups = pd.DataFrame(rows, columns=_TB_GROUP_COLS[:-1])
     groups["n"] = groups["n"].astype("int64")
     groups = stats.suppress(groups, min_n=max(min_n, 1), keep=["group"], by="group")
+    note = suppression_note(groups, by=by, min_n=max(min_n, 1))
+    if weights is not None:
+        note = " ".join(x for x in (_("Shares, intervals and tests are weighted (each segment on its Kish "
+                                      "effective n; Rao–Scott-corrected chi-square)."), note) if x)
     tested = [t for t, hide in zip(tested, groups["suppressed"], strict=True) if not hide]
     out: dict[str, Any] = {"groups": groups, "chi2": _empty(_CHI_COLS), "pairwise": _empty(_TB_PAIR_COLS),
                            "suppressed": groups.loc[groups["suppressed"], "group"].tolist(),
                            "message": _message([t[0] for t in tested], by, min_n),
-                           "note": suppression_note(groups, by=by, min_n=max(min_n, 1)) or None}
+                           "note": note or None}
     if out["message"]:
         return out
     table = np.array([[t, n - t] for _lab, t, n in tested], dtype=float)
@@ -379,7 +442,7 @@ def compare_top_box(data: pd.DataFrame, *, item: str, by: str, scale: tuple[floa
                            "every answer to {item} in the compared segments is outside the top box: no chi-square "
                            "test", item=repr(item))
     dof = len(tested) - 1
-    out["chi2"] = pd.DataFrame({"k": [len(tested)], "n": [int(n_total)], "chi2": [chi2], "dof": [dof],
+    out["chi2"] = pd.DataFrame({"k": [len(tested)], "n": [int(round(n_total))], "chi2": [chi2], "dof": [dof],
                                 "p_value": [p], "cramers_v": [math.sqrt(chi2 / n_total) if n_total else math.nan],
                                 "min_expected": [min_exp]})
     pairs = []

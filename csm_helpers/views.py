@@ -213,7 +213,8 @@ def segment_tables(means: dict[str, Any], top: dict[str, Any]) -> dict[str, tupl
     out: dict[str, tuple[pd.DataFrame, dict[str, Any]]] = {
         _("Means by segment"): (means["groups"], {"mean": "{:.2f}", "sd": "{:.2f}", "ci_low": "{:.2f}",
                                                "ci_high": "{:.2f}", "n_eff": "{:,.0f}"}),
-        _("Top-2-box share by segment"): (top["groups"], {"share": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct}),
+        _("Top-2-box share by segment"): (top["groups"], {"share": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct,
+                                                          "n_eff": "{:,.0f}", "top_box_n": "{:,.0f}"}),
     }
     if not means.get("message"):
         out[_("Games-Howell pairwise comparisons of means")] = (

@@ -116,8 +116,8 @@ def test_sampling_table_hand_example():
     before = data.copy()
     t = m.sampling_table(data, by="region", population=POP)
     pd.testing.assert_frame_equal(data, before)
-    assert list(t.columns) == ["segment", "value", "population", "invited", "responses", "response_rate",
-                               "required_n", "achieved_moe", "target_moe", "meets_target"]
+    assert list(t.columns) == ["segment", "wave", "value", "population", "invited", "received", "response_rate",
+                               "responses", "n_eff", "required_n", "achieved_moe", "target_moe", "meets_target"]
     assert t["value"].tolist() == ["N", "S", "all"]
     assert t["responses"].tolist() == [150, 30, 180]
     assert t["population"].tolist() == [200, 50, 250]
@@ -125,7 +125,7 @@ def test_sampling_table_hand_example():
     assert t["response_rate"].tolist() == pytest.approx([0.75, 0.75, 0.75])
     for N, n, row in zip([200, 50, 250], [150, 30, 180], t.itertuples(), strict=True):
         n0 = Z95**2 * 0.25 / 0.0025
-        assert row.required_n == pytest.approx(n0 / (1 + (n0 - 1) / N), rel=1e-12)
+        assert row.required_n == math.ceil(n0 / (1 + (n0 - 1) / N))  # whole respondents, rounded up
         moe = Z95 * math.sqrt(0.25 / n) * math.sqrt((N - n) / (N - 1))
         assert row.achieved_moe == pytest.approx(moe, rel=1e-12)
         assert row.meets_target == (moe <= 0.05)
@@ -133,6 +133,44 @@ def test_sampling_table_hand_example():
     assert t["meets_target"].tolist() == [True, False, True]
     c = m.sampling_table(data, by="channel", population=POP)
     assert c["invited"].isna().all() and c["response_rate"].isna().all()
+
+
+def test_required_sample_size_is_rounded_up_never_to_the_nearest():
+    """Hanoi's 52,200 customers need 381.35 respondents at ±5 %: 382, not 381 (issue 10, item 3)."""
+    n0 = Z95**2 * 0.25 / 0.05**2
+    exact = n0 / (1 + (n0 - 1) / 52_200)
+    assert 381.3 < exact < 381.4
+    pop = pd.DataFrame({"segment": ["region"], "value": ["Hanoi"], "population": [52_200]})
+    t = m.sampling_table(pd.DataFrame({"region": ["Hanoi"] * 10}), by="region", population=pop)
+    assert t["required_n"].tolist() == [382, 382]
+
+
+def test_achieved_margin_uses_the_kish_effective_n_per_wave():
+    """The precision of what is reported: each wave on its own, on (sum w)^2 / sum w^2."""
+    rng = np.random.default_rng(12)
+    n = 600
+    data = pd.DataFrame({"region": rng.choice(["N", "S"], n, p=[0.7, 0.3]),
+                         "wave": np.repeat(["w1", "w2"], [350, 250]),
+                         "w": rng.uniform(0.3, 3.0, n)})
+    pop = pd.DataFrame({"segment": "region", "value": ["N", "S"], "population": [20_000, 8_000],
+                        "invited": [5_000, 2_000]})
+    t = m.sampling_table(data, by="region", population=pop, weights="w", wave="wave")
+    assert t["wave"].tolist() == ["w1"] * 3 + ["w2"] * 3
+    for row in t.itertuples():
+        part = data[data["wave"] == row.wave]
+        if row.value != "all":
+            part = part[part["region"] == row.value]
+        w = part["w"].to_numpy()
+        neff = w.sum() ** 2 / (w**2).sum()  # Kish (1965), by hand
+        N = row.population
+        assert row.responses == len(part) and row.n_eff == pytest.approx(neff, rel=1e-12)
+        assert row.achieved_moe == pytest.approx(Z95 * math.sqrt(0.25 / neff) * math.sqrt((N - neff) / (N - 1)),
+                                                 rel=1e-12)
+        # the response rate counts every response received over the study against the invitations
+        received = len(data) if row.value == "all" else int((data["region"] == row.value).sum())
+        assert row.received == received
+    unweighted = m.sampling_table(data, by="region", population=pop, wave="wave")
+    assert (unweighted["achieved_moe"] < t["achieved_moe"]).all()  # weighting costs precision
 
 
 def test_sampling_table_on_sample_counts(sample):
@@ -739,3 +777,32 @@ def test_likert_distribution_errors():
         m.likert_distribution(data, items=["q"], scale=(5, 1))
     with pytest.raises(CsmError, match="weights column 'nope'"):
         m.likert_distribution(data, items=["h"], scale=(1, 5), weights="nope")
+
+
+def test_each_wave_is_raked_to_the_population_margins(sample):
+    """Raked over both waves pooled, the latest wave missed the margins (Can Tho 13.97 % vs 13 %,
+    Hanoi 28.15 % vs 29 %): each wave now matches them to 1e-6 (issue 10, item 4)."""
+    study, df, pop = sample
+    w = m.study_weights(df, study, population=pop)
+    shares = pop.assign(share=pop["population"] / pop.groupby("segment")["population"].transform("sum"))
+    for wave in ("2025-H2", "2026-H1"):
+        rows = (df["wave"] == wave).to_numpy()
+        assert w[rows].mean() == pytest.approx(1.0, abs=1e-12)
+        for seg in ("region", "channel"):
+            got = w[rows].groupby(df.loc[rows, seg]).sum() / w[rows].sum()
+            want = shares[shares["segment"] == seg].set_index("value")["share"]
+            for value, share in want.items():
+                assert got[value] == pytest.approx(share, abs=1e-6), (wave, seg, value)
+    assert w.attrs["missing"] == {}
+
+
+def test_a_category_missing_from_one_wave_is_left_out_of_that_wave_and_named(sample):
+    study, df, pop = sample
+    df = df.copy()
+    df.loc[(df["region"] == "Can Tho") & (df["wave"] == "2026-H1"), "region"] = "Hanoi"
+    w = m.study_weights(df, study, population=pop)
+    assert w.attrs["missing"] == {"2026-H1": ["region=Can Tho"]}
+    latest = (df["wave"] == "2026-H1").to_numpy()
+    got = w[latest].groupby(df.loc[latest, "region"]).sum() / w[latest].sum()
+    region = pop[pop["segment"] == "region"].set_index("value")["population"].drop("Can Tho")
+    assert got["Hanoi"] == pytest.approx(region["Hanoi"] / region.sum(), abs=1e-6)

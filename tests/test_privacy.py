@@ -193,15 +193,16 @@ def test_segment_reports_that_would_reveal_a_small_group_are_refused(privacy_run
 
 def test_check_segment_publishable_follows_the_rule():
     study = load_study(build_base_path())
+    # the rule itself, on a given reporting base (the base is tested in test_small_cells)
     data = pd.DataFrame({"shop": ["A"] * 30 + ["B"] * 12 + ["C"] * 3 + ["D"] * 20})
-    check_segment_publishable(data, study, "shop=A")
-    check_segment_publishable(data, study, "shop=D")
+    check_segment_publishable(data, study, "shop=A", base=data)
+    check_segment_publishable(data, study, "shop=D", base=data)
     with pytest.raises(CsmError, match=r"shop=B.*withheld to protect shop 'C'"):
-        check_segment_publishable(data, study, "shop=B")
+        check_segment_publishable(data, study, "shop=B", base=data)
     with pytest.raises(CsmError, match="fewer than min_cell_size"):
-        check_segment_publishable(data, study, "shop=C")
+        check_segment_publishable(data, study, "shop=C", base=data)
     two_small = pd.DataFrame({"shop": ["A"] * 30 + ["B"] * 12 + ["C"] * 3 + ["D"] * 4})
-    check_segment_publishable(two_small, study, "shop=B")  # C and D protect each other
+    check_segment_publishable(two_small, study, "shop=B", base=two_small)  # C and D protect each other
 
 
 def build_base_path():

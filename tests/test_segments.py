@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy import stats as sst
 from scipy.stats.contingency import association
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportions_ztest
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from csm_helpers import segments
 from csm_helpers.datasets import read_dataset
@@ -148,17 +148,76 @@ def test_pairwise_mann_whitney_and_holm(res):
     assert mw["p_holm"].to_numpy() == pytest.approx(multipletests(mw["p_unc"], method="holm")[1])
 
 
-def test_weights_are_used_for_descriptives_only():
+def test_weighted_tests_use_the_weighted_means_on_the_effective_n():
+    """One mean per segment (issue 10, item 4): the Games-Howell means are the groups' weighted
+    means, and Welch's F comes from them on each segment's Kish n_eff (Welch 1951, by hand)."""
     df = _data(seed=3)
     df["w"] = np.random.default_rng(1).uniform(0.5, 2.0, len(df))
     r = segments.compare_means(df, item="y", by="seg", weights="w")
     u = segments.compare_means(df, item="y", by="seg")
-    assert "unweighted" in r["note"]
+    assert "rank tests (Kruskal-Wallis, Mann-Whitney) are unweighted" in r["note"]
     a = df[(df.seg == "A") & df.y.notna()]
     assert r["groups"].loc[0, "mean"] == pytest.approx(np.average(a.y, weights=a.w))
     assert r["groups"].loc[0, "n_eff"] == pytest.approx(a.w.sum() ** 2 / (a.w**2).sum())
-    for key in ("welch_anova", "games_howell", "kruskal", "pairwise_mw"):
+    shown = r["groups"].set_index("group")
+    for row in r["games_howell"].itertuples():
+        assert row.mean_A == pytest.approx(shown.loc[row.A, "mean"], abs=0)
+        assert row.mean_B == pytest.approx(shown.loc[row.B, "mean"], abs=0)
+    # Welch's F by hand from the weighted means, variances (n_eff correction) and n_eff
+    stats_ = []
+    for g in shown.index[~shown["suppressed"].astype(bool)]:
+        part = df[(df.seg == g) & df.y.notna()]
+        neff = part.w.sum() ** 2 / (part.w**2).sum()
+        m = np.average(part.y, weights=part.w)
+        v = np.average((part.y - m) ** 2, weights=part.w) * neff / (neff - 1)
+        stats_.append((m, v, neff))
+    m, v, n = map(np.array, zip(*stats_, strict=True))
+    k, wt = len(m), n / v
+    mw = (wt * m).sum() / wt.sum()
+    tmp = ((1 - wt / wt.sum()) ** 2 / (n - 1)).sum()
+    f = ((wt * (m - mw) ** 2).sum() / (k - 1)) / (1 + 2 * (k - 2) / (k**2 - 1) * tmp)
+    df2 = (k**2 - 1) / (3 * tmp)
+    wa = r["welch_anova"].iloc[0]
+    assert wa["F"] == pytest.approx(f, rel=1e-12) and wa["df2"] == pytest.approx(df2, rel=1e-12)
+    assert wa["p_value"] == pytest.approx(sst.f.sf(f, k - 1, df2), rel=1e-10)
+    for key in ("kruskal", "pairwise_mw"):  # the rank tests stay unweighted
         pd.testing.assert_frame_equal(r[key], u[key])
+
+
+def test_weighted_tests_with_equal_weights_equal_pingouin():
+    df = _data(seed=5).assign(w=1.0)
+    r = segments.compare_means(df, item="y", by="seg", weights="w")
+    u = segments.compare_means(df, item="y", by="seg")  # pingouin's welch_anova and pairwise_gameshowell
+    for key in ("welch_anova", "games_howell"):
+        pd.testing.assert_frame_equal(r[key], u[key], rtol=1e-9, check_dtype=False)
+    t = segments.compare_top_box(df, item="y", by="seg", scale=(1, 5), weights="w")
+    tu = segments.compare_top_box(df, item="y", by="seg", scale=(1, 5))
+    for key in ("groups", "chi2", "pairwise"):
+        pd.testing.assert_frame_equal(t[key], tu[key], rtol=1e-9, check_dtype=False)
+
+
+def test_weighted_top_box_is_rao_scott_on_the_effective_counts():
+    df = _data(seed=4)
+    df["w"] = np.random.default_rng(2).uniform(0.3, 3.0, len(df))
+    t = segments.compare_top_box(df, item="y", by="seg", scale=(1, 5), weights="w")
+    groups = t["groups"].set_index("group")
+    shown = groups.index[~groups["suppressed"].astype(bool)]
+    p, n = [], []
+    for g in shown:
+        part = df[(df.seg == g) & df.y.notna()]
+        share = part.w[part.y >= 4].sum() / part.w.sum()
+        neff = part.w.sum() ** 2 / (part.w**2).sum()
+        assert groups.loc[g, "share"] == pytest.approx(share, rel=1e-12)
+        lo, hi = proportion_confint(share * neff, neff, alpha=0.05, method="wilson")
+        assert (groups.loc[g, "ci_low"], groups.loc[g, "ci_high"]) == pytest.approx((lo, hi), rel=1e-9)
+        p.append(share)
+        n.append(neff)
+    p, n = np.array(p), np.array(n)
+    pbar = (n * p).sum() / n.sum()
+    x2 = (n * (p - pbar) ** 2).sum() / (pbar * (1 - pbar))  # Pearson's X² with each n_g = n_g / deff_g
+    assert t["chi2"].loc[0, "chi2"] == pytest.approx(x2, rel=1e-10)
+    assert t["chi2"].loc[0, "p_value"] == pytest.approx(sst.chi2.sf(x2, len(p) - 1), rel=1e-9)
+    assert "Rao–Scott" in t["note"]
 
 
 def test_fewer_than_two_reportable_segments():

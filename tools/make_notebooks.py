@@ -276,8 +276,9 @@ data = ctx.analysis_data
 ## Sample size and response
 
 For each segment: the sample size needed for the target margin of error at 95 % confidence
-(with the finite-population correction), the responses received, the response rate and the
-margin of error actually achieved.
+(with the finite-population correction), the responses received and the response rate over the
+study, and — for each wave, on the responses kept after the data-quality checks and on the
+effective sample size the weights leave — the margin of error the reported figures actually have.
 """),
     code('''
 if ctx.population is None:
@@ -285,11 +286,12 @@ if ctx.population is None:
                    "rates cannot be assessed against the customer base.", kind="warn")
 else:
     for column in ctx.population_segments:
-        sampling = m.sampling_table(ctx.responses, by=column, population=ctx.population,
-                                    e=settings.margin_of_error, p=settings.p)
+        sampling = m.sampling_table(data, by=column, population=ctx.population, e=settings.margin_of_error,
+                                    p=settings.p, weights=ctx.weights, wave=study.responses.wave,
+                                    received=ctx.responses)
         d.show_table(sampling, caption=tr("Sample size and response by {column}", column=column),
                      formats={"response_rate": d.fmt_pct, "achieved_moe": lambda x: d.fmt_pct(x, 1),
-                              "target_moe": lambda x: d.fmt_pct(x, 1),
+                              "target_moe": lambda x: d.fmt_pct(x, 1), "n_eff": "{:,.0f}",
                               "required_n": "{:,.0f}", "population": "{:,.0f}", "invited": "{:,.0f}"})
         d.show_figure(pm.plot_sampling(sampling))
 '''),
@@ -540,7 +542,7 @@ else:
         means = segments.compare_means(data, item=study.overall, by=column, **common)
         top = segments.compare_top_box(data, item=study.overall, by=column,
                                        scale=study.scale_for(study.overall, "overall"), top_box=opts.top_box,
-                                       level=opts.level, min_n=min_n)
+                                       weights=w, level=opts.level, min_n=min_n)
         suppressed += suppressed_entries(means["groups"], name=f"segment comparison by {column}",
                                          group="group", min_n=min_n)
         d.show_text(tr("By {column}", column=column), tag="h3")
