@@ -436,9 +436,11 @@ def attribute_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: An
     The waves are independent samples; ``change = latest - previous`` with Welch's t-test
     (:func:`csm_helpers.kpis.welch_t`; as ``scipy.stats.ttest_ind(..., equal_var=False)``).
     With weights: weighted means and variances (:func:`csm_helpers.stats.weighted_var`) on
-    Kish's effective n. Available cases per attribute and wave. ``significant`` is
-    ``p_value < 1 - level``. An attribute with fewer than ``min_n`` answers in either wave is
-    suppressed (only the two n's remain).
+    Kish's effective n. Available cases per attribute and wave. ``p_adj`` is the
+    Benjamini–Hochberg adjusted p over the attributes (:data:`csm_helpers.stats.ATTRIBUTE_FAMILY`:
+    twelve attributes tested at 5 % would show a "significant" change by chance alone);
+    ``significant`` is ``p_adj < 1 - level``. An attribute with fewer than ``min_n`` answers in
+    either wave is suppressed (only the two n's remain) and left out of the family.
 
     Welch, B. L. (1947). *Biometrika*, 34, 28–35.
 
@@ -460,7 +462,7 @@ def attribute_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: An
     pandas.DataFrame
         One row per attribute: ``attribute``, ``wave_previous``, ``wave_latest``, ``n_previous``,
         ``n_latest``, ``previous``, ``latest`` (means), ``change``, ``t``, ``df``, ``p_value``,
-        ``significant`` (True/False; None when undefined or suppressed), ``suppressed``.
+        ``p_adj``, ``significant`` (True/False; None when undefined or suppressed), ``suppressed``.
 
     Examples
     --------
@@ -512,7 +514,11 @@ def attribute_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: An
             row["significant"] = None
         rows.append(row)
     out = pd.DataFrame(rows)
+    adj = stats.adjust_p(out["p_value"].to_numpy(float), method=stats.ATTRIBUTE_FAMILY)
+    out.insert(out.columns.get_loc("p_value") + 1, "p_adj", adj)
+    out["significant"] = [bool(q < 1 - level) if math.isfinite(q) else None for q in adj]
     out["significant"] = out["significant"].astype(object)
+    out.attrs["p_adjust"] = stats.ATTRIBUTE_FAMILY
     return out
 
 
@@ -521,10 +527,17 @@ def _f(v: float, digits: int = 2) -> str:
     return "n/a" if not math.isfinite(v) else f"{v:.{digits}f}"
 
 
-def _p(p: float, *, shown: bool = False) -> str:
+def _p(p: float, *, shown: bool = False, adjusted: float | None = None) -> str:
     if not math.isfinite(p):
         return _(_P_NOT_DEFINED) if shown else _P_NOT_DEFINED
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3g}"
+    text = "p < 0.001" if p < 0.001 else f"p = {p:.3g}"
+    if adjusted is not None and math.isfinite(adjusted):
+        adj = "< 0.001" if adjusted < 0.001 else f"{adjusted:.3g}"
+        text += f" ({_(_P_ADJUSTED, p=adj) if shown else _P_ADJUSTED.format(p=adj)})"
+    return text
+
+
+_P_ADJUSTED = N_("BH-adjusted {p}")
 
 
 _P_NOT_DEFINED = N_("p not defined")
@@ -554,7 +567,9 @@ def swot(ipa_table: pd.DataFrame, *, competitor: pd.DataFrame | None = None, cha
       importance; (b) a significant decline since the previous wave.
 
     "High" and "low" are the IPA table's (quadrant and ``y_cross``); "significant" is the
-    tables' own test at their confidence level. Suppressed rows give no entry. The driver
+    tables' own decision at their confidence level — for the per-attribute families (competitor
+    flags, attribute change) after the Benjamini–Hochberg correction, whose ``p_adj`` the
+    evidence quotes beside the raw p. Suppressed rows give no entry. The driver
     table only adds the relative weight to the evidence.
 
     Parameters
@@ -649,11 +664,12 @@ def swot(ipa_table: pd.DataFrame, *, competitor: pd.DataFrame | None = None, cha
                 continue
             label = labels.get(a, a)
             p = _num(r["p_value"])
+            q = _num(r["p_adj"]) if "p_adj" in comp.columns else None
             ev = [_both(N_("own {own} vs competitor {competitor}"),
                         {"own": _f(_num(r["own"])), "competitor": _f(_num(r["competitor"]))}),
                   _both(N_("gap (own - competitor) {gap} (CI {low} to {high}), {p}"),
                         {"gap": _f(_num(r["gap"])), "low": _f(_num(r["ci_low"])), "high": _f(_num(r["ci_high"])),
-                         "p": _p(p)}, {"p": _p(p, shown=True)})]
+                         "p": _p(p, adjusted=q)}, {"p": _p(p, shown=True, adjusted=q)})]
             important = a in imp and math.isfinite(imp[a]) and math.isfinite(yc) and imp[a] >= yc
             if flag == "worse":
                 add(SWOT_CATEGORIES[3], a, label,
@@ -682,6 +698,7 @@ def swot(ipa_table: pd.DataFrame, *, competitor: pd.DataFrame | None = None, cha
             label_shown = label if a in labels else tr(label)  # a KPI's name is fixed text, a label data
             ch = _num(r["change"])
             p = _num(r["p_value"])
+            q = _num(r["p_adj"]) if "p_adj" in change.columns else None
             digits_c = 3 if a == "csat_top2" else 2
             test = r["test"] if "test" in change.columns and isinstance(r["test"], str) else (
                 "Welch t" if key == "attribute" else None)
@@ -692,8 +709,8 @@ def swot(ipa_table: pd.DataFrame, *, competitor: pd.DataFrame | None = None, cha
                               "({test})"),
                            {"previous_wave": r["wave_previous"], "latest_wave": r["wave_latest"],
                             "change": f"{ch:+.{digits_c}f}", "previous": _f(_num(r["previous"]), digits_c),
-                            "latest": _f(_num(r["latest"]), digits_c), "p": _p(p), "test": test},
-                           {"p": _p(p, shown=True), "test": tr(test)})
+                            "latest": _f(_num(r["latest"]), digits_c), "p": _p(p, adjusted=q), "test": test},
+                           {"p": _p(p, shown=True, adjusted=q), "test": tr(test)})
             else:  # a hand-made change table: the evidence is shown in English
                 waves = f" from {r['wave_previous']} to {r['wave_latest']}" if has_waves else ""
                 text = f"change{waves} {ch:+.{digits_c}f}"

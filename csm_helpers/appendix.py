@@ -127,8 +127,10 @@ METHODS: dict[str, tuple[str, str, str]] = {
     "gaps": (
         N_("Expectation–perception gaps"),
         N_("G = P − E per respondent; mean gap with paired t-test and Wilcoxon signed-rank test; Cohen's d_z; "
-        "shares dissatisfied (P < E), satisfied (P = E), delighted (P > E)"),
-        "Parasuraman, A., Zeithaml, V. A., & Berry, L. L. (1988). J. Retailing 64(1), 12–40",
+        "shares dissatisfied (P < E), satisfied (P = E), delighted (P > E); p_adj: Benjamini–Hochberg over the "
+        "attributes (false discovery rate of the screen)"),
+        "Parasuraman, A., Zeithaml, V. A., & Berry, L. L. (1988). J. Retailing 64(1), 12–40; Benjamini, Y., & "
+        "Hochberg, Y. (1995). JRSS B 57(1), 289–300",
     ),
     "ipa": (
         N_("Importance–performance analysis"),
@@ -207,8 +209,9 @@ METHODS: dict[str, tuple[str, str, str]] = {
     ),
     "competitor": (
         N_("Competitor benchmark"),
-        N_("own minus competitor rating per attribute, paired t-test"),
-        "csm-workbook SPEC §1.4",
+        N_("own minus competitor rating per attribute, paired t-test; better / worse when the "
+        "Benjamini–Hochberg adjusted p over the attributes is below 1 − confidence level"),
+        "csm-workbook SPEC §1.4; Benjamini, Y., & Hochberg, Y. (1995). JRSS B 57(1), 289–300",
     ),
     "priority": (
         N_("Priority list"),
@@ -220,8 +223,10 @@ METHODS: dict[str, tuple[str, str, str]] = {
     "swot": (
         N_("SWOT from data"),
         N_("strengths = high importance and performance; weaknesses = high importance, low performance; "
-        "opportunities and threats from significant competitor gaps and wave-on-wave changes"),
-        "csm-workbook SPEC §1.5",
+        "opportunities and threats from significant competitor gaps and wave-on-wave changes, each family of "
+        "per-attribute tests corrected by Benjamini–Hochberg (raw and adjusted p quoted); KPI changes are "
+        "three separate headline outcomes, tested without correction"),
+        "csm-workbook SPEC §1.5; Benjamini, Y., & Hochberg, Y. (1995). JRSS B 57(1), 289–300",
     ),
     "progress": (
         N_("Progress"),

@@ -7,7 +7,8 @@ columns the output contract names, so the contract lives in one place:
 - ``reliability``: ``{<dimension>: {alpha, ci_low, ci_high, n_items}}``
 - ``drivers``: ``[{attribute, r, beta, relative_weight, rw_pct, rank}]``
 - ``ipa``: ``[{attribute, performance, importance, quadrant}]``
-- ``gaps``: ``[{attribute, mean_gap, p_value, share_dissatisfied}]``
+- ``gaps``: ``[{attribute, mean_gap, p_value, share_dissatisfied}]`` (plus ``p_adj``, the
+  Benjamini–Hochberg adjusted p over the attributes)
 - ``suppressed``: ``[{table, group, reason}]`` — every group left out for the minimum cell size
 
 CSAT and relative weights are proportions in [0, 1]; NPS and CSI stay on their scales.
@@ -73,7 +74,7 @@ def ipa_entry(table: pd.DataFrame) -> list[dict[str, Any]]:
 def gaps_entry(table: pd.DataFrame) -> list[dict[str, Any]]:
     """``gaps`` from :func:`csm_helpers.gaps.expectation_gaps`."""
     cols = ["attribute", "mean_gap", "p_value", "share_dissatisfied"]
-    extra = [c for c in ("ci_low", "ci_high", "n") if c in table.columns]
+    extra = [c for c in ("p_adj", "ci_low", "ci_high", "n") if c in table.columns]
     return _rows(table, cols + extra)
 
 

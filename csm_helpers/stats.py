@@ -17,7 +17,14 @@ from scipy import stats as _st
 from .errors import CsmError
 
 __all__ = ["WEIGHT_COLUMN", "z_value", "get_weights", "kish_neff", "weighted_mean", "weighted_var",
-           "weighted_share", "suppress", "suppressed_groups", "holm"]
+           "weighted_share", "suppress", "suppressed_groups", "holm", "adjust_p", "ATTRIBUTE_FAMILY"]
+
+#: Correction of a family of per-attribute tests (expectation gaps, competitor benchmark, change
+#: since the previous wave): Benjamini–Hochberg. These tables screen every attribute for the
+#: ones worth acting on, so the error to control is the share of false leads among those
+#: flagged (the FDR), not the chance of any single one (FWER), which would make a 12-attribute
+#: screen nearly blind. Pairwise comparisons of segments, few and confirmatory, use Holm.
+ATTRIBUTE_FAMILY = "fdr_bh"
 
 #: Column the stage context adds to the analysis data when the study has weights.
 WEIGHT_COLUMN = "_csm_weight"
@@ -252,25 +259,37 @@ def suppressed_groups(counts: dict[str, int] | pd.Series, min_n: int = 5) -> set
     return hidden
 
 
-def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Holm–Bonferroni adjusted p-values (missing values stay missing).
+def adjust_p(p_values: Sequence[float] | np.ndarray, *, method: str = "holm") -> np.ndarray:
+    """Adjusted p-values of one family of tests (missing values stay missing and are not counted).
 
-    Holm, S. (1979). A simple sequentially rejective multiple test procedure.
-    *Scandinavian Journal of Statistics*, 6(2), 65–70.
+    ``method="holm"``: Holm, S. (1979). A simple sequentially rejective multiple test
+    procedure. *Scandinavian Journal of Statistics*, 6(2), 65–70 (controls the family-wise
+    error rate). ``method="fdr_bh"``: Benjamini, Y., & Hochberg, Y. (1995). Controlling the
+    false discovery rate. *JRSS B*, 57(1), 289–300. Computed by ``pingouin.multicomp``.
+
+    Examples
+    --------
+    >>> adjust_p([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    >>> adjust_p([0.01, float("nan"), 0.04, 0.03], method="fdr_bh").round(3).tolist()
+    [0.03, nan, 0.04, 0.04]
+    """
+    import pingouin as pg
+
+    if method not in ("holm", "fdr_bh"):
+        raise CsmError(f"The value for `method` must be one of ['holm', 'fdr_bh'], but {method!r} was passed.")
+    p = np.asarray(p_values, dtype=float)
+    if not np.isfinite(p).any():
+        return np.full_like(p, np.nan)
+    return np.asarray(pg.multicomp(p, method=method)[1], dtype=float)
+
+
+def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Holm–Bonferroni adjusted p-values (missing values stay missing): :func:`adjust_p`.
 
     Examples
     --------
     >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
     [0.03, 0.06, 0.06]
     """
-    p = np.asarray(p_values, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    idx = np.where(ok)[0]
-    order = np.argsort(p[idx], kind="stable")
-    adj = np.maximum.accumulate((m - np.arange(m)) * p[idx][order])
-    out[idx[order]] = np.minimum(adj, 1.0)
-    return out
+    return adjust_p(p_values, method="holm")

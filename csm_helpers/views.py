@@ -131,7 +131,7 @@ def change_display(change: pd.DataFrame) -> pd.DataFrame:
 
 
 GAP_FORMATS = {"mean_perception": "{:.2f}", "mean_expectation": "{:.2f}", "mean_gap": "{:+.2f}",
-               "ci_low": "{:+.2f}", "ci_high": "{:+.2f}", "p_value": _p, "cohen_dz": "{:+.2f}",
+               "ci_low": "{:+.2f}", "ci_high": "{:+.2f}", "p_value": _p, "p_adj": _p, "cohen_dz": "{:+.2f}",
                "share_dissatisfied": fmt_pct, "share_satisfied": fmt_pct, "share_delighted": fmt_pct}
 DRIVER_FORMATS = {"r": "{:.3f}", "beta": "{:+.3f}", "relative_weight": "{:.3f}", "rw_pct": "{:.1f}%",
                   "rw_ci_low": "{:.3f}", "rw_ci_high": "{:.3f}"}
@@ -139,7 +139,8 @@ SHARE_FORMATS = {"share": lambda v: fmt_pct(v, 1), "value": lambda v: fmt_pct(v,
                  "ci_low": lambda v: fmt_pct(v, 1), "ci_high": lambda v: fmt_pct(v, 1), "n_eff": "{:,.0f}"}
 THEME_FORMATS = {"share_of_commenters": lambda v: fmt_pct(v, 1), "share_of_respondents": lambda v: fmt_pct(v, 1)}
 COMPETITOR_FORMATS = {"own": "{:.2f}", "competitor": "{:.2f}", "gap": "{:+.2f}", "ci_low": "{:+.2f}",
-                      "ci_high": "{:+.2f}", "t": "{:.2f}", "df": "{:.0f}", "p_value": _p, "n_eff": "{:,.0f}"}
+                      "ci_high": "{:+.2f}", "t": "{:.2f}", "df": "{:.0f}", "p_value": _p, "p_adj": _p,
+                      "n_eff": "{:,.0f}"}
 PRIORITY_FORMATS = {"importance": "{:.2f}", "performance": "{:.2f}", "gap": "{:.2f}", "score": "{:.3f}",
                     "expectation_gap": "{:+.2f}", "competitor_gap": "{:+.2f}"}
 SIGMA_FORMATS = {"defects": "{:,.0f}", "units": "{:,.0f}", "opportunities": "{:,.0f}", "dpmo": "{:,.0f}",

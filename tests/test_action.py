@@ -492,3 +492,29 @@ def test_swot_skips_suppressed_and_reads_kpi_change(sample):
         assert row["test"] in r["evidence"]
     with pytest.raises(DataError, match="appears more than once"):
         action.swot(ipa_t, competitor=pd.concat([_competitor(), _competitor()]))
+
+
+def test_swot_trends_use_the_corrected_change_tests():
+    """Issue 10, item 5: 12 attribute-change tests fed the SWOT uncorrected. With no true change
+    anywhere, raw p < 0.05 turns up by chance; the SWOT now follows the Benjamini-Hochberg p."""
+    from statsmodels.stats.multitest import multipletests
+
+    ipa_t = pd.DataFrame({"attribute": [f"a{i}" for i in range(12)], "label": [f"A{i}" for i in range(12)],
+                          "performance": 3.0, "importance": 4.0, "importance_type": "stated", "x_cross": 3.0,
+                          "y_cross": 4.0, "quadrant": "Low priority"})
+    checked = 0
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        data = pd.DataFrame({f"p{i}": rng.integers(1, 6, 200) for i in range(12)})
+        data["wave"] = np.repeat(["w1", "w2"], 100)
+        ch = action.attribute_change(data, wave="wave", previous="w1", latest="w2",
+                              attributes={f"a{i}": f"p{i}" for i in range(12)})
+        np.testing.assert_allclose(ch["p_adj"], multipletests(ch["p_value"], method="fdr_bh")[1], rtol=1e-12)
+        raw = int((ch["p_value"] < 0.05).sum())
+        adjusted = int((ch["p_adj"] < 0.05).sum())
+        entries = action.swot(ipa_t, change=ch)
+        assert len(entries) == adjusted
+        if raw > adjusted:
+            checked += 1
+            assert "BH-adjusted" in " ".join(action.swot(ipa_t, change=ch.assign(significant=True))["evidence"])
+    assert checked >= 5  # chance findings that the raw p would have put in the SWOT

@@ -482,7 +482,7 @@ if gap_table is None:
 else:
     shown = v.with_labels(gap_table, ctx.attribute_labels)
     d.show_table(shown[["attribute", "n", "mean_perception", "mean_expectation", "mean_gap", "ci_low", "ci_high",
-                        "p_value", "cohen_dz", "share_dissatisfied", "share_satisfied", "share_delighted", "suppressed"]],
+                        "p_value", "p_adj", "cohen_dz", "share_dissatisfied", "share_satisfied", "share_delighted", "suppressed"]],
                  caption="Perception minus expectation (paired)", formats=v.GAP_FORMATS)
     d.show_figure(pa.plot_gaps(gap_table, labels=ctx.attribute_labels))
     d.show_figure(pa.plot_gaps(gap_table, kind="shares", labels=ctx.attribute_labels))
@@ -676,7 +676,7 @@ difference and whether it is larger than chance.
 bench = ctx.competitor_table
 if bench is not None:
     shown = v.with_labels(bench, ctx.attribute_labels)
-    d.show_table(shown[["attribute", "n", "own", "competitor", "gap", "ci_low", "ci_high", "p_value", "flag",
+    d.show_table(shown[["attribute", "n", "own", "competitor", "gap", "ci_low", "ci_high", "p_value", "p_adj", "flag",
                         "suppressed"]], caption="Own vs main competitor", formats=v.COMPETITOR_FORMATS)
     d.show_figure(pa.plot_competitor(bench, labels=ctx.attribute_labels, competitor_label=opts.competitor_label))
 else:
