@@ -86,8 +86,12 @@ METHODS: dict[str, tuple[str, str, str]] = {
     ),
     "quality": (
         N_("Data-quality checks"),
-        N_("out-of-range and missing answers; straight-lining = zero variance across a grid of ≥ 5 items; "
-        "speeders = duration below a third of the median; duplicate ids and answer vectors"),
+        N_("out-of-range and missing answers; straight-lining = zero variance across a grid of ≥ 5 items, inside "
+        "the scale (uniform answers at the top or bottom of the scale are flagged apart and kept by default: "
+        "they are the most and least satisfied customers); speeders = duration below a third of the median; "
+        "duplicate ids, and answer vectors shared under another id when the pattern is neither uniform nor "
+        "likely by chance (C(n, 2) P² < 0.05 under the item marginals); the checks in measurement.exclude "
+        "set responses aside, and the KPIs with and without them are stated"),
         "csm-workbook SPEC §1.3",
     ),
     "reliability": (

@@ -99,6 +99,7 @@ class BatchSegment:
     dirname: str
     n: int
     waves: str
+    n_reported: int | None = None  # the reported wave, after the data-quality exclusions
 
 
 @dataclass
@@ -161,7 +162,7 @@ def plan_batch(study_path: str | Path | None, by: str, stages: Sequence[str] | N
     hidden = hidden_values(base[by], min_n=min_n)
     segments = []
     if len(base) >= min_n:
-        segments.append(BatchSegment("all", "all", len(data), _waves_text(study, data)))
+        segments.append(BatchSegment("all", "all", len(data), _waves_text(study, data), len(base)))
     suppressed = [] if len(base) >= min_n else [{"segment": "all", "dir": "all", "reason": "primary"}]
     folders: dict[str, str] = {"all": "all"}
     for value in sorted({str(v) for v in values.dropna() if str(v) != ""}):
@@ -177,7 +178,7 @@ def plan_batch(study_path: str | Path | None, by: str, stages: Sequence[str] | N
                                "reason": "primary" if counts.get(value, 0) < min_n else "complementary"})
             continue
         rows = select_segment(data, study, segment)
-        segments.append(BatchSegment(segment, dirname, len(rows), _waves_text(study, rows)))
+        segments.append(BatchSegment(segment, dirname, len(rows), _waves_text(study, rows), counts.get(value, 0)))
     return BatchPlan(run=run, by=by, segments=segments, suppressed=suppressed, missing=missing)
 
 
@@ -222,7 +223,8 @@ def build_with_kernel(plan: RunPlan, seg: BatchSegment, kernel: Any, staging: Pa
         kernel.ensure_ready()
         result = json.loads(kernel.summary_json(str(plan.study.path), seg.segment))
         summary = result.get("summary")  # None when left out (the report says nothing of it)
-        return build_segment(plan, seg.segment, staging, n=seg.n, waves=seg.waves, execute=execute,
+        return build_segment(plan, seg.segment, staging, n=seg.n, n_reported=seg.n_reported, waves=seg.waves,
+                             execute=execute,
                              summary=summary, generated=_dt.datetime.now(_dt.UTC))
 
 

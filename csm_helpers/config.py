@@ -159,7 +159,7 @@ class MeasurementSpec(_Model):
     p: float = Field(0.5, gt=0, lt=1)  # assumed proportion for the sample size
     speeder_fraction: float = Field(1 / 3, gt=0, lt=1)  # speeder: duration < fraction x median
     straightline_min_items: int = Field(5, ge=2)
-    exclude: list[Literal["speeders", "straightliners", "duplicates"]] = Field(
+    exclude: list[Literal["speeders", "straightliners", "extreme_straightliners", "duplicates"]] = Field(
         default_factory=lambda: ["speeders", "straightliners", "duplicates"])
     rake: bool = True  # rake to population margins when they are given and no weight column is
     rake_max_iter: int = Field(1000, ge=1)

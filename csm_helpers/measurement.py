@@ -52,6 +52,8 @@ __all__ = [
     "DUPLICATE_MIN_ITEMS",
     "EXCLUSIONS",
     "RELIABILITY_MIN_N",
+    "DUPLICATE_CHANCE_PAIRS",
+    "exclusion_sensitivity",
     "sample_size",
     "margin_of_error",
     "sampling_table",
@@ -85,15 +87,20 @@ DUPLICATE_MIN_ITEMS = 10
 EXCLUSIONS: dict[str, str] = {
     "speeders": "speeder",
     "straightliners": "straightliner",
+    "extreme_straightliners": "straightliner_extreme",
     "duplicates": "duplicate",
     "out_of_range": "out_of_range",
 }
+
+#: A shared answer vector is a suspect copy only when fewer than this many pairs of respondents
+#: would share it by chance (see :func:`quality_flags`).
+DUPLICATE_CHANCE_PAIRS = 0.05
 
 _FLAG_COLUMNS = ("out_of_range", "straightliner", "speeder", "duplicate_id", "duplicate_answers", "duplicate")
 
 #: Check names shown in the ``check`` column of :func:`quality_summary` (marked for the catalogs;
 #: the table keeps them as they are, the display step translates them).
-_CHECK_WORDS = (N_("out_of_range"), N_("straightliner"), N_("speeder"), N_("duplicate_id"),
+_CHECK_WORDS = (N_("out_of_range"), N_("straightliner"), N_("straightliner_extreme"), N_("speeder"), N_("duplicate_id"),
                 N_("duplicate_answers"), N_("excluded"))
 
 
@@ -896,14 +903,26 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     - ``out_of_range``: a rated item holds a value outside its scale (``study.scale_for``)
       or something that is not a number;
     - ``straightliner``: zero variance across the grid of performance items — at least
-      ``measurement.straightline_min_items`` (default 5) answered and all equal; never
-      flagged when the study has fewer performance items than that;
+      ``measurement.straightline_min_items`` (default 5) answered and all equal — on a point
+      *inside* the scale; never flagged when the study has fewer performance items than that;
+    - ``straightliner_extreme``: the same, with every answer at the top of its scale (or every
+      one at the bottom). On a grid of positively worded performance items a customer who
+      gives full marks to everything is the most satisfied customer, not noise (and one who
+      gives the lowest mark to everything the least): excluding them biases every KPI. So
+      they are flagged apart, and excluded only when ``measurement.exclude`` names
+      ``extreme_straightliners``;
     - ``speeder``: duration below ``measurement.speeder_fraction`` (default 1/3) x the
       median duration of the respondents with a duration; False without a duration column
       or value;
     - ``duplicate_id``: the respondent id already appeared on an earlier row;
     - ``duplicate_answers``: identical answers (missing = missing) on every rated item to an
-      earlier row with another id, with at least :data:`DUPLICATE_MIN_ITEMS` items answered;
+      earlier row with another id, with at least :data:`DUPLICATE_MIN_ITEMS` items answered,
+      **and an answer pattern that is unlikely to be shared by chance**: not uniform (all 10s,
+      all 5s: the pattern of every very satisfied customer) and, under independent item
+      marginals, expected in fewer than :data:`DUPLICATE_CHANCE_PAIRS` pairs of the ``n``
+      respondents (``C(n, 2) P(pattern)^2``, ``P`` the product of each answer's share on its
+      item). Answers are positively correlated, so independence understates chance matches —
+      which is why uniform patterns are ruled out whatever their computed probability;
     - ``duplicate``: either of the two (the first occurrence is kept, later ones flagged);
     - ``missing_share``: share of the rated items left unanswered (float).
 
@@ -922,8 +941,9 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Same index as ``data``; columns ``out_of_range, straightliner, speeder, duplicate_id,
-        duplicate_answers, duplicate`` (bool) and ``missing_share`` (float).
+        Same index as ``data``; columns ``out_of_range, straightliner, straightliner_extreme,
+        speeder, duplicate_id, duplicate_answers, duplicate`` (bool) and ``missing_share``
+        (float).
 
     Examples
     --------
@@ -936,8 +956,11 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     >>> planted = json.loads((sample_dir() / "truth.json").read_text())["data_quality"]
     >>> set(df.loc[flags["speeder"], "respondent_id"]) == set(planted["speeders"])
     True
-    >>> set(df.loc[flags["straightliner"], "respondent_id"]) == set(planted["straight_liners"])
+    >>> straight = flags["straightliner"] | flags["straightliner_extreme"]
+    >>> set(df.loc[straight, "respondent_id"]) == set(planted["straight_liners"])
     True
+    >>> int(flags["straightliner_extreme"].sum())  # all 5s: kept unless extreme_straightliners is excluded
+    5
     """
     _check_frame(data)
     m = study.measurement
@@ -953,6 +976,10 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     k_ans = np.zeros(n, dtype=np.int64)
     hi_v = np.full(n, -np.inf)
     lo_v = np.full(n, np.inf)
+    at_top = np.zeros(n, dtype=np.int64)
+    at_bottom = np.zeros(n, dtype=np.int64)
+    all_hi = np.full(n, -np.inf)  # over every rated item: is the whole answer vector uniform?
+    all_lo = np.full(n, np.inf)
     row_hash = np.zeros(n, dtype=np.uint64)
     for col in cols:
         v, bad = _numeric(data[col])
@@ -960,14 +987,20 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
         out |= bad | (v < lo) | (v > hi)
         answered = np.isfinite(v)
         n_answered += answered
+        all_hi = np.fmax(all_hi, v)
+        all_lo = np.fmin(all_lo, v)
         if col in perf_set:
             k_ans += answered
             hi_v = np.fmax(hi_v, v)  # fmax/fmin skip the missing answers (NaN)
             lo_v = np.fmin(lo_v, v)
+            at_top += answered & (v == hi)
+            at_bottom += answered & (v == lo)
         # a hash of the answer vector (missing = missing), combined column by column
         row_hash = row_hash * np.uint64(1_000_003) + pd.util.hash_array(v)
     missing_share = 1.0 - n_answered / len(cols) if cols else np.zeros(n)
     straight = (k_ans >= m.straightline_min_items) & (hi_v == lo_v)  # all False without a grid
+    extreme = straight & ((at_top == k_ans) | (at_bottom == k_ans))
+    straight &= ~extreme
 
     speeder = np.zeros(n, dtype=bool)
     dur_col = study.responses.duration
@@ -994,6 +1027,9 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
         if len(rows):
             frame = pd.DataFrame({j: _numeric(data[col].iloc[rows])[0] for j, col in enumerate(cols)})
             same = frame.duplicated(keep="first").to_numpy(dtype=bool).copy()
+            same &= (all_hi[rows] != all_lo[rows])  # a uniform pattern is every enthusiast's: not a copy
+            if same.any():
+                same &= _rare_pattern(data, cols, rows, n)
             if same.any() and ids is not None:
                 # a repeat of the same id is a duplicate id, not another respondent with the same answers
                 frame["_id"] = ids.iloc[rows].to_numpy(dtype=object)
@@ -1004,6 +1040,7 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     flags = pd.DataFrame({
         "out_of_range": out,
         "straightliner": straight,
+        "straightliner_extreme": extreme,
         "speeder": speeder,
         "duplicate_id": dup_id,
         "duplicate_answers": dup_ans,
@@ -1013,7 +1050,8 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     rules = {
         "out_of_range": _both(N_("an answer outside the item's scale, or not a number")),
         "straightliner": _both(
-            N_("the same answer on all of at least {min} answered performance items (grid of {grid})")
+            N_("the same answer, inside the scale, on all of at least {min} answered performance items (grid of "
+               "{grid})")
             if len(perf) >= m.straightline_min_items else
             N_("not checked: {grid} performance item(s), fewer than the {min} a grid needs"),
             min=m.straightline_min_items, grid=len(perf)),
@@ -1023,9 +1061,17 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
                     _both(N_("duration below {fraction} x the median duration"),
                           fraction=_fraction(m.speeder_fraction))
                     if dur_col else _both(N_("no duration column: not checked"))),
+        "straightliner_extreme": _both(
+            N_("every one of at least {min} answered performance items at the top (or every one at the bottom) "
+               "of its scale: the most (least) satisfied customers, flagged but kept unless "
+               "extreme_straightliners is excluded")
+            if len(perf) >= m.straightline_min_items else
+            N_("not checked: {grid} performance item(s), fewer than the {min} a grid needs"),
+            min=m.straightline_min_items, grid=len(perf)),
         "duplicate_id": _both(N_("respondent id already seen on an earlier row")),
         "duplicate_answers": _both(
-            N_("identical answers on all {n} rated items to an earlier respondent (at least {min} answered)")
+            N_("identical answers on all {n} rated items to an earlier respondent (at least {min} answered), in a "
+               "pattern that is neither uniform nor likely to be shared by chance")
             if len(cols) >= DUPLICATE_MIN_ITEMS else
             N_("not checked: {n} rated items, fewer than the {min} needed to tell a copy from a chance match"),
             n=len(cols), min=DUPLICATE_MIN_ITEMS),
@@ -1034,6 +1080,25 @@ def quality_flags(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     flags.attrs["rules"] = {k: en for k, (en, _shown) in rules.items()}
     flags.attrs["rules_shown"] = {k: shown for k, (_en, shown) in rules.items()}
     return flags
+
+
+def _rare_pattern(data: pd.DataFrame, cols: list[str], rows: np.ndarray, n: int) -> np.ndarray:
+    """For the ``rows``: is their answer pattern rare enough that sharing it suggests a copy?
+
+    ``P`` = the product over the rated items of the share of respondents giving that answer
+    (missing counted as an answer); the expected number of pairs of the ``n`` respondents
+    sharing the pattern by chance is ``C(n, 2) P^2``; rare when below
+    :data:`DUPLICATE_CHANCE_PAIRS`.
+    """
+    log_p = np.zeros(len(rows))
+    for col in cols:
+        v = _numeric(data[col])[0]
+        keys = np.where(np.isfinite(v), v, -np.inf)
+        values, counts = np.unique(keys, return_counts=True)
+        share = dict(zip(values.tolist(), (counts / n).tolist(), strict=True))
+        log_p += np.log([share[k] for k in keys[rows].tolist()])
+    pairs = n * (n - 1) / 2
+    return np.log(pairs) + 2 * log_p < math.log(DUPLICATE_CHANCE_PAIRS)
 
 
 def _fraction(x: float) -> str:
@@ -1102,12 +1167,13 @@ def quality_summary(flags: pd.DataFrame, *, exclude: Sequence[str]) -> pd.DataFr
     excl_cols = set(cols)
     if "duplicate" in excl_cols:
         excl_cols |= {"duplicate_id", "duplicate_answers"}
-    rules = {**{c: "" for c in _FLAG_COLUMNS}, **flags.attrs.get("rules", {})}
+    rules = {**{c: "" for c in (*_FLAG_COLUMNS, "straightliner_extreme")}, **flags.attrs.get("rules", {})}
     shown_given = flags.attrs.get("rules_shown", {})
     shown = {c: shown_given[c] if c in shown_given else tr(r) for c, r in rules.items()}
     n = len(flags)
     rows = []
-    checks = ("out_of_range", "straightliner", "speeder", "duplicate_id", "duplicate_answers")
+    checks = tuple(c for c in ("out_of_range", "straightliner", "straightliner_extreme", "speeder", "duplicate_id",
+                               "duplicate_answers") if c in flags.columns)
     for check in checks:
         count = int(flags[check].astype(bool).sum())
         rows.append({"check": check, "count": count, "share": count / n if n else np.nan,
@@ -1230,6 +1296,48 @@ def apply_exclusions(data: pd.DataFrame, flags: pd.DataFrame, *, exclude: Sequen
     for c in cols:
         drop |= flags[c].astype(bool).to_numpy()
     return data.loc[~drop]  # a new frame (copy-on-write): no deep copy needed
+
+
+def exclusion_sensitivity(kept: pd.DataFrame, received: pd.DataFrame, *, overall: str,
+                          satisfaction_items: Sequence[str], scales: Mapping[str, tuple[float, float]],
+                          scale: tuple[float, float], recommend: str | None = None, top_box: int = 2,
+                          weights: str | None = None) -> pd.DataFrame:
+    """The headline KPIs with and without the data-quality exclusions (a sensitivity line).
+
+    Exclusion rules are judgement calls; a reader should see what they changed. Both sets of
+    KPIs are :func:`csm_helpers.kpis.kpi_summary` point estimates on the same wave: ``kept`` (the
+    responses the reports use) and ``received`` (every response of that wave). With
+    ``weights``, each frame is weighted by its own column of that name (rake ``received``
+    separately: its weights cannot be those of ``kept``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per KPI: ``kpi, n_kept, value_kept, n_all, value_all, difference`` (kept minus
+        all, on the KPI's scale: CSAT a proportion, CSI 0-100, NPS -100..100).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"sat": [5, 4, 2, 5, 1, 3, 5]})
+    >>> t = exclusion_sensitivity(df.iloc[:5], df, overall="sat", satisfaction_items=[], scales={},
+    ...                           scale=(1, 5))
+    >>> t[["kpi", "n_kept", "n_all"]].values.tolist()
+    [['csat_top2', 5, 7], ['csi', 5, 7]]
+    """
+    from .kpis import kpi_summary
+
+    def point(data: pd.DataFrame) -> pd.DataFrame:
+        w = weights if weights is not None and weights in data.columns else None
+        # only the point estimates are used: one bootstrap resample keeps the CSI interval cheap
+        return kpi_summary(data, overall=overall, scale=scale, satisfaction_items=list(satisfaction_items),
+                           scales=dict(scales), recommend=recommend, top_box=top_box, weights=w, n_boot=1,
+                           min_n=0).set_index("kpi")
+
+    a, b = point(kept), point(received)
+    out = pd.DataFrame({"kpi": a.index, "n_kept": a["n"].to_numpy(), "value_kept": a["value"].to_numpy(),
+                        "n_all": b["n"].reindex(a.index).to_numpy(), "value_all": b["value"].reindex(a.index).to_numpy()})
+    out["difference"] = out["value_kept"] - out["value_all"]
+    return out
 
 
 # --------------------------------------------------------------------------- reliability

@@ -968,7 +968,7 @@ def report_summary_json(study_path: str, segment: str) -> str:
 StageExecutor = Callable[[Path, Path, dict[str, Any]], nbformat.NotebookNode]
 
 
-def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: str,
+def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: str, n_reported: int | None = None,
                   execute: StageExecutor, summary: dict[str, Any] | None,
                   log: Callable[[str], None] | None = None,
                   generated: _dt.datetime | None = None) -> tuple[Path, dict[str, float]]:
@@ -992,7 +992,11 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
     generated = generated or _dt.datetime.now(_dt.UTC)
     stamp = generated.strftime("%Y-%m-%d %H:%M UTC")
     with language(study.language):
-        facts = [("Segment", segment), ("Wave", waves), ("n", _("{n:,} respondents", n=n)), ("Generated", stamp)]
+        n_text = (_("{n:,} respondents; {reported:,} in the reported wave after the data-quality checks", n=n,
+                    reported=n_reported) if n_reported is not None and study.responses.wave else
+                  _("{n:,} respondents; {reported:,} after the data-quality checks", n=n, reported=n_reported)
+                  if n_reported is not None else _("{n:,} respondents", n=n))
+        facts = [("Segment", segment), ("Wave", waves), ("n", n_text), ("Generated", stamp)]
     timings: dict[str, float] = {}
     for stage in plan.stages:
         ts = time.perf_counter()
@@ -1013,7 +1017,7 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
         log(f"{stage:<20} {timings[stage]:5.1f} s")
 
     metrics: dict[str, Any] = {
-        "study": study.name, "segment": segment, "n": n,
+        "study": study.name, "segment": segment, "n": n, "n_reported": n_reported,
         "generated_with": {"version": __version__,
                            "data_sha256": plan.inputs.get(study.responses.file, ""),
                            "inputs": plan.inputs, "parameters": plan.parameters(segment)},
@@ -1114,12 +1118,15 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     study = check.study
     for w in check.warnings:
         log(f"warning: {w}")
+    from .disclosure import reporting_base
     from .workbook import check_segment_publishable, select_segment
 
     parse_segment(segment, study)
     data = select_segment(check.data, study, segment)
-    check_segment_publishable(check.data, study, segment)  # on the reported wave, after exclusions
+    base = reporting_base(check.data, study)  # the reported wave, after the exclusions (SPEC §4)
+    check_segment_publishable(check.data, study, segment, base=base)
     n = len(data)
+    n_reported = len(select_segment(base, study, segment)) if len(base) else 0
     timings = {"load_and_validate": time.perf_counter() - t0}
     log(f"validated {study.path.name}: {check.n_responses:,} responses, segment {segment} n={n:,} "
         f"({timings['load_and_validate']:.1f} s)")
@@ -1139,7 +1146,8 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     summary = _summary(study, segment, log)
     try:
         staged, stage_times = build_segment(
-            plan, segment, staging, n=n, waves=_waves_text(study, data), summary=summary, log=log,
+            plan, segment, staging, n=n, n_reported=n_reported, waves=_waves_text(study, data), summary=summary,
+            log=log,
             execute=lambda nb, out, params: execute_stage(nb, out, params))
         timings.update(stage_times)
         # Commit: the whole segment folder swapped in at once, with a manifest for --resume

@@ -16,7 +16,8 @@ from .i18n import N_, _, tr
 
 __all__ = ["kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "SHARE_FORMATS",
            "THEME_FORMATS", "COMPETITOR_FORMATS", "SCORE_FORMATS", "representativeness_message",
-           "lost_message", "segment_findings", "segment_tables", "overview_display", "with_labels"]
+           "lost_message", "segment_findings", "segment_tables", "overview_display", "with_labels",
+           "exclusion_message"]
 
 
 def _p(value: Any) -> str:
@@ -256,3 +257,34 @@ def with_labels(table: pd.DataFrame, labels: dict[str, str], *, column: str = "a
     out = table.copy()
     out[column] = out[column].map(lambda a: labels.get(a, a))
     return out
+
+
+def exclusion_message(table: pd.DataFrame, *, min_n: int) -> str:
+    """One sentence on what the data-quality exclusions did to the headline KPIs of the wave.
+
+    ``table`` is :func:`csm_helpers.measurement.exclusion_sensitivity`. When fewer than
+    ``min_n`` responses were set aside, the KPIs without the exclusions are not given: next to
+    the reported ones they would reveal the excluded respondents' answers by difference.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"kpi": ["csat_top2", "nps"], "n_kept": [240, 240], "value_kept": [0.7, -9.3],
+    ...                   "n_all": [250, 250], "value_all": [0.71, -8.4]})
+    >>> exclusion_message(t, min_n=5)
+    'The data-quality checks set aside 10 of 250 responses of this wave. With them, the KPIs would read: CSAT (top-2 box) 71.0% (reported 70.0%), NPS (−100 to +100) -8.4 (reported -9.3).'
+    >>> exclusion_message(t.assign(n_all=243), min_n=5)
+    'The data-quality checks set aside 3 responses of this wave, fewer than 5: the KPIs with them are not shown, as the difference would reveal their answers.'
+    """
+    if table is None or not len(table):
+        return ""
+    n_kept, n_all = int(table["n_kept"].max()), int(table["n_all"].max())
+    dropped = n_all - n_kept
+    if dropped <= 0:
+        return _("The data-quality checks set aside no response of this wave: every KPI uses all {n:,}.", n=n_all)
+    if dropped < min_n:
+        return _("The data-quality checks set aside {k} responses of this wave, fewer than {min_n}: the KPIs with "
+                 "them are not shown, as the difference would reveal their answers.", k=dropped, min_n=min_n)
+    parts = [_("{kpi} {value} (reported {reported})", kpi=_kpi_label(r["kpi"]), value=_kpi_value(r["kpi"], r["value_all"]),
+               reported=_kpi_value(r["kpi"], r["value_kept"])) for r in table.to_dict(orient="records")]
+    return _("The data-quality checks set aside {k:,} of {n:,} responses of this wave. With them, the KPIs would "
+             "read: {kpis}.", k=dropped, n=n_all, kpis=", ".join(parts))

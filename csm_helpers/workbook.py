@@ -736,6 +736,31 @@ class StageContext:
                           top_box=s.analysis.top_box, **self.common)
         return self.gate(table, [s.overall], keep=["method"])
 
+    @cached_property
+    def exclusion_table(self) -> pd.DataFrame:
+        """The headline KPIs of the reported wave with and without the data-quality exclusions
+        (:func:`measurement.exclusion_sensitivity`); the responses without exclusions are raked
+        on their own when the study is weighted."""
+        from .disclosure import wave_rows
+        from .measurement import exclusion_sensitivity, study_weights
+        from .stats import WEIGHT_COLUMN
+
+        def compute() -> pd.DataFrame:
+            s = self.study
+            received = self.all_responses
+            if self.weights:
+                w = study_weights(received, s, population=self.population)
+                received = received.assign(**{WEIGHT_COLUMN: np.asarray(w, dtype=float)})
+            received = wave_rows(select_segment(received, s, self.segment), s, self.latest_wave)
+            table = exclusion_sensitivity(self.current, received, overall=s.overall,
+                                          satisfaction_items=s.satisfaction_items, scales=self.scales,
+                                          scale=s.scale_for(s.overall, "overall"), recommend=s.recommend,
+                                          top_box=s.analysis.top_box, weights=self.weights)
+            shown = set(self.kpi_table.loc[~self.kpi_table["suppressed"].astype(bool), "kpi"])
+            return table.loc[table["kpi"].isin(shown)].reset_index(drop=True)  # a hidden KPI stays hidden
+
+        return self._segment_cached("exclusion_table", compute)
+
     def attribute_withheld(self, attribute: str, kinds: tuple[str, ...], *, wave: str | None = None) -> bool:
         """:meth:`withheld` for the items of ``kinds`` (performance, importance, ...) of one attribute."""
         a = next(x for x in self.study.attributes if x.id == attribute)

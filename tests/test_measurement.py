@@ -509,8 +509,9 @@ def test_quality_flags_constructed_frame():
     f = m.quality_flags(data, study)
     pd.testing.assert_frame_equal(data, before)
     assert f.index.equals(data.index)
-    assert list(f.columns) == ["out_of_range", "straightliner", "speeder", "duplicate_id", "duplicate_answers",
-                               "duplicate", "missing_share"]
+    assert list(f.columns) == ["out_of_range", "straightliner", "straightliner_extreme", "speeder", "duplicate_id",
+                               "duplicate_answers", "duplicate", "missing_share"]
+    assert not f["straightliner_extreme"].any()
     assert f.index[f["straightliner"]].tolist() == [0]
     # median duration of the 10 known durations is 300: speeders below 100
     assert np.nanmedian(data["dur"]) == 300
@@ -568,11 +569,11 @@ def test_quality_summary_and_exclusions():
     f = m.quality_flags(data, study)
     s = m.quality_summary(f, exclude=["speeders", "duplicates"])
     assert list(s.columns) == ["check", "count", "share", "excluded", "rule"]
-    assert s["check"].tolist() == ["out_of_range", "straightliner", "speeder", "duplicate_id",
-                                   "duplicate_answers", "excluded"]
-    assert s["count"].tolist() == [0, 1, 1, 1, 1, 3]
-    assert s["excluded"].tolist() == [False, False, True, True, True, True]
-    assert s["share"].tolist() == pytest.approx([0, 1 / 11, 1 / 11, 1 / 11, 1 / 11, 3 / 11])
+    assert s["check"].tolist() == ["out_of_range", "straightliner", "straightliner_extreme", "speeder",
+                                   "duplicate_id", "duplicate_answers", "excluded"]
+    assert s["count"].tolist() == [0, 1, 0, 1, 1, 1, 3]
+    assert s["excluded"].tolist() == [False, False, False, True, True, True, True]
+    assert s["share"].tolist() == pytest.approx([0, 1 / 11, 0, 1 / 11, 1 / 11, 1 / 11, 3 / 11])
     assert "1/3" in s.set_index("check").loc["speeder", "rule"]
     before = data.copy()
     kept = m.apply_exclusions(data, f, exclude=["speeders", "duplicates"])
@@ -601,7 +602,13 @@ def test_quality_flags_find_the_planted_speeders_and_straightliners(sample, trut
     f = m.quality_flags(df, study)
     ids = df[study.responses.id]
     assert set(ids[f["speeder"]]) == set(truth["data_quality"]["speeders"])
-    assert set(ids[f["straightliner"]]) == set(truth["data_quality"]["straight_liners"])
+    planted = set(truth["data_quality"]["straight_liners"])
+    # every planted straight-liner is flagged; those who gave the top mark to everything are the
+    # "extreme" ones, kept by default (issue 10, item 6)
+    assert set(ids[f["straightliner"]]) | set(ids[f["straightliner_extreme"]]) == planted
+    perf = [a.performance for a in study.attributes]
+    top = df[perf].eq(df[perf].max(axis=1), axis=0).all(axis=1) & df[perf].max(axis=1).eq(5)
+    assert set(ids[f["straightliner_extreme"]]) == planted & set(ids[top])
     assert not f["duplicate"].any() and not f["out_of_range"].any()
 
 
@@ -827,3 +834,74 @@ def test_the_audit_figures_hanoi_misses_its_margin_in_the_reported_wave():
     assert round(t.loc[("2026-H1", "all"), "achieved_moe"], 3) == 0.030
     assert round(t.loc[("2026-H1", "Hanoi"), "achieved_moe"], 3) == 0.052
     assert not t.loc[("2026-H1", "Hanoi"), "meets_target"]
+
+
+def _bank_survey(n: int = 250, seed: int = 3) -> tuple[pd.DataFrame, object]:
+    """A 0-10 survey like the audit's bank data: 14 items, overall and recommend; two customers
+    answer 10 to everything, one answers 5 to everything, one is a copy of another's varied answers."""
+    from csm_helpers.config import Study
+
+    rng = np.random.default_rng(seed)
+    latent = rng.normal(6.5, 1.8, n)
+    items = {f"q{i}": np.clip(np.round(latent + rng.normal(0, 1.2, n)), 0, 10) for i in range(14)}
+    df = pd.DataFrame({"rid": [f"r{i}" for i in range(n)], **items})
+    df["sat"] = np.clip(np.round(latent + rng.normal(0, 1, n)), 0, 10)
+    df["nps"] = np.clip(np.round(latent + rng.normal(0, 1.3, n)), 0, 10)
+    cols = [*items, "sat", "nps"]
+    df.loc[[0, 1], cols] = 10          # the two most satisfied customers
+    df.loc[2, cols] = 5                # a mid-scale straight-liner
+    df.loc[3, cols] = df.loc[50, cols].to_numpy()  # a copy of respondent 50's varied answers
+    study = Study.model_validate({
+        "name": "bank", "responses": {"file": "x.csv", "id": "rid"}, "scales": {"default": [0, 10]},
+        "overall": "sat", "recommend": "nps",
+        "attributes": [{"id": f"a{i}", "label": f"A{i}", "dimension": "product", "performance": f"q{i}"}
+                       for i in range(14)]})
+    return df, study
+
+
+def test_all_tens_are_kept_and_a_mid_scale_straight_liner_excluded():
+    """Issue 10, item 6: the default rules dropped the two most satisfied customers of a 0-10
+    bank survey as straight-liners (NPS -8.4 -> -9.3)."""
+    df, study = _bank_survey()
+    f = m.quality_flags(df, study)
+    extreme = f.index[f["straightliner_extreme"]]
+    assert {0, 1} <= set(extreme)
+    assert (df.loc[extreme, [f"q{i}" for i in range(14)]] == 10).all().all()  # others happened to, too
+    assert f.index[f["straightliner"]].tolist() == [2]
+    kept = m.apply_exclusions(df, f, exclude=list(study.measurement.exclude))
+    assert {0, 1} <= set(kept.index) and 2 not in kept.index
+    # excluded only on request
+    strict = m.apply_exclusions(df, f, exclude=["extreme_straightliners"])
+    assert 0 not in strict.index and 1 not in strict.index
+
+
+def test_a_shared_answer_pattern_is_a_duplicate_only_when_unlikely_by_chance():
+    df, study = _bank_survey()
+    f = m.quality_flags(df, study)
+    # rows 0 and 1 share the all-10 pattern under two ids: every enthusiast's pattern, not a copy
+    assert not f.loc[[0, 1], "duplicate_answers"].any()
+    # row 50 is the original (earlier row kept), row 3 came first in the file: the later one is flagged
+    assert f.index[f["duplicate_answers"]].tolist() == [50]
+    # chance: under independent marginals, C(n, 2) P^2 for the varied pattern is far below 0.05
+    cols = [c for c in df.columns if c != "rid"]
+    p = np.prod([(df[c] == df.loc[50, c]).mean() for c in cols])
+    assert len(df) * (len(df) - 1) / 2 * p**2 < m.DUPLICATE_CHANCE_PAIRS
+
+
+def test_exclusion_sensitivity_reports_the_kpis_with_and_without():
+    """The effect of the exclusions on the headline KPIs, checked against a hand computation."""
+    df, study = _bank_survey()
+    f = m.quality_flags(df, study)
+    kept = m.apply_exclusions(df, f, exclude=list(study.measurement.exclude))
+    t = m.exclusion_sensitivity(kept, df, overall="sat", satisfaction_items=[], scales={"sat": (0, 10)},
+                                scale=(0, 10), recommend="nps").set_index("kpi")
+
+    def nps(x):
+        return 100 * ((x >= 9).mean() - (x <= 6).mean())
+
+    assert t.loc["nps", "value_kept"] == pytest.approx(nps(kept["nps"]))
+    assert t.loc["nps", "value_all"] == pytest.approx(nps(df["nps"]))
+    assert t.loc["csat_top2", "value_kept"] == pytest.approx((kept["sat"] >= 9).mean())
+    assert t.loc["csi", "value_all"] == pytest.approx(df["sat"].mean() * 10)
+    assert t.loc["nps", "n_kept"] == len(kept) and t.loc["nps", "n_all"] == len(df)
+    assert t.loc["nps", "difference"] == pytest.approx(nps(kept["nps"]) - nps(df["nps"]))

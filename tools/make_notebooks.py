@@ -335,6 +335,7 @@ d.show_callout(tr("{dropped:,} of {total:,} responses were set aside; {kept:,} a
                   dropped=len(ctx.all_responses) - len(ctx.kept_responses), total=len(ctx.all_responses),
                   kept=len(ctx.kept_responses)))
 d.show_table(m.quality_display(quality), caption="Data-quality checks (whole study)", formats={"share": d.fmt_pct})
+d.show_callout(v.exclusion_message(ctx.exclusion_table, min_n=study.min_cell_size))
 d.show_table(m.missing_by_item(ctx.responses, study), caption="Missing answers by item",
              formats={"share_missing": d.fmt_pct}, max_rows=60)
 '''),
@@ -436,6 +437,7 @@ Each is shown with its 95 % interval against the target agreed in goal-setting.
     code('''
 summary = ctx.kpi_table
 d.show_table(v.kpi_display(summary), caption="Headline KPIs")
+d.show_callout(v.exclusion_message(ctx.exclusion_table, min_n=min_n))
 d.show_figure(pk.plot_kpis(summary, level=opts.level, min_n=min_n)[0])
 csat_detail = ctx.csat_detail
 d.show_table(csat_detail[["n", "value", "bottom2", "mean"]], caption="Top-2 box, bottom-2 box and mean (means hide bimodality)",
