@@ -463,6 +463,7 @@ def attribute_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: An
         One row per attribute: ``attribute``, ``wave_previous``, ``wave_latest``, ``n_previous``,
         ``n_latest``, ``previous``, ``latest`` (means), ``change``, ``t``, ``df``, ``p_value``,
         ``p_adj``, ``significant`` (True/False; None when undefined or suppressed), ``suppressed``.
+        ``attrs``: ``p_adjust`` (the correction, ``"fdr_bh"``) and ``level``.
 
     Examples
     --------
@@ -513,13 +514,8 @@ def attribute_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: An
                 row[c] = math.nan
             row["significant"] = None
         rows.append(row)
-    out = pd.DataFrame(rows)
-    adj = stats.adjust_p(out["p_value"].to_numpy(float), method=stats.ATTRIBUTE_FAMILY)
-    out.insert(out.columns.get_loc("p_value") + 1, "p_adj", adj)
-    out["significant"] = [bool(q < 1 - level) if math.isfinite(q) else None for q in adj]
-    out["significant"] = out["significant"].astype(object)
-    out.attrs["p_adjust"] = stats.ATTRIBUTE_FAMILY
-    return out
+    # p_adj over the tested attributes; `significant` is decided on it
+    return stats.adjust_family(pd.DataFrame(rows), method=stats.ATTRIBUTE_FAMILY, level=level)
 
 
 # --------------------------------------------------------------------------- SWOT

@@ -32,7 +32,15 @@ from scipy import stats as _st
 from .drivers import _check_level, _numeric
 from .errors import CsmError, DataError
 from .i18n import N_
-from .stats import ATTRIBUTE_FAMILY, adjust_p, get_weights, kish_neff, suppress, weighted_mean, weighted_var
+from .stats import (
+    ATTRIBUTE_FAMILY,
+    adjust_family,
+    get_weights,
+    kish_neff,
+    suppress,
+    weighted_mean,
+    weighted_var,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import Study
@@ -106,10 +114,12 @@ def expectation_gaps(data: pd.DataFrame, *, pairs: Mapping[str, tuple[str, str]]
         the complete pairs, so that ``mean_gap`` is their difference), ``mean_gap``, ``sd_gap``,
         ``ci_low``, ``ci_high``, ``t``, ``df``, ``p_value`` (two-sided), ``p_adj``
         (Benjamini–Hochberg over the attributes, per ``by`` group: the table screens every
-        attribute; :data:`csm_helpers.stats.ATTRIBUTE_FAMILY`), ``wilcoxon_p``,
+        attribute; :data:`csm_helpers.stats.ATTRIBUTE_FAMILY`; a row without a p-value is left
+        out of the family), ``wilcoxon_p`` (a check on the t-test, not adjusted),
         ``cohen_dz``, ``share_dissatisfied``, ``share_satisfied``, ``share_delighted``,
         ``suppressed``. When every gap is the same, t, p_value and cohen_dz are missing (no
-        variance) and the interval is the mean itself.
+        variance) and the interval is the mean itself. ``attrs``: ``method`` (a note on the
+        computation), ``p_adjust`` (the correction, ``"fdr_bh"``) and ``level``.
 
     Raises
     ------
@@ -164,7 +174,7 @@ def competitor_benchmark(data: pd.DataFrame, *, pairs: Mapping[str, tuple[str, s
         ``ci_high``, ``t``, ``df``, ``p_value``, ``p_adj`` (Benjamini–Hochberg over the
         attributes, per ``by`` group), ``flag`` (``"better"``, ``"worse"`` or
         ``"level"``; ``"level"`` too when the test is undefined because every gap is the same),
-        ``suppressed``.
+        ``suppressed``. ``attrs`` as in :func:`expectation_gaps`.
 
     Examples
     --------
@@ -228,26 +238,10 @@ def _paired_table(data: pd.DataFrame, *, pairs: Mapping[str, tuple[str, str]], w
     if by is not None:
         keep = [by, *keep]
     out = suppress(out, n="n", min_n=min_n, keep=keep, by=by, within=["attribute"])
-    _adjust_family(out, by=by, level=level, kind=kind)
+    # one family per by group; the competitor flags follow the adjusted p (stats.adjust_family)
+    out = adjust_family(out, method=ATTRIBUTE_FAMILY, level=level, by=by)
     out.attrs["method"] = _method_note(kind, weighted=weights is not None, level=level, min_n=min_n)
     return out
-
-
-def _adjust_family(out: pd.DataFrame, *, by: str | None, level: float, kind: str) -> None:
-    """Add ``p_adj`` (Benjamini–Hochberg over the attributes, :data:`stats.ATTRIBUTE_FAMILY`) next to
-    ``p_value``, one family per ``by`` group; the competitor flags follow the adjusted p."""
-    adj = np.full(len(out), np.nan)
-    parts = [np.ones(len(out), dtype=bool)] if by is None else [
-        (out[by] == g).to_numpy(dtype=bool) for g in pd.unique(out[by])]
-    for mask in parts:
-        adj[mask] = adjust_p(out.loc[mask, "p_value"].to_numpy(float), method=ATTRIBUTE_FAMILY)
-    out.insert(out.columns.get_loc("p_value") + 1, "p_adj", adj)
-    out.attrs["p_adjust"] = ATTRIBUTE_FAMILY
-    if kind == "competitor":
-        significant = adj < 1 - level
-        flags = np.where(significant, np.where(out["gap"].to_numpy(float) > 0, N_("better"), N_("worse")),
-                         N_("level"))
-        out["flag"] = [f if isinstance(old, str) else old for f, old in zip(flags, out["flag"], strict=True)]
 
 
 def _paired_stats(p: np.ndarray, e: np.ndarray, w: np.ndarray, *, level: float, weighted: bool,
@@ -288,7 +282,7 @@ def _paired_stats(p: np.ndarray, e: np.ndarray, w: np.ndarray, *, level: float, 
     else:
         alpha = 1 - level
         # kept in English (metrics and the SWOT compare them); the display step translates them
-        flag = N_("level")  # redone on the adjusted p by _adjust_family
+        flag = N_("level")  # redone on the adjusted p by stats.adjust_family
         if np.isfinite(pval) and pval < alpha:
             flag = N_("better") if mean_g > 0 else N_("worse")
         stats.update({

@@ -17,7 +17,8 @@ from scipy import stats as _st
 from .errors import CsmError
 
 __all__ = ["WEIGHT_COLUMN", "z_value", "get_weights", "kish_neff", "weighted_mean", "weighted_var",
-           "weighted_share", "suppress", "suppressed_groups", "holm", "adjust_p", "ATTRIBUTE_FAMILY"]
+           "weighted_share", "suppress", "suppressed_groups", "holm", "adjust_p", "adjust_family",
+           "ATTRIBUTE_FAMILY"]
 
 #: Correction of a family of per-attribute tests (expectation gaps, competitor benchmark, change
 #: since the previous wave): Benjamini–Hochberg. These tables screen every attribute for the
@@ -282,6 +283,81 @@ def adjust_p(p_values: Sequence[float] | np.ndarray, *, method: str = "holm") ->
     if not np.isfinite(p).any():
         return np.full_like(p, np.nan)
     return np.asarray(pg.multicomp(p, method=method)[1], dtype=float)
+
+
+def adjust_family(table: pd.DataFrame, *, method: str = ATTRIBUTE_FAMILY, level: float = 0.95,
+                  by: str | None = None) -> pd.DataFrame:
+    """A per-attribute test table with ``p_adj`` over its family and the decisions taken on it.
+
+    The family is the rows that carry a p-value (one family per ``by`` value): an untested,
+    suppressed or withheld row (missing ``p_value``) is left out, so that it neither counts in
+    the number of tests nor leaks into the adjusted p of the rows shown. The decisions follow
+    the adjusted p, never the raw one: ``significant`` (when the table has that column) is
+    ``p_adj < 1 - level`` (None where there is no p); a ``flag`` column (the competitor
+    benchmark) becomes ``"better"`` / ``"worse"`` by the sign of ``gap`` where significant and
+    ``"level"`` otherwise (a missing flag stays missing). Call it again after withholding rows.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        With ``p_value`` (and ``gap`` when it has ``flag``); not modified.
+    method : {"fdr_bh", "holm"}
+        The correction (:func:`adjust_p`); default :data:`ATTRIBUTE_FAMILY`.
+    level : float
+        Confidence level: the decisions are taken at ``1 - level``.
+    by : str, optional
+        Group column: one family per group (rows with a missing group get no ``p_adj``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``p_adj`` right after ``p_value`` (replaced when present) and the
+        decisions redone; ``attrs["p_adjust"]`` is ``method`` and ``attrs["level"]`` is ``level``.
+
+    Examples
+    --------
+    >>> nan = float("nan")  # d: suppressed, so not in the family of three tests
+    >>> t = pd.DataFrame({"attribute": list("abcd"), "gap": [-0.4, 0.3, -0.1, nan],
+    ...                   "p_value": [0.001, 0.04, 0.3, nan], "flag": ["worse", "better", "level", nan]})
+    >>> adjust_family(t)[["attribute", "p_value", "p_adj", "flag"]]  # b: raw p 0.04, BH-adjusted 0.06
+      attribute  p_value  p_adj   flag
+    0         a    0.001  0.003  worse
+    1         b    0.040  0.060  level
+    2         c    0.300  0.300  level
+    3         d      NaN    NaN    NaN
+    """
+    z_value(level)
+    if "p_value" not in table.columns:
+        raise CsmError("adjust_family: the table has no `p_value` column; pass a table of per-attribute tests "
+                       f"(columns: {', '.join(map(str, table.columns))})")
+    out = table.copy()
+    p = pd.to_numeric(out["p_value"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    adj = np.full(len(out), np.nan)
+    if by is None:
+        parts = [np.ones(len(out), dtype=bool)]
+    else:
+        key = out[by]
+        parts = [(key == g).to_numpy(dtype=bool, na_value=False) for g in pd.unique(key[key.notna()])]
+    for mask in parts:
+        if mask.any():
+            adj[mask] = adjust_p(p[mask], method=method)
+    if "p_adj" in out.columns:
+        out["p_adj"] = adj
+    else:
+        out.insert(out.columns.get_loc("p_value") + 1, "p_adj", adj)
+    alpha = 1 - level
+    if "significant" in out.columns:
+        out["significant"] = pd.Series([bool(q < alpha) if np.isfinite(q) else None for q in adj],
+                                       index=out.index, dtype=object)
+    if "flag" in out.columns:
+        gap = pd.to_numeric(out["gap"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        out["flag"] = pd.Series([(("better" if g > 0 else "worse") if q < alpha else "level")
+                                 if isinstance(old, str) else old
+                                 for q, g, old in zip(adj, gap, out["flag"], strict=True)],
+                                index=out.index, dtype=object)
+    out.attrs["p_adjust"] = method
+    out.attrs["level"] = level
+    return out
 
 
 def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:

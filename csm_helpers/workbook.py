@@ -583,13 +583,18 @@ class StageContext:
             out["nps"] = ([s.recommend], "all")
         return out
 
-    def _withhold_rows(self, table: pd.DataFrame, hide: list[bool], keep: list[str]) -> pd.DataFrame:
-        """``table`` with the ``hide`` rows suppressed as :func:`stats.suppress` does."""
-        from .stats import suppress
+    def _withhold_rows(self, table: pd.DataFrame, hide: list[bool], keep: list[str], *, n: str = "n") -> pd.DataFrame:
+        """``table`` with the ``hide`` rows suppressed as :func:`stats.suppress` does; a table of
+        per-attribute tests (``p_adj``) is adjusted again over the rows still shown, so that a
+        withheld row neither counts in the family nor shows through the others' adjusted p."""
+        from .stats import adjust_family, suppress
 
         if not any(hide):
             return table
-        return suppress(table, n="n", min_n=0, keep=[c for c in keep if c in table.columns], hide=hide)
+        out = suppress(table, n=n, min_n=0, keep=[c for c in keep if c in table.columns], hide=hide)
+        if "p_adj" in out.columns and "p_adjust" in table.attrs:
+            out = adjust_family(out, method=table.attrs["p_adjust"], level=table.attrs.get("level", 0.95))
+        return out
 
     @cached_property
     def kpi_table(self) -> pd.DataFrame:
@@ -723,8 +728,8 @@ class StageContext:
                                  **{**self.common, **options})
         hide = [self.attribute_withheld(a, ("performance",)) or
                 self.attribute_withheld(a, ("performance",), wave=self.previous_wave) for a in table["attribute"]]
-        return self._withhold_rows(table, hide, ["attribute", "wave_previous", "wave_latest", "n_previous",
-                                                 "n_latest"])
+        return self._withhold_rows(table, hide, ["attribute", "wave_previous", "wave_latest", "n_previous"],
+                                   n="n_latest")  # the table has no `n`: one per wave
 
     @cached_property
     def csat_detail(self) -> pd.DataFrame:

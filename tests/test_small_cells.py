@@ -175,6 +175,29 @@ def test_an_attribute_answered_by_4_is_suppressed_although_the_segment_is_large(
                                                                                                    "suppressed"]
 
 
+def test_a_withheld_attribute_is_left_out_of_the_family_of_the_rows_shown(tmp_path):
+    """Issue 10 item 5 with the privacy rule: the region whose fees row is hidden only to protect
+    Hanoi's (complementary) computed the fees tests; the Benjamini-Hochberg p of the attributes it
+    shows must not count them (nor reveal them): statsmodels' multipletests over the shown rows."""
+    from statsmodels.stats.multitest import multipletests
+
+    study = load_study(_few_answers_study(tmp_path / "s"))
+    contexts = [StageContext(stage="05_action_progress", study=study, segment=seg)
+                for seg in ("region=Can Tho", "region=Da Nang", "region=Ho Chi Minh City")]
+    (ctx,) = [c for c in contexts if c.ipa_table.set_index("attribute").loc["fees", "suppressed"]]
+    assert ctx.current["perf_fees"].notna().sum() >= study.min_cell_size  # tested, then withheld
+    for table in (ctx.gap_table, ctx.competitor_table, ctx.attribute_change_table()):
+        fees = table.set_index("attribute").loc["fees"]
+        assert bool(fees["suppressed"]) and np.isnan(fees["p_value"]) and np.isnan(fees["p_adj"])
+        shown = table.loc[table["p_value"].notna()]
+        assert len(shown) == len(table) - 1
+        np.testing.assert_allclose(shown["p_adj"], multipletests(shown["p_value"], method="fdr_bh")[1], rtol=1e-12)
+        if "flag" in table.columns:
+            assert ((shown["flag"] != "level") == (shown["p_adj"] < 0.05)).all()
+        if "significant" in table.columns:
+            assert shown["significant"].tolist() == (shown["p_adj"] < 0.05).tolist()
+
+
 def test_segment_gate_messages_use_the_reported_base(hue):
     study = load_study(hue)
     data = load_responses(study).data
