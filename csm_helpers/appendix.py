@@ -154,12 +154,14 @@ METHODS: dict[str, tuple[str, str, str]] = {
     "segments": (
         N_("Segment comparison"),
         N_("Welch ANOVA with Games-Howell post-hoc (means), Kruskal-Wallis with Holm-corrected Mann-Whitney "
-        "pairs (ordinal), chi-square on top-2-box with Holm-corrected pairwise z-tests; effect sizes. With "
+        "pairs (ordinal), chi-square on top-2-box with Holm-corrected pairwise z-tests (Holm controls the "
+        "family-wise error rate: the pairs are few and each is read as a finding); effect sizes. With "
         "weights: weighted means, shares and intervals; Welch, Games-Howell, the chi-square and the z-tests on "
         "each segment's Kish effective n (the chi-square thus Rao–Scott-corrected by each segment's design "
         "effect); the rank tests unweighted"),
-        "Welch (1951); Games & Howell (1976); Kruskal & Wallis (1952); Holm (1979); Rao, J. N. K., & Scott, "
-        "A. J. (1981). JASA 76(374), 221–230; Potthoff, Woodbury & Manton (1992). JASA 87(418), 383–396",
+        "Welch (1951); Games & Howell (1976); Kruskal & Wallis (1952); Holm, S. (1979). Scand. J. Statist. 6, "
+        "65–70; Rao, J. N. K., & Scott, A. J. (1981). JASA 76(374), 221–230; Potthoff, Woodbury & Manton "
+        "(1992). JASA 87(418), 383–396",
     ),
     "suppression": (
         N_("Minimum cell size (privacy)"),

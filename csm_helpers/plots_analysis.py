@@ -352,7 +352,11 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
         From :func:`csm_helpers.gaps.expectation_gaps` (one group: filter a ``by`` table first).
     kind : {"mean", "shares"}
         ``"mean"``: one point per attribute at its mean gap with interval whiskers, most negative
-        at the top; filled points are significant (interval excludes 0). ``"shares"``: stacked
+        at the top; filled points are significant: the adjusted p of the family (``p_adj``, see
+        :func:`csm_helpers.gaps.expectation_gaps`) is below ``1 - level`` (the table's
+        ``attrs["level"]``, else 0.95) — the whiskers are each attribute's own interval, so a
+        whisker clear of 0 can still be hollow; a table without ``p_adj`` marks the intervals
+        that exclude 0. ``"shares"``: stacked
         bars of the three states, most dissatisfied at the top.
     ax : matplotlib Axes, optional
         Where to draw; a new figure when None.
@@ -402,13 +406,20 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
             m = g["mean_gap"].to_numpy(float)
             lo = g["ci_low"].to_numpy(float)
             hi = g["ci_high"].to_numpy(float)
-            sig = (hi < 0) | (lo > 0)
+            if "p_adj" in g.columns:  # the corrected family decides (issue 10 item 5), as in the table
+                alpha = 1 - float(gaps.attrs.get("level", 0.95))
+                sig = np.nan_to_num(g["p_adj"].to_numpy(float), nan=1.0) < alpha
+                sig_label = _("significant (BH-adjusted p)") if gaps.attrs.get("p_adjust", "fdr_bh") == "fdr_bh" \
+                    else _("significant (adjusted p)")
+            else:
+                sig = (hi < 0) | (lo > 0)
+                sig_label = _("interval excludes 0")
             ax.axvline(0, color=_DARK, linewidth=1.0, zorder=1)
             okc = np.isfinite(lo) & np.isfinite(hi)
             eb = ax.errorbar(m[okc], y[okc], xerr=interval_errors(m[okc], lo[okc], hi[okc]), fmt="none", ecolor=_DARK,
                              elinewidth=1.0, capsize=2.5, zorder=2)
             _grey_caps(eb, _DARK)
-            for mask, face, lab in ((sig, _DARK, _("interval excludes 0")), (~sig, "white", _("not significant"))):
+            for mask, face, lab in ((sig, _DARK, sig_label), (~sig, "white", _("not significant"))):
                 if mask.any():
                     ax.scatter(m[mask], y[mask], **{"s": 36, "marker": "o", "color": face, "edgecolor": _EDGE,
                                                     "linewidth": 1.0, "zorder": 3, "label": lab, **kwargs})

@@ -15,7 +15,7 @@ from .display import fmt_num, fmt_pct
 from .i18n import N_, _, tr
 
 __all__ = ["kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "SHARE_FORMATS",
-           "THEME_FORMATS", "COMPETITOR_FORMATS", "SCORE_FORMATS", "representativeness_message",
+           "THEME_FORMATS", "COMPETITOR_FORMATS", "SCORE_FORMATS", "ATTRIBUTE_CHANGE_FORMATS", "p_headers", "representativeness_message",
            "lost_message", "segment_findings", "segment_tables", "overview_display", "with_labels",
            "exclusion_message"]
 
@@ -142,6 +142,32 @@ THEME_FORMATS = {"share_of_commenters": lambda v: fmt_pct(v, 1), "share_of_respo
 COMPETITOR_FORMATS = {"own": "{:.2f}", "competitor": "{:.2f}", "gap": "{:+.2f}", "ci_low": "{:+.2f}",
                       "ci_high": "{:+.2f}", "t": "{:.2f}", "df": "{:.0f}", "p_value": _p, "p_adj": _p,
                       "n_eff": "{:,.0f}"}
+ATTRIBUTE_CHANGE_FORMATS = {"n_previous": "{:,.0f}", "n_latest": "{:,.0f}", "previous": "{:.2f}", "latest": "{:.2f}",
+                            "change": "{:+.2f}", "t": "{:.2f}", "df": "{:.1f}", "p_value": _p, "p_adj": _p,
+                            "significant": lambda v: _yes_no(v, "n/a")}
+
+#: Header of the adjusted p by correction (``table.attrs["p_adjust"]``, see :func:`csm_helpers.stats.adjust_p`).
+P_ADJ_HEADERS = {"fdr_bh": N_("p (BH-adjusted)"), "holm": N_("p (Holm-adjusted)")}
+
+
+def p_headers(table: pd.DataFrame) -> dict[str, str]:
+    """Headers for a raw p beside its adjusted p: ``p_value`` -> "p (raw)", ``p_adj`` -> "p (BH-adjusted)".
+
+    The correction is read from ``table.attrs["p_adjust"]`` (set by the helpers that add
+    ``p_adj``); a table without it gets the neutral "p (adjusted)". Pass the result as
+    ``rename=`` to :func:`csm_helpers.display.show_table` (the headers are translated there).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"p_value": [0.01], "p_adj": [0.03]})
+    >>> t.attrs["p_adjust"] = "fdr_bh"
+    >>> p_headers(t)
+    {'p_value': 'p (raw)', 'p_adj': 'p (BH-adjusted)'}
+    """
+    return {"p_value": N_("p (raw)"),
+            "p_adj": P_ADJ_HEADERS.get(table.attrs.get("p_adjust", ""), N_("p (adjusted)"))}
+
+
 PRIORITY_FORMATS = {"importance": "{:.2f}", "performance": "{:.2f}", "gap": "{:.2f}", "score": "{:.3f}",
                     "expectation_gap": "{:+.2f}", "competitor_gap": "{:+.2f}"}
 SIGMA_FORMATS = {"defects": "{:,.0f}", "units": "{:,.0f}", "opportunities": "{:,.0f}", "dpmo": "{:,.0f}",

@@ -518,3 +518,34 @@ def test_swot_trends_use_the_corrected_change_tests():
             checked += 1
             assert "BH-adjusted" in " ".join(action.swot(ipa_t, change=ch.assign(significant=True))["evidence"])
     assert checked >= 5  # chance findings that the raw p would have put in the SWOT
+
+
+def test_sample_swot_trends_are_the_changes_significant_after_the_correction():
+    """Issue 10, item 5, on the sample study as stage 05 builds it: two attribute changes pass a
+    raw 5 % test but not the Benjamini-Hochberg family (statsmodels, the independent reference);
+    they must not appear as opportunities or threats. The raw p would have put them there."""
+    from statsmodels.stats.multitest import multipletests
+
+    from csm_helpers.workbook import open_stage
+
+    ctx = open_stage("05_action_progress")
+    change = ctx.attribute_change_table()
+    tested = change["p_value"].notna().to_numpy()
+    bh = np.full(len(change), np.nan)
+    bh[tested] = multipletests(change.loc[tested, "p_value"], method="fdr_bh")[1]
+    np.testing.assert_allclose(change["p_adj"], bh, rtol=1e-12)
+    raw_only = set(change.loc[(change["p_value"] < 0.05) & ~(bh < 0.05), "attribute"])
+    corrected = set(change.loc[bh < 0.05, "attribute"])
+    assert len(raw_only) >= 1 and corrected  # the sample has both kinds
+
+    def trends(table: pd.DataFrame) -> set[str]:
+        swot = action.swot(ctx.ipa_table, competitor=ctx.competitor_table, change=table, drivers=ctx.driver_table)
+        return set(swot.loc[swot["statement"].str.contains("since the previous wave"), "attribute"])
+
+    assert trends(change) == corrected
+    assert trends(change.assign(significant=change["p_value"] < 0.05)) == corrected | raw_only  # the old, raw rule
+    bench = ctx.competitor_table
+    ok = bench["p_value"].notna().to_numpy()
+    bh_c = multipletests(bench.loc[ok, "p_value"], method="fdr_bh")[1]
+    expected = np.where(bh_c < 0.05, np.where(bench.loc[ok, "gap"] > 0, "better", "worse"), "level")
+    assert bench.loc[ok, "flag"].tolist() == expected.tolist()

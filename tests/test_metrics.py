@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from csm_helpers.metrics import (
     drivers_entry,
@@ -53,3 +54,23 @@ def test_suppressed_entries_do_not_reveal_group_size():
     out = suppressed_entries(t, name="means by region", group="group", min_n=5)
     assert out == [{"table": "means by region", "group": "group=A", "reason": "n < 5"}]
     assert "3" not in json.dumps(out)
+
+
+def test_gaps_entry_keeps_the_raw_p_value_and_adds_the_adjusted_one():
+    """SPEC §3 names ``p_value`` (raw); issue 10 item 5 adds ``p_adj`` (Benjamini-Hochberg over the
+    attributes), checked against statsmodels' multipletests on the same raw p-values."""
+    import numpy as np
+    from statsmodels.stats.multitest import multipletests
+
+    from csm_helpers.gaps import expectation_gaps
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({f"{k}{i}": rng.integers(1, 6, 80) for k in ("p", "e") for i in range(6)})
+    df["e0"] = np.clip(df["p0"] + rng.integers(0, 2, 80), 1, 5)  # a true shortfall on one attribute
+    table = expectation_gaps(df, pairs={f"a{i}": (f"p{i}", f"e{i}") for i in range(6)})
+    entry = gaps_entry(table)
+    raw = [g["p_value"] for g in entry]
+    assert raw == table["p_value"].tolist()
+    assert [g["p_adj"] for g in entry] == pytest.approx(multipletests(raw, method="fdr_bh")[1].tolist(), rel=1e-12)
+    assert {"attribute", "mean_gap", "p_value", "p_adj", "share_dissatisfied"} <= set(entry[0])
+    json.dumps(entry, allow_nan=False)

@@ -192,6 +192,27 @@ def test_plot_gaps_mean(sample):
     _colours_are_grey(ax)
 
 
+def test_plot_gaps_fills_the_points_significant_after_the_correction():
+    """Issue 10 item 5: the filled points follow the adjusted p of the family, not the
+    per-attribute interval. Three intervals exclude 0; only one adjusted p is below 0.05."""
+    g = pd.DataFrame({"attribute": ["a", "b", "c"], "n": 100, "mean_gap": [-0.5, -0.3, -0.2],
+                      "ci_low": [-0.7, -0.55, -0.38], "ci_high": [-0.3, -0.05, -0.02],
+                      "p_value": [0.0001, 0.02, 0.03], "p_adj": [0.0003, 0.06, 0.06]})
+    g.attrs.update({"p_adjust": "fdr_bh", "level": 0.95})
+    ax = plot_gaps(g)
+    points = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert [len(c.get_offsets()) for c in points] == [1, 2]  # significant first, then the rest
+    assert points[0].get_offsets()[0, 0] == -0.5
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["significant (BH-adjusted p)", "not significant"]
+    plt.close(ax.figure)
+    # at a 90 % level the 0.06 pass; without p_adj (a hand-made table) the intervals decide
+    g.attrs["level"] = 0.90
+    assert [len(c.get_offsets()) for c in plot_gaps(g).collections if isinstance(c, PathCollection)] == [3]
+    ax = plot_gaps(g.drop(columns="p_adj"))
+    assert [t.get_text() for t in ax.get_legend().get_texts()][0] == "interval excludes 0"
+    plt.close("all")
+
+
 def test_plot_gaps_shares(sample):
     g = sample["gaps"]
     ax = plot_gaps(g, kind="shares", labels=sample["labels"])

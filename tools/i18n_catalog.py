@@ -40,7 +40,7 @@ CAPTIONED = {"show_table", "table_html"}        # caption= is translated
 #: dimension names of the invisible scorecard (config.DIMENSIONS), shown as table values.
 EXTRA = ["Summary", "Top priorities", "About the data", "Contents", "Chart", "Segment", "Wave", "n",
          "Generated", "product", "process", "people", "Product", "Process", "People", "main competitor",
-         "95% interval", "p adj", "Received"]
+         "95% interval", "p adj", "Received", "n previous", "n latest"]
 
 
 def _name(func: ast.expr) -> str:

@@ -476,6 +476,10 @@ d.show_figure(pk.plot_scorecard(card, level=opts.level, min_n=min_n))
 Satisfaction is a comparison: for each attribute, each customer's perceived performance minus
 what they expected. A negative gap breeds complaints; meeting expectations satisfies; exceeding
 them builds loyalty.
+
+Every attribute is tested, so some gaps would pass a 5 % test by chance alone: beside each raw
+p-value the table gives the p-value adjusted over the attributes (Benjamini–Hochberg), and the
+filled points of the chart are the gaps significant after that adjustment.
 """),
     code('''
 gap_table = ctx.gap_table
@@ -485,7 +489,7 @@ else:
     shown = v.with_labels(gap_table, ctx.attribute_labels)
     d.show_table(shown[["attribute", "n", "mean_perception", "mean_expectation", "mean_gap", "ci_low", "ci_high",
                         "p_value", "p_adj", "cohen_dz", "share_dissatisfied", "share_satisfied", "share_delighted", "suppressed"]],
-                 caption="Perception minus expectation (paired)", formats=v.GAP_FORMATS)
+                 caption="Perception minus expectation (paired)", formats=v.GAP_FORMATS, rename=v.p_headers(gap_table))
     d.show_figure(pa.plot_gaps(gap_table, labels=ctx.attribute_labels))
     d.show_figure(pa.plot_gaps(gap_table, kind="shares", labels=ctx.attribute_labels))
 '''),
@@ -672,14 +676,16 @@ else:
 ## Competitor benchmark
 
 Customers' ratings of the company and of their main competitor on the same attributes; the
-difference and whether it is larger than chance.
+difference and whether it is larger than chance once every attribute's test is taken into account
+(better / worse on the Benjamini–Hochberg adjusted p-value, shown beside the raw one).
 """),
     code('''
 bench = ctx.competitor_table
 if bench is not None:
     shown = v.with_labels(bench, ctx.attribute_labels)
     d.show_table(shown[["attribute", "n", "own", "competitor", "gap", "ci_low", "ci_high", "p_value", "p_adj", "flag",
-                        "suppressed"]], caption="Own vs main competitor", formats=v.COMPETITOR_FORMATS)
+                        "suppressed"]], caption="Own vs main competitor", formats=v.COMPETITOR_FORMATS,
+                 rename=v.p_headers(bench))
     d.show_figure(pa.plot_competitor(bench, labels=ctx.attribute_labels, competitor_label=opts.competitor_label))
 else:
     d.show_callout("The study has no competitor ratings.")
@@ -764,11 +770,18 @@ if csv_path is not None:
 ## SWOT from the data
 
 Strengths and weaknesses come from the importance–performance grid; opportunities and threats from
-the comparison with the main competitor and from the change since the previous wave. Each entry
-shows the numbers behind it.
+the comparison with the main competitor and from the change since the previous wave. A competitor
+gap or a change counts when it is significant after adjusting for testing every attribute
+(Benjamini–Hochberg); the table of changes shows the raw and the adjusted p-value side by side.
+Each entry shows the numbers behind it.
 """),
     code('''
 change = ctx.attribute_change_table()
+if change is not None:
+    d.show_table(v.with_labels(change, ctx.attribute_labels)[
+        ["attribute", "n_previous", "n_latest", "previous", "latest", "change", "p_value", "p_adj", "significant",
+         "suppressed"]], caption="Attribute means: change since the previous wave (Welch t)",
+        formats=v.ATTRIBUTE_CHANGE_FORMATS, rename=v.p_headers(change))
 swot = action.swot(ctx.ipa_table, competitor=ctx.competitor_table, change=change, drivers=ctx.driver_table)
 d.show_table(action.swot_display(swot), caption="SWOT")
 d.show_figure(pl.plot_swot(action.swot_display(swot)))
