@@ -79,7 +79,7 @@ def reporting_base(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     >>> data = read_dataset("responses")
     >>> base = reporting_base(data, study)
     >>> len(data), len(base), sorted(base["wave"].unique())
-    (2400, 1155, ['2026-H1'])
+    (2400, 1158, ['2026-H1'])
     """
     from .measurement import apply_exclusions, quality_flags
 

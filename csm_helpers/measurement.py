@@ -861,6 +861,9 @@ def study_weights(data: pd.DataFrame, study: Study, *,
     settings = {"max_iter": study.measurement.rake_max_iter, "tol": study.measurement.rake_tol}
     if not spec.wave or spec.wave not in data.columns:
         return rake(data, margins=margins, **settings)
+    everywhere = {var: set(_keys(data[var]).dropna()) for var in margins}
+    if any(v > 0 and k not in everywhere[var] for var, m_ in margins.items() for k, v in m_.items()):
+        return rake(data, margins=margins, **settings)  # raises: no respondent in any wave has that value
     out = np.full(len(data), np.nan)
     missing: dict[str, list[str]] = {}
     codes, labels = pd.factorize(data[spec.wave].astype("string"), use_na_sentinel=True)

@@ -221,12 +221,12 @@ def check_segment_publishable(data: pd.DataFrame, study: Study, segment: str, *,
     >>> check_segment_publishable(data, study, "region=Hanoi")  # large enough: no error
     >>> latest, earlier = data.index[data["wave"] == "2026-H1"], data.index[data["wave"] == "2025-H2"]
     >>> tiny = data.assign(region=data["region"].mask(data.index.isin([*latest[:3], *earlier[:6]]), "Tiny"))
-    >>> int((tiny["region"] == "Tiny").sum())  # 9 over both waves, 3 in the reported one, 1 excluded
+    >>> int((tiny["region"] == "Tiny").sum())  # 9 over both waves, 3 in the reported one
     9
     >>> check_segment_publishable(tiny, study, "region=Tiny")
     Traceback (most recent call last):
     ...
-    csm_helpers.errors.CsmError: segment 'region=Tiny' has 2 respondent(s) in the reported wave 2026-H1 after the data-quality exclusions, fewer than min_cell_size 5: its report is suppressed (SPEC §4) — choose a larger segment
+    csm_helpers.errors.CsmError: segment 'region=Tiny' has 3 respondent(s) in the reported wave 2026-H1 after the data-quality exclusions, fewer than min_cell_size 5: its report is suppressed (SPEC §4) — choose a larger segment
     """
     from .disclosure import NO_VALUE, hidden_values, latest_wave, partition_counts, reporting_base
 
