@@ -13,6 +13,7 @@ import pandas as pd
 
 from .config import Study
 from .i18n import N_, tr
+from .safety import file_sha256
 
 __all__ = ["METHODS", "methods_table", "software_versions", "input_files", "parameters_table"]
 
@@ -292,8 +293,6 @@ def input_files(study: Study) -> pd.DataFrame:
     >>> bool(t["sha256"].str.len().eq(64).all())
     True
     """
-    from .report import file_sha256
-
     rows = [("study", study.path.name, study.path.stat().st_size, file_sha256(study.path))]
     for key, rel in study.file_keys().items():
         path = study.resolve(rel, key=key)

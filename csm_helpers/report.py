@@ -24,7 +24,6 @@ notebook, as the papermill CLI does), ``csm batch`` passes a warm kernel
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import html.parser
 import json
 import logging
@@ -51,7 +50,7 @@ from .config import Study, load_study
 from .datasets import sample_study_path
 from .errors import CsmError, ReportError
 from .i18n import HTML_LANG, N_, _, get_language, language, tr, translate_markdown
-from .safety import escape, readable, write_text_atomic
+from .safety import escape, file_sha256, readable, write_text_atomic
 from .workbook import METRICS_FRAGMENT_DIR, parse_segment, to_jsonable
 
 __all__ = [
@@ -133,15 +132,6 @@ def segment_dirname(segment: str) -> str:
     """
     name = re.sub(r"[^\w.=-]+", "_", segment.strip(), flags=re.UNICODE).strip("._") or "segment"
     return name[:120]
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- validation

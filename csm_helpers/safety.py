@@ -8,6 +8,7 @@ leaves a half-written report behind.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 import tempfile
@@ -18,7 +19,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-__all__ = ["atomic_write", "write_text_atomic", "write_bytes_atomic", "neutralise_formula",
+__all__ = ["file_sha256", "atomic_write", "write_text_atomic", "write_bytes_atomic", "neutralise_formula",
            "to_safe_csv", "escape", "readable", "MAX_CELL_CHARS"]
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -35,6 +36,24 @@ _BIDI = {chr(c): f"\u27e8U+{c:04X}\u27e9" for c in [*range(0x202A, 0x202F), *ran
 _CONTROLS = {**{chr(c): chr(0x2400 + c) for c in range(0x20) if c not in (9, 10, 13)},
              "\x7f": "\u2421", **{chr(c): "\ufffd" for c in range(0x80, 0xA0)}}
 _READABLE = str.maketrans({**_BIDI, **_CONTROLS})
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> _ = p.write_bytes(b"abc")
+    >>> file_sha256(p)[:16]
+    'ba7816bf8f01cfea'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def neutralise_formula(value: Any) -> Any:
