@@ -145,17 +145,6 @@ def test_notebooks_committed_clean_with_parameters_cell():
             assert f"{name}: str =" in tagged[0].source, (stage, name)
 
 
-def test_notebooks_match_their_source_script():
-    import importlib.util
-
-    from .conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "tools" / "make_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.main(["--check"]) == 0
-
-
 def test_a_kernel_that_dies_is_a_clear_error(monkeypatch, tmp_path):
     # issue 6: nbclient's DeadKernelError (out of memory, killed kernel) reached the user as a
     # traceback; it is a ReportError naming the notebook
