@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import platform
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import pandas as pd
 
@@ -282,8 +283,17 @@ def software_versions() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["software", "version"])
 
 
-def input_files(study: Study) -> pd.DataFrame:
+def input_files(study: Study, *, notebook: str | None = None) -> pd.DataFrame:
     """Every input file of the study with its size and SHA-256 (columns ``key, file, bytes, sha256``).
+
+    Parameters
+    ----------
+    study : Study
+        The loaded study.
+    notebook : str, optional
+        The running stage (``"04_analysis"``): adds a row for ``<notebook>.ipynb`` in the
+        working folder, which is the notebook's own folder under papermill, ``csm run``,
+        ``csm batch`` and JupyterLab. So a report names the notebook file that produced it.
 
     Examples
     --------
@@ -300,6 +310,10 @@ def input_files(study: Study) -> pd.DataFrame:
             rows.append((key, rel, path.stat().st_size, file_sha256(path)))
         else:
             rows.append((key, rel, 0, "missing"))
+    if notebook:
+        path = Path.cwd() / f"{notebook}.ipynb"
+        rows.append(("notebook", path.name, path.stat().st_size, file_sha256(path)) if path.is_file()
+                    else ("notebook", f"{notebook}.ipynb", 0, "not in the working folder"))
     return pd.DataFrame(rows, columns=["key", "file", "bytes", "sha256"])
 
 

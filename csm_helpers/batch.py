@@ -64,6 +64,7 @@ from .report import (
     write_index,
 )
 from .safety import write_text_atomic
+from .stages import notebooks_dir
 
 __all__ = ["DEFAULT_STAGES", "BatchSegment", "BatchPlan", "SegmentOutcome", "BatchResult",
            "plan_batch", "run_batch", "default_jobs"]
@@ -128,7 +129,8 @@ def plan_batch(study_path: str | Path | None, by: str, stages: Sequence[str] | N
     stages : sequence of str, optional
         Stages to run (names or number prefixes); None for every stage.
     notebooks : Path, optional
-        Folder of the stage notebooks (default: the installed ones).
+        Folder of the stage notebooks (default: the study's own ``notebooks/`` folder or
+        ``notebooks:`` key when it has one, else the installed ones).
 
     Raises
     ------
@@ -428,7 +430,8 @@ def run_batch(study_path: str | Path | None, by: str, *, out_dir: str | Path = "
     log : callable, optional
         Receives messages for the user (warnings, removed folders).
     notebooks : Path, optional
-        Folder of the stage notebooks (default: the installed ones).
+        Folder of the stage notebooks (default: the study's own ``notebooks/`` folder or
+        ``notebooks:`` key when it has one, else the installed ones).
     stream : file, optional
         Where progress goes (default ``sys.stderr``).
 
@@ -530,7 +533,7 @@ def run_batch(study_path: str | Path | None, by: str, *, out_dir: str | Path = "
                     from .daskexec import DaskRunner
 
                     runner: Any = DaskRunner(plan.run, out, scheduler=str(scheduler), timeout=timeout,
-                                             custom_notebooks=notebooks is not None)
+                                             custom_notebooks=plan.run.notebooks != notebooks_dir().resolve())
                 else:
                     runner = _ThreadRunner(plan.run, out, jobs=n_jobs, timeout=timeout)
                 with contextlib.closing(runner.run(todo)) as results:

@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="'all' (default) or COLUMN=VALUE for one segment, e.g. region=Hanoi")
     run.add_argument("--stages", default=None,
                      help="comma-separated stages to run, e.g. 01,02 (default: all)")
+    run.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
+                     help="folder of your own stage notebooks NN_name.ipynb (default: the study's notebooks/ "
+                          "folder or notebooks: key, else the installed ones)")
     run.add_argument("--quiet", action="store_true", help="print only errors")
     run.add_argument("--resume", action="store_true",
                      help="skip the segment when its complete reports from the same inputs, stages and "
@@ -70,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="dask scheduler address with --executor dask, e.g. tcp://10.0.0.5:8786")
     batch.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
-                       help="folder of your own stage notebooks NN_name.ipynb (default: the installed ones)")
+                       help="folder of your own stage notebooks NN_name.ipynb (default: the study's notebooks/ "
+                            "folder or notebooks: key, else the installed ones)")
     batch.add_argument("--no-progress", action="store_true",
                        help="no progress bar or lines (the summary is still printed)")
     batch.add_argument("--quiet", action="store_true", help="print only errors and the failed segments")
@@ -149,7 +153,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None
     with _terminate_as_interrupt():
         result = run_study(args.study, args.out, segment=args.segment, stages=stages, log=log,
-                           resume=args.resume)
+                           resume=args.resume, notebooks=args.notebooks)
     if not args.quiet:
         if result.skipped:
             print(f"{result.out_dir}: segment {result.segment} is up to date (same inputs, stages and version) "

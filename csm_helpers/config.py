@@ -252,6 +252,7 @@ class Study(_Model):
     measurement: MeasurementSpec = Field(default_factory=MeasurementSpec)
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     report: ReportSpec = Field(default_factory=ReportSpec)
+    notebooks: str | None = None  # folder of the study's own stage notebooks, relative to study.yaml
     path: Path = Field(default=Path("study.yaml"), exclude=True)
 
     @field_validator("interviews", "complaints", "lost_customers", mode="before")

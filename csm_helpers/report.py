@@ -48,9 +48,18 @@ import nbformat
 from . import __version__
 from .config import Study, load_study
 from .datasets import sample_study_path
-from .errors import CsmError, ReportError
+from .errors import ConfigError, CsmError, ReportError
 from .i18n import HTML_LANG, N_, _, get_language, language, tr, translate_markdown
 from .safety import escape, file_sha256, readable, write_text_atomic
+from .stages import (
+    STAGE_TITLES,
+    check_notebooks_folder,
+    notebooks_dir,
+    skip_reason,
+    stage_names,
+    stage_support,
+    study_notebooks,
+)
 from .workbook import METRICS_FRAGMENT_DIR, parse_segment, to_jsonable
 
 __all__ = [
@@ -77,18 +86,6 @@ __all__ = [
     "read_batch_state",
 ]
 
-#: Reader-facing title of each stage notebook.
-STAGE_TITLES = {
-    "01_goal_setting": N_("Goal-setting"),
-    "02_discovery": N_("Discovery"),
-    "03_measurement": N_("Measurement"),
-    "04_analysis": N_("Analysis"),
-    "05_action_progress": N_("Action planning and progress"),
-}
-
-_STAGE_RE = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
-
-
 def _resource_dir(packaged: str, source: str) -> Path:
     pkg = Path(str(resources.files("csm_helpers") / packaged))
     if pkg.is_dir():
@@ -97,11 +94,6 @@ def _resource_dir(packaged: str, source: str) -> Path:
     if src.is_dir():
         return src
     raise ReportError(f"the {source}/ folder is missing from this installation — reinstall csm-workbook")
-
-
-def notebooks_dir() -> Path:
-    """Folder of the stage notebooks (source checkout or installed package)."""
-    return _resource_dir("_notebooks", "notebooks")
 
 
 def templates_dir() -> Path:
@@ -117,7 +109,7 @@ def available_stages() -> list[str]:
     >>> available_stages()[:2]
     ['01_goal_setting', '02_discovery']
     """
-    return sorted(p.stem for p in notebooks_dir().glob("*.ipynb") if _STAGE_RE.match(p.name))
+    return stage_names(notebooks_dir())
 
 
 def segment_dirname(segment: str) -> str:
@@ -604,6 +596,11 @@ def _report_row(out_dir: Path, folder: str, segment: str) -> tuple[str, dict[str
         for r in reports)
     if metrics_path.is_file():
         links += f' · <a href="{escape(folder)}/metrics.json">metrics.json</a>'
+    skipped = metrics.get("stages_skipped")
+    if isinstance(skipped, dict) and skipped:
+        links += "".join(f'<br><span class="csm-skipped">{escape(_("not run"))} — '
+                         f"{escape(skip_reason(str(stage), [str(k) for k in keys]))}</span>"
+                         for stage, keys in sorted(skipped.items()) if isinstance(keys, list))
     return links, metrics
 
 
@@ -732,11 +729,16 @@ class RunPlan:
     inputs: dict[str, str]
     notebooks: Path
     warnings: list[str] = field(default_factory=list)
+    #: stages left out because the study lacks their inputs: stage -> the missing study.yaml keys
+    skipped: dict[str, list[str]] = field(default_factory=dict)
+    #: SHA-256 of each stage notebook run (file name -> digest), recorded in metrics.json
+    notebook_sha256: dict[str, str] = field(default_factory=dict)
 
     def parameters(self, segment: str) -> dict[str, Any]:
         """The run parameters recorded in a segment's ``metrics.json``."""
         return {"segment": segment, "seed": self.study.seed, "min_cell_size": self.study.min_cell_size,
-                "stages": list(self.stages), "study": self.study.path.name, "language": self.study.language}
+                "stages": list(self.stages), "study": self.study.path.name, "language": self.study.language,
+                "notebooks": dict(self.notebook_sha256)}
 
 
 def resolve_stages(stages: Sequence[str] | None, notebooks: Path | None = None) -> list[str]:
@@ -747,8 +749,9 @@ def resolve_stages(stages: Sequence[str] | None, notebooks: Path | None = None) 
     >>> resolve_stages(["04", "05_action_progress"])
     ['04_analysis', '05_action_progress']
     """
-    all_stages = (sorted(p.stem for p in notebooks.glob("*.ipynb") if _STAGE_RE.match(p.name))
-                  if notebooks is not None else available_stages())
+    # the bundled stages are always known, so a folder that lost one gets "missing", not "unknown"
+    all_stages = sorted({*stage_names(notebooks), *available_stages()}) if notebooks is not None \
+        else available_stages()
     wanted = list(all_stages) if not stages else []
     for s in stages or []:
         match = [x for x in all_stages if x == s or x.startswith(f"{s}_") or x.split("_", 1)[0] == s]
@@ -762,21 +765,44 @@ def plan_run(study_path: str | Path | None, stages: Sequence[str] | None = None,
              notebooks: Path | None = None) -> tuple[RunPlan, StudyCheck]:
     """Validate the whole study once and fix what every segment of the run shares.
 
+    The stage notebooks are the study's own when it has them (see
+    :func:`csm_helpers.stages.study_notebooks`). Before anything runs, stages whose inputs the
+    study lacks are left out with a reason when no stages were named (``plan.skipped``); naming
+    such a stage is an input error. Every notebook to run is checked for its ``parameters`` cell.
+
     Raises
     ------
     CsmError
-        Bad config or data, or an unknown stage.
+        Bad config or data, an unknown stage, a named stage without its inputs, or a stage
+        notebook that is missing or has no ``parameters`` cell.
+
+    Examples
+    --------
+    >>> plan, _ = plan_run(None, ["04"])
+    >>> plan.stages, plan.skipped, sorted(plan.notebook_sha256)
+    (['04_analysis'], {}, ['04_analysis.ipynb'])
     """
     check = validate_study(study_path)
     study = check.study
-    nb_dir = Path(notebooks).resolve() if notebooks is not None else notebooks_dir()
-    if not nb_dir.is_dir():
-        raise CsmError(f"notebooks folder {nb_dir} does not exist — give the folder holding NN_name.ipynb files")
+    nb_dir, _source = study_notebooks(study, notebooks, default=notebooks_dir())
     wanted = resolve_stages(stages, nb_dir)
+    unsupported = {stage: keys for stage, keys in stage_support(study, wanted).items() if keys}
+    if stages and unsupported:
+        raise ConfigError("; ".join(
+            f"{study.path}: stage {stage} needs " + " and ".join(f"'{k}'" for k in keys)
+            + ", which study.yaml does not name — add " + " and ".join(f"'{k}: <file>'" for k in keys)
+            + " to study.yaml, or leave the stage out of --stages"
+            for stage, keys in unsupported.items()))
+    wanted = [s for s in wanted if s not in unsupported]
+    if not wanted:
+        raise ConfigError(f"{study.path}: no stage can run — "
+                          + "; ".join(skip_reason(stage, keys) for stage, keys in unsupported.items()))
+    check_notebooks_folder(nb_dir, wanted)
     inputs = {rel: file_sha256(study.resolve(rel, key=key)) for key, rel in study.file_keys().items()}
     inputs = dict(sorted({**inputs, study.path.name: file_sha256(study.path)}.items()))
     return RunPlan(study=study, stages=wanted, inputs=inputs, notebooks=nb_dir,
-                   warnings=list(check.warnings)), check
+                   warnings=list(check.warnings), skipped=unsupported,
+                   notebook_sha256={f"{s}.ipynb": file_sha256(nb_dir / f"{s}.ipynb") for s in wanted}), check
 
 
 #: The record of a completed run inside each segment folder (what --resume compares).
@@ -997,7 +1023,8 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
             "stage_title": f"{stage[:2]} · {tr(STAGE_TITLES.get(stage, stage), study.language)}",
             "language": study.language, "study": study.name, "organisation": study.report.organisation or "",
             "facts": facts, "version": __version__, "summary": summary,
-            "footer": (f"csm-workbook {__version__} · study {study.path.name} "
+            "footer": (f"csm-workbook {__version__} · notebook {stage}.ipynb "
+                   f"(sha256 {plan.notebook_sha256.get(f'{stage}.ipynb', '')[:12]}) · study {study.path.name} "
                        f"(sha256 {plan.inputs[study.path.name][:12]}) · data {study.responses.file} "
                        f"(sha256 {plan.inputs.get(study.responses.file, '')[:12]}) · segment {segment} · "
                        f"seed {study.seed} · generated {stamp}"),
@@ -1012,6 +1039,7 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
                            "data_sha256": plan.inputs.get(study.responses.file, ""),
                            "inputs": plan.inputs, "parameters": plan.parameters(segment)},
         "suppressed": [],
+        "stages_skipped": dict(plan.skipped),
     }
     frag_dir = seg_stage / METRICS_FRAGMENT_DIR
     for frag in sorted(frag_dir.glob("*.json")) if frag_dir.is_dir() else []:
@@ -1068,7 +1096,8 @@ def segment_is_done(plan: RunPlan, segment: str, final: Path) -> bool:
 
 def run_study(study_path: str | Path | None = None, out_dir: str | Path = "reports", *,
               segment: str = "all", stages: Sequence[str] | None = None,
-              log: Callable[[str], None] | None = None, resume: bool = False) -> RunResult:
+              log: Callable[[str], None] | None = None, resume: bool = False,
+              notebooks: str | Path | None = None) -> RunResult:
     """Produce every stage report, ``metrics.json`` and ``index.html`` for one segment.
 
     Parameters
@@ -1088,6 +1117,10 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         outputs of a run with the same inputs (SHA-256 of study.yaml and every file it names),
         parameters (segment, stages, seed, minimum cell size) and csm-workbook version, as
         recorded in its ``.csm-manifest.json``; otherwise run as usual.
+    notebooks : str or Path, optional
+        Folder of the stage notebooks to run (``--notebooks``). Default: the study's own
+        (a ``notebooks:`` key, or a ``notebooks/`` folder beside study.yaml), else the bundled
+        ones.
 
     Raises
     ------
@@ -1104,10 +1137,14 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     """
     log = log or (lambda _msg: None)
     t0 = time.perf_counter()
-    plan, check = plan_run(study_path, stages)
+    plan, check = plan_run(study_path, stages, notebooks=Path(notebooks) if notebooks is not None else None)
     study = check.study
     for w in check.warnings:
         log(f"warning: {w}")
+    for stage, keys in plan.skipped.items():
+        log(f"skipped {skip_reason(stage, keys)}")
+    if plan.notebooks != notebooks_dir().resolve():
+        log(f"notebooks: {plan.notebooks}")
     from .disclosure import reporting_base
     from .workbook import check_segment_publishable, select_segment
 

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,8 +28,8 @@ from .errors import CsmError
 from .i18n import set_language
 from .safety import write_text_atomic
 
-__all__ = ["StageContext", "open_stage", "parse_segment", "select_segment", "check_segment_publishable",
-           "to_jsonable", "single_threaded_blas", "METRICS_FRAGMENT_DIR", "enable_data_cache", "disable_data_cache", "data_cache_stats"]
+__all__ = ["StageContext", "open_stage", "find_study_file", "parse_segment", "select_segment",
+           "check_segment_publishable", "to_jsonable", "single_threaded_blas", "METRICS_FRAGMENT_DIR", "enable_data_cache", "disable_data_cache", "data_cache_stats"]
 
 #: Sub-folder of a stage's output_dir where each notebook leaves its part of metrics.json.
 METRICS_FRAGMENT_DIR = "_stage_metrics"
@@ -932,6 +933,38 @@ def single_threaded_blas() -> int:
     return sum(1 for lib in threadpool_info() if lib.get("user_api") == "blas")
 
 
+def find_study_file(start: str | Path | None = None) -> Path:
+    """The study a notebook opened without parameters belongs to.
+
+    ``study.yaml`` in ``start`` (default: the working folder) or in its parent, so a notebook
+    in ``mystudy/notebooks/`` finds ``mystudy/study.yaml``; else the bundled sample study.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "notebooks").mkdir()
+    >>> _ = (root / "study.yaml").write_text("name: x", encoding="utf-8")
+    >>> find_study_file(root / "notebooks") == root / "study.yaml"
+    True
+    >>> find_study_file(Path(tempfile.mkdtemp())) == sample_study_path()
+    True
+    """
+    here = Path(start) if start is not None else Path.cwd()
+    for folder in (here, here.parent):
+        if (folder / "study.yaml").is_file():
+            return folder / "study.yaml"
+    return sample_study_path()
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, papermill), where a module-level cache lives
+    as long as the kernel and the researcher runs the same notebook again and again."""
+    shell = sys.modules.get("IPython")
+    get = getattr(shell, "get_ipython", None)
+    return bool(get and get() is not None and "ipykernel" in sys.modules)
+
+
 def open_stage(stage: str, *, study_path: str = "", segment: str = "all",
                output_dir: str = "") -> StageContext:
     """Load what a stage notebook needs (the papermill parameters go straight in).
@@ -941,7 +974,9 @@ def open_stage(stage: str, *, study_path: str = "", segment: str = "all",
     stage : str
         The notebook's stage name, e.g. ``"01_goal_setting"``.
     study_path : str
-        Path of ``study.yaml``; empty for the bundled sample study.
+        Path of ``study.yaml``. Empty: the ``study.yaml`` of the working folder or of its
+        parent (a notebook opened in JupyterLab from a study workbook's ``notebooks/``
+        folder, as ``csm init`` writes it), else the bundled sample study.
     segment : str
         ``"all"`` or ``"COLUMN=VALUE"`` (one of the study's segment columns).
     output_dir : str
@@ -953,7 +988,9 @@ def open_stage(stage: str, *, study_path: str = "", segment: str = "all",
     >>> ctx.segment, ctx.study.language
     ('all', 'en')
     """
-    study = load_study(study_path or sample_study_path())
+    study = load_study(study_path or find_study_file())
+    if _in_kernel():
+        enable_data_cache()  # a second Run All in the same kernel reuses the loaded, validated data
     parse_segment(segment, study)  # fail early on a malformed segment
     set_language(study.language)  # fixed text of this stage's tables and charts
     single_threaded_blas()  # the same numbers on every machine
