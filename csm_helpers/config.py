@@ -274,6 +274,22 @@ class Study(_Model):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"attribute ids must be unique; repeated: {', '.join(dupes)}")
+        for i, a in enumerate(self.attributes):
+            if a.performance == self.overall:
+                raise ValueError(
+                    f"attributes.{i}.performance ({a.id!r}) is {a.performance!r}, the same column as overall — "
+                    "overall satisfaction is what the attributes explain, so it cannot be one of them; remove "
+                    f"attribute {a.id!r} or set overall to the overall-satisfaction item")
+        top = self.analysis.top_box
+        for key, col in [("overall", self.overall),
+                         *((f"satisfaction_items.{i}", c) for i, c in enumerate(self.satisfaction_items))]:
+            lo, hi = self.scale_for(col, "overall" if key == "overall" else "satisfaction")
+            points = int(hi - lo) + 1
+            if top >= points:
+                raise ValueError(
+                    f"analysis.top_box is {top}, but {key} ({col!r}) has {points} points on its scale "
+                    f"{lo:g}-{hi:g} (scales): the top-{top} box would hold every answer — set analysis.top_box "
+                    f"below {points} (e.g. 1), or check the scale of {col!r} in scales")
         personal = set(self.responses.personal_data)
         for role, col in self.item_roles().items():
             if col in personal:

@@ -226,8 +226,9 @@ def driver_minimum_n(k: int) -> int:
 
 
 def _suppressed_drivers(attrs: list[str], cols: list[str], N: np.ndarray, *, need: int, n_min: int,
-                        attrs_extra: dict[str, Any]) -> pd.DataFrame:
-    """The key-driver table with every estimate missing, for a sample below the model's minimum."""
+                        attrs_extra: dict[str, Any], problems: list[str] | None = None) -> pd.DataFrame:
+    """The key-driver table with every estimate missing, for a sample below the model's minimum
+    or (``problems``) answers on which a correlation cannot be computed."""
     nan = np.full(len(attrs), np.nan)
     out = pd.DataFrame({"attribute": attrs, "column": cols, "n": N[0, 1:].astype(int), "r": nan, "beta": nan,
                         "relative_weight": nan, "rw_pct": nan, "rw_ci_low": nan, "rw_ci_high": nan,
@@ -241,12 +242,18 @@ def _suppressed_drivers(attrs: list[str], cols: list[str], N: np.ndarray, *, nee
                       "method": f"Key drivers withheld: {n_min} respondents, fewer than the minimum "
                                 f"max(30, 5 x {len(attrs)} attributes) = {need} (Green 1991; Tabachnick & Fidell "
                                 "2013)."})
+    if problems:
+        out.attrs.update({
+            "suppressed_reason": _("Key drivers are not shown: a correlation cannot be computed on this report's "
+                                   "answers ({detail}). Check the items with csm validate, or report more "
+                                   "respondents.", detail="; ".join(problems)),
+            "method": "Key drivers withheld: " + "; ".join(problems) + "."})
     return out
 
 
 def key_drivers(data: pd.DataFrame, *, outcome: str, drivers: Mapping[str, str], weights: str | None = None,
                 n_boot: int = 1000, seed: int = 0, level: float = 0.95, pairwise: bool = True,
-                min_n: int | None = None) -> pd.DataFrame:
+                min_n: int | None = None, degenerate: Literal["raise", "withhold"] = "raise") -> pd.DataFrame:
     """Key-driver analysis of ``outcome`` on the attribute ratings (SPEC §1.4).
 
     For each driver: Pearson r with the outcome, the standardised regression coefficient
@@ -297,6 +304,11 @@ def key_drivers(data: pd.DataFrame, *, outcome: str, drivers: Mapping[str, str],
     min_n : int, optional
         Fewest respondents behind any correlation of the model; None for
         :func:`driver_minimum_n` of the number of drivers, 0 to estimate on any sample.
+    degenerate : {"raise", "withhold"}
+        When a correlation cannot be computed (an item with the same answer from everyone,
+        fewer than 3 answers, no variance within a pair): raise a :class:`DataError` (default)
+        or return the withheld table with ``attrs["suppressed_reason"]`` naming the columns,
+        which is what a report does, so the rest of the stage is still written.
 
     Returns
     -------
@@ -372,7 +384,14 @@ def key_drivers(data: pd.DataFrame, *, outcome: str, drivers: Mapping[str, str],
         return _suppressed_drivers(attrs, cols, N, need=need, n_min=n_min, attrs_extra={
             "n_outcome": int(np.isfinite(X[:, 0]).sum()), "n_boot": n_boot, "level": level, "seed": seed,
             "pairwise": pairwise, "weighted": weights is not None})
-    _check_corr(R, N, [outcome, *cols])
+    problems = _corr_problems(R, N, [outcome, *cols])
+    if problems and degenerate == "withhold":  # a report section says why, the stage goes on
+        return _suppressed_drivers(attrs, cols, N, need=need, n_min=n_min, problems=problems, attrs_extra={
+            "n_outcome": int(np.isfinite(X[:, 0]).sum()), "n_boot": n_boot, "level": level, "seed": seed,
+            "pairwise": pairwise, "weighted": weights is not None})
+    if problems:
+        raise DataError("key drivers: a correlation cannot be computed — see below for the column and the fix",
+                        problems=problems)
     d_min = float(np.linalg.eigvalsh(R).min())
     Rf, repaired = _clip_pd(R[None])
     eps, beta, r2 = (a[0] for a in _johnson(Rf))
@@ -1136,7 +1155,8 @@ def _numeric(data: pd.DataFrame, col: str, role: str) -> np.ndarray:
     return num.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _check_corr(R: np.ndarray, N: np.ndarray, names: list[str]) -> None:
+def _corr_problems(R: np.ndarray, N: np.ndarray, names: list[str]) -> list[str]:
+    """Why a correlation of the key-driver model cannot be computed: one line per column or pair."""
     problems = []
     k = len(names)
     for i in range(k):
@@ -1156,9 +1176,7 @@ def _check_corr(R: np.ndarray, N: np.ndarray, names: list[str]) -> None:
                 elif not np.isfinite(R[i, j]):
                     problems.append(f"columns {names[i]!r} and {names[j]!r}: no variance among the "
                                     f"{int(N[i, j])} respondents who answered both")
-    if problems:
-        raise DataError("key drivers: a correlation cannot be computed — see below for the column and the fix",
-                        problems=problems)
+    return problems
 
 
 def _attribute_spec(attributes: Mapping[str, Mapping[str, Any]] | pd.DataFrame, *, need_importance: bool

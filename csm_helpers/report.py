@@ -172,6 +172,7 @@ def validate_study(study_path: str | Path | None = None) -> StudyCheck:
         if getattr(study, key):
             check.tables[key] = len(read_study_table(study, key).data)
     _check_analysis_inputs(study)
+    check.warnings += _section_warnings(study, table.data)
     if study.interviews:
         spec = study.interviews
         from .discovery import prepare_interviews
@@ -179,6 +180,20 @@ def validate_study(study_path: str | Path | None = None) -> StudyCheck:
         t = read_study_table(study, "interviews", required=[spec.id, spec.group, spec.text])
         check.tables["interviews"] = len(prepare_interviews(t.data, spec=spec))
     return check
+
+
+def _section_warnings(study: Study, data: Any) -> list[str]:
+    """What a run will withhold rather than fail on: stages without their inputs, and items with
+    one answer from everyone (no correlation, so no key drivers or derived importance)."""
+    out = [f"stage {skip_reason(stage, keys)} — it will be skipped"
+           for stage, keys in stage_support(study, available_stages()).items() if keys]
+    items = [("overall", study.overall)] + [(f"attributes.{i}.performance", a.performance)
+                                            for i, a in enumerate(study.attributes)]
+    for key, col in items:
+        if col in data.columns and data[col].nunique(dropna=True) <= 1:
+            out.append(f"{key} ({col!r}) has the same answer from every respondent — key drivers and derived "
+                       "importance will be withheld (a correlation needs answers that vary)")
+    return out
 
 
 def _check_analysis_inputs(study: Study) -> None:

@@ -785,7 +785,7 @@ class StageContext:
 
         return self._segment_cached("driver_table", lambda: key_drivers(
             self.current, outcome=self.study.overall, drivers={a.id: a.performance for a in self.study.attributes},
-            weights=self.weights, level=self.study.analysis.level, **self.boot))
+            weights=self.weights, level=self.study.analysis.level, degenerate="withhold", **self.boot))
 
     @cached_property
     def ipa_table(self) -> pd.DataFrame:

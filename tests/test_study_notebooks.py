@@ -195,3 +195,54 @@ def test_a_notebook_opened_in_the_study_folder_finds_its_study_and_reuses_the_da
                                       kernel_name="python3", progress_bar=False, cwd=str(folder))
     text = "".join(o.get("text", "") for c in done.cells for o in c.get("outputs", []))
     assert text.split() == ["Bakery", "pulse", str(study.resolve()), "60", "True"]
+
+
+# --------------------------------------------------------------------------- csm validate predicts csm run
+def _edit(study: Path, old: str, new: str) -> None:
+    text = study.read_text(encoding="utf-8")
+    assert old in text
+    study.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_validate_names_the_users_keys_for_what_would_stop_the_run(tmp_path):
+    study = write_small_study(tmp_path / "a")
+    _edit(study, "  - {id: friendly,", "  - {id: ov, label: Overall, dimension: people, performance: q_overall}\n"
+                                       "  - {id: friendly,")
+    proc = run_cli("validate", "--study", str(study))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "attributes.2.performance ('ov') is 'q_overall', the same column as overall" in proc.stderr
+    assert "drivers`" not in proc.stderr  # never a key the user did not write
+
+    study = write_small_study(tmp_path / "b")
+    _edit(study, "q_overall: [1, 10]", "q_overall: [1, 2]")
+    proc = run_cli("validate", "--study", str(study))
+    assert proc.returncode == 1
+    assert "analysis.top_box is 2, but overall ('q_overall') has 2 points on its scale 1-2" in proc.stderr
+
+
+def test_validate_warns_of_what_a_run_withholds_and_of_skipped_stages(tmp_path):
+    from csm_helpers.report import validate_study
+
+    study = responses_only(tmp_path / "r")
+    df = __import__("pandas").read_csv(study.parent / "answers.csv")
+    df["q_overall"] = 7
+    df.to_csv(study.parent / "answers.csv", index=False)
+    warnings = validate_study(study).warnings
+    assert "stage 02 Discovery: no interviews or codebook in study.yaml — it will be skipped" in warnings
+    assert any(w.startswith("overall ('q_overall') has the same answer from every respondent — key drivers")
+               for w in warnings)
+
+
+@pytest.mark.slow
+def test_a_constant_overall_item_withholds_key_drivers_and_the_stage_goes_on(tmp_path):
+    study = responses_only(tmp_path / "c")
+    df = __import__("pandas").read_csv(study.parent / "answers.csv")
+    df["q_overall"] = 7
+    df.to_csv(study.parent / "answers.csv", index=False)
+    out = tmp_path / "out"
+    proc = run_cli("run", "--study", str(study), "--stages", "04,05", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    html = (out / "all" / "04_analysis.html").read_text(encoding="utf-8")
+    assert "Key drivers are not shown: a correlation cannot be computed" in html
+    assert "has no variance (every answer is the same)" in html
+    assert (out / "all" / "05_action_progress.html").is_file()
