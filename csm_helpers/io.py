@@ -46,6 +46,7 @@ from .errors import ConfigError, CsmError, DataError, DataFileError
 
 __all__ = [
     "FORMATS",
+    "ROW_ID",
     "MISSING_TOKENS",
     "Table",
     "load_responses",
@@ -920,6 +921,10 @@ def _to_numbers(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return out
 
 
+#: ``responses.id: row``: number the respondents by their row in the file (no id column needed).
+ROW_ID = "row"
+
+
 def load_responses(study: Study, *, validate: bool = True) -> Table:
     """Load the study's survey export, ready for analysis.
 
@@ -977,6 +982,9 @@ def load_responses(study: Study, *, validate: bool = True) -> Table:
                        delimiter=spec.delimiter, config_key="responses.file")
     data = _label_codes(table.data, table.value_labels, spec.segments)
     data = _as_labels(data, [c for c in (spec.wave, *spec.segments) if c])
+    if spec.id == ROW_ID and ROW_ID not in data.columns:  # an export without a unique id
+        data = data.copy()
+        data.insert(0, ROW_ID, table.row_numbers(np.arange(len(data))))
     rated = [c for c in study.rated_items() if c in data.columns]
     numeric = rated + [c for c in (spec.weight, spec.duration) if c]
     data = _to_numbers(data, numeric)

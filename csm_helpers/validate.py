@@ -158,6 +158,11 @@ class _Checker:
         else:
             shown = ", ".join(repr(c) for c in columns[:12]) + (" ..." if len(columns) > 12 else "")
             hint = f"the file has {shown}; "
+        blank = [str(c) for c in self.data.columns if str(c).startswith("Unnamed: ")]
+        if key == "responses.id" and blank:
+            first = int(blank[0].split(": ", 1)[1]) + 1
+            hint += (f"column {first} of {self.file} has no name in its header (read as {blank[0]!r}): give it "
+                     "a name, or write `id: row` in study.yaml to number the respondents by their row; ")
         self.errors.append(
             f"{self.file}: column '{col}' (set by {key} in study.yaml) is not in the file — {hint}"
             f"fix {key.split(' ')[0]} in study.yaml or the column name in the file"

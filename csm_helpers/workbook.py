@@ -489,6 +489,27 @@ class StageContext:
         return groups
 
     @property
+    def scale_groups(self) -> list[tuple[str, tuple[float, float], list[str]]]:
+        """Rated items by kind and scale: ``(kind, (lowest, highest), items)``, config order.
+
+        A kind whose items have different scales (``scales: {default: [1, 5], perf_fees: [1, 7]}``)
+        gives one group per scale, so every item is read on its own scale.
+
+        Examples
+        --------
+        >>> ctx = open_stage("03_measurement")
+        >>> [(kind, scale, len(items)) for kind, scale, items in ctx.scale_groups][:2]
+        [('performance', (1.0, 5.0), 12), ('importance', (1.0, 5.0), 12)]
+        """
+        out: list[tuple[str, tuple[float, float], list[str]]] = []
+        for kind, items in self.item_groups.items():
+            by_scale: dict[tuple[float, float], list[str]] = {}
+            for item in items:
+                by_scale.setdefault(tuple(self.study.scale_for(item, kind)), []).append(item)
+            out += [(kind, scale, cols) for scale, cols in by_scale.items()]
+        return out
+
+    @property
     def importance_mode(self) -> str:
         """IPA importance: ``analysis.importance``, where ``auto`` = stated when every attribute
         has an importance item, else derived (relative weights)."""

@@ -246,3 +246,45 @@ def test_a_constant_overall_item_withholds_key_drivers_and_the_stage_goes_on(tmp
     assert "Key drivers are not shown: a correlation cannot be computed" in html
     assert "has no variance (every answer is the same)" in html
     assert (out / "all" / "05_action_progress.html").is_file()
+
+
+# --------------------------------------------------------------------------- per-column scales honoured
+def test_an_item_with_its_own_scale_is_read_on_it_in_the_answer_charts(tmp_path):
+    import pandas as pd
+
+    from csm_helpers.measurement import likert_distribution
+    from csm_helpers.workbook import open_stage
+
+    study = write_small_study(tmp_path / "s")
+    _edit(study, "q_overall: [1, 10]", "q_overall: [1, 10], q_friendly: [0, 10]")
+    df = pd.read_csv(study.parent / "answers.csv")
+    df["q_friendly"] = [i % 11 for i in range(len(df))]  # 0-10, outside the default 1-7
+    df.to_csv(study.parent / "answers.csv", index=False)
+    ctx = open_stage("03_measurement", study_path=str(study))
+    groups = ctx.scale_groups
+    assert groups == [("performance", (1.0, 7.0), ["q_quality", "q_speed"]),
+                      ("performance", (0.0, 10.0), ["q_friendly"])]
+    for _kind, scale, items in groups:  # what the notebook's answer-distribution cell does
+        dist = likert_distribution(ctx.all_responses, items=items, scale=scale)
+        assert dist.groupby("item")["n"].sum().eq(len(df)).all()
+
+
+# --------------------------------------------------------------------------- ids: a blank header, id: row
+def test_a_blank_id_header_gets_advice_and_id_row_numbers_the_respondents(tmp_path):
+    import pandas as pd
+
+    from csm_helpers.io import load_responses
+
+    study = write_small_study(tmp_path / "s")
+    df = pd.read_csv(study.parent / "answers.csv").rename(columns={"rid": ""})
+    df.to_csv(study.parent / "answers.csv", index=False)
+    proc = run_cli("validate", "--study", str(study))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert ("column 1 of answers.csv has no name in its header (read as 'Unnamed: 0'): give it a name, or "
+            "write `id: row` in study.yaml") in proc.stderr
+    _edit(study, "  id: rid\n", "  id: row\n")
+    from csm_helpers.config import load_study
+
+    data = load_responses(load_study(study)).data
+    assert data["row"].tolist() == list(range(2, len(df) + 2))  # the rows of the file, after its header
+    assert run_cli("validate", "--study", str(study)).returncode == 0
