@@ -59,6 +59,13 @@ class _Model(BaseModel):
 
 
 # --------------------------------------------------------------------------- study.yaml
+class QualtricsSpec(_Model):
+    """What to keep of a Qualtrics export: previews and unfinished responses are left out by default."""
+
+    keep_previews: bool = False  # Status = Survey Preview (the survey author testing it)
+    keep_unfinished: bool = False  # Finished = 0 (the respondent stopped before the end)
+
+
 class ResponsesSpec(_Model):
     """Where the survey export is and which of its columns play which role."""
 
@@ -75,6 +82,7 @@ class ResponsesSpec(_Model):
     comments: str | None = None
     duration: str | None = None
     missing_codes: list[float] = Field(default_factory=list)  # e.g. [99] for "don't know"
+    qualtrics: QualtricsSpec = Field(default_factory=QualtricsSpec)
 
 
 class Attribute(_Model):

@@ -47,6 +47,7 @@ from .errors import ConfigError, CsmError, DataError, DataFileError
 __all__ = [
     "FORMATS",
     "ROW_ID",
+    "qualtrics_left_out",
     "MISSING_TOKENS",
     "Table",
     "load_responses",
@@ -131,6 +132,8 @@ class Table:
     value_labels: dict[str, dict] = field(default_factory=dict)
     file_rows: np.ndarray | None = field(default=None, repr=False)
     removed_columns: tuple[str, ...] = ()
+    #: rows left out when read, by reason (a Qualtrics export's previews and unfinished responses)
+    left_out: dict[str, int] = field(default_factory=dict)
 
     def row_numbers(self, positions: Any) -> list[int]:
         """User row numbers of rows given by position (or by a boolean mask).
@@ -921,6 +924,62 @@ def _to_numbers(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return out
 
 
+def _qualtrics_column(table: Table, name: str) -> str | None:
+    """The column Qualtrics calls ``name``: by its header (current layout) or, in the legacy
+    layout (``V1``, ``V2``, … in row 1), by the field name in row 2."""
+    if name in table.data.columns:
+        return name
+    for col, text in table.question_text.items():
+        if str(text).strip().lower() == name.lower():
+            return col
+    return None
+
+
+def qualtrics_left_out(table: Table, *, keep_previews: bool = False, keep_unfinished: bool = False,
+                       id_column: str | None = None) -> Table:
+    """A Qualtrics export without its survey previews and unfinished responses, counted.
+
+    Rows with ``Status`` "Survey Preview" (code 1 in a numeric export) and rows with
+    ``Finished`` 0 / False are left out unless kept; ``left_out`` counts them by reason, and
+    the row numbers of the remaining rows stay those of the file. In the legacy layout the
+    response id is ``V1``: an ``id_column`` of ``ResponseID`` names it too.
+
+    Examples
+    --------
+    >>> t = Table(pd.DataFrame({"ResponseId": ["R1", "R2", "R3"], "Status": ["IP Address", "Survey Preview",
+    ...           "IP Address"], "Finished": ["1", "1", "0"]}), Path("q.csv"), "qualtrics", first_data_row=4)
+    >>> out = qualtrics_left_out(t)
+    >>> out.data["ResponseId"].tolist(), out.left_out, out.row_numbers([0])
+    (['R1'], {'survey preview': 1, 'unfinished': 1}, [4])
+    """
+    data = table.data
+    drop = np.zeros(len(data), dtype=bool)
+    left: dict[str, int] = {}
+    status = _qualtrics_column(table, "Status")
+    if status is not None and not keep_previews:
+        preview = data[status].astype("string").str.strip().str.lower().isin(["survey preview", "1", "1.0"])
+        preview = preview.fillna(False).to_numpy(dtype=bool)
+        left["survey preview"] = int(preview.sum())
+        drop |= preview
+    finished = _qualtrics_column(table, "Finished")
+    if finished is not None and not keep_unfinished:
+        unfinished = data[finished].astype("string").str.strip().str.lower().isin(["0", "0.0", "false"])
+        unfinished = unfinished.fillna(False).to_numpy(dtype=bool) & ~drop
+        left["unfinished"] = int(unfinished.sum())
+        drop |= unfinished
+    rename = {}
+    if id_column and id_column not in data.columns:
+        found = _qualtrics_column(table, id_column)
+        if found is not None:
+            rename = {found: id_column}
+    if not drop.any() and not rename:
+        return dataclasses.replace(table, left_out={k: v for k, v in left.items() if v})
+    rows = np.asarray(table.row_numbers(np.arange(len(data))), dtype=np.int64)
+    keep = ~drop
+    return dataclasses.replace(table, data=data.loc[keep].reset_index(drop=True).rename(columns=rename),
+                               file_rows=rows[keep], left_out={k: v for k, v in left.items() if v})
+
+
 #: ``responses.id: row``: number the respondents by their row in the file (no id column needed).
 ROW_ID = "row"
 
@@ -980,6 +1039,9 @@ def load_responses(study: Study, *, validate: bool = True) -> Table:
     path = study.resolve(spec.file, key="responses.file")
     table = read_table(path, format=spec.format, sheet=spec.sheet, encoding=spec.encoding,
                        delimiter=spec.delimiter, config_key="responses.file")
+    if table.format.startswith("qualtrics"):
+        table = qualtrics_left_out(table, keep_previews=spec.qualtrics.keep_previews,
+                                   keep_unfinished=spec.qualtrics.keep_unfinished, id_column=spec.id)
     data = _label_codes(table.data, table.value_labels, spec.segments)
     data = _as_labels(data, [c for c in (spec.wave, *spec.segments) if c])
     if spec.id == ROW_ID and ROW_ID not in data.columns:  # an export without a unique id

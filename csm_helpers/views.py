@@ -14,7 +14,7 @@ import pandas as pd
 from .display import fmt_num, fmt_pct
 from .i18n import N_, _, tr
 
-__all__ = ["kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "SHARE_FORMATS",
+__all__ = ["left_out_message", "kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "SHARE_FORMATS",
            "THEME_FORMATS", "COMPETITOR_FORMATS", "SCORE_FORMATS", "ATTRIBUTE_CHANGE_FORMATS", "p_headers", "representativeness_message",
            "lost_message", "segment_findings", "segment_tables", "overview_display", "with_labels",
            "exclusion_message"]
@@ -283,6 +283,24 @@ def with_labels(table: pd.DataFrame, labels: dict[str, str], *, column: str = "a
     out = table.copy()
     out[column] = out[column].map(lambda a: labels.get(a, a))
     return out
+
+
+def left_out_message(left_out: dict[str, int]) -> str:
+    """One sentence on the export rows left out when read (empty when none were).
+
+    Examples
+    --------
+    >>> left_out_message({"survey preview": 3, "unfinished": 12})
+    'Left out when the export was read: 3 survey previews and 12 unfinished responses (keep them with responses.qualtrics in study.yaml).'
+    >>> left_out_message({})
+    ''
+    """
+    previews, unfinished = left_out.get("survey preview", 0), left_out.get("unfinished", 0)
+    if not previews and not unfinished:
+        return ""
+    return _("Left out when the export was read: {previews:,} survey previews and {unfinished:,} unfinished "
+             "responses (keep them with responses.qualtrics in study.yaml).", previews=previews,
+             unfinished=unfinished)
 
 
 def exclusion_message(table: pd.DataFrame, *, min_n: int) -> str:

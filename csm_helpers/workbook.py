@@ -338,6 +338,14 @@ class StageContext:
 
         return _cached(self.study, ("responses",), lambda: load_responses(self.study)).data
 
+    @property
+    def left_out(self) -> dict[str, int]:
+        """Rows of the survey export left out when it was read, by reason (a Qualtrics export's
+        survey previews and unfinished responses; see ``responses.qualtrics`` in study.yaml)."""
+        from .io import load_responses
+
+        return dict(_cached(self.study, ("responses",), lambda: load_responses(self.study)).left_out)
+
     def _segment_cached(self, name: str, compute: Callable[[], Any]) -> Any:
         """A table of this segment's analysis, computed once per segment when the data cache is
         on (the summary, stage 04 and stage 05 share it); only the latest segment's is kept."""

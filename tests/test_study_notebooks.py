@@ -288,3 +288,50 @@ def test_a_blank_id_header_gets_advice_and_id_row_numbers_the_respondents(tmp_pa
     data = load_responses(load_study(study)).data
     assert data["row"].tolist() == list(range(2, len(df) + 2))  # the rows of the file, after its header
     assert run_cli("validate", "--study", str(study)).returncode == 0
+
+
+# --------------------------------------------------------------------------- Qualtrics previews and unfinished
+def _as_qualtrics(study: Path, *, legacy: bool = False) -> None:
+    import pandas as pd
+
+    df = pd.read_csv(study.parent / "answers.csv", dtype=str, keep_default_na=False)
+    n = len(df)
+    meta = pd.DataFrame({"ResponseId": [f"R_{i:04d}" for i in range(n)],
+                         "Status": ["Survey Preview" if i < 3 else "IP Address" for i in range(n)],
+                         "Finished": ["0" if 3 <= i < 8 else "1" for i in range(n)]})
+    df = pd.concat([meta, df.drop(columns=["rid"])], axis=1)
+    if legacy:  # row 1: V1, V2, ...; row 2: the field names
+        names = list(df.columns)
+        header = [f"V{i + 1}" if i < 3 else c for i, c in enumerate(names)]
+        rows = [header, ["ResponseID", "Status", "Finished", *names[3:]]]
+    else:  # row 2: question text; row 3: ImportId
+        rows = [list(df.columns), list(df.columns), [f'{{"ImportId":"{c}"}}' for c in df.columns]]
+    import csv
+
+    with open(study.parent / "answers.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerows(rows)
+        writer.writerows(df.to_numpy().tolist())
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_qualtrics_previews_and_unfinished_responses_are_left_out_and_counted(tmp_path, legacy):
+    from csm_helpers.config import load_study
+    from csm_helpers.io import load_responses
+    from csm_helpers.views import left_out_message
+
+    study = write_small_study(tmp_path / "q")
+    _as_qualtrics(study, legacy=legacy)
+    _edit(study, "  id: rid\n", "  id: ResponseID\n" if legacy else "  id: ResponseId\n")
+    table = load_responses(load_study(study))
+    assert table.left_out == {"survey preview": 3, "unfinished": 5}
+    assert len(table.data) == 60 - 8
+    ids = table.data["ResponseID" if legacy else "ResponseId"]
+    assert ids.iloc[0] == "R_0008"
+    first_row = 3 if legacy else 4  # the file row of the first data row, after the header rows
+    assert table.row_numbers([0]) == [first_row + 8]
+    assert left_out_message(table.left_out).startswith("Left out when the export was read: 3 survey previews "
+                                                       "and 5 unfinished responses")
+    _edit(study, "  segments:", "  qualtrics: {keep_previews: true, keep_unfinished: true}\n  segments:")
+    kept = load_responses(load_study(study))
+    assert len(kept.data) == 60 and kept.left_out == {}
