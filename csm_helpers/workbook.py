@@ -346,6 +346,26 @@ class StageContext:
 
         return dict(_cached(self.study, ("responses",), lambda: load_responses(self.study)).left_out)
 
+    def point_labels(self, items: list[str]) -> dict[int, str] | None:
+        """The answer labels of ``items``' scale points from the export (SPSS value labels such
+        as ``{1: "Strongly disagree", …}``), when every labelled item of them has the same
+        labels; None otherwise (charts then show the point numbers)."""
+        from .io import load_responses
+
+        labels = _cached(self.study, ("responses",), lambda: load_responses(self.study)).value_labels
+        found = [dict(labels[c]) for c in items if labels.get(c)]
+        if not found or any(f != found[0] for f in found):
+            return None
+        out: dict[int, str] = {}
+        for code, text in found[0].items():
+            try:
+                value = float(code)
+            except (TypeError, ValueError):
+                return None
+            if value.is_integer():
+                out[int(value)] = str(text)
+        return out or None
+
     def _segment_cached(self, name: str, compute: Callable[[], Any]) -> Any:
         """A table of this segment's analysis, computed once per segment when the data cache is
         on (the summary, stage 04 and stage 05 share it); only the latest segment's is kept."""

@@ -335,3 +335,32 @@ def test_qualtrics_previews_and_unfinished_responses_are_left_out_and_counted(tm
     _edit(study, "  segments:", "  qualtrics: {keep_previews: true, keep_unfinished: true}\n  segments:")
     kept = load_responses(load_study(study))
     assert len(kept.data) == 60 and kept.left_out == {}
+
+
+# --------------------------------------------------------------------------- SPSS value labels in the legends
+def test_spss_value_labels_name_the_answer_points_in_the_charts(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+    import pyreadstat
+
+    from csm_helpers.measurement import likert_distribution
+    from csm_helpers.plots_measurement import plot_likert
+    from csm_helpers.workbook import open_stage
+
+    study = write_small_study(tmp_path / "s")
+    df = pd.read_csv(study.parent / "answers.csv", keep_default_na=False)
+    words = {1: "Very poor", 2: "Poor", 3: "Fair", 4: "Neutral", 5: "Good", 6: "Very good", 7: "Excellent"}
+    labels = {c: {float(k): v for k, v in words.items()} for c in ("q_quality", "q_speed", "q_friendly")}
+    pyreadstat.write_sav(df, str(study.parent / "answers.sav"), variable_value_labels=labels)
+    _edit(study, "file: answers.csv", "file: answers.sav")
+    ctx = open_stage("03_measurement", study_path=str(study))
+    items = ["q_quality", "q_speed", "q_friendly"]
+    assert ctx.point_labels(items) == words
+    dist = likert_distribution(ctx.all_responses, items=items, scale=(1, 7))
+    ax = plot_likert(dist, point_labels=ctx.point_labels(items))
+    legend = [t.get_text() for t in ax.get_figure().legends[0].get_texts()] if ax.get_figure().legends \
+        else [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Very poor" in " ".join(legend) and "Excellent" in " ".join(legend)
+    assert ctx.point_labels(["q_quality", "q_overall"]) == words  # an unlabelled item does not count
