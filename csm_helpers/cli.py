@@ -1,4 +1,4 @@
-"""The ``csm`` command line: ``run``, ``batch``, ``validate``, ``sample`` and ``send``.
+"""The ``csm`` command line: ``init``, ``run``, ``batch``, ``validate``, ``sample`` and ``send``.
 
 Exit codes: 0 success, 1 bad input (a clear message on stderr, no traceback), 2 usage error.
 ``--debug`` shows the traceback of a user error too; a real bug always shows it.
@@ -78,6 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--no-progress", action="store_true",
                        help="no progress bar or lines (the summary is still printed)")
     batch.add_argument("--quiet", action="store_true", help="print only errors and the failed segments")
+
+    init = sub.add_parser("init", help="create a study workbook folder, drafting study.yaml from a survey export",
+                          description="Create DIR with study.yaml, a copy of the stage notebooks (yours to edit), "
+                                      "and a next-steps README. With --from, the export is copied to DIR/data/ and "
+                                      "study.yaml is drafted from it: every guess is commented, and what cannot be "
+                                      "guessed is TODO (csm validate lists them).")
+    init.add_argument("dir", type=Path, metavar="DIR", help="the new study folder")
+    init.add_argument("--from", dest="source", type=Path, default=None, metavar="FILE",
+                      help="survey export: .csv (plain or Qualtrics), .xlsx, .sav (SPSS), .parquet")
+    init.add_argument("--language", choices=["en", "vi", "zh"], default="en", help="report language (default en)")
+    init.add_argument("--force", action="store_true",
+                      help="fill an existing folder (a notebook you edited is kept, never overwritten)")
 
     val = sub.add_parser("validate", help="check the study config and all its data files")
     val.add_argument("--study", type=Path, default=None,
@@ -207,6 +219,25 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .draft import init_study
+
+    result = init_study(args.dir, source=args.source, language=args.language, force=args.force)
+    print(f"wrote {len(result.written)} files to {result.folder}")
+    for path in result.kept:
+        print(f"kept your edited {path.relative_to(result.folder)} (not overwritten)")
+    if result.draft is not None:
+        d = result.draft
+        print(f"drafted study.yaml from {args.source.name}: id {d.guesses['id']}, overall {d.guesses['overall']}, "
+              f"recommend {d.guesses['recommend']}, {len(d.guesses['attributes'])} attributes, "
+              f"segments {', '.join(d.guesses['segments']) or 'none'}")
+    todo = result.draft.todo if result.draft is not None else ["name", "responses.file", "responses.id", "overall",
+                                                               "attributes"]
+    print(f"next: fill the TODOs in {result.folder / 'study.yaml'} ({', '.join(todo)}), then "
+          f"csm validate --study {result.folder / 'study.yaml'}")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .report import validate_study
 
@@ -285,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet kernel start-up
     if args.command == "batch" and args.executor == "dask" and not args.scheduler:
         parser.error("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
-    handlers = {"run": _cmd_run, "batch": _cmd_batch, "validate": _cmd_validate, "sample": _cmd_sample,
+    handlers = {"run": _cmd_run, "batch": _cmd_batch, "init": _cmd_init, "validate": _cmd_validate, "sample": _cmd_sample,
                 "send": _cmd_send}
     start = time.perf_counter()
     try:

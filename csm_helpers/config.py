@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 
 __all__ = [
+    "TODO",
+    "todo_keys",
     "Attribute",
     "Codebook",
     "CodebookEntry",
@@ -600,6 +602,24 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+#: The value ``csm init`` writes where it cannot guess a key.
+TODO = "TODO"
+
+
+def todo_keys(data: Any, prefix: str = "") -> list[str]:
+    """Key paths (``attributes.2.dimension``) whose value is still :data:`TODO`.
+
+    Examples
+    --------
+    >>> todo_keys({"overall": "TODO", "attributes": [{"id": "a", "dimension": "TODO"}]})
+    ['overall', 'attributes.0.dimension']
+    """
+    if isinstance(data, str):
+        return [prefix or "(top level)"] if data.strip() == TODO else []
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else []
+    return [k for key, value in items for k in todo_keys(value, f"{prefix}.{key}" if prefix else str(key))]
+
+
 def load_study(path: str | Path) -> Study:
     """Load and validate ``study.yaml``.
 
@@ -631,6 +651,11 @@ def load_study(path: str | Path) -> Study:
         path = path / "study.yaml"
     path = path.resolve()
     data = read_yaml(path, what="study configuration")
+    todo = todo_keys(data)
+    if todo:
+        raise ConfigError(f"{path}: {len(todo)} key(s) still say TODO — fill each in study.yaml "
+                          "(the comment beside it says what is needed), then run csm validate again\n"
+                          + "\n".join(f"  - {key}: TODO" for key in todo))
     try:
         study = Study.model_validate({**data, "path": path})
     except ValidationError as exc:
