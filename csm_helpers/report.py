@@ -182,10 +182,14 @@ def validate_study(study_path: str | Path | None = None) -> StudyCheck:
     return check
 
 
+#: The end of a validate warning about a stage a run will skip (the run prints its own line).
+WILL_BE_SKIPPED = " — it will be skipped"
+
+
 def _section_warnings(study: Study, data: Any) -> list[str]:
     """What a run will withhold rather than fail on: stages without their inputs, and items with
     one answer from everyone (no correlation, so no key drivers or derived importance)."""
-    out = [f"stage {skip_reason(stage, keys)} — it will be skipped"
+    out = [f"stage {skip_reason(stage, keys)}{WILL_BE_SKIPPED}"
            for stage, keys in stage_support(study, available_stages()).items() if keys]
     items = [("overall", study.overall)] + [(f"attributes.{i}.performance", a.performance)
                                             for i, a in enumerate(study.attributes)]
@@ -1155,7 +1159,8 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     plan, check = plan_run(study_path, stages, notebooks=Path(notebooks) if notebooks is not None else None)
     study = check.study
     for w in check.warnings:
-        log(f"warning: {w}")
+        if not w.endswith(WILL_BE_SKIPPED):  # said below, as the run skips it
+            log(f"warning: {w}")
     for stage, keys in plan.skipped.items():
         log(f"skipped {skip_reason(stage, keys)}")
     if plan.notebooks != notebooks_dir().resolve():
