@@ -95,7 +95,7 @@ class Meter:
 
 # --------------------------------------------------------------------------- the study
 def build_study(folder: Path, *, segments: int, n: int) -> Path:
-    from csm_helpers.sample import add_branch_column, generate_sample
+    from csm_helpers.synthetic.sample import add_branch_column, generate_sample
 
     return add_branch_column(generate_sample(folder, n=n), branches=segments)
 
@@ -116,7 +116,9 @@ def _run(cmd: list[str]) -> None:
 
 
 def baseline_a(study: Path, segments: list[str], stages: list[str], jobs: int, out: Path) -> None:
-    from csm_helpers.report import notebooks_dir, segment_dirname, templates_dir
+    from csm_helpers.pipeline.export import templates_dir
+    from csm_helpers.pipeline.plan import segment_dirname
+    from csm_helpers.study.stages import notebooks_dir
 
     nbs = notebooks_dir()
     tags = '["parameters", "injected-parameters", "remove-cell"]'
@@ -148,11 +150,11 @@ _CELLS: dict[str, list[tuple[str, str]]] = {}
 
 def _b_init() -> None:
     os.environ["MPLBACKEND"] = "Agg"
-    from csm_helpers.kernels import PRELUDE_MODULES
+    from csm_helpers.pipeline.kernels import PRELUDE_MODULES
 
     for name in PRELUDE_MODULES:
         __import__(name)
-    from csm_helpers.workbook import enable_data_cache
+    from csm_helpers.workbook.context import enable_data_cache
 
     enable_data_cache()
 
@@ -161,7 +163,7 @@ def _b_cells(stage: str) -> list[tuple[str, str]]:
     if stage not in _CELLS:
         import nbformat
 
-        from csm_helpers.report import notebooks_dir
+        from csm_helpers.study.stages import notebooks_dir
 
         nb = nbformat.read(notebooks_dir() / f"{stage}.ipynb", as_version=4)
         _CELLS[stage] = [(f"{stage}[{i}]", c.source) for i, c in enumerate(nb.cells)
@@ -172,7 +174,8 @@ def _b_cells(stage: str) -> list[tuple[str, str]]:
 def _b_segment(args: tuple[str, str, list[str], str]) -> float:
     import matplotlib.pyplot as plt
 
-    from csm_helpers.report import report_summary_json, segment_dirname
+    from csm_helpers.pipeline.plan import segment_dirname
+    from csm_helpers.pipeline.run import report_summary_json
 
     study, segment, stages, out = args
     t0 = time.perf_counter()
@@ -200,11 +203,11 @@ def csm_batch_c(study: Path, stages: list[str], jobs: int, out: Path) -> None:
 
 
 _FLOOR_PARTS = [  # (label, module file suffix, function) — cumulative time inside B's per-segment work
-    ("charts: draw + PNG (display.figure_png)", "csm_helpers/display.py", "figure_png"),
-    ("  of which palette re-encoding (display._palette_png)", "csm_helpers/display.py", "_palette_png"),
-    ("tables to HTML (display.table_html)", "csm_helpers/display.py", "table_html"),
-    ("key drivers + bootstrap (drivers.key_drivers)", "csm_helpers/drivers.py", "key_drivers"),
-    ("one-screen summary (summary.report_summary)", "csm_helpers/summary.py", "report_summary"),
+    ("charts: draw + PNG (display.figure_png)", "csm_helpers/present/display.py", "figure_png"),
+    ("  of which palette re-encoding (display._palette_png)", "csm_helpers/present/display.py", "_palette_png"),
+    ("tables to HTML (display.table_html)", "csm_helpers/present/display.py", "table_html"),
+    ("key drivers + bootstrap (drivers.key_drivers)", "csm_helpers/analysis/drivers.py", "key_drivers"),
+    ("one-screen summary (summary.report_summary)", "csm_helpers/workbook/summary.py", "report_summary"),
 ]
 
 
@@ -232,7 +235,7 @@ def profile_c(study: Path, stages: list[str], jobs: int, out: Path) -> None:
     """Where C's time goes: this process (nbclient, papermill, HTML export, writing) against the
     kernels (the analysis), and each stage's time per segment. cProfile sees only the main
     thread, which just waits, so the split is measured with getrusage instead."""
-    from csm_helpers.batch import run_batch
+    from csm_helpers.pipeline.batch import run_batch
 
     me0, kids0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     result = run_batch(study, "branch", out_dir=out, stages=[s[:2] for s in stages], jobs=jobs, progress="off")
@@ -267,7 +270,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = parser.parse_args()
 
-    from csm_helpers.report import resolve_stages
+    from csm_helpers.pipeline.plan import resolve_stages
 
     stages = resolve_stages([s.strip() for s in args.stages.split(",") if s.strip()])
     tmp = Path(tempfile.mkdtemp(prefix="csm-bench-batch-"))

@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from csm_helpers.config import load_study
-from csm_helpers.datasets import read_dataset, sample_study_path
-from csm_helpers.drivers import key_drivers
-from csm_helpers.report import run_study
+from csm_helpers.analysis.drivers import key_drivers
+from csm_helpers.pipeline.run import run_study
+from csm_helpers.study.config import load_study
+from csm_helpers.study.datasets import read_dataset, sample_study_path
 
 
 def main() -> None:

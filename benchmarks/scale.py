@@ -22,11 +22,11 @@ What it does
    ``03_measurement``, ``04_analysis`` and ``05_action_progress`` (read from the committed
    ``.ipynb``, so this follows every change to them) are executed in this process with the
    study's path as parameter, and then the one-screen summary every report opens with
-   (:func:`csm_helpers.summary.report_summary`). Every table is rendered to HTML and every chart
+   (:func:`csm_helpers.workbook.summary.report_summary`). Every table is rendered to HTML and every chart
    to PNG (``display.show_figure`` -> ``display.figure_png``), as in a report; only the last
    hand-over to the notebook front end is replaced by a counter. Unlike ``csm run``, which
    starts one kernel per stage, the three stages share one
-   :class:`~csm_helpers.workbook.StageContext`, so the data are loaded, validated, checked and
+   :class:`~csm_helpers.workbook.context.StageContext`, so the data are loaded, validated, checked and
    weighted once (those steps are timed on their own first); with a kernel per stage they are
    repeated in each.
 3. Prints the seconds of every step (the heading of the notebook section it belongs to), the
@@ -64,8 +64,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from csm_helpers import sample  # noqa: E402
-from csm_helpers.datasets import sample_dir  # noqa: E402
+from csm_helpers.study.datasets import sample_dir  # noqa: E402
+from csm_helpers.synthetic import sample  # noqa: E402
 
 DEFAULT_N = 1_000_000
 MIN_N = 1_000
@@ -407,7 +407,7 @@ def _cells(stage: str) -> Iterator[tuple[str, str]]:
     """``(section heading, code)`` of every code cell of a stage notebook but the parameters cell."""
     import nbformat
 
-    from csm_helpers.report import notebooks_dir
+    from csm_helpers.study.stages import notebooks_dir
 
     nb = nbformat.read(notebooks_dir() / f"{stage}.ipynb", as_version=4)
     heading = "setup"
@@ -441,8 +441,9 @@ def run_analysis(study_path: Path, *, out_dir: Path, record: Callable[[str, Call
     import matplotlib
 
     matplotlib.use("Agg")
-    from csm_helpers import display, workbook
-    from csm_helpers.summary import report_summary
+    from csm_helpers.present import display
+    from csm_helpers.workbook.context import context as workbook
+    from csm_helpers.workbook.summary import report_summary
 
     ctx = record("open study", lambda: workbook.open_stage(STAGES[0], study_path=str(study_path), segment="all",
                                                            output_dir=str(out_dir)))

@@ -15,8 +15,8 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import CsmError
+from csm_helpers import __version__
+from csm_helpers.core.errors import CsmError
 
 __all__ = ["main", "build_parser"]
 
@@ -159,7 +159,7 @@ def _err(msg: str) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .report import run_study
+    from csm_helpers.pipeline.run import run_study
 
     log = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None
@@ -177,7 +177,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import run_batch
+    from csm_helpers.pipeline.batch import run_batch
 
     stages = [s.strip() for s in args.stages.split(",") if s.strip()] or None
     note = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
@@ -220,7 +220,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from .draft import init_study
+    from csm_helpers.study.draft import init_study
 
     result = init_study(args.dir, source=args.source, language=args.language, force=args.force)
     print(f"wrote {len(result.written)} files to {result.folder}")
@@ -239,7 +239,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .report import validate_study
+    from csm_helpers.pipeline.preflight import validate_study
 
     check = validate_study(args.study)
     for w in check.warnings:
@@ -250,11 +250,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from .sample import generate_sample
+    from csm_helpers.synthetic.sample import generate_sample
 
     path = generate_sample(args.out, seed=args.seed, n=args.n)
     if args.branches:
-        from .sample import add_branch_column
+        from csm_helpers.synthetic.sample import add_branch_column
 
         add_branch_column(path, branches=args.branches, seed=args.seed)
     print(f"wrote sample study {path} (seed {args.seed}, n {args.n}"
@@ -263,7 +263,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
-    from .delivery import (
+    from csm_helpers.delivery.send import (
         DEFAULT_SENDER,
         SmtpSettings,
         load_distribution_lists,
@@ -285,7 +285,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
     segments = [s.strip() for s in args.segments.split(",") if s.strip()] if args.segments else None
     study_name = None
     if args.study is not None:
-        from .config import load_study
+        from csm_helpers.study.config import load_study
 
         study_name = load_study(args.study).name
     host, port = parse_smtp_address(args.smtp, use_ssl=args.ssl, starttls=args.starttls)

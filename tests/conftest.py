@@ -177,7 +177,7 @@ def sample_run(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _english_after_each_test():
     """A test that opens a Vietnamese or Chinese study must not change the next test's language."""
-    from csm_helpers.i18n import set_language
+    from csm_helpers.core.i18n import set_language
 
     yield
     set_language("en")
@@ -190,7 +190,7 @@ def translated_reports(tmp_path_factory):
     ``missing`` records every text that reached a report without a translation
     (``CSM_I18N_MISSING``); set ``CSM_I18N_OUT`` to keep the reports (e.g. for screenshots).
     """
-    from csm_helpers.datasets import sample_dir
+    from csm_helpers.study.datasets import sample_dir
 
     runs = {}
     with _shared_dir(tmp_path_factory, "translated_runs") as (base, ready):

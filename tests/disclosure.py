@@ -1,7 +1,7 @@
 """The minimum-cell-size rule (SPEC §4, issue 6), checked from group sizes alone.
 
 An independent statement of the rule, for tests of every helper that shows one row per group
-of a partition: it does not call :func:`csm_helpers.stats.suppressed_groups`.
+of a partition: it does not call :func:`csm_helpers.analysis.stats.suppressed_groups`.
 """
 
 from __future__ import annotations

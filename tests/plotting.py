@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.colors import to_rgba
 
-from csm_helpers import plots
+from csm_helpers.present.charts import style
 
 
 @pytest.fixture(autouse=True)
@@ -17,7 +17,7 @@ def _report_style():
     Autouse in every test module that imports it.
     """
     with mpl.rc_context():
-        plots.set_report_style()
+        style.set_report_style()
         yield
     plt.close("all")
 

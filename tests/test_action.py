@@ -1,10 +1,10 @@
-"""Tests of csm_helpers.action against independent references.
+"""Tests of csm_helpers.analysis.action against independent references.
 
 References: the published Six Sigma conversion table (3.4 DPMO = 6.0 sigma, 66,807 = 3.0,
 308,538 = 2.0) and scipy.stats.norm; hand-worked priority scores on a 4-attribute table; the
 formula-injection rule of SPEC §4 read back with the csv module; statsmodels'
 proportions_ztest, scipy's Welch t-test and the Rocks (2016) NPS variance computed by hand on
-the sample's two waves; csm_helpers.kpis per wave (the building blocks the progress table must
+the sample's two waves; csm_helpers.analysis.kpis per wave (the building blocks the progress table must
 reproduce) and kpi_change's p-values; hand-made SWOT tables.
 """
 
@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 from scipy import stats as sst
 from statsmodels.stats.proportion import proportions_ztest
 
-from csm_helpers import action, kpis
-from csm_helpers.config import ComplaintsSpec
-from csm_helpers.datasets import read_dataset
-from csm_helpers.errors import CsmError, DataError
+from csm_helpers.analysis import action, kpis
+from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.study.config import ComplaintsSpec
+from csm_helpers.study.datasets import read_dataset
 
 from .disclosure import check_disclosure_rule
 
@@ -111,7 +111,7 @@ def test_service_sigma_from_counts():
 
 
 def test_service_sigma_from_complaint_summary():
-    from csm_helpers.complaints import complaint_summary
+    from csm_helpers.analysis.complaints import complaint_summary
 
     # 10 complaints: 8 valid; resolved 8 (2 of them after 7 days), 2 open of which 1 is 20 days old on as_of
     log = pd.DataFrame({
@@ -243,10 +243,10 @@ def test_priority_properties(perf, seed):
 
 
 def test_priority_on_sample_tables(sample):
-    from csm_helpers import drivers as dr
-    from csm_helpers import gaps
-    from csm_helpers.config import load_study
-    from csm_helpers.datasets import sample_study_path
+    from csm_helpers.analysis import drivers as dr
+    from csm_helpers.analysis import gaps
+    from csm_helpers.study.config import load_study
+    from csm_helpers.study.datasets import sample_study_path
 
     study = load_study(sample_study_path())
     data = sample[sample["wave"] == "2026-H1"]
@@ -526,7 +526,7 @@ def test_sample_swot_trends_are_the_changes_significant_after_the_correction():
     they must not appear as opportunities or threats. The raw p would have put them there."""
     from statsmodels.stats.multitest import multipletests
 
-    from csm_helpers.workbook import open_stage
+    from csm_helpers.workbook.context import open_stage
 
     ctx = open_stage("05_action_progress")
     change = ctx.attribute_change_table()

@@ -24,20 +24,20 @@ import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from csm_helpers import workbook
-from csm_helpers.batch import plan_batch, run_batch
 from csm_helpers.cli import main
-from csm_helpers.config import load_study
-from csm_helpers.errors import CsmError
-from csm_helpers.io import load_responses
-from csm_helpers.report import check_static_html
+from csm_helpers.core.errors import CsmError
+from csm_helpers.pipeline.batch import plan_batch, run_batch
+from csm_helpers.pipeline.export import check_static_html
+from csm_helpers.study.config import load_study
+from csm_helpers.study.readers import load_responses
+from csm_helpers.workbook.context import context as workbook
 
 from .conftest import ROOT, run_cli, write_small_study
 
 PROBE = '''
 import pathlib, time
-from csm_helpers import display as d
-from csm_helpers.workbook import open_stage
+from csm_helpers.present import display as d
+from csm_helpers.workbook.context import open_stage
 ctx = open_stage("09_probe", study_path=study_path, segment=segment, output_dir=output_dir)
 here = pathlib.Path(ctx.study.path).parent
 fail = here / "fail.txt"
@@ -347,7 +347,7 @@ def test_batch_report_equals_csm_run_report(sample_batch, tmp_path):
 @pytest.mark.slow
 def test_dask_executor_on_a_local_cluster(tmp_path):
     distributed = pytest.importorskip("distributed")
-    from csm_helpers import daskexec
+    from csm_helpers.pipeline import daskexec
 
     study = study_with_shops(tmp_path / "s", {"Kowloon": 30, "Shatin": 20})
     threads = run_batch(study, "shop", out_dir=tmp_path / "threads", stages=["05"], jobs=2, progress="off")
@@ -458,7 +458,7 @@ def test_segment_tables_are_shared_by_the_stages_of_one_segment_only(small_study
 
 
 def test_csm_run_of_a_failed_segment_clears_it_in_the_index(tmp_path, monkeypatch):
-    from csm_helpers import report
+    from csm_helpers.pipeline import report
 
     study = study_with_shops(tmp_path / "s", {"Kowloon": 30, "Shatin": 20})
     out = tmp_path / "out"

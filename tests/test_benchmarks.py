@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from csm_helpers.config import load_codebook, load_study
-from csm_helpers.io import load_responses
-from csm_helpers.measurement import quality_flags
+from csm_helpers.analysis.measurement import quality_flags
+from csm_helpers.study.config import load_codebook, load_study
+from csm_helpers.study.readers import load_responses
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "scale.py"
 

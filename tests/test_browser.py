@@ -167,7 +167,7 @@ def test_a4_checks_catch_a_cut_chart_and_a_too_wide_table(browser, tmp_path):
 @pytest.mark.parametrize("lang", ["zh", "vi"])
 def test_translated_reports_render_and_print(browser, translated_reports, lang, tmp_path):
     """Chinese and Vietnamese reports: fonts render (no tofu boxes), nothing fetched, A4 prints."""
-    from csm_helpers.i18n import catalog
+    from csm_helpers.core.i18n import catalog
 
     out, _ = translated_reports[lang]
     shots = Path(os.environ.get("CSM_SCREENSHOTS", tmp_path))
@@ -191,8 +191,8 @@ def test_hostile_text_stays_text_in_browser(browser, tmp_path):
     import pandas as pd
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-    from csm_helpers.display import table_html
-    from csm_helpers.report import export_html
+    from csm_helpers.pipeline.export import export_html
+    from csm_helpers.present.display import table_html
 
     hostile = ('<img src="http://127.0.0.1:9/x.png" onerror="document.title=\'pwned\'">'
                '<script>document.title="pwned"</script><a href="javascript:alert(1)">click</a>')

@@ -174,7 +174,7 @@ def test_failed_run_keeps_earlier_reports(small_study, tmp_path, capsys):
 
 def test_notebook_failure_mid_run_leaves_nothing(small_study, tmp_path, capsys, monkeypatch):
     """A stage that fails after earlier stages succeeded: no file of the run is left behind."""
-    from csm_helpers import report
+    from csm_helpers.pipeline import report
 
     real = report.export_html
     calls = []

@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.complaints: complaint metrics, the complaint iceberg, lost-customer reasons.
+"""Tests of csm_helpers.analysis.complaints: complaint metrics, the complaint iceberg, lost-customer reasons.
 
 References: a hand-made complaint log whose metrics are worked out by hand below, the iceberg
 arithmetic of SPEC §1.4, ``scipy.stats.chisquare`` for the goodness-of-fit test, and the
@@ -18,11 +18,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from csm_helpers.complaints import OTHER_SUPPRESSED, complaint_iceberg, complaint_summary, lost_reasons
-from csm_helpers.config import AnalysisSpec, ComplaintsSpec, load_study
-from csm_helpers.datasets import sample_dir, sample_study_path
-from csm_helpers.errors import CsmError, DataError
-from csm_helpers.io import Table, read_study_table
+from csm_helpers.analysis.complaints import (
+    OTHER_SUPPRESSED,
+    complaint_iceberg,
+    complaint_summary,
+    lost_reasons,
+)
+from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.study.config import AnalysisSpec, ComplaintsSpec, load_study
+from csm_helpers.study.datasets import sample_dir, sample_study_path
+from csm_helpers.study.readers import Table, read_study_table
 
 SPEC = ComplaintsSpec(file="log.csv")
 BENCHMARK = AnalysisSpec().lost_benchmark

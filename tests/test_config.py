@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from csm_helpers.config import load_codebook, load_goals, load_study
-from csm_helpers.errors import ConfigError
+from csm_helpers.core.errors import ConfigError
+from csm_helpers.study.config import load_codebook, load_goals, load_study
 
 MINIMAL = """\
 name: T

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from csm_helpers.cli import main
-from csm_helpers.config import load_study
-from csm_helpers.io import load_responses
+from csm_helpers.study.config import load_study
+from csm_helpers.study.readers import load_responses
 
 from .conftest import run_cli
 from .corpus_tools import CORPUS, build_base, build_case, corpus_cases, tree_digest

@@ -26,9 +26,9 @@ pytest.importorskip("aiosmtpd")
 from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 
-from csm_helpers import delivery  # noqa: E402
 from csm_helpers.cli import main  # noqa: E402
-from csm_helpers.delivery import (  # noqa: E402
+from csm_helpers.core.errors import CsmError  # noqa: E402
+from csm_helpers.delivery.send import (  # noqa: E402
     DeliveryError,
     SegmentReports,
     SmtpSettings,
@@ -42,7 +42,7 @@ from csm_helpers.delivery import (  # noqa: E402
     send_messages,
     summary_html,
 )
-from csm_helpers.errors import CsmError  # noqa: E402
+from csm_helpers.delivery.send import send as delivery  # noqa: E402
 
 from .conftest import run_cli  # noqa: E402
 

@@ -19,7 +19,7 @@ import yaml
 
 from csm_helpers import __version__
 from csm_helpers.cli import main
-from csm_helpers.report import STAGE_TITLES
+from csm_helpers.study.stages import STAGE_TITLES
 
 from .conftest import ROOT, run_cli
 from .corpus_tools import build_base

@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.discovery (stage 02, SPEC §1.2), against hand-worked expectations."""
+"""Tests of csm_helpers.analysis.discovery (stage 02, SPEC §1.2), against hand-worked expectations."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csm_helpers.config import Codebook, InterviewsSpec
-from csm_helpers.discovery import (
+from csm_helpers.analysis.discovery import (
     CODED_COLUMNS,
     INTERVIEW_COLUMNS,
     affinity_table,
@@ -24,7 +23,8 @@ from csm_helpers.discovery import (
     saturation_verdict,
     write_questionnaire_csv,
 )
-from csm_helpers.errors import CsmError, DataError
+from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.study.config import Codebook, InterviewsSpec
 
 
 def codebook(*entries: dict) -> Codebook:

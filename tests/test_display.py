@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from csm_helpers import display as d
+from csm_helpers.present import display as d
 
 HOSTILE = ['<script>alert(1)</script>', '<img src=x onerror="alert(1)">',
            '<a href="javascript:alert(1)">x</a>', '"><svg onload=alert(1)>', "=cmd|'/c calc'!A1"]

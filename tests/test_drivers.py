@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.drivers: relative weights, key drivers, IPA, quadrant probabilities.
+"""Tests of csm_helpers.analysis.drivers: relative weights, key drivers, IPA, quadrant probabilities.
 
 Every number is checked against an independent reference: statsmodels OLS/WLS, pandas'
 pairwise correlations, statsmodels' weighted correlations, a brute-force LMG/Shapley
@@ -22,10 +22,8 @@ from hypothesis import strategies as st
 from scipy import stats as sst
 from statsmodels.stats.weightstats import DescrStatsW
 
-from csm_helpers import drivers as D
-from csm_helpers.config import load_study
-from csm_helpers.datasets import read_dataset, sample_dir, sample_study_path
-from csm_helpers.drivers import (
+from csm_helpers.analysis import drivers as D
+from csm_helpers.analysis.drivers import (
     CONCENTRATE,
     KEEP_UP,
     LOW_PRIORITY,
@@ -39,8 +37,10 @@ from csm_helpers.drivers import (
     nearest_correlation,
     relative_weights,
 )
-from csm_helpers.errors import CsmError, DataError
-from csm_helpers.sample import generate_sample
+from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.study.config import load_study
+from csm_helpers.study.datasets import read_dataset, sample_dir, sample_study_path
+from csm_helpers.synthetic.sample import generate_sample
 
 TRUTH = json.loads((sample_dir() / "truth.json").read_text(encoding="utf-8"))
 TRUE_TOP3 = sorted(TRUTH["driver_weights"], key=TRUTH["driver_weights"].get, reverse=True)[:3]

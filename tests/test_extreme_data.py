@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csm_helpers import kpis
-from csm_helpers import plots_kpis as pk
-from csm_helpers.plots import interval_errors
+from csm_helpers.analysis import kpis
+from csm_helpers.present.charts import kpis as pk
+from csm_helpers.present.charts.style import interval_errors
 
 from .conftest import run_cli, write_small_study
 
@@ -98,7 +98,7 @@ def test_all_answers_equal_give_no_zero_width_interval(weighted):
     assert row["method"] == kpis.DEGENERATE
     summary = kpis.kpi_summary(data, overall="overall", satisfaction_items=[], scale=(1, 5), scales={},
                                n_boot=50)
-    from csm_helpers.views import kpi_display
+    from csm_helpers.present.views import kpi_display
 
     shown = kpi_display(summary).set_index("KPI")
     assert shown.iloc[1]["95% interval"] == "no interval: every answer is the same"

@@ -32,10 +32,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from csm_helpers.cli import main
-from csm_helpers.config import load_study
-from csm_helpers.errors import CsmError
-from csm_helpers.io import Table, load_responses, read_table
-from csm_helpers.report import check_static_html
+from csm_helpers.core.errors import CsmError
+from csm_helpers.pipeline.export import check_static_html
+from csm_helpers.study.config import load_study
+from csm_helpers.study.readers import Table, load_responses, read_table
 
 from .corpus_tools import CORPUS, tree_digest
 

@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.gaps: expectation gaps and the competitor benchmark.
+"""Tests of csm_helpers.analysis.gaps: expectation gaps and the competitor benchmark.
 
 References: scipy.stats.ttest_rel / wilcoxon and pingouin.ttest / wilcoxon (paired tests),
 hand-worked examples (shares, d_z, the Kish-weighted interval from its formula), and the sample
@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from scipy import stats as sst
 from statsmodels.stats.multitest import multipletests
 
-from csm_helpers.config import load_study
-from csm_helpers.datasets import read_dataset, sample_dir, sample_study_path
-from csm_helpers.errors import CsmError, DataError
-from csm_helpers.gaps import competitor_benchmark, expectation_gaps, gap_pairs
+from csm_helpers.analysis.gaps import competitor_benchmark, expectation_gaps, gap_pairs
+from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.study.config import load_study
+from csm_helpers.study.datasets import read_dataset, sample_dir, sample_study_path
 
 TRUTH = json.loads((sample_dir() / "truth.json").read_text(encoding="utf-8"))
 STUDY = load_study(sample_study_path())

@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.goals (stage 01, SPEC §1.1), against hand-worked expectations."""
+"""Tests of csm_helpers.analysis.goals (stage 01, SPEC §1.1), against hand-worked expectations."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from csm_helpers.config import Goals
-from csm_helpers.errors import ConfigError, DataError
-from csm_helpers.goals import (
+from csm_helpers.analysis.goals import (
     ASSESSMENT_PRESETS,
     GBT19580_CUSTOMERS,
     MBNQA_1990S,
@@ -23,6 +21,8 @@ from csm_helpers.goals import (
     self_assessment,
     self_assessment_summary,
 )
+from csm_helpers.core.errors import ConfigError, DataError
+from csm_helpers.study.config import Goals
 
 
 def goals(**data) -> Goals:

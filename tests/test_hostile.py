@@ -30,8 +30,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from csm_helpers.display import show_callout, show_quotes, show_text, table_html
-from csm_helpers.safety import MAX_CELL_CHARS, neutralise_formula, readable, to_safe_csv
+from csm_helpers.core.safety import MAX_CELL_CHARS, neutralise_formula, readable, to_safe_csv
+from csm_helpers.present.display import show_callout, show_quotes, show_text, table_html
 
 from .conftest import run_cli
 from .hostile_study import HOSTILE, LONG_NAME, PLACED, hostile_texts, write_hostile_study
@@ -263,7 +263,7 @@ def _displayed(func, *args, **kwargs) -> str:
     from IPython.core.interactiveshell import InteractiveShell  # noqa: F401 - display needs IPython
 
     captured = []
-    import csm_helpers.display as display
+    import csm_helpers.present.display as display
 
     original = display._display
     display._display = lambda obj: captured.append(obj._repr_html_())

@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt
 import polib
 import pytest
 
-from csm_helpers import i18n
-from csm_helpers.i18n import _, catalog, language, tr
+from csm_helpers.core import i18n
+from csm_helpers.core.i18n import _, catalog, language, tr
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "csm_helpers" / "locales"
@@ -83,7 +83,7 @@ def test_markdown_cells_translate_as_whole_cells():
 def test_english_tables_unchanged_and_chinese_headers_translated():
     import pandas as pd
 
-    from csm_helpers.display import table_html
+    from csm_helpers.present.display import table_html
 
     t = pd.DataFrame({"attribute": ["Waiting time"], "quadrant": ["Concentrate here"], "ci_low": [0.2]})
     en = table_html(t)
@@ -95,7 +95,7 @@ def test_english_tables_unchanged_and_chinese_headers_translated():
 
 
 def test_bundled_font_draws_chinese_and_vietnamese_without_missing_glyphs():
-    from csm_helpers.plots import bundled_font, set_report_style
+    from csm_helpers.present.charts.style import bundled_font, set_report_style
 
     assert bundled_font() is not None
     set_report_style()
@@ -166,7 +166,7 @@ def _visible(page: str) -> list[str]:
 
 def test_index_of_a_failed_and_suppressed_batch_in_chinese(tmp_path):
     """The index's own text (headers, batch line, failures, suppression reasons) follows the language."""
-    from csm_helpers.report import write_index
+    from csm_helpers.pipeline.index import write_index
 
     (tmp_path / "batch.json").write_text(json.dumps({
         "by": "region", "min_cell_size": 5,
@@ -192,7 +192,7 @@ def test_index_of_a_failed_and_suppressed_batch_in_chinese(tmp_path):
 
 def test_email_summary_follows_the_language_of_the_reports(tmp_path):
     """``csm send``: body (HTML and text) and default subject in the language metrics.json records."""
-    from csm_helpers.delivery import SegmentReports, build_message, parse_addresses
+    from csm_helpers.delivery.send import SegmentReports, build_message, parse_addresses
 
     folder = tmp_path / "region=Hà Nội"
     folder.mkdir()
@@ -225,8 +225,8 @@ def test_email_summary_follows_the_language_of_the_reports(tmp_path):
 def test_segment_suppression_note_is_translated():
     import pandas as pd
 
-    from csm_helpers import stats
-    from csm_helpers.segments import suppression_note
+    from csm_helpers.analysis import stats
+    from csm_helpers.analysis.segments import suppression_note
 
     t = stats.suppress(pd.DataFrame({"group": ["A", "B", "C"], "n": [3, 40, 25], "mean": [1.0, 2, 3]}),
                        keep=["group"], by="group")

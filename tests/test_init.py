@@ -13,9 +13,9 @@ import pyreadstat
 import pytest
 import yaml
 
-from csm_helpers.config import load_study
-from csm_helpers.draft import draft_study, init_study
-from csm_helpers.errors import ConfigError, CsmError
+from csm_helpers.core.errors import ConfigError, CsmError
+from csm_helpers.study.config import load_study
+from csm_helpers.study.draft import draft_study, init_study
 
 from .conftest import run_cli
 

@@ -208,7 +208,7 @@ def test_a_kill_in_the_middle_of_the_final_swap_is_repaired(tmp_path):
 
 
 def test_commit_keeps_other_stages_and_swaps_whole(tmp_path):
-    from csm_helpers.report import MANIFEST, _commit, _up_to_date
+    from csm_helpers.pipeline.outputs import MANIFEST, commit_segment, is_up_to_date
 
     final = tmp_path / "out" / "all"
     final.mkdir(parents=True)
@@ -218,15 +218,15 @@ def test_commit_keeps_other_stages_and_swaps_whole(tmp_path):
     staged.mkdir(parents=True)
     (staged / "02_discovery.html").write_text("new 02")
     key = {"version": "x", "inputs": {"a": "1"}, "parameters": {"stages": ["02_discovery"]}}
-    written = _commit(staged, final, key)
+    written = commit_segment(staged, final, key)
     assert sorted(p.name for p in written) == ["01_goal_setting.html", "02_discovery.html"]
     assert (final / "02_discovery.html").read_text() == "new 02"
     assert (final / "01_goal_setting.html").read_text() == "old 01"
     assert not staged.exists() and sorted(p.name for p in final.parent.iterdir()) == ["all"]
-    assert (final / MANIFEST).is_file() and _up_to_date(final, key)
-    assert not _up_to_date(final, {**key, "version": "y"})
+    assert (final / MANIFEST).is_file() and is_up_to_date(final, key)
+    assert not is_up_to_date(final, {**key, "version": "y"})
     (final / "01_goal_setting.html").write_text("edited")
-    assert not _up_to_date(final, key)
+    assert not is_up_to_date(final, key)
 
 
 def test_cli_documents_resume(capsys):

@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.io: every export format, encodings, row numbers, broken files.
+"""Tests of csm_helpers.study.readers: every export format, encodings, row numbers, broken files.
 
 Every fixture is built in ``tmp_path`` from a small DataFrame; expected values (row
 numbers, byte offsets, labels) are worked out by hand from the fixture, not taken from the
@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from csm_helpers.config import Study, load_study
-from csm_helpers.errors import ConfigError, DataError, DataFileError
-from csm_helpers.io import load_responses, read_study_table, read_table
-from csm_helpers.validate import validate_responses
+from csm_helpers.core.errors import ConfigError, DataError, DataFileError
+from csm_helpers.study.config import Study, load_study
+from csm_helpers.study.readers import load_responses, read_study_table, read_table
+from csm_helpers.study.validate import validate_responses
 
 ROOT = Path(__file__).resolve().parents[1]
 

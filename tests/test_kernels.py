@@ -12,9 +12,11 @@ import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from csm_helpers.errors import CsmError, ReportError
-from csm_helpers.kernels import WarmKernel
-from csm_helpers.report import execute_stage, export_html, notebooks_dir
+from csm_helpers.core.errors import CsmError, ReportError
+from csm_helpers.pipeline.execute import execute_stage
+from csm_helpers.pipeline.export import export_html
+from csm_helpers.pipeline.kernels import WarmKernel
+from csm_helpers.study.stages import notebooks_dir
 
 from .conftest import ROOT
 
@@ -143,7 +145,7 @@ def test_time_limit_interrupts_a_long_cell(kernel, probes, tmp_path):
 
 def test_user_error_in_a_notebook_comes_back_as_csm_error(kernel, tmp_path):
     bad = _notebook(tmp_path / "bad.ipynb",
-                    "from csm_helpers.workbook import open_stage\n"
+                    "from csm_helpers.workbook.context import open_stage\n"
                     "open_stage('04_analysis', segment=segment)", 'segment: str = "all"')
     with pytest.raises(CsmError, match="segment column 'city' is not one of the study's segment columns"):
         kernel.execute_notebook(bad, tmp_path / "b.ipynb", {"segment": "city=X"})

@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.kpis: every statistic against an independent reference.
+"""Tests of csm_helpers.analysis.kpis: every statistic against an independent reference.
 
 References: statsmodels (Wilson interval, two-proportion z-test), scipy (t interval, Welch t,
 normal quantiles), pingouin (one-sample t CI), hand computations from the published formulas
@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from scipy import stats as sst
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from csm_helpers import kpis
-from csm_helpers.datasets import read_dataset, sample_dir
-from csm_helpers.errors import CsmError, DataError
+from csm_helpers.analysis import kpis
+from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.study.datasets import read_dataset, sample_dir
 
 from .disclosure import check_disclosure_rule
 
@@ -355,7 +355,7 @@ def test_bootstrap_spread_above_10000_respondents_matches_the_known_se(weights):
 
 
 def test_batch_sum_bootstrap_agrees_with_row_bootstrap_for_csi(monkeypatch):
-    from csm_helpers import drivers as D
+    from csm_helpers.analysis import drivers as D
 
     rng = np.random.default_rng(12)
     n = 6000
@@ -375,7 +375,7 @@ def test_batch_sum_bootstrap_agrees_with_row_bootstrap_for_csi(monkeypatch):
 def test_large_sample_bootstrap_schemes_cover_the_truth(monkeypatch, scheme):
     # Known truth: the population CSI of a 1-5 item with these probabilities. The thresholds are
     # lowered so that n = 300 runs each large-sample scheme (batch sums: 150 batches of 2).
-    from csm_helpers import drivers as D
+    from csm_helpers.analysis import drivers as D
 
     monkeypatch.setattr(kpis, "_BOOT_ROWS", 100)
     monkeypatch.setattr(D, "_MAX_UNITS", 150)
@@ -565,7 +565,7 @@ def test_scorecard_is_csi_of_each_dimension():
 
 # --------------------------------------------------------------------------- the sample's truth
 def test_sample_intervals_contain_the_population_kpis(sample, truth):
-    """truth.json["kpis"] are population values of the generating model (see csm_helpers.sample);
+    """truth.json["kpis"] are population values of the generating model (see csm_helpers.synthetic.sample);
     the sample is an unweighted draw from it, so each 95% interval should contain them."""
     s = kpis.kpi_summary(sample, overall="overall_sat", scale=(1, 5), satisfaction_items=["sat_last_contact"],
                          scales=SCALES, recommend="recommend").set_index("kpi")

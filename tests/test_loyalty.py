@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.loyalty: Dick & Basu quadrants, loyalty measures, market indicators.
+"""Tests of csm_helpers.analysis.loyalty: Dick & Basu quadrants, loyalty measures, market indicators.
 
 References: hand-made frames whose answer follows from the definitions, statsmodels'
 ``proportion_confint(method="wilson")`` for every interval, and the population truths of the
@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 
-from csm_helpers.config import load_study
-from csm_helpers.datasets import read_dataset, sample_study_path
-from csm_helpers.errors import CsmError, DataError
-from csm_helpers.loyalty import QUADRANTS, dick_basu, loyalty_measures, market_indicators
-from csm_helpers.sample import generate_sample
+from csm_helpers.analysis.loyalty import QUADRANTS, dick_basu, loyalty_measures, market_indicators
+from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.study.config import load_study
+from csm_helpers.study.datasets import read_dataset, sample_study_path
+from csm_helpers.synthetic.sample import generate_sample
 
 from .disclosure import check_disclosure_rule
 

@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.measurement (stage 03, SPEC §1.3).
+"""Tests of csm_helpers.analysis.measurement (stage 03, SPEC §1.3).
 
 Every statistic is checked against a reference that is not this module: published tables
 (Krejcie & Morgan, 1970), hand-worked examples from the formula, scipy, pingouin, analytic
@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from csm_helpers import measurement as m
-from csm_helpers.config import Study, load_study
-from csm_helpers.datasets import read_dataset, sample_dir, sample_study_path
-from csm_helpers.errors import CsmError, DataError
-from csm_helpers.stats import WEIGHT_COLUMN
+from csm_helpers.analysis import measurement as m
+from csm_helpers.analysis.stats import WEIGHT_COLUMN
+from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.study.config import Study, load_study
+from csm_helpers.study.datasets import read_dataset, sample_dir, sample_study_path
 
 Z95 = float(stats.norm.ppf(0.975))
 
@@ -819,7 +819,7 @@ def test_the_audit_figures_hanoi_misses_its_margin_in_the_reported_wave():
     """The audit: stage 03 said ±2.0 % overall and ±3.4 % for Hanoi ("yes"), pooling both waves
     before the exclusions, unweighted; on the latest wave's kept, weighted responses they are
     ±3.0 % and ±5.2 %, and Hanoi misses the ±5 % target."""
-    from csm_helpers.workbook import open_stage
+    from csm_helpers.workbook.context import open_stage
 
     ctx = open_stage("03_measurement")
     data = ctx.analysis_data
@@ -839,7 +839,7 @@ def test_the_audit_figures_hanoi_misses_its_margin_in_the_reported_wave():
 def _bank_survey(n: int = 250, seed: int = 3) -> tuple[pd.DataFrame, object]:
     """A 0-10 survey like the audit's bank data: 14 items, overall and recommend; two customers
     answer 10 to everything, one answers 5 to everything, one is a copy of another's varied answers."""
-    from csm_helpers.config import Study
+    from csm_helpers.study.config import Study
 
     rng = np.random.default_rng(seed)
     latent = rng.normal(6.5, 1.8, n)

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from csm_helpers.metrics import (
+from csm_helpers.workbook.metrics import (
     drivers_entry,
     gaps_entry,
     ipa_entry,
@@ -62,7 +62,7 @@ def test_gaps_entry_keeps_the_raw_p_value_and_adds_the_adjusted_one():
     import numpy as np
     from statsmodels.stats.multitest import multipletests
 
-    from csm_helpers.gaps import expectation_gaps
+    from csm_helpers.analysis.gaps import expectation_gaps
 
     rng = np.random.default_rng(3)
     df = pd.DataFrame({f"{k}{i}": rng.integers(1, 6, 80) for k in ("p", "e") for i in range(6)})

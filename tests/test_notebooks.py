@@ -6,9 +6,9 @@ from __future__ import annotations
 import papermill
 import pytest
 
-from csm_helpers.report import available_stages, notebooks_dir
+from csm_helpers.study.stages import notebooks_dir, stage_names
 
-STAGES = available_stages()
+STAGES = stage_names()
 
 
 def _outputs_text(nb) -> str:

@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.plots: each chart draws what it should, in grey-scale, without mathtext."""
+"""Tests of csm_helpers.present.charts.style: each chart draws what it should, in grey-scale, without mathtext."""
 
 from __future__ import annotations
 
@@ -13,17 +13,17 @@ import pytest  # noqa: E402
 from matplotlib import cbook  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 
-from csm_helpers import plots  # noqa: E402
-from csm_helpers.config import Codebook, Goals  # noqa: E402
-from csm_helpers.discovery import (  # noqa: E402
+from csm_helpers.analysis.discovery import (  # noqa: E402
     affinity_table,
     code_verbatims,
     perception_gap,
     saturation_curve,
     saturation_verdict,
 )
-from csm_helpers.errors import DataError  # noqa: E402
-from csm_helpers.goals import readiness_checklist, self_assessment  # noqa: E402
+from csm_helpers.analysis.goals import readiness_checklist, self_assessment  # noqa: E402
+from csm_helpers.core.errors import DataError  # noqa: E402
+from csm_helpers.present.charts import discovery, goals, style  # noqa: E402
+from csm_helpers.study.config import Codebook, Goals  # noqa: E402
 
 from .plotting import _report_style  # noqa: F401  (autouse fixture)
 from .plotting import is_grey as _is_grey  # noqa: E402
@@ -56,9 +56,9 @@ def _no_mathtext(ax) -> None:
 
 # --------------------------------------------------------------------------- style
 def test_set_report_style_is_idempotent_and_sets_the_look():
-    plots.set_report_style()
+    style.set_report_style()
     first = dict(mpl.rcParams)
-    plots.set_report_style()
+    style.set_report_style()
     assert dict(mpl.rcParams) == first
     assert mpl.rcParams["figure.dpi"] == 110
     assert mpl.rcParams["text.usetex"] is False
@@ -70,8 +70,8 @@ def test_set_report_style_is_idempotent_and_sets_the_look():
 
 
 def test_set_report_style_without_the_preferred_fonts(monkeypatch):
-    monkeypatch.setattr(plots, "REPORT_FONTS", ("No Such Font 123", "DejaVu Sans"))
-    plots.set_report_style()
+    monkeypatch.setattr(style, "REPORT_FONTS", ("No Such Font 123", "DejaVu Sans"))
+    style.set_report_style()
     assert "No Such Font 123" not in mpl.rcParams["font.sans-serif"]
     assert mpl.rcParams["font.sans-serif"][0] == "DejaVu Sans"
 
@@ -81,7 +81,7 @@ def test_plot_self_assessment_bars_labels_and_title():
     goals = Goals.model_validate({"self_assessment": {"preset": "mbnqa", "items": [
         {"id": "7.0", "score": 40}, {"id": "1.0", "score": 50, "label": "Leadership ($ budget)"}]}})
     table = self_assessment(goals)
-    ax = plots.plot_self_assessment(table, alpha=0.9)
+    ax = goals.plot_self_assessment(table, alpha=0.9)
     maxima, scores = ax.containers
     assert len(maxima) == len(scores) == 7
     assert [b.get_width() for b in maxima] == table["points"].tolist()
@@ -98,7 +98,7 @@ def test_plot_self_assessment_bars_labels_and_title():
 def test_plot_readiness_one_cell_per_step():
     goals = Goals.model_validate({"readiness": [{"step": s, "status": "done"} for s in range(1, 9)]
                                   + [{"step": 9, "status": "in_progress"}]})
-    ax = plots.plot_readiness(readiness_checklist(goals))
+    ax = goals.plot_readiness(readiness_checklist(goals))
     assert len(ax.containers[0]) == 11
     assert ax.get_title() == "Readiness: 8 of 11 steps done; not ready (open: steps 9-11)"
     hatches = [b.get_hatch() for b in ax.containers[0]]
@@ -112,7 +112,7 @@ def test_plot_readiness_one_cell_per_step():
 def test_plot_affinity_stacks_customer_and_company_mentions():
     aff = affinity_table(CODED, IV, codebook=CB)
     fig, ax0 = plt.subplots()
-    ax = plots.plot_affinity(aff, ax=ax0)
+    ax = discovery.plot_affinity(aff, ax=ax0)
     assert ax is ax0
     customer, company = ax.containers
     assert len(customer) == len(company) == 4
@@ -127,7 +127,7 @@ def test_plot_affinity_stacks_customer_and_company_mentions():
 
 def test_plot_perception_gap_dumbbells():
     gap = perception_gap(CODED, IV, codebook=CB)
-    ax = plots.plot_perception_gap(gap, s=20)
+    ax = discovery.plot_perception_gap(gap, s=20)
     points = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(points) == 2 and all(len(c.get_offsets()) == 4 for c in points)
     top = gap.sort_values("gap", ascending=False).iloc[0]
@@ -143,14 +143,14 @@ def test_plot_perception_gap_dumbbells():
 def test_plot_perception_gap_not_measurable():
     iv = IV[IV["source_group"].isin(["customer", "lost_customer"])]
     gap = perception_gap(code_verbatims(iv, codebook=CB, codes=None), iv, codebook=CB)
-    ax = plots.plot_perception_gap(gap)
+    ax = discovery.plot_perception_gap(gap)
     assert ax.get_title() == "Perception gap not measurable: no company-side interviews"
 
 
 def test_plot_saturation_curve_window_and_verdict():
     curve = saturation_curve(CODED, IV, k=3)
     verdict = saturation_verdict(curve, k=3)
-    ax = plots.plot_saturation(curve, verdict, color="0.2")
+    ax = discovery.plot_saturation(curve, verdict, color="0.2")
     line = ax.lines[0]
     assert list(line.get_xdata()) == list(range(1, 8))
     assert list(line.get_ydata()) == curve["cumulative"].tolist()
@@ -165,7 +165,7 @@ def test_plot_saturation_curve_window_and_verdict():
 def test_plot_saturation_not_saturated_title():
     curve = pd.DataFrame({"position": [1, 2, 3, 4], "new_attributes": [2, 0, 1, 0], "cumulative": [2, 2, 3, 3]})
     verdict = {"saturated": False, "k": 3, "last_new_at": 3, "n_interviews": 4, "n_attributes": 3}
-    ax = plots.plot_saturation(curve, verdict)
+    ax = discovery.plot_saturation(curve, verdict)
     assert ax.get_title() == "Not saturated: interview 3 of 4 still added new attributes"
 
 
@@ -174,7 +174,7 @@ def test_dollar_signs_and_broken_math_in_labels_do_not_become_math():
     aff = pd.DataFrame({"dimension": ["product", "people"], "theme": ["a", "b"], "attribute": ["x", "y"],
                         "label": ["$\\frac{$ fee", "cost $5 or $6"], "mentions": [2, 1],
                         "customer_mentions": [1, 1], "company_mentions": [1, 0], "share": [0.5, 0.25]})
-    ax = plots.plot_affinity(aff)
+    ax = discovery.plot_affinity(aff)
     _no_mathtext(ax)  # would raise while drawing if "$\frac{$" reached the mathtext parser
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert ticks == ["\\$\\frac{\\$ fee", "cost \\$5 or \\$6"]
@@ -186,7 +186,7 @@ def test_chinese_and_vietnamese_labels_have_glyphs():
         pytest.skip("Noto Sans CJK is not installed")
     import warnings
 
-    ax = plots.plot_perception_gap(perception_gap(CODED, IV, codebook=CB))
+    ax = discovery.plot_perception_gap(perception_gap(CODED, IV, codebook=CB))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would fail the test
         ax.figure.canvas.draw()
@@ -194,13 +194,13 @@ def test_chinese_and_vietnamese_labels_have_glyphs():
 
 def test_empty_tables_draw_a_titled_placeholder():
     empty_aff = affinity_table(CODED.iloc[0:0], IV.iloc[0:0], codebook=CB).iloc[0:0]
-    assert plots.plot_affinity(empty_aff).get_title()
-    assert plots.plot_perception_gap(perception_gap(CODED, IV, codebook=CB).iloc[0:0]).get_title()
+    assert discovery.plot_affinity(empty_aff).get_title()
+    assert discovery.plot_perception_gap(perception_gap(CODED, IV, codebook=CB).iloc[0:0]).get_title()
     empty_curve = saturation_curve(CODED.iloc[0:0], IV.iloc[0:0])
-    assert plots.plot_saturation(empty_curve, saturation_verdict(empty_curve)).get_title()
-    assert plots.plot_self_assessment(self_assessment(None, preset="custom")).get_title()
+    assert discovery.plot_saturation(empty_curve, saturation_verdict(empty_curve)).get_title()
+    assert goals.plot_self_assessment(self_assessment(None, preset="custom")).get_title()
 
 
 def test_missing_columns_are_reported():
     with pytest.raises(DataError, match="affinity table: column 'customer_mentions', 'company_mentions' is missing"):
-        plots.plot_affinity(pd.DataFrame({"dimension": [], "label": [], "mentions": []}))
+        discovery.plot_affinity(pd.DataFrame({"dimension": [], "label": [], "mentions": []}))

@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.plots_action: titles say what to see, one mark per row, `$` escaped,
+"""Tests of csm_helpers.present.charts.action: titles say what to see, one mark per row, `$` escaped,
 kwargs reach matplotlib, text stays inside the SWOT cells, figures are closed (Agg backend: conftest)."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csm_helpers import action
-from csm_helpers import plots_action as pa
-from csm_helpers.datasets import read_dataset
-from csm_helpers.errors import CsmError, DataError
+from csm_helpers.analysis import action
+from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.present.charts import action as pa
+from csm_helpers.study.datasets import read_dataset
 
 KW = dict(wave="wave", overall="overall_sat", satisfaction_items=["sat_last_contact"],
           scales={"overall_sat": (1, 5), "sat_last_contact": (1, 5)}, recommend="recommend")

@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.plots_analysis: each chart draws what it should, in grey-scale, without mathtext."""
+"""Tests of csm_helpers.present.charts.analysis: each chart draws what it should, in grey-scale, without mathtext."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
 from matplotlib.text import Annotation, Text  # noqa: E402
 
-from csm_helpers.config import load_study  # noqa: E402
-from csm_helpers.datasets import read_dataset, sample_study_path  # noqa: E402
-from csm_helpers.drivers import QUADRANTS, attribute_table, ipa, key_drivers  # noqa: E402
-from csm_helpers.errors import CsmError, DataError  # noqa: E402
-from csm_helpers.gaps import competitor_benchmark, expectation_gaps, gap_pairs  # noqa: E402
-from csm_helpers.plots_analysis import plot_competitor, plot_drivers, plot_gaps, plot_ipa  # noqa: E402
+from csm_helpers.analysis.drivers import QUADRANTS, attribute_table, ipa, key_drivers  # noqa: E402
+from csm_helpers.analysis.gaps import competitor_benchmark, expectation_gaps, gap_pairs  # noqa: E402
+from csm_helpers.core.errors import CsmError, DataError  # noqa: E402
+from csm_helpers.present.charts.analysis import plot_competitor, plot_drivers, plot_gaps, plot_ipa  # noqa: E402
+from csm_helpers.study.config import load_study  # noqa: E402
+from csm_helpers.study.datasets import read_dataset, sample_study_path  # noqa: E402
 
 from .plotting import _report_style  # noqa: F401  (autouse fixture)
 from .plotting import is_grey as _is_grey  # noqa: E402

@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.plots_kpis: each chart draws what the table says, in grey-scale, with
+"""Tests of csm_helpers.present.charts.kpis: each chart draws what the table says, in grey-scale, with
 values, n and intervals labelled, and nothing drawn for suppressed rows."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import pytest  # noqa: E402
 from matplotlib.container import BarContainer  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from csm_helpers import kpis, segments  # noqa: E402
-from csm_helpers import plots_kpis as pk  # noqa: E402
-from csm_helpers.datasets import read_dataset  # noqa: E402
-from csm_helpers.errors import CsmError, DataError  # noqa: E402
+from csm_helpers.analysis import kpis, segments  # noqa: E402
+from csm_helpers.core.errors import CsmError, DataError  # noqa: E402
+from csm_helpers.present.charts import kpis as pk  # noqa: E402
+from csm_helpers.study.datasets import read_dataset  # noqa: E402
 
 from .plotting import _report_style  # noqa: F401  (autouse fixture)
 from .plotting import is_grey as _is_grey  # noqa: E402
@@ -161,8 +161,8 @@ def test_plot_segment_means_from_compare_means():
 
 # --------------------------------------------------------------------------- plot_scorecard
 def _dims():
-    from csm_helpers.config import load_study
-    from csm_helpers.datasets import sample_study_path
+    from csm_helpers.study.config import load_study
+    from csm_helpers.study.datasets import sample_study_path
     study = load_study(sample_study_path())
     return ({d: [a.performance for a in study.attributes if a.dimension == d] for d in ("product", "process", "people")},
             study.rated_items())

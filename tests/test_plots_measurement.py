@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.plots_measurement: the measurement charts draw what they should, in grey-scale."""
+"""Tests of csm_helpers.present.charts.measurement: the measurement charts draw what they should, in grey-scale."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from csm_helpers import plots_measurement as pm  # noqa: E402
-from csm_helpers.config import load_study  # noqa: E402
-from csm_helpers.datasets import read_dataset, sample_study_path  # noqa: E402
-from csm_helpers.errors import DataError  # noqa: E402
-from csm_helpers.measurement import (  # noqa: E402
+from csm_helpers.analysis.measurement import (  # noqa: E402
     likert_distribution,
     sampling_table,
     study_weights,
     weight_summary,
 )
+from csm_helpers.core.errors import DataError  # noqa: E402
+from csm_helpers.present.charts import measurement as pm  # noqa: E402
+from csm_helpers.study.config import load_study  # noqa: E402
+from csm_helpers.study.datasets import read_dataset, sample_study_path  # noqa: E402
 
 from .plotting import _report_style  # noqa: F401  (autouse fixture)
 from .plotting import is_grey as _is_grey  # noqa: E402

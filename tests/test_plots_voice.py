@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.plots_voice: each chart draws what its table says, in grey-scale, with
+"""Tests of csm_helpers.present.charts.voice: each chart draws what its table says, in grey-scale, with
 value labels and n, and never reads customer text as mathtext."""
 
 from __future__ import annotations
@@ -13,18 +13,18 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib import cbook  # noqa: E402
 
-from csm_helpers.complaints import OTHER_SUPPRESSED, complaint_iceberg  # noqa: E402
-from csm_helpers.config import Codebook  # noqa: E402
-from csm_helpers.errors import CsmError, DataError  # noqa: E402
-from csm_helpers.loyalty import QUADRANTS, dick_basu  # noqa: E402
-from csm_helpers.plots_voice import (  # noqa: E402
+from csm_helpers.analysis.complaints import OTHER_SUPPRESSED, complaint_iceberg  # noqa: E402
+from csm_helpers.analysis.loyalty import QUADRANTS, dick_basu  # noqa: E402
+from csm_helpers.analysis.themes import comment_themes  # noqa: E402
+from csm_helpers.core.errors import CsmError, DataError  # noqa: E402
+from csm_helpers.present.charts.voice import (  # noqa: E402
     plot_iceberg,
     plot_lost_reasons,
     plot_loyalty_matrix,
     plot_pareto,
     plot_themes,
 )
-from csm_helpers.themes import comment_themes  # noqa: E402
+from csm_helpers.study.config import Codebook  # noqa: E402
 
 from .plotting import _report_style  # noqa: F401  (autouse fixture)
 from .plotting import is_grey as _is_grey  # noqa: E402

@@ -20,10 +20,10 @@ import pytest
 import yaml
 
 from csm_helpers.cli import main
-from csm_helpers.config import load_study
-from csm_helpers.errors import CsmError
-from csm_helpers.io import load_responses
-from csm_helpers.workbook import check_segment_publishable
+from csm_helpers.core.errors import CsmError
+from csm_helpers.study.config import load_study
+from csm_helpers.study.readers import load_responses
+from csm_helpers.workbook.context import check_segment_publishable
 
 from .conftest import run_cli
 from .corpus_tools import build_base
@@ -212,7 +212,7 @@ def build_base_path():
 
 
 def test_readme_and_methods_appendix_state_the_rule():
-    from csm_helpers.appendix import METHODS
+    from csm_helpers.present.appendix import METHODS
 
     from .conftest import ROOT
 

@@ -10,8 +10,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from csm_helpers.errors import ReportError
-from csm_helpers.report import available_stages, check_static_html, export_html, segment_dirname
+from csm_helpers.core.errors import ReportError
+from csm_helpers.pipeline.export import check_static_html, export_html
+from csm_helpers.pipeline.plan import segment_dirname
+from csm_helpers.study.stages import stage_names
 
 PNG = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -127,15 +129,15 @@ def test_segment_dirname_is_safe():
 
 
 def test_stages_found_in_order():
-    stages = available_stages()
+    stages = stage_names()
     assert stages[:2] == ["01_goal_setting", "02_discovery"]
     assert stages == sorted(stages)
 
 
 def test_notebooks_committed_clean_with_parameters_cell():
-    from csm_helpers.report import notebooks_dir
+    from csm_helpers.study.stages import notebooks_dir
 
-    for stage in available_stages():
+    for stage in stage_names():
         nb = nbformat.read(notebooks_dir() / f"{stage}.ipynb", as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert all(not c.outputs and c.execution_count is None for c in code), stage
@@ -150,7 +152,8 @@ def test_a_kernel_that_dies_is_a_clear_error(monkeypatch, tmp_path):
     # traceback; it is a ReportError naming the notebook
     import papermill
 
-    from csm_helpers.report import execute_stage, notebooks_dir
+    from csm_helpers.pipeline.execute import execute_stage
+    from csm_helpers.study.stages import notebooks_dir
 
     def die(*_args, **_kwargs):
         raise RuntimeError("Kernel died before replying to kernel_info")

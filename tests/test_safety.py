@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from csm_helpers.safety import atomic_write, neutralise_formula, to_safe_csv, write_text_atomic
+from csm_helpers.core.safety import atomic_write, neutralise_formula, to_safe_csv, write_text_atomic
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("x")'])

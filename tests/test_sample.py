@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.sample: the seeded sample-study generator and the bundled sample.
+"""Tests of csm_helpers.synthetic.sample: the seeded sample-study generator and the bundled sample.
 
 The statistical checks use independent tools (statsmodels OLS, scipy's normal and bivariate
 normal CDFs and chi-square, pingouin's Cronbach's alpha, and the package's own Johnson
@@ -20,7 +20,9 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from csm_helpers.config import (
+from csm_helpers.analysis.drivers import relative_weights
+from csm_helpers.core.errors import CsmError
+from csm_helpers.study.config import (
     COMPANY_GROUPS,
     CUSTOMER_GROUPS,
     DIMENSIONS,
@@ -29,9 +31,7 @@ from csm_helpers.config import (
     load_goals,
     load_study,
 )
-from csm_helpers.drivers import relative_weights
-from csm_helpers.errors import CsmError
-from csm_helpers.sample import MIN_N, generate_sample
+from csm_helpers.synthetic.sample import MIN_N, generate_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -428,7 +428,7 @@ def test_truth_file_is_consistent_with_its_model():
     for a, r in zip(ids, r_zy, strict=True):
         assert truth["driver_correlations"][a] == pytest.approx(r, abs=1e-9), a
     # Johnson relative weights of the latent (z, y) correlation matrix, by the package's own
-    # implementation (csm_helpers.drivers, tested against the rwa R package) — the generator
+    # implementation (csm_helpers.analysis.drivers, tested against the rwa R package) — the generator
     # computes them independently.
     full = np.block([[np.ones((1, 1)), r_zy[None, :]], [r_zy[:, None], R]])
     rw = relative_weights(pd.DataFrame(full, index=["y", *ids], columns=["y", *ids]),

@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.segments against pingouin, scipy and statsmodels, and by hand."""
+"""Tests of csm_helpers.analysis.segments against pingouin, scipy and statsmodels, and by hand."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from scipy.stats.contingency import association
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from csm_helpers import segments
-from csm_helpers.datasets import read_dataset
-from csm_helpers.errors import CsmError, DataError
+from csm_helpers.analysis import segments
+from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.study.datasets import read_dataset
 
 from .disclosure import check_disclosure_rule
 

@@ -18,12 +18,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from csm_helpers.batch import plan_batch
-from csm_helpers.config import load_study
-from csm_helpers.disclosure import NO_VALUE, hidden_values, partition_counts, reporting_base
-from csm_helpers.errors import CsmError
-from csm_helpers.io import load_responses
-from csm_helpers.workbook import StageContext, check_segment_publishable
+from csm_helpers.analysis.disclosure import NO_VALUE, hidden_values, partition_counts, reporting_base
+from csm_helpers.core.errors import CsmError
+from csm_helpers.pipeline.batch import plan_batch
+from csm_helpers.study.config import load_study
+from csm_helpers.study.readers import load_responses
+from csm_helpers.workbook.context import StageContext, check_segment_publishable
 
 from .conftest import ROOT, run_cli
 from .disclosure import check_disclosure_rule
@@ -57,7 +57,7 @@ def _latest_counts(study_path: Path) -> pd.Series:
     the study's own exclusion flags are only used to drop rows, the counting is pandas'."""
     study = load_study(study_path)
     data = load_responses(study).data
-    from csm_helpers.measurement import apply_exclusions, quality_flags
+    from csm_helpers.analysis.measurement import apply_exclusions, quality_flags
 
     kept = apply_exclusions(data, quality_flags(data, study), exclude=list(study.measurement.exclude))
     return kept.loc[kept["wave"] == LATEST, "region"].value_counts()

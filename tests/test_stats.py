@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from statsmodels.stats.multitest import multipletests
 
-from csm_helpers.errors import CsmError
-from csm_helpers.stats import adjust_family, adjust_p, holm, suppressed_groups
+from csm_helpers.analysis.stats import adjust_family, adjust_p, holm, suppressed_groups
+from csm_helpers.core.errors import CsmError
 
 
 def _revealed(counts: dict[str, int], hidden: set[str], min_n: int) -> bool:

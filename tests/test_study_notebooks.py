@@ -13,10 +13,10 @@ import papermill
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from csm_helpers.errors import ConfigError
-from csm_helpers.report import plan_run
-from csm_helpers.safety import file_sha256
-from csm_helpers.stages import (
+from csm_helpers.core.errors import ConfigError
+from csm_helpers.core.safety import file_sha256
+from csm_helpers.pipeline.plan import plan_run
+from csm_helpers.study.stages import (
     cell_problems,
     check_notebook,
     notebooks_dir,
@@ -60,7 +60,7 @@ def test_cell_problems_names_each_kind_of_thick_cell(tmp_path):
     nb = new_notebook(cells=[
         params,
         new_code_cell("def helper(x):\n    return x"),
-        new_code_cell("from csm_helpers.kpis import _check_int"),
+        new_code_cell("from csm_helpers.analysis.kpis import _check_int"),
         new_code_cell("import numpy as np"),
         new_code_cell("from csm_helpers import kpis\nkpis._check_int(3, 'n', minimum=0)"),
         new_code_cell("\n".join(f"x{i} = {i}" for i in range(25))),
@@ -71,7 +71,7 @@ def test_cell_problems_names_each_kind_of_thick_cell(tmp_path):
     nbformat.write(nb, path)
     problems = "\n".join(cell_problems(path))
     assert "cell 2: defines helper" in problems
-    assert "cell 3: imports _check_int, not a public name of csm_helpers.kpis" in problems
+    assert "cell 3: imports _check_int, not a public name of csm_helpers.analysis.kpis" in problems
     assert "cell 4: imports numpy" in problems
     assert "cell 5: uses the private name ._check_int" in problems
     assert "cell 6: 25 lines (at most 20)" in problems
@@ -106,7 +106,7 @@ def test_a_parameters_cell_missing_a_name_and_a_broken_notebook_are_refused(tmp_
 
 
 def test_the_study_folder_notebooks_are_chosen_in_order(tmp_path):
-    from csm_helpers.config import load_study
+    from csm_helpers.study.config import load_study
 
     study_path = write_small_study(tmp_path / "s")
     assert study_notebooks(load_study(study_path))[1] == "bundled"
@@ -183,7 +183,7 @@ def test_a_notebook_opened_in_the_study_folder_finds_its_study_and_reuses_the_da
     params = new_code_cell('study_path: str = ""\nsegment: str = "all"\noutput_dir: str = ""')
     params.metadata["tags"] = ["parameters"]
     probe = new_code_cell(
-        "from csm_helpers.workbook import data_cache_stats, open_stage\n"
+        "from csm_helpers.workbook.context import data_cache_stats, open_stage\n"
         "for _ in range(2):  # Run All, twice in the same kernel\n"
         "    ctx = open_stage('04_analysis', study_path=study_path)\n"
         "    n = len(ctx.all_responses)\n"
@@ -221,7 +221,7 @@ def test_validate_names_the_users_keys_for_what_would_stop_the_run(tmp_path):
 
 
 def test_validate_warns_of_what_a_run_withholds_and_of_skipped_stages(tmp_path):
-    from csm_helpers.report import validate_study
+    from csm_helpers.pipeline.preflight import validate_study
 
     study = responses_only(tmp_path / "r")
     df = __import__("pandas").read_csv(study.parent / "answers.csv")
@@ -252,8 +252,8 @@ def test_a_constant_overall_item_withholds_key_drivers_and_the_stage_goes_on(tmp
 def test_an_item_with_its_own_scale_is_read_on_it_in_the_answer_charts(tmp_path):
     import pandas as pd
 
-    from csm_helpers.measurement import likert_distribution
-    from csm_helpers.workbook import open_stage
+    from csm_helpers.analysis.measurement import likert_distribution
+    from csm_helpers.workbook.context import open_stage
 
     study = write_small_study(tmp_path / "s")
     _edit(study, "q_overall: [1, 10]", "q_overall: [1, 10], q_friendly: [0, 10]")
@@ -273,7 +273,7 @@ def test_an_item_with_its_own_scale_is_read_on_it_in_the_answer_charts(tmp_path)
 def test_a_blank_id_header_gets_advice_and_id_row_numbers_the_respondents(tmp_path):
     import pandas as pd
 
-    from csm_helpers.io import load_responses
+    from csm_helpers.study.readers import load_responses
 
     study = write_small_study(tmp_path / "s")
     df = pd.read_csv(study.parent / "answers.csv").rename(columns={"rid": ""})
@@ -283,7 +283,7 @@ def test_a_blank_id_header_gets_advice_and_id_row_numbers_the_respondents(tmp_pa
     assert ("column 1 of answers.csv has no name in its header (read as 'Unnamed: 0'): give it a name, or "
             "write `id: row` in study.yaml") in proc.stderr
     _edit(study, "  id: rid\n", "  id: row\n")
-    from csm_helpers.config import load_study
+    from csm_helpers.study.config import load_study
 
     data = load_responses(load_study(study)).data
     assert data["row"].tolist() == list(range(2, len(df) + 2))  # the rows of the file, after its header
@@ -316,9 +316,9 @@ def _as_qualtrics(study: Path, *, legacy: bool = False) -> None:
 
 @pytest.mark.parametrize("legacy", [False, True])
 def test_qualtrics_previews_and_unfinished_responses_are_left_out_and_counted(tmp_path, legacy):
-    from csm_helpers.config import load_study
-    from csm_helpers.io import load_responses
-    from csm_helpers.views import left_out_message
+    from csm_helpers.present.views import left_out_message
+    from csm_helpers.study.config import load_study
+    from csm_helpers.study.readers import load_responses
 
     study = write_small_study(tmp_path / "q")
     _as_qualtrics(study, legacy=legacy)
@@ -345,9 +345,9 @@ def test_spss_value_labels_name_the_answer_points_in_the_charts(tmp_path):
     import pandas as pd
     import pyreadstat
 
-    from csm_helpers.measurement import likert_distribution
-    from csm_helpers.plots_measurement import plot_likert
-    from csm_helpers.workbook import open_stage
+    from csm_helpers.analysis.measurement import likert_distribution
+    from csm_helpers.present.charts.measurement import plot_likert
+    from csm_helpers.workbook.context import open_stage
 
     study = write_small_study(tmp_path / "s")
     df = pd.read_csv(study.parent / "answers.csv", keep_default_na=False)

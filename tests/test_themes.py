@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.themes: comment theme frequencies, anonymised example quotes, redaction.
+"""Tests of csm_helpers.analysis.themes: comment theme frequencies, anonymised example quotes, redaction.
 
 References: hand-made frames in English, Vietnamese and Chinese whose counts are worked out by
 hand, and, on the bundled sample, an independent implementation of the codebook's documented
@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csm_helpers.config import Codebook, load_codebook, load_study
-from csm_helpers.datasets import read_dataset, sample_study_path
-from csm_helpers.errors import CsmError, DataError
-from csm_helpers.themes import THEME_COLUMNS, comment_themes, redact, theme_examples
+from csm_helpers.analysis.themes import THEME_COLUMNS, comment_themes, redact, theme_examples
+from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.study.config import Codebook, load_codebook, load_study
+from csm_helpers.study.datasets import read_dataset, sample_study_path
 from tests.test_sample import make_coder
 
 from .disclosure import check_disclosure_rule

@@ -1,4 +1,4 @@
-"""Tests of csm_helpers.validate: every check, its message, and one-pass collection.
+"""Tests of csm_helpers.study.validate: every check, its message, and one-pass collection.
 
 Row numbers below are worked out by hand: the tables are CSV-like (header = row 1), so the
 data row at position ``i`` is file row ``i + 2``.
@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from csm_helpers.config import Study, load_study
-from csm_helpers.errors import DataError
-from csm_helpers.io import Table
-from csm_helpers.validate import ValidationReport, check_responses, validate_responses
+from csm_helpers.core.errors import DataError
+from csm_helpers.study.config import Study, load_study
+from csm_helpers.study.readers import Table
+from csm_helpers.study.validate import ValidationReport, check_responses, validate_responses
 
 
 def write_study(folder: Path, *, responses: dict | None = None, **top) -> Study:

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csm_helpers.errors import CsmError
-from csm_helpers.stats import WEIGHT_COLUMN
-from csm_helpers.workbook import open_stage, select_segment
+from csm_helpers.analysis.stats import WEIGHT_COLUMN
+from csm_helpers.core.errors import CsmError
+from csm_helpers.workbook.context import open_stage, select_segment
 
 
 def test_sample_context_waves_weights_and_exclusions():
@@ -42,7 +42,7 @@ def test_small_study_has_no_waves_no_weights(small_study):
 def test_previous_wave_setting_must_exist(tmp_path):
     import shutil
 
-    from csm_helpers.datasets import sample_dir
+    from csm_helpers.study.datasets import sample_dir
 
     shutil.copytree(sample_dir(), tmp_path / "s")
     path = tmp_path / "s" / "study.yaml"

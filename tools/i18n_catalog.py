@@ -83,7 +83,7 @@ def collect() -> tuple[dict[str, str], list[str]]:
 
     messages: dict[str, str] = {m: "template" for m in EXTRA}
     problems: list[str] = []
-    for path in sorted((ROOT / "csm_helpers").glob("*.py")):
+    for path in sorted((ROOT / "csm_helpers").rglob("*.py")):
         if path.name == "i18n.py":
             continue
         found, probs = scan_code(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
@@ -113,7 +113,7 @@ def _fields(text: str) -> set[str]:
 
 def _filled_translations() -> list[re.Pattern[str]]:
     """Patterns of translated messages with placeholders, to recognise them once filled in."""
-    from csm_helpers.i18n import catalog
+    from csm_helpers.core.i18n import catalog
 
     pats = []
     for lang in LANGS:

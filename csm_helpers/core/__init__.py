@@ -1,0 +1,1 @@
+"""The bottom layer: user-error classes, translation, safe writing and escaping, argument checks."""

@@ -1,0 +1,58 @@
+"""Argument checks shared by the helpers, so every helper words the same mistake the same way."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from csm_helpers.core.errors import CsmError
+
+__all__ = ["check_frame", "require_column", "check_int"]
+
+
+def check_frame(data: Any, what: str = "data") -> None:
+    """Raise :class:`CsmError` unless ``data`` is a DataFrame.
+
+    Examples
+    --------
+    >>> check_frame([1, 2], "csat")
+    Traceback (most recent call last):
+    ...
+    csm_helpers.core.errors.CsmError: csat: expected a pandas DataFrame, got list
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise CsmError(f"{what}: expected a pandas DataFrame, got {type(data).__name__}")
+
+
+def require_column(data: pd.DataFrame, col: Any, *, role: str) -> None:
+    """Raise :class:`CsmError` naming the closest column when ``col`` is not in ``data``.
+
+    Examples
+    --------
+    >>> require_column(pd.DataFrame({"overall_sat": [1]}), "overal_sat", role="item")
+    Traceback (most recent call last):
+    ...
+    csm_helpers.core.errors.CsmError: item column 'overal_sat' is not in the data — did you mean 'overall_sat'?
+    """
+    if not isinstance(col, str) or col not in data.columns:
+        names = [str(c) for c in data.columns]
+        close = difflib.get_close_matches(str(col), names, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"columns: {', '.join(names[:20])}" + (
+            " ..." if len(names) > 20 else "")
+        raise CsmError(f"{role} column {col!r} is not in the data — {hint}")
+
+
+def check_int(value: Any, name: str, *, minimum: int) -> int:
+    """``value`` as an int, or :class:`CsmError` when it is not a whole number >= ``minimum``.
+
+    Examples
+    --------
+    >>> check_int(5, "min_n", minimum=1)
+    5
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise CsmError(f"The value for `{name}` must be a whole number >= {minimum}, but {value!r} was passed.")
+    return int(value)

@@ -1,0 +1,1 @@
+"""csm send: e-mail the reports."""

@@ -1,0 +1,1 @@
+"""csm run and csm batch: plan, execute (papermill, warm kernels), export, commit, index."""

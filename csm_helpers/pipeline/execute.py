@@ -1,0 +1,136 @@
+"""Execute one stage notebook with papermill (a new kernel, or a warm one through :data:`WARM_ENGINE`)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from csm_helpers.core.errors import CsmError, ReportError, is_user_error_name
+
+__all__ = ['WARM_ENGINE', 'execute_stage', 'one_line', 'StageExecutor']
+
+
+# --------------------------------------------------------------------------- execution
+#: papermill engine name of the warm-kernel engine (:mod:`csm_helpers.pipeline.kernels`),
+#: registered through the ``papermill.engine`` entry point.
+WARM_ENGINE = "csm_warm"
+
+
+def _papermill_parameters(nb_path: Path) -> dict[str, Any]:
+    import papermill
+
+    return papermill.inspect_notebook(str(nb_path))
+
+
+def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
+                  timeout: float | None = 1800, km: Any = None) -> nbformat.NotebookNode:
+    """Execute one stage notebook with papermill and return the executed notebook.
+
+    Unknown parameters are an error (papermill itself only warns). A ``CsmError`` raised
+    inside the notebook comes back as a ``CsmError`` with the same message; any other
+    failure is a :class:`ReportError` naming the notebook and cell.
+
+    With ``km`` (a started ``jupyter_client`` KernelManager) the notebook runs in that
+    kernel, which is left running (see :class:`csm_helpers.pipeline.kernels.WarmKernel`); without,
+    papermill starts and stops a kernel of its own. ``timeout`` is per cell, in seconds.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    declared = _papermill_parameters(nb_path)
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise ReportError(
+            f"{nb_path.name}: unknown parameter(s) {', '.join(unknown)}; the notebook declares "
+            f"{', '.join(sorted(declared)) or 'none'} in its cell tagged 'parameters'"
+        )
+    engine: dict[str, Any] = {}
+    if km is not None:
+
+        engine = {"engine_name": WARM_ENGINE, "km": km}
+    interrupted: list[int] = []
+    try:
+        with _noting_interrupts(interrupted):
+            return papermill.execute_notebook(
+                str(nb_path), str(out_path), parameters=parameters, kernel_name="python3",
+                cwd=str(nb_path.parent), progress_bar=False, log_output=False,
+                execution_timeout=timeout,
+                # write the executed notebook once at the end (or on error), not after every cell
+                request_save_on_cell_execute=False,
+                # keep the kernel's own start-up chatter out of the user's terminal
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"], **engine,
+            )
+    except PapermillExecutionError as exc:
+        # Ctrl-C reached the kernel too. A warm kernel (km) is also interrupted by the batch's
+        # own time-limit watchdog: that is a timeout of the segment, not the user stopping the run.
+        if interrupted or (exc.ename == "KeyboardInterrupt" and km is None):
+            raise KeyboardInterrupt from None
+        if is_user_error_name(exc.ename):
+            raise CsmError(exc.evalue) from None
+        keep = Path(tempfile.mkdtemp(prefix="csm-failed-")) / out_path.name
+        if out_path.exists():
+            shutil.copy2(out_path, keep)
+        raise ReportError(
+            f"{nb_path.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+            f"  the executed notebook with the full traceback is kept at {keep}"
+        ) from None
+    except (KeyboardInterrupt, CsmError):
+        raise
+    except Exception as exc:  # the kernel died or never started (killed, out of memory, Ctrl-C)
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise ReportError(
+            f"{nb_path.name}: the notebook kernel stopped ({type(exc).__name__}: {one_line(exc)}) — if the "
+            "machine ran out of memory, close other programs or run fewer segments at once, then run again"
+        ) from None
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(exc).split()) or "no detail"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@contextmanager
+def _noting_interrupts(received: list[int]) -> Iterator[None]:
+    """Note Ctrl-C and SIGTERM while a notebook runs, then let them act as before.
+
+    A Ctrl-C in a terminal reaches the notebook kernel too; the kernel dies or stops its cell,
+    and the error that papermill then raises must be read as the interruption it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def note(signum: int, frame: Any) -> None:
+        received.append(signum)
+        # the kernel's death and the tasks it leaves are expected now: no log, no traceback
+        for name in ("asyncio", "nbclient", "papermill", "traitlets"):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        handler = previous[signum]
+        if handler == signal.SIG_IGN:
+            return
+        if callable(handler):
+            handler(signum, frame)
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, note)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+#: ``execute(nb_path, out_path, parameters) -> executed notebook``
+StageExecutor = Callable[[Path, Path, dict[str, Any]], nbformat.NotebookNode]

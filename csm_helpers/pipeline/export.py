@@ -1,0 +1,215 @@
+"""Export an executed notebook to one static, self-contained HTML report (nbconvert ``csm_report`` template)."""
+
+from __future__ import annotations
+
+import html.parser
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from csm_helpers.core.errors import ReportError
+from csm_helpers.core.i18n import HTML_LANG, language, tr, translate_markdown
+from csm_helpers.core.resources import bundled_dir
+from csm_helpers.core.safety import escape, readable
+
+__all__ = ['templates_dir', 'check_static_html', 'export_html']
+
+
+def templates_dir() -> Path:
+    """Folder holding the ``csm_report`` nbconvert template."""
+    return bundled_dir("_templates", "templates")
+
+
+# --------------------------------------------------------------------------- export
+_EXPORTERS = threading.local()
+
+
+def _exporter():
+    """One configured HTMLExporter per thread (template compiled once per thread; nbconvert
+    exporters are not documented as thread-safe, and ``csm batch`` exports from several)."""
+    exporter = getattr(_EXPORTERS, "exporter", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+        from traitlets.config import Config
+
+        c = Config()
+        c.TagRemovePreprocessor.enabled = True
+        c.TagRemovePreprocessor.remove_cell_tags = {"parameters", "injected-parameters", "remove-cell"}
+        c.TagRemovePreprocessor.remove_all_outputs_tags = {"hide-output"}
+        c.TagRemovePreprocessor.remove_input_tags = {"hide-input"}
+        c.HTMLExporter.exclude_input = True
+        c.HTMLExporter.exclude_input_prompt = True
+        c.HTMLExporter.exclude_output_prompt = True
+        c.HTMLExporter.embed_images = True
+        exporter = HTMLExporter(config=c, template_name="csm_report",
+                                extra_template_basedirs=[str(templates_dir())])
+        _EXPORTERS.exporter = exporter
+    return exporter
+
+
+def _strip_noise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop cells tagged hide/remove and stderr output (warnings are for the analyst's log)."""
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"hide", "remove-cell"}:
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+class _Headings(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list[tuple[int, str, str]] = []
+        self._current: list[Any] | None = None
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"h2", "h3"} and self._current is None:
+            ident = dict(attrs).get("id") or ""
+            self._current = [int(tag[1]), ident, ""]
+        elif tag == "a" and self._current is not None and "anchor-link" in (dict(attrs).get("class") or ""):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._skip:
+            self._skip -= 1
+        elif tag in {"h2", "h3"} and self._current is not None:
+            level, ident, text = self._current
+            if ident and text.strip():
+                self.items.append((level, ident, text.strip()))
+            self._current = None
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None and not self._skip:
+            self._current[2] += data
+
+
+def _toc(body: str) -> str:
+    main = body.split("<!--CSM-TOC-->", 1)[-1]
+    parser = _Headings()
+    parser.feed(main)
+    if not parser.items:
+        return ""
+    out, open_li, open_sub = ["<ol>"], False, False
+    for level, ident, text in parser.items:
+        link = f'<a href="#{escape(ident)}">{escape(text)}</a>'
+        if level == 3:
+            if not open_li:  # a sub-heading before any section heading
+                out.append("<li>")
+                open_li = True
+            if not open_sub:
+                out.append("<ol>")
+                open_sub = True
+            out.append(f"<li>{link}</li>")
+            continue
+        if open_sub:
+            out.append("</ol>")
+            open_sub = False
+        if open_li:
+            out.append("</li>")
+        out.append(f"<li>{link}")
+        open_li = True
+    if open_sub:
+        out.append("</ol>")
+    if open_li:
+        out.append("</li>")
+    out.append("</ol>")
+    return "".join(out)
+
+
+class _StaticCheck(html.parser.HTMLParser):
+    BAD_TAGS = {"script", "iframe", "object", "embed", "frame", "frameset", "applet", "base",
+                "form", "input", "button", "textarea", "select", "link", "meta-refresh"}
+    URL_ATTRS = {"src", "srcset", "data", "poster", "background", "action", "formaction", "xlink:href"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BAD_TAGS:
+            self.problems.append(f"<{tag}> element")
+        if tag == "meta" and (dict(attrs).get("http-equiv") or "").lower() == "refresh":
+            self.problems.append("meta refresh")
+        for name, value in attrs:
+            value = (value or "").strip()
+            if name.startswith("on"):
+                self.problems.append(f"event handler attribute {name!r} on <{tag}>")
+            if name in self.URL_ATTRS and value and not value.startswith("data:"):
+                self.problems.append(f"<{tag} {name}={value[:60]!r}> loads a non-embedded resource")
+            if name == "href" and re.match(r"\s*(javascript|vbscript|data):", value, re.I):
+                self.problems.append(f"<{tag} href={value[:60]!r}> is a script link")
+            if name == "style" and re.search(r"url\(|expression\(|@import", value, re.I):
+                self.problems.append(f"<{tag} style> loads a resource")
+
+    def handle_data(self, data: str) -> None:  # CSS inside <style>
+        if self.lasttag == "style" and re.search(r"url\(\s*['\"]?(?!data:)|@import", data, re.I):
+            self.problems.append("stylesheet loads an external resource")
+
+
+def check_static_html(body: str) -> None:
+    """Raise :class:`ReportError` unless the HTML is static and self-contained.
+
+    Static means: no script, frame, form or plugin element, no event-handler attribute, no
+    ``javascript:`` link, and nothing fetched from outside the file (images are data URIs).
+
+    Examples
+    --------
+    >>> check_static_html('<p>ok</p><img src="data:image/png;base64,AAAA">')
+    >>> check_static_html('<img src="https://example.org/x.png">')
+    Traceback (most recent call last):
+    ...
+    csm_helpers.core.errors.ReportError: report is not static: <img src='https://example.org/x.png'> loads a non-embedded resource
+    """
+    checker = _StaticCheck()
+    checker.feed(body)
+    checker.close()
+    if checker.problems:
+        shown = "; ".join(sorted(set(checker.problems))[:5])
+        raise ReportError(f"report is not static: {shown}")
+
+
+def _readable_meta(value: Any) -> Any:
+    """Every text of the title block made readable (controls visible, long text cut); the
+    template escapes it."""
+    if isinstance(value, str):
+        return readable(value, max_chars=300)
+    if isinstance(value, dict):
+        return {k: _readable_meta(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_readable_meta(v) for v in value]
+    return value
+
+
+def export_html(nb: nbformat.NotebookNode, meta: dict[str, Any]) -> str:
+    """Render an executed notebook to one self-contained, script-free HTML page.
+
+    ``meta`` goes to the template's title block: ``stage_title``, ``study``,
+    ``organisation``, ``facts`` (list of (label, value)), ``footer``, ``version``.
+    """
+    nb = _strip_noise(nbformat.from_dict(nb))
+    lang = meta.get("language", "en")
+    with language(lang):
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = translate_markdown(cell.source)
+        meta = {**meta, "labels": {k: tr(k) for k in ("Summary", "Top priorities", "About the data",
+                                                      "Contents", "Chart")},
+                "facts": [(tr(k), v) for k, v in meta.get("facts", [])]}
+    meta = _readable_meta(meta)
+    nb.metadata["csm"] = meta
+    nb.metadata["title"] = f"{meta.get('stage_title', '')} — {meta.get('study', '')}"
+    body, _resources = _exporter().from_notebook_node(nb)
+    body = body.replace('<html lang="en">', f'<html lang="{HTML_LANG.get(lang, "en")}">', 1)
+    body = body.replace("<!--CSM-TOC-->", _toc(body), 1)
+    check_static_html(body)
+    return body

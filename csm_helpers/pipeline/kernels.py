@@ -1,0 +1,415 @@
+"""Warm Jupyter kernels: run many stage notebooks through papermill without a kernel start each.
+
+Starting a kernel and importing pandas, matplotlib, seaborn and pingouin in it takes a few
+seconds — longer than the analysis of one small segment. :class:`WarmKernel` starts one
+kernel, imports those libraries once (:func:`kernel_prelude`), and then runs notebook after
+notebook in it through papermill (papermill passes ``km=`` to nbclient, which does not shut
+down a kernel it does not own). The notebooks stay ordinary papermill notebooks: the same
+parameters cell is injected and the same cells run as with ``papermill`` on the command line.
+
+Between notebooks the kernel is reset (:func:`kernel_reset`): the user namespace is
+emptied (``%reset -f``), figures are closed, and matplotlib's settings, the working folder,
+``sys.path``, environment variables, warning filters, logging, numpy and pandas options are
+put back as they were just after the imports, so a notebook sees what it would see in a new
+kernel. What stays is what should: imported modules and the study tables cached by
+:func:`csm_helpers.workbook.context.enable_data_cache` (copied on every read). A notebook that
+monkey-patches a library module would leak that into the next one; the stage notebooks do not.
+
+A kernel that died, timed out or failed a notebook is restarted before its next notebook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from csm_helpers.core.errors import ReportError, is_user_error_name
+from csm_helpers.pipeline.execute import WARM_ENGINE
+
+__all__ = ["WarmKernel", "KernelCodeError", "kernel_prelude", "kernel_reset", "WARM_ENGINE",
+           "PRELUDE_MODULES"]
+
+
+#: Modules a warm kernel imports once: what the stage notebooks import, and their heavy
+#: dependencies.
+PRELUDE_MODULES = (
+    "numpy", "pandas", "scipy.stats", "matplotlib.pyplot", "seaborn", "pingouin",
+    "csm_helpers.analysis.action", "csm_helpers.present.appendix", "csm_helpers.analysis.complaints", "csm_helpers.analysis.discovery",
+    "csm_helpers.present.display", "csm_helpers.analysis.drivers", "csm_helpers.analysis.gaps", "csm_helpers.analysis.goals",
+    "csm_helpers.analysis.kpis", "csm_helpers.analysis.loyalty", "csm_helpers.analysis.measurement", "csm_helpers.workbook.metrics",
+    "csm_helpers.present.charts.style", "csm_helpers.present.charts.action", "csm_helpers.present.charts.analysis",
+    "csm_helpers.present.charts.kpis", "csm_helpers.present.charts.measurement", "csm_helpers.present.charts.voice",
+    "csm_helpers.analysis.segments", "csm_helpers.workbook.summary", "csm_helpers.analysis.themes", "csm_helpers.present.views",
+    "csm_helpers.workbook.context", "csm_helpers.pipeline.run",
+)
+
+
+class KernelCodeError(ReportError):
+    """Raised when code sent to a warm kernel outside a notebook (prelude, reset, summary) fails."""
+
+    def __init__(self, message: str, ename: str = "", evalue: str = "") -> None:
+        super().__init__(message)
+        self.ename, self.evalue = ename, evalue
+
+
+# --------------------------------------------------------------------------- kernel side
+_BASELINE: dict[str, Any] = {}
+_RC_KEEP = {"backend", "backend_fallback", "interactive"}  # as matplotlib.rcdefaults() leaves them
+
+
+def _pandas_options() -> dict[str, Any]:
+    import warnings
+
+    import pandas as pd
+
+    try:
+        from pandas._config import config as cfg
+
+        keys = list(cfg._registered_options)
+    except (ImportError, AttributeError):  # pragma: no cover - a future pandas
+        return {}
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for key in keys:
+            with contextlib.suppress(Exception):
+                out[key] = pd.get_option(key)
+    return out
+
+
+def kernel_prelude(modules: tuple[str, ...] = PRELUDE_MODULES) -> None:
+    """Run once inside a new warm kernel: import ``modules``, turn on the study-data cache and
+    remember the state :func:`kernel_reset` restores."""
+    import copy
+    import gc
+    import importlib
+    import logging
+    import sys
+    import warnings
+
+    for name in modules:
+        importlib.import_module(name)
+    import matplotlib as mpl
+    import numpy as np
+
+    from csm_helpers.workbook.context import enable_data_cache
+
+    enable_data_cache()
+    _BASELINE.update(
+        cwd=os.getcwd(), path=list(sys.path), environ=dict(os.environ),
+        filters=list(warnings.filters), showwarning=warnings.showwarning,
+        rc=copy.deepcopy(dict(mpl.rcParams)),
+        np_print=np.get_printoptions(), np_err=np.geterr(), pandas=_pandas_options(),
+        log_level=logging.root.level, log_handlers=list(logging.root.handlers),
+    )
+    # The imported libraries are never freed: move them out of the collector's way, so the
+    # full collections of %reset cost milliseconds, not a third of a second each.
+    gc.collect()
+    gc.freeze()
+
+
+def kernel_reset() -> None:
+    """Run inside a warm kernel between two notebooks: forget everything the last one did."""
+    import logging
+    import random
+    import sys
+    import warnings
+
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+    from IPython import get_ipython
+
+    if not _BASELINE:
+        raise RuntimeError("kernel_reset() before kernel_prelude()")
+    ip = get_ipython()
+    if ip is not None:
+        ip.run_line_magic("reset", "-f")  # user namespace, Out/_ history, _i inputs
+        ip.execution_count = 1
+    plt.close("all")
+    b = _BASELINE
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        changed = {k: v for k, v in b["rc"].items() if k not in _RC_KEEP and mpl.rcParams.get(k) != v}
+        mpl.rcParams.update(changed)
+    os.chdir(b["cwd"])
+    sys.path[:] = b["path"]
+    for key in set(os.environ) - set(b["environ"]):
+        del os.environ[key]
+    for key, value in b["environ"].items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+    warnings.filters[:] = b["filters"]
+    warnings.showwarning = b["showwarning"]
+    with contextlib.suppress(AttributeError):  # "once" registries start afresh, as in a new kernel
+        warnings._filters_mutated()  # type: ignore[attr-defined]
+    np.set_printoptions(**b["np_print"])
+    np.seterr(**b["np_err"])
+    now = _pandas_options()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for key, value in b["pandas"].items():
+            if key in now and now[key] != value:
+                with contextlib.suppress(Exception):
+                    pd.set_option(key, value)
+    logging.root.setLevel(b["log_level"])
+    logging.root.handlers[:] = b["log_handlers"]
+    random.seed()
+    np.random.seed()
+
+
+# --------------------------------------------------------------------------- parent side
+class WarmKernel:
+    """One Jupyter kernel that runs many notebooks, reset between them.
+
+    Parameters
+    ----------
+    cwd : Path, optional
+        Working folder of the kernel (the notebooks' folder, as papermill's ``cwd``).
+    kernel_name : str
+        Kernel spec name.
+    startup_timeout : float
+        Seconds to wait for the kernel to answer after starting it.
+    prelude : tuple of str
+        Modules to import once (default :data:`PRELUDE_MODULES`).
+
+    Examples
+    --------
+    >>> k = WarmKernel(prelude=("pandas",)).start()
+    >>> k.run("x = 6 * 7"), k.run("print(x)")
+    ('', '42\\n')
+    >>> k.reset()
+    >>> k.run("print('x' in globals())")
+    'False\\n'
+    >>> k.shutdown()
+    """
+
+    def __init__(self, *, cwd: str | Path | None = None, kernel_name: str = "python3",
+                 startup_timeout: float = 120.0, prelude: tuple[str, ...] = PRELUDE_MODULES) -> None:
+        self.cwd = str(cwd) if cwd is not None else None
+        self.kernel_name = kernel_name
+        self.startup_timeout = startup_timeout
+        self.prelude = tuple(prelude)
+        self.km: Any = None
+        self.kc: Any = None
+        self.starts = 0
+        self.notebooks = 0
+        self._dirty = False
+        self._timed_out = False
+        self._lock = threading.Lock()
+
+    # -- life cycle -------------------------------------------------------------------
+    def start(self) -> WarmKernel:
+        """Start the kernel and run the prelude (imports, data cache, baseline state)."""
+        # An AsyncKernelManager, as nbclient makes for itself: its clients poll the kernel's
+        # messages without blocking nbclient's event loop, so a kernel that dies is noticed
+        # (a blocking client would wait for its output forever). The calls below run on this
+        # thread's event loop, the same one nbclient uses from this thread.
+        from jupyter_client import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        km = AsyncKernelManager(kernel_name=self.kernel_name)
+        run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], cwd=self.cwd)
+        kc = km.blocking_client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=self.startup_timeout)
+        except RuntimeError as exc:
+            kc.stop_channels()
+            run_sync(km.shutdown_kernel)(now=True)
+            raise ReportError(f"the Jupyter kernel {self.kernel_name!r} did not start: {exc}") from None
+        self.km, self.kc = km, kc
+        self.starts += 1
+        self._dirty = False
+        self.run(f"import csm_helpers.pipeline.kernels as _csm_k; _csm_k.kernel_prelude({self.prelude!r}); del _csm_k",
+                 timeout=self.startup_timeout)
+        return self
+
+    def shutdown(self) -> None:
+        """Stop the kernel (nothing to do when it is not running)."""
+        kc, km, self.kc, self.km = self.kc, self.km, None, None
+        if kc is not None:
+            with contextlib.suppress(Exception):
+                kc.stop_channels()
+        if km is not None:
+            from jupyter_core.utils import run_sync
+
+            with contextlib.suppress(Exception):
+                run_sync(km.shutdown_kernel)(now=True)
+
+    def restart(self) -> None:
+        """A new kernel in place of this one (after a death, a timeout or a failed notebook)."""
+        self.shutdown()
+        self.start()
+
+    def is_alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        return self.km is not None and bool(run_sync(self.km.is_alive)())
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the kernel, or None."""
+        prov = getattr(self.km, "provisioner", None)
+        pid = getattr(prov, "pid", None) or getattr(getattr(prov, "process", None), "pid", None)
+        return int(pid) if pid else None
+
+    def __enter__(self) -> WarmKernel:
+        return self.start() if self.km is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    def ensure_ready(self) -> None:
+        """Start or restart the kernel when it is not running, died, or is in doubt."""
+        if self.km is None:
+            self.start()
+        elif self._dirty or not self.is_alive():
+            self.restart()
+
+    # -- running code -----------------------------------------------------------------
+    def run(self, code: str, *, timeout: float | None = None) -> str:
+        """Run ``code`` in the kernel (not recorded in its history) and return what it printed.
+
+        Waits at most ``timeout`` seconds (None: as long as the kernel lives); a kernel that
+        dies meanwhile is noticed within a second.
+
+        Raises
+        ------
+        KernelCodeError
+            When the code raised, the kernel died or did not answer in time; the kernel is
+            marked for a restart unless the error is a ``CsmError`` (bad input: it is fine).
+        """
+        import queue
+
+        if self.kc is None:
+            raise ReportError("the warm kernel is not running")
+        kc = self.kc
+        end = time.monotonic() + timeout if timeout else None
+
+        def next_msg(get: Any) -> dict[str, Any]:
+            while True:
+                try:
+                    return get(timeout=0.5)
+                except queue.Empty:
+                    if not self.is_alive():
+                        self._dirty = True
+                        raise KernelCodeError("the kernel died", "DeadKernelError", "") from None
+                    if end is not None and time.monotonic() > end:
+                        self._dirty = True
+                        raise KernelCodeError(f"the kernel did not answer within {timeout:.0f} s",
+                                              "TimeoutError", "") from None
+
+        msg_id = kc.execute(code, store_history=False, allow_stdin=False)
+        while True:  # the reply
+            reply = next_msg(kc.get_shell_msg)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        out: list[str] = []
+        while True:  # its output, up to the kernel's "idle" (older messages are skipped)
+            msg = next_msg(kc.get_iopub_msg)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream" and content.get("name") == "stdout":
+                out.append(content.get("text", ""))
+            elif kind == "status" and content.get("execution_state") == "idle":
+                break
+        content = reply["content"]
+        if content.get("status") != "ok":
+            ename, evalue = content.get("ename", "Error"), content.get("evalue", "")
+            if not is_user_error_name(ename):
+                self._dirty = True
+            raise KernelCodeError(f"{ename}: {evalue}", ename, evalue)
+        return "".join(out)
+
+    def kill(self) -> None:
+        """Kill the kernel process at once (safe from any thread: only sends a signal). Whatever
+        runs in it fails; :meth:`shutdown` (or the next use) cleans up."""
+        self._dirty = True
+        self._signal(signal.SIGKILL)
+
+    def reset(self) -> None:
+        """Empty the kernel's namespace and put back the state of a new kernel."""
+        self.run("import csm_helpers.pipeline.kernels as _csm_k; _csm_k.kernel_reset()", timeout=120)
+
+    def execute_notebook(self, nb_path: str | Path, out_path: str | Path, parameters: dict[str, Any], *,
+                         timeout: float | None = None) -> nbformat.NotebookNode:
+        """Reset the kernel, then run one notebook in it with papermill (``km=``).
+
+        Parameters and errors are those of :func:`csm_helpers.pipeline.execute.execute_stage`;
+        ``timeout`` is per cell. After any failure the kernel is restarted before its next use.
+        """
+        from csm_helpers.pipeline.execute import execute_stage
+
+        self.ensure_ready()
+        self.reset()
+        self.notebooks += 1
+        try:
+            return execute_stage(Path(nb_path), Path(out_path), parameters, timeout=timeout, km=self.km)
+        except BaseException:
+            self._dirty = True
+            raise
+
+    def summary_json(self, study_path: str, segment: str) -> str:
+        """:func:`csm_helpers.pipeline.run.report_summary_json` computed in the kernel."""
+        self.ensure_ready()
+        self.reset()
+        marker = "@@csm-summary@@ "
+        text = self.run(f"import csm_helpers.pipeline.run as _csm_r\n"
+                        f"print({marker!r} + _csm_r.report_summary_json({study_path!r}, {segment!r}))")
+        for line in reversed(text.split("\n")):
+            if line.startswith(marker):
+                return line[len(marker):]
+        raise KernelCodeError("the kernel sent no summary back", "ReportError", "")
+
+    # -- time limit ------------------------------------------------------------------
+    @property
+    def timed_out(self) -> bool:
+        """True when the last :meth:`time_limit` ran out."""
+        return self._timed_out
+
+    @contextlib.contextmanager
+    def time_limit(self, seconds: float | None, *, grace: float = 10.0) -> Iterator[None]:
+        """Interrupt the kernel (SIGINT, so the running cell fails) when the block takes longer
+        than ``seconds``, and kill it ``grace`` seconds later if it is still busy. The kernel
+        is restarted before its next use. Check :attr:`timed_out` afterwards."""
+        self._timed_out = False
+        if not seconds:
+            yield
+            return
+        done = threading.Event()
+
+        def fire() -> None:
+            if done.wait(seconds):
+                return
+            self._timed_out = True
+            self._dirty = True
+            self._signal(signal.SIGINT)
+            if not done.wait(grace):
+                self._signal(signal.SIGKILL)
+
+        watchdog = threading.Thread(target=fire, name="csm-kernel-watchdog", daemon=True)
+        watchdog.start()
+        try:
+            yield
+        finally:
+            done.set()
+            watchdog.join(timeout=1)
+
+    def _signal(self, sig: int) -> None:
+        pid = self.pid
+        if pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+

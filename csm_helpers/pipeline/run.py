@@ -1,0 +1,265 @@
+"""``csm run``: run the stage notebooks of one segment and turn them into static HTML reports.
+
+:func:`run_study` for one segment
+
+1. plans the run (:mod:`~csm_helpers.pipeline.plan`): loads and validates the study and all its
+   data once (bad input stops here, before any notebook runs) and decides which stages run;
+2. executes each stage notebook with papermill (:mod:`~csm_helpers.pipeline.execute`) into a
+   private staging folder inside the output folder, passing ``study_path``, ``segment`` and
+   ``output_dir``;
+3. exports each executed notebook (:mod:`~csm_helpers.pipeline.export`): no code, images
+   embedded, a table of contents, checked static;
+4. merges the metrics each notebook recorded into ``metrics.json``;
+5. only when every stage succeeded, commits the segment folder as one swap with a manifest
+   (:mod:`~csm_helpers.pipeline.outputs`) and rewrites ``index.html``
+   (:mod:`~csm_helpers.pipeline.index`). On any failure the staging folder is removed, so the
+   output folder holds either the previous good reports or the new ones, never a half.
+
+Steps 2-4 are :func:`build_segment`, which takes the stage executor as an argument: ``csm run``
+passes :func:`~csm_helpers.pipeline.execute.execute_stage` (a new kernel per notebook, as the
+papermill CLI does), ``csm batch`` a warm kernel (:mod:`csm_helpers.pipeline.kernels`) that runs
+the same notebook through papermill.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from csm_helpers import __version__
+from csm_helpers.core.errors import CsmError
+from csm_helpers.core.i18n import _, get_language, language, tr
+from csm_helpers.core.safety import write_text_atomic
+from csm_helpers.pipeline.execute import StageExecutor, execute_stage
+from csm_helpers.pipeline.export import export_html
+from csm_helpers.pipeline.index import note_done_in_batch_state, write_index
+from csm_helpers.pipeline.outputs import commit_segment, is_up_to_date, manifest_key, recover_interrupted
+from csm_helpers.pipeline.plan import RunPlan, RunResult, plan_run, segment_dirname
+from csm_helpers.pipeline.preflight import WILL_BE_SKIPPED
+from csm_helpers.study.config import Study
+from csm_helpers.study.stages import (
+    STAGE_TITLES,
+    notebooks_dir,
+    skip_reason,
+)
+from csm_helpers.workbook.context import METRICS_FRAGMENT_DIR, parse_segment, to_jsonable
+
+__all__ = ['waves_text', 'report_summary_json', 'build_segment', 'run_study']
+
+
+def waves_text(study: Study, data: Any) -> str:
+    with language(study.language):
+        return _waves_in_language(study, data)
+
+
+def _waves_in_language(study: Study, data: Any) -> str:
+    col = study.responses.wave
+    if not col or col not in data:
+        return _("single wave")
+    waves = sorted(str(w) for w in data[col].dropna().unique())
+    if not waves:
+        return "n/a"
+    return waves[0] if len(waves) == 1 else _("{waves} (latest {latest})", waves=", ".join(waves),
+                                              latest=waves[-1])
+
+
+def _summary(study: Study, segment: str, log: Callable[[str], None]) -> dict[str, Any] | None:
+    """The one-screen summary of the segment (KPI tiles, priorities, caveats), or None when it
+    cannot be computed — a report is still written, without the summary, and the log says why."""
+    ts = time.perf_counter()
+    result = json.loads(report_summary_json(str(study.path), segment))
+    if "left_out" in result:
+        log(f"summary: left out ({result['left_out']})")
+        return None
+    log(f"{'summary':<20} {time.perf_counter() - ts:5.1f} s")
+    return result["summary"]
+
+
+def report_summary_json(study_path: str, segment: str) -> str:
+    """The segment's one-screen summary as JSON: ``{"summary": {...}}``, or
+    ``{"left_out": reason}`` when the study's input cannot give one (a ``CsmError``).
+
+    A warm kernel of ``csm batch`` runs this and sends the text back; ``csm run`` calls it
+    in-process. Every value of the summary is text, so the JSON round trip is exact.
+    """
+    from csm_helpers.workbook.context import open_stage
+    from csm_helpers.workbook.context.summary import report_summary
+
+    try:
+        with language(get_language()):  # open_stage switches to the study's language; restore it after
+            summary = report_summary(open_stage("summary", study_path=study_path, segment=segment))
+    except CsmError as exc:
+        return json.dumps({"left_out": str(exc)}, ensure_ascii=False)
+    return json.dumps({"summary": to_jsonable(summary)}, ensure_ascii=False)
+
+
+def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: str, n_reported: int | None = None,
+                  execute: StageExecutor, summary: dict[str, Any] | None,
+                  log: Callable[[str], None] | None = None,
+                  generated: _dt.datetime | None = None) -> tuple[Path, dict[str, float]]:
+    """Run every stage of ``plan`` for one segment into ``staging/<segment folder>``.
+
+    Each notebook is executed with ``execute``, exported to HTML and checked; the metrics the
+    notebooks recorded are merged into ``metrics.json``. Nothing outside ``staging`` is
+    touched: :func:`commit_segment` moves the result into place.
+
+    Returns
+    -------
+    (Path, dict)
+        The staged segment folder and the seconds each stage took.
+    """
+    log = log or (lambda _msg: None)
+    study = plan.study
+    seg_stage = staging / segment_dirname(segment)
+    work = staging / "_executed"
+    seg_stage.mkdir(parents=True)
+    work.mkdir(exist_ok=True)
+    generated = generated or _dt.datetime.now(_dt.UTC)
+    stamp = generated.strftime("%Y-%m-%d %H:%M UTC")
+    with language(study.language):
+        n_text = (_("{n:,} respondents; {reported:,} in the reported wave after the data-quality checks", n=n,
+                    reported=n_reported) if n_reported is not None and study.responses.wave else
+                  _("{n:,} respondents; {reported:,} after the data-quality checks", n=n, reported=n_reported)
+                  if n_reported is not None else _("{n:,} respondents", n=n))
+        facts = [("Segment", segment), ("Wave", waves), ("n", n_text), ("Generated", stamp)]
+    timings: dict[str, float] = {}
+    for stage in plan.stages:
+        ts = time.perf_counter()
+        nb_path = plan.notebooks / f"{stage}.ipynb"
+        params = {"study_path": str(study.path), "segment": segment, "output_dir": str(seg_stage)}
+        nb = execute(nb_path, work / f"{stage}.ipynb", params)
+        meta = {
+            "stage_title": f"{stage[:2]} · {tr(STAGE_TITLES.get(stage, stage), study.language)}",
+            "language": study.language, "study": study.name, "organisation": study.report.organisation or "",
+            "facts": facts, "version": __version__, "summary": summary,
+            "footer": (f"csm-workbook {__version__} · notebook {stage}.ipynb "
+                   f"(sha256 {plan.notebook_sha256.get(f'{stage}.ipynb', '')[:12]}) · study {study.path.name} "
+                       f"(sha256 {plan.inputs[study.path.name][:12]}) · data {study.responses.file} "
+                       f"(sha256 {plan.inputs.get(study.responses.file, '')[:12]}) · segment {segment} · "
+                       f"seed {study.seed} · generated {stamp}"),
+        }
+        write_text_atomic(seg_stage / f"{stage}.html", export_html(nb, meta))
+        timings[stage] = time.perf_counter() - ts
+        log(f"{stage:<20} {timings[stage]:5.1f} s")
+
+    metrics: dict[str, Any] = {
+        "study": study.name, "segment": segment, "n": n, "n_reported": n_reported,
+        "generated_with": {"version": __version__,
+                           "data_sha256": plan.inputs.get(study.responses.file, ""),
+                           "inputs": plan.inputs, "parameters": plan.parameters(segment)},
+        "suppressed": [],
+        "stages_skipped": dict(plan.skipped),
+    }
+    frag_dir = seg_stage / METRICS_FRAGMENT_DIR
+    for frag in sorted(frag_dir.glob("*.json")) if frag_dir.is_dir() else []:
+        part = json.loads(frag.read_text(encoding="utf-8"))
+        metrics["suppressed"].extend(part.pop("suppressed", []) or [])
+        metrics.update(part)
+    shutil.rmtree(frag_dir, ignore_errors=True)
+    write_text_atomic(seg_stage / "metrics.json",
+                      json.dumps(to_jsonable(metrics), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    return seg_stage, timings
+
+
+def run_study(study_path: str | Path | None = None, out_dir: str | Path = "reports", *,
+              segment: str = "all", stages: Sequence[str] | None = None,
+              log: Callable[[str], None] | None = None, resume: bool = False,
+              notebooks: str | Path | None = None) -> RunResult:
+    """Produce every stage report, ``metrics.json`` and ``index.html`` for one segment.
+
+    Parameters
+    ----------
+    study_path : str or Path, optional
+        ``study.yaml``; None for the bundled sample study.
+    out_dir : str or Path
+        Output folder; reports go to ``out_dir/<segment>/``.
+    segment : str
+        ``"all"`` or ``"COLUMN=VALUE"``.
+    stages : sequence of str, optional
+        Stage names or number prefixes (``"01"``); default all available stages.
+    log : callable, optional
+        Receives one progress line per step.
+    resume : bool
+        Skip the run when ``out_dir/<segment>/`` already holds the complete, untouched
+        outputs of a run with the same inputs (SHA-256 of study.yaml and every file it names),
+        parameters (segment, stages, seed, minimum cell size) and csm-workbook version, as
+        recorded in its ``.csm-manifest.json``; otherwise run as usual.
+    notebooks : str or Path, optional
+        Folder of the stage notebooks to run (``--notebooks``). Default: the study's own
+        (a ``notebooks:`` key, or a ``notebooks/`` folder beside study.yaml), else the bundled
+        ones.
+
+    Raises
+    ------
+    CsmError
+        Bad config or data (nothing is written), a segment below the minimum cell size, or a
+        stage that failed (nothing from this run is left in ``out_dir``).
+
+    Notes
+    -----
+    Interrupted runs leave nothing half-written: every file is staged in a private folder
+    and the segment folder is swapped in whole at the end. Ctrl-C and SIGTERM clean the
+    staging folder up; after ``kill -9`` the next run removes it (and puts back an earlier
+    segment folder caught in the middle of the swap).
+    """
+    log = log or (lambda _msg: None)
+    t0 = time.perf_counter()
+    plan, check = plan_run(study_path, stages, notebooks=Path(notebooks) if notebooks is not None else None)
+    study = check.study
+    for w in check.warnings:
+        if not w.endswith(WILL_BE_SKIPPED):  # said below, as the run skips it
+            log(f"warning: {w}")
+    for stage, keys in plan.skipped.items():
+        log(f"skipped {skip_reason(stage, keys)}")
+    if plan.notebooks != notebooks_dir().resolve():
+        log(f"notebooks: {plan.notebooks}")
+    from csm_helpers.analysis.disclosure import reporting_base
+    from csm_helpers.workbook.context import check_segment_publishable, select_segment
+
+    parse_segment(segment, study)
+    data = select_segment(check.data, study, segment)
+    base = reporting_base(check.data, study)  # the reported wave, after the exclusions (SPEC §4)
+    check_segment_publishable(check.data, study, segment, base=base)
+    n = len(data)
+    n_reported = len(select_segment(base, study, segment)) if len(base) else 0
+    timings = {"load_and_validate": time.perf_counter() - t0}
+    log(f"validated {study.path.name}: {check.n_responses:,} responses, segment {segment} n={n:,} "
+        f"({timings['load_and_validate']:.1f} s)")
+
+    out_dir = Path(out_dir).resolve()
+    seg_name = segment_dirname(segment)
+    key = manifest_key(plan.inputs, plan.parameters(segment))
+    if out_dir.is_dir():
+        recover_interrupted(out_dir)
+    if resume and is_up_to_date(out_dir / seg_name, key):
+        log(f"{out_dir / seg_name}: complete for the same inputs, stages and version — skipped (--resume)")
+        write_index(out_dir, title=study.title, lang=study.language)  # a run killed before its last step left it behind
+        timings["total"] = time.perf_counter() - t0
+        return RunResult(out_dir=out_dir, segment=segment, files=[], timings=timings, n=n, skipped=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".csm-staging-{os.getpid()}-", dir=out_dir))
+    summary = _summary(study, segment, log)
+    try:
+        staged, stage_times = build_segment(
+            plan, segment, staging, n=n, n_reported=n_reported, waves=waves_text(study, data), summary=summary,
+            log=log,
+            execute=lambda nb, out, params: execute_stage(nb, out, params))
+        timings.update(stage_times)
+        # Commit: the whole segment folder swapped in at once, with a manifest for --resume
+        written = commit_segment(staged, out_dir / seg_name, key)
+        note_done_in_batch_state(out_dir, segment)
+        written.append(write_index(out_dir, title=study.title, lang=study.language))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    timings["total"] = time.perf_counter() - t0
+    log(f"{'total':<20} {timings['total']:5.1f} s → {out_dir / segment_dirname(segment)}")
+    return RunResult(out_dir=out_dir, segment=segment, files=written, timings=timings, n=n)

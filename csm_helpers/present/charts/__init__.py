@@ -1,0 +1,1 @@
+"""The chart toolkit (style) and the charts of each stage."""

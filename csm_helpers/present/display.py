@@ -1,0 +1,286 @@
+"""Showing results in a notebook and in the HTML report, safely.
+
+Everything a report shows goes through these functions: tables are rendered by pandas with
+HTML escaping on, free text is escaped, and figures are embedded as PNG. No function here
+ever passes caller text through as markup, so a verbatim such as
+``<img src=x onerror=alert(1)>`` is shown as text, never run (SPEC §4).
+
+Rounding happens here (display step), never inside the analysis helpers.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from csm_helpers.core.i18n import _, tr
+from csm_helpers.core.safety import escape, readable
+
+
+def _text(value: Any, max_chars: int | None = None) -> str:
+    """Customer-safe text for HTML: readable (controls visible, bidi overrides shown, long text
+    cut with a note; :func:`csm_helpers.core.safety.readable`), then escaped."""
+    if max_chars is None:
+        return escape(readable(value))
+    return escape(readable(value, max_chars=max_chars))
+
+#: Columns that hold data as written (customer text, labels, segment values): never translated.
+RAW_COLUMNS = frozenset({"comment", "comments", "text", "quote", "quotes", "verbatim", "label",
+                         "attribute", "group", "segment", "id", "example", "examples", "name",
+                         "wave", "owner", "due_date", "action", "source", "file", "sha256", "key",
+                         "software", "version", "question", "anchor_low", "anchor_high", "item_name"})
+
+__all__ = ["Html", "table_html", "show_table", "show_text", "show_callout", "show_quotes",
+           "show_figure", "figure_png", "fmt_pct", "fmt_num", "show_facts"]
+
+
+class Html:
+    """An HTML fragment built by this module (already escaped), shown as rich output.
+
+    Examples
+    --------
+    >>> Html("<p>ok</p>")._repr_html_()
+    '<p>ok</p>'
+    """
+
+    def __init__(self, markup: str) -> None:
+        self.markup = markup
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __repr__(self) -> str:  # plain-text fallback (e.g. in a terminal)
+        return f"<Html {len(self.markup)} chars>"
+
+
+def _display(obj: Any) -> None:
+    try:
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        print(obj)
+        return
+    display(obj)
+
+
+def fmt_pct(value: Any, digits: int = 0) -> str:
+    """Format a proportion as a percentage ("n/a" for missing).
+
+    Examples
+    --------
+    >>> fmt_pct(0.4567)
+    '46%'
+    >>> fmt_pct(float("nan"))
+    'n/a'
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value):
+        return "n/a"
+    return f"{100 * float(value):.{digits}f}%"
+
+
+def fmt_num(value: Any, digits: int = 1) -> str:
+    """Format a number with fixed decimals; integers stay integers; "n/a" for missing.
+
+    Examples
+    --------
+    >>> fmt_num(3.14159, 2), fmt_num(12), fmt_num(None)
+    ('3.14', '12', 'n/a')
+    """
+    if value is None or pd.isna(value):
+        return "n/a"
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    return f"{float(value):,.{digits}f}"
+
+
+_TOKENS = {"ci": "CI", "sd": "SD", "se": "SE", "moe": "MoE", "csi": "CSI", "csat": "CSAT", "nps": "NPS",
+           "pct": "%", "n": "n", "r": "r", "p": "p", "df": "df", "np2": "partial η²", "rbc": "r (rank-biserial)",
+           "dz": "d_z", "eff": "eff"}
+
+
+def _humanise(column: Any) -> str:
+    """Default header: ``ci_low`` -> ``CI low``, ``n_eff`` -> ``n eff`` (``rename=`` overrides it).
+
+    Examples
+    --------
+    >>> _humanise("ci_low"), _humanise("n_eff"), _humanise("share_of_commenters")
+    ('CI low', 'n eff', 'Share of commenters')
+    """
+    words = [_TOKENS.get(w.lower(), w) for w in str(column).strip().split("_") if w]
+    if not words:
+        return ""
+    first = words[0]
+    if first == first.lower() and first not in _TOKENS.values():
+        words[0] = first[:1].upper() + first[1:]
+    return " ".join(words)
+
+
+def _default_number(value: Any) -> str:
+    if pd.isna(value):
+        return "n/a"
+    return fmt_num(int(value)) if float(value).is_integer() else fmt_num(value, 2)
+
+
+def table_html(data: pd.DataFrame, *, caption: str | None = None,
+               formats: Mapping[str, str | Callable[[Any], str]] | None = None,
+               rename: Mapping[str, str] | None = None, index: bool = False,
+               max_rows: int | None = None) -> str:
+    """Render a DataFrame as an escaped HTML table (class ``csm-table``).
+
+    Parameters
+    ----------
+    data : DataFrame
+        The table; not modified.
+    caption : str, optional
+        Caption shown above the table (escaped).
+    formats : mapping, optional
+        Column -> format string (``"{:.2f}"``) or callable returning a string, applied for
+        display only. Missing values show as "n/a".
+    rename : mapping, optional
+        Column -> header text for the reader; other headers are the column names with
+        ``_`` as spaces and a capital first letter.
+    index : bool
+        Whether to show the index.
+    max_rows : int, optional
+        Show at most this many rows and say how many were left out.
+
+    Notes
+    -----
+    Boolean columns show as yes/no; a ``suppressed`` column in which nothing is suppressed
+    is left out.
+
+    Examples
+    --------
+    >>> html = table_html(pd.DataFrame({"comment": ["<script>x</script>"], "share": [0.5]}),
+    ...                   formats={"share": fmt_pct})
+    >>> "<script>" in html, "&lt;script&gt;" in html, "50%" in html
+    (False, True, True)
+    """
+    shown = data.copy()
+    if "suppressed" in shown.columns and not shown["suppressed"].fillna(False).astype(bool).any():
+        shown = shown.drop(columns="suppressed")  # nothing suppressed: the column says nothing
+    more = 0
+    if max_rows is not None and len(shown) > max_rows:
+        more = len(shown) - max_rows
+        shown = shown.head(max_rows)
+    numeric = {c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
+               and not pd.api.types.is_bool_dtype(shown[c])}
+    for col, fmt in (formats or {}).items():
+        if col not in shown.columns:
+            continue
+        func = fmt if callable(fmt) else (lambda v, f=fmt: "n/a" if pd.isna(v) else f.format(v))
+        shown[col] = shown[col].map(func).astype(object)
+    for col in shown.columns:
+        if pd.api.types.is_bool_dtype(shown[col]) and not (formats and col in formats):
+            shown[col] = shown[col].map({True: _("yes"), False: _("no")}).astype(object)
+        elif col in numeric and not (formats and col in formats):
+            shown[col] = shown[col].map(_default_number).astype(object)
+        elif str(col).lower() not in RAW_COLUMNS and not (formats and col in formats) and (
+                shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col])):
+            shown[col] = shown[col].map(lambda v: tr(v) if isinstance(v, str) else v).astype(object)
+    header = [tr((rename or {}).get(c, _humanise(c))) for c in shown.columns]
+    parts = ['<table class="csm-table">']
+    if caption:
+        parts.append(f"<caption>{_text(tr(caption))}</caption>")
+    parts.append("<thead><tr>")
+    if index:
+        parts.append(f"<th>{_text(shown.index.name or '')}</th>")
+    for col, head in zip(shown.columns, header, strict=True):
+        cls = ' class="num"' if col in numeric else ""
+        parts.append(f"<th{cls}>{_text(head)}</th>")
+    parts.append("</tr></thead><tbody>")
+    for idx, row in zip(shown.index, shown.itertuples(index=False), strict=True):
+        parts.append("<tr>")
+        if index:
+            parts.append(f"<th>{_text(idx)}</th>")
+        for col, value in zip(shown.columns, row, strict=True):
+            cls = ' class="num"' if col in numeric else ""
+            text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+            parts.append(f"<td{cls}>{_text(text)}</td>")
+        parts.append("</tr>")
+    parts.append("</tbody></table>")
+    if more:
+        parts.append(f'<p class="csm-note">{escape(_("… and {more:,} more rows not shown.", more=more))}</p>')
+    return "".join(parts)
+
+
+def show_table(data: pd.DataFrame, **kwargs: Any) -> None:
+    """Display :func:`table_html` of ``data`` (same arguments)."""
+    _display(Html(table_html(data, **kwargs)))
+
+
+def show_text(text: str, *, tag: str = "p") -> None:
+    """Display escaped text as a paragraph (or another simple tag: p, li, h3, h4)."""
+    if tag not in {"p", "h3", "h4", "li"}:
+        raise ValueError(f"tag must be one of p, h3, h4, li, but {tag!r} was passed")
+    _display(Html(f"<{tag}>{_text(tr(text))}</{tag}>"))
+
+
+def show_callout(text: str, *, kind: str = "info") -> None:
+    """Display an escaped call-out box; ``kind`` is "info", "ok" or "warn"."""
+    if kind not in {"info", "ok", "warn"}:
+        raise ValueError(f"kind must be one of info, ok, warn, but {kind!r} was passed")
+    _display(Html(f'<div class="csm-callout {kind}">{_text(tr(text))}</div>'))
+
+
+def show_facts(facts: Mapping[str, Any]) -> None:
+    """Display a short list of label: value facts (both escaped)."""
+    items = "".join(f"<li><strong>{_text(tr(k))}:</strong> {_text(v)}</li>" for k, v in facts.items())
+    _display(Html(f"<ul>{items}</ul>"))
+
+
+def show_quotes(quotes: list[str], *, limit: int = 5, max_chars: int = 400) -> None:
+    """Display customer verbatims as escaped quotes (trimmed, at most ``limit``)."""
+    parts = []
+    for q in quotes[:limit]:
+        parts.append(f'<blockquote class="csm-quote">{_text(q, max_chars)}</blockquote>')
+    _display(Html("".join(parts)))
+
+
+def figure_png(fig: plt.Figure, *, dpi: int = 120) -> bytes:
+    """PNG bytes of a matplotlib figure (deterministic: no timestamp metadata)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return _palette_png(buf.getvalue())
+
+
+def _palette_png(png: bytes) -> bytes:
+    """Re-encode as an 8-bit palette PNG when that is smaller (report charts use few colours,
+    so this keeps an emailed report small without visible loss)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        rgb = im.convert("RGB")
+        small = rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        out = io.BytesIO()
+        small.save(out, format="PNG", optimize=True)
+    data = out.getvalue()
+    return data if len(data) < len(png) else png
+
+
+def show_figure(ax_or_fig: Any, *, alt: str | None = None, dpi: int = 120) -> None:
+    """Display a chart as an embedded PNG and close it (so it is not shown twice).
+
+    Parameters
+    ----------
+    ax_or_fig : matplotlib Axes or Figure
+        What a plot helper returned.
+    alt : str, optional
+        Text alternative for the image (defaults to the axes title).
+    """
+    fig = ax_or_fig if isinstance(ax_or_fig, plt.Figure) else ax_or_fig.get_figure()
+    if alt is None:
+        titles = [a.get_title() for a in fig.axes if a.get_title()]
+        alt = titles[0].replace("\\$", "$") if titles else _("Chart")  # titles escape $ for matplotlib only
+    alt = readable(alt, max_chars=300)
+    png = figure_png(fig, dpi=dpi)
+    plt.close(fig)
+    try:
+        from IPython.display import Image
+    except ImportError:  # pragma: no cover
+        return
+    _display(Image(data=png, format="png", metadata={"alt": alt}))

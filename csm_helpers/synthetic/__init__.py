@@ -1,0 +1,1 @@
+"""The synthetic sample-study generator (data/sample)."""

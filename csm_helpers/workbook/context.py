@@ -1,0 +1,1053 @@
+"""What a stage notebook starts with: the study, the segment's data, where outputs go.
+
+A notebook's first code cell is ``ctx = open_stage("02_discovery", study_path=..., segment=...,
+output_dir=...)``; everything after it is a helper call on ``ctx``'s data. Loading and
+validation happen here once, so every notebook reports bad input the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from csm_helpers.core.errors import CsmError
+from csm_helpers.core.i18n import set_language
+from csm_helpers.core.safety import write_text_atomic
+from csm_helpers.study.config import Codebook, Goals, Study, load_codebook, load_goals, load_study
+from csm_helpers.study.datasets import sample_study_path
+
+__all__ = ["StageContext", "open_stage", "find_study_file", "parse_segment", "select_segment",
+           "check_segment_publishable", "to_jsonable", "single_threaded_blas", "METRICS_FRAGMENT_DIR", "enable_data_cache", "disable_data_cache", "data_cache_stats"]
+
+#: Sub-folder of a stage's output_dir where each notebook leaves its part of metrics.json.
+METRICS_FRAGMENT_DIR = "_stage_metrics"
+
+
+# --------------------------------------------------------------------------- data cache
+# Off unless a long-lived process (a warm kernel of ``csm batch``) turns it on: then the study's
+# tables are read and validated once per process instead of once per notebook. It lives in this
+# module, so it survives ``%reset -f`` between notebooks. Every hit hands out a copy, so one
+# segment's notebook cannot change what the next one reads.
+_CACHE_LOCK = threading.Lock()
+_CACHE: dict[tuple, Any] | None = None
+_CACHE_STATS = {"hits": 0, "misses": 0}
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3  # pandas 3: a shallow copy is isolated
+
+
+def enable_data_cache() -> None:
+    """Keep the study's loaded and validated tables in memory for this process.
+
+    The key of every entry is the study file and every input file's path, size and
+    modification time (ns), so editing any input is seen on the next read. Tables are
+    handed out as copies (copy-on-write under pandas 3), so a notebook that changes its
+    data cannot change another notebook's.
+
+    Examples
+    --------
+    >>> enable_data_cache()
+    >>> a = open_stage("04_analysis").all_responses
+    >>> a.loc[:, "overall_sat"] = -1  # changes this copy only
+    >>> int(open_stage("04_analysis").all_responses["overall_sat"].min()) >= 1
+    True
+    >>> data_cache_stats()["hits"] >= 1
+    True
+    >>> disable_data_cache()
+    """
+    global _CACHE
+    with _CACHE_LOCK:
+        if _CACHE is None:
+            _CACHE = {}
+
+
+def disable_data_cache() -> None:
+    """Drop every cached table and stop caching (the default state)."""
+    global _CACHE
+    with _CACHE_LOCK:
+        _CACHE = None
+        _CACHE_STATS.update(hits=0, misses=0)
+
+
+def data_cache_stats() -> dict[str, int | bool]:
+    """``enabled``, ``entries``, ``hits`` and ``misses`` of the data cache."""
+    with _CACHE_LOCK:
+        return {"enabled": _CACHE is not None, "entries": len(_CACHE or {}), **_CACHE_STATS}
+
+
+def _fingerprint(study: Study) -> tuple:
+    """Identity of a study's inputs: path, size and mtime (ns) of study.yaml and every file."""
+    out = []
+    for key, rel in [("", str(study.path)), *sorted(study.file_keys().items())]:
+        try:
+            p = study.resolve(rel, key=key) if key else study.path
+            st = os.stat(p)
+            out.append((str(p), st.st_size, st.st_mtime_ns))
+        except (OSError, CsmError):  # the loader itself reports a missing or unsafe file
+            out.append((rel, None, None))
+    return tuple(out)
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a cached value that its user may change freely."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return value.copy(deep=not _COPY_ON_WRITE)
+    if dataclasses.is_dataclass(value) and hasattr(value, "data"):  # io.Table
+        return dataclasses.replace(value, data=_fresh(value.data))
+    if hasattr(value, "model_copy"):  # pydantic models (goals, codebook)
+        return value.model_copy(deep=True)
+    if isinstance(value, tuple):
+        return tuple(_fresh(v) for v in value)
+    return value
+
+
+def _cached(study: Study, name: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()``, or a copy of its earlier result for the same study inputs when caching is on.
+
+    Errors are not cached: bad input raises again on every call.
+    """
+    if _CACHE is None:
+        return compute()
+    key = (name, _fingerprint(study))
+    with _CACHE_LOCK:
+        hit = _CACHE is not None and key in _CACHE
+        if hit:
+            _CACHE_STATS["hits"] += 1
+            return _fresh(_CACHE[key])
+    value = compute()
+    with _CACHE_LOCK:
+        if _CACHE is not None:
+            for old in [k for k in _CACHE if k[0][0] == name[0] and k != key]:
+                del _CACHE[old]  # older inputs, or another segment's table: never read again
+            _CACHE[key] = value
+            _CACHE_STATS["misses"] += 1
+    return _fresh(value)
+
+
+def parse_segment(segment: str, study: Study) -> tuple[str, str] | None:
+    """Parse ``"all"`` or ``"column=value"`` against the study's segment columns.
+
+    Returns None for ``"all"``, else ``(column, value)``.
+
+    Raises
+    ------
+    CsmError
+        When the text is not of that form or the column is not a segment column.
+
+    Examples
+    --------
+    >>> from csm_helpers.study.config import load_study
+    >>> study = load_study(sample_study_path())
+    >>> parse_segment("all", study) is None, parse_segment("region=Hanoi", study)
+    (True, ('region', 'Hanoi'))
+    """
+    segment = (segment or "all").strip()
+    if segment == "all":
+        return None
+    column, sep, value = segment.partition("=")
+    column, value = column.strip(), value.strip()
+    allowed = study.responses.segments
+    if not sep or not column or not value:
+        raise CsmError(
+            f"segment {segment!r} is not understood: write 'all' or COLUMN=VALUE, e.g. "
+            f"'{(allowed or ['region'])[0]}=...'"
+        )
+    if column not in allowed:
+        raise CsmError(
+            f"segment column {column!r} is not one of the study's segment columns "
+            f"({', '.join(allowed) or 'none'}) — add it to responses.segments in {study.path.name}"
+        )
+    return column, value
+
+
+def select_segment(data: pd.DataFrame, study: Study, segment: str) -> pd.DataFrame:
+    """Rows of ``data`` in ``segment`` (a new frame; ``"all"`` returns every row).
+
+    The result never shares changes with ``data`` (pandas copy-on-write), so no deep copy is
+    made: with a million rows a copy would cost seconds and a gigabyte for nothing.
+
+    Raises
+    ------
+    CsmError
+        When the segment value does not occur in the data (the message lists the values).
+    """
+    parsed = parse_segment(segment, study)
+    if parsed is None:
+        return data.copy(deep=False)
+    column, value = parsed
+    values = data[column].astype("string")
+    mask = values == value
+    if not mask.any():
+        present = sorted(v for v in values.dropna().unique())
+        shown = ", ".join(present[:20]) + (" …" if len(present) > 20 else "")
+        raise CsmError(f"segment {column}={value!r} has no respondents; values of {column!r}: {shown}")
+    return data.loc[mask.fillna(False).to_numpy()]
+
+
+def check_segment_publishable(data: pd.DataFrame, study: Study, segment: str, *,
+                              base: pd.DataFrame | None = None) -> None:
+    """Refuse a report for a segment that the minimum-cell-size rule hides (SPEC §4).
+
+    The count is taken on the base the analysis reports are computed from
+    (:func:`csm_helpers.analysis.disclosure.reporting_base`: the latest wave, after the data-quality
+    exclusions), not on every wave: a segment of 9 respondents of whom 3 answered in the
+    reported wave is a segment of 3. A segment's report sits next to the report for all
+    customers and the reports of the other segments of its column, so the column is one
+    partition: a segment below ``min_cell_size`` is refused, and so is a segment that
+    complementary suppression (:func:`csm_helpers.analysis.disclosure.hidden_values`) hides to protect
+    a small one — otherwise "all" minus the other segments' reports would give the small one
+    away. ``base`` may be passed when the caller has it already.
+
+    Raises
+    ------
+    CsmError
+        When the segment must not be reported; the message says which group it protects.
+
+    Examples
+    --------
+    >>> from csm_helpers.study.config import load_study
+    >>> from csm_helpers.study.readers import load_responses
+    >>> study = load_study(sample_study_path())
+    >>> data = load_responses(study).data
+    >>> check_segment_publishable(data, study, "region=Hanoi")  # large enough: no error
+    >>> latest, earlier = data.index[data["wave"] == "2026-H1"], data.index[data["wave"] == "2025-H2"]
+    >>> tiny = data.assign(region=data["region"].mask(data.index.isin([*latest[:3], *earlier[:6]]), "Tiny"))
+    >>> int((tiny["region"] == "Tiny").sum())  # 9 over both waves, 3 in the reported one
+    9
+    >>> check_segment_publishable(tiny, study, "region=Tiny")
+    Traceback (most recent call last):
+    ...
+    csm_helpers.core.errors.CsmError: segment 'region=Tiny' has 3 respondent(s) in the reported wave 2026-H1 after the data-quality exclusions, fewer than min_cell_size 5: its report is suppressed (SPEC §4) — choose a larger segment
+    """
+    from csm_helpers.analysis.disclosure import (
+        NO_VALUE,
+        hidden_values,
+        latest_wave,
+        partition_counts,
+        reporting_base,
+    )
+
+    parsed = parse_segment(segment, study)
+    if base is None:
+        base = reporting_base(data, study)
+    wave = latest_wave(data, study)
+    where = (f" in the reported wave {wave} after the data-quality exclusions" if wave else
+             " after the data-quality exclusions")
+    min_n = study.min_cell_size
+    if parsed is None:
+        if len(base) < min_n:
+            raise CsmError(f"the study has {len(base)} respondent(s){where}, fewer than min_cell_size {min_n}: "
+                           "no report can be published (SPEC §4) — collect more responses")
+        return
+    column, value = parsed
+    counts = partition_counts(base[column])
+    n = counts.get(value, 0)
+    if n < min_n:
+        raise CsmError(
+            f"segment {segment!r} has {n} respondent(s){where}, fewer than min_cell_size {min_n}: its report is "
+            "suppressed (SPEC §4) — choose a larger segment"
+        )
+    hidden = hidden_values(base[column], min_n=min_n)
+    if value in hidden:
+        small = sorted(("respondents without a value" if k == NO_VALUE else repr(k))
+                       for k in hidden if counts[k] < min_n)
+        raise CsmError(
+            f"segment {segment!r} ({n} respondents{where}) is withheld to protect {column} "
+            f"{', '.join(small)} (fewer than {min_n} respondents): next to the report for all "
+            f"customers and those of the other {column} values, its report would let theirs be worked out "
+            f"by difference (complementary suppression, see 'Privacy' in README.md) — report the "
+            f"{column} values together, or merge the small ones in the data"
+        )
+
+
+def _with_withheld_attributes(table: pd.DataFrame | None, attrs: pd.DataFrame, hidden: list[str], mode: str,
+                              derived: pd.DataFrame | None) -> pd.DataFrame:
+    """The IPA table with a blank, ``suppressed`` row for each hidden attribute, in config order."""
+    from csm_helpers.core.i18n import N_
+
+    itype = (N_("stated") if mode == "stated" else N_("derived (relative_weight)"))
+    if table is not None and len(table):
+        itype = table["importance_type"].iloc[0]
+    blank = pd.DataFrame({
+        "attribute": attrs["attribute"], "label": attrs["label"], "dimension": attrs["dimension"],
+        "n_performance": pd.array([pd.NA] * len(attrs), dtype="Int64"), "performance": np.nan,
+        "n_importance": pd.array([pd.NA] * len(attrs), dtype="Int64"), "importance": np.nan,
+        "importance_type": itype, "x_cross": np.nan, "y_cross": np.nan, "quadrant": None, "suppressed": True,
+    }).loc[attrs["attribute"].isin(hidden).to_numpy()]
+    if table is None:
+        out = blank.reset_index(drop=True)
+        out.attrs.update({"importance": mode, "suppressed_reason": (derived.attrs.get("suppressed_reason")
+                                                                    if derived is not None else None)})
+        return out
+    if blank.empty:
+        return table
+    order = {a: i for i, a in enumerate(attrs["attribute"])}
+    out = pd.concat([table, blank.astype({c: table[c].dtype for c in ("n_performance", "n_importance")
+                                          if c in table.columns}, errors="ignore")], ignore_index=True)
+    out = out.sort_values("attribute", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    out.attrs.update(table.attrs)
+    return out
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy/pandas scalars and containers to plain JSON types (NaN -> None).
+
+    Examples
+    --------
+    >>> to_jsonable({"a": np.float64(0.5), "b": [np.int64(2), float("nan")]})
+    {'a': 0.5, 'b': [2, None]}
+    """
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, pd.DataFrame):
+        return to_jsonable(obj.to_dict(orient="records"))
+    if isinstance(obj, np.bool_ | bool):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating | float):
+        return None if math.isnan(float(obj)) or math.isinf(float(obj)) else float(obj)
+    if obj is pd.NA or obj is None:
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+@dataclass
+class StageContext:
+    """A stage's inputs: the validated study, the segment, and where to write files.
+
+    Attributes are loaded on first use and cached, so a notebook only pays for what it uses.
+    """
+
+    stage: str
+    study: Study
+    segment: str = "all"
+    output_dir: Path | None = None
+    _metrics: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def _loaded(self) -> pd.DataFrame:
+        from csm_helpers.study.readers import load_responses
+
+        return _cached(self.study, ("responses",), lambda: load_responses(self.study)).data
+
+    @property
+    def left_out(self) -> dict[str, int]:
+        """Rows of the survey export left out when it was read, by reason (a Qualtrics export's
+        survey previews and unfinished responses; see ``responses.qualtrics`` in study.yaml)."""
+        from csm_helpers.study.readers import load_responses
+
+        return dict(_cached(self.study, ("responses",), lambda: load_responses(self.study)).left_out)
+
+    def point_labels(self, items: list[str]) -> dict[int, str] | None:
+        """The answer labels of ``items``' scale points from the export (SPSS value labels such
+        as ``{1: "Strongly disagree", …}``), when every labelled item of them has the same
+        labels; None otherwise (charts then show the point numbers)."""
+        from csm_helpers.study.readers import load_responses
+
+        labels = _cached(self.study, ("responses",), lambda: load_responses(self.study)).value_labels
+        found = [dict(labels[c]) for c in items if labels.get(c)]
+        if not found or any(f != found[0] for f in found):
+            return None
+        out: dict[int, str] = {}
+        for code, text in found[0].items():
+            try:
+                value = float(code)
+            except (TypeError, ValueError):
+                return None
+            if value.is_integer():
+                out[int(value)] = str(text)
+        return out or None
+
+    def _segment_cached(self, name: str, compute: Callable[[], Any]) -> Any:
+        """A table of this segment's analysis, computed once per segment when the data cache is
+        on (the summary, stage 04 and stage 05 share it); only the latest segment's is kept."""
+        return _cached(self.study, (f"segment:{name}", self.segment), compute)
+
+    def _table(self, key: str, required: tuple[str, ...] = ()) -> pd.DataFrame:
+        from csm_helpers.study.readers import read_study_table
+
+        return _cached(self.study, (f"table:{key}", required),
+                       lambda: read_study_table(self.study, key, required=list(required))).data
+
+    @cached_property
+    def responses(self) -> pd.DataFrame:
+        """The segment's survey responses, validated, personal-data columns removed."""
+        return select_segment(self.all_responses, self.study, self.segment)
+
+    @property
+    def n(self) -> int:
+        """Number of respondents in the segment."""
+        return len(self.responses)
+
+    # -- measurement and analysis data (stages 03-05) ---------------------------------
+    @cached_property
+    def all_responses(self) -> pd.DataFrame:
+        """Every validated response of the study (all segments), personal data removed."""
+        return self._loaded()
+
+    @cached_property
+    def population(self) -> pd.DataFrame | None:
+        """The population table (long format: segment, value, population[, invited]) or None."""
+        if not self.study.population:
+            return None
+        return self._table("population", ("segment", "value", "population"))
+
+    @cached_property
+    def quality_flags(self) -> pd.DataFrame:
+        """Data-quality flags of every response (stage 03), aligned with :attr:`all_responses`."""
+        from csm_helpers.analysis.measurement import quality_flags
+
+        return _cached(self.study, ("quality_flags",), lambda: quality_flags(self.all_responses, self.study))
+
+    @cached_property
+    def kept_responses(self) -> pd.DataFrame:
+        """All responses left after the exclusions set in ``measurement.exclude``, with the
+        study's weights (raked on this whole kept sample) in :data:`stats.WEIGHT_COLUMN`."""
+        from csm_helpers.analysis.measurement import apply_exclusions, study_weights
+        from csm_helpers.analysis.stats import WEIGHT_COLUMN
+
+        def compute() -> pd.DataFrame:
+            kept = apply_exclusions(self.all_responses, self.quality_flags,
+                                    exclude=list(self.study.measurement.exclude))
+            w = study_weights(kept, self.study, population=self.population)
+            if w is not None:
+                kept = kept.assign(**{WEIGHT_COLUMN: np.asarray(w, dtype=float)})
+            return kept
+
+        return _cached(self.study, ("kept_responses",), compute)
+
+    @property
+    def weights(self) -> str | None:
+        """Name of the weight column in the analysis data, or None for an unweighted study."""
+        from csm_helpers.analysis.stats import WEIGHT_COLUMN
+
+        return WEIGHT_COLUMN if WEIGHT_COLUMN in self.kept_responses.columns else None
+
+    @cached_property
+    def analysis_data(self) -> pd.DataFrame:
+        """The segment's kept responses (all waves), weights included."""
+        return select_segment(self.kept_responses, self.study, self.segment)
+
+    @cached_property
+    def waves(self) -> list[str]:
+        """Waves in the data, oldest first (sorted by their label; single wave: ``[]``)."""
+        col = self.study.responses.wave
+        if not col:
+            return []
+        return sorted(str(w) for w in self.all_responses[col].dropna().unique())
+
+    @property
+    def latest_wave(self) -> str | None:
+        return self.waves[-1] if self.waves else None
+
+    @property
+    def previous_wave(self) -> str | None:
+        """``analysis.previous_wave`` if set, else the wave before the latest (None if single)."""
+        if self.study.analysis.previous_wave:
+            if self.study.analysis.previous_wave not in self.waves:
+                raise CsmError(
+                    f"analysis.previous_wave {self.study.analysis.previous_wave!r} is not a wave in the data "
+                    f"({', '.join(self.waves) or 'no wave column'}) — fix it in {self.study.path.name}")
+            return self.study.analysis.previous_wave
+        return self.waves[-2] if len(self.waves) >= 2 else None
+
+    @property
+    def by_wave(self) -> tuple[pd.DataFrame, str]:
+        """``(data, wave column)`` for wave-by-wave helpers; a study without a wave column is
+        one wave, labelled "single wave" in the column ``_csm_wave``."""
+        col = self.study.responses.wave
+        if col:
+            return self.analysis_data, col
+        return self.analysis_data.assign(_csm_wave="single wave"), "_csm_wave"
+
+    def wave_data(self, wave: str | None) -> pd.DataFrame:
+        """The segment's analysis data of one wave (all data when the study has no waves)."""
+        if wave is None or not self.study.responses.wave:
+            return self.analysis_data
+        col = self.study.responses.wave
+        data = self.analysis_data
+        return data.loc[(data[col].astype("string") == wave).to_numpy(dtype=bool, na_value=False)]
+
+    @property
+    def scales(self) -> dict[str, tuple[float, float]]:
+        """Scale (min, max) of every rated item of the study."""
+        return self.study.rated_items()
+
+    @property
+    def kpi_targets(self) -> dict[str, float]:
+        """KPI targets from the goals file (``metric -> target``; empty without goals)."""
+        goals = self.goals
+        return {t.metric: t.target for t in goals.kpi_targets} if goals else {}
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Attribute label of every attribute item column (performance, importance, ...)."""
+        out = {}
+        for a in self.study.attributes:
+            for kind in ("performance", "importance", "expectation", "competitor"):
+                col = getattr(a, kind)
+                if col:
+                    out[col] = a.label
+        return out
+
+    @property
+    def population_segments(self) -> list[str]:
+        """Segment columns of the study that have population sizes in the population table."""
+        if self.population is None:
+            return []
+        present = set(self.population["segment"].astype(str))
+        return [c for c in self.study.responses.segments if c in present]
+
+    @property
+    def item_groups(self) -> dict[str, list[str]]:
+        """Rated items by kind (performance, importance, expectation, competitor), config order."""
+        groups: dict[str, list[str]] = {}
+        for kind in ("performance", "importance", "expectation", "competitor"):
+            cols = [getattr(a, kind) for a in self.study.attributes if getattr(a, kind)]
+            if cols:
+                groups[kind] = cols
+        return groups
+
+    @property
+    def scale_groups(self) -> list[tuple[str, tuple[float, float], list[str]]]:
+        """Rated items by kind and scale: ``(kind, (lowest, highest), items)``, config order.
+
+        A kind whose items have different scales (``scales: {default: [1, 5], perf_fees: [1, 7]}``)
+        gives one group per scale, so every item is read on its own scale.
+
+        Examples
+        --------
+        >>> ctx = open_stage("03_measurement")
+        >>> [(kind, scale, len(items)) for kind, scale, items in ctx.scale_groups][:2]
+        [('performance', (1.0, 5.0), 12), ('importance', (1.0, 5.0), 12)]
+        """
+        out: list[tuple[str, tuple[float, float], list[str]]] = []
+        for kind, items in self.item_groups.items():
+            by_scale: dict[tuple[float, float], list[str]] = {}
+            for item in items:
+                by_scale.setdefault(tuple(self.study.scale_for(item, kind)), []).append(item)
+            out += [(kind, scale, cols) for scale, cols in by_scale.items()]
+        return out
+
+    @property
+    def importance_mode(self) -> str:
+        """IPA importance: ``analysis.importance``, where ``auto`` = stated when every attribute
+        has an importance item, else derived (relative weights)."""
+        setting = self.study.analysis.importance
+        if setting != "auto":
+            return setting
+        return "stated" if all(a.importance for a in self.study.attributes) else "derived"
+
+    @property
+    def attribute_labels(self) -> dict[str, str]:
+        """``attribute id -> label`` for every attribute of the study."""
+        return {a.id: a.label for a in self.study.attributes}
+
+    def segment_table(self, key: str) -> tuple[pd.DataFrame, bool]:
+        """A study table (``complaints``, ``lost_customers``) for this segment.
+
+        Returns ``(rows, segmented)``: the rows of the segment when the table has the segment's
+        column, else every row with ``segmented=False`` (the report then says the figures are
+        company-wide).
+        """
+        data = self._table(key)
+        parsed = parse_segment(self.segment, self.study)
+        if parsed is None:
+            return data, True
+        column, value = parsed
+        if column not in data.columns:
+            return data, False
+        return data.loc[(data[column].astype("string") == value).fillna(False).to_numpy()].copy(), True
+
+    # -- the analysis settings and tables stages 04 and 05 (and the summary) share ----------
+    @property
+    def common(self) -> dict[str, Any]:
+        """``weights``, ``level``, ``min_n`` as every analysis helper takes them."""
+        return {"weights": self.weights, "level": self.study.analysis.level, "min_n": self.study.min_cell_size}
+
+    @property
+    def boot(self) -> dict[str, Any]:
+        """``n_boot`` and ``seed`` for every bootstrap."""
+        return {"n_boot": self.study.analysis.bootstrap, "seed": self.study.seed}
+
+    @property
+    def satisfaction(self) -> dict[str, Any]:
+        """The satisfaction items and scales the KPI helpers take (overall, CSI items, recommend)."""
+        s = self.study
+        return {"overall": s.overall, "satisfaction_items": [s.overall, *s.satisfaction_items],
+                "scales": self.scales, "recommend": s.recommend, "top_box": s.analysis.top_box}
+
+    @property
+    def performance_scale(self) -> tuple[float, float]:
+        """Scale of the (first) performance item."""
+        first = self.study.attributes[0].performance
+        return self.study.scale_for(first, "performance")
+
+    # -- what may be published: the base of each figure (SPEC §4, csm_helpers.analysis.disclosure) ---------
+    @cached_property
+    def reported_all(self) -> pd.DataFrame:
+        """Kept responses of the reported (latest) wave, every segment: the base SPEC §4 counts on."""
+        from csm_helpers.analysis.disclosure import wave_rows
+
+        return wave_rows(self.kept_responses, self.study, self.latest_wave)
+
+    def withheld(self, columns: list[str] | tuple[str, ...], *, how: str = "all", wave: str | None = None) -> bool:
+        """Whether this segment must hide a figure computed on the respondents who answered
+        ``columns`` (every one with ``how="all"``, any with ``how="any"``) in ``wave`` (default:
+        the reported wave), after the data-quality exclusions.
+
+        For "all": fewer than ``min_cell_size`` such respondents. For a segment: its value is
+        hidden by primary or complementary suppression among the values of its column on that
+        base (:func:`csm_helpers.analysis.disclosure.hidden_values`), so that "all" minus the other
+        segments' reports cannot reveal a small group's figure.
+        """
+        from csm_helpers.analysis.disclosure import answered_mask, hidden_values, wave_rows
+
+        wave = self.latest_wave if wave is None else wave
+        key = (tuple(columns), how, wave)
+        cache = self.__dict__.setdefault("_withheld", {})
+        if key not in cache:
+            base = self.reported_all if wave == self.latest_wave else wave_rows(self.kept_responses, self.study, wave)
+            answered = answered_mask(base, list(columns), how=how)
+            parsed = parse_segment(self.segment, self.study)
+            if parsed is None:
+                cache[key] = int(answered.sum()) < self.study.min_cell_size
+            else:
+                column, value = parsed
+                cache[key] = value in hidden_values(base[column], min_n=self.study.min_cell_size, answered=answered)
+        return cache[key]
+
+    def kpi_columns(self) -> dict[str, tuple[list[str], str]]:
+        """``kpi -> (items, how)``: the answers each headline KPI is computed from."""
+        s = self.study
+        out = {"csat_top2": ([s.overall], "all"), "csi": ([s.overall, *s.satisfaction_items], "any")}
+        if s.recommend:
+            out["nps"] = ([s.recommend], "all")
+        return out
+
+    def _withhold_rows(self, table: pd.DataFrame, hide: list[bool], keep: list[str], *, n: str = "n") -> pd.DataFrame:
+        """``table`` with the ``hide`` rows suppressed as :func:`stats.suppress` does; a table of
+        per-attribute tests (``p_adj``) is adjusted again over the rows still shown, so that a
+        withheld row neither counts in the family nor shows through the others' adjusted p."""
+        from csm_helpers.analysis.stats import adjust_family, suppress
+
+        if not any(hide):
+            return table
+        out = suppress(table, n=n, min_n=0, keep=[c for c in keep if c in table.columns], hide=hide)
+        if "p_adj" in out.columns and "p_adjust" in table.attrs:
+            out = adjust_family(out, method=table.attrs["p_adjust"], level=table.attrs.get("level", 0.95))
+        return out
+
+    @cached_property
+    def kpi_table(self) -> pd.DataFrame:
+        """The headline KPIs of the reported wave (:func:`kpis.kpi_summary`), each gated on its own
+        base: a KPI that this segment must hide is suppressed (SPEC §4)."""
+        from csm_helpers.analysis import kpis
+
+        def compute() -> pd.DataFrame:
+            s = self.study
+            table = kpis.kpi_summary(self.current, scale=s.scale_for(s.overall, "overall"), targets=self.kpi_targets,
+                                     **self.satisfaction, **self.common, **self.boot)
+            cols = self.kpi_columns()
+            hide = [self.withheld(cols[k][0], how=cols[k][1]) for k in table["kpi"]]
+            out = self._withhold_rows(table, hide, ["kpi", "method", "target"])
+            if any(hide):
+                out.loc[hide, "status"] = "suppressed"
+                out["met"] = out["met"].astype(object)
+                out.loc[hide, "met"] = None
+            return out
+
+        return self._segment_cached("kpi_table", compute)
+
+    @cached_property
+    def kpi_change_table(self) -> pd.DataFrame | None:
+        """KPIs of the previous vs the reported wave (:func:`kpis.kpi_change`), None with one wave.
+
+        A KPI this segment must hide in the reported wave is suppressed; one it must hide in the
+        previous wave loses its previous value and the change (which would reveal it)."""
+        from csm_helpers.analysis import kpis
+
+        if self.previous_wave is None:
+            return None
+
+        def compute() -> pd.DataFrame:
+            s = self.study
+            table = kpis.kpi_change(self.analysis_data, wave=s.responses.wave, previous=self.previous_wave,
+                                    latest=self.latest_wave, **self.satisfaction, **self.common, **self.boot)
+            cols = self.kpi_columns()
+            latest = [self.withheld(cols[k][0], how=cols[k][1]) for k in table["kpi"]]
+            previous = [self.withheld(cols[k][0], how=cols[k][1], wave=self.previous_wave) for k in table["kpi"]]
+            out = self._withhold_rows(table, [a or b for a, b in zip(latest, previous, strict=True)],
+                                      ["kpi", "wave_previous", "wave_latest", "n_previous", "n_latest", "test"])
+            for i, (a, b) in enumerate(zip(latest, previous, strict=True)):
+                if b and not a:  # the reported wave itself may be shown; its change may not
+                    for c in ("latest", "latest_ci_low", "latest_ci_high"):
+                        out.loc[out.index[i], c] = table[c].iloc[i]
+            return out
+
+        return self._segment_cached("kpi_change_table", compute)
+
+    def gate(self, table: pd.DataFrame, columns: list[str] | tuple[str, ...], *, how: str = "all",
+             keep: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+        """``table`` (one figure's rows, computed on the reported wave) with every row suppressed
+        when this segment must hide a figure on ``columns`` (:meth:`withheld`).
+
+        Examples
+        --------
+        >>> ctx = open_stage("04_analysis", segment="region=Hanoi")
+        >>> t = pd.DataFrame({"quadrant": ["Loyalty"], "n": [40], "share": [0.3]})
+        >>> bool(ctx.gate(t, ["recommend", "repeat_12m"], keep=["quadrant"])["share"].notna().all())
+        True
+        """
+        return self._withhold_rows(table, [self.withheld(list(columns), how=how)] * len(table), list(keep))
+
+    def gate_rows(self, table: pd.DataFrame, *, key: str, columns: dict[str, list[str]] | None = None,
+                  how: str = "all", keep: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+        """``table`` with each row suppressed whose figure this segment must hide.
+
+        A row's items are ``columns[row[key]]``; without ``columns``, ``row[key]`` names the one
+        response column the row was computed from (e.g. the ``source`` of
+        :func:`loyalty.loyalty_measures`). Rows whose key names no response column (figures
+        from the study file, such as the customer base) are left as they are.
+        """
+        known = set(self.all_responses.columns)
+        hide = []
+        for value in table[key]:
+            items = columns.get(str(value)) if columns is not None else [str(value)]
+            items = [c for c in (items or []) if c in known]
+            hide.append(bool(items) and self.withheld(items, how=how))
+        return self._withhold_rows(table, hide, [key, *keep])
+
+    @cached_property
+    def scorecard_table(self) -> pd.DataFrame:
+        """The invisible scorecard of the reported wave (:func:`kpis.scorecard`), each dimension
+        gated on the respondents who answered any of its items."""
+        from csm_helpers.analysis import kpis
+        from csm_helpers.analysis.measurement import study_dimensions
+
+        dims = study_dimensions(self.study)
+        return self._segment_cached("scorecard", lambda: self.gate_rows(
+            kpis.scorecard(self.current, dimensions=dims, scales=self.scales, **self.common, **self.boot),
+            key="dimension", columns=dims, how="any", keep=["n_items", "method"]))
+
+    @cached_property
+    def progress_table(self) -> pd.DataFrame:
+        """Every KPI by wave (:func:`action.progress`), each wave's KPI gated on that wave's base;
+        the change from a hidden wave is hidden too (it would give the hidden value away)."""
+        from csm_helpers.analysis.action import progress
+
+        def compute() -> pd.DataFrame:
+            data, column = self.by_wave
+            table = progress(data, wave=column, waves=self.waves or None, targets=self.kpi_targets,
+                             **self.satisfaction, **self.common, **self.boot)
+            if not self.waves:
+                return self.gate_rows(table, key="kpi", columns={k: v[0] for k, v in self.kpi_columns().items()},
+                                      keep=["wave", "method", "target", "note"])
+            cols = self.kpi_columns()
+            hidden = {(w, k): self.withheld(cols[k][0], how=cols[k][1], wave=w)
+                      for w, k in zip(table["wave"].astype(str), table["kpi"], strict=True)}
+            hide = [hidden[(str(w), k)] for w, k in zip(table["wave"], table["kpi"], strict=True)]
+            out = self._withhold_rows(table, hide, ["wave", "kpi", "method", "target", "previous_wave", "note"])
+            for i, (pw, k) in enumerate(zip(table["previous_wave"], table["kpi"], strict=True)):
+                if not hide[i] and pd.notna(pw) and hidden.get((str(pw), k)):
+                    out.loc[out.index[i], ["change", "statistic", "p_value"]] = np.nan
+                    out.loc[out.index[i], "significant"] = None
+            return out
+
+        return self._segment_cached("progress", compute)
+
+    def attribute_change_table(self, **options: Any) -> pd.DataFrame | None:
+        """Each attribute's mean performance, previous vs reported wave (:func:`action.attribute_change`),
+        None with one wave; an attribute this segment must hide in either wave is suppressed.
+        ``options`` go to the helper (``weights``, ``level`` and ``min_n`` are the study's)."""
+        from csm_helpers.analysis.action import attribute_change
+
+        if self.previous_wave is None:
+            return None
+        table = attribute_change(self.analysis_data, wave=self.study.responses.wave, previous=self.previous_wave,
+                                 latest=self.latest_wave,
+                                 attributes={a.id: a.performance for a in self.study.attributes},
+                                 **{**self.common, **options})
+        hide = [self.attribute_withheld(a, ("performance",)) or
+                self.attribute_withheld(a, ("performance",), wave=self.previous_wave) for a in table["attribute"]]
+        return self._withhold_rows(table, hide, ["attribute", "wave_previous", "wave_latest", "n_previous"],
+                                   n="n_latest")  # the table has no `n`: one per wave
+
+    @cached_property
+    def csat_detail(self) -> pd.DataFrame:
+        """Top-2 box, bottom-2 box and mean of the overall item (:func:`kpis.csat`), gated as CSAT."""
+        from csm_helpers.analysis import kpis
+
+        s = self.study
+        table = kpis.csat(self.current, item=s.overall, scale=s.scale_for(s.overall, "overall"),
+                          top_box=s.analysis.top_box, **self.common)
+        return self.gate(table, [s.overall], keep=["method"])
+
+    @cached_property
+    def exclusion_table(self) -> pd.DataFrame:
+        """The headline KPIs of the reported wave with and without the data-quality exclusions
+        (:func:`measurement.exclusion_sensitivity`); the responses without exclusions are raked
+        on their own when the study is weighted."""
+        from csm_helpers.analysis.disclosure import wave_rows
+        from csm_helpers.analysis.measurement import exclusion_sensitivity, study_weights
+        from csm_helpers.analysis.stats import WEIGHT_COLUMN
+
+        def compute() -> pd.DataFrame:
+            s = self.study
+            received = self.all_responses
+            if self.weights:
+                w = study_weights(received, s, population=self.population)
+                received = received.assign(**{WEIGHT_COLUMN: np.asarray(w, dtype=float)})
+            received = wave_rows(select_segment(received, s, self.segment), s, self.latest_wave)
+            table = exclusion_sensitivity(self.current, received, overall=s.overall,
+                                          satisfaction_items=s.satisfaction_items, scales=self.scales,
+                                          scale=s.scale_for(s.overall, "overall"), recommend=s.recommend,
+                                          top_box=s.analysis.top_box, weights=self.weights)
+            shown = set(self.kpi_table.loc[~self.kpi_table["suppressed"].astype(bool), "kpi"])
+            return table.loc[table["kpi"].isin(shown)].reset_index(drop=True)  # a hidden KPI stays hidden
+
+        return self._segment_cached("exclusion_table", compute)
+
+    def attribute_withheld(self, attribute: str, kinds: tuple[str, ...], *, wave: str | None = None) -> bool:
+        """:meth:`withheld` for the items of ``kinds`` (performance, importance, ...) of one attribute."""
+        a = next(x for x in self.study.attributes if x.id == attribute)
+        return self.withheld([getattr(a, k) for k in kinds if getattr(a, k)], wave=wave)
+
+    @cached_property
+    def driver_table(self) -> pd.DataFrame:
+        """Key drivers of overall satisfaction on the latest wave (:func:`drivers.key_drivers`).
+
+        Below the model's documented minimum (:func:`drivers.driver_minimum_n`, at least 30
+        respondents, far above the cell size) nothing is estimated and
+        ``attrs["suppressed_reason"]`` says why. No complementary suppression applies: the table
+        publishes correlations and weights, not the sums they come from, and every published
+        model rests on at least 30 respondents."""
+        from csm_helpers.analysis.drivers import key_drivers
+
+        return self._segment_cached("driver_table", lambda: key_drivers(
+            self.current, outcome=self.study.overall, drivers={a.id: a.performance for a in self.study.attributes},
+            weights=self.weights, level=self.study.analysis.level, degenerate="withhold", **self.boot))
+
+    @cached_property
+    def ipa_table(self) -> pd.DataFrame:
+        """Importance–performance analysis of the latest wave (:func:`drivers.ipa`).
+
+        An attribute this segment must hide (its items answered by too few, here or by
+        difference) is left out of the analysis — also of the cross-hairs, whose grand mean
+        would otherwise give its value away — and listed with ``suppressed`` True. With derived
+        importance and key drivers withheld (too few respondents), every attribute is."""
+        from csm_helpers.analysis.drivers import attribute_table, ipa
+
+        def compute() -> pd.DataFrame:
+            attrs = attribute_table(self.study)
+            mode = self.importance_mode
+            kinds = ("performance", "importance") if mode == "stated" else ("performance",)
+            derived = self.driver_table if mode == "derived" else None
+            if derived is not None and derived.attrs.get("suppressed"):
+                hidden = list(attrs["attribute"])
+            else:
+                hidden = [a for a in attrs["attribute"] if self.attribute_withheld(a, kinds)]
+            shown = attrs.loc[~attrs["attribute"].isin(hidden)]
+            if len(shown):
+                table = ipa(self.current, attributes=shown, importance=mode, derived=derived,
+                            crosshair=self.study.analysis.ipa_crosshair, scale=self.performance_scale,
+                            weights=self.weights)
+                table["suppressed"] = False
+            else:
+                table = None
+            return _with_withheld_attributes(table, attrs, hidden, mode, derived)
+
+        return self._segment_cached("ipa_table", compute)
+
+    def _gated_pairs(self, table: pd.DataFrame, kinds: tuple[str, str], keep: list[str]) -> pd.DataFrame:
+        hide = [self.attribute_withheld(a, kinds) for a in table["attribute"]]
+        return self._withhold_rows(table, hide, keep)
+
+    @cached_property
+    def gap_table(self) -> pd.DataFrame | None:
+        """Expectation–perception gaps of the latest wave, or None without expectation items;
+        an attribute this segment must hide is suppressed."""
+        from csm_helpers.analysis.gaps import expectation_gaps, gap_pairs
+
+        pairs = gap_pairs(self.study, "expectation")
+        if not pairs:
+            return None
+        return self._segment_cached("gap_table", lambda: self._gated_pairs(
+            expectation_gaps(self.current, pairs=pairs, **self.common), ("performance", "expectation"),
+            ["attribute", "perception", "expectation"]))
+
+    @cached_property
+    def competitor_table(self) -> pd.DataFrame | None:
+        """Own vs competitor ratings of the latest wave, or None without competitor items; an
+        attribute this segment must hide is suppressed."""
+        from csm_helpers.analysis.gaps import competitor_benchmark, gap_pairs
+
+        pairs = gap_pairs(self.study, "competitor")
+        if not pairs:
+            return None
+        return self._segment_cached("competitor_table", lambda: self._gated_pairs(
+            competitor_benchmark(self.current, pairs=pairs, **self.common), ("performance", "competitor"),
+            ["attribute", "own_column", "competitor_column"]))
+
+    @cached_property
+    def priorities(self) -> pd.DataFrame:
+        """The priority list (:func:`action.priority_list`): importance × room to the scale top."""
+        from csm_helpers.analysis.action import priority_list
+
+        return self._segment_cached("priorities", lambda: priority_list(
+            self.ipa_table, drivers=self.driver_table, gaps=self.gap_table, competitor=self.competitor_table,
+            scale=self.performance_scale, reference="scale_max"))
+
+    @cached_property
+    def current(self) -> pd.DataFrame:
+        """The segment's analysis data of the latest wave: what stage 04 reports on (computed once)."""
+        return self.wave_data(self.latest_wave)
+
+    @cached_property
+    def goals(self) -> Goals | None:
+        return _cached(self.study, ("goals",), lambda: load_goals(self.study))
+
+    @cached_property
+    def codebook(self) -> Codebook | None:
+        return _cached(self.study, ("codebook",), lambda: load_codebook(self.study))
+
+    @cached_property
+    def interviews(self) -> pd.DataFrame | None:
+        """Discovery interviews in the standard columns of :func:`discovery.prepare_interviews`."""
+        spec = self.study.interviews
+        if spec is None:
+            return None
+        from csm_helpers.analysis.discovery import prepare_interviews
+        from csm_helpers.study.readers import read_study_table
+
+        def compute() -> pd.DataFrame:
+            table = read_study_table(self.study, "interviews", required=[spec.id, spec.group, spec.text])
+            return prepare_interviews(table.data, spec=spec)
+
+        return _cached(self.study, ("interviews",), compute)
+
+    def output_path(self, name: str) -> Path | None:
+        """Where to write an exported file next to the report (None when output is off)."""
+        if self.output_dir is None:
+            return None
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        return self.output_dir / name
+
+    def record_metrics(self, values: dict[str, Any]) -> None:
+        """Add entries to this segment's ``metrics.json`` (merged by the runner).
+
+        ``suppressed`` entries are appended to the list, never replaced.
+        """
+        values = to_jsonable(values)
+        if "suppressed" in values:
+            self._metrics.setdefault("suppressed", []).extend(values.pop("suppressed") or [])
+        self._metrics.update(values)
+        if self.output_dir is None:
+            return
+        path = self.output_dir / METRICS_FRAGMENT_DIR / f"{self.stage}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, json.dumps(self._metrics, ensure_ascii=False, sort_keys=True, indent=2))
+
+
+def single_threaded_blas() -> int:
+    """Run BLAS and LAPACK (numpy's and scipy's) on one thread in this process from now on.
+
+    A multi-threaded BLAS splits a matrix product between its threads, and how it splits
+    depends on the number of threads — by default the machine's cores, or whatever
+    ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` say (dask, for one, sets them to 1). The
+    partial sums are then added in another order and the last bits change: the seeded
+    bootstrap intervals of the key drivers came out different in the 16th digit on a 2-core
+    and a 1-thread run, so ``metrics.json`` was not byte-identical. With one thread the order
+    is fixed. Every stage notebook calls this through :func:`open_stage`; ``csm batch`` gets
+    its parallelism from several kernels, not from BLAS threads. Returns the number of BLAS
+    libraries limited (``threadpoolctl``).
+
+    Examples
+    --------
+    >>> single_threaded_blas() >= 1
+    True
+    """
+    import scipy.linalg  # noqa: F401 - load scipy's own OpenBLAS too, so it is limited as well
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+    return sum(1 for lib in threadpool_info() if lib.get("user_api") == "blas")
+
+
+def find_study_file(start: str | Path | None = None) -> Path:
+    """The study a notebook opened without parameters belongs to.
+
+    ``study.yaml`` in ``start`` (default: the working folder) or in its parent, so a notebook
+    in ``mystudy/notebooks/`` finds ``mystudy/study.yaml``; else the bundled sample study.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "notebooks").mkdir()
+    >>> _ = (root / "study.yaml").write_text("name: x", encoding="utf-8")
+    >>> find_study_file(root / "notebooks") == root / "study.yaml"
+    True
+    >>> find_study_file(Path(tempfile.mkdtemp())) == sample_study_path()
+    True
+    """
+    here = Path(start) if start is not None else Path.cwd()
+    for folder in (here, here.parent):
+        if (folder / "study.yaml").is_file():
+            return folder / "study.yaml"
+    return sample_study_path()
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, papermill), where a module-level cache lives
+    as long as the kernel and the researcher runs the same notebook again and again."""
+    shell = sys.modules.get("IPython")
+    get = getattr(shell, "get_ipython", None)
+    return bool(get and get() is not None and "ipykernel" in sys.modules)
+
+
+def open_stage(stage: str, *, study_path: str = "", segment: str = "all",
+               output_dir: str = "") -> StageContext:
+    """Load what a stage notebook needs (the papermill parameters go straight in).
+
+    Parameters
+    ----------
+    stage : str
+        The notebook's stage name, e.g. ``"01_goal_setting"``.
+    study_path : str
+        Path of ``study.yaml``. Empty: the ``study.yaml`` of the working folder or of its
+        parent (a notebook opened in JupyterLab from a study workbook's ``notebooks/``
+        folder, as ``csm init`` writes it), else the bundled sample study.
+    segment : str
+        ``"all"`` or ``"COLUMN=VALUE"`` (one of the study's segment columns).
+    output_dir : str
+        Folder for files written beside the report; empty to write nothing.
+
+    Examples
+    --------
+    >>> ctx = open_stage("01_goal_setting")
+    >>> ctx.segment, ctx.study.language
+    ('all', 'en')
+    """
+    study = load_study(study_path or find_study_file())
+    if _in_kernel():
+        enable_data_cache()  # a second Run All in the same kernel reuses the loaded, validated data
+    parse_segment(segment, study)  # fail early on a malformed segment
+    set_language(study.language)  # fixed text of this stage's tables and charts
+    single_threaded_blas()  # the same numbers on every machine
+    out = Path(output_dir).resolve() if output_dir else None
+    return StageContext(stage=stage, study=study, segment=segment or "all", output_dir=out)

@@ -1,0 +1,106 @@
+"""Turn the analysis tables into the ``metrics.json`` entries of SPEC §3.
+
+The notebooks compute tables with the helpers; these functions pick and rename the
+columns the output contract names, so the contract lives in one place:
+
+- ``kpis``: ``{"csat_top2"|"csi"|"nps": {value, ci_low, ci_high, n, target, met}}``
+- ``reliability``: ``{<dimension>: {alpha, ci_low, ci_high, n_items}}``
+- ``drivers``: ``[{attribute, r, beta, relative_weight, rw_pct, rank}]``
+- ``ipa``: ``[{attribute, performance, importance, quadrant}]``
+- ``gaps``: ``[{attribute, mean_gap, p_value, share_dissatisfied}]`` (plus ``p_adj``, the
+  Benjamini–Hochberg adjusted p over the attributes)
+- ``suppressed``: ``[{table, group, reason}]`` — every group left out for the minimum cell size
+
+CSAT and relative weights are proportions in [0, 1]; NPS and CSI stay on their scales.
+A suppressed row never contributes a number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from csm_helpers.workbook.context import to_jsonable
+
+__all__ = ["kpis_entry", "reliability_entry", "drivers_entry", "ipa_entry", "gaps_entry",
+           "suppressed_entries"]
+
+
+def _rows(table: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    if "suppressed" in table.columns:
+        table = table.loc[~table["suppressed"].fillna(False).astype(bool)]
+    return to_jsonable(table[columns].to_dict(orient="records"))
+
+
+def kpis_entry(summary: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """``kpis`` from :func:`csm_helpers.analysis.kpis.kpi_summary`.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"kpi": ["nps"], "value": [21.0], "ci_low": [15.0], "ci_high": [27.0], "n": [900],
+    ...                   "target": [30.0], "met": [False], "suppressed": [False]})
+    >>> kpis_entry(t)["nps"]["met"]
+    False
+    """
+    out = {}
+    for row in summary.to_dict(orient="records"):
+        if row.get("suppressed"):
+            out[row["kpi"]] = {"value": None, "ci_low": None, "ci_high": None, "n": row["n"],
+                               "target": row.get("target"), "met": None, "suppressed": True}
+            continue
+        out[row["kpi"]] = {k: row.get(k) for k in ("value", "ci_low", "ci_high", "n", "target", "met")}
+    return to_jsonable(out)
+
+
+def reliability_entry(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """``reliability`` from :func:`csm_helpers.analysis.measurement.reliability`."""
+    return to_jsonable({row["dimension"]: {k: row[k] for k in ("alpha", "ci_low", "ci_high", "n_items")}
+                        for row in table.to_dict(orient="records")})
+
+
+def drivers_entry(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """``drivers`` from :func:`csm_helpers.analysis.drivers.key_drivers` (adds the bootstrap interval)."""
+    cols = ["attribute", "r", "beta", "relative_weight", "rw_pct", "rank"]
+    extra = [c for c in ("rw_ci_low", "rw_ci_high", "n") if c in table.columns]
+    return _rows(table.sort_values("rank"), cols + extra)
+
+
+def ipa_entry(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """``ipa`` from :func:`csm_helpers.analysis.drivers.ipa`."""
+    return _rows(table, ["attribute", "performance", "importance", "quadrant"])
+
+
+def gaps_entry(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """``gaps`` from :func:`csm_helpers.analysis.gaps.expectation_gaps`."""
+    cols = ["attribute", "mean_gap", "p_value", "share_dissatisfied"]
+    extra = [c for c in ("p_adj", "ci_low", "ci_high", "n") if c in table.columns]
+    return _rows(table, cols + extra)
+
+
+def suppressed_entries(table: pd.DataFrame, *, name: str, group: str, min_n: int) -> list[dict[str, Any]]:
+    """``suppressed`` entries for the suppressed rows of a grouped table.
+
+    The exact size of a suppressed group is not written (only that it is below ``min_n``). A
+    group hidden by complementary suppression (``table.attrs["complementary"]``, set by
+    :func:`csm_helpers.analysis.stats.suppress` with ``by``) says so instead.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"region": ["A", "B"], "n": [3, 50], "suppressed": [True, False]})
+    >>> suppressed_entries(t, name="CSAT by region", group="region", min_n=5)
+    [{'table': 'CSAT by region', 'group': 'region=A', 'reason': 'n < 5'}]
+    >>> t = pd.DataFrame({"region": ["A", "B", "C"], "n": [3, 50, 9], "suppressed": [True, False, True]})
+    >>> t.attrs["complementary"] = ["C"]
+    >>> suppressed_entries(t, name="CSAT by region", group="region", min_n=5)[1]["reason"]
+    'complementary: hidden so that a group with n < 5 cannot be derived by difference'
+    """
+    if "suppressed" not in table.columns or group not in table.columns:
+        return []
+    extra = set(map(str, table.attrs.get("complementary", [])))
+    rows = table.loc[table["suppressed"].fillna(False).astype(bool)]
+    return to_jsonable([
+        {"table": name, "group": f"{group}={row[group]}",
+         "reason": (f"complementary: hidden so that a group with n < {min_n} cannot be derived by difference"
+                    if str(row[group]) in extra else f"n < {min_n}")}
+        for row in rows.to_dict(orient="records")])
