@@ -110,6 +110,29 @@ def test_no_private_name_crosses_a_module_boundary():
     assert not crossing, crossing
 
 
+def test_no_private_attribute_of_another_module_is_used():
+    """``kpis._helper(...)`` through an imported module is the same crossing as importing it."""
+    crossing = []
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("csm_helpers"):
+                for alias in node.names:
+                    if f"{node.module}.{alias.name}" in MODULES:
+                        aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("csm_helpers") and alias.asname:
+                        aliases[alias.asname] = alias.name
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in aliases and node.attr.startswith("_")
+                    and node.attr not in CONVENTIONAL and not node.attr.startswith("__")):
+                crossing.append(f"{module}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
+    assert not crossing, crossing
+
+
 def test_notebooks_import_public_names_only():
     from csm_helpers.study.stages import notebooks_dir
 

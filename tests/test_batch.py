@@ -30,7 +30,7 @@ from csm_helpers.pipeline.batch import plan_batch, run_batch
 from csm_helpers.pipeline.export import check_static_html
 from csm_helpers.study.config import load_study
 from csm_helpers.study.readers import load_responses
-from csm_helpers.workbook.context import context as workbook
+from csm_helpers.workbook import context as workbook
 
 from .conftest import ROOT, run_cli, write_small_study
 
@@ -458,7 +458,7 @@ def test_segment_tables_are_shared_by_the_stages_of_one_segment_only(small_study
 
 
 def test_csm_run_of_a_failed_segment_clears_it_in_the_index(tmp_path, monkeypatch):
-    from csm_helpers.pipeline import report
+    from csm_helpers.pipeline import index, plan, run
 
     study = study_with_shops(tmp_path / "s", {"Kowloon": 30, "Shatin": 20})
     out = tmp_path / "out"
@@ -466,9 +466,10 @@ def test_csm_run_of_a_failed_segment_clears_it_in_the_index(tmp_path, monkeypatc
     (out / "batch.json").write_text(json.dumps({"by": "shop", "min_cell_size": 5, "segments": [
         {"segment": "shop=Shatin", "dir": "shop=Shatin", "n": 20, "status": "failed", "error": "boom"}],
         "suppressed": []}), encoding="utf-8")
-    assert "failed: boom" in (report.write_index(out, title="t")).read_text(encoding="utf-8")
-    monkeypatch.setattr(report, "notebooks_dir", lambda: probe_notebooks(tmp_path / "nbs"))
-    report.run_study(study, out, segment="shop=Shatin", stages=["09"])
+    assert "failed: boom" in (index.write_index(out, title="t")).read_text(encoding="utf-8")
+    for module in (plan, run):
+        monkeypatch.setattr(module, "notebooks_dir", lambda: probe_notebooks(tmp_path / "nbs"))
+    run.run_study(study, out, segment="shop=Shatin", stages=["09"])
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "boom" not in index and 'href="shop=Shatin/09_probe.html"' in index
     assert json.loads((out / "batch.json").read_text(encoding="utf-8"))["segments"][0]["status"] == "done"

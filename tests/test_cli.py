@@ -174,18 +174,19 @@ def test_failed_run_keeps_earlier_reports(small_study, tmp_path, capsys):
 
 def test_notebook_failure_mid_run_leaves_nothing(small_study, tmp_path, capsys, monkeypatch):
     """A stage that fails after earlier stages succeeded: no file of the run is left behind."""
-    from csm_helpers.pipeline import report
+    from csm_helpers.core.errors import ReportError
+    from csm_helpers.pipeline import run
 
-    real = report.export_html
+    real = run.export_html
     calls = []
 
     def flaky(nb, meta):
         calls.append(meta["stage_title"])
         if len(calls) == 2:
-            raise report.ReportError("simulated failure in stage 2")
+            raise ReportError("simulated failure in stage 2")
         return real(nb, meta)
 
-    monkeypatch.setattr(report, "export_html", flaky)
+    monkeypatch.setattr(run, "export_html", flaky)
     out = tmp_path / "out"
     assert main(["run", "--study", str(small_study), "--out", str(out)]) == 1
     assert "simulated failure" in capsys.readouterr().err

@@ -28,6 +28,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 
 from csm_helpers.cli import main  # noqa: E402
 from csm_helpers.core.errors import CsmError  # noqa: E402
+from csm_helpers.delivery import send as delivery  # noqa: E402
 from csm_helpers.delivery.send import (  # noqa: E402
     DeliveryError,
     SegmentReports,
@@ -42,7 +43,6 @@ from csm_helpers.delivery.send import (  # noqa: E402
     send_messages,
     summary_html,
 )
-from csm_helpers.delivery.send import send as delivery  # noqa: E402
 
 from .conftest import run_cli  # noqa: E402
 

@@ -22,7 +22,8 @@ from csm_helpers.analysis.discovery import (  # noqa: E402
 )
 from csm_helpers.analysis.goals import readiness_checklist, self_assessment  # noqa: E402
 from csm_helpers.core.errors import DataError  # noqa: E402
-from csm_helpers.present.charts import discovery, goals, style  # noqa: E402
+from csm_helpers.present.charts import discovery, style  # noqa: E402
+from csm_helpers.present.charts import goals as goal_charts  # noqa: E402
 from csm_helpers.study.config import Codebook, Goals  # noqa: E402
 
 from .plotting import _report_style  # noqa: F401  (autouse fixture)
@@ -81,7 +82,7 @@ def test_plot_self_assessment_bars_labels_and_title():
     goals = Goals.model_validate({"self_assessment": {"preset": "mbnqa", "items": [
         {"id": "7.0", "score": 40}, {"id": "1.0", "score": 50, "label": "Leadership ($ budget)"}]}})
     table = self_assessment(goals)
-    ax = goals.plot_self_assessment(table, alpha=0.9)
+    ax = goal_charts.plot_self_assessment(table, alpha=0.9)
     maxima, scores = ax.containers
     assert len(maxima) == len(scores) == 7
     assert [b.get_width() for b in maxima] == table["points"].tolist()
@@ -98,7 +99,7 @@ def test_plot_self_assessment_bars_labels_and_title():
 def test_plot_readiness_one_cell_per_step():
     goals = Goals.model_validate({"readiness": [{"step": s, "status": "done"} for s in range(1, 9)]
                                   + [{"step": 9, "status": "in_progress"}]})
-    ax = goals.plot_readiness(readiness_checklist(goals))
+    ax = goal_charts.plot_readiness(readiness_checklist(goals))
     assert len(ax.containers[0]) == 11
     assert ax.get_title() == "Readiness: 8 of 11 steps done; not ready (open: steps 9-11)"
     hatches = [b.get_hatch() for b in ax.containers[0]]
@@ -198,7 +199,7 @@ def test_empty_tables_draw_a_titled_placeholder():
     assert discovery.plot_perception_gap(perception_gap(CODED, IV, codebook=CB).iloc[0:0]).get_title()
     empty_curve = saturation_curve(CODED.iloc[0:0], IV.iloc[0:0])
     assert discovery.plot_saturation(empty_curve, saturation_verdict(empty_curve)).get_title()
-    assert goals.plot_self_assessment(self_assessment(None, preset="custom")).get_title()
+    assert goal_charts.plot_self_assessment(self_assessment(None, preset="custom")).get_title()
 
 
 def test_missing_columns_are_reported():

@@ -30,6 +30,7 @@ from scipy import stats as _st
 
 from csm_helpers.analysis import kpis, stats
 from csm_helpers.analysis.drivers import CONCENTRATE, KEEP_UP
+from csm_helpers.core.checks import check_frame, check_int, require_column
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.core.safety import to_safe_csv
@@ -473,10 +474,10 @@ def attribute_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: An
     >>> bool(ch.loc[0, "change"] > 0), bool(ch.loc[0, "significant"])
     (True, True)
     """
-    kpis._check_frame(data, "attribute_change")
+    check_frame(data, "attribute_change")
     stats.z_value(level)
-    min_n = kpis._check_int(min_n, "min_n", minimum=0)
-    kpis._require_column(data, wave, role="wave")
+    min_n = check_int(min_n, "min_n", minimum=0)
+    require_column(data, wave, role="wave")
     if not isinstance(attributes, Mapping) or not attributes:
         raise CsmError(f"The value for `attributes` must be a non-empty mapping attribute id -> column, but "
                        f"{attributes!r} was passed.")
@@ -491,7 +492,7 @@ def attribute_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: An
              (("previous", previous), ("latest", latest))}
     rows = []
     for attr, col in attributes.items():
-        kpis._require_column(data, col, role=f"performance of {attr!r}")
+        require_column(data, col, role=f"performance of {attr!r}")
         x = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         est = {}
         for key, m in masks.items():
@@ -830,14 +831,14 @@ def progress(data: pd.DataFrame, *, wave: str, waves: list[str] | None = None, o
     4  2026-H1        csi    not met        True
     5  2026-H1        nps    not met        True
     """
-    kpis._check_frame(data, "progress")
+    check_frame(data, "progress")
     stats.z_value(level)
-    min_n = kpis._check_int(min_n, "min_n", minimum=0)
-    kpis._require_column(data, wave, role="wave")
+    min_n = check_int(min_n, "min_n", minimum=0)
+    require_column(data, wave, role="wave")
     cols = ["wave", "kpi", "n", "n_eff", "value", "ci_low", "ci_high", "method", "target", "attainment",
             "previous_wave", "change", "test", "statistic", "p_value", "significant", "suppressed", "note"]
     if by is not None:
-        kpis._require_column(data, by, role="by (group)")
+        require_column(data, by, role="by (group)")
         if by in cols:
             raise CsmError(f"by column {by!r} has the name of an output column — rename the column first")
     if overall not in scales:
@@ -861,18 +862,18 @@ def progress(data: pd.DataFrame, *, wave: str, waves: list[str] | None = None, o
         waves = list(waves)
     if not waves:
         raise DataError(f"column {wave!r} has no wave value — fill in the wave of every response")
-    items = kpis._csi_items(overall, satisfaction_items)
+    items = kpis.csi_items(overall, satisfaction_items)
     scale = scales[overall]
     common = {"weights": weights, "level": level, "min_n": min_n}
     wcol = data[wave]
     # only the columns used: each wave's rows are then copied for these few columns only
-    data = kpis._only_columns(data, [by, wave, weights, overall, *items, recommend])
+    data = kpis.only_columns(data, [by, wave, weights, overall, *items, recommend])
 
     groups: list[tuple[Any, pd.DataFrame]]
     if by is None:
         groups = [(None, data)]
     else:
-        groups = [(label, data.iloc[pos]) for label, pos in kpis._group_positions(data, by)]
+        groups = [(label, data.iloc[pos]) for label, pos in kpis.group_positions(data, by)]
 
     rows = []
     for label, sub in groups:
@@ -1066,7 +1067,7 @@ def service_sigma(source: Mapping[str, Any], *, units: float | None = None, oppo
     if not isinstance(source, Mapping):
         raise CsmError(f"service_sigma: pass the complaint_summary() dict or a mapping measure -> (defects, units), "
                        f"but {type(source).__name__} was passed")
-    min_n = kpis._check_int(min_n, "min_n", minimum=0)
+    min_n = check_int(min_n, "min_n", minimum=0)
     measures: list[tuple[str, float, float, float, bool]] = []
     if "n_complaints" in source:
         supp = bool(source.get("suppressed", False))

@@ -271,7 +271,7 @@ def group_positions(data: pd.DataFrame, by: str | None) -> Iterator[tuple[Any, n
         yield label, order[bounds[g]:bounds[g + 1]]
 
 
-def _only_columns(data: pd.DataFrame, columns: Sequence[str | None]) -> pd.DataFrame:
+def only_columns(data: pd.DataFrame, columns: Sequence[str | None]) -> pd.DataFrame:
     """The columns of ``data`` among ``columns`` (None and absent names skipped), a narrow frame
     to select rows from (a missing column is still reported by the helper that needs it)."""
     keep = [c for c in dict.fromkeys(columns) if c is not None and c in data.columns]
@@ -697,7 +697,7 @@ def welch_t(mean1: float, var1: float, n1: float, mean2: float, var2: float, n2:
 
 
 # --------------------------------------------------------------------------- change between waves
-def _csi_items(overall: str, satisfaction_items: Sequence[str] | None) -> list[str]:
+def csi_items(overall: str, satisfaction_items: Sequence[str] | None) -> list[str]:
     if isinstance(satisfaction_items, str):
         satisfaction_items = [satisfaction_items]
     return list(dict.fromkeys([overall, *(satisfaction_items or [])]))
@@ -787,7 +787,7 @@ def kpi_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: Any, ove
     require_column(data, wave, role="wave")
     if previous == latest:
         raise CsmError(f"previous and latest wave are both {previous!r} — pass two different values of {wave!r}")
-    items = _csi_items(overall, satisfaction_items)
+    items = csi_items(overall, satisfaction_items)
     if overall not in scales:
         raise CsmError(f"no scale for the overall item {overall!r}: add it to `scales`")
     scale = scale_bounds(scales[overall], overall)
@@ -800,7 +800,7 @@ def kpi_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: Any, ove
                            "pass one of these")
     est = {}
     # only the columns used: selecting a wave's rows then copies 5 columns, not the whole survey
-    narrow = _only_columns(data, [wave, weights, overall, *items, recommend])
+    narrow = only_columns(data, [wave, weights, overall, *items, recommend])
     for key, value in (("previous", previous), ("latest", latest)):
         sub = narrow.loc[(waves == value).to_numpy(dtype=bool)]
         est[key] = _wave_stats(sub, overall=overall, scale=scale, csi_items=items, scales=scales,
@@ -923,7 +923,7 @@ def kpi_summary(data: pd.DataFrame, *, overall: str, scale: tuple[float, float],
     scale = scale_bounds(scale, overall)
     all_scales = {**scales, overall: scale}
     c = csat(data, item=overall, scale=scale, top_box=top_box, weights=weights, level=level, min_n=min_n)
-    s = csi(data, items=_csi_items(overall, satisfaction_items), scales=all_scales, weights=weights,
+    s = csi(data, items=csi_items(overall, satisfaction_items), scales=all_scales, weights=weights,
             level=level, n_boot=n_boot, seed=seed, min_n=min_n)
     found = [("csat_top2", c.iloc[0], _WILSON), ("csi", s.iloc[0], s.iloc[0]["method"])]
     if recommend is not None:

@@ -160,6 +160,7 @@ def segment_is_done(plan: RunPlan, segment: str, final: Path) -> bool:
     Examples
     --------
     >>> import tempfile
+    >>> from csm_helpers.pipeline.plan import plan_run
     >>> plan, _ = plan_run(None, ["05"])
     >>> segment_is_done(plan, "all", Path(tempfile.mkdtemp()))  # an empty folder
     False

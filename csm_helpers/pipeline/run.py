@@ -90,7 +90,7 @@ def report_summary_json(study_path: str, segment: str) -> str:
     in-process. Every value of the summary is text, so the JSON round trip is exact.
     """
     from csm_helpers.workbook.context import open_stage
-    from csm_helpers.workbook.context.summary import report_summary
+    from csm_helpers.workbook.summary import report_summary
 
     try:
         with language(get_language()):  # open_stage switches to the study's language; restore it after

@@ -1,22 +1,51 @@
 """The papermill engine of warm kernels, registered through papermill's ``papermill.engine``
 entry point (``pyproject.toml``) under :data:`csm_helpers.pipeline.execute.WARM_ENGINE`.
 
-It imports papermill only: papermill loads it while papermill itself is being imported.
+papermill loads its entry points while it is itself being imported, so this module imports
+nothing from papermill at module level: :class:`WarmEngine` builds its papermill subclass on
+first use. Importing this module first, or papermill first, both work.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
-
-from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import NBClientEngine
-from papermill.log import logger
-from papermill.utils import merge_kwargs, remove_args
 
 __all__ = ["WarmEngine"]
 
 
-class WarmEngine(NBClientEngine):
+@functools.cache
+def _engine() -> type:
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    class Engine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                     stdout_file: Any = None, stderr_file: Any = None,
+                                     start_timeout: int = 60, execution_timeout: int | None = None,
+                                     **kwargs: Any) -> Any:
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                safe_kwargs, timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+                startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
+                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+            )
+            client = PapermillNotebookClient(nb_man, **final_kwargs)
+            try:
+                return client.execute()
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
+                    client.kc = None
+
+    return Engine
+
+
+class WarmEngine:
     """papermill's nbclient engine, for a kernel it does not own (``km=``).
 
     The same execution as papermill's default engine, then the client's channels are closed:
@@ -32,20 +61,13 @@ class WarmEngine(NBClientEngine):
     """
 
     @classmethod
-    def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
-                                 stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
-                                 execution_timeout: int | None = None, **kwargs: Any) -> Any:
-        kwargs = remove_args(["input_path"], **kwargs)
-        safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
-        final_kwargs = merge_kwargs(
-            safe_kwargs, timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
-            startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
-            log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
-        )
-        client = PapermillNotebookClient(nb_man, **final_kwargs)
-        try:
-            return client.execute()
-        finally:
-            if client.kc is not None:
-                client.kc.stop_channels()
-                client.kc = None
+    def execute_notebook(cls, nb: Any, kernel_name: str, **kwargs: Any) -> Any:
+        return _engine().execute_notebook(nb, kernel_name, **kwargs)
+
+    @classmethod
+    def nb_kernel_name(cls, nb: Any, name: str | None = None) -> str:
+        return _engine().nb_kernel_name(nb, name)
+
+    @classmethod
+    def nb_language(cls, nb: Any, language: str | None = None) -> str:
+        return _engine().nb_language(nb, language)

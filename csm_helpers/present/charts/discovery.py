@@ -55,7 +55,7 @@ def plot_affinity(affinity: pd.DataFrame, *, ax: Axes | None = None, **kwargs: A
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     >>> aff = pd.DataFrame({"dimension": ["product", "process"], "theme": ["Price", "Speed"],
     ...                     "attribute": ["fees", "queue"], "label": ["Fees", "Queues"],
     ...                     "mentions": [5, 3], "customer_mentions": [4, 3], "company_mentions": [1, 0],
@@ -139,7 +139,7 @@ def plot_perception_gap(gap: pd.DataFrame, *, ax: Axes | None = None, **kwargs: 
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     >>> gap = pd.DataFrame({"attribute": ["queue", "price"], "label": ["Queues", "Price"],
     ...                     "share_customer": [0.8, 0.4], "share_company": [0.2, 0.5],
     ...                     "gap": [0.6, -0.1], "flag": ["company under-rates", "aligned"]})
@@ -215,7 +215,7 @@ def plot_saturation(curve: pd.DataFrame, verdict: dict[str, Any], *, ax: Axes | 
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     >>> curve = pd.DataFrame({"position": [1, 2, 3, 4], "new_attributes": [3, 1, 0, 0],
     ...                       "cumulative": [3, 4, 4, 4]})
     >>> verdict = {"saturated": True, "k": 2, "last_new_at": 2, "n_interviews": 4, "n_attributes": 4}

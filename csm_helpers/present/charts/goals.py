@@ -61,7 +61,7 @@ def plot_self_assessment(table: pd.DataFrame, *, ax: Axes | None = None, **kwarg
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     >>> table = pd.DataFrame({"item": ["4.3.1", "4.3.2"], "label": ["Understanding", "Relationships"],
     ...                       "points": [40.0, 50.0], "score_pct": [60.0, 40.0],
     ...                       "score_points": [24.0, 20.0], "gap_points": [16.0, 30.0]})
@@ -132,7 +132,7 @@ def plot_readiness(checklist: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     >>> from csm_helpers.analysis.goals import readiness_checklist
     >>> ax = plot_readiness(readiness_checklist(None))
     >>> ax.get_title()
