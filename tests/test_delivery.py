@@ -229,7 +229,7 @@ def test_message_received_parsed_recipients_attachments_body(reports, smtp_serve
     text = " ".join(parsed.text)
     # KPI table from metrics.json, by hand: CSAT 0.7834 -> 78.3 %, CI 76.1-80.4, target 75.0 %, met
     for expected in ("Retail banking 2026", "2,400 respondents", "78.3%", "76.1% – 80.4%", "75.0%",
-                     "71.3", "70.4 – 72.1", "21.0", "17.3 – 24.8", "2,391", "yes", "no",
+                     "71.3", "70.4 – 72.1", "+21.0", "+17.3 – +24.8", "2,391", "yes", "no",
                      "01_goal_setting.html", "04_analysis.html"):
         assert expected in text, expected
     assert "questionnaire" not in body

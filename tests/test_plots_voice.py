@@ -136,7 +136,7 @@ def test_lost_reasons_observed_vs_benchmark():
     assert labels == ["Died", "Competitor", "Staff indifference"]
     assert ax.get_title().splitlines() == [
         "Competitor: 24% of lost customers vs 9% in the benchmark (+16 pts; n = 200)",
-        "Different from the benchmark: chi-square p < 0.001"]
+        "Different from the benchmark: chi-square test, p < 0.001"]
     assert any(s.strip() == "0.5%" for s in _texts(ax))  # a small share does not show as "0%"
 
 

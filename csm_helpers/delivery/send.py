@@ -76,6 +76,7 @@ from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import HTML_LANG, N_, _, language, tr
 from csm_helpers.core.safety import escape, write_bytes_atomic
 from csm_helpers.pipeline.plan import segment_dirname
+from csm_helpers.present.catalogue import format_kpi, kpi_label
 from csm_helpers.study.stages import STAGE_TITLES
 
 __all__ = [
@@ -370,8 +371,6 @@ def find_segment_reports(reports_dir: str | Path, *,
 
 
 # --------------------------------------------------------------------------- message body
-_KPI_LABELS = {"csat_top2": N_("CSAT (top-2-box)"), "csi": N_("CSI (0-100)"), "nps": "NPS"}
-_PERCENT_KPIS = {"csat_top2"}
 _SEGMENT_LINE = N_("Segment {segment} · n = {n} respondents")
 _NO_SUMMARY = N_("{problem}: no KPI summary for this segment.")
 _OPEN_ATTACHED = N_("Open the attached files in a web browser: each report is a self-contained page that "
@@ -393,13 +392,9 @@ _S_FOOT = "margin:20px 0 0 0;color:#666666;font-size:12px"
 
 
 def _num(value: Any, kpi: str) -> str:
-    if value is None or isinstance(value, bool):
-        return "—" if value is None else str(value)
-    if isinstance(value, int | float):
-        if value != value:  # NaN
-            return "—"
-        return f"{100 * value:.1f}%" if kpi in _PERCENT_KPIS else f"{value:,.1f}"
-    return str(value)
+    if isinstance(value, bool) or (value is not None and not isinstance(value, int | float)):
+        return str(value)
+    return format_kpi(kpi, value, missing="—")
 
 
 def _kpi_rows(metrics: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -410,7 +405,7 @@ def _kpi_rows(metrics: Mapping[str, Any]) -> list[dict[str, str]]:
     for key, entry in kpis.items():
         if not isinstance(entry, dict):
             continue
-        label = tr(_KPI_LABELS.get(str(key), str(key)))
+        label = kpi_label(str(key))
         if entry.get("suppressed"):
             rows.append({"kpi": label, "value": _("suppressed"), "ci": "", "n": _int(entry.get("n")),
                          "target": _num(entry.get("target"), key), "met": "",
@@ -556,7 +551,7 @@ def summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Pat
     >>> seg = SegmentReports("all", Path("r"), {"n": 2400, "kpis": {"nps": {"value": 21.04,
     ...     "ci_low": 15.2, "ci_high": 26.9, "n": 900, "target": 30, "met": False}}}, [])
     >>> print(summary_text(seg, study_name="Bank", attached=[], left_out=[]).splitlines()[4])
-    NPS: 21.0 (95% CI 15.2 – 26.9), n 900, target 30.0, met: no
+    NPS (−100 to +100): +21.0 (95% CI +15.2 – +26.9), n 900, target +30.0, met: no
     """
     with language(report_language(seg)):
         return _summary_text(seg, study_name=study_name, attached=attached, left_out=left_out)

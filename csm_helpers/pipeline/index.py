@@ -10,6 +10,7 @@ from csm_helpers import __version__
 from csm_helpers.core.i18n import HTML_LANG, N_, _, language, tr
 from csm_helpers.core.safety import escape, readable, write_text_atomic
 from csm_helpers.pipeline.export import check_static_html, templates_dir
+from csm_helpers.present.catalogue import KPIS, format_kpi, kpi_short
 from csm_helpers.study.stages import (
     STAGE_TITLES,
     skip_reason,
@@ -23,17 +24,10 @@ __all__ = ['BATCH_STATE', 'read_batch_state', 'note_done_in_batch_state', 'write
 BATCH_STATE = "batch.json"
 
 
-_KPI_COLUMNS = (("csat_top2", "CSAT"), ("csi", "CSI"), ("nps", "NPS"))
 
 
 def _css() -> str:
     return (templates_dir() / "csm_report" / "static" / "report.css").read_text(encoding="utf-8")
-
-
-def _fmt_kpi(kpi: str, value: Any) -> str:
-    if value is None or not isinstance(value, int | float):
-        return _("n/a")
-    return {"csat_top2": f"{100 * value:.0f}%", "nps": f"{value:+.0f}"}.get(kpi, f"{value:.1f}")
 
 
 def _kpi_tile(kpi: str, entry: Any) -> str:
@@ -47,9 +41,9 @@ def _kpi_tile(kpi: str, entry: Any) -> str:
     shown = {"no target": N_("no target"), "met": N_("met"), "not met": N_("not met")}[status]
     interval = ""
     if entry.get("ci_low") is not None and entry.get("ci_high") is not None:
-        interval = f"{_fmt_kpi(kpi, entry['ci_low'])} – {_fmt_kpi(kpi, entry['ci_high'])}"
+        interval = f"{format_kpi(kpi, entry['ci_low'])} – {format_kpi(kpi, entry['ci_high'])}"
     return (f'<td class="num"><div class="csm-tile csm-{status.replace(" ", "-")}">'
-            f'<div class="csm-tile-value">{escape(_fmt_kpi(kpi, entry["value"]))}</div>'
+            f'<div class="csm-tile-value">{escape(format_kpi(kpi, entry["value"]))}</div>'
             f'<div class="csm-tile-line csm-muted">{escape(interval)}</div>'
             f'<div class="csm-tile-line">{escape(tr(shown))}</div></div></td>')
 
@@ -154,7 +148,7 @@ def _write_index(out_dir: Path, *, title: str, lang: str) -> Path:
             n = entry.get("n")
             rows.append(f'<tr class="csm-failed"><td>{escape(readable(segment, max_chars=300))}</td>'
                         f'<td class="num">{escape(f"{n:,}" if isinstance(n, int) else "")}</td>'
-                        f'<td colspan="{len(_KPI_COLUMNS) + 1}"><strong>{escape(what.splitlines()[0])}</strong>'
+                        f'<td colspan="{len(KPIS) + 1}"><strong>{escape(what.splitlines()[0])}</strong>'
                         f'{"".join(f"<br>{escape(line)}" for line in what.splitlines()[1:6])}</td></tr>')
             continue
         found = _report_row(out_dir, folder, segment)
@@ -166,9 +160,9 @@ def _write_index(out_dir: Path, *, title: str, lang: str) -> Path:
         kpis = m.get("kpis") if isinstance(m.get("kpis"), dict) else {}
         rows.append(f"<tr><td>{escape(readable(segment, max_chars=300))}</td>"
                     f'<td class="num">{escape(f"{n:,}" if isinstance(n, int) else "")}</td>'
-                    + "".join(_kpi_tile(k, kpis.get(k)) for k, _ in _KPI_COLUMNS)
+                    + "".join(_kpi_tile(k, kpis.get(k)) for k in KPIS)
                     + f"<td>{links}</td></tr>")
-    head = "".join(f'<th class="num">{escape(label)}</th>' for _k, label in _KPI_COLUMNS)
+    head = "".join(f'<th class="num">{escape(kpi_short(k))}</th>' for k in KPIS)
     parts = [
         f"<table class=\"csm-table\"><thead><tr><th>{escape(_('Segment'))}</th><th class=\"num\">n</th>"
         + head + f"<th>{escape(_('Reports'))}</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"

@@ -12,35 +12,13 @@ from typing import Any
 import pandas as pd
 
 from csm_helpers.core.i18n import N_, _, tr
+from csm_helpers.present.catalogue import format_kpi, format_p, format_p_cell, kpi_label
 from csm_helpers.present.display import fmt_num, fmt_pct
 
 __all__ = ["left_out_message", "kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "SHARE_FORMATS",
            "THEME_FORMATS", "COMPETITOR_FORMATS", "SCORE_FORMATS", "ATTRIBUTE_CHANGE_FORMATS", "p_headers", "representativeness_message",
            "lost_message", "segment_findings", "segment_tables", "overview_display", "with_labels",
            "exclusion_message"]
-
-
-def _p(value: Any) -> str:
-    if value is None or pd.isna(value):
-        return "n/a"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def kpi_value_text(kpi: str, value: Any) -> str:
-    if value is None or pd.isna(value):
-        return "n/a"
-    if kpi == "csat_top2":
-        return fmt_pct(value, 1)
-    if kpi == "nps":
-        return f"{value:+.1f}"
-    return f"{value:.1f}"
-
-
-KPI_LABELS = {"csat_top2": N_("CSAT (top-2 box)"), "csi": N_("CSI (0–100)"), "nps": N_("NPS (−100 to +100)")}
-
-
-def _kpi_label(k: str) -> str:
-    return tr(KPI_LABELS.get(k, k))
 
 
 def _yes_no(value: Any, missing: str = "") -> str:
@@ -67,13 +45,13 @@ def kpi_display(summary: pd.DataFrame) -> pd.DataFrame:
         k = r["kpi"]
         suppressed = bool(r.get("suppressed"))
         rows.append({
-            "KPI": _kpi_label(k),
-            "value": _("suppressed") if suppressed else kpi_value_text(k, r.get("value")),
+            "KPI": kpi_label(k),
+            "value": _("suppressed") if suppressed else format_kpi(k, r.get("value")),
             "95% interval": "" if suppressed else
-            f"{kpi_value_text(k, r.get('ci_low'))} – {kpi_value_text(k, r.get('ci_high'))}"
+            f"{format_kpi(k, r.get('ci_low'))} – {format_kpi(k, r.get('ci_high'))}"
             if pd.notna(r.get("ci_low")) and pd.notna(r.get("ci_high")) else tr(r.get("method") or ""),
             "n": fmt_num(int(r["n"])) if pd.notna(r.get("n")) else "n/a",
-            "target": kpi_value_text(k, r.get("target")) if pd.notna(r.get("target")) else _("none"),
+            "target": format_kpi(k, r.get("target")) if pd.notna(r.get("target")) else _("none"),
             "status": tr(r.get("status") or ""),
         })
     return pd.DataFrame(rows)
@@ -92,14 +70,14 @@ def progress_display(track: pd.DataFrame) -> pd.DataFrame:
             change_text = _points(change)
         else:
             change_text = f"{change:+.1f}"
-        row = {"wave": r["wave"], "KPI": _kpi_label(k),
-               "value": _("suppressed") if suppressed else kpi_value_text(k, r.get("value")),
+        row = {"wave": r["wave"], "KPI": kpi_label(k),
+               "value": _("suppressed") if suppressed else format_kpi(k, r.get("value")),
                "95% interval": "" if suppressed else
-               f"{kpi_value_text(k, r.get('ci_low'))} – {kpi_value_text(k, r.get('ci_high'))}",
+               f"{format_kpi(k, r.get('ci_low'))} – {format_kpi(k, r.get('ci_high'))}",
                "n": fmt_num(r.get("n"), 0),
-               "target": kpi_value_text(k, r.get("target")) if pd.notna(r.get("target")) else _("none"),
+               "target": format_kpi(k, r.get("target")) if pd.notna(r.get("target")) else _("none"),
                "attainment": tr(r.get("attainment") or ""),
-               "change": change_text, "p": "" if not change_text else _p(r.get("p_value")),
+               "change": change_text, "p": "" if not change_text else format_p_cell(r.get("p_value")),
                "significant": _yes_no(r.get("significant"))}
         rows.append(row)
     return pd.DataFrame(rows)
@@ -111,7 +89,7 @@ def change_display(change: pd.DataFrame) -> pd.DataFrame:
     for r in change.to_dict(orient="records"):
         k = r["kpi"]
         if r.get("suppressed"):
-            rows.append({"KPI": _kpi_label(k), "previous": _("suppressed"), "latest": _("suppressed"),
+            rows.append({"KPI": kpi_label(k), "previous": _("suppressed"), "latest": _("suppressed"),
                          "change": "", "test": tr(r.get("test", "")), "p": "", "significant": ""})
             continue
         diff = r.get("change")
@@ -120,19 +98,19 @@ def change_display(change: pd.DataFrame) -> pd.DataFrame:
         else:
             diff_text = "n/a" if pd.isna(diff) else f"{diff:+.1f}"
         rows.append({
-            "KPI": _kpi_label(k),
-            "previous": f"{kpi_value_text(k, r.get('previous'))} (n {fmt_num(r.get('n_previous'), 0)})",
-            "latest": f"{kpi_value_text(k, r.get('latest'))} (n {fmt_num(r.get('n_latest'), 0)})",
+            "KPI": kpi_label(k),
+            "previous": f"{format_kpi(k, r.get('previous'))} (n {fmt_num(r.get('n_previous'), 0)})",
+            "latest": f"{format_kpi(k, r.get('latest'))} (n {fmt_num(r.get('n_latest'), 0)})",
             "change": diff_text,
             "test": tr(r.get("test", "")),
-            "p": _p(r.get("p_value")),
+            "p": format_p_cell(r.get("p_value")),
             "significant": _yes_no(r.get("significant"), "n/a"),
         })
     return pd.DataFrame(rows)
 
 
 GAP_FORMATS = {"mean_perception": "{:.2f}", "mean_expectation": "{:.2f}", "mean_gap": "{:+.2f}",
-               "ci_low": "{:+.2f}", "ci_high": "{:+.2f}", "p_value": _p, "p_adj": _p, "cohen_dz": "{:+.2f}",
+               "ci_low": "{:+.2f}", "ci_high": "{:+.2f}", "p_value": format_p_cell, "p_adj": format_p_cell, "cohen_dz": "{:+.2f}",
                "share_dissatisfied": fmt_pct, "share_satisfied": fmt_pct, "share_delighted": fmt_pct}
 DRIVER_FORMATS = {"r": "{:.3f}", "beta": "{:+.3f}", "relative_weight": "{:.3f}", "rw_pct": "{:.1f}%",
                   "rw_ci_low": "{:.3f}", "rw_ci_high": "{:.3f}"}
@@ -140,10 +118,10 @@ SHARE_FORMATS = {"share": lambda v: fmt_pct(v, 1), "value": lambda v: fmt_pct(v,
                  "ci_low": lambda v: fmt_pct(v, 1), "ci_high": lambda v: fmt_pct(v, 1), "n_eff": "{:,.0f}"}
 THEME_FORMATS = {"share_of_commenters": lambda v: fmt_pct(v, 1), "share_of_respondents": lambda v: fmt_pct(v, 1)}
 COMPETITOR_FORMATS = {"own": "{:.2f}", "competitor": "{:.2f}", "gap": "{:+.2f}", "ci_low": "{:+.2f}",
-                      "ci_high": "{:+.2f}", "t": "{:.2f}", "df": "{:.0f}", "p_value": _p, "p_adj": _p,
+                      "ci_high": "{:+.2f}", "t": "{:.2f}", "df": "{:.0f}", "p_value": format_p_cell, "p_adj": format_p_cell,
                       "n_eff": "{:,.0f}"}
 ATTRIBUTE_CHANGE_FORMATS = {"n_previous": "{:,.0f}", "n_latest": "{:,.0f}", "previous": "{:.2f}", "latest": "{:.2f}",
-                            "change": "{:+.2f}", "t": "{:.2f}", "df": "{:.1f}", "p_value": _p, "p_adj": _p,
+                            "change": "{:+.2f}", "t": "{:.2f}", "df": "{:.1f}", "p_value": format_p_cell, "p_adj": format_p_cell,
                             "significant": lambda v: _yes_no(v, "n/a")}
 
 #: Header of the adjusted p by correction (``table.attrs["p_adjust"]``, see :func:`csm_helpers.analysis.stats.adjust_p`).
@@ -184,12 +162,12 @@ def representativeness_message(test: dict[str, Any]) -> str:
     ...                             "cohens_w": 0.13, "note": ""})
     "region: the sample's mix differs from the population's (χ²(3) = 41.20, p < 0.001, Cohen's w = 0.13)."
     """
-    msg = (N_("{variable}: the sample's mix differs from the population's (χ²({dof}) = {chi2}, p {p}, "
+    msg = (N_("{variable}: the sample's mix differs from the population's (χ²({dof}) = {chi2}, {p}, "
            "Cohen's w = {w}).") if test["p_value"] < 0.05 else
-           N_("{variable}: the sample's mix is consistent with the population's (χ²({dof}) = {chi2}, p {p}, "
+           N_("{variable}: the sample's mix is consistent with the population's (χ²({dof}) = {chi2}, {p}, "
            "Cohen's w = {w})."))
     text = _(msg, variable=test["variable"], dof=test["dof"], chi2=f"{test['chi2']:.2f}",
-             p=_fmt_p(test["p_value"]), w=f"{test['cohens_w']:.2f}")
+             p=format_p(test["p_value"]), w=f"{test['cohens_w']:.2f}")
     return f"{text} {tr(test['note'])}".strip() if test.get("note") else text
 
 
@@ -198,11 +176,11 @@ def lost_message(fit: dict[str, Any]) -> str:
     if fit.get("suppressed"):
         return _("Too few lost customers with a reason to compare with the benchmark.")
     p = fit["p_value_mc"] if pd.notna(fit.get("p_value_mc")) else fit["p_value"]
-    msg = (N_("Reasons given by {n:,} lost customers differ from the benchmark (χ²({df}) = {chi2}, p {p}; "
+    msg = (N_("Reasons given by {n:,} lost customers differ from the benchmark (χ²({df}) = {chi2}, {p}; "
            "{method}).") if p < 0.05 else
            N_("Reasons given by {n:,} lost customers are consistent with the benchmark (χ²({df}) = {chi2}, "
-           "p {p}; {method})."))
-    text = _(msg, n=fit["n"], df=fit["df"], chi2=f"{fit['chi2']:.2f}", p=_fmt_p(p), method=tr(fit["method"]))
+           "{p}; {method})."))
+    text = _(msg, n=fit["n"], df=fit["df"], chi2=f"{fit['chi2']:.2f}", p=format_p(p), method=tr(fit["method"]))
     return f"{text} {tr(fit['note'])}".strip() if fit.get("note") else text
 
 
@@ -214,26 +192,22 @@ def segment_findings(means: dict[str, Any], top: dict[str, Any]) -> list[str]:
     else:
         wa = means["welch_anova"].iloc[0]
         kw = means["kruskal"].iloc[0]
-        msg = (N_("Means differ significantly across segments: Welch's F({df1}, {df2}) = {F}, p {p}, partial η² = "
-               "{np2}; Kruskal-Wallis H({dof}) = {H}, p {p_kw}, ε² = {eps}.") if wa["p_value"] < 0.05 else
-           N_("Means differ not significantly across segments: Welch's F({df1}, {df2}) = {F}, p {p}, "
-               "partial η² = {np2}; Kruskal-Wallis H({dof}) = {H}, p {p_kw}, ε² = {eps}."))
+        msg = (N_("Means differ significantly across segments: Welch's F({df1}, {df2}) = {F}, {p}, partial η² = "
+               "{np2}; Kruskal-Wallis H({dof}) = {H}, {p_kw}, ε² = {eps}.") if wa["p_value"] < 0.05 else
+           N_("Means differ not significantly across segments: Welch's F({df1}, {df2}) = {F}, {p}, "
+               "partial η² = {np2}; Kruskal-Wallis H({dof}) = {H}, {p_kw}, ε² = {eps}."))
         out.append(_(msg, df1=f"{wa['df1']:.0f}", df2=f"{wa['df2']:.1f}", F=f"{wa['F']:.2f}",
-                     p=_fmt_p(wa["p_value"]), np2=f"{wa['np2']:.3f}", dof=f"{kw['dof']:.0f}",
-                     H=f"{kw['H']:.2f}", p_kw=_fmt_p(kw["p_value"]), eps=f"{kw['epsilon2']:.3f}"))
+                     p=format_p(wa["p_value"]), np2=f"{wa['np2']:.3f}", dof=f"{kw['dof']:.0f}",
+                     H=f"{kw['H']:.2f}", p_kw=format_p(kw["p_value"]), eps=f"{kw['epsilon2']:.3f}"))
     if top.get("message"):
         out.append(tr(top["message"]))
     else:
         c = top["chi2"].iloc[0]
-        out.append(_("Top-2-box shares: χ²({dof}) = {chi2}, p {p}, Cramér's V = {v}.", dof=f"{c['dof']:.0f}",
-                     chi2=f"{c['chi2']:.2f}", p=_fmt_p(c["p_value"]), v=f"{c['cramers_v']:.3f}"))
+        out.append(_("Top-2-box shares: χ²({dof}) = {chi2}, {p}, Cramér's V = {v}.", dof=f"{c['dof']:.0f}",
+                     chi2=f"{c['chi2']:.2f}", p=format_p(c["p_value"]), v=f"{c['cramers_v']:.3f}"))
     if means.get("note"):
         out.append(tr(means["note"]))
     return out
-
-
-def _fmt_p(p: float) -> str:
-    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
 def segment_tables(means: dict[str, Any], top: dict[str, Any]) -> dict[str, tuple[pd.DataFrame, dict[str, Any]]]:
@@ -247,13 +221,13 @@ def segment_tables(means: dict[str, Any], top: dict[str, Any]) -> dict[str, tupl
     if not means.get("message"):
         out[_("Games-Howell pairwise comparisons of means")] = (
             means["games_howell"], {"mean_A": "{:.2f}", "mean_B": "{:.2f}", "diff": "{:+.2f}", "se": "{:.3f}",
-                                    "t": "{:.2f}", "df": "{:.1f}", "p_value": _p, "hedges": "{:+.2f}"})
+                                    "t": "{:.2f}", "df": "{:.1f}", "p_value": format_p_cell, "hedges": "{:+.2f}"})
         out[_("Mann-Whitney pairwise comparisons (Holm-corrected)")] = (
-            means["pairwise_mw"], {"U": "{:,.0f}", "p_unc": _p, "p_holm": _p, "rbc": "{:+.3f}"})
+            means["pairwise_mw"], {"U": "{:,.0f}", "p_unc": format_p_cell, "p_holm": format_p_cell, "rbc": "{:+.3f}"})
     if not top.get("message"):
         out[_("Pairwise top-2-box comparisons (Holm-corrected)")] = (
             top["pairwise"], {"share_A": fmt_pct, "share_B": fmt_pct, "diff": "{:+.3f}", "z": "{:.2f}",
-                              "p_unc": _p, "p_holm": _p})
+                              "p_unc": format_p_cell, "p_holm": format_p_cell})
     return out
 
 
@@ -315,7 +289,7 @@ def exclusion_message(table: pd.DataFrame, *, min_n: int) -> str:
     >>> t = pd.DataFrame({"kpi": ["csat_top2", "nps"], "n_kept": [240, 240], "value_kept": [0.7, -9.3],
     ...                   "n_all": [250, 250], "value_all": [0.71, -8.4]})
     >>> exclusion_message(t, min_n=5)
-    'The data-quality checks set aside 10 of 250 responses of this wave. With them, the KPIs would read: CSAT (top-2 box) 71.0% (reported 70.0%), NPS (−100 to +100) -8.4 (reported -9.3).'
+    'The data-quality checks set aside 10 of 250 responses of this wave. With them, the KPIs would read: CSAT (top-2 box) 71.0% (reported 70.0%), NPS (−100 to +100) −8.4 (reported −9.3).'
     >>> exclusion_message(t.assign(n_all=243), min_n=5)
     'The data-quality checks set aside 3 responses of this wave, fewer than 5: the KPIs with them are not shown, as the difference would reveal their answers.'
     """
@@ -328,7 +302,7 @@ def exclusion_message(table: pd.DataFrame, *, min_n: int) -> str:
     if dropped < min_n:
         return _("The data-quality checks set aside {k} responses of this wave, fewer than {min_n}: the KPIs with "
                  "them are not shown, as the difference would reveal their answers.", k=dropped, min_n=min_n)
-    parts = [_("{kpi} {value} (reported {reported})", kpi=_kpi_label(r["kpi"]), value=kpi_value_text(r["kpi"], r["value_all"]),
-               reported=kpi_value_text(r["kpi"], r["value_kept"])) for r in table.to_dict(orient="records")]
+    parts = [_("{kpi} {value} (reported {reported})", kpi=kpi_label(r["kpi"]), value=format_kpi(r["kpi"], r["value_all"]),
+               reported=format_kpi(r["kpi"], r["value_kept"])) for r in table.to_dict(orient="records")]
     return _("The data-quality checks set aside {k:,} of {n:,} responses of this wave. With them, the KPIs would "
              "read: {kpis}.", k=dropped, n=n_all, kpis=", ".join(parts))

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from csm_helpers.core.i18n import _, tr
-from csm_helpers.present.views import KPI_LABELS, kpi_value_text
+from csm_helpers.present.catalogue import format_kpi, kpi_label
 from csm_helpers.workbook.context import StageContext
 
 __all__ = ["report_summary"]
@@ -63,12 +63,12 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
         met = r.get("met")
         status = "no target" if met is None else ("met" if met else "not met")
         tiles.append({
-            "kpi": k, "label": tr(KPI_LABELS.get(k, k)),
-            "value": _("suppressed") if suppressed else kpi_value_text(k, r.get("value")),
+            "kpi": k, "label": kpi_label(k),
+            "value": _("suppressed") if suppressed else format_kpi(k, r.get("value")),
             "interval": "" if suppressed else
-            _("95% CI {low} – {high}", low=kpi_value_text(k, r.get("ci_low")), high=kpi_value_text(k, r.get("ci_high")))
+            _("95% CI {low} – {high}", low=format_kpi(k, r.get("ci_low")), high=format_kpi(k, r.get("ci_high")))
             if pd.notna(r.get("ci_low")) and pd.notna(r.get("ci_high")) else tr(r.get("method") or ""),
-            "target": _("target {value}", value=kpi_value_text(k, r["target"])) if pd.notna(r.get("target"))
+            "target": _("target {value}", value=format_kpi(k, r["target"])) if pd.notna(r.get("target"))
             else _("no target"),
             "status": tr(status), "status_class": status.replace(" ", "-"),
             "detail": tr(r.get("status") or ""),

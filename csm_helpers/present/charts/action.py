@@ -30,7 +30,7 @@ from csm_helpers.analysis.action import SWOT_CATEGORIES
 from csm_helpers.analysis.drivers import CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVERKILL
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import N_, _, tr
-from csm_helpers.present.charts.kpis import format_change, format_kpi
+from csm_helpers.present.catalogue import format_change, format_kpi, kpi_label, kpi_range, kpi_short
 from csm_helpers.present.charts.style import (
     DARK,
     EDGE,
@@ -54,9 +54,8 @@ _QUADRANT_STYLE = {
     LOW_PRIORITY: ("white", "...."),
     OVERKILL: (LIGHT, "////"),
 }
-_KPI_TITLES = {"csat_top2": N_("CSAT (top-2 box)"), "csi": N_("CSI (0-100)"), "nps": N_("NPS")}
-_KPI_SHORT = {"csat_top2": N_("CSAT"), "csi": N_("CSI"), "nps": N_("NPS")}
-_KPI_RANGE = {"csat_top2": (0.0, 1.0), "csi": (0.0, 100.0), "nps": (-100.0, 100.0)}
+
+
 _PROGRESS_COLUMNS = {"wave", "kpi", "n", "n_eff", "value", "ci_low", "ci_high", "method", "target", "attainment",
                      "previous_wave", "change", "test", "statistic", "p_value", "significant", "suppressed", "note"}
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -233,7 +232,7 @@ def plot_progress(progress: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
         segments = list(dict.fromkeys(progress[by])) if by else [None]
         for pax, kpi in zip(panels, kpi_list, strict=True):
             sub_k = progress[progress["kpi"] == kpi]
-            lo_r, hi_r = _KPI_RANGE.get(kpi, (math.nan, math.nan))
+            lo_r, hi_r = kpi_range(kpi)
             finite_vals: list[float] = []
             for si, seg in enumerate(segments):
                 s = sub_k if seg is None else sub_k[sub_k[by] == seg]
@@ -298,7 +297,7 @@ def plot_progress(progress: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
                            rotation=30 if len(waves) * k > 4 else 0, ha="right" if len(waves) * k > 4 else "center")
             pax.set_xlim(-0.5, len(waves) - 0.5)
             pax.grid(axis="x", visible=False)
-            pax.set_title(mathtext_escape(tr(_KPI_TITLES.get(kpi, kpi))), fontsize="medium")
+            pax.set_title(mathtext_escape(kpi_label(kpi)), fontsize="medium")
         handles, labels = panels[0].get_legend_handles_labels()
         for pax in panels[1:]:
             for h, lab in zip(*pax.get_legend_handles_labels(), strict=True):
@@ -332,7 +331,7 @@ def _progress_title(progress: pd.DataFrame, waves: list[Any]) -> str:
     for kpi in dict.fromkeys(last["kpi"]):
         r = last[last["kpi"] == kpi]
         sig = r[[_truthy(s) for s in r["significant"]]]
-        name = tr(_KPI_SHORT[kpi]) if kpi in _KPI_SHORT else mathtext_escape(kpi)
+        name = mathtext_escape(kpi_short(kpi))
         if len(sig) and (sig["change"].astype(float) > 0).any():
             up.append(name)
         if len(sig) and (sig["change"].astype(float) < 0).any():

@@ -26,6 +26,15 @@ from matplotlib.ticker import FuncFormatter
 
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import N_, _, tr
+from csm_helpers.present.catalogue import (
+    MINUS,
+    format_change,
+    format_kpi,
+    format_p,
+    kpi_label,
+    kpi_range,
+    kpi_short,
+)
 from csm_helpers.present.charts.style import (
     DARK,
     EDGE,
@@ -40,13 +49,10 @@ from csm_helpers.present.charts.style import (
     short_label,
 )
 
-__all__ = ["KPI_LABELS", "plot_kpis", "plot_kpi_change", "plot_segment_means", "plot_scorecard"]
+__all__ = ["plot_kpis", "plot_kpi_change", "plot_segment_means", "plot_scorecard"]
 
-#: How each KPI is named on charts (English; translate with :func:`csm_helpers.core.i18n.tr` where shown).
-KPI_LABELS = {"csat_top2": N_("CSAT (top-2 box)"), "csi": N_("CSI (0-100)"), "nps": N_("NPS")}
-_SHORT = {"csat_top2": N_("CSAT"), "csi": N_("CSI"), "nps": N_("NPS")}
-_RANGE = {"csat_top2": (0.0, 1.0), "csi": (0.0, 100.0), "nps": (-100.0, 100.0)}
-_MINUS = "\u2212"
+
+
 # status -> (face, hatch, legend label)
 _STATUS_STYLE = {
     "met": (DARK, "", N_("target met")),
@@ -59,31 +65,6 @@ _FILLS = ((DARK, ""), ("white", "////"), (LIGHT, ""), ("white", "...."), (MID, "
 
 
 # --------------------------------------------------------------------------- formatting
-def format_kpi(kpi: str, v: float, *, signed: bool = False) -> str:
-    """A KPI value as a reader reads it: CSAT in %, CSI with one decimal, NPS signed."""
-    if v is None or not math.isfinite(v):
-        return "–"
-    if kpi == "csat_top2":
-        s = f"{v * 100:+.1f}%" if signed else f"{v * 100:.1f}%"
-    elif kpi == "nps" or signed:
-        s = f"{v:+.1f}"
-    else:
-        s = f"{v:.1f}"
-    return s.replace("-", _MINUS)
-
-
-def format_change(kpi: str, v: float) -> str:
-    if not math.isfinite(v):
-        return "–"
-    if kpi == "csat_top2":
-        return _("{change} pts", change=f"{v * 100:+.1f}".replace("-", _MINUS))
-    return f"{v:+.1f}".replace("-", _MINUS)
-
-
-def _fmt_p(p: float) -> str:
-    if not math.isfinite(p):
-        return _("p not defined")
-    return _("p < 0.001") if p < 0.001 else _("p = {p}", p=f"{p:.3f}")
 
 
 def _fmt_n(n: Any) -> str:
@@ -111,20 +92,11 @@ def _name_list(names: list[str]) -> str:
     return _("{names} and {last}", names=", ".join(names[:-1]), last=names[-1])
 
 
-def _kpi_label(kpi: str) -> str:
-    """The KPI's chart name in the report language (an unknown KPI id as it is)."""
-    return tr(KPI_LABELS[kpi]) if kpi in KPI_LABELS else kpi
-
-
-def _kpi_short(kpi: str) -> str:
-    return tr(_SHORT[kpi]) if kpi in _SHORT else kpi
-
-
 def _axis_format(ax: Axes, kpi: str) -> None:
     if kpi == "csat_top2":
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v * 100:.0f}%"))
     else:
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}".replace("-", _MINUS)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}".replace("-", MINUS)))
 
 
 def _panels(ax: Axes | Sequence[Axes] | None, k: int, *, height: float) -> np.ndarray:
@@ -147,7 +119,7 @@ def _panels(ax: Axes | Sequence[Axes] | None, k: int, *, height: float) -> np.nd
 
 
 def _limits(kpi: str, values: list[float]) -> tuple[float, float]:
-    lo, hi = _RANGE.get(kpi, (math.nan, math.nan))
+    lo, hi = kpi_range(kpi)
     finite = [v for v in values if math.isfinite(v)]
     if math.isnan(lo):
         if not finite:
@@ -218,7 +190,7 @@ def plot_kpis(summary: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = None,
             xlo, xhi = _limits(kpi, [value, lo, hi, target])
             pax.set_xlim(xlo, xhi)
             pax.set_ylim(-0.6, 0.6)
-            pax.set_yticks([0], [f"{mathtext_escape(_kpi_label(kpi))}\nn = {_fmt_n(r['n'])}"])
+            pax.set_yticks([0], [f"{mathtext_escape(kpi_label(kpi))}\nn = {_fmt_n(r['n'])}"])
             pax.grid(axis="y", visible=False)
             _axis_format(pax, kpi)
             if suppressed or not math.isfinite(value):
@@ -277,15 +249,15 @@ def _value_label(ax: Axes, text: str, *, value: float, lo: float, hi: float, tar
 def _kpis_title(summary: pd.DataFrame) -> str:
     rows = [r for _i, r in summary.iterrows()]
     with_target = [r for r in rows if math.isfinite(_num(r.get("target"))) and not _truthy(r["suppressed"])]
-    suppressed = [_kpi_short(str(r["kpi"])) for r in rows if _truthy(r["suppressed"])]
+    suppressed = [kpi_short(str(r["kpi"])) for r in rows if _truthy(r["suppressed"])]
     if not with_target:
         title = _("Headline KPIs with confidence intervals (no targets set)")
     else:
         met = sum(1 for r in with_target if _num(r["value"]) >= _num(r["target"]))
         title = _("{met} of {n} KPI targets met" if len(with_target) > 1 else "{met} of {n} KPI target met",
                   met=met, n=len(with_target))
-        below = [_kpi_short(str(r["kpi"])) for r in with_target if _num(r["ci_high"]) < _num(r["target"])]
-        above = [_kpi_short(str(r["kpi"])) for r in with_target if _num(r["ci_low"]) > _num(r["target"])]
+        below = [kpi_short(str(r["kpi"])) for r in with_target if _num(r["ci_high"]) < _num(r["target"])]
+        above = [kpi_short(str(r["kpi"])) for r in with_target if _num(r["ci_low"]) > _num(r["target"])]
         if below:
             title += "; " + _("{kpis} clearly below target", kpis=_name_list(below))
         if above:
@@ -360,7 +332,7 @@ def plot_kpi_change(change: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
                                     f"{w_last} (n = {_fmt_n(r['n_latest'])})"])
             pax.grid(axis="y", visible=False)
             _axis_format(pax, kpi)
-            name = mathtext_escape(_kpi_label(kpi))
+            name = mathtext_escape(kpi_label(kpi))
             if _truthy(r["suppressed"]):
                 pax.text(0.5, 0.5, _("{kpi}: suppressed (n < {n} in a wave)", kpi=name, n=min_n), ha="center",
                          va="center",
@@ -393,9 +365,9 @@ def plot_kpi_change(change: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
             verdict = _("significant") if sig else _("not significant")
             if "test" in r.index and isinstance(r["test"], str):
                 text = _("{kpi}: {change} ({test}, {p}, {verdict})", kpi=name, change=format_change(kpi, ch),
-                         test=mathtext_escape(tr(r["test"])), p=_fmt_p(p), verdict=verdict)
+                         test=mathtext_escape(tr(r["test"])), p=format_p(p), verdict=verdict)
             else:
-                text = _("{kpi}: {change} ({p}, {verdict})", kpi=name, change=format_change(kpi, ch), p=_fmt_p(p),
+                text = _("{kpi}: {change} ({p}, {verdict})", kpi=name, change=format_change(kpi, ch), p=format_p(p),
                          verdict=verdict)
             pax.text(1.0, 1.02, text,
                      transform=pax.transAxes, ha="right", va="bottom", fontsize="small",
@@ -409,7 +381,7 @@ def plot_kpi_change(change: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
 def _change_title(change: pd.DataFrame, w_prev: str, w_last: str) -> str:
     up, down, suppressed = [], [], []
     for _i, r in change.iterrows():
-        name = _kpi_short(str(r["kpi"])) if str(r["kpi"]) in _SHORT else mathtext_escape(r["kpi"])
+        name = mathtext_escape(kpi_short(str(r["kpi"])))
         if _truthy(r["suppressed"]):
             suppressed.append(name)
         elif _truthy(r["significant"]):
@@ -525,7 +497,7 @@ def plot_segment_means(groups: pd.DataFrame | dict[str, Any], *, ax: Axes | None
                 title += "; " + _("lowest: {segment} ({mean})", segment=short_label(names[worst], 30),
                                   mean=f"{means[worst]:.2f}")
             if math.isfinite(welch_p):
-                title += "; " + _("Welch ANOVA {p}", p=_fmt_p(welch_p))
+                title += "; " + _("Welch ANOVA {p}", p=format_p(welch_p))
             n_supp = int(supp.sum())
             if n_supp:
                 title += "; " + _("{k} segments suppressed" if n_supp > 1 else "{k} segment suppressed", k=n_supp)

@@ -23,6 +23,7 @@ from csm_helpers.analysis.complaints import ICEBERG_LAYERS, OTHER_SUPPRESSED
 from csm_helpers.analysis.loyalty import QUADRANTS
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import N_, _, tr
+from csm_helpers.present.catalogue import format_p
 from csm_helpers.present.charts.style import (
     DARK,
     EDGE,
@@ -417,9 +418,8 @@ def plot_lost_reasons(table: pd.DataFrame, *, test: dict[str, Any] | None = None
             if p is None or (isinstance(p, float) and math.isnan(p)):
                 p, monte_carlo = test.get("p_value"), False
             if p is not None and not (isinstance(p, float) and math.isnan(p)):
-                p_txt = "< 0.001" if p < 0.001 else f"= {p:.3f}"
-                title += "\n" + _("Different from the benchmark: Monte-Carlo p {p}" if monte_carlo else
-                                  "Different from the benchmark: chi-square p {p}", p=p_txt)
+                title += "\n" + _("Different from the benchmark: Monte-Carlo test, {p}" if monte_carlo else
+                                  "Different from the benchmark: chi-square test, {p}", p=format_p(p))
         ax.set_title(title)
     return ax
 
