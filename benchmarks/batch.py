@@ -116,8 +116,8 @@ def _run(cmd: list[str]) -> None:
 
 
 def baseline_a(study: Path, segments: list[str], stages: list[str], jobs: int, out: Path) -> None:
-    from csm_helpers.pipeline.export import templates_dir
     from csm_helpers.pipeline.plan import segment_dirname
+    from csm_helpers.present.templates import templates_dir
     from csm_helpers.study.stages import notebooks_dir
 
     nbs = notebooks_dir()

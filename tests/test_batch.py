@@ -171,7 +171,7 @@ def test_index_tiles_suppressed_segments_and_hostile_values(tmp_path):
     # each KPI tile shows what the segment's metrics.json says (the probe records n/100)
     for folder in ("all", "shop=Kowloon", "shop=Shatin"):
         m = json.loads((out / folder / "metrics.json").read_text(encoding="utf-8"))
-        tile = f'<div class="csm-tile-value">{100 * m["kpis"]["csat_top2"]["value"]:.0f}%</div>'
+        tile = f'<div class="csm-tile-value">{100 * m["kpis"]["csat_top2"]["value"]:.1f}%</div>'
         row = next(r for r in index.split("<tr") if f'href="{folder}/09_probe.html"' in r)
         assert tile in row and f">{m['n']:,}<" in row
     lines = stream.getvalue().splitlines()
@@ -319,8 +319,9 @@ def test_sample_batch_by_region(sample_batch):
         assert m["generated_with"]["parameters"]["stages"] == ["04_analysis", "05_action_progress"]
         row = next(r for r in index.split("<tr") if f'href="{folder}/04_analysis.html"' in r)
         nps = m["kpis"]["nps"]["value"]
-        assert f'<div class="csm-tile-value">{nps:+.0f}</div>' in row
-        assert f'<div class="csm-tile-value">{100 * m["kpis"]["csat_top2"]["value"]:.0f}%</div>' in row
+        nps_text = f"{nps:+.1f}".replace("-", "\u2212")  # the typographic minus of the KPI catalogue
+        assert f'<div class="csm-tile-value">{nps_text}</div>' in row
+        assert f'<div class="csm-tile-value">{100 * m["kpis"]["csat_top2"]["value"]:.1f}%</div>' in row
 
 
 @pytest.mark.slow

@@ -253,7 +253,7 @@ def test_hostile_study_and_segment_names_are_escaped(tmp_path, smtp_server):
     assert "script" not in parsed.tags and "img" not in parsed.tags and "b" not in parsed.tags
     assert "<script" not in body.lower() and "<img" not in body.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
-    assert "region=&lt;script&gt;alert(&#x27;seg&#x27;)&lt;/script&gt;" in body
+    assert "region=&lt;script&gt;alert(&#39;seg&#39;)&lt;/script&gt;" in body  # Jinja's autoescape
     assert "&lt;img src=x onerror=alert(2)&gt;" in body
 
 

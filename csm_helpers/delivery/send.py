@@ -71,12 +71,15 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from csm_helpers import __version__
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import HTML_LANG, N_, _, language, tr
 from csm_helpers.core.safety import escape, write_bytes_atomic
 from csm_helpers.pipeline.plan import segment_dirname
 from csm_helpers.present.catalogue import format_kpi, kpi_label
+from csm_helpers.present.templates import render
 from csm_helpers.study.stages import STAGE_TITLES
 
 __all__ = [
@@ -378,17 +381,6 @@ _OPEN_ATTACHED = N_("Open the attached files in a web browser: each report is a 
 _SENT_BY = N_("Sent automatically by csm-workbook {version}.")
 _KPI_HEAD = (N_("KPI"), N_("Value"), N_("95% CI"), "n", N_("Target"), N_("Met"))
 
-_S_BODY = ("margin:0;padding:16px;background:#ffffff;color:#222222;"
-           "font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.45")
-_S_H1 = "font-size:20px;margin:0 0 4px 0;color:#111111"
-_S_H2 = "font-size:16px;margin:20px 0 6px 0;color:#111111"
-_S_META = "margin:0 0 8px 0;color:#555555"
-_S_TABLE = "border-collapse:collapse;margin:4px 0"
-_S_TH = "text-align:left;padding:4px 10px;border-bottom:2px solid #444444;background:#f2f2f2"
-_S_TD = "padding:4px 10px;border-bottom:1px solid #dddddd"
-_S_NUM = _S_TD + ";text-align:right;font-variant-numeric:tabular-nums"
-_S_WARN = "margin:8px 0;padding:8px 10px;border-left:4px solid #777777;background:#f5f5f5"
-_S_FOOT = "margin:20px 0 0 0;color:#666666;font-size:12px"
 
 
 def _num(value: Any, kpi: str) -> str:
@@ -492,53 +484,19 @@ def summary_html(seg: SegmentReports, *, study_name: str, attached: Sequence[Pat
 
 def _summary_html(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],
                   left_out: Sequence[tuple[Path, str]], lang: str) -> str:
-    e = escape
-    n = seg.metrics.get("n")
-    parts = [
-        "<!DOCTYPE html>",
-        f'<html lang="{HTML_LANG[lang]}"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(study_name)} — {e(seg.segment)}</title></head>",
-        f'<body style="{_S_BODY}">',
-        f'<h1 style="{_S_H1}">{e(study_name)}</h1>',
-        f'<p style="{_S_META}">'
-        + e(tr(_SEGMENT_LINE)).format(segment=f"<strong>{e(seg.segment)}</strong>", n=e(_int(n))) + "</p>",
-    ]
-    for problem in seg.problems:
-        parts.append(f'<p style="{_S_WARN}">{e(_(_NO_SUMMARY, problem=problem))}</p>')
-    rows = _kpi_rows(seg.metrics)
-    if rows:
-        head = "".join(f'<th style="{_S_TH}">{e(h)}</th>' for h in map(tr, _KPI_HEAD))
-        parts += [f'<h2 style="{_S_H2}">{e(_("Headline KPIs"))}</h2>',
-                  f'<table style="{_S_TABLE}"><thead><tr>{head}</tr></thead><tbody>']
-        for r in rows:
-            value = e(r["value"]) + (f'<br><span style="color:#666666;font-size:12px">{e(r["note"])}</span>'
-                                     if r["note"] else "")
-            parts.append(
-                f'<tr><td style="{_S_TD}">{e(r["kpi"])}</td><td style="{_S_NUM}">{value}</td>'
-                f'<td style="{_S_NUM}">{e(r["ci"])}</td><td style="{_S_NUM}">{e(r["n"])}</td>'
-                f'<td style="{_S_NUM}">{e(r["target"])}</td><td style="{_S_TD}">{e(r["met"])}</td></tr>')
-        parts.append("</tbody></table>")
-    elif not seg.problems:
-        parts.append(f'<p style="{_S_META}">{e(_("No headline KPIs were recorded for this segment."))}</p>')
-    parts.append(f'<h2 style="{_S_H2}">{e(_("Attached reports"))}</h2>')
-    if attached:
-        parts.append('<ol style="margin:0;padding-left:22px">')
-        parts += [f"<li>{e(_stage_label(p))} — {e(p.name)}{e(_file_size(p))}</li>"
-                  for p in attached]
-        parts.append("</ol>")
-    else:
-        parts.append(f'<p style="{_S_META}">{e(_("None: no report fitted in the size limit."))}</p>')
-    if left_out:
-        parts.append(f'<h2 style="{_S_H2}">{e(_("Reports not attached"))}</h2>'
-                     '<ul style="margin:0;padding-left:22px">')
-        parts += [f"<li>{e(p.name)}: {e(why)}</li>" for p, why in left_out]
-        parts.append("</ul>")
-    parts += [
-        f'<p style="{_S_FOOT}">{e(tr(_OPEN_ATTACHED))} {e(_(_SENT_BY, version=__version__))}</p>',
-        "</body></html>",
-    ]
-    return "\n".join(parts) + "\n"
+    segment_line = Markup(escape(tr(_SEGMENT_LINE))).format(
+        segment=Markup("<strong>{}</strong>").format(seg.segment), n=_int(seg.metrics.get("n")))
+    return render(
+        "csm_email/body.html.j2", html_lang=HTML_LANG[lang], study_name=study_name, segment=seg.segment,
+        segment_line=segment_line, problems=[_(_NO_SUMMARY, problem=p) for p in seg.problems],
+        kpi_head=[tr(h) for h in _KPI_HEAD], kpi_rows=_kpi_rows(seg.metrics),
+        attached=[{"stage": _stage_label(p), "name": p.name, "size": _file_size(p)} for p in attached],
+        left_out=[(p.name, why) for p, why in left_out],
+        t={"headline_kpis": _("Headline KPIs"), "no_kpis": _("No headline KPIs were recorded for this segment."),
+           "attached": _("Attached reports"), "none_attached": _("None: no report fitted in the size limit."),
+           "not_attached": _("Reports not attached"), "open_attached": tr(_OPEN_ATTACHED),
+           "sent_by": _(_SENT_BY, version=__version__)},
+    ) + "\n"
 
 
 def summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],

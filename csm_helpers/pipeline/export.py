@@ -5,22 +5,16 @@ from __future__ import annotations
 import html.parser
 import re
 import threading
-from pathlib import Path
 from typing import Any
 
 import nbformat
 
 from csm_helpers.core.errors import ReportError
 from csm_helpers.core.i18n import HTML_LANG, language, tr, translate_markdown
-from csm_helpers.core.resources import bundled_dir
 from csm_helpers.core.safety import escape, readable
+from csm_helpers.present.templates import templates_dir
 
-__all__ = ['templates_dir', 'check_static_html', 'export_html']
-
-
-def templates_dir() -> Path:
-    """Folder holding the ``csm_report`` nbconvert template."""
-    return bundled_dir("_templates", "templates")
+__all__ = ['check_static_html', 'export_html']
 
 
 # --------------------------------------------------------------------------- export

@@ -8,9 +8,10 @@ from typing import Any
 
 from csm_helpers import __version__
 from csm_helpers.core.i18n import HTML_LANG, N_, _, language, tr
-from csm_helpers.core.safety import escape, readable, write_text_atomic
-from csm_helpers.pipeline.export import check_static_html, templates_dir
+from csm_helpers.core.safety import readable, write_text_atomic
+from csm_helpers.pipeline.export import check_static_html
 from csm_helpers.present.catalogue import KPIS, format_kpi, kpi_short
+from csm_helpers.present.templates import render, report_css
 from csm_helpers.study.stages import (
     STAGE_TITLES,
     skip_reason,
@@ -26,26 +27,20 @@ BATCH_STATE = "batch.json"
 
 
 
-def _css() -> str:
-    return (templates_dir() / "csm_report" / "static" / "report.css").read_text(encoding="utf-8")
-
-
-def _kpi_tile(kpi: str, entry: Any) -> str:
+def _kpi_tile(kpi: str, entry: Any) -> dict[str, str]:
     """One KPI of a segment's metrics.json as a small tile (value, interval, target status)."""
     if not isinstance(entry, dict):
-        return '<td class="num csm-muted">—</td>'
+        return {"kind": "none"}
     if entry.get("value") is None:
-        return f'<td class="num csm-muted">{escape(_("suppressed"))}</td>'
+        return {"kind": "suppressed"}
     met = entry.get("met")
     status = "no target" if met is None else ("met" if met else "not met")
     shown = {"no target": N_("no target"), "met": N_("met"), "not met": N_("not met")}[status]
     interval = ""
     if entry.get("ci_low") is not None and entry.get("ci_high") is not None:
         interval = f"{format_kpi(kpi, entry['ci_low'])} – {format_kpi(kpi, entry['ci_high'])}"
-    return (f'<td class="num"><div class="csm-tile csm-{status.replace(" ", "-")}">'
-            f'<div class="csm-tile-value">{escape(format_kpi(kpi, entry["value"]))}</div>'
-            f'<div class="csm-tile-line csm-muted">{escape(interval)}</div>'
-            f'<div class="csm-tile-line">{escape(tr(shown))}</div></div></td>')
+    return {"kind": "value", "status_class": status.replace(" ", "-"), "value": format_kpi(kpi, entry["value"]),
+            "interval": interval, "status": tr(shown)}
 
 
 def read_batch_state(out_dir: Path) -> dict[str, Any] | None:
@@ -79,8 +74,8 @@ def note_done_in_batch_state(out_dir: Path, segment: str) -> None:
     write_text_atomic(out_dir / BATCH_STATE, json.dumps(state, ensure_ascii=False, indent=1) + "\n")
 
 
-def _report_row(out_dir: Path, folder: str, segment: str) -> tuple[str, dict[str, Any]] | None:
-    """(links html, metrics) of a segment folder holding reports, else None."""
+def _report_row(out_dir: Path, folder: str) -> dict[str, Any] | None:
+    """Links, skipped stages and metrics of a segment folder holding reports, else None."""
     seg_dir = out_dir / folder
     reports = sorted(seg_dir.glob("[0-9][0-9]_*.html")) if seg_dir.is_dir() else []
     if not reports:
@@ -93,17 +88,13 @@ def _report_row(out_dir: Path, folder: str, segment: str) -> tuple[str, dict[str
             metrics = loaded if isinstance(loaded, dict) else {}
         except (OSError, ValueError):
             metrics = {}
-    links = " · ".join(
-        f'<a href="{escape(folder)}/{escape(r.name)}">{escape(tr(STAGE_TITLES.get(r.stem, r.stem)))}</a>'
-        for r in reports)
+    links = [{"href": f"{folder}/{r.name}", "text": tr(STAGE_TITLES.get(r.stem, r.stem))} for r in reports]
     if metrics_path.is_file():
-        links += f' · <a href="{escape(folder)}/metrics.json">metrics.json</a>'
+        links.append({"href": f"{folder}/metrics.json", "text": "metrics.json"})
     skipped = metrics.get("stages_skipped")
-    if isinstance(skipped, dict) and skipped:
-        links += "".join(f'<br><span class="csm-skipped">{escape(_("not run"))} — '
-                         f"{escape(skip_reason(str(stage), [str(k) for k in keys]))}</span>"
-                         for stage, keys in sorted(skipped.items()) if isinstance(keys, list))
-    return links, metrics
+    lines = [skip_reason(str(stage), [str(k) for k in keys]) for stage, keys in sorted(skipped.items())
+             if isinstance(keys, list)] if isinstance(skipped, dict) else []
+    return {"links": links, "skipped": lines, "metrics": metrics}
 
 
 def write_index(out_dir: Path, *, title: str, lang: str = "en") -> Path:
@@ -146,60 +137,43 @@ def _write_index(out_dir: Path, *, title: str, lang: str) -> Path:
             what = (_("failed: {error}", error=entry.get("error") or _("unknown error")) if status == "failed"
                     else _("not run (the batch was interrupted) — rerun with --resume"))
             n = entry.get("n")
-            rows.append(f'<tr class="csm-failed"><td>{escape(readable(segment, max_chars=300))}</td>'
-                        f'<td class="num">{escape(f"{n:,}" if isinstance(n, int) else "")}</td>'
-                        f'<td colspan="{len(KPIS) + 1}"><strong>{escape(what.splitlines()[0])}</strong>'
-                        f'{"".join(f"<br>{escape(line)}" for line in what.splitlines()[1:6])}</td></tr>')
+            rows.append({"failed": True, "segment": readable(segment, max_chars=300),
+                         "n": f"{n:,}" if isinstance(n, int) else "", "lines": what.splitlines()[:6] or [""]})
             continue
-        found = _report_row(out_dir, folder, segment)
+        found = _report_row(out_dir, folder)
         if found is None:
             continue
-        links, m = found
+        m = found["metrics"]
         n = m.get("n")
         segment = m.get("segment", segment) if isinstance(m.get("segment"), str) else segment
         kpis = m.get("kpis") if isinstance(m.get("kpis"), dict) else {}
-        rows.append(f"<tr><td>{escape(readable(segment, max_chars=300))}</td>"
-                    f'<td class="num">{escape(f"{n:,}" if isinstance(n, int) else "")}</td>'
-                    + "".join(_kpi_tile(k, kpis.get(k)) for k in KPIS)
-                    + f"<td>{links}</td></tr>")
-    head = "".join(f'<th class="num">{escape(kpi_short(k))}</th>' for k in KPIS)
-    parts = [
-        f"<table class=\"csm-table\"><thead><tr><th>{escape(_('Segment'))}</th><th class=\"num\">n</th>"
-        + head + f"<th>{escape(_('Reports'))}</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-    ]
+        rows.append({"failed": False, "segment": readable(segment, max_chars=300),
+                     "n": f"{n:,}" if isinstance(n, int) else "", "tiles": [_kpi_tile(k, kpis.get(k)) for k in KPIS],
+                     "links": found["links"], "skipped": found["skipped"]})
+    batch_line = ""
     if state:
-        by = state.get("by", "")
         done = sum(1 for s in batch_rows if s.get("status") in {"done", "skipped"})
-        line = _("Batch by {by}: {done:,} of {total:,} segment(s) written, {failed:,} failed, "
-                 "{suppressed:,} suppressed.", by=by, done=done, total=len(batch_rows), failed=failed,
-                 suppressed=len(suppressed))
+        batch_line = _("Batch by {by}: {done:,} of {total:,} segment(s) written, {failed:,} failed, "
+                       "{suppressed:,} suppressed.", by=state.get("by", ""), done=done, total=len(batch_rows),
+                       failed=failed, suppressed=len(suppressed))
         if failed:
-            line += " " + _("Failed segments are listed with their error; rerun with --resume to redo only those.")
-        parts.insert(0, f'<p class="csm-study">{escape(line)}</p>')
-    if suppressed:
-        min_n = state.get("min_cell_size", "")
-        reasons = {
-            "primary": _("fewer respondents than the minimum cell size ({min_n})", min_n=min_n),
-            "complementary": _("hidden as well so that the whole-study report minus the published "
-                               "segments cannot reveal a smaller one (complementary suppression)"),
-        }
-        items = "".join(f"<li>{escape(s.get('segment', d))}: {escape(reasons.get(s.get('reason'), ''))}</li>"
-                        for d, s in suppressed.items())
-        parts.append(f"<h2>{escape(_('Suppressed segments'))}</h2>"
-                     f"<p>{escape(_('No report is written for these segments (SPEC §4).'))}</p><ul>{items}</ul>")
-    page = (
-        f"<!DOCTYPE html><html lang=\"{HTML_LANG.get(lang, 'en')}\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-        "style-src 'unsafe-inline'; img-src data:\">"
-        f"<title>{escape(readable(title, max_chars=300))} — {escape(_('reports'))}</title>"
-        f"<style>{_css()}</style></head>"
-        f"<body class=\"csm-report\"><main><header class=\"csm-title-block\"><h1 class=\"csm-title\">"
-        f"{escape(readable(title, max_chars=300))}</h1><p class=\"csm-study\">{escape(_('Reports by segment'))}"
-        "</p></header>"
-        + "".join(parts) +
-        f"<footer class=\"csm-footer\"><p>csm-workbook {escape(__version__)}</p></footer>"
-        "</main></body></html>"
+            batch_line += " " + _("Failed segments are listed with their error; rerun with --resume to redo only those.")
+    min_n = state.get("min_cell_size", "")
+    reasons = {
+        "primary": _("fewer respondents than the minimum cell size ({min_n})", min_n=min_n),
+        "complementary": _("hidden as well so that the whole-study report minus the published "
+                           "segments cannot reveal a smaller one (complementary suppression)"),
+    }
+    page = render(
+        "csm_index/index.html.j2", html_lang=HTML_LANG.get(lang, "en"), title=readable(title, max_chars=300),
+        css=report_css(), version=__version__, batch_line=batch_line, rows=rows,
+        kpi_headers=[kpi_short(k) for k in KPIS],
+        suppressed=[{"segment": s.get("segment", d), "reason": reasons.get(s.get("reason"), "")}
+                    for d, s in suppressed.items()],
+        t={"reports": _("reports"), "reports_by_segment": _("Reports by segment"), "segment": _("Segment"),
+           "reports_header": _("Reports"), "suppressed": _("suppressed"), "not_run": _("not run"),
+           "suppressed_segments": _("Suppressed segments"),
+           "no_report": _("No report is written for these segments (SPEC §4).")},
     )
     check_static_html(page)
     path = out_dir / "index.html"
