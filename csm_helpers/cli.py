@@ -263,7 +263,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
-    from csm_helpers.delivery.send import (
+    from csm_helpers.delivery import (
         DEFAULT_SENDER,
         SmtpSettings,
         load_distribution_lists,

@@ -26,10 +26,10 @@ pytest.importorskip("aiosmtpd")
 from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 
+import csm_helpers.delivery as delivery  # noqa: E402
 from csm_helpers.cli import main  # noqa: E402
 from csm_helpers.core.errors import CsmError  # noqa: E402
-from csm_helpers.delivery import send as delivery  # noqa: E402
-from csm_helpers.delivery.send import (  # noqa: E402
+from csm_helpers.delivery import (  # noqa: E402
     DeliveryError,
     SegmentReports,
     SmtpSettings,

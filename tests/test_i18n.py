@@ -192,7 +192,7 @@ def test_index_of_a_failed_and_suppressed_batch_in_chinese(tmp_path):
 
 def test_email_summary_follows_the_language_of_the_reports(tmp_path):
     """``csm send``: body (HTML and text) and default subject in the language metrics.json records."""
-    from csm_helpers.delivery.send import SegmentReports, build_message, parse_addresses
+    from csm_helpers.delivery import SegmentReports, build_message, parse_addresses
 
     folder = tmp_path / "region=Hà Nội"
     folder.mkdir()

@@ -1,0 +1,414 @@
+"""The message of one segment: subject, HTML body (``templates/csm_email``) and text body with the KPI table, the reports attached within the size limit, and ``.eml`` files for a dry run."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.policy
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from csm_helpers import __version__
+from csm_helpers.core.errors import CsmError
+from csm_helpers.core.i18n import HTML_LANG, N_, _, language, tr
+from csm_helpers.core.safety import escape, write_bytes_atomic
+from csm_helpers.delivery.addresses import DEFAULT_SENDER, parse_addresses
+from csm_helpers.delivery.reports import (
+    SegmentReports,
+    find_segment_reports,
+    report_language,
+    segment_matches,
+)
+from csm_helpers.present.catalogue import format_kpi, kpi_label
+from csm_helpers.present.templates import render
+from csm_helpers.study.stages import STAGE_TITLES
+
+__all__ = ['MB', 'Log', 'summary_html', 'summary_text', 'OutgoingMessage', 'single_line', 'build_message', 'plan_messages', 'write_eml']
+
+
+#: One megabyte as ``--max-size`` counts it (SI: 1,000,000 bytes).
+MB = 1_000_000
+
+
+#: CRLF line ends as on the wire; 7-bit transfer encodings (quoted-printable/base64), so
+#: any server takes the message, with or without 8BITMIME.
+_POLICY = email.policy.SMTP.clone(cte_type="7bit")
+
+
+Log = Callable[[str], None]
+
+
+# --------------------------------------------------------------------------- message body
+_SEGMENT_LINE = N_("Segment {segment} · n = {n} respondents")
+
+
+_NO_SUMMARY = N_("{problem}: no KPI summary for this segment.")
+
+
+_OPEN_ATTACHED = N_("Open the attached files in a web browser: each report is a self-contained page that "
+                    "needs no internet connection.")
+
+
+_SENT_BY = N_("Sent automatically by csm-workbook {version}.")
+
+
+_KPI_HEAD = (N_("KPI"), N_("Value"), N_("95% CI"), "n", N_("Target"), N_("Met"))
+
+
+def _num(value: Any, kpi: str) -> str:
+    if isinstance(value, bool) or (value is not None and not isinstance(value, int | float)):
+        return str(value)
+    return format_kpi(kpi, value, missing="—")
+
+
+def _kpi_rows(metrics: Mapping[str, Any]) -> list[dict[str, str]]:
+    kpis = metrics.get("kpis")
+    if not isinstance(kpis, dict):
+        return []
+    rows = []
+    for key, entry in kpis.items():
+        if not isinstance(entry, dict):
+            continue
+        label = kpi_label(str(key))
+        if entry.get("suppressed"):
+            rows.append({"kpi": label, "value": _("suppressed"), "ci": "", "n": _int(entry.get("n")),
+                         "target": _num(entry.get("target"), key), "met": "",
+                         "note": _("fewer respondents than the minimum cell size")})
+            continue
+        lo, hi = entry.get("ci_low"), entry.get("ci_high")
+        ci = "—" if lo is None and hi is None else f"{_num(lo, key)} – {_num(hi, key)}"
+        met = entry.get("met")
+        rows.append({"kpi": label, "value": _num(entry.get("value"), key), "ci": ci,
+                     "n": _int(entry.get("n")), "target": _num(entry.get("target"), key),
+                     "met": {True: _("yes"), False: _("no")}.get(met, "—") if isinstance(met, bool | None)
+                     else str(met), "note": ""})
+    return rows
+
+
+def _int(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, float) and value == value and value.is_integer():
+        return f"{int(value):,}"
+    return "—" if value is None else str(value)
+
+
+def _stage_label(path: Path) -> str:
+    stem = path.stem
+    title = STAGE_TITLES.get(stem)
+    return f"{stem[:2]} · {tr(title)}" if title else stem
+
+
+def _file_size(path: Path) -> str:
+    try:
+        return f" ({_size(path.stat().st_size)})"
+    except OSError:
+        return ""
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes / MB:.2f} MB" if nbytes >= 100_000 else f"{nbytes / 1000:.0f} KB"
+
+
+def summary_html(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],
+                 left_out: Sequence[tuple[Path, str]]) -> str:
+    """The HTML body of a segment's message: inline CSS only, every value escaped.
+
+    Parameters
+    ----------
+    seg : SegmentReports
+        The segment (its ``metrics.json`` gives n and the KPI table).
+    study_name : str
+        Shown as the title.
+    attached : sequence of Path
+        The reports attached, in order.
+    left_out : sequence of (Path, str)
+        Reports not attached and why.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> seg = SegmentReports("region=<b>x</b>", Path("r"), {"n": 12}, [Path("r/04_analysis.html")])
+    >>> body = summary_html(seg, study_name="<script>alert(1)</script>", attached=seg.reports, left_out=[])
+    >>> "<script" in body, "&lt;script&gt;" in body, "&lt;b&gt;x&lt;/b&gt;" in body
+    (False, True, True)
+    """
+    lang = report_language(seg)
+    with language(lang):
+        return _summary_html(seg, study_name=study_name, attached=attached, left_out=left_out, lang=lang)
+
+
+def _summary_html(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],
+                  left_out: Sequence[tuple[Path, str]], lang: str) -> str:
+    segment_line = Markup(escape(tr(_SEGMENT_LINE))).format(
+        segment=Markup("<strong>{}</strong>").format(seg.segment), n=_int(seg.metrics.get("n")))
+    return render(
+        "csm_email/body.html.j2", html_lang=HTML_LANG[lang], study_name=study_name, segment=seg.segment,
+        segment_line=segment_line, problems=[_(_NO_SUMMARY, problem=p) for p in seg.problems],
+        kpi_head=[tr(h) for h in _KPI_HEAD], kpi_rows=_kpi_rows(seg.metrics),
+        attached=[{"stage": _stage_label(p), "name": p.name, "size": _file_size(p)} for p in attached],
+        left_out=[(p.name, why) for p, why in left_out],
+        t={"headline_kpis": _("Headline KPIs"), "no_kpis": _("No headline KPIs were recorded for this segment."),
+           "attached": _("Attached reports"), "none_attached": _("None: no report fitted in the size limit."),
+           "not_attached": _("Reports not attached"), "open_attached": tr(_OPEN_ATTACHED),
+           "sent_by": _(_SENT_BY, version=__version__)},
+    ) + "\n"
+
+
+def summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],
+                 left_out: Sequence[tuple[Path, str]]) -> str:
+    """The plain-text alternative of :func:`summary_html` (same content).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> seg = SegmentReports("all", Path("r"), {"n": 2400, "kpis": {"nps": {"value": 21.04,
+    ...     "ci_low": 15.2, "ci_high": 26.9, "n": 900, "target": 30, "met": False}}}, [])
+    >>> print(summary_text(seg, study_name="Bank", attached=[], left_out=[]).splitlines()[4])
+    NPS (−100 to +100): +21.0 (95% CI +15.2 – +26.9), n 900, target +30.0, met: no
+    """
+    with language(report_language(seg)):
+        return _summary_text(seg, study_name=study_name, attached=attached, left_out=left_out)
+
+
+def _summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],
+                  left_out: Sequence[tuple[Path, str]]) -> str:
+    lines = [study_name, _(_SEGMENT_LINE, segment=seg.segment, n=_int(seg.metrics.get("n"))), ""]
+    lines += [_(_NO_SUMMARY, problem=p) for p in seg.problems]
+    rows = _kpi_rows(seg.metrics)
+    if rows:
+        lines.append(_("Headline KPIs"))
+        for r in rows:
+            if r["note"]:
+                lines.append(_("{kpi}: suppressed ({note}), target {target}", kpi=r["kpi"], note=r["note"],
+                               target=r["target"]))
+            else:
+                lines.append(_("{kpi}: {value} (95% CI {ci}), n {n}, target {target}, met: {met}", **r))
+        lines.append("")
+    lines.append(_("Attached reports"))
+    lines += [f"  {i}. {_stage_label(p)} — {p.name}{_file_size(p)}"
+              for i, p in enumerate(attached, 1)] or ["  " + _("None: no report fitted in the size limit.")]
+    if left_out:
+        lines += ["", _("Reports not attached")] + [f"  - {p.name}: {why}" for p, why in left_out]
+    lines += ["", tr(_OPEN_ATTACHED), _(_SENT_BY, version=__version__)]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- message
+@dataclass
+class OutgoingMessage:
+    """One composed message: the segment, the message, who gets it, what is attached."""
+
+    segment: str
+    folder: Path
+    message: EmailMessage
+    recipients: list[Address]
+    attached: list[Path]
+    left_out: list[tuple[Path, str]]
+    size: int
+
+    @property
+    def envelope_to(self) -> list[str]:
+        """Envelope recipients (bare addresses)."""
+        return [a.addr_spec for a in self.recipients]
+
+    @property
+    def sender(self) -> str:
+        """Envelope sender (bare address)."""
+        return self.message["From"].addresses[0].addr_spec
+
+    def wire_bytes(self) -> bytes:
+        """The message exactly as it is sent (CRLF line ends)."""
+        return _wire(self.message)
+
+
+def _wire(msg: EmailMessage) -> bytes:
+    return msg.as_bytes(policy=_POLICY)
+
+
+def single_line(text: str) -> str:
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def _compose(seg: SegmentReports, *, study_name: str, recipients: Sequence[Address], sender: Address,
+             subject: str, attached: Sequence[Path], left_out: Sequence[tuple[Path, str]],
+             contents: Mapping[Path, bytes]) -> EmailMessage:
+    msg = EmailMessage(policy=_POLICY)
+    msg["Subject"] = subject
+    msg["From"] = sender
+    msg["To"] = list(recipients)
+    msg["Date"] = format_datetime(_dt.datetime.now(_dt.UTC).astimezone())
+    msg["Message-ID"] = make_msgid(idstring="csm", domain=sender.domain.strip("[]") or "localhost")
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Mailer"] = f"csm-workbook {__version__}"
+    kw = {"study_name": study_name, "attached": attached, "left_out": left_out}
+    msg.set_content(summary_text(seg, **kw))
+    msg.add_alternative(summary_html(seg, **kw), subtype="html")
+    for path in attached:
+        msg.add_attachment(contents[path], maintype="text", subtype="html", filename=path.name,
+                           params={"charset": "utf-8"})
+    return msg
+
+
+def build_message(seg: SegmentReports, *, recipients: Sequence[Address],
+                  sender: str | Address = DEFAULT_SENDER, subject: str | None = None,
+                  study_name: str | None = None, max_bytes: int = 10 * MB) -> OutgoingMessage:
+    """Compose one segment's message, attaching as many reports as fit in ``max_bytes``.
+
+    Reports are tried in stage order; one that would push the encoded message over
+    ``max_bytes`` is left out (and a later, smaller one may still fit). The body lists
+    what was left out and why, and the final message — body included — is measured again.
+
+    Parameters
+    ----------
+    seg : SegmentReports
+        From :func:`find_segment_reports`.
+    recipients : sequence of Address
+        From :func:`parse_addresses`; all of them go into ``To``.
+    sender : str or Address
+        ``From``.
+    subject : str, optional
+        Default ``"<study> — <segment> — CSM reports"``; ``{study}`` and ``{segment}`` are
+        replaced. Line breaks and control characters are turned into spaces.
+    study_name : str, optional
+        Default ``metrics.json``'s ``study``, else the folder's parent's name.
+    max_bytes : int
+        Size limit of the encoded message (as sent: CRLF, base64 attachments).
+
+    Raises
+    ------
+    CsmError
+        No recipients, or the limit is too small for even the summary without attachments.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "all").mkdir()
+    >>> _ = (d / "all" / "01_goal_setting.html").write_text("<p>hello</p>")
+    >>> seg = find_segment_reports(d)[0]
+    >>> out = build_message(seg, recipients=parse_addresses("a@x.vn"), study_name="Khảo sát")
+    >>> out.message["Subject"], [a.name for a in out.attached], out.size <= 10 * MB
+    ('Khảo sát — all — CSM reports', ['01_goal_setting.html'], True)
+    """
+    if not recipients:
+        raise CsmError(f"segment {seg.segment!r}: no recipients — give --to or a --lists entry for it")
+    if isinstance(sender, str):
+        sender = parse_addresses(sender, source="--from")[0]
+    name = study_name or seg.metrics.get("study") or seg.folder.parent.name or "CSM study"
+    name = str(name)
+    lang = report_language(seg)
+    subject = (subject if subject is not None else tr(N_("{study} — {segment} — CSM reports"), lang))
+    fields = {"{study}": single_line(name), "{segment}": single_line(seg.segment)}
+    subject = single_line(re.sub(r"\{study\}|\{segment\}", lambda m: fields[m.group(0)], subject))
+    contents = {p: p.read_bytes() for p in seg.reports}
+    common = {"study_name": name, "recipients": recipients, "sender": sender, "subject": subject,
+              "contents": contents}
+    limit = f"{max_bytes / MB:g} MB"
+
+    base = _wire(_compose(seg, attached=[], left_out=[], **common))
+    if len(base) > max_bytes:
+        raise CsmError(f"segment {seg.segment!r}: the summary message alone is {_size(len(base))}, over "
+                       f"--max-size {limit} — raise --max-size")
+    attached: list[Path] = []
+    left_out: list[tuple[Path, str]] = []
+    for path in seg.reports:
+        size = len(_wire(_compose(seg, attached=[*attached, path], left_out=left_out, **common)))
+        if size <= max_bytes:
+            attached.append(path)
+        else:
+            left_out.append((path, tr(N_("the report is {report}; attaching it would make the message {size}, "
+                                         "over the {limit} limit — raise --max-size or share it another way"),
+                                      lang, report=_size(len(contents[path])), size=_size(size), limit=limit)))
+    while True:
+        msg = _compose(seg, attached=attached, left_out=left_out, **common)
+        size = len(_wire(msg))
+        if size <= max_bytes or not attached:
+            break
+        last = attached.pop()  # the summary of what was left out made the message grow
+        left_out.append((last, tr(N_("with the list of left-out reports the message would exceed the {limit} "
+                                     "limit — raise --max-size"), lang, limit=limit)))
+    left_out.sort(key=lambda item: seg.reports.index(item[0]))
+    return OutgoingMessage(segment=seg.segment, folder=seg.folder, message=msg, recipients=list(recipients),
+                           attached=list(attached), left_out=left_out, size=size)
+
+
+def _merge(*groups: Iterable[Address]) -> list[Address]:
+    out: dict[str, Address] = {}
+    for group in groups:
+        for addr in group:
+            out.setdefault(addr.addr_spec.lower(), addr)
+    return list(out.values())
+
+
+def plan_messages(reports_dir: str | Path, *, to: Sequence[Address] = (),
+                  lists: Mapping[str, Sequence[Address]] | None = None,
+                  segments: Sequence[str] | None = None, sender: str | Address = DEFAULT_SENDER,
+                  subject: str | None = None, study_name: str | None = None,
+                  max_size_mb: float = 10.0, log: Log | None = None) -> list[OutgoingMessage]:
+    """Compose every message ``csm send`` would send: one per segment with recipients.
+
+    Recipients of a segment are ``to`` plus ``lists[segment]`` (a key matches the
+    ``metrics.json`` segment name or the folder name). A segment with no recipient is
+    skipped, a list key matching no segment is reported, and reports left out for size
+    are reported, all through ``log`` (stderr in the CLI).
+
+    Raises
+    ------
+    CsmError
+        Bad folder or segment, ``max_size_mb`` not positive, or no message has any recipient.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for s in ("all", "region=Hanoi"):
+    ...     (d / s).mkdir()
+    ...     _ = (d / s / "04_analysis.html").write_text("<p>hi</p>")
+    >>> plans = plan_messages(d, lists={"region=Hanoi": parse_addresses("hn@bank.vn")}, log=lambda m: None)
+    >>> [(p.segment, p.envelope_to) for p in plans]
+    [('region=Hanoi', ['hn@bank.vn'])]
+    """
+    log = log or (lambda _m: None)
+    if not max_size_mb > 0:
+        raise CsmError(f"--max-size must be a positive number of MB, found {max_size_mb!r}")
+    lists = dict(lists or {})
+    found = find_segment_reports(reports_dir, segments=segments)
+    everything = find_segment_reports(reports_dir) if segments else found
+    for key in lists:
+        if not any(segment_matches(key, s) for s in everything):
+            log(f"warning: distribution list {key!r} matches no segment in {reports_dir} "
+                f"(available: {', '.join(s.segment for s in everything)}) — nobody on it gets a report")
+    plans = []
+    for seg in found:
+        recipients = _merge(to, *(addrs for key, addrs in lists.items() if segment_matches(key, seg)))
+        if not recipients:
+            log(f"segment {seg.segment}: no recipients (not in --to or --lists) — not sent")
+            continue
+        plan = build_message(seg, recipients=recipients, sender=sender, subject=subject,
+                             study_name=study_name, max_bytes=int(max_size_mb * MB))
+        for path, why in plan.left_out:
+            log(f"segment {seg.segment}: {path.name} left out: {why}")
+        for problem in seg.problems:
+            log(f"warning: segment {seg.segment}: {problem}; the message has no KPI summary")
+        plans.append(plan)
+    if not plans:
+        raise CsmError("no message to send: no segment has a recipient — give --to ADDR, or --lists "
+                       "with keys naming the segments")
+    return plans
+
+
+def write_eml(messages: Sequence[OutgoingMessage], out_dir: str | Path) -> list[Path]:
+    """Write each message to ``out_dir/<segment folder>.eml`` atomically (a dry run).
+
+    The files hold exactly the bytes that would be sent; any mail client opens them.
+    """
+    out = Path(out_dir)
+    return [write_bytes_atomic(out / f"{m.folder.name}.eml", m.wire_bytes()) for m in messages]
