@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from scipy import stats as sst
 from statsmodels.stats.weightstats import DescrStatsW
 
-from csm_helpers.analysis import drivers as D
 from csm_helpers.analysis.drivers import (
     CONCENTRATE,
     KEEP_UP,
@@ -37,6 +36,7 @@ from csm_helpers.analysis.drivers import (
     nearest_correlation,
     relative_weights,
 )
+from csm_helpers.analysis.drivers import bootstrap as DB
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.study.config import load_study
 from csm_helpers.study.datasets import read_dataset, sample_dir, sample_study_path
@@ -331,7 +331,7 @@ def test_batch_sum_bootstrap_agrees_with_row_bootstrap(monkeypatch):
     df = _frame(X, y)
     df.loc[::5, "x1"] = np.nan
     rows = key_drivers(df, outcome="y", drivers=_drivers(3), n_boot=1000, seed=3)
-    monkeypatch.setattr(D, "_MAX_UNITS", 1500)  # 1,500 batches of 4 respondents
+    monkeypatch.setattr(DB, "MAX_UNITS", 1500)  # 1,500 batches of 4 respondents
     batches = key_drivers(df, outcome="y", drivers=_drivers(3), n_boot=1000, seed=3)
     pd.testing.assert_series_equal(rows["relative_weight"], batches["relative_weight"])
     w_rows = rows["rw_ci_high"] - rows["rw_ci_low"]
@@ -348,9 +348,9 @@ def test_row_blocks_do_not_change_the_result(monkeypatch, units):
     df = _frame(X, y).assign(w=np.random.default_rng(3).uniform(0.5, 2, 2000))
     df.loc[::7, "x2"] = np.nan
     if units:
-        monkeypatch.setattr(D, "_MAX_UNITS", units)
+        monkeypatch.setattr(DB, "MAX_UNITS", units)
     whole = key_drivers(df, outcome="y", drivers=_drivers(3), weights="w", n_boot=200, seed=4)
-    monkeypatch.setattr(D, "_ROW_BLOCK", 7)
+    monkeypatch.setattr(DB, "_ROW_BLOCK", 7)
     blocks = key_drivers(df, outcome="y", drivers=_drivers(3), weights="w", n_boot=200, seed=4)
     pd.testing.assert_frame_equal(whole, blocks, rtol=1e-10)
 
@@ -363,7 +363,7 @@ def test_bootstrap_intervals_cover_known_weights(monkeypatch, units):
     # units=150 runs the batch-sum bootstrap (150 batches of 2 respondents). The percentile
     # bootstrap runs slightly below nominal at n = 300 (about 93% here), hence the bounds.
     if units:
-        monkeypatch.setattr(D, "_MAX_UNITS", units)
+        monkeypatch.setattr(DB, "MAX_UNITS", units)
     beta = np.array([0.5, 0.35, 0.25, 0.15])
     truth = beta**2
     rng = np.random.default_rng(2026)

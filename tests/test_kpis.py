@@ -355,14 +355,14 @@ def test_bootstrap_spread_above_10000_respondents_matches_the_known_se(weights):
 
 
 def test_batch_sum_bootstrap_agrees_with_row_bootstrap_for_csi(monkeypatch):
-    from csm_helpers.analysis import drivers as D
+    from csm_helpers.analysis.drivers import bootstrap as D
 
     rng = np.random.default_rng(12)
     n = 6000
     df = pd.DataFrame({"a": rng.integers(1, 6, n), "b": rng.integers(1, 6, n), "w": rng.lognormal(0, 0.4, n)})
     rows = kpis.csi(df, items=["a", "b"], scales={"a": (1, 5), "b": (1, 5)}, weights="w", n_boot=2000, seed=3)
     monkeypatch.setattr(kpis, "_BOOT_ROWS", 1000)
-    monkeypatch.setattr(D, "_MAX_UNITS", 1500)  # 1,500 batches of 4 respondents
+    monkeypatch.setattr(D, "MAX_UNITS", 1500)  # 1,500 batches of 4 respondents
     batches = kpis.csi(df, items=["a", "b"], scales={"a": (1, 5), "b": (1, 5)}, weights="w", n_boot=2000, seed=3)
     assert batches.loc[0, "value"] == rows.loc[0, "value"]
     width = rows.loc[0, "ci_high"] - rows.loc[0, "ci_low"]
@@ -375,10 +375,10 @@ def test_batch_sum_bootstrap_agrees_with_row_bootstrap_for_csi(monkeypatch):
 def test_large_sample_bootstrap_schemes_cover_the_truth(monkeypatch, scheme):
     # Known truth: the population CSI of a 1-5 item with these probabilities. The thresholds are
     # lowered so that n = 300 runs each large-sample scheme (batch sums: 150 batches of 2).
-    from csm_helpers.analysis import drivers as D
+    from csm_helpers.analysis.drivers import bootstrap as D
 
     monkeypatch.setattr(kpis, "_BOOT_ROWS", 100)
-    monkeypatch.setattr(D, "_MAX_UNITS", 150)
+    monkeypatch.setattr(D, "MAX_UNITS", 150)
     rng = np.random.default_rng(2027)
     probs = np.array([0.05, 0.1, 0.25, 0.35, 0.25])
     true = 100 * (np.dot(probs, np.arange(1, 6)) - 1) / 4

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from csm_helpers.analysis.drivers import check_level, numeric_array
+from csm_helpers.analysis.drivers.common import check_level, numeric_array
 from csm_helpers.analysis.stats import (
     ATTRIBUTE_FAMILY,
     adjust_family,

@@ -176,7 +176,7 @@ def _bootstrap_means(x: np.ndarray, w: np.ndarray, *, n_boot: int, seed: int) ->
                 sums[start:start + b] = draws.astype(float) @ atoms
             swx, sw = sums[:, 0], sums[:, 1]
         else:
-            from csm_helpers.analysis.drivers import bootstrap_means
+            from csm_helpers.analysis.drivers.bootstrap import bootstrap_means
 
             return bootstrap_means(x[:, None], w, n_boot, seed)[:, 0]
         with np.errstate(invalid="ignore", divide="ignore"):

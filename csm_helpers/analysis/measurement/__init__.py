@@ -31,6 +31,12 @@ Formulas and their sources:
 """
 
 from csm_helpers.analysis.measurement.common import POPULATION_FILE
+from csm_helpers.analysis.measurement.consistency import (
+    RELIABILITY_MIN_N,
+    item_analysis,
+    reliability,
+    study_dimensions,
+)
 from csm_helpers.analysis.measurement.distributions import likert_distribution
 from csm_helpers.analysis.measurement.quality import (
     DUPLICATE_CHANCE_PAIRS,
@@ -42,12 +48,6 @@ from csm_helpers.analysis.measurement.quality import (
     quality_display,
     quality_flags,
     quality_summary,
-)
-from csm_helpers.analysis.measurement.reliability import (
-    RELIABILITY_MIN_N,
-    item_analysis,
-    reliability,
-    study_dimensions,
 )
 from csm_helpers.analysis.measurement.sampling import (
     margin_of_error,
