@@ -21,7 +21,7 @@ Regressing the outcome on ``Z`` gives ``beta* = Lambda^-1 r_xy``; predictor ``j`
 ``R^2 = r_xy' R_xx^-1 r_xy``; ``rw_pct = 100 eps_j / R^2`` is the share of ``R^2``.
 """
 
-from csm_helpers.analysis.drivers.ipa import (
+from csm_helpers.analysis.drivers.importance_performance import (
     CONCENTRATE,
     KEEP_UP,
     LOW_PRIORITY,

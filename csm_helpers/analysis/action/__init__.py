@@ -1,0 +1,45 @@
+"""Action planning and progress (SPEC §1.5, stage 05).
+
+- :func:`priority_list`: attributes ranked by importance x performance gap, with their IPA
+  quadrant, expectation gap and competitor gap;
+- :func:`action_register` and :func:`write_action_csv`: the priority list with empty owner /
+  due-date / action / KPI / status columns for the team (PDCA "plan"), written as formula-safe CSV;
+- :func:`attribute_change`: each attribute's mean performance in two waves with Welch's t-test
+  (the trends that :func:`swot` reads);
+- :func:`swot`: strengths, weaknesses, opportunities and threats derived from the analysis
+  tables, each entry with the numbers behind it;
+- :func:`progress`: every headline KPI per wave with its interval, the change from the
+  previous wave with its test, and target attainment;
+- :func:`sigma_level` and :func:`service_sigma`: service quality in Six Sigma terms.
+
+Nothing is rounded here; rounding belongs to the display step. Labels and other text from the
+data are returned as plain text (the display step escapes them; CSV goes through
+:func:`csm_helpers.core.safety.to_safe_csv`).
+"""
+
+from csm_helpers.analysis.action.change import attribute_change
+from csm_helpers.analysis.action.priorities import (
+    PRIORITY_COLUMNS,
+    REGISTER_COLUMNS,
+    action_register,
+    priority_list,
+    write_action_csv,
+)
+from csm_helpers.analysis.action.kpi_progress import progress
+from csm_helpers.analysis.action.sigma import service_sigma, sigma_level
+from csm_helpers.analysis.action.swot_matrix import SWOT_CATEGORIES, swot, swot_display
+
+__all__ = [
+    "PRIORITY_COLUMNS",
+    "REGISTER_COLUMNS",
+    "SWOT_CATEGORIES",
+    "priority_list",
+    "action_register",
+    "write_action_csv",
+    "attribute_change",
+    "swot",
+    "swot_display",
+    "progress",
+    "sigma_level",
+    "service_sigma",
+]

@@ -1,0 +1,55 @@
+"""Argument checks and number helpers shared by the action modules."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from csm_helpers.core.errors import CsmError, DataError
+
+__all__ = ["checked_frame", "one_per_attribute", "by_attribute", "as_float"]
+
+
+# --------------------------------------------------------------------------- checks
+def checked_frame(data: Any, what: str, maker: str, columns: Sequence[str]) -> pd.DataFrame:
+    if not isinstance(data, pd.DataFrame):
+        raise CsmError(f"{what}: expected a pandas DataFrame (from {maker}), got {type(data).__name__}")
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        found = ", ".join(map(str, data.columns)) or "no columns"
+        raise DataError(f"{what}: column {', '.join(map(repr, missing))} is missing (found: {found}) — pass the "
+                        f"table {maker} returns")
+    return data
+
+
+def one_per_attribute(table: pd.DataFrame, what: str) -> None:
+    dup = table["attribute"][table["attribute"].duplicated()].tolist()
+    if dup:
+        raise DataError(f"{what}: attribute {dup[0]!r} appears more than once — pass the table for one group "
+                        "(computed without `by`, or filtered to one segment)")
+
+
+def by_attribute(table: pd.DataFrame | None, what: str, maker: str, columns: Sequence[str]) -> pd.DataFrame | None:
+    if table is None:
+        return None
+    checked_frame(table, what, maker, ["attribute", *columns])
+    one_per_attribute(table, what)
+    t = table.copy()
+    if "suppressed" in t.columns:  # a suppressed row carries no statistic
+        small = t["suppressed"].fillna(False).astype(bool).to_numpy()
+        for c in columns:
+            numeric = pd.api.types.is_numeric_dtype(t[c]) and not pd.api.types.is_bool_dtype(t[c])
+            t[c] = t[c].astype("float64" if numeric else object)
+            t.loc[small, c] = np.nan if numeric else None
+    return t.set_index("attribute")
+
+
+def as_float(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
