@@ -18,6 +18,7 @@ data are returned as plain text (the display step escapes them; CSV goes through
 """
 
 from csm_helpers.analysis.action.change import attribute_change
+from csm_helpers.analysis.action.kpi_progress import progress
 from csm_helpers.analysis.action.priorities import (
     PRIORITY_COLUMNS,
     REGISTER_COLUMNS,
@@ -25,7 +26,6 @@ from csm_helpers.analysis.action.priorities import (
     priority_list,
     write_action_csv,
 )
-from csm_helpers.analysis.action.kpi_progress import progress
 from csm_helpers.analysis.action.sigma import service_sigma, sigma_level
 from csm_helpers.analysis.action.swot_matrix import SWOT_CATEGORIES, swot, swot_display
 
