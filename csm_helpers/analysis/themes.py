@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from csm_helpers.analysis import stats
-from csm_helpers.analysis.discovery import code_verbatims, excerpt
+from csm_helpers.analysis.discovery import code_verbatims
+from csm_helpers.analysis.discovery.coding import excerpt
 from csm_helpers.analysis.loyalty import number_array
 from csm_helpers.core.checks import check_int, require_column
 from csm_helpers.core.errors import CsmError, DataError
