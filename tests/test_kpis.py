@@ -21,6 +21,7 @@ from scipy import stats as sst
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from csm_helpers.analysis import kpis
+from csm_helpers.analysis.kpis import intervals as kpi_intervals
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.study.datasets import read_dataset, sample_dir
 
@@ -302,7 +303,7 @@ def test_csi_bootstrap_in_blocks_matches_one_block(monkeypatch):
     rng = np.random.default_rng(2)
     df = pd.DataFrame({"a": rng.integers(1, 6, 120), "w": rng.uniform(0.5, 2, 120)})
     whole = kpis.csi(df, items=["a"], scales={"a": (1, 5)}, weights="w", n_boot=300, seed=9)
-    monkeypatch.setattr(kpis, "_BOOT_CELLS", 1000)  # about 8 resamples per block
+    monkeypatch.setattr(kpi_intervals, "_BOOT_CELLS", 1000)  # about 8 resamples per block
     blocks = kpis.csi(df, items=["a"], scales={"a": (1, 5)}, weights="w", n_boot=300, seed=9)
     pd.testing.assert_frame_equal(whole, blocks)
 
@@ -322,8 +323,8 @@ def test_bootstrap_of_distinct_pairs_is_the_plain_bootstrap(monkeypatch):
     n = 400
     x = 25.0 * rng.integers(0, 5, n)
     w = np.array([0.6, 1.0, 1.7, 2.5])[rng.integers(0, 4, n)]
-    monkeypatch.setattr(kpis, "_BOOT_ROWS", 100)
-    atoms = kpis._bootstrap_means(x, w, n_boot=4000, seed=5)
+    monkeypatch.setattr(kpi_intervals, "_BOOT_ROWS", 100)
+    atoms = kpi_intervals._bootstrap_means(x, w, n_boot=4000, seed=5)
     rr = np.random.default_rng(77)
     plain = np.array([np.sum((w * x)[i]) / np.sum(w[i]) for i in rr.integers(0, n, size=(4000, n))])
     assert sst.ks_2samp(atoms, plain).pvalue > 0.01
@@ -331,8 +332,8 @@ def test_bootstrap_of_distinct_pairs_is_the_plain_bootstrap(monkeypatch):
     np.testing.assert_allclose(np.quantile(atoms, [0.025, 0.975]), np.quantile(plain, [0.025, 0.975]),
                                atol=0.12 * se)
     # the same seed gives the same resamples; another seed others
-    np.testing.assert_array_equal(atoms, kpis._bootstrap_means(x, w, n_boot=4000, seed=5))
-    assert not np.array_equal(atoms, kpis._bootstrap_means(x, w, n_boot=4000, seed=6))
+    np.testing.assert_array_equal(atoms, kpi_intervals._bootstrap_means(x, w, n_boot=4000, seed=5))
+    assert not np.array_equal(atoms, kpi_intervals._bootstrap_means(x, w, n_boot=4000, seed=6))
 
 
 @pytest.mark.parametrize("weights", ["equal", "raking-like", "continuous"])
@@ -347,8 +348,8 @@ def test_bootstrap_spread_above_10000_respondents_matches_the_known_se(weights):
     w = {"equal": np.ones(n), "raking-like": np.array([0.55, 0.8, 1.2, 1.9, 2.6])[rng.integers(0, 5, n)],
          "continuous": rng.lognormal(0, 0.5, n)}[weights]
     distinct = len(pd.unique(x + 1j * w))
-    assert (distinct <= kpis._BOOT_ATOMS) == (weights != "continuous")
-    boot = kpis._bootstrap_means(x, w, n_boot=4000, seed=1)
+    assert (distinct <= kpi_intervals._BOOT_ATOMS) == (weights != "continuous")
+    boot = kpi_intervals._bootstrap_means(x, w, n_boot=4000, seed=1)
     ref = math.sqrt(np.sum((x - x.mean()) ** 2)) / n if weights == "equal" else _linearised_se(x, w)
     assert np.std(boot) == pytest.approx(ref, rel=0.06)  # SD of 4,000 resamples: ±1.1% (1 SE)
     assert np.mean(boot) == pytest.approx(np.average(x, weights=w), abs=0.1 * ref)
@@ -361,7 +362,7 @@ def test_batch_sum_bootstrap_agrees_with_row_bootstrap_for_csi(monkeypatch):
     n = 6000
     df = pd.DataFrame({"a": rng.integers(1, 6, n), "b": rng.integers(1, 6, n), "w": rng.lognormal(0, 0.4, n)})
     rows = kpis.csi(df, items=["a", "b"], scales={"a": (1, 5), "b": (1, 5)}, weights="w", n_boot=2000, seed=3)
-    monkeypatch.setattr(kpis, "_BOOT_ROWS", 1000)
+    monkeypatch.setattr(kpi_intervals, "_BOOT_ROWS", 1000)
     monkeypatch.setattr(D, "MAX_UNITS", 1500)  # 1,500 batches of 4 respondents
     batches = kpis.csi(df, items=["a", "b"], scales={"a": (1, 5), "b": (1, 5)}, weights="w", n_boot=2000, seed=3)
     assert batches.loc[0, "value"] == rows.loc[0, "value"]
@@ -377,7 +378,7 @@ def test_large_sample_bootstrap_schemes_cover_the_truth(monkeypatch, scheme):
     # lowered so that n = 300 runs each large-sample scheme (batch sums: 150 batches of 2).
     from csm_helpers.analysis.drivers import bootstrap as D
 
-    monkeypatch.setattr(kpis, "_BOOT_ROWS", 100)
+    monkeypatch.setattr(kpi_intervals, "_BOOT_ROWS", 100)
     monkeypatch.setattr(D, "MAX_UNITS", 150)
     rng = np.random.default_rng(2027)
     probs = np.array([0.05, 0.1, 0.25, 0.35, 0.25])

@@ -27,13 +27,8 @@ import pingouin as pg
 from scipy import stats as _st
 
 from csm_helpers.analysis import stats
-from csm_helpers.analysis.kpis import (
-    group_positions,
-    rating_array,
-    scale_bounds,
-    two_proportion_z,
-    wilson_interval,
-)
+from csm_helpers.analysis.kpis import two_proportion_z, wilson_interval
+from csm_helpers.analysis.kpis.common import group_positions, rating_array, scale_bounds
 from csm_helpers.core.checks import check_frame, check_int, require_column
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import _

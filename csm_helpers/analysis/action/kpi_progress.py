@@ -9,6 +9,8 @@ import pandas as pd
 
 from csm_helpers.analysis import kpis, stats
 from csm_helpers.analysis.action.common import as_float
+from csm_helpers.analysis.kpis.common import group_positions, only_columns
+from csm_helpers.analysis.kpis.scores import csi_items
 from csm_helpers.core.checks import check_frame, check_int, require_column
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _
@@ -112,18 +114,18 @@ def progress(data: pd.DataFrame, *, wave: str, waves: list[str] | None = None, o
         waves = list(waves)
     if not waves:
         raise DataError(f"column {wave!r} has no wave value — fill in the wave of every response")
-    items = kpis.csi_items(overall, satisfaction_items)
+    items = csi_items(overall, satisfaction_items)
     scale = scales[overall]
     common = {"weights": weights, "level": level, "min_n": min_n}
     wcol = data[wave]
     # only the columns used: each wave's rows are then copied for these few columns only
-    data = kpis.only_columns(data, [by, wave, weights, overall, *items, recommend])
+    data = only_columns(data, [by, wave, weights, overall, *items, recommend])
 
     groups: list[tuple[Any, pd.DataFrame]]
     if by is None:
         groups = [(None, data)]
     else:
-        groups = [(label, data.iloc[pos]) for label, pos in kpis.group_positions(data, by)]
+        groups = [(label, data.iloc[pos]) for label, pos in group_positions(data, by)]
 
     rows = []
     for label, sub in groups:
