@@ -154,7 +154,7 @@ def _b_init() -> None:
 
     for name in PRELUDE_MODULES:
         __import__(name)
-    from csm_helpers.workbook.context import enable_data_cache
+    from csm_helpers.workbook.cache import enable_data_cache
 
     enable_data_cache()
 

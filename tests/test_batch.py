@@ -30,6 +30,7 @@ from csm_helpers.pipeline.batch import plan_batch, run_batch
 from csm_helpers.pipeline.export import check_static_html
 from csm_helpers.study.config import load_study
 from csm_helpers.study.readers import load_responses
+from csm_helpers.workbook import cache as data_cache
 from csm_helpers.workbook import context as workbook
 
 from .conftest import ROOT, run_cli, write_small_study
@@ -377,9 +378,9 @@ def test_dask_executor_on_a_local_cluster(tmp_path):
 # --------------------------------------------------------------------------- data cache
 @pytest.fixture
 def cache_on():
-    workbook.enable_data_cache()
+    data_cache.enable_data_cache()
     yield
-    workbook.disable_data_cache()
+    data_cache.disable_data_cache()
 
 
 def test_data_cache_gives_the_same_tables_read_once(small_study, cache_on):
@@ -389,7 +390,7 @@ def test_data_cache_gives_the_same_tables_read_once(small_study, cache_on):
     second = workbook.open_stage("05_action_progress", study_path=str(small_study)).all_responses
     pd.testing.assert_frame_equal(first, reference)
     pd.testing.assert_frame_equal(second, reference)
-    stats = workbook.data_cache_stats()
+    stats = data_cache.data_cache_stats()
     assert stats["misses"] == 1 and stats["hits"] == 1
 
 
@@ -420,9 +421,9 @@ def test_data_cache_sees_a_changed_file_and_does_not_keep_errors(small_study, ca
 
 
 def test_data_cache_is_off_by_default(small_study):
-    assert workbook.data_cache_stats()["enabled"] is False
+    assert data_cache.data_cache_stats()["enabled"] is False
     _ = workbook.open_stage("04_analysis", study_path=str(small_study)).all_responses
-    assert workbook.data_cache_stats()["entries"] == 0
+    assert data_cache.data_cache_stats()["entries"] == 0
 
 
 @pytest.mark.slow
@@ -441,17 +442,17 @@ def test_segment_tables_are_shared_by_the_stages_of_one_segment_only(small_study
         return workbook.open_stage("05_action_progress", study_path=str(small_study), segment=segment).kpi_table
 
     reference = {s: tables(s) for s in ("shop=Kowloon", "shop=Shatin")}  # cache off: computed afresh
-    workbook.enable_data_cache()
+    data_cache.enable_data_cache()
     try:
         first = tables("shop=Kowloon")
         first.loc[:, "value"] = -1.0  # a notebook changing its copy
         other = tables("shop=Shatin")
         again = tables("shop=Kowloon")
-        misses = workbook.data_cache_stats()["misses"]
+        misses = data_cache.data_cache_stats()["misses"]
         again_twice = tables("shop=Kowloon")
-        assert workbook.data_cache_stats()["misses"] == misses  # the same segment again: all from the cache
+        assert data_cache.data_cache_stats()["misses"] == misses  # the same segment again: all from the cache
     finally:
-        workbook.disable_data_cache()
+        data_cache.disable_data_cache()
     pd.testing.assert_frame_equal(other, reference["shop=Shatin"])
     pd.testing.assert_frame_equal(again, reference["shop=Kowloon"])
     pd.testing.assert_frame_equal(again_twice, reference["shop=Kowloon"])

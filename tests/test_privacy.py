@@ -23,7 +23,7 @@ from csm_helpers.cli import main
 from csm_helpers.core.errors import CsmError
 from csm_helpers.study.config import load_study
 from csm_helpers.study.readers import load_responses
-from csm_helpers.workbook.context import check_segment_publishable
+from csm_helpers.workbook.segment import check_segment_publishable
 
 from .conftest import run_cli
 from .corpus_tools import build_base

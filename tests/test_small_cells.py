@@ -23,7 +23,8 @@ from csm_helpers.core.errors import CsmError
 from csm_helpers.pipeline.batch import plan_batch
 from csm_helpers.study.config import load_study
 from csm_helpers.study.readers import load_responses
-from csm_helpers.workbook.context import StageContext, check_segment_publishable
+from csm_helpers.workbook.context import StageContext
+from csm_helpers.workbook.segment import check_segment_publishable
 
 from .conftest import ROOT, run_cli
 from .disclosure import check_disclosure_rule

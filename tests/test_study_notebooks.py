@@ -183,7 +183,8 @@ def test_a_notebook_opened_in_the_study_folder_finds_its_study_and_reuses_the_da
     params = new_code_cell('study_path: str = ""\nsegment: str = "all"\noutput_dir: str = ""')
     params.metadata["tags"] = ["parameters"]
     probe = new_code_cell(
-        "from csm_helpers.workbook.context import data_cache_stats, open_stage\n"
+        "from csm_helpers.workbook import open_stage\n"
+        "from csm_helpers.workbook.cache import data_cache_stats\n"
         "for _ in range(2):  # Run All, twice in the same kernel\n"
         "    ctx = open_stage('04_analysis', study_path=study_path)\n"
         "    n = len(ctx.all_responses)\n"

@@ -8,7 +8,8 @@ import pytest
 
 from csm_helpers.analysis.stats import WEIGHT_COLUMN
 from csm_helpers.core.errors import CsmError
-from csm_helpers.workbook.context import open_stage, select_segment
+from csm_helpers.workbook.context import open_stage
+from csm_helpers.workbook.segment import select_segment
 
 
 def test_sample_context_waves_weights_and_exclusions():

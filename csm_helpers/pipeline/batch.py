@@ -9,7 +9,7 @@ How a batch runs
    index lists them as suppressed (SPEC §4).
 2. ``jobs`` worker threads each own one warm kernel (:class:`csm_helpers.pipeline.kernels.WarmKernel`):
    libraries are imported once per kernel and the study's tables are read once per kernel
-   (:func:`csm_helpers.workbook.context.enable_data_cache`). The kernels do the analysis in their
+   (:func:`csm_helpers.workbook.cache.enable_data_cache`). The kernels do the analysis in their
    own processes, so the threads run in parallel on as many cores.
 3. For each segment its worker computes the one-screen summary and runs every stage
    notebook in its kernel through papermill (reset in between), exports HTML in-process
@@ -124,7 +124,7 @@ def plan_batch(study_path: str | Path | None, by: str, stages: Sequence[str] | N
     (['all', 'region=Can Tho'], [])
     """
     from csm_helpers.analysis.disclosure import hidden_values, partition_counts, reporting_base
-    from csm_helpers.workbook.context import select_segment
+    from csm_helpers.workbook.segment import select_segment
 
     run, check = plan_run(study_path, stages, notebooks=notebooks)
     study = run.study

@@ -12,7 +12,7 @@ emptied (``%reset -f``), figures are closed, and matplotlib's settings, the work
 ``sys.path``, environment variables, warning filters, logging, numpy and pandas options are
 put back as they were just after the imports, so a notebook sees what it would see in a new
 kernel. What stays is what should: imported modules and the study tables cached by
-:func:`csm_helpers.workbook.context.enable_data_cache` (copied on every read). A notebook that
+:func:`csm_helpers.workbook.cache.enable_data_cache` (copied on every read). A notebook that
 monkey-patches a library module would leak that into the next one; the stage notebooks do not.
 
 A kernel that died, timed out or failed a notebook is restarted before its next notebook.
@@ -100,7 +100,7 @@ def kernel_prelude(modules: tuple[str, ...] = PRELUDE_MODULES) -> None:
     import matplotlib as mpl
     import numpy as np
 
-    from csm_helpers.workbook.context import enable_data_cache
+    from csm_helpers.workbook.cache import enable_data_cache
 
     enable_data_cache()
     _BASELINE.update(

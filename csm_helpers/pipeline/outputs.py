@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from csm_helpers import __version__
+from csm_helpers.core.jsonable import to_jsonable
 from csm_helpers.core.safety import file_sha256, write_text_atomic
 from csm_helpers.pipeline.plan import RunPlan
-from csm_helpers.workbook.context import to_jsonable
 
 __all__ = ['MANIFEST', 'recover_interrupted', 'manifest_key', 'is_up_to_date', 'commit_segment', 'segment_is_done']
 

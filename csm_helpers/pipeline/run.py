@@ -36,6 +36,7 @@ from typing import Any
 from csm_helpers import __version__
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import _, get_language, language, tr
+from csm_helpers.core.jsonable import to_jsonable
 from csm_helpers.core.safety import write_text_atomic
 from csm_helpers.pipeline.execute import StageExecutor, execute_stage
 from csm_helpers.pipeline.export import export_html
@@ -49,7 +50,8 @@ from csm_helpers.study.stages import (
     notebooks_dir,
     skip_reason,
 )
-from csm_helpers.workbook.context import METRICS_FRAGMENT_DIR, parse_segment, to_jsonable
+from csm_helpers.workbook.context import METRICS_FRAGMENT_DIR
+from csm_helpers.workbook.segment import parse_segment
 
 __all__ = ['waves_text', 'report_summary_json', 'build_segment', 'run_study']
 
@@ -221,7 +223,7 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     if plan.notebooks != notebooks_dir().resolve():
         log(f"notebooks: {plan.notebooks}")
     from csm_helpers.analysis.disclosure import reporting_base
-    from csm_helpers.workbook.context import check_segment_publishable, select_segment
+    from csm_helpers.workbook.segment import check_segment_publishable, select_segment
 
     parse_segment(segment, study)
     data = select_segment(check.data, study, segment)

@@ -2,17 +2,12 @@
 
 A notebook's first code cell is ``ctx = open_stage("02_discovery", study_path=..., segment=...,
 output_dir=...)``; everything after it is a helper call on ``ctx``'s data. Loading and
-validation happen here once, so every notebook reports bad input the same way.
-"""
+validation happen here once, so every notebook reports bad input the same way."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
-import os
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,306 +19,18 @@ import pandas as pd
 
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import set_language
+from csm_helpers.core.jsonable import to_jsonable
 from csm_helpers.core.safety import write_text_atomic
 from csm_helpers.study.config import Codebook, Goals, Study, load_codebook, load_goals, load_study
 from csm_helpers.study.datasets import sample_study_path
+from csm_helpers.workbook.cache import cached, enable_data_cache
+from csm_helpers.workbook.segment import parse_segment, select_segment, with_withheld_attributes
 
-__all__ = ["StageContext", "open_stage", "find_study_file", "parse_segment", "select_segment",
-           "check_segment_publishable", "to_jsonable", "single_threaded_blas", "METRICS_FRAGMENT_DIR", "enable_data_cache", "disable_data_cache", "data_cache_stats"]
+__all__ = ["METRICS_FRAGMENT_DIR", "StageContext", "single_threaded_blas", "find_study_file", "open_stage"]
+
 
 #: Sub-folder of a stage's output_dir where each notebook leaves its part of metrics.json.
 METRICS_FRAGMENT_DIR = "_stage_metrics"
-
-
-# --------------------------------------------------------------------------- data cache
-# Off unless a long-lived process (a warm kernel of ``csm batch``) turns it on: then the study's
-# tables are read and validated once per process instead of once per notebook. It lives in this
-# module, so it survives ``%reset -f`` between notebooks. Every hit hands out a copy, so one
-# segment's notebook cannot change what the next one reads.
-_CACHE_LOCK = threading.Lock()
-_CACHE: dict[tuple, Any] | None = None
-_CACHE_STATS = {"hits": 0, "misses": 0}
-_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3  # pandas 3: a shallow copy is isolated
-
-
-def enable_data_cache() -> None:
-    """Keep the study's loaded and validated tables in memory for this process.
-
-    The key of every entry is the study file and every input file's path, size and
-    modification time (ns), so editing any input is seen on the next read. Tables are
-    handed out as copies (copy-on-write under pandas 3), so a notebook that changes its
-    data cannot change another notebook's.
-
-    Examples
-    --------
-    >>> enable_data_cache()
-    >>> a = open_stage("04_analysis").all_responses
-    >>> a.loc[:, "overall_sat"] = -1  # changes this copy only
-    >>> int(open_stage("04_analysis").all_responses["overall_sat"].min()) >= 1
-    True
-    >>> data_cache_stats()["hits"] >= 1
-    True
-    >>> disable_data_cache()
-    """
-    global _CACHE
-    with _CACHE_LOCK:
-        if _CACHE is None:
-            _CACHE = {}
-
-
-def disable_data_cache() -> None:
-    """Drop every cached table and stop caching (the default state)."""
-    global _CACHE
-    with _CACHE_LOCK:
-        _CACHE = None
-        _CACHE_STATS.update(hits=0, misses=0)
-
-
-def data_cache_stats() -> dict[str, int | bool]:
-    """``enabled``, ``entries``, ``hits`` and ``misses`` of the data cache."""
-    with _CACHE_LOCK:
-        return {"enabled": _CACHE is not None, "entries": len(_CACHE or {}), **_CACHE_STATS}
-
-
-def _fingerprint(study: Study) -> tuple:
-    """Identity of a study's inputs: path, size and mtime (ns) of study.yaml and every file."""
-    out = []
-    for key, rel in [("", str(study.path)), *sorted(study.file_keys().items())]:
-        try:
-            p = study.resolve(rel, key=key) if key else study.path
-            st = os.stat(p)
-            out.append((str(p), st.st_size, st.st_mtime_ns))
-        except (OSError, CsmError):  # the loader itself reports a missing or unsafe file
-            out.append((rel, None, None))
-    return tuple(out)
-
-
-def _fresh(value: Any) -> Any:
-    """A copy of a cached value that its user may change freely."""
-    if isinstance(value, pd.DataFrame | pd.Series):
-        return value.copy(deep=not _COPY_ON_WRITE)
-    if dataclasses.is_dataclass(value) and hasattr(value, "data"):  # io.Table
-        return dataclasses.replace(value, data=_fresh(value.data))
-    if hasattr(value, "model_copy"):  # pydantic models (goals, codebook)
-        return value.model_copy(deep=True)
-    if isinstance(value, tuple):
-        return tuple(_fresh(v) for v in value)
-    return value
-
-
-def _cached(study: Study, name: tuple, compute: Callable[[], Any]) -> Any:
-    """``compute()``, or a copy of its earlier result for the same study inputs when caching is on.
-
-    Errors are not cached: bad input raises again on every call.
-    """
-    if _CACHE is None:
-        return compute()
-    key = (name, _fingerprint(study))
-    with _CACHE_LOCK:
-        hit = _CACHE is not None and key in _CACHE
-        if hit:
-            _CACHE_STATS["hits"] += 1
-            return _fresh(_CACHE[key])
-    value = compute()
-    with _CACHE_LOCK:
-        if _CACHE is not None:
-            for old in [k for k in _CACHE if k[0][0] == name[0] and k != key]:
-                del _CACHE[old]  # older inputs, or another segment's table: never read again
-            _CACHE[key] = value
-            _CACHE_STATS["misses"] += 1
-    return _fresh(value)
-
-
-def parse_segment(segment: str, study: Study) -> tuple[str, str] | None:
-    """Parse ``"all"`` or ``"column=value"`` against the study's segment columns.
-
-    Returns None for ``"all"``, else ``(column, value)``.
-
-    Raises
-    ------
-    CsmError
-        When the text is not of that form or the column is not a segment column.
-
-    Examples
-    --------
-    >>> from csm_helpers.study.config import load_study
-    >>> study = load_study(sample_study_path())
-    >>> parse_segment("all", study) is None, parse_segment("region=Hanoi", study)
-    (True, ('region', 'Hanoi'))
-    """
-    segment = (segment or "all").strip()
-    if segment == "all":
-        return None
-    column, sep, value = segment.partition("=")
-    column, value = column.strip(), value.strip()
-    allowed = study.responses.segments
-    if not sep or not column or not value:
-        raise CsmError(
-            f"segment {segment!r} is not understood: write 'all' or COLUMN=VALUE, e.g. "
-            f"'{(allowed or ['region'])[0]}=...'"
-        )
-    if column not in allowed:
-        raise CsmError(
-            f"segment column {column!r} is not one of the study's segment columns "
-            f"({', '.join(allowed) or 'none'}) — add it to responses.segments in {study.path.name}"
-        )
-    return column, value
-
-
-def select_segment(data: pd.DataFrame, study: Study, segment: str) -> pd.DataFrame:
-    """Rows of ``data`` in ``segment`` (a new frame; ``"all"`` returns every row).
-
-    The result never shares changes with ``data`` (pandas copy-on-write), so no deep copy is
-    made: with a million rows a copy would cost seconds and a gigabyte for nothing.
-
-    Raises
-    ------
-    CsmError
-        When the segment value does not occur in the data (the message lists the values).
-    """
-    parsed = parse_segment(segment, study)
-    if parsed is None:
-        return data.copy(deep=False)
-    column, value = parsed
-    values = data[column].astype("string")
-    mask = values == value
-    if not mask.any():
-        present = sorted(v for v in values.dropna().unique())
-        shown = ", ".join(present[:20]) + (" …" if len(present) > 20 else "")
-        raise CsmError(f"segment {column}={value!r} has no respondents; values of {column!r}: {shown}")
-    return data.loc[mask.fillna(False).to_numpy()]
-
-
-def check_segment_publishable(data: pd.DataFrame, study: Study, segment: str, *,
-                              base: pd.DataFrame | None = None) -> None:
-    """Refuse a report for a segment that the minimum-cell-size rule hides (SPEC §4).
-
-    The count is taken on the base the analysis reports are computed from
-    (:func:`csm_helpers.analysis.disclosure.reporting_base`: the latest wave, after the data-quality
-    exclusions), not on every wave: a segment of 9 respondents of whom 3 answered in the
-    reported wave is a segment of 3. A segment's report sits next to the report for all
-    customers and the reports of the other segments of its column, so the column is one
-    partition: a segment below ``min_cell_size`` is refused, and so is a segment that
-    complementary suppression (:func:`csm_helpers.analysis.disclosure.hidden_values`) hides to protect
-    a small one — otherwise "all" minus the other segments' reports would give the small one
-    away. ``base`` may be passed when the caller has it already.
-
-    Raises
-    ------
-    CsmError
-        When the segment must not be reported; the message says which group it protects.
-
-    Examples
-    --------
-    >>> from csm_helpers.study.config import load_study
-    >>> from csm_helpers.study.readers import load_responses
-    >>> study = load_study(sample_study_path())
-    >>> data = load_responses(study).data
-    >>> check_segment_publishable(data, study, "region=Hanoi")  # large enough: no error
-    >>> latest, earlier = data.index[data["wave"] == "2026-H1"], data.index[data["wave"] == "2025-H2"]
-    >>> tiny = data.assign(region=data["region"].mask(data.index.isin([*latest[:3], *earlier[:6]]), "Tiny"))
-    >>> int((tiny["region"] == "Tiny").sum())  # 9 over both waves, 3 in the reported one
-    9
-    >>> check_segment_publishable(tiny, study, "region=Tiny")
-    Traceback (most recent call last):
-    ...
-    csm_helpers.core.errors.CsmError: segment 'region=Tiny' has 3 respondent(s) in the reported wave 2026-H1 after the data-quality exclusions, fewer than min_cell_size 5: its report is suppressed (SPEC §4) — choose a larger segment
-    """
-    from csm_helpers.analysis.disclosure import (
-        NO_VALUE,
-        hidden_values,
-        latest_wave,
-        partition_counts,
-        reporting_base,
-    )
-
-    parsed = parse_segment(segment, study)
-    if base is None:
-        base = reporting_base(data, study)
-    wave = latest_wave(data, study)
-    where = (f" in the reported wave {wave} after the data-quality exclusions" if wave else
-             " after the data-quality exclusions")
-    min_n = study.min_cell_size
-    if parsed is None:
-        if len(base) < min_n:
-            raise CsmError(f"the study has {len(base)} respondent(s){where}, fewer than min_cell_size {min_n}: "
-                           "no report can be published (SPEC §4) — collect more responses")
-        return
-    column, value = parsed
-    counts = partition_counts(base[column])
-    n = counts.get(value, 0)
-    if n < min_n:
-        raise CsmError(
-            f"segment {segment!r} has {n} respondent(s){where}, fewer than min_cell_size {min_n}: its report is "
-            "suppressed (SPEC §4) — choose a larger segment"
-        )
-    hidden = hidden_values(base[column], min_n=min_n)
-    if value in hidden:
-        small = sorted(("respondents without a value" if k == NO_VALUE else repr(k))
-                       for k in hidden if counts[k] < min_n)
-        raise CsmError(
-            f"segment {segment!r} ({n} respondents{where}) is withheld to protect {column} "
-            f"{', '.join(small)} (fewer than {min_n} respondents): next to the report for all "
-            f"customers and those of the other {column} values, its report would let theirs be worked out "
-            f"by difference (complementary suppression, see 'Privacy' in README.md) — report the "
-            f"{column} values together, or merge the small ones in the data"
-        )
-
-
-def _with_withheld_attributes(table: pd.DataFrame | None, attrs: pd.DataFrame, hidden: list[str], mode: str,
-                              derived: pd.DataFrame | None) -> pd.DataFrame:
-    """The IPA table with a blank, ``suppressed`` row for each hidden attribute, in config order."""
-    from csm_helpers.core.i18n import N_
-
-    itype = (N_("stated") if mode == "stated" else N_("derived (relative_weight)"))
-    if table is not None and len(table):
-        itype = table["importance_type"].iloc[0]
-    blank = pd.DataFrame({
-        "attribute": attrs["attribute"], "label": attrs["label"], "dimension": attrs["dimension"],
-        "n_performance": pd.array([pd.NA] * len(attrs), dtype="Int64"), "performance": np.nan,
-        "n_importance": pd.array([pd.NA] * len(attrs), dtype="Int64"), "importance": np.nan,
-        "importance_type": itype, "x_cross": np.nan, "y_cross": np.nan, "quadrant": None, "suppressed": True,
-    }).loc[attrs["attribute"].isin(hidden).to_numpy()]
-    if table is None:
-        out = blank.reset_index(drop=True)
-        out.attrs.update({"importance": mode, "suppressed_reason": (derived.attrs.get("suppressed_reason")
-                                                                    if derived is not None else None)})
-        return out
-    if blank.empty:
-        return table
-    order = {a: i for i, a in enumerate(attrs["attribute"])}
-    out = pd.concat([table, blank.astype({c: table[c].dtype for c in ("n_performance", "n_importance")
-                                          if c in table.columns}, errors="ignore")], ignore_index=True)
-    out = out.sort_values("attribute", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
-    out.attrs.update(table.attrs)
-    return out
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy/pandas scalars and containers to plain JSON types (NaN -> None).
-
-    Examples
-    --------
-    >>> to_jsonable({"a": np.float64(0.5), "b": [np.int64(2), float("nan")]})
-    {'a': 0.5, 'b': [2, None]}
-    """
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, pd.DataFrame):
-        return to_jsonable(obj.to_dict(orient="records"))
-    if isinstance(obj, np.bool_ | bool):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating | float):
-        return None if math.isnan(float(obj)) or math.isinf(float(obj)) else float(obj)
-    if obj is pd.NA or obj is None:
-        return None
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
 
 
 @dataclass
@@ -342,7 +49,7 @@ class StageContext:
     def _loaded(self) -> pd.DataFrame:
         from csm_helpers.study.readers import load_responses
 
-        return _cached(self.study, ("responses",), lambda: load_responses(self.study)).data
+        return cached(self.study, ("responses",), lambda: load_responses(self.study)).data
 
     @property
     def left_out(self) -> dict[str, int]:
@@ -350,7 +57,7 @@ class StageContext:
         survey previews and unfinished responses; see ``responses.qualtrics`` in study.yaml)."""
         from csm_helpers.study.readers import load_responses
 
-        return dict(_cached(self.study, ("responses",), lambda: load_responses(self.study)).left_out)
+        return dict(cached(self.study, ("responses",), lambda: load_responses(self.study)).left_out)
 
     def point_labels(self, items: list[str]) -> dict[int, str] | None:
         """The answer labels of ``items``' scale points from the export (SPSS value labels such
@@ -358,7 +65,7 @@ class StageContext:
         labels; None otherwise (charts then show the point numbers)."""
         from csm_helpers.study.readers import load_responses
 
-        labels = _cached(self.study, ("responses",), lambda: load_responses(self.study)).value_labels
+        labels = cached(self.study, ("responses",), lambda: load_responses(self.study)).value_labels
         found = [dict(labels[c]) for c in items if labels.get(c)]
         if not found or any(f != found[0] for f in found):
             return None
@@ -375,12 +82,12 @@ class StageContext:
     def _segment_cached(self, name: str, compute: Callable[[], Any]) -> Any:
         """A table of this segment's analysis, computed once per segment when the data cache is
         on (the summary, stage 04 and stage 05 share it); only the latest segment's is kept."""
-        return _cached(self.study, (f"segment:{name}", self.segment), compute)
+        return cached(self.study, (f"segment:{name}", self.segment), compute)
 
     def _table(self, key: str, required: tuple[str, ...] = ()) -> pd.DataFrame:
         from csm_helpers.study.readers import read_study_table
 
-        return _cached(self.study, (f"table:{key}", required),
+        return cached(self.study, (f"table:{key}", required),
                        lambda: read_study_table(self.study, key, required=list(required))).data
 
     @cached_property
@@ -411,7 +118,7 @@ class StageContext:
         """Data-quality flags of every response (stage 03), aligned with :attr:`all_responses`."""
         from csm_helpers.analysis.measurement import quality_flags
 
-        return _cached(self.study, ("quality_flags",), lambda: quality_flags(self.all_responses, self.study))
+        return cached(self.study, ("quality_flags",), lambda: quality_flags(self.all_responses, self.study))
 
     @cached_property
     def kept_responses(self) -> pd.DataFrame:
@@ -428,7 +135,7 @@ class StageContext:
                 kept = kept.assign(**{WEIGHT_COLUMN: np.asarray(w, dtype=float)})
             return kept
 
-        return _cached(self.study, ("kept_responses",), compute)
+        return cached(self.study, ("kept_responses",), compute)
 
     @property
     def weights(self) -> str | None:
@@ -869,7 +576,7 @@ class StageContext:
                 table["suppressed"] = False
             else:
                 table = None
-            return _with_withheld_attributes(table, attrs, hidden, mode, derived)
+            return with_withheld_attributes(table, attrs, hidden, mode, derived)
 
         return self._segment_cached("ipa_table", compute)
 
@@ -919,11 +626,11 @@ class StageContext:
 
     @cached_property
     def goals(self) -> Goals | None:
-        return _cached(self.study, ("goals",), lambda: load_goals(self.study))
+        return cached(self.study, ("goals",), lambda: load_goals(self.study))
 
     @cached_property
     def codebook(self) -> Codebook | None:
-        return _cached(self.study, ("codebook",), lambda: load_codebook(self.study))
+        return cached(self.study, ("codebook",), lambda: load_codebook(self.study))
 
     @cached_property
     def interviews(self) -> pd.DataFrame | None:
@@ -938,7 +645,7 @@ class StageContext:
             table = read_study_table(self.study, "interviews", required=[spec.id, spec.group, spec.text])
             return prepare_interviews(table.data, spec=spec)
 
-        return _cached(self.study, ("interviews",), compute)
+        return cached(self.study, ("interviews",), compute)
 
     def output_path(self, name: str) -> Path | None:
         """Where to write an exported file next to the report (None when output is off)."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from csm_helpers.workbook.context import to_jsonable
+from csm_helpers.core.jsonable import to_jsonable
 
 __all__ = ["kpis_entry", "reliability_entry", "drivers_entry", "ipa_entry", "gaps_entry",
            "suppressed_entries"]

@@ -1,0 +1,123 @@
+"""The study-data cache of a long-lived process (a warm kernel of ``csm batch``): the study's tables are read and validated once per process instead of once per notebook; every hit hands out a copy, so one segment's notebook cannot change what the next one reads. Off unless turned on; it lives in a module, so it survives ``%reset -f`` between notebooks."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from csm_helpers.core.errors import CsmError
+from csm_helpers.study.config import Study
+
+__all__ = ["enable_data_cache", "disable_data_cache", "data_cache_stats", "cached"]
+
+
+# --------------------------------------------------------------------------- data cache
+# Off unless a long-lived process (a warm kernel of ``csm batch``) turns it on: then the study's
+# tables are read and validated once per process instead of once per notebook. It lives in this
+# module, so it survives ``%reset -f`` between notebooks. Every hit hands out a copy, so one
+# segment's notebook cannot change what the next one reads.
+_CACHE_LOCK = threading.Lock()
+
+
+_CACHE: dict[tuple, Any] | None = None
+
+
+_CACHE_STATS = {"hits": 0, "misses": 0}
+
+
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3  # pandas 3: a shallow copy is isolated
+
+
+def enable_data_cache() -> None:
+    """Keep the study's loaded and validated tables in memory for this process.
+
+    The key of every entry is the study file and every input file's path, size and
+    modification time (ns), so editing any input is seen on the next read. Tables are
+    handed out as copies (copy-on-write under pandas 3), so a notebook that changes its
+    data cannot change another notebook's.
+
+    Examples
+    --------
+
+    >>> from csm_helpers.workbook import open_stage
+    >>> enable_data_cache()
+    >>> a = open_stage("04_analysis").all_responses
+    >>> a.loc[:, "overall_sat"] = -1  # changes this copy only
+    >>> int(open_stage("04_analysis").all_responses["overall_sat"].min()) >= 1
+    True
+    >>> data_cache_stats()["hits"] >= 1
+    True
+    >>> disable_data_cache()
+    """
+    global _CACHE
+    with _CACHE_LOCK:
+        if _CACHE is None:
+            _CACHE = {}
+
+
+def disable_data_cache() -> None:
+    """Drop every cached table and stop caching (the default state)."""
+    global _CACHE
+    with _CACHE_LOCK:
+        _CACHE = None
+        _CACHE_STATS.update(hits=0, misses=0)
+
+
+def data_cache_stats() -> dict[str, int | bool]:
+    """``enabled``, ``entries``, ``hits`` and ``misses`` of the data cache."""
+    with _CACHE_LOCK:
+        return {"enabled": _CACHE is not None, "entries": len(_CACHE or {}), **_CACHE_STATS}
+
+
+def _fingerprint(study: Study) -> tuple:
+    """Identity of a study's inputs: path, size and mtime (ns) of study.yaml and every file."""
+    out = []
+    for key, rel in [("", str(study.path)), *sorted(study.file_keys().items())]:
+        try:
+            p = study.resolve(rel, key=key) if key else study.path
+            st = os.stat(p)
+            out.append((str(p), st.st_size, st.st_mtime_ns))
+        except (OSError, CsmError):  # the loader itself reports a missing or unsafe file
+            out.append((rel, None, None))
+    return tuple(out)
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a cached value that its user may change freely."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return value.copy(deep=not _COPY_ON_WRITE)
+    if dataclasses.is_dataclass(value) and hasattr(value, "data"):  # io.Table
+        return dataclasses.replace(value, data=_fresh(value.data))
+    if hasattr(value, "model_copy"):  # pydantic models (goals, codebook)
+        return value.model_copy(deep=True)
+    if isinstance(value, tuple):
+        return tuple(_fresh(v) for v in value)
+    return value
+
+
+def cached(study: Study, name: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()``, or a copy of its earlier result for the same study inputs when caching is on.
+
+    Errors are not cached: bad input raises again on every call.
+    """
+    if _CACHE is None:
+        return compute()
+    key = (name, _fingerprint(study))
+    with _CACHE_LOCK:
+        hit = _CACHE is not None and key in _CACHE
+        if hit:
+            _CACHE_STATS["hits"] += 1
+            return _fresh(_CACHE[key])
+    value = compute()
+    with _CACHE_LOCK:
+        if _CACHE is not None:
+            for old in [k for k in _CACHE if k[0][0] == name[0] and k != key]:
+                del _CACHE[old]  # older inputs, or another segment's table: never read again
+            _CACHE[key] = value
+            _CACHE_STATS["misses"] += 1
+    return _fresh(value)
