@@ -1,0 +1,344 @@
+"""The gated analysis tables of a stage notebook: the methods of :class:`~csm_helpers.workbook.context.StageContext`
+that compute a KPI, driver, gap or priority table on the reported base and withhold what the
+privacy rules (SPEC §4) and the minimum n do not allow, with the reason."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from csm_helpers.workbook.segment import parse_segment, select_segment, with_withheld_attributes
+
+__all__ = ["AnalysisTables"]
+
+
+class AnalysisTables:
+    """Mixin of :class:`~csm_helpers.workbook.context.StageContext`: the analysis tables, computed from
+    the context's data (``analysis_data``, ``by_wave``, ``labels`` …) and gated."""
+
+    def segment_table(self, key: str) -> tuple[pd.DataFrame, bool]:
+        """A study table (``complaints``, ``lost_customers``) for this segment.
+
+        Returns ``(rows, segmented)``: the rows of the segment when the table has the segment's
+        column, else every row with ``segmented=False`` (the report then says the figures are
+        company-wide).
+        """
+        data = self._table(key)
+        parsed = parse_segment(self.segment, self.study)
+        if parsed is None:
+            return data, True
+        column, value = parsed
+        if column not in data.columns:
+            return data, False
+        return data.loc[(data[column].astype("string") == value).fillna(False).to_numpy()].copy(), True
+
+    def withheld(self, columns: list[str] | tuple[str, ...], *, how: str = "all", wave: str | None = None) -> bool:
+        """Whether this segment must hide a figure computed on the respondents who answered
+        ``columns`` (every one with ``how="all"``, any with ``how="any"``) in ``wave`` (default:
+        the reported wave), after the data-quality exclusions.
+
+        For "all": fewer than ``min_cell_size`` such respondents. For a segment: its value is
+        hidden by primary or complementary suppression among the values of its column on that
+        base (:func:`csm_helpers.analysis.disclosure.hidden_values`), so that "all" minus the other
+        segments' reports cannot reveal a small group's figure.
+        """
+        from csm_helpers.analysis.disclosure import answered_mask, hidden_values, wave_rows
+
+        wave = self.latest_wave if wave is None else wave
+        key = (tuple(columns), how, wave)
+        cache = self.__dict__.setdefault("_withheld", {})
+        if key not in cache:
+            base = self.reported_all if wave == self.latest_wave else wave_rows(self.kept_responses, self.study, wave)
+            answered = answered_mask(base, list(columns), how=how)
+            parsed = parse_segment(self.segment, self.study)
+            if parsed is None:
+                cache[key] = int(answered.sum()) < self.study.min_cell_size
+            else:
+                column, value = parsed
+                cache[key] = value in hidden_values(base[column], min_n=self.study.min_cell_size, answered=answered)
+        return cache[key]
+
+    def kpi_columns(self) -> dict[str, tuple[list[str], str]]:
+        """``kpi -> (items, how)``: the answers each headline KPI is computed from."""
+        s = self.study
+        out = {"csat_top2": ([s.overall], "all"), "csi": ([s.overall, *s.satisfaction_items], "any")}
+        if s.recommend:
+            out["nps"] = ([s.recommend], "all")
+        return out
+
+    def _withhold_rows(self, table: pd.DataFrame, hide: list[bool], keep: list[str], *, n: str = "n") -> pd.DataFrame:
+        """``table`` with the ``hide`` rows suppressed as :func:`stats.suppress` does; a table of
+        per-attribute tests (``p_adj``) is adjusted again over the rows still shown, so that a
+        withheld row neither counts in the family nor shows through the others' adjusted p."""
+        from csm_helpers.analysis.stats import adjust_family, suppress
+
+        if not any(hide):
+            return table
+        out = suppress(table, n=n, min_n=0, keep=[c for c in keep if c in table.columns], hide=hide)
+        if "p_adj" in out.columns and "p_adjust" in table.attrs:
+            out = adjust_family(out, method=table.attrs["p_adjust"], level=table.attrs.get("level", 0.95))
+        return out
+
+    @cached_property
+    def kpi_table(self) -> pd.DataFrame:
+        """The headline KPIs of the reported wave (:func:`kpis.kpi_summary`), each gated on its own
+        base: a KPI that this segment must hide is suppressed (SPEC §4)."""
+        from csm_helpers.analysis import kpis
+
+        def compute() -> pd.DataFrame:
+            s = self.study
+            table = kpis.kpi_summary(self.current, scale=s.scale_for(s.overall, "overall"), targets=self.kpi_targets,
+                                     **self.satisfaction, **self.common, **self.boot)
+            cols = self.kpi_columns()
+            hide = [self.withheld(cols[k][0], how=cols[k][1]) for k in table["kpi"]]
+            out = self._withhold_rows(table, hide, ["kpi", "method", "target"])
+            if any(hide):
+                out.loc[hide, "status"] = "suppressed"
+                out["met"] = out["met"].astype(object)
+                out.loc[hide, "met"] = None
+            return out
+
+        return self._segment_cached("kpi_table", compute)
+
+    @cached_property
+    def kpi_change_table(self) -> pd.DataFrame | None:
+        """KPIs of the previous vs the reported wave (:func:`kpis.kpi_change`), None with one wave.
+
+        A KPI this segment must hide in the reported wave is suppressed; one it must hide in the
+        previous wave loses its previous value and the change (which would reveal it)."""
+        from csm_helpers.analysis import kpis
+
+        if self.previous_wave is None:
+            return None
+
+        def compute() -> pd.DataFrame:
+            s = self.study
+            table = kpis.kpi_change(self.analysis_data, wave=s.responses.wave, previous=self.previous_wave,
+                                    latest=self.latest_wave, **self.satisfaction, **self.common, **self.boot)
+            cols = self.kpi_columns()
+            latest = [self.withheld(cols[k][0], how=cols[k][1]) for k in table["kpi"]]
+            previous = [self.withheld(cols[k][0], how=cols[k][1], wave=self.previous_wave) for k in table["kpi"]]
+            out = self._withhold_rows(table, [a or b for a, b in zip(latest, previous, strict=True)],
+                                      ["kpi", "wave_previous", "wave_latest", "n_previous", "n_latest", "test"])
+            for i, (a, b) in enumerate(zip(latest, previous, strict=True)):
+                if b and not a:  # the reported wave itself may be shown; its change may not
+                    for c in ("latest", "latest_ci_low", "latest_ci_high"):
+                        out.loc[out.index[i], c] = table[c].iloc[i]
+            return out
+
+        return self._segment_cached("kpi_change_table", compute)
+
+    def gate(self, table: pd.DataFrame, columns: list[str] | tuple[str, ...], *, how: str = "all",
+             keep: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+        """``table`` (one figure's rows, computed on the reported wave) with every row suppressed
+        when this segment must hide a figure on ``columns`` (:meth:`withheld`).
+
+        Examples
+        --------
+        >>> from csm_helpers.workbook import open_stage
+        >>> ctx = open_stage("04_analysis", segment="region=Hanoi")
+        >>> t = pd.DataFrame({"quadrant": ["Loyalty"], "n": [40], "share": [0.3]})
+        >>> bool(ctx.gate(t, ["recommend", "repeat_12m"], keep=["quadrant"])["share"].notna().all())
+        True
+        """
+        return self._withhold_rows(table, [self.withheld(list(columns), how=how)] * len(table), list(keep))
+
+    def gate_rows(self, table: pd.DataFrame, *, key: str, columns: dict[str, list[str]] | None = None,
+                  how: str = "all", keep: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+        """``table`` with each row suppressed whose figure this segment must hide.
+
+        A row's items are ``columns[row[key]]``; without ``columns``, ``row[key]`` names the one
+        response column the row was computed from (e.g. the ``source`` of
+        :func:`loyalty.loyalty_measures`). Rows whose key names no response column (figures
+        from the study file, such as the customer base) are left as they are.
+        """
+        known = set(self.all_responses.columns)
+        hide = []
+        for value in table[key]:
+            items = columns.get(str(value)) if columns is not None else [str(value)]
+            items = [c for c in (items or []) if c in known]
+            hide.append(bool(items) and self.withheld(items, how=how))
+        return self._withhold_rows(table, hide, [key, *keep])
+
+    @cached_property
+    def scorecard_table(self) -> pd.DataFrame:
+        """The invisible scorecard of the reported wave (:func:`kpis.scorecard`), each dimension
+        gated on the respondents who answered any of its items."""
+        from csm_helpers.analysis import kpis
+        from csm_helpers.analysis.measurement import study_dimensions
+
+        dims = study_dimensions(self.study)
+        return self._segment_cached("scorecard", lambda: self.gate_rows(
+            kpis.scorecard(self.current, dimensions=dims, scales=self.scales, **self.common, **self.boot),
+            key="dimension", columns=dims, how="any", keep=["n_items", "method"]))
+
+    @cached_property
+    def progress_table(self) -> pd.DataFrame:
+        """Every KPI by wave (:func:`action.progress`), each wave's KPI gated on that wave's base;
+        the change from a hidden wave is hidden too (it would give the hidden value away)."""
+        from csm_helpers.analysis.action import progress
+
+        def compute() -> pd.DataFrame:
+            data, column = self.by_wave
+            table = progress(data, wave=column, waves=self.waves or None, targets=self.kpi_targets,
+                             **self.satisfaction, **self.common, **self.boot)
+            if not self.waves:
+                return self.gate_rows(table, key="kpi", columns={k: v[0] for k, v in self.kpi_columns().items()},
+                                      keep=["wave", "method", "target", "note"])
+            cols = self.kpi_columns()
+            hidden = {(w, k): self.withheld(cols[k][0], how=cols[k][1], wave=w)
+                      for w, k in zip(table["wave"].astype(str), table["kpi"], strict=True)}
+            hide = [hidden[(str(w), k)] for w, k in zip(table["wave"], table["kpi"], strict=True)]
+            out = self._withhold_rows(table, hide, ["wave", "kpi", "method", "target", "previous_wave", "note"])
+            for i, (pw, k) in enumerate(zip(table["previous_wave"], table["kpi"], strict=True)):
+                if not hide[i] and pd.notna(pw) and hidden.get((str(pw), k)):
+                    out.loc[out.index[i], ["change", "statistic", "p_value"]] = np.nan
+                    out.loc[out.index[i], "significant"] = None
+            return out
+
+        return self._segment_cached("progress", compute)
+
+    def attribute_change_table(self, **options: Any) -> pd.DataFrame | None:
+        """Each attribute's mean performance, previous vs reported wave (:func:`action.attribute_change`),
+        None with one wave; an attribute this segment must hide in either wave is suppressed.
+        ``options`` go to the helper (``weights``, ``level`` and ``min_n`` are the study's)."""
+        from csm_helpers.analysis.action import attribute_change
+
+        if self.previous_wave is None:
+            return None
+        table = attribute_change(self.analysis_data, wave=self.study.responses.wave, previous=self.previous_wave,
+                                 latest=self.latest_wave,
+                                 attributes={a.id: a.performance for a in self.study.attributes},
+                                 **{**self.common, **options})
+        hide = [self.attribute_withheld(a, ("performance",)) or
+                self.attribute_withheld(a, ("performance",), wave=self.previous_wave) for a in table["attribute"]]
+        return self._withhold_rows(table, hide, ["attribute", "wave_previous", "wave_latest", "n_previous"],
+                                   n="n_latest")  # the table has no `n`: one per wave
+
+    @cached_property
+    def csat_detail(self) -> pd.DataFrame:
+        """Top-2 box, bottom-2 box and mean of the overall item (:func:`kpis.csat`), gated as CSAT."""
+        from csm_helpers.analysis import kpis
+
+        s = self.study
+        table = kpis.csat(self.current, item=s.overall, scale=s.scale_for(s.overall, "overall"),
+                          top_box=s.analysis.top_box, **self.common)
+        return self.gate(table, [s.overall], keep=["method"])
+
+    @cached_property
+    def exclusion_table(self) -> pd.DataFrame:
+        """The headline KPIs of the reported wave with and without the data-quality exclusions
+        (:func:`measurement.exclusion_sensitivity`); the responses without exclusions are raked
+        on their own when the study is weighted."""
+        from csm_helpers.analysis.disclosure import wave_rows
+        from csm_helpers.analysis.measurement import exclusion_sensitivity, study_weights
+        from csm_helpers.analysis.stats import WEIGHT_COLUMN
+
+        def compute() -> pd.DataFrame:
+            s = self.study
+            received = self.all_responses
+            if self.weights:
+                w = study_weights(received, s, population=self.population)
+                received = received.assign(**{WEIGHT_COLUMN: np.asarray(w, dtype=float)})
+            received = wave_rows(select_segment(received, s, self.segment), s, self.latest_wave)
+            table = exclusion_sensitivity(self.current, received, overall=s.overall,
+                                          satisfaction_items=s.satisfaction_items, scales=self.scales,
+                                          scale=s.scale_for(s.overall, "overall"), recommend=s.recommend,
+                                          top_box=s.analysis.top_box, weights=self.weights)
+            shown = set(self.kpi_table.loc[~self.kpi_table["suppressed"].astype(bool), "kpi"])
+            return table.loc[table["kpi"].isin(shown)].reset_index(drop=True)  # a hidden KPI stays hidden
+
+        return self._segment_cached("exclusion_table", compute)
+
+    def attribute_withheld(self, attribute: str, kinds: tuple[str, ...], *, wave: str | None = None) -> bool:
+        """:meth:`withheld` for the items of ``kinds`` (performance, importance, ...) of one attribute."""
+        a = next(x for x in self.study.attributes if x.id == attribute)
+        return self.withheld([getattr(a, k) for k in kinds if getattr(a, k)], wave=wave)
+
+    @cached_property
+    def driver_table(self) -> pd.DataFrame:
+        """Key drivers of overall satisfaction on the latest wave (:func:`drivers.key_drivers`).
+
+        Below the model's documented minimum (:func:`drivers.driver_minimum_n`, at least 30
+        respondents, far above the cell size) nothing is estimated and
+        ``attrs["suppressed_reason"]`` says why. No complementary suppression applies: the table
+        publishes correlations and weights, not the sums they come from, and every published
+        model rests on at least 30 respondents."""
+        from csm_helpers.analysis.drivers import key_drivers
+
+        return self._segment_cached("driver_table", lambda: key_drivers(
+            self.current, outcome=self.study.overall, drivers={a.id: a.performance for a in self.study.attributes},
+            weights=self.weights, level=self.study.analysis.level, degenerate="withhold", **self.boot))
+
+    @cached_property
+    def ipa_table(self) -> pd.DataFrame:
+        """Importance–performance analysis of the latest wave (:func:`drivers.ipa`).
+
+        An attribute this segment must hide (its items answered by too few, here or by
+        difference) is left out of the analysis — also of the cross-hairs, whose grand mean
+        would otherwise give its value away — and listed with ``suppressed`` True. With derived
+        importance and key drivers withheld (too few respondents), every attribute is."""
+        from csm_helpers.analysis.drivers import attribute_table, ipa
+
+        def compute() -> pd.DataFrame:
+            attrs = attribute_table(self.study)
+            mode = self.importance_mode
+            kinds = ("performance", "importance") if mode == "stated" else ("performance",)
+            derived = self.driver_table if mode == "derived" else None
+            if derived is not None and derived.attrs.get("suppressed"):
+                hidden = list(attrs["attribute"])
+            else:
+                hidden = [a for a in attrs["attribute"] if self.attribute_withheld(a, kinds)]
+            shown = attrs.loc[~attrs["attribute"].isin(hidden)]
+            if len(shown):
+                table = ipa(self.current, attributes=shown, importance=mode, derived=derived,
+                            crosshair=self.study.analysis.ipa_crosshair, scale=self.performance_scale,
+                            weights=self.weights)
+                table["suppressed"] = False
+            else:
+                table = None
+            return with_withheld_attributes(table, attrs, hidden, mode, derived)
+
+        return self._segment_cached("ipa_table", compute)
+
+    def _gated_pairs(self, table: pd.DataFrame, kinds: tuple[str, str], keep: list[str]) -> pd.DataFrame:
+        hide = [self.attribute_withheld(a, kinds) for a in table["attribute"]]
+        return self._withhold_rows(table, hide, keep)
+
+    @cached_property
+    def gap_table(self) -> pd.DataFrame | None:
+        """Expectation–perception gaps of the latest wave, or None without expectation items;
+        an attribute this segment must hide is suppressed."""
+        from csm_helpers.analysis.gaps import expectation_gaps, gap_pairs
+
+        pairs = gap_pairs(self.study, "expectation")
+        if not pairs:
+            return None
+        return self._segment_cached("gap_table", lambda: self._gated_pairs(
+            expectation_gaps(self.current, pairs=pairs, **self.common), ("performance", "expectation"),
+            ["attribute", "perception", "expectation"]))
+
+    @cached_property
+    def competitor_table(self) -> pd.DataFrame | None:
+        """Own vs competitor ratings of the latest wave, or None without competitor items; an
+        attribute this segment must hide is suppressed."""
+        from csm_helpers.analysis.gaps import competitor_benchmark, gap_pairs
+
+        pairs = gap_pairs(self.study, "competitor")
+        if not pairs:
+            return None
+        return self._segment_cached("competitor_table", lambda: self._gated_pairs(
+            competitor_benchmark(self.current, pairs=pairs, **self.common), ("performance", "competitor"),
+            ["attribute", "own_column", "competitor_column"]))
+
+    @cached_property
+    def priorities(self) -> pd.DataFrame:
+        """The priority list (:func:`action.priority_list`): importance × room to the scale top."""
+        from csm_helpers.analysis.action import priority_list
+
+        return self._segment_cached("priorities", lambda: priority_list(
+            self.ipa_table, drivers=self.driver_table, gaps=self.gap_table, competitor=self.competitor_table,
+            scale=self.performance_scale, reference="scale_max"))
