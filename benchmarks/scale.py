@@ -65,7 +65,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from csm_helpers.study.datasets import sample_dir  # noqa: E402
-from csm_helpers.synthetic import sample  # noqa: E402
+from csm_helpers.synthetic import model, survey  # noqa: E402
 
 DEFAULT_N = 1_000_000
 MIN_N = 1_000
@@ -141,7 +141,7 @@ class _Attr(NamedTuple):
 def scale_attributes() -> list[_Attr]:
     """The 20 attributes of the generated study: the sample's 12, then :data:`EXTRA`."""
     out = [_Attr(a.id, a.label, a.dimension, a.beta, a.perf, a.perf_sd, a.expect, a.comp, 3.55 + 3.2 * a.beta)
-           for a in sample.ATTRIBUTES]
+           for a in model.ATTRIBUTES]
     out += [_Attr(e.id, e.label, e.dimension, e.beta, e.perf, e.perf_sd, e.expect, e.comp, 3.55 + 3.2 * e.beta)
             for e in EXTRA]
     return out
@@ -192,8 +192,8 @@ def _comments(rng: np.random.Generator, attrs: list[_Attr], perf: np.ndarray, ov
                 rows = np.flatnonzero((attr == j) & (langs == lang) & (positive == mood))
                 if not len(rows):
                     continue
-                if a.id in sample._PHRASES:
-                    pool = sample._PHRASES[a.id][lang][0 if mood else 1]
+                if a.id in survey.PHRASES:
+                    pool = survey.PHRASES[a.id][lang][0 if mood else 1]
                 else:
                     extra = EXTRA[[e.id for e in EXTRA].index(a.id)]
                     pool = (extra.praise if mood else extra.blame,)
@@ -220,11 +220,11 @@ def generate_study(out_dir: Path, *, n: int, seed: int) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     attrs = scale_attributes()
-    regions, channels, waves = sample.REGIONS, sample.CHANNELS, sample.WAVES
+    regions, channels, waves = model.REGIONS, model.CHANNELS, model.WAVES
 
     wave = (rng.random(n) < 0.5).astype(np.int8)
-    region = rng.choice(len(regions), size=n, p=np.array(sample.REGION_PROBS)).astype(np.int8)
-    p_digital = np.array([sample.DIGITAL_GIVEN_REGION[r] for r in regions])[region]
+    region = rng.choice(len(regions), size=n, p=np.array(model.REGION_PROBS)).astype(np.int8)
+    p_digital = np.array([model.DIGITAL_GIVEN_REGION[r] for r in regions])[region]
     digital = (rng.random(n) < p_digital).astype(np.int8)
     region_shift = np.array([0.0, -0.05, 0.10, -0.20])[region]
     g = rng.standard_normal(n)

@@ -1,0 +1,235 @@
+"""The model of the synthetic study: attributes, waves, regions and channels, the latent structure and its parameters, shared by the generator, the truth and the files."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from datetime import date, timedelta
+from typing import NamedTuple
+
+__all__ = ["Attribute", "ATTRIBUTES", "WAVES", "WAVE_PROBS", "REGIONS", "REGION_PROBS", "CHANNELS", "DIGITAL_GIVEN_REGION", "POPULATION", "CUTS", "DIMENSIONS", "LOADING", "FACTOR_CORR", "PERF_REGION_SHIFT", "Y_REGION", "Y_CHANNEL", "Y_WAVE", "OVERALL_CUTS", "LAST_CONTACT", "RECOMMEND", "RECOMMEND_CUTS", "REPEAT", "MARKET_ITEMS", "LOYALTY_ITEMS", "RESPONSE_RATE_REGION", "RESPONSE_RATE_CHANNEL", "MARKET_FIGURES", "EXPECT_SD", "IMPORTANCE_SD", "COMPETITOR_SD", "N_COMPLAINTS", "N_COMPLAINT_CUSTOMERS", "N_COMPLAINT_REPEAT_POOL", "COMPLAINT_VALID_P", "N_LOST", "FIELD_START", "FIELD_DAYS", "FIELD_END", "nfc", "importance_location", "latent_corr", "latent_r2", "residual_sd", "cell_response_rate", "invited_counts"]
+
+
+class Attribute(NamedTuple):
+    id: str
+    label: str
+    dimension: str
+    theme: str
+    beta: float  # true standardised driver weight
+    perf: float  # performance latent location (reference cell, first wave), scale points
+    perf_sd: float
+    expect: float  # expectation latent location
+    comp: float | None  # competitor latent location (None: no competitor item)
+    wave_shift: float  # performance shift in the second wave (2026-H1)
+    digital_shift: float  # performance shift for the digital channel
+
+
+ATTRIBUTES: tuple[Attribute, ...] = (
+    Attribute("product_range", "Range of products", "product", "Products and pricing",
+          0.01, 3.95, 0.85, 3.70, 3.80, 0.00, 0.00),
+    Attribute("fees", "Fees and charges", "product", "Products and pricing",
+          0.09, 3.15, 1.00, 3.80, 3.45, -0.15, 0.00),
+    Attribute("app_reliability", "Mobile app reliability", "product", "Digital banking",
+          0.08, 3.55, 1.05, 4.20, 3.95, 0.30, -0.15),
+    Attribute("interest_rates", "Interest rates", "product", "Products and pricing",
+          0.02, 3.45, 0.90, 3.75, 3.60, 0.00, 0.00),
+    Attribute("wait_time", "Waiting time", "process", "Speed and convenience",
+          0.16, 3.05, 1.10, 4.00, 3.55, 0.20, 0.35),
+    Attribute("ease_of_paperwork", "Ease of paperwork", "process", "Speed and convenience",
+          0.01, 3.40, 0.95, 3.70, None, 0.00, 0.20),
+    Attribute("problem_resolution", "Speed of problem resolution", "process", "Getting it right",
+          0.36, 3.00, 1.05, 4.25, 3.40, 0.05, 0.00),
+    Attribute("accuracy", "Accuracy of transactions", "process", "Getting it right",
+          0.03, 4.25, 0.80, 4.40, None, 0.00, 0.00),
+    Attribute("staff_courtesy", "Staff courtesy", "people", "Staff attitude",
+          0.06, 4.05, 0.85, 3.95, 3.70, 0.00, -0.10),
+    Attribute("staff_knowledge", "Staff knowledge", "people", "Staff competence",
+          0.03, 3.75, 0.90, 3.90, None, 0.00, 0.00),
+    Attribute("responsiveness", "Responsiveness", "people", "Staff attitude",
+          0.31, 3.20, 1.05, 4.10, 3.50, 0.10, 0.00),
+    Attribute("personal_attention", "Personal attention", "people", "Staff attitude",
+          0.02, 3.50, 1.00, 3.60, None, 0.00, -0.25),
+)
+"""The 12 survey attributes with their true model parameters (see the module docstring):
+``beta`` (driver weight), ``perf``/``perf_sd`` (performance latent location and SD),
+``expect`` (expectation location), ``comp`` (competitor location or None), ``wave_shift``
+(performance shift in 2026-H1) and ``digital_shift`` (performance shift for digital customers)."""
+
+
+WAVES: tuple[str, ...] = ("2025-H2", "2026-H1")
+
+
+WAVE_PROBS: tuple[float, ...] = (0.5, 0.5)
+
+
+REGIONS: tuple[str, ...] = ("Hanoi", "Ho Chi Minh City", "Da Nang", "Can Tho")
+
+
+REGION_PROBS: tuple[float, ...] = (0.33, 0.41, 0.15, 0.11)
+"""Probability that a respondent comes from each region of :data:`REGIONS`."""
+
+
+CHANNELS: tuple[str, ...] = ("branch", "digital")
+
+
+DIGITAL_GIVEN_REGION: dict[str, float] = {
+    "Hanoi": 0.62, "Ho Chi Minh City": 0.64, "Da Nang": 0.48, "Can Tho": 0.38}
+"""Probability that a respondent of each region is a digital (rather than branch) customer."""
+
+
+POPULATION: dict[str, dict[str, int]] = {
+    "region": {"Hanoi": 52200, "Ho Chi Minh City": 75600, "Da Nang": 28800, "Can Tho": 23400},
+    "channel": {"branch": 99000, "digital": 81000},
+}
+
+
+CUTS = (1.5, 2.5, 3.5, 4.5)
+
+
+# Latent attribute scores: z_a = loading_d f_d + sqrt(1 - loading_d^2) s_a for the attribute's
+# dimension d, with dimension factors f_d = sqrt(phi) g + sqrt(1 - phi) h_d (corr(f_d, f_d') = phi).
+DIMENSIONS = ("product", "process", "people")
+
+
+LOADING = {"product": 0.74, "process": 0.76, "people": 0.78}
+
+
+FACTOR_CORR = 0.35
+
+
+PERF_REGION_SHIFT = {"Hanoi": 0.0, "Ho Chi Minh City": -0.05, "Da Nang": 0.10, "Can Tho": -0.20}
+
+
+Y_REGION = {"Hanoi": 0.0, "Ho Chi Minh City": -0.10, "Da Nang": 0.15, "Can Tho": -0.30}
+
+
+Y_CHANNEL = {"branch": 0.0, "digital": -0.10}
+
+
+Y_WAVE = {"2025-H2": 0.0, "2026-H1": 0.12}
+
+
+OVERALL_CUTS = (-2.1, -1.4, -0.55, 0.8)
+
+
+LAST_CONTACT = {"intercept": 0.1, "loading": 0.7, "noise_sd": math.sqrt(0.51)}
+
+
+RECOMMEND = {"location": 8.1, "scale": 1.7, "loading": 0.8, "noise_loading": 0.6}
+
+
+RECOMMEND_CUTS = tuple(k + 0.5 for k in range(10))
+
+
+REPEAT = {"intercept": 1.1, "slope": 0.9}
+
+
+# Market indicators (1/0): item = 1 when a + b y + sqrt(1 - b^2) e > 0, e ~ N(0, 1), so that
+# P(item = 1 | cell) = Phi(a + b m_cell) exactly (probit in the latent satisfaction y).
+MARKET_ITEMS: dict[str, dict[str, float]] = {
+    "praise_us": {"intercept": -0.20, "loading": 0.60},
+    "aware_unaided": {"intercept": 0.15, "loading": 0.25},
+    "referred": {"intercept": -0.90, "loading": 0.50},
+}
+
+
+# Loyalty measures (1-5 agreement): latent loc + sd (b y + sqrt(1 - b^2) e), thresholded at CUTS.
+LOYALTY_ITEMS: dict[str, dict[str, float]] = {
+    "price_sensitivity": {"location": 3.30, "sd": 1.0, "loading": -0.45},
+    "competitor_attitude": {"location": 3.00, "sd": 1.0, "loading": -0.50},
+    "incident_tolerance": {"location": 3.10, "sd": 1.0, "loading": 0.55},
+}
+
+
+# Response rate of the invitations per region, times a channel factor (10-30% in every cell).
+RESPONSE_RATE_REGION = {"Hanoi": 0.22, "Ho Chi Minh City": 0.17, "Da Nang": 0.26, "Can Tho": 0.13}
+
+
+RESPONSE_RATE_CHANNEL = {"branch": 1.15, "digital": 0.90}
+
+
+# Company figures of the market block of study.yaml (SPEC §1.4 market indicators, loyalty).
+MARKET_FIGURES = {"sales_growth": 0.04, "customers": 180000, "customers_new": 21000, "customers_lost": 15300}
+
+
+EXPECT_SD = 0.80
+
+
+IMPORTANCE_SD = 0.85
+
+
+COMPETITOR_SD = 0.95
+
+
+_IMPORTANCE_BASE = 3.55
+
+
+_IMPORTANCE_SLOPE = 3.2
+
+
+N_COMPLAINTS = 300
+
+
+N_COMPLAINT_CUSTOMERS = 255  # distinct complainants
+
+
+N_COMPLAINT_REPEAT_POOL = 60  # repeat complaints come from the first 60 of them
+
+
+COMPLAINT_VALID_P = 0.82
+
+
+N_LOST = 200
+
+
+FIELD_START = date(2025, 7, 1)
+
+
+FIELD_DAYS = 365
+
+
+FIELD_END = FIELD_START + timedelta(days=FIELD_DAYS - 1)  # 2026-06-30, when the logs were extracted
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def importance_location(a: Attribute) -> float:
+    return _IMPORTANCE_BASE + _IMPORTANCE_SLOPE * a.beta
+
+
+def latent_corr(a: Attribute, b: Attribute) -> float:
+    """``corr(z_a, z_b)``: ``loading_d loading_d'`` times 1 (same dimension) or ``phi``."""
+    if a.id == b.id:
+        return 1.0
+    same = a.dimension == b.dimension
+    return LOADING[a.dimension] * LOADING[b.dimension] * (1.0 if same else FACTOR_CORR)
+
+
+def latent_r2() -> float:
+    """``Var(sum_a beta_a z_a) = beta' R_zz beta``: the latent R^2 of ``y`` within a cell."""
+    return sum(a.beta * b.beta * latent_corr(a, b) for a in ATTRIBUTES for b in ATTRIBUTES)
+
+
+def residual_sd() -> float:
+    return math.sqrt(1.0 - latent_r2())
+
+
+# --------------------------------------------------------------------------- other tables
+def cell_response_rate(region: str, channel: str) -> float:
+    return RESPONSE_RATE_REGION[region] * RESPONSE_RATE_CHANNEL[channel]
+
+
+def invited_counts(n: int) -> dict[str, dict[str, int]]:
+    """Invitations per segment value: per region x channel cell, the expected number of
+    respondents divided by the cell's response rate (rounded), summed over the other segment;
+    capped at the population size (reached only for n above about 23,000)."""
+    cells = {}
+    for r, pr in zip(REGIONS, REGION_PROBS, strict=True):
+        pdig = DIGITAL_GIVEN_REGION[r]
+        for c, pc in (("branch", 1.0 - pdig), ("digital", pdig)):
+            cells[(r, c)] = round(n * pr * pc / cell_response_rate(r, c))
+    invited = {"region": {r: sum(v for (rr, _), v in cells.items() if rr == r) for r in REGIONS},
+               "channel": {c: sum(v for (_, cc), v in cells.items() if cc == c) for c in CHANNELS}}
+    return {seg: {v: min(k, POPULATION[seg][v]) for v, k in vals.items()} for seg, vals in invited.items()}
