@@ -21,13 +21,13 @@ from csm_helpers.core.errors import CsmError, DataError  # noqa: E402
 from csm_helpers.present.charts import kpis as pk  # noqa: E402
 from csm_helpers.study.datasets import read_dataset  # noqa: E402
 
-from .plotting import _report_style  # noqa: F401  (autouse fixture)
-from .plotting import is_grey as _is_grey  # noqa: E402
-
-
-def _texts(ax) -> list[str]:
-    ax.figure.canvas.draw()  # renders every label: mathtext errors would raise here
-    return [t.get_text() for t in ax.findobj(matplotlib.text.Text) if t.get_text()]
+from .plotting import (
+    _report_style,  # noqa: F401  (autouse fixture)
+)
+from .plotting import is_grey as _is_grey
+from .plotting import (
+    texts as _texts,  # noqa: E402
+)
 
 
 def _bar_containers(ax) -> list[BarContainer]:

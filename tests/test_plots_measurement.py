@@ -22,14 +22,13 @@ from csm_helpers.present.charts import measurement as pm  # noqa: E402
 from csm_helpers.study.config import load_study  # noqa: E402
 from csm_helpers.study.datasets import read_dataset, sample_study_path  # noqa: E402
 
-from .plotting import _report_style  # noqa: F401  (autouse fixture)
-from .plotting import is_grey as _is_grey  # noqa: E402
-
-
-def _texts(ax) -> list[str]:
-    ax.figure.canvas.draw()  # renders every label: a mathtext error would raise here
-    return [t.get_text() for t in ax.findobj(matplotlib.text.Text) if t.get_text()]
-
+from .plotting import (
+    _report_style,  # noqa: F401  (autouse fixture)
+)
+from .plotting import is_grey as _is_grey
+from .plotting import (
+    texts as _texts,  # noqa: E402
+)
 
 DATA = pd.DataFrame({
     "a": [1, 2, 4, 5, 5, 5, 4, 4],    # top-2: 6 of 8

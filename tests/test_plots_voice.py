@@ -26,13 +26,15 @@ from csm_helpers.present.charts.voice import (  # noqa: E402
 )
 from csm_helpers.study.config import Codebook  # noqa: E402
 
-from .plotting import _report_style  # noqa: F401  (autouse fixture)
-from .plotting import is_grey as _is_grey  # noqa: E402
+from .plotting import (
+    _report_style,  # noqa: F401  (autouse fixture)
+    texts,  # noqa: E402
+)
+from .plotting import is_grey as _is_grey
 
 
 def _texts(ax) -> list[str]:
-    ax.figure.canvas.draw()  # renders every label: a mathtext error would raise here
-    return [t.get_text() for t in ax.figure.findobj(matplotlib.text.Text) if t.get_text()]
+    return texts(ax, whole_figure=True)
 
 
 def _no_mathtext(ax) -> None:

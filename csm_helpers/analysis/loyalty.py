@@ -17,7 +17,6 @@ answered. Nothing is rounded here.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ import pandas as pd
 
 from csm_helpers.analysis import stats
 from csm_helpers.analysis.kpis import wilson_interval
+from csm_helpers.analysis.kpis.common import group_positions
 from csm_helpers.core.checks import check_frame, check_int, require_column
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _, tr
@@ -102,21 +102,6 @@ def number_array(data: pd.DataFrame, col: str, *, role: str, lo: float = -math.i
         raise DataError(f"column {col!r} ({role}), {_where(s.to_frame(), bad)} — expected {what}{rng}; fix the "
                         "data or choose another rule")
     return x
-
-
-def _groups(data: pd.DataFrame, by: str | None) -> Iterator[tuple[Any, np.ndarray]]:
-    """``(label, row positions)`` per group in sorted order; one ``(None, all rows)`` without ``by``.
-    Rows whose group is missing belong to no group."""
-    if by is None:
-        yield None, np.arange(len(data))
-        return
-    require_column(data, by, role="by (group)")
-    try:
-        codes, uniques = pd.factorize(data[by], sort=True)
-    except TypeError:  # mixed types that cannot be sorted: order of appearance
-        codes, uniques = pd.factorize(data[by], sort=False)
-    for g, label in enumerate(uniques):
-        yield label, np.flatnonzero(codes == g)
 
 
 def _share_ci(hit: np.ndarray, ok: np.ndarray, w: np.ndarray, level: float) -> tuple[int, float, float, float, float]:
@@ -276,7 +261,7 @@ def dick_basu(data: pd.DataFrame, *, attitude: str, repeat: str, attitude_rule: 
     rep, rep_high, rep_text = _repeat_high(data, repeat, repeat_rule, w)
     answered = np.isfinite(att) & np.isfinite(rep)
     rows = []
-    for label, pos in _groups(data, by):
+    for label, pos in group_positions(data, by):
         ok = answered[pos]
         for quadrant in QUADRANTS:
             a_hi, r_hi = next(k for k, v in _QUADRANT_OF.items() if v == quadrant)

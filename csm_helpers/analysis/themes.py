@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ import pandas as pd
 from csm_helpers.analysis import stats
 from csm_helpers.analysis.discovery import code_verbatims
 from csm_helpers.analysis.discovery.coding import excerpt
+from csm_helpers.analysis.kpis.common import group_positions
 from csm_helpers.analysis.loyalty import number_array
 from csm_helpers.core.checks import check_int, require_column
 from csm_helpers.core.errors import CsmError, DataError
@@ -145,19 +145,6 @@ def _mentions(data: pd.DataFrame, *, text: str, id: str, codebook: Codebook,
     return matrix, coded.assign(_pos=pos)
 
 
-def _groups(data: pd.DataFrame, by: str | None) -> Iterator[tuple[Any, np.ndarray]]:
-    if by is None:
-        yield None, np.arange(len(data))
-        return
-    require_column(data, by, role="by (group)")
-    try:
-        codes, uniques = pd.factorize(data[by], sort=True)
-    except TypeError:
-        codes, uniques = pd.factorize(data[by], sort=False)
-    for g, label in enumerate(uniques):
-        yield label, np.flatnonzero(codes == g)
-
-
 def comment_themes(data: pd.DataFrame, *, text: str, id: str, codebook: Codebook, by: str | None = None,
                    weights: str | None = None, min_n: int = 5) -> pd.DataFrame:
     """Theme frequencies of the survey comments (SPEC §1.4 "Open-text themes").
@@ -230,7 +217,7 @@ def comment_themes(data: pd.DataFrame, *, text: str, id: str, codebook: Codebook
     order = sorted(range(len(entries)), key=lambda j: (-int(totals[j]), j))
     everyone = np.ones(len(data), dtype=bool)
     rows = []
-    for label, pos in _groups(data, by):
+    for label, pos in group_positions(data, by):
         wg, hg = w[pos], has[pos]
         n_resp, n_comm = len(pos), int(hg.sum())
         for j in order:

@@ -666,6 +666,19 @@ def load_study(path: str | Path) -> Study:
     return study
 
 
+def _load_model(study: Study, key: str, model: type[BaseModel], *, what: str) -> Any:
+    """The file named by ``study.<key>`` read and validated as ``model``; None when not named."""
+    name = getattr(study, key)
+    if not name:
+        return None
+    path = study.resolve(name, key=key)
+    data = read_yaml(path, what=f"{what} (key '{key}' in study.yaml)")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc, path, model)) from None
+
+
 def load_goals(study: Study) -> Goals | None:
     """Load ``goals.yaml`` named by the study (None when the study names none).
 
@@ -681,14 +694,7 @@ def load_goals(study: Study) -> Goals | None:
     >>> len(goals.readiness)
     11
     """
-    if not study.goals:
-        return None
-    path = study.resolve(study.goals, key="goals")
-    data = read_yaml(path, what="goals file (key 'goals' in study.yaml)")
-    try:
-        return Goals.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_format_validation(exc, path, Goals)) from None
+    return _load_model(study, "goals", Goals, what="goals file")
 
 
 def load_codebook(study: Study) -> Codebook | None:
@@ -706,11 +712,4 @@ def load_codebook(study: Study) -> Codebook | None:
     >>> len(cb.attributes) >= 10
     True
     """
-    if not study.codebook:
-        return None
-    path = study.resolve(study.codebook, key="codebook")
-    data = read_yaml(path, what="codebook (key 'codebook' in study.yaml)")
-    try:
-        return Codebook.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_format_validation(exc, path, Codebook)) from None
+    return _load_model(study, "codebook", Codebook, what="codebook")

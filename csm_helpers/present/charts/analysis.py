@@ -30,6 +30,7 @@ from csm_helpers.present.charts.style import (
     LIGHT,
     MID,
     drawing,
+    dumbbell,
     empty_chart,
     interval_errors,
     mathtext_escape,
@@ -530,11 +531,7 @@ def plot_competitor(bench: pd.DataFrame, *, ax: Axes | None = None, labels: Mapp
         y = np.arange(n)
         own = b["own"].to_numpy(float)
         cmp_ = b["competitor"].to_numpy(float)
-        ax.hlines(y, np.fmin(own, cmp_), np.fmax(own, cmp_), color=MID, linewidth=2, zorder=1)
-        ax.scatter(own, y, **{"s": 40, "marker": "o", "color": DARK, "edgecolor": EDGE, "zorder": 3,
-                              "label": _("us"), **kwargs})
-        ax.scatter(cmp_, y, **{"s": 40, "marker": "s", "color": "white", "edgecolor": EDGE, "linewidth": 1,
-                               "zorder": 3, "label": comp, **kwargs})
+        dumbbell(ax, y, own, cmp_, labels=(_("us"), comp), size=40, **kwargs)
         flags = b["flag"].tolist()
         for yi, a, c, gap, f in zip(y, own, cmp_, b["gap"].to_numpy(float), flags, strict=True):
             ax.annotate(f"{_signed(gap)} {tr(f)}", (max(a, c), yi), xytext=(7, 0), textcoords="offset points",

@@ -23,6 +23,7 @@ from csm_helpers.present.charts.style import (
     LIGHT,
     MID,
     drawing,
+    dumbbell,
     empty_chart,
     legend_below,
     mathtext_escape,
@@ -159,11 +160,7 @@ def plot_perception_gap(gap: pd.DataFrame, *, ax: Axes | None = None, **kwargs: 
         y = np.arange(n)
         sc = g["share_customer"].to_numpy(float)
         sk = g["share_company"].to_numpy(float)
-        ax.hlines(y, np.fmin(sc, sk), np.fmax(sc, sk), color=MID, linewidth=2, zorder=1)
-        ax.scatter(sc, y, **{"s": 36, "marker": "o", "color": DARK, "edgecolor": EDGE, "zorder": 3,
-                             "label": _("customer side"), **kwargs})
-        ax.scatter(sk, y, **{"s": 36, "marker": "s", "color": "white", "edgecolor": EDGE, "linewidth": 1,
-                             "zorder": 3, "label": _("company side"), **kwargs})
+        dumbbell(ax, y, sc, sk, labels=(_("customer side"), _("company side")), size=36, **kwargs)
         flags = g["flag"].tolist()
         for yi, a, b, d, f in zip(y, sc, sk, g["gap"].to_numpy(float), flags, strict=True):
             if f in ("company under-rates", "company over-rates"):

@@ -28,6 +28,7 @@ __all__ = [
     "REPORT_FONTS", "WIDTH", "DARK", "MID", "LIGHT", "EDGE",
     "bundled_font", "set_report_style", "interval_errors",
     "drawing", "new_axes", "legend_below", "empty_chart", "mathtext_escape", "short_label", "require_table",
+    "dumbbell",
 ]
 
 #: Fonts tried in order for report charts: CJK fonts that also cover Vietnamese, then DejaVu
@@ -212,3 +213,25 @@ def require_table(data: Any, columns: list[str], what: str, maker: str) -> None:
         found = ", ".join(map(str, data.columns)) or "no columns"
         raise DataError(f"{what}: column {', '.join(repr(m) for m in missing)} is missing (found: {found}) — "
                         f"pass the table {maker} returns")
+
+
+def dumbbell(ax: Axes, y: Any, first: Any, second: Any, *, labels: tuple[str, str], size: float = 40,
+             **kwargs: Any) -> Axes:
+    """Two values per row joined by a grey line: ``first`` a filled circle, ``second`` an open
+    square (told apart in grey-scale print), each labelled for the legend.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+    >>> ax = dumbbell(new_axes(None, height=2), [0, 1], [0.2, 0.5], [0.4, 0.3], labels=("us", "them"))
+    >>> [t.get_label() for t in ax.collections[1:]]
+    ['us', 'them']
+    >>> plt.close(ax.figure)
+    """
+    first, second = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    ax.hlines(y, np.fmin(first, second), np.fmax(first, second), color=MID, linewidth=2, zorder=1)
+    ax.scatter(first, y, **{"s": size, "marker": "o", "color": DARK, "edgecolor": EDGE, "zorder": 3,
+                            "label": labels[0], **kwargs})
+    ax.scatter(second, y, **{"s": size, "marker": "s", "color": "white", "edgecolor": EDGE, "linewidth": 1,
+                             "zorder": 3, "label": labels[1], **kwargs})
+    return ax
