@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from csm_helpers.core.errors import CsmError
+from csm_helpers.core.errors import CsmError, DataError
 
-__all__ = ["check_frame", "require_column", "check_int"]
+__all__ = ["check_frame", "require_column", "check_int", "require_table"]
 
 
 def check_frame(data: Any, what: str = "data") -> None:
@@ -56,3 +57,26 @@ def check_int(value: Any, name: str, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise CsmError(f"The value for `{name}` must be a whole number >= {minimum}, but {value!r} was passed.")
     return int(value)
+
+
+def require_table(data: Any, columns: Sequence[str], what: str, maker: str) -> pd.DataFrame:
+    """``data`` when it is a DataFrame with ``columns``: the table a helper (``maker``) returned.
+
+    Raises :class:`CsmError` for something that is not a DataFrame and :class:`DataError`
+    naming the missing columns, the columns found and the helper whose table to pass.
+
+    Examples
+    --------
+    >>> require_table(pd.DataFrame({"a": [1]}), ["b"], "plot_x", "csm_helpers.analysis.x")
+    Traceback (most recent call last):
+    ...
+    csm_helpers.core.errors.DataError: plot_x: column 'b' is missing (found: a) — pass the table csm_helpers.analysis.x returns
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise CsmError(f"{what}: expected a pandas DataFrame (from {maker}), got {type(data).__name__}")
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        found = ", ".join(map(str, data.columns)) or "no columns"
+        raise DataError(f"{what}: column {', '.join(map(repr, missing))} is missing (found: {found}) — "
+                        f"pass the table {maker} returns")
+    return data

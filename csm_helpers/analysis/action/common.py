@@ -9,23 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.core.checks import require_table
+from csm_helpers.core.errors import DataError
 
-__all__ = ["checked_frame", "one_per_attribute", "by_attribute", "as_float"]
+__all__ = ["one_per_attribute", "by_attribute", "as_float"]
 
 
 # --------------------------------------------------------------------------- checks
-def checked_frame(data: Any, what: str, maker: str, columns: Sequence[str]) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise CsmError(f"{what}: expected a pandas DataFrame (from {maker}), got {type(data).__name__}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        found = ", ".join(map(str, data.columns)) or "no columns"
-        raise DataError(f"{what}: column {', '.join(map(repr, missing))} is missing (found: {found}) — pass the "
-                        f"table {maker} returns")
-    return data
-
-
 def one_per_attribute(table: pd.DataFrame, what: str) -> None:
     dup = table["attribute"][table["attribute"].duplicated()].tolist()
     if dup:
@@ -36,7 +26,7 @@ def one_per_attribute(table: pd.DataFrame, what: str) -> None:
 def by_attribute(table: pd.DataFrame | None, what: str, maker: str, columns: Sequence[str]) -> pd.DataFrame | None:
     if table is None:
         return None
-    checked_frame(table, what, maker, ["attribute", *columns])
+    require_table(table, ["attribute", *columns], what, maker)
     one_per_attribute(table, what)
     t = table.copy()
     if "suppressed" in t.columns:  # a suppressed row carries no statistic

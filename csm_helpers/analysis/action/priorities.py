@@ -10,7 +10,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from csm_helpers.analysis.action.common import as_float, by_attribute, checked_frame, one_per_attribute
+from csm_helpers.analysis.action.common import as_float, by_attribute, one_per_attribute
+from csm_helpers.core.checks import require_table
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.core.safety import to_safe_csv
@@ -138,7 +139,7 @@ def priority_list(ipa_table: pd.DataFrame, *, drivers: pd.DataFrame | None = Non
     1     2     speed        0.50  1.0  0.500
     2     3     staff        0.75  0.5  0.375
     """
-    checked_frame(ipa_table, "IPA table", "drivers.ipa()", ["attribute", "performance", "importance", "quadrant"])
+    require_table(ipa_table, ["attribute", "performance", "importance", "quadrant"], "IPA table", "drivers.ipa()")
     one_per_attribute(ipa_table, "IPA table")
     if basis not in ("auto", "importance", "driver"):
         raise CsmError(f"The value for `basis` must be one of ['auto', 'importance', 'driver'], but {basis!r} "
@@ -309,7 +310,7 @@ def action_register(priority: pd.DataFrame, *, top: int | None = None) -> pd.Dat
     >>> reg["attribute"].tolist(), reg.columns[-5:].tolist(), reg.loc[0, "owner"]
     (['a'], ['owner', 'due_date', 'action', 'kpi', 'status'], '')
     """
-    checked_frame(priority, "priority list", "priority_list()", ["rank", "attribute"])
+    require_table(priority, ["rank", "attribute"], "priority list", "priority_list()")
     if top is not None and (isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 1):
         raise CsmError(f"The value for `top` must be a whole number >= 1 (or None), but {top!r} was passed.")
     clash = [c for c in REGISTER_COLUMNS if c in priority.columns]
@@ -348,5 +349,5 @@ def write_action_csv(register: pd.DataFrame, path: str | Path) -> Path:
     >>> p.read_text(encoding="utf-8-sig").splitlines()[1]
     "1,fees,'=1+1,,,,,"
     """
-    checked_frame(register, "action register", "action_register()", ["attribute", *REGISTER_COLUMNS])
+    require_table(register, ["attribute", *REGISTER_COLUMNS], "action register", "action_register()")
     return to_safe_csv(register, path)

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from csm_helpers.analysis.action.common import as_float, by_attribute, checked_frame, one_per_attribute
+from csm_helpers.analysis.action.common import as_float, by_attribute, one_per_attribute
 from csm_helpers.analysis.drivers import CONCENTRATE, KEEP_UP
+from csm_helpers.core.checks import require_table
 from csm_helpers.core.i18n import N_, _, tr
 
 __all__ = ["SWOT_CATEGORIES", "swot", "swot_display"]
@@ -106,7 +107,7 @@ def swot(ipa_table: pd.DataFrame, *, competitor: pd.DataFrame | None = None, cha
     0  Strength     staff
     1  Weakness      fees
     """
-    checked_frame(ipa_table, "IPA table", "drivers.ipa()", ["attribute", "performance", "importance", "quadrant"])
+    require_table(ipa_table, ["attribute", "performance", "importance", "quadrant"], "IPA table", "drivers.ipa()")
     one_per_attribute(ipa_table, "IPA table")
     t = ipa_table.reset_index(drop=True)
     labels = {str(a): str(lab) for a, lab in zip(t["attribute"], t["label"] if "label" in t.columns
@@ -186,8 +187,8 @@ def swot(ipa_table: pd.DataFrame, *, competitor: pd.DataFrame | None = None, cha
 
     if change is not None:
         key = "attribute" if "attribute" in change.columns else "kpi"
-        checked_frame(change, "change table", "attribute_change() or kpis.kpi_change()", [key, "change", "p_value",
-                                                                                   "significant"])
+        require_table(change, [key, "change", "p_value",
+                                                                                   "significant"], "change table", "attribute_change() or kpis.kpi_change()")
         for _i, r in change.iterrows():
             if "suppressed" in change.columns and bool(r["suppressed"]):
                 continue

@@ -1,9 +1,5 @@
 """Charts of the discovery report (stage 02): the affinity diagram, the perception gap and
-the saturation curve of the interviews.
-
-Every function draws on ``ax`` (a new figure when ``ax`` is None), returns the Axes and passes
-``**kwargs`` to the main matplotlib call, as seaborn does. No function calls ``plt.show()``.
-"""
+the saturation curve of the interviews. Conventions: :mod:`csm_helpers.present.charts`."""
 
 from __future__ import annotations
 

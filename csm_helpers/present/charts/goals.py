@@ -1,8 +1,4 @@
-"""Charts of the goal-setting report (stage 01): the self-assessment and the readiness checklist.
-
-Every function draws on ``ax`` (a new figure when ``ax`` is None), returns the Axes and passes
-``**kwargs`` to the main matplotlib call, as seaborn does. No function calls ``plt.show()``.
-"""
+"""Charts of the goal-setting report (stage 01): the self-assessment and the readiness checklist. Conventions: :mod:`csm_helpers.present.charts`."""
 
 from __future__ import annotations
 

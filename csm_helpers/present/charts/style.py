@@ -17,11 +17,10 @@ from typing import Any
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
-from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.core.checks import require_table
 from csm_helpers.core.i18n import _
 
 __all__ = [
@@ -203,16 +202,6 @@ def short_label(text: Any, width: int) -> str:
 
 
 
-
-
-def require_table(data: Any, columns: list[str], what: str, maker: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise CsmError(f"{what}: expected a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        found = ", ".join(map(str, data.columns)) or "no columns"
-        raise DataError(f"{what}: column {', '.join(repr(m) for m in missing)} is missing (found: {found}) — "
-                        f"pass the table {maker} returns")
 
 
 def dumbbell(ax: Axes, y: Any, first: Any, second: Any, *, labels: tuple[str, str], size: float = 40,
