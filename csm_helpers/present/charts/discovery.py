@@ -1,5 +1,8 @@
 """Charts of the discovery report (stage 02): the affinity diagram, the perception gap and
-the saturation curve of the interviews. Conventions: :mod:`csm_helpers.present.charts`."""
+the saturation curve of the interviews.
+
+Conventions: :mod:`csm_helpers.present.charts`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Charts of the goal-setting report (stage 01): the self-assessment and the readiness checklist. Conventions: :mod:`csm_helpers.present.charts`."""
+"""Charts of the goal-setting report (stage 01): the self-assessment and the readiness checklist.
+
+Conventions: :mod:`csm_helpers.present.charts`.
+"""
 
 from __future__ import annotations
 
