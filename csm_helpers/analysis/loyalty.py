@@ -25,7 +25,7 @@ import pandas as pd
 from csm_helpers.analysis import stats
 from csm_helpers.analysis.kpis import wilson_interval
 from csm_helpers.analysis.kpis.common import group_positions
-from csm_helpers.core.checks import check_frame, check_int, require_column
+from csm_helpers.core.checks import check_frame, check_int, column_floats, require_column
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.study.config import Study
@@ -89,13 +89,8 @@ def number_array(data: pd.DataFrame, col: str, *, role: str, lo: float = -math.i
     s = data[col]
     if pd.api.types.is_bool_dtype(s):
         raise DataError(f"column {col!r} ({role}): holds true/false values, not {what} — recode it to numbers")
-    if pd.api.types.is_numeric_dtype(s):
-        x = s.to_numpy(dtype=float, na_value=np.nan)
-        bad = np.zeros(len(x), dtype=bool)
-    else:
-        x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bad = s.notna().to_numpy() & np.isnan(x) & ~s.astype(str).str.strip().eq("").to_numpy()
-    bad |= np.isinf(x) | (np.isfinite(x) & ((x < lo) | (x > hi)))
+    x, not_a_number, blank = column_floats(s)
+    bad = (not_a_number & ~blank) | np.isinf(x) | (np.isfinite(x) & ((x < lo) | (x > hi)))
     if bad.any():
         rng = f" between {lo:g} and {hi:g}" if math.isfinite(lo) and math.isfinite(hi) else (
             f" >= {lo:g}" if math.isfinite(lo) else "")

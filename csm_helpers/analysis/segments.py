@@ -29,7 +29,7 @@ from scipy import stats as _st
 from csm_helpers.analysis import stats
 from csm_helpers.analysis.kpis import two_proportion_z, wilson_interval
 from csm_helpers.analysis.kpis.common import group_positions, rating_array, scale_bounds
-from csm_helpers.core.checks import check_frame, check_int, require_column
+from csm_helpers.core.checks import check_frame, check_int, column_floats, require_column
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import _
 
@@ -59,8 +59,8 @@ def _numeric(data: pd.DataFrame, item: str) -> np.ndarray:
     s = data[item]
     if pd.api.types.is_bool_dtype(s):
         raise DataError(f"column {item!r}: holds true/false values, not ratings — recode it to numbers")
-    x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    bad = (s.notna().to_numpy() & np.isnan(x)) | np.isinf(x)
+    x, not_a_number, _blank = column_floats(s)
+    bad = not_a_number | np.isinf(x)
     if bad.any():
         where = np.flatnonzero(bad)
         shown = ", ".join(dict.fromkeys(repr(str(v)) for v in s.iloc[where[:3]]))

@@ -11,7 +11,7 @@ import pandas as pd
 
 from csm_helpers.core.errors import CsmError, DataError
 
-__all__ = ["check_frame", "require_column", "check_int", "require_table"]
+__all__ = ["check_frame", "require_column", "check_int", "require_table", "column_floats"]
 
 
 def check_frame(data: Any, what: str = "data") -> None:
@@ -80,3 +80,28 @@ def require_table(data: Any, columns: Sequence[str], what: str, maker: str) -> p
         raise DataError(f"{what}: column {', '.join(map(repr, missing))} is missing (found: {found}) — "
                         f"pass the table {maker} returns")
     return data
+
+
+def column_floats(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A column as floats: ``(values, not_a_number, blank)``, the one parse every helper shares.
+
+    ``values`` is float64 with NaN for missing cells and for text that is not a number;
+    ``not_a_number`` marks present cells that are not numbers (blank text included);
+    ``blank`` marks text cells that are empty or spaces. Infinities stay in ``values``: each
+    helper decides whether they are an error, and words its own message. Booleans are the
+    caller's to refuse or convert before.
+
+    Examples
+    --------
+    >>> values, nan, blank = column_floats(pd.Series(["4", "five", " ", None]))
+    >>> values.tolist()[:1], nan.tolist(), blank.tolist()
+    ([4.0], [False, True, True, False], [False, False, True, False])
+    """
+    if pd.api.types.is_numeric_dtype(s):
+        x = s.to_numpy(dtype=float, na_value=np.nan)
+        none = np.zeros(len(x), dtype=bool)
+        return x, none, none
+    x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    not_a_number = s.notna().to_numpy() & np.isnan(x)
+    blank = s.astype(object).map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy(dtype=bool)
+    return x, not_a_number, blank

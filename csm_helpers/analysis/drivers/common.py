@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from csm_helpers.core.checks import column_floats
 from csm_helpers.core.errors import CsmError, DataError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,12 +34,9 @@ def numeric_array(data: pd.DataFrame, col: str, role: str) -> np.ndarray:
     s = data[col]
     if pd.api.types.is_bool_dtype(s):
         s = s.astype(float)
-    if pd.api.types.is_numeric_dtype(s):
-        return s.to_numpy(dtype=float, na_value=np.nan)
-    num = pd.to_numeric(s, errors="coerce")
-    bad = num.isna() & s.notna()
+    x, bad, _blank = column_floats(s)
     if bad.any():
         examples = ", ".join(repr(v) for v in pd.unique(s[bad])[:3])
         raise DataError(f"column {col!r} ({role}) is not numeric: found {examples} in {int(bad.sum())} rows — "
                         "recode the answers as numbers (validate the data with `csm validate`)")
-    return num.to_numpy(dtype=float, na_value=np.nan)
+    return x

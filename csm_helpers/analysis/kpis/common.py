@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from csm_helpers.analysis import stats
-from csm_helpers.core.checks import require_column
+from csm_helpers.core.checks import column_floats, require_column
 from csm_helpers.core.errors import CsmError, DataError
 
 __all__ = ["scale_bounds", "scale_text", "rating_array", "group_positions", "only_columns", "check_by", "finish_table"]
@@ -36,12 +36,7 @@ def rating_array(data: pd.DataFrame, item: str, scale: tuple[float, float], *, w
     s = data[item]
     if pd.api.types.is_bool_dtype(s):
         raise DataError(f"column {item!r}: holds true/false values, not ratings — recode it to numbers")
-    if pd.api.types.is_numeric_dtype(s):
-        x = s.to_numpy(dtype=float, na_value=np.nan)
-        bad_text = np.zeros(len(x), dtype=bool)
-    else:
-        x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bad_text = s.notna().to_numpy() & np.isnan(x)
+    x, bad_text, _blank = column_floats(s)
     lo, hi = scale
     finite = np.isfinite(x)
     out = finite & ((x < lo) | (x > hi))

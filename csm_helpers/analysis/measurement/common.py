@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from csm_helpers.analysis.stats import z_value
-from csm_helpers.core.checks import check_frame
+from csm_helpers.core.checks import check_frame, column_floats
 from csm_helpers.core.errors import DataError
 from csm_helpers.core.i18n import N_
 
@@ -87,16 +87,9 @@ def numbers_and_bad(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``(values, not_a_number)``: float values (NaN when missing or not a number)."""
     if pd.api.types.is_bool_dtype(s):
         return np.full(len(s), np.nan), s.notna().to_numpy()
-    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiu":  # numbers already: no parsing
-        values = s.to_numpy(dtype=float)
-        bad = np.isinf(values)
-        return (np.where(bad, np.nan, values) if bad.any() else values), bad
-    values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
-    bad = s.notna().to_numpy() & ~np.isfinite(values)
-    if not pd.api.types.is_numeric_dtype(s):
-        text = s.astype(object).map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy(dtype=bool)
-        bad &= ~text
-    return np.where(bad, np.nan, values), bad
+    values, not_a_number, blank = column_floats(s)
+    bad = (not_a_number & ~blank) | np.isinf(values)
+    return (np.where(bad, np.nan, values) if bad.any() else values), bad
 
 
 def population_rows(population: pd.DataFrame, segment: str) -> pd.DataFrame:
