@@ -28,7 +28,7 @@ from scipy import stats as _st
 
 from csm_helpers.analysis import stats
 from csm_helpers.analysis.kpis import two_proportion_z, wilson_interval
-from csm_helpers.analysis.kpis.common import group_positions, rating_array, scale_bounds
+from csm_helpers.analysis.kpis.common import check_top_box, group_positions, rating_array
 from csm_helpers.core.checks import check_frame, check_int, column_floats, require_column
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import _
@@ -389,12 +389,7 @@ def compare_top_box(data: pd.DataFrame, *, item: str, by: str, scale: tuple[floa
     require_column(data, by, role="by (group)")
     stats.z_value(level)
     min_n = check_int(min_n, "min_n", minimum=0)
-    lo, hi = scale_bounds(scale, item)
-    k_points = int(round(hi - lo)) + 1
-    top_box = check_int(top_box, "top_box", minimum=1)
-    if top_box >= k_points:
-        raise CsmError(f"The value for `top_box` must be below the {k_points} points of the scale of {item!r}, "
-                       f"but {top_box} was passed.")
+    lo, hi, top_box = check_top_box(top_box, scale, item)
     x = rating_array(data, item, (lo, hi))
     w = stats.get_weights(data, weights)
     rows, tested = [], []

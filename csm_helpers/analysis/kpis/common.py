@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from csm_helpers.analysis import stats
-from csm_helpers.core.checks import column_floats, require_column
+from csm_helpers.core.checks import check_int, column_floats, require_column
 from csm_helpers.core.errors import CsmError, DataError
 
-__all__ = ["scale_bounds", "scale_text", "rating_array", "group_positions", "only_columns", "check_by", "finish_table"]
+__all__ = ["check_top_box", "scale_bounds", "scale_text", "rating_array", "group_positions", "only_columns", "check_by", "finish_table"]
 
 
 def scale_bounds(scale: Any, item: str) -> tuple[float, float]:
@@ -94,3 +94,21 @@ def finish_table(rows: list[dict[str, Any]], columns: list[str], *, by: str | No
             table[c] = table[c].astype("float64")
     table["n"] = table["n"].astype("int64")
     return stats.suppress(table, min_n=min_n, keep=[c for c in (by, "method", *keep) if c], by=by)
+
+
+def check_top_box(top_box: Any, scale: Any, item: str) -> tuple[float, float, int]:
+    """``(low, high, top_box)``: the scale of ``item`` and ``top_box`` checked to leave at least
+    one point below the top box (SPEC §1.4: CSAT is the top-box share).
+
+    Examples
+    --------
+    >>> check_top_box(2, (1, 5), "overall")
+    (1.0, 5.0, 2)
+    """
+    lo, hi = scale_bounds(scale, item)
+    points = int(round(hi - lo)) + 1
+    top_box = check_int(top_box, "top_box", minimum=1)
+    if top_box >= points:
+        raise CsmError(f"The value for `top_box` must be below the {points} points of the scale of {item!r}, "
+                       f"but {top_box} was passed.")
+    return lo, hi, top_box

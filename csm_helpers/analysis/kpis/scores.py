@@ -12,6 +12,7 @@ import pandas as pd
 from csm_helpers.analysis import stats
 from csm_helpers.analysis.kpis.common import (
     check_by,
+    check_top_box,
     finish_table,
     group_positions,
     rating_array,
@@ -99,12 +100,7 @@ def csat(data: pd.DataFrame, *, item: str, scale: tuple[float, float], top_box: 
     True
     """
     check_frame(data, "csat")
-    lo, hi = scale_bounds(scale, item)
-    k = int(round(hi - lo)) + 1
-    top_box = check_int(top_box, "top_box", minimum=1)
-    if top_box >= k:
-        raise CsmError(f"The value for `top_box` must be below the {k} points of the scale of {item!r}, "
-                       f"but {top_box} was passed.")
+    lo, hi, top_box = check_top_box(top_box, scale, item)
     min_n = check_int(min_n, "min_n", minimum=0)
     stats.z_value(level)
     cols = ["n", "n_eff", "value", "ci_low", "ci_high", "bottom2", "mean"]
