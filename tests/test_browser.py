@@ -185,6 +185,22 @@ def test_translated_reports_render_and_print(browser, translated_reports, lang, 
         context.close()
 
 
+def test_index_fits_a_phone_without_sideways_scroll(browser, sample_run, tmp_path):
+    """At 390 px the index is one card per segment: every KPI tile is on screen, no page scroll."""
+    out, _proc = sample_run
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    page.goto((out / "index.html").as_uri(), wait_until="load")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    tiles = page.locator(".csm-tile-value")
+    assert tiles.count() == 3
+    for i in range(3):
+        box = tiles.nth(i).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.screenshot(path=str(tmp_path / "index-390.png"), full_page=True)
+    context.close()
+
+
 def test_hostile_text_stays_text_in_browser(browser, tmp_path):
     """A verbatim with markup and script is shown as text: nothing runs, nothing is fetched."""
     import nbformat
