@@ -34,6 +34,8 @@ def _module_name(path: Path) -> str:
 
 
 MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+#: Each module's syntax tree, parsed once for every check below.
+TREES = {module: ast.parse(path.read_text(encoding="utf-8")) for module, path in MODULES.items()}
 
 
 def _layer(module: str) -> int:
@@ -49,8 +51,8 @@ def _layer(module: str) -> int:
 def _imports() -> dict[str, list[tuple[str, str, int]]]:
     """module -> [(imported module, imported name, line)] for imports of csm_helpers."""
     found: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
-    for module, path in MODULES.items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for module, tree in TREES.items():
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
                 assert node.level == 0, f"{module}:{node.lineno}: use an absolute import (csm_helpers....)"
                 if node.module and node.module.split(".")[0] == "csm_helpers":
@@ -113,8 +115,7 @@ def test_no_private_name_crosses_a_module_boundary():
 def test_no_private_attribute_of_another_module_is_used():
     """``kpis._helper(...)`` through an imported module is the same crossing as importing it."""
     crossing = []
-    for module, path in MODULES.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    for module, tree in TREES.items():
         aliases = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("csm_helpers"):

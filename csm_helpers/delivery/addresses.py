@@ -10,7 +10,7 @@ from pathlib import Path
 
 from csm_helpers.core.errors import CsmError
 
-__all__ = ['DEFAULT_SENDER', 'parse_addresses', 'load_distribution_lists']
+__all__ = ["DEFAULT_SENDER", "parse_addresses", "load_distribution_lists"]
 
 
 #: ``From`` when ``--from`` is not given.

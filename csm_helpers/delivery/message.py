@@ -30,7 +30,7 @@ from csm_helpers.present.catalogue import format_kpi, kpi_label
 from csm_helpers.present.templates import render
 from csm_helpers.study.stages import STAGE_TITLES
 
-__all__ = ['MB', 'Log', 'summary_html', 'summary_text', 'OutgoingMessage', 'single_line', 'build_message', 'plan_messages', 'write_eml']
+__all__ = ["MB", "Log", "summary_html", "summary_text", "OutgoingMessage", "single_line", "build_message", "plan_messages", "write_eml"]
 
 
 #: One megabyte as ``--max-size`` counts it (SI: 1,000,000 bytes).

@@ -12,7 +12,7 @@ from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import HTML_LANG
 from csm_helpers.pipeline.plan import segment_dirname
 
-__all__ = ['SegmentReports', 'segment_matches', 'find_segment_reports', 'report_language']
+__all__ = ["SegmentReports", "segment_matches", "find_segment_reports", "report_language"]
 
 
 _REPORT_GLOB = "[0-9][0-9]_*.html"

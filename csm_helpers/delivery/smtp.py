@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from csm_helpers.core.errors import CsmError
 from csm_helpers.delivery.message import MB, Log, OutgoingMessage, single_line
 
-__all__ = ['PASSWORD_ENV', 'DeliveryError', 'SmtpSettings', 'parse_smtp_address', 'resolve_password', 'DeliveryResult', 'send_messages']
+__all__ = ["PASSWORD_ENV", "DeliveryError", "SmtpSettings", "parse_smtp_address", "resolve_password", "DeliveryResult", "send_messages"]
 
 
 #: The only place a password is read from (besides an interactive prompt).

@@ -16,7 +16,7 @@ import nbformat
 
 from csm_helpers.core.errors import CsmError, ReportError, is_user_error_name
 
-__all__ = ['WARM_ENGINE', 'execute_stage', 'one_line', 'StageExecutor']
+__all__ = ["WARM_ENGINE", "execute_stage", "one_line", "StageExecutor"]
 
 
 # --------------------------------------------------------------------------- execution

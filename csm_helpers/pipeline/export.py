@@ -14,7 +14,7 @@ from csm_helpers.core.i18n import HTML_LANG, language, tr, translate_markdown
 from csm_helpers.core.safety import escape, readable
 from csm_helpers.present.templates import templates_dir
 
-__all__ = ['check_static_html', 'export_html']
+__all__ = ["check_static_html", "export_html"]
 
 
 # --------------------------------------------------------------------------- export

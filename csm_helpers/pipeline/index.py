@@ -17,14 +17,12 @@ from csm_helpers.study.stages import (
     skip_reason,
 )
 
-__all__ = ['BATCH_STATE', 'read_batch_state', 'note_done_in_batch_state', 'write_index']
+__all__ = ["BATCH_STATE", "read_batch_state", "note_done_in_batch_state", "write_index"]
 
 
 # --------------------------------------------------------------------------- index
 #: File in the output folder where ``csm batch`` keeps the state of its last run.
 BATCH_STATE = "batch.json"
-
-
 
 
 def _kpi_tile(kpi: str, entry: Any) -> dict[str, str]:

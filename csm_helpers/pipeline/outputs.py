@@ -17,7 +17,7 @@ from csm_helpers.core.jsonable import to_jsonable
 from csm_helpers.core.safety import file_sha256, write_text_atomic
 from csm_helpers.pipeline.plan import RunPlan
 
-__all__ = ['MANIFEST', 'recover_interrupted', 'manifest_key', 'is_up_to_date', 'commit_segment', 'segment_is_done']
+__all__ = ["MANIFEST", "recover_interrupted", "manifest_key", "is_up_to_date", "commit_segment", "segment_is_done"]
 
 
 #: The record of a completed run inside each segment folder (what --resume compares).

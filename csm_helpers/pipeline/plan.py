@@ -21,7 +21,7 @@ from csm_helpers.study.stages import (
     study_notebooks,
 )
 
-__all__ = ['segment_dirname', 'RunResult', 'RunPlan', 'resolve_stages', 'plan_run']
+__all__ = ["segment_dirname", "RunResult", "RunPlan", "resolve_stages", "plan_run"]
 
 
 def segment_dirname(segment: str) -> str:
@@ -38,7 +38,7 @@ def segment_dirname(segment: str) -> str:
     return name[:120]
 
 
-# --------------------------------------------------------------------------- run
+# --------------------------------------------------------------------------- plan
 @dataclass
 class RunResult:
     """What :func:`run_study` wrote and how long each stage took (seconds)."""

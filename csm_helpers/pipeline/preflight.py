@@ -15,7 +15,7 @@ from csm_helpers.study.stages import (
     stage_support,
 )
 
-__all__ = ['StudyCheck', 'validate_study', 'WILL_BE_SKIPPED']
+__all__ = ["StudyCheck", "validate_study", "WILL_BE_SKIPPED"]
 
 
 # --------------------------------------------------------------------------- validation

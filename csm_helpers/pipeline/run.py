@@ -53,7 +53,7 @@ from csm_helpers.study.stages import (
 from csm_helpers.workbook.context import METRICS_FRAGMENT_DIR
 from csm_helpers.workbook.segment import parse_segment
 
-__all__ = ['waves_text', 'report_summary_json', 'build_segment', 'run_study']
+__all__ = ["waves_text", "report_summary_json", "build_segment", "run_study"]
 
 
 def waves_text(study: Study, data: Any) -> str:

@@ -216,7 +216,7 @@ def residual_sd() -> float:
     return math.sqrt(1.0 - latent_r2())
 
 
-# --------------------------------------------------------------------------- other tables
+# --------------------------------------------------------------------------- response rates
 def cell_response_rate(region: str, channel: str) -> float:
     return RESPONSE_RATE_REGION[region] * RESPONSE_RATE_CHANNEL[channel]
 

@@ -53,7 +53,7 @@ _MARTILLA = ("Martilla, J. A., & James, J. C. (1977). Importance-performance ana
              "Marketing, 41(1), 77-79.")
 
 
-# --------------------------------------------------------------------------- key drivers
+# --------------------------------------------------------------------------- importance-performance analysis
 #: The bootstrap probability of an IPA quadrant is not computed on fewer respondents than this:
 #: a bootstrap of fewer than about 30 cases mostly reproduces the sample's own quirks (Efron, B.,
 #: & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*, Chapman & Hall, §6.4;

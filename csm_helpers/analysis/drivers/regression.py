@@ -295,7 +295,7 @@ def _method_note(*, pairwise: bool, weighted: bool, repaired: bool, n_boot: int,
     return " ".join(parts)
 
 
-# --------------------------------------------------------------------------- IPA
+# --------------------------------------------------------------------------- attributes
 def attribute_table(study: Study) -> pd.DataFrame:
     """The study's attributes and their survey items, one row per attribute in config order.
 

@@ -182,7 +182,7 @@ def clip_to_positive_definite(R: np.ndarray, *, floor: float = _PD_FLOOR) -> tup
     return out, bad
 
 
-# --------------------------------------------------------------------------- internals: checks
+# --------------------------------------------------------------------------- internals: matrices
 def _as_matrix(corr: np.ndarray | pd.DataFrame) -> tuple[np.ndarray, list[Any]]:
     if isinstance(corr, pd.DataFrame):
         if list(corr.index) != list(corr.columns):

@@ -301,7 +301,7 @@ def nps(data: pd.DataFrame, *, item: str, weights: str | None = None, by: str | 
     return finish_table(rows, ([by] if by else []) + cols, by=by, min_n=min_n)
 
 
-# --------------------------------------------------------------------------- change between waves
+# --------------------------------------------------------------------------- CSI items
 def csi_items(overall: str, satisfaction_items: Sequence[str] | None) -> list[str]:
     if isinstance(satisfaction_items, str):
         satisfaction_items = [satisfaction_items]

@@ -52,7 +52,6 @@ from csm_helpers.present.charts.style import (
 __all__ = ["plot_kpis", "plot_kpi_change", "plot_segment_means", "plot_scorecard"]
 
 
-
 # status -> (face, hatch, legend label)
 _STATUS_STYLE = {
     "met": (DARK, "", N_("target met")),

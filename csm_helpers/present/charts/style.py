@@ -42,7 +42,6 @@ LIGHT = "#d4d4d4"
 EDGE = "black"
 
 
-
 # --------------------------------------------------------------------------- style
 def bundled_font() -> str | None:
     """Path of the Noto Sans CJK SC font installed with the ``mplfonts`` package, if present.
@@ -112,16 +111,6 @@ def set_report_style() -> None:
             "svg.fonttype": "path",
         },
     )
-
-
-
-
-
-
-
-
-
-
 
 
 # --------------------------------------------------------------------------- intervals
@@ -198,10 +187,6 @@ def short_label(text: Any, width: int) -> str:
     if len(s) > width:
         s = s[: width - 1].rstrip() + "…"
     return mathtext_escape(s)
-
-
-
-
 
 
 def dumbbell(ax: Axes, y: Any, first: Any, second: Any, *, labels: tuple[str, str], size: float = 40,
