@@ -103,5 +103,8 @@ def column_floats(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return x, none, none
     x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     not_a_number = s.notna().to_numpy() & np.isnan(x)
-    blank = s.astype(object).map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy(dtype=bool)
+    blank = np.zeros(len(x), dtype=bool)  # a blank cell is never a number: look only there
+    if not_a_number.any():
+        cells = s[not_a_number].astype(object)
+        blank[not_a_number] = cells.map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy(dtype=bool)
     return x, not_a_number, blank
