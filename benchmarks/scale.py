@@ -441,8 +441,8 @@ def run_analysis(study_path: Path, *, out_dir: Path, record: Callable[[str, Call
     import matplotlib
 
     matplotlib.use("Agg")
+    import csm_helpers.workbook as workbook  # what the notebooks import open_stage from
     from csm_helpers.present import display
-    from csm_helpers.workbook import context as workbook
     from csm_helpers.workbook.summary import report_summary
 
     ctx = record("open study", lambda: workbook.open_stage(STAGES[0], study_path=str(study_path), segment="all",
