@@ -1,4 +1,4 @@
-"""Shared by the chart tests: draw in the report style, and tell grey from colour."""
+"""Shared by the chart tests: draw in the report style, and tell palette colours from others."""
 
 from __future__ import annotations
 
@@ -22,10 +22,26 @@ def _report_style():
     plt.close("all")
 
 
-def is_grey(color) -> bool:
-    """True for a fully transparent colour or one with equal red, green and blue."""
+#: The Okabe & Ito (2008) colour-blind-safe palette, as published (not read from the code).
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
+
+
+def in_palette(color) -> bool:
+    """True for a transparent colour, a grey (equal red, green, blue), or an Okabe–Ito colour
+    or one of its tints (the colour mixed with white)."""
     r, g, b, a = to_rgba(color)
-    return a == 0 or (abs(r - g) < 1e-9 and abs(g - b) < 1e-9)
+    if a == 0 or (abs(r - g) < 1e-9 and abs(g - b) < 1e-9):
+        return True
+    for hex_ in OKABE_ITO:
+        pr, pg, pb, _a = to_rgba(hex_)
+        # c = p + (1 - p) * f for one f in [0, 1): solve on the channel furthest from white
+        channel = min((pr, r), (pg, g), (pb, b))
+        if channel[0] >= 1:
+            continue
+        f = (channel[1] - channel[0]) / (1 - channel[0])
+        if -1e-6 <= f < 1 and all(abs(p + (1 - p) * f - c) < 1e-6 for p, c in ((pr, r), (pg, g), (pb, b))):
+            return True
+    return False
 
 
 def texts(ax, *, whole_figure: bool = False) -> list[str]:

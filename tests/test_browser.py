@@ -225,3 +225,128 @@ def test_hostile_text_stays_text_in_browser(browser, tmp_path):
     assert page.locator("img").count() == 0 and page.locator("a[href^='javascript']").count() == 0
     assert "document.title" in page.inner_text("td")
     context.close()
+
+
+# --------------------------------------------------------------------------- phones (issue 13)
+#: What a report must satisfy on a 390 px wide phone, checked in the page: no sideways page
+#: scroll, every chart's smallest text at least 9 CSS px as shown, and the base n of every KPI
+#: tile the same as the header's n.
+PHONE_CHECKS = """() => {
+  const out = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > doc.clientWidth + 1) out.push(`page scrolls sideways: ${doc.scrollWidth} > ${doc.clientWidth} px`);
+  for (const img of document.images) {
+    const pt = parseFloat(img.dataset.textPt), w = parseFloat(img.getAttribute('width'));
+    if (!(pt > 0) || !(w > 0)) { out.push(`chart without its text size and width: ${img.alt.slice(0, 60)}`); continue; }
+    const px = pt * 96 / 72 * img.getBoundingClientRect().width / w;
+    if (px < 9) out.push(`chart text ${px.toFixed(1)} px < 9 px: ${img.alt.slice(0, 60)}`);
+  }
+  const facts = document.querySelector('dl.csm-facts[data-n]');
+  for (const tile of document.querySelectorAll('.csm-tile[data-base]')) {
+    if (!facts) { out.push('KPI tiles but no n in the header'); break; }
+    if (tile.dataset.base !== facts.dataset.n) out.push(`tile base n ${tile.dataset.base} != header n ${facts.dataset.n}`);
+    if (parseInt(tile.dataset.n) > parseInt(tile.dataset.base)) out.push(`tile n ${tile.dataset.n} > its base`);
+  }
+  return out;
+}"""
+
+
+def phone_problems(page) -> list[str]:
+    return page.evaluate(PHONE_CHECKS)
+
+
+def test_reports_fit_a_phone_with_legible_charts_and_one_n(browser, sample_run, tmp_path):
+    """At 390 px every report and the index: no sideways scroll, chart text >= 9 px, one n.
+
+    Screenshots at 390, 768 and 1,280 px (full page) and the analysis report as an A4 PDF go
+    to $CSM_SCREENSHOTS when set (the closing note of issue 13 describes them)."""
+    out, _proc = sample_run
+    shots = Path(os.environ.get("CSM_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    for width in (390, 768, 1280):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        for path in report_files(out):
+            page.goto(path.as_uri(), wait_until="load")
+            if width == 390:
+                assert phone_problems(page) == [], path.name
+            else:
+                assert page.evaluate("document.documentElement.scrollWidth") <= width, (path.name, width)
+            page.screenshot(path=str(shots / f"{path.stem}-{width}.png"), full_page=True)
+        context.close()
+    # the header n is the tiles' base: the reported wave after the data-quality checks
+    metrics = __import__("json").loads((out / "all" / "metrics.json").read_text(encoding="utf-8"))
+    context, page, _, _ = open_report(browser, out / "all" / "04_analysis.html")
+    assert page.locator("dl.csm-facts").get_attribute("data-n") == str(metrics["n_reported"])
+    assert page.locator(".csm-tile[data-base]").count() == 3
+    # goal-setting and discovery come before the survey: no KPI tiles there
+    for stage in ("01_goal_setting", "02_discovery"):
+        page.goto((out / "all" / f"{stage}.html").as_uri())
+        assert page.locator(".csm-tile").count() == 0, stage
+    page.goto((out / "all" / "04_analysis.html").as_uri())
+    page.emulate_media(media="print")
+    (shots / "04_analysis.pdf").write_bytes(page.pdf(format="A4", print_background=True, prefer_css_page_size=True))
+    context.close()
+
+
+def test_phone_checks_catch_scroll_small_chart_text_and_a_second_n(browser, tmp_path):
+    """Negative control: a page that scrolls, a chart whose text is 6 px on a phone and a tile
+    whose base differs from the header's n are each reported."""
+    import base64
+
+    png = base64.b64encode(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")).decode()
+    path = tmp_path / "bad.html"
+    path.write_text(
+        "<html><head><meta name='viewport' content='width=device-width'></head><body>"
+        "<dl class='csm-facts' data-n='1158'></dl><div class='csm-tile' data-n='1155' data-base='2400'></div>"
+        f"<img alt='tiny' width='1000' data-text-pt='8' style='width:100%' src='data:image/png;base64,{png}'>"
+        "<table><tr>" + "<td>a-wide-cell-that-does-not-wrap</td>" * 20 + "</tr></table></body></html>",
+        encoding="utf-8")
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    page.goto(path.as_uri())
+    problems = phone_problems(page)
+    assert any("scrolls sideways" in p for p in problems)
+    assert any("chart text" in p and "< 9 px" in p for p in problems)
+    assert any("tile base n 2400 != header n 1158" in p for p in problems)
+    context.close()
+
+
+def test_email_reads_on_a_phone_with_its_attachments_under_the_limit(browser, sample_run, tmp_path):
+    """The sample's e-mail: label subject, wave, tiles with change, priorities, caveats; the
+    action register attached; under the size limit; no sideways scroll at 390 px."""
+    from csm_helpers.delivery import parse_addresses, plan_messages, write_eml
+
+    out, _proc = sample_run
+    limit = 10_000_000
+    plans = plan_messages(out, to=parse_addresses("manager@bank.vn"), max_size_mb=limit / 1_000_000)
+    plan = next(p for p in plans if p.segment == "all")
+    msg = plan.message
+    assert plan.size <= limit and len(plan.wire_bytes()) == plan.size
+    assert msg["Subject"] == "Retail banking satisfaction 2026 — All customers — 2026-H1 — CSM reports"
+    names = [a.get_filename() for a in msg.iter_attachments()]
+    assert "05_action_register.csv" in names and "04_analysis.html" in names
+    csv_part = next(a for a in msg.iter_attachments() if a.get_filename() == "05_action_register.csv")
+    assert csv_part.get_content_type() == "text/csv"
+    html = msg.get_body(preferencelist=("html",)).get_content()
+    metrics = __import__("json").loads((out / "all" / "metrics.json").read_text(encoding="utf-8"))
+    summary = metrics["summary"]
+    for text in [summary["headline"], *summary["priorities"], *summary["caveats"],
+                 *(t["value"] for t in summary["tiles"]), *(t["change"] for t in summary["tiles"])]:
+        assert __import__("html").escape(text, quote=True) in html or text in html, text
+    shots = Path(os.environ.get("CSM_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    body = tmp_path / "email.html"
+    body.write_text(html, encoding="utf-8")
+    context = browser.new_context(viewport={"width": 390, "height": 900}, java_script_enabled=False)
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(body.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert [u for u in requests if not u.startswith(("file://", "data:"))] == []
+    page.screenshot(path=str(shots / "email-390.png"), full_page=True)
+    context.close()
+    write_eml([plan], tmp_path / "outbox")  # the dry run writes the same message

@@ -75,9 +75,14 @@ def test_every_report_opens_with_the_same_summary(sample_run):
     csat = f"{100 * m['kpis']['csat_top2']['value']:.1f}%"
     for page in sorted((out / "all").glob("*.html")):
         text = page.read_text(encoding="utf-8")
+        if page.stem in ("01_goal_setting", "02_discovery"):  # before the survey: no KPI tiles
+            assert '<div class="csm-tile ' not in text and "Top priorities" not in text, page.name
+            continue
         assert text.count('<div class="csm-tile ') == 3, page.name
         assert csat in text.split('<nav', 1)[0], page.name  # the tile shows metrics.json's CSAT
         assert "Top priorities" in text and "About the data" in text
+    # metrics.json carries the same summary, for the index page and the e-mail
+    assert m["summary"]["tiles"][0]["value"] == csat
 
 
 def test_reports_have_no_personal_data_or_code(sample_run):
@@ -103,7 +108,7 @@ def test_second_study_nothing_hard_wired(small_study, tmp_path, capsys):
     # the hostile interview text is shown, escaped, never as markup
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script" not in html and "<img src=x" not in html
-    summary = (out / "all" / "01_goal_setting.html").read_text(encoding="utf-8").split("<nav", 1)[0]
+    summary = (out / "all" / "04_analysis.html").read_text(encoding="utf-8").split("<nav", 1)[0]
     assert summary.count('<div class="csm-tile ') == 2  # no recommend item: CSAT and CSI only
     assert "Unweighted estimates." in summary and "no previous wave" in summary
     q = (out / "all" / "02_discovery_questionnaire.csv").read_text(encoding="utf-8-sig")

@@ -206,7 +206,7 @@ def test_message_received_parsed_recipients_attachments_body(reports, smtp_serve
     assert [a.addr_spec for a in msg["To"].addresses] == ["ceo@bank.vn", "quality@bank.vn"]
     assert msg["To"].addresses[1].display_name == "Quality Team"
     assert msg["From"].addresses[0].addr_spec == "reports@bank.vn"
-    assert msg["Subject"] == "Retail banking 2026 — all — CSM reports"
+    assert msg["Subject"] == "Retail banking 2026 — All customers — CSM reports"  # the segment's label
     assert parsedate_to_datetime(msg["Date"]).tzinfo is not None
     assert msg["Message-ID"].startswith("<") and msg["Message-ID"].endswith("@bank.vn>")
     assert msg["Message-ID"] == results[0].message_id
@@ -227,9 +227,9 @@ def test_message_received_parsed_recipients_attachments_body(reports, smtp_serve
     assert not any(name in ("src", "href") for name, _ in parsed.attrs)  # nothing fetched or linked
     assert sum(name == "style" for name, _ in parsed.attrs) > 10  # inline CSS
     text = " ".join(parsed.text)
-    # KPI table from metrics.json, by hand: CSAT 0.7834 -> 78.3 %, CI 76.1-80.4, target 75.0 %, met
-    for expected in ("Retail banking 2026", "2,400 respondents", "78.3%", "76.1% – 80.4%", "75.0%",
-                     "71.3", "70.4 – 72.1", "+21.0", "+17.3 – +24.8", "2,391", "yes", "no",
+    # KPI tiles from metrics.json, by hand: CSAT 0.7834 -> 78.3 %, CI 76.1-80.4, target 75.0 %, met
+    for expected in ("Retail banking 2026", "2,400 respondents", "78.3%", "76.1% – 80.4%", "target 75.0%",
+                     "71.3", "70.4 – 72.1", "+21.0", "+17.3 – +24.8", "n = 2,391", "met", "not met",
                      "01_goal_setting.html", "04_analysis.html"):
         assert expected in text, expected
     assert "questionnaire" not in body
@@ -253,7 +253,7 @@ def test_hostile_study_and_segment_names_are_escaped(tmp_path, smtp_server):
     assert "script" not in parsed.tags and "img" not in parsed.tags and "b" not in parsed.tags
     assert "<script" not in body.lower() and "<img" not in body.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
-    assert "region=&lt;script&gt;alert(&#39;seg&#39;)&lt;/script&gt;" in body  # Jinja's autoescape
+    assert "Region: &lt;script&gt;alert(&#39;seg&#39;)&lt;/script&gt;" in body  # Jinja's autoescape
     assert "&lt;img src=x onerror=alert(2)&gt;" in body
 
 
@@ -269,7 +269,7 @@ def test_non_ascii_subject_and_display_names_are_encoded(tmp_path, smtp_server):
     raw = handler.messages[0]["content"]
     raw.decode("ascii")  # 7-bit clean on the wire: RFC 2047 headers, QP/base64 bodies
     msg = handler.parsed()
-    assert msg["Subject"] == f"{study} — region=Đà Nẵng — CSM reports"
+    assert msg["Subject"] == f"{study} — Region: Đà Nẵng — CSM reports"
     assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses] == [
         ("Nguyễn Văn An", "an.nguyen@bank.vn"), ("张伟", "zhang.wei@bank.cn"), ("Lê, Thị Hà", "ha.le@bank.vn")]
     assert msg["From"].addresses[0].display_name == "Báo cáo CSM"
@@ -335,13 +335,13 @@ def test_distribution_lists_send_region_reports_only_to_that_region(reports, tmp
     by_segment = {}
     for i, got in enumerate(handler.messages):
         msg = handler.parsed(i)
-        segment = msg["Subject"].split(" — ")[1]
+        segment = msg["Subject"].split(" — ")[1]  # the label: "Region: Hanoi"
         by_segment[segment] = set(got["rcpt_tos"])
         assert {a.addr_spec for a in msg["To"].addresses} == set(got["rcpt_tos"])  # headers = envelope
     assert by_segment == {
-        "all": {"boss@bank.vn", "ceo@bank.vn"},
-        "region=Hanoi": {"boss@bank.vn", "hn.manager@bank.vn", "hn.ops@bank.vn"},
-        "region=Ho Chi Minh City": {"boss@bank.vn", "hcm.manager@bank.vn"},
+        "All customers": {"boss@bank.vn", "ceo@bank.vn"},
+        "Region: Hanoi": {"boss@bank.vn", "hn.manager@bank.vn", "hn.ops@bank.vn"},
+        "Region: Ho Chi Minh City": {"boss@bank.vn", "hcm.manager@bank.vn"},
     }
 
 
@@ -424,7 +424,8 @@ def test_dry_run_writes_parseable_eml_files_and_contacts_no_server(reports, tmp_
         folder = reports / name.removesuffix(".eml")
         assert [(n, data) for n, _, data in attachments(msg)] == [
             (p, (folder / p).read_bytes()) for p in ("01_goal_setting.html", "04_analysis.html")]
-        assert f"would send segment {msg['Subject'].split(' — ')[1]} to ceo@bank.vn" in out
+        segment = {"all.eml": "all"}.get(name, name.removesuffix(".eml").replace("_", " "))
+        assert f"would send segment {segment} to ceo@bank.vn" in out
     assert not list(out_dir.glob(".*.tmp"))
 
 
@@ -597,17 +598,19 @@ def test_parse_smtp_address():
 @settings(max_examples=60, deadline=None)
 @given(study=st.text(min_size=1, max_size=40), segment=st.text(min_size=1, max_size=40))
 def test_any_names_render_as_text_never_as_markup(study, segment):
+    from csm_helpers.present.catalogue import segment_label
+
     seg = SegmentReports(segment=segment, folder=Path("r"), metrics={"n": 10, "kpis": KPIS}, reports=[])
     body = summary_html(seg, study_name=study, attached=[], left_out=[])
     parsed = parse_html(body)
-    allowed = {"html", "head", "meta", "title", "body", "h1", "h2", "p", "strong", "table", "thead",
+    allowed = {"html", "head", "meta", "title", "body", "h1", "h2", "p", "div", "strong", "table", "thead",
                "tbody", "tr", "th", "td", "ol", "ul", "li", "br", "span"}
     assert set(parsed.tags) <= allowed
     text = "".join(parsed.text)
     # the names come back as text (HTMLParser un-escapes; CR/LF normalisation aside)
     def norm(t):
         return t.replace("\r\n", "\n").replace("\r", "\n")
-    assert norm(study) in norm(text) and norm(segment) in norm(text)
+    assert norm(study) in norm(text) and norm(segment_label(segment)) in norm(text)
 
 
 def test_module_public_names():

@@ -32,7 +32,7 @@ def test_table_escapes_cells_headers_caption_and_index():
     df = pd.DataFrame({h: [v] for h, v in zip(HOSTILE, HOSTILE, strict=True)}, index=["<b>i</b>"])
     markup = d.table_html(df, caption="<i>cap</i>", index=True)
     tags = parse(markup)
-    assert set(tags.tags) <= {"table", "caption", "thead", "tbody", "tr", "th", "td"}
+    assert set(tags.tags) <= {"div", "table", "caption", "thead", "tbody", "tr", "th", "td"}
     assert set(tags.attrs) <= {"class"}
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markup
 
@@ -83,7 +83,29 @@ def test_show_figure_embeds_png_and_closes(monkeypatch):
     assert not plt.fignum_exists(fig.number)
     img = captured[0]
     assert img.data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert img.metadata == {"alt": "What the reader sees"}
+    assert img.metadata["alt"] == "What the reader sees"
+    # shown at its physical size: PNG pixels at 120 dpi -> CSS px at 96 per inch, at most 5.8 in
+    import io
+
+    from PIL import Image
+    with Image.open(io.BytesIO(img.data)) as im:
+        assert img.metadata["width"] == round(im.width / 120 * 96)
+    assert img.metadata["width"] <= 5.8 * 96 + 1
+    # the smallest text drawn, never under the 11 pt floor
+    assert img.metadata["csm_text_pt"] >= 11
+
+
+def test_chart_text_floor_and_width_apply_to_any_figure(monkeypatch):
+    captured = []
+    monkeypatch.setattr(d, "_display", captured.append)
+    fig, ax = plt.subplots(figsize=(9, 3))
+    ax.set_title("A title that is far too long for a chart of five point eight inches, so it is wrapped")
+    ax.text(0.5, 0.5, "tiny", fontsize=4)
+    ax.set_xticks([0, 1], ["a", "b"], fontsize=6)
+    d.show_figure(ax)
+    meta = captured[0].metadata
+    assert meta["csm_text_pt"] == 11
+    assert meta["width"] <= 5.8 * 96 + 1
 
 
 def test_figure_png_is_deterministic():

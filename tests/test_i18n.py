@@ -205,7 +205,7 @@ def test_email_summary_follows_the_language_of_the_reports(tmp_path):
     seg = SegmentReports("region=Hà Nội", folder, metrics, [report])
     out = build_message(seg, recipients=parse_addresses("a@example.com"), max_bytes=20_000)
     assert out.message["Subject"] == tr("{study} — {segment} — CSM reports", "vi",
-                                        study="Ngân hàng", segment="region=Hà Nội")
+                                        study="Ngân hàng", segment="Region: Hà Nội")
     html_body = out.message.get_body(("html",)).get_content()
     text_body = out.message.get_body(("plain",)).get_content()
     assert '<html lang="vi">' in html_body
@@ -217,7 +217,7 @@ def test_email_summary_follows_the_language_of_the_reports(tmp_path):
     assert out.left_out and out.left_out[0][0] == report  # 20 kB cannot hold the 40 kB report
     english = build_message(SegmentReports("all", folder, {"study": "Bank"}, [report]),
                             recipients=parse_addresses("a@example.com"))
-    assert english.message["Subject"] == "Bank — all — CSM reports"
+    assert english.message["Subject"] == "Bank — All customers — CSM reports"
     assert "Headline KPIs" not in english.message.get_body(("plain",)).get_content()  # no KPIs: no header
     assert "Attached reports" in english.message.get_body(("plain",)).get_content()
 

@@ -27,7 +27,7 @@ from csm_helpers.present.charts import goals as goal_charts  # noqa: E402
 from csm_helpers.study.config import Codebook, Goals  # noqa: E402
 
 from .plotting import _report_style  # noqa: F401  (autouse fixture)
-from .plotting import is_grey as _is_grey  # noqa: E402
+from .plotting import in_palette as _in_palette  # noqa: E402
 
 CB = Codebook.model_validate({"attributes": [
     {"id": "fees", "label": "Fees ($ per month)", "dimension": "product", "keywords": ["fee", "phí"]},
@@ -92,7 +92,7 @@ def test_plot_self_assessment_bars_labels_and_title():
     assert "120 / 300, gap 180" in " ".join(texts)
     assert any("not assessed" in t for t in texts)
     assert ax.get_title().startswith("Self-assessment: 165 of 390 points (42%); largest gap 7.0 (180 points)")
-    assert all(_is_grey(b.get_facecolor()) for b in [*maxima, *scores])
+    assert all(_in_palette(b.get_facecolor()) for b in [*maxima, *scores])
     _no_mathtext(ax)
 
 
@@ -104,7 +104,7 @@ def test_plot_readiness_one_cell_per_step():
     assert ax.get_title() == "Readiness: 8 of 11 steps done; not ready (open: steps 9-11)"
     hatches = [b.get_hatch() for b in ax.containers[0]]
     assert hatches[0] != hatches[8] != hatches[10]  # statuses differ without colour
-    assert all(_is_grey(b.get_facecolor()) for b in ax.containers[0])
+    assert all(_in_palette(b.get_facecolor()) for b in ax.containers[0])
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["done (8)", "in progress (1)", "not recorded (2)"]
 
@@ -122,7 +122,7 @@ def test_plot_affinity_stacks_customer_and_company_mentions():
     assert [b.get_x() for b in company] == aff["customer_mentions"].tolist()  # stacked
     # fees and queue both have 3 mentions: the first in the table's order (product before process) wins
     assert ax.get_title() == "Most raised: Fees (\\$ per month) (3 of 7 interviews)"
-    assert all(_is_grey(b.get_facecolor()) for b in [*customer, *company])
+    assert all(_in_palette(b.get_facecolor()) for b in [*customer, *company])
     _no_mathtext(ax)
 
 

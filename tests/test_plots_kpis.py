@@ -24,7 +24,7 @@ from csm_helpers.study.datasets import read_dataset  # noqa: E402
 from .plotting import (
     _report_style,  # noqa: F401  (autouse fixture)
 )
-from .plotting import is_grey as _is_grey
+from .plotting import in_palette as _in_palette
 from .plotting import (
     texts as _texts,  # noqa: E402
 )
@@ -42,7 +42,7 @@ def _all_grey(fig) -> bool:
     for artist in fig.findobj(lambda a: hasattr(a, "get_facecolor") and not isinstance(a, matplotlib.figure.Figure)):
         fc = artist.get_facecolor()
         colours = fc if isinstance(fc, np.ndarray) and fc.ndim == 2 else [fc]
-        if not all(_is_grey(c) for c in colours):
+        if not all(_in_palette(c) for c in colours):
             return False
     return True
 
@@ -107,8 +107,8 @@ def test_plot_kpi_change():
     ch.loc[2, ["previous", "latest", "change", "p_value", "statistic"]] = np.nan
     ch.loc[2, "suppressed"] = True
     panels = pk.plot_kpi_change(ch)
-    assert panels[0].get_title().startswith("From 2025-H2 to 2026-H1: ")
-    assert panels[0].get_title().endswith("NPS suppressed")
+    assert panels[0].figure.get_suptitle().startswith("From 2025-H2 to 2026-H1: ")
+    assert panels[0].figure.get_suptitle().endswith("NPS suppressed")
     # two points (previous, latest) in each shown panel, none in the suppressed one
     for pax in panels[:2]:
         pts = [line for line in pax.get_lines() if line.get_marker() == "o"]

@@ -25,7 +25,7 @@ from csm_helpers.study.datasets import read_dataset, sample_study_path  # noqa: 
 from .plotting import (
     _report_style,  # noqa: F401  (autouse fixture)
 )
-from .plotting import is_grey as _is_grey
+from .plotting import in_palette as _in_palette
 from .plotting import (
     texts as _texts,  # noqa: E402
 )
@@ -53,7 +53,7 @@ def test_plot_likert_bars_order_and_title():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["1 (lowest)", "2", "3", "4", "5 (highest)"]
     for container in ax.containers:
         for bar in container:
-            assert _is_grey(bar.get_facecolor())
+            assert _in_palette(bar.get_facecolor())
 
 
 def test_plot_likert_diverges_around_the_midpoint():
@@ -122,7 +122,7 @@ def test_plot_weights_title_and_bars():
                               f"(design effect {s['deff']:.2f})")
     assert ax.lines[0].get_xdata()[0] == pytest.approx(w.mean())
     for p in ax.patches:
-        assert _is_grey(p.get_facecolor())
+        assert _in_palette(p.get_facecolor())
     _texts(ax)
 
 
@@ -145,7 +145,7 @@ def test_plot_sampling_bars_marks_and_title():
     assert [b.get_width() for b in bars] == pytest.approx(seg["responses"].tolist())
     for bar, ok in zip(bars, seg["meets_target"], strict=True):
         assert bool(bar.get_hatch()) == (not ok)
-        assert _is_grey(bar.get_facecolor())
+        assert _in_palette(bar.get_facecolor())
     segs = ax.collections[0].get_segments()
     assert [s[0][0] for s in segs] == pytest.approx(seg["required_n"].tolist())
     met = int(seg["meets_target"].sum())

@@ -30,7 +30,7 @@ from .plotting import (
     _report_style,  # noqa: F401  (autouse fixture)
     texts,  # noqa: E402
 )
-from .plotting import is_grey as _is_grey
+from .plotting import in_palette as _in_palette
 
 
 def _texts(ax) -> list[str]:
@@ -55,7 +55,7 @@ def test_loyalty_matrix_cells_labels_and_title():
     assert len(cells) == 4
     # Loyalty top right, Latent top left, Spurious bottom right, No loyalty bottom left.
     assert [(c.get_x(), c.get_y()) for c in cells] == [(1, 1), (0, 1), (1, 0), (0, 0)]
-    assert all(_is_grey(c.get_facecolor()) for c in cells) and cells[0].get_alpha() == 0.9
+    assert all(_in_palette(c.get_facecolor()) for c in cells) and cells[0].get_alpha() == 0.9
     assert len({(tuple(c.get_facecolor()), c.get_hatch()) for c in cells}) == 4  # told apart without colour
     texts = _texts(ax)
     for name, pct in zip(QUADRANTS, ("35%", "5%", "40%", "20%"), strict=True):
@@ -90,7 +90,7 @@ def test_pareto_bars_cumulative_line_and_pooled_bar():
     bars = ax.containers[0].patches
     assert [b.get_height() for b in bars] == [60, 30, 10]
     assert bars[2].get_hatch() == "xx" and not bars[0].get_hatch()
-    assert all(_is_grey(b.get_facecolor()) for b in bars) and bars[0].get_linewidth() == 1.5
+    assert all(_in_palette(b.get_facecolor()) for b in bars) and bars[0].get_linewidth() == 1.5
     assert ax.lines[0].get_ydata().tolist() == pytest.approx([60, 90, 100])
     assert ax.lines[1].get_ydata()[0] == pytest.approx(80)
     assert ax.get_title() == "2 of 3 categories make up 80% of the 100 complaints"
@@ -112,7 +112,7 @@ def test_iceberg_tip_above_the_waterline_and_labels():
     assert ys[0].min() == pytest.approx(0) and ys[0].max() == pytest.approx(0.05)
     assert ys[1].max() == pytest.approx(0) and ys[1].min() == pytest.approx(-0.35)
     assert ys[2].max() == pytest.approx(-0.35) and ys[2].min() == pytest.approx(-0.95)
-    assert all(_is_grey(p.get_facecolor()) for p in ax.patches)
+    assert all(_in_palette(p.get_facecolor()) for p in ax.patches)
     texts = _texts(ax)
     assert any("Complained formally: 100 (5%)" in t for t in texts)
     assert any("700 (35%)" in t for t in texts) and any("1,200 (60%)" in t for t in texts)
@@ -133,7 +133,7 @@ def test_lost_reasons_observed_vs_benchmark():
     obs, bench = ax.containers[0].patches, ax.containers[1].patches
     assert [b.get_width() for b in obs] == pytest.approx([0.005, 0.245, 0.75])
     assert [b.get_width() for b in bench] == pytest.approx([0.01, 0.09, 0.9])
-    assert all(b.get_hatch() == "///" for b in bench) and all(_is_grey(b.get_facecolor()) for b in obs)
+    assert all(b.get_hatch() == "///" for b in bench) and all(_in_palette(b.get_facecolor()) for b in obs)
     labels = [tick.get_text() for tick in ax.get_yticklabels()]
     assert labels == ["Died", "Competitor", "Staff indifference"]
     assert ax.get_title().splitlines() == [
@@ -165,7 +165,7 @@ def test_themes_bars_shading_labels_and_title():
     bars = ax.containers[0].patches
     assert [b.get_width() for b in bars] == pytest.approx([4 / 8, 2 / 8, 1 / 8])
     assert [b.get_hatch() or "" for b in bars] == ["///", "", ".."]  # process, product, people
-    assert all(_is_grey(b.get_facecolor()) for b in bars)
+    assert all(_in_palette(b.get_facecolor()) for b in bars)
     assert ax.get_title() == "Most mentioned: Waiting \\$time\\$ (50% of 8 commenters)"
     texts = _texts(ax)
     assert any(s.strip() == "50% (4)" for s in texts)

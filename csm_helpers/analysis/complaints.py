@@ -411,35 +411,36 @@ def _outcomes(data: pd.DataFrame, col: str | None) -> dict[str, Any]:
 
 
 def _overview(s: dict[str, Any], *, sla_definition: str) -> pd.DataFrame:
-    # metric names stay English (overview_display picks units by them; the display translates
-    # them); definitions are in the report language.
+    # metric names stay English (the display translates them); definitions are in the report
+    # language; "unit" is count, rate (per 1,000), share or days.
     def share_of(table: pd.DataFrame, key: str, value: str) -> float:
         hit = table.loc[table[key] == value, "share"]
         return float(hit.iloc[0]) if len(hit) else (0.0 if len(table) else math.nan)
 
     n = s["n_complaints"]
+    # (metric, value, n, definition, unit): the unit tells the display how to show the value
     rows = [
-        (N_("Complaints"), float(n), n, _("Complaints in the log")),
+        (N_("Complaints"), float(n), n, _("Complaints in the log"), "count"),
         (N_("Complaint rate per 1,000 customers"), s["complaints_per_1000"], n,
-         _("1,000 x complaints / customer base")),
+         _("1,000 x complaints / customer base"), "rate"),
         (N_("Valid complaints"), s["valid_share"], _int_or_na(s["n_valid"], s["n_invalid"]),
-         _("Share judged valid, among complaints assessed")),
+         _("Share judged valid, among complaints assessed"), "share"),
         (N_("Median days to resolve"), s["median_days_to_resolve"], _int_or_na(s["n_resolved"]),
-         _("Median days from received to resolved (resolved complaints)")),
-        (N_("Resolved within SLA"), s["share_within_sla"], _int_or_na(s["n_resolved"]), sla_definition),
+         _("Median days from received to resolved (resolved complaints)"), "days"),
+        (N_("Resolved within SLA"), s["share_within_sla"], _int_or_na(s["n_resolved"]), sla_definition, "share"),
         (N_("Open complaints"), s["n_open"], n,
          _("No resolution date as of {date}", date=s["as_of"]) if s["as_of"] else
-         _("No resolution date as of extraction")),
+         _("No resolution date as of extraction"), "count"),
         (N_("Open beyond SLA"), s["n_open_over_sla"], _int_or_na(s["n_open"]),
-         _("Open complaints already older than their SLA")),
+         _("Open complaints already older than their SLA"), "count"),
         (N_("Repeat complainants"), s["repeat_complainant_share"], _int_or_na(s["n_complainants"]),
-         _("Share of complainants with two or more complaints")),
+         _("Share of complainants with two or more complaints"), "share"),
         (N_("Complaints from repeat complainants"), s["repeat_complaint_share"], n,
-         _("Share of complaints made by customers with two or more complaints")),
+         _("Share of complaints made by customers with two or more complaints"), "share"),
         (N_("Satisfied with the follow-up"), share_of(s["outcomes"], "outcome", "satisfied"),
-         _int_or_na(s["n_followed_up"]), _("Share 'satisfied' among complaints with a follow-up outcome")),
+         _int_or_na(s["n_followed_up"]), _("Share 'satisfied' among complaints with a follow-up outcome"), "share"),
     ]
-    table = pd.DataFrame(rows, columns=["metric", "value", "n", "definition"])
+    table = pd.DataFrame(rows, columns=["metric", "value", "n", "definition", "unit"])
     table["value"] = table["value"].astype("float64")
     table["n"] = table["n"].astype("Int64")
     return table

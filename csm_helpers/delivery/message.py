@@ -13,12 +13,10 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup
-
 from csm_helpers import __version__
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import HTML_LANG, N_, _, language, tr
-from csm_helpers.core.safety import escape, write_bytes_atomic
+from csm_helpers.core.safety import write_bytes_atomic
 from csm_helpers.delivery.addresses import DEFAULT_SENDER, parse_addresses
 from csm_helpers.delivery.reports import (
     SegmentReports,
@@ -26,7 +24,7 @@ from csm_helpers.delivery.reports import (
     report_language,
     segment_matches,
 )
-from csm_helpers.present.catalogue import format_kpi, kpi_label
+from csm_helpers.present.catalogue import format_kpi, kpi_label, segment_label
 from csm_helpers.present.templates import render
 from csm_helpers.study.stages import STAGE_TITLES
 
@@ -46,9 +44,6 @@ Log = Callable[[str], None]
 
 
 # --------------------------------------------------------------------------- message body
-_SEGMENT_LINE = N_("Segment {segment} · n = {n} respondents")
-
-
 _NO_SUMMARY = N_("{problem}: no KPI summary for this segment.")
 
 
@@ -59,37 +54,81 @@ _OPEN_ATTACHED = N_("Open the attached files in a web browser: each report is a 
 _SENT_BY = N_("Sent automatically by csm-workbook {version}.")
 
 
-_KPI_HEAD = (N_("KPI"), N_("Value"), N_("95% CI"), "n", N_("Target"), N_("Met"))
-
-
 def _num(value: Any, kpi: str) -> str:
     if isinstance(value, bool) or (value is not None and not isinstance(value, int | float)):
         return str(value)
     return format_kpi(kpi, value, missing="—")
 
 
-def _kpi_rows(metrics: Mapping[str, Any]) -> list[dict[str, str]]:
+def _summary(metrics: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The report's own headline summary (``metrics.json`` ``summary``), else empty."""
+    summary = metrics.get("summary")
+    return summary if isinstance(summary, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _kpi_tiles(metrics: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The KPI tiles as the reports show them (the summary's text, so every number is rounded
+    exactly as in the report); from ``kpis`` when the summary is missing (an older run)."""
+    tiles = _summary(metrics).get("tiles")
+    if isinstance(tiles, list) and tiles:
+        out = []
+        for t in tiles:
+            if not isinstance(t, dict):
+                continue
+            target = _text(t.get("target"))
+            status = _text(t.get("status"))
+            out.append({"kpi": _text(t.get("label")), "value": _text(t.get("value")),
+                        "arrow": _text(t.get("arrow")), "ci": _text(t.get("interval")),
+                        "target": f"{target} · {status}" if target and status else target or status,
+                        "change": _text(t.get("change")), "n": _text(t.get("n_text")),
+                        "status": _text(t.get("status_class"))})
+        return out
     kpis = metrics.get("kpis")
     if not isinstance(kpis, dict):
         return []
-    rows = []
+    out = []
     for key, entry in kpis.items():
         if not isinstance(entry, dict):
             continue
         label = kpi_label(str(key))
+        n = _("n = {n}", n=_int(entry.get("n")))
         if entry.get("suppressed"):
-            rows.append({"kpi": label, "value": _("suppressed"), "ci": "", "n": _int(entry.get("n")),
-                         "target": _num(entry.get("target"), key), "met": "",
-                         "note": _("fewer respondents than the minimum cell size")})
+            out.append({"kpi": label, "value": _("suppressed"), "arrow": "", "ci": "",
+                        "target": _("fewer respondents than the minimum cell size"), "change": "", "n": n,
+                        "status": "suppressed"})
             continue
         lo, hi = entry.get("ci_low"), entry.get("ci_high")
-        ci = "—" if lo is None and hi is None else f"{_num(lo, key)} – {_num(hi, key)}"
         met = entry.get("met")
-        rows.append({"kpi": label, "value": _num(entry.get("value"), key), "ci": ci,
-                     "n": _int(entry.get("n")), "target": _num(entry.get("target"), key),
-                     "met": {True: _("yes"), False: _("no")}.get(met, "—") if isinstance(met, bool | None)
-                     else str(met), "note": ""})
-    return rows
+        target = entry.get("target")
+        status = ({True: _("met"), False: _("not met")}.get(met, "") if isinstance(met, bool | None) else str(met))
+        target_text = (_("target {value}", value=_num(target, key)) if target is not None else _("no target"))
+        out.append({"kpi": label, "value": _num(entry.get("value"), key), "arrow": "",
+                    "ci": "" if lo is None and hi is None else
+                    _("95% CI {low} – {high}", low=_num(lo, key), high=_num(hi, key)),
+                    "target": f"{target_text} · {status}" if status else target_text, "change": "", "n": n,
+                    "status": {True: "met", False: "not-met"}.get(met, "") if isinstance(met, bool | None) else ""})
+    return out
+
+
+def _list(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _segment_line(seg: SegmentReports) -> str:
+    """"Region: Hanoi · 2026-H1 · n = 1,158 respondents": the segment, the reported wave and the
+    base of the KPIs, as in the report header."""
+    m = seg.metrics
+    n = m.get("n_reported") if isinstance(m.get("n_reported"), int) else m.get("n")
+    wave = _text(_summary(m).get("wave"))
+    parts = [segment_label(seg.segment)]
+    if wave:
+        parts.append(_("wave {wave}", wave=wave))
+    parts.append(_("n = {n} respondents", n=_int(n)))
+    return " · ".join(parts)
 
 
 def _int(value: Any) -> str:
@@ -101,6 +140,8 @@ def _int(value: Any) -> str:
 
 
 def _stage_label(path: Path) -> str:
+    if path.suffix == ".csv":
+        return f"{path.stem[:2]} · {_('Action register (CSV, for the team to fill in)')}"
     stem = path.stem
     title = STAGE_TITLES.get(stem)
     return f"{stem[:2]} · {tr(title)}" if title else stem
@@ -147,15 +188,16 @@ def summary_html(seg: SegmentReports, *, study_name: str, attached: Sequence[Pat
 
 def _summary_html(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],
                   left_out: Sequence[tuple[Path, str]], lang: str) -> str:
-    segment_line = Markup(escape(tr(_SEGMENT_LINE))).format(
-        segment=Markup("<strong>{}</strong>").format(seg.segment), n=_int(seg.metrics.get("n")))
+    summary = _summary(seg.metrics)
     return render(
-        "csm_email/body.html.j2", html_lang=HTML_LANG[lang], study_name=study_name, segment=seg.segment,
-        segment_line=segment_line, problems=[_(_NO_SUMMARY, problem=p) for p in seg.problems],
-        kpi_head=[tr(h) for h in _KPI_HEAD], kpi_rows=_kpi_rows(seg.metrics),
+        "csm_email/body.html.j2", html_lang=HTML_LANG[lang], study_name=study_name, segment=segment_label(seg.segment),
+        segment_line=_segment_line(seg), problems=[_(_NO_SUMMARY, problem=p) for p in seg.problems],
+        tiles=_kpi_tiles(seg.metrics), headline=_text(summary.get("headline")),
+        priorities=_list(summary.get("priorities")), caveats=_list(summary.get("caveats")),
         attached=[{"stage": _stage_label(p), "name": p.name, "size": _file_size(p)} for p in attached],
         left_out=[(p.name, why) for p, why in left_out],
         t={"headline_kpis": _("Headline KPIs"), "no_kpis": _("No headline KPIs were recorded for this segment."),
+           "priorities": _("Top priorities"), "caveats": _("About the data"),
            "attached": _("Attached reports"), "none_attached": _("None: no report fitted in the size limit."),
            "not_attached": _("Reports not attached"), "open_attached": tr(_OPEN_ATTACHED),
            "sent_by": _(_SENT_BY, version=__version__)},
@@ -172,7 +214,7 @@ def summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Pat
     >>> seg = SegmentReports("all", Path("r"), {"n": 2400, "kpis": {"nps": {"value": 21.04,
     ...     "ci_low": 15.2, "ci_high": 26.9, "n": 900, "target": 30, "met": False}}}, [])
     >>> print(summary_text(seg, study_name="Bank", attached=[], left_out=[]).splitlines()[4])
-    NPS (−100 to +100): +21.0 (95% CI +15.2 – +26.9), n 900, target +30.0, met: no
+      NPS (−100 to +100): +21.0 (95% CI +15.2 – +26.9; target +30.0 · not met; n = 900)
     """
     with language(report_language(seg)):
         return _summary_text(seg, study_name=study_name, attached=attached, left_out=left_out)
@@ -180,18 +222,22 @@ def summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Pat
 
 def _summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Path],
                   left_out: Sequence[tuple[Path, str]]) -> str:
-    lines = [study_name, _(_SEGMENT_LINE, segment=seg.segment, n=_int(seg.metrics.get("n"))), ""]
+    summary = _summary(seg.metrics)
+    lines = [study_name, _segment_line(seg), ""]
     lines += [_(_NO_SUMMARY, problem=p) for p in seg.problems]
-    rows = _kpi_rows(seg.metrics)
-    if rows:
+    tiles = _kpi_tiles(seg.metrics)
+    if tiles:
         lines.append(_("Headline KPIs"))
-        for r in rows:
-            if r["note"]:
-                lines.append(_("{kpi}: suppressed ({note}), target {target}", kpi=r["kpi"], note=r["note"],
-                               target=r["target"]))
-            else:
-                lines.append(_("{kpi}: {value} (95% CI {ci}), n {n}, target {target}, met: {met}", **r))
+        for r in tiles:
+            details = "; ".join(x for x in (r["ci"], r["target"], r["change"], r["n"]) if x)
+            lines.append(f"  {r['kpi']}: {r['value']}{' ' + r['arrow'] if r['arrow'] else ''} ({details})")
         lines.append("")
+    if _text(summary.get("headline")):
+        lines += [summary["headline"], ""]
+    for title, items in ((_("Top priorities"), _list(summary.get("priorities"))),
+                         (_("About the data"), _list(summary.get("caveats")))):
+        if items:
+            lines += [title] + [f"  - {item}" for item in items] + [""]
     lines.append(_("Attached reports"))
     lines += [f"  {i}. {_stage_label(p)} — {p.name}{_file_size(p)}"
               for i, p in enumerate(attached, 1)] or ["  " + _("None: no report fitted in the size limit.")]
@@ -252,8 +298,8 @@ def _compose(seg: SegmentReports, *, study_name: str, recipients: Sequence[Addre
     msg.set_content(summary_text(seg, **kw))
     msg.add_alternative(summary_html(seg, **kw), subtype="html")
     for path in attached:
-        msg.add_attachment(contents[path], maintype="text", subtype="html", filename=path.name,
-                           params={"charset": "utf-8"})
+        msg.add_attachment(contents[path], maintype="text", subtype="csv" if path.suffix == ".csv" else "html",
+                           filename=path.name, params={"charset": "utf-8"})
     return msg
 
 
@@ -296,7 +342,7 @@ def build_message(seg: SegmentReports, *, recipients: Sequence[Address],
     >>> seg = find_segment_reports(d)[0]
     >>> out = build_message(seg, recipients=parse_addresses("a@x.vn"), study_name="Khảo sát")
     >>> out.message["Subject"], [a.name for a in out.attached], out.size <= 10 * MB
-    ('Khảo sát — all — CSM reports', ['01_goal_setting.html'], True)
+    ('Khảo sát — All customers — CSM reports', ['01_goal_setting.html'], True)
     """
     if not recipients:
         raise CsmError(f"segment {seg.segment!r}: no recipients — give --to or a --lists entry for it")
@@ -305,10 +351,16 @@ def build_message(seg: SegmentReports, *, recipients: Sequence[Address],
     name = study_name or seg.metrics.get("study") or seg.folder.parent.name or "CSM study"
     name = str(name)
     lang = report_language(seg)
-    subject = (subject if subject is not None else tr(N_("{study} — {segment} — CSM reports"), lang))
-    fields = {"{study}": single_line(name), "{segment}": single_line(seg.segment)}
-    subject = single_line(re.sub(r"\{study\}|\{segment\}", lambda m: fields[m.group(0)], subject))
-    contents = {p: p.read_bytes() for p in seg.reports}
+    wave = _text(_summary(seg.metrics).get("wave"))
+    if subject is None:
+        subject = tr(N_("{study} — {segment} — {wave} — CSM reports") if wave else
+                     N_("{study} — {segment} — CSM reports"), lang)
+    with language(lang):
+        label = segment_label(seg.segment)
+    fields = {"{study}": single_line(name), "{segment}": single_line(label), "{wave}": single_line(wave)}
+    subject = single_line(re.sub(r"\{study\}|\{segment\}|\{wave\}", lambda m: fields[m.group(0)], subject))
+    files = [*seg.reports, *seg.files]
+    contents = {p: p.read_bytes() for p in files}
     common = {"study_name": name, "recipients": recipients, "sender": sender, "subject": subject,
               "contents": contents}
     limit = f"{max_bytes / MB:g} MB"
@@ -319,7 +371,7 @@ def build_message(seg: SegmentReports, *, recipients: Sequence[Address],
                        f"--max-size {limit} — raise --max-size")
     attached: list[Path] = []
     left_out: list[tuple[Path, str]] = []
-    for path in seg.reports:
+    for path in files:
         size = len(_wire(_compose(seg, attached=[*attached, path], left_out=left_out, **common)))
         if size <= max_bytes:
             attached.append(path)
@@ -335,7 +387,7 @@ def build_message(seg: SegmentReports, *, recipients: Sequence[Address],
         last = attached.pop()  # the summary of what was left out made the message grow
         left_out.append((last, tr(N_("with the list of left-out reports the message would exceed the {limit} "
                                      "limit — raise --max-size"), lang, limit=limit)))
-    left_out.sort(key=lambda item: seg.reports.index(item[0]))
+    left_out.sort(key=lambda item: files.index(item[0]))
     return OutgoingMessage(segment=seg.segment, folder=seg.folder, message=msg, recipients=list(recipients),
                            attached=list(attached), left_out=left_out, size=size)
 

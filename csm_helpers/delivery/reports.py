@@ -17,6 +17,11 @@ __all__ = ["SegmentReports", "segment_matches", "find_segment_reports", "report_
 
 _REPORT_GLOB = "[0-9][0-9]_*.html"
 
+#: Files written beside the reports that go out with them: the action register the action
+#: report points the managers to (a formula-safe CSV they fill in). The discovery
+#: questionnaire draft is the researcher's and stays in the folder.
+ATTACHED_FILES = ("05_action_register.csv",)
+
 
 # --------------------------------------------------------------------------- reports
 @dataclass
@@ -33,6 +38,7 @@ class SegmentReports:
     metrics: dict[str, Any]
     reports: list[Path]
     problems: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # ATTACHED_FILES present beside the reports
 
 
 def segment_matches(key: str, seg: SegmentReports) -> bool:
@@ -90,8 +96,9 @@ def find_segment_reports(reports_dir: str | Path, *,
             problems.append("metrics.json is missing")
         segment = metrics.get("segment")
         segment = str(segment) if isinstance(segment, str) and segment.strip() else folder.name
+        files = [folder / name for name in ATTACHED_FILES if (folder / name).is_file()]
         found.append(SegmentReports(segment=segment, folder=folder, metrics=metrics,
-                                    reports=reports, problems=problems))
+                                    reports=reports, problems=problems, files=files))
     if not found:
         raise CsmError(f"{root} holds no reports (no <segment>/NN_stage.html) — run "
                        f"'csm run --out {root}' first")

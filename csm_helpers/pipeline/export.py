@@ -12,9 +12,10 @@ import nbformat
 from csm_helpers.core.errors import ReportError
 from csm_helpers.core.i18n import HTML_LANG, language, tr, translate_markdown
 from csm_helpers.core.safety import escape, readable
+from csm_helpers.present.display import NOT_COVERED_MIME
 from csm_helpers.present.templates import templates_dir
 
-__all__ = ["check_static_html", "export_html"]
+__all__ = ["check_static_html", "export_html", "move_not_covered"]
 
 
 # --------------------------------------------------------------------------- export
@@ -57,6 +58,76 @@ def _strip_noise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cells.append(cell)
     nb.cells = cells
     return nb
+
+
+def _section_title(cell: Any) -> str | None:
+    """The text of a markdown cell's ``## `` heading (a report section starts there), else None."""
+    if cell.cell_type != "markdown":
+        return None
+    for line in cell.source.splitlines():
+        if line.strip():
+            return line[3:].strip() if line.startswith("## ") else None
+    return None
+
+
+def _is_not_covered(output: Any) -> bool:
+    return NOT_COVERED_MIME in (output.get("data") or {})
+
+
+def _has_content(output: Any) -> bool:
+    """A figure, a table or text a reader sees (not a "not covered" note, not a log line)."""
+    if output.get("output_type") not in {"display_data", "execute_result"} or _is_not_covered(output):
+        return False
+    return bool(output.get("data"))
+
+
+def move_not_covered(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """Take out every section that shows only "not covered" notes (:func:`~csm_helpers.present.display.show_not_covered`)
+    and end the notebook with one "Not covered by this study" section listing them.
+
+    A section runs from a ``## `` heading to the next one. It is taken out, heading included,
+    when its cells show at least one "not covered" note and nothing else (no table, figure or
+    text); a section with other content keeps its note as a call-out. Returns the
+    ``(section title, reason)`` pairs listed.
+
+    Examples
+    --------
+    >>> from csm_helpers.present.display import NOT_COVERED_MIME
+    >>> nb = nbformat.v4.new_notebook()
+    >>> note = nbformat.v4.new_output("display_data", data={"text/html": "<div>x</div>",
+    ...                               NOT_COVERED_MIME: {"reason": "No complaint log (key 'complaints')."}})
+    >>> code = nbformat.v4.new_code_cell("d.show_not_covered(...)", outputs=[note])
+    >>> nb.cells = [nbformat.v4.new_markdown_cell("## Complaints"), code, nbformat.v4.new_markdown_cell("## Next")]
+    >>> move_not_covered(nb)
+    [('Complaints', "No complaint log (key 'complaints').")]
+    >>> [c.cell_type + ": " + c.source for c in nb.cells]
+    ['markdown: ## Next', 'markdown: ## Not covered by this study', 'code: ']
+    """
+    sections: list[list[Any]] = [[]]
+    for cell in nb.cells:
+        if _section_title(cell) is not None:
+            sections.append([])
+        sections[-1].append(cell)
+    kept: list[Any] = []
+    listed: list[tuple[str, str]] = []
+    for cells in sections:
+        title = _section_title(cells[0]) if cells else None
+        outputs = [o for c in cells if c.cell_type == "code" for o in c.get("outputs", [])]
+        notes = [o for o in outputs if _is_not_covered(o)]
+        if title is not None and notes and not any(_has_content(o) for o in outputs):
+            listed += [(title, str(o["data"][NOT_COVERED_MIME].get("reason", ""))) for o in notes]
+        else:
+            kept += cells
+    nb.cells = kept
+    if listed:
+        items = "".join(f"<li><strong>{escape(title)}</strong>: {escape(reason)}</li>" for title, reason in listed)
+        # fixed cell ids: the same notebook gives the same report, byte for byte
+        nb.cells.append(nbformat.v4.new_markdown_cell("## " + tr("Not covered by this study"),
+                                                      id="csm-not-covered-title"))
+        note = tr("These sections need an input the study does not have; add it to study.yaml to cover them.")
+        nb.cells.append(nbformat.v4.new_code_cell("", id="csm-not-covered", outputs=[nbformat.v4.new_output(
+            "display_data", data={"text/html": f'<p>{escape(note)}</p><ul class="csm-not-covered">{items}</ul>'})]))
+    return listed
 
 
 class _Headings(html.parser.HTMLParser):
@@ -193,6 +264,7 @@ def export_html(nb: nbformat.NotebookNode, meta: dict[str, Any]) -> str:
     nb = _strip_noise(nbformat.from_dict(nb))
     lang = meta.get("language", "en")
     with language(lang):
+        move_not_covered(nb)
         for cell in nb.cells:
             if cell.cell_type == "markdown":
                 cell.source = translate_markdown(cell.source)

@@ -10,7 +10,7 @@ from csm_helpers import __version__
 from csm_helpers.core.i18n import HTML_LANG, N_, _, language, tr
 from csm_helpers.core.safety import readable, write_text_atomic
 from csm_helpers.pipeline.export import check_static_html
-from csm_helpers.present.catalogue import KPIS, format_kpi, kpi_short
+from csm_helpers.present.catalogue import KPIS, format_kpi, kpi_short, segment_label
 from csm_helpers.present.templates import render, report_css
 from csm_helpers.study.stages import (
     STAGE_TITLES,
@@ -135,17 +135,18 @@ def _write_index(out_dir: Path, *, title: str, lang: str) -> Path:
             what = (_("failed: {error}", error=entry.get("error") or _("unknown error")) if status == "failed"
                     else _("not run (the batch was interrupted) — rerun with --resume"))
             n = entry.get("n")
-            rows.append({"failed": True, "segment": readable(segment, max_chars=300),
+            rows.append({"failed": True, "segment": readable(segment_label(segment), max_chars=300),
                          "n": f"{n:,}" if isinstance(n, int) else "", "lines": what.splitlines()[:6] or [""]})
             continue
         found = _report_row(out_dir, folder)
         if found is None:
             continue
         m = found["metrics"]
-        n = m.get("n")
+        # the base of the KPIs (the reported wave after the data-quality checks), as in the report header
+        n = m.get("n_reported") if isinstance(m.get("n_reported"), int) else m.get("n")
         segment = m.get("segment", segment) if isinstance(m.get("segment"), str) else segment
         kpis = m.get("kpis") if isinstance(m.get("kpis"), dict) else {}
-        rows.append({"failed": False, "segment": readable(segment, max_chars=300),
+        rows.append({"failed": False, "segment": readable(segment_label(segment), max_chars=300),
                      "n": f"{n:,}" if isinstance(n, int) else "", "tiles": [_kpi_tile(k, kpis.get(k)) for k in KPIS],
                      "links": found["links"], "skipped": found["skipped"]})
     batch_line = ""

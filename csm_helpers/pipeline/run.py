@@ -44,11 +44,13 @@ from csm_helpers.pipeline.index import note_done_in_batch_state, write_index
 from csm_helpers.pipeline.outputs import commit_segment, is_up_to_date, manifest_key, recover_interrupted
 from csm_helpers.pipeline.plan import RunPlan, RunResult, plan_run, segment_dirname
 from csm_helpers.pipeline.preflight import WILL_BE_SKIPPED
+from csm_helpers.present.catalogue import segment_label
 from csm_helpers.study.config import Study
 from csm_helpers.study.stages import (
     STAGE_TITLES,
     notebooks_dir,
     skip_reason,
+    stage_has_summary,
 )
 from csm_helpers.workbook.context import METRICS_FRAGMENT_DIR
 from csm_helpers.workbook.segment import parse_segment
@@ -126,11 +128,13 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
     generated = generated or _dt.datetime.now(_dt.UTC)
     stamp = generated.strftime("%Y-%m-%d %H:%M UTC")
     with language(study.language):
-        n_text = (_("{n:,} respondents; {reported:,} in the reported wave after the data-quality checks", n=n,
-                    reported=n_reported) if n_reported is not None and study.responses.wave else
-                  _("{n:,} respondents; {reported:,} after the data-quality checks", n=n, reported=n_reported)
+        # the header states the base every headline figure uses (the reported wave after the
+        # data-quality checks), then the study's total: the tiles, index and e-mail use the same
+        n_text = (_("{reported:,} in the reported wave after the data-quality checks ({n:,} in the study)",
+                    n=n, reported=n_reported) if n_reported is not None and study.responses.wave else
+                  _("{reported:,} after the data-quality checks ({n:,} in the study)", n=n, reported=n_reported)
                   if n_reported is not None else _("{n:,} respondents", n=n))
-        facts = [("Segment", segment), ("Wave", waves), ("n", n_text), ("Generated", stamp)]
+        facts = [("Segment", segment_label(segment)), ("Wave", waves), ("n", n_text), ("Generated", stamp)]
     timings: dict[str, float] = {}
     for stage in plan.stages:
         ts = time.perf_counter()
@@ -140,7 +144,9 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
         meta = {
             "stage_title": f"{stage[:2]} · {tr(STAGE_TITLES.get(stage, stage), study.language)}",
             "language": study.language, "study": study.name, "organisation": study.report.organisation or "",
-            "facts": facts, "version": __version__, "summary": summary,
+            "facts": facts, "version": __version__, "base_n": n_reported if n_reported is not None else n,
+            # the KPI tiles sit on the survey's reports, not on goal-setting and discovery (no survey yet)
+            "summary": summary if stage_has_summary(stage) else None,
             "footer": (f"csm-workbook {__version__} · notebook {stage}.ipynb "
                    f"(sha256 {plan.notebook_sha256.get(f'{stage}.ipynb', '')[:12]}) · study {study.path.name} "
                        f"(sha256 {plan.inputs[study.path.name][:12]}) · data {study.responses.file} "
@@ -158,6 +164,7 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
                            "inputs": plan.inputs, "parameters": plan.parameters(segment)},
         "suppressed": [],
         "stages_skipped": dict(plan.skipped),
+        "summary": summary,
     }
     frag_dir = seg_stage / METRICS_FRAGMENT_DIR
     for frag in sorted(frag_dir.glob("*.json")) if frag_dir.is_dir() else []:

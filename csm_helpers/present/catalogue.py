@@ -14,7 +14,7 @@ from typing import Any
 
 from csm_helpers.core.i18n import N_, _, tr
 
-__all__ = ["KpiSpec", "KPIS", "MINUS", "kpi_label", "kpi_short", "kpi_range", "format_kpi", "format_change",
+__all__ = ["KpiSpec", "KPIS", "MINUS", "segment_label", "kpi_label", "kpi_short", "kpi_range", "format_kpi", "format_change",
            "format_p", "format_p_cell"]
 
 #: The minus sign of a negative number in reader-facing text.
@@ -38,6 +38,27 @@ KPIS: dict[str, KpiSpec] = {
     "csi": KpiSpec(N_("CSI (0–100)"), N_("CSI"), 0.0, 100.0),
     "nps": KpiSpec(N_("NPS (−100 to +100)"), N_("NPS"), -100.0, 100.0),
 }
+
+
+def segment_label(segment: str) -> str:
+    """A segment as a reader names it: ``region=Hanoi`` -> ``Region: Hanoi``, ``all`` -> "All customers".
+
+    Used by the report header, the index page and the e-mail subject, so that none of them
+    shows the raw ``column=value`` key.
+
+    Examples
+    --------
+    >>> segment_label("region=Hanoi"), segment_label("customer_type=small business"), segment_label("all")
+    ('Region: Hanoi', 'Customer type: small business', 'All customers')
+    """
+    text = str(segment or "all")
+    if text.strip() == "all":
+        return _("All customers")
+    column, sep, value = text.partition("=")
+    name = " ".join(column.replace("_", " ").split())
+    if not sep or not name:
+        return text
+    return f"{tr(name[:1].upper() + name[1:])}: {value.strip() or value}"
 
 
 def kpi_label(kpi: str) -> str:

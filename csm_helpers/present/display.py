@@ -20,6 +20,7 @@ import pandas as pd
 
 from csm_helpers.core.i18n import _, tr
 from csm_helpers.core.safety import escape, readable
+from csm_helpers.present.charts.style import fit_width, legible
 
 
 def _text(value: Any, max_chars: int | None = None) -> str:
@@ -36,7 +37,11 @@ RAW_COLUMNS = frozenset({"comment", "comments", "text", "quote", "quotes", "verb
                          "software", "version", "question", "anchor_low", "anchor_high", "item_name"})
 
 __all__ = ["Html", "table_html", "show_table", "show_text", "show_callout", "show_quotes",
-           "show_figure", "figure_png", "fmt_pct", "fmt_num", "show_facts"]
+           "show_figure", "figure_png", "fmt_pct", "fmt_pts", "fmt_num", "show_facts", "show_not_covered", "NOT_COVERED_MIME"]
+
+#: Output type of :func:`show_not_covered`: the report export moves such a section to the
+#: "Not covered by this study" list at the end.
+NOT_COVERED_MIME = "application/vnd.csm.not-covered+json"
 
 
 class Html:
@@ -80,6 +85,19 @@ def fmt_pct(value: Any, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value):
         return "n/a"
     return f"{100 * float(value):.{digits}f}%"
+
+
+def fmt_pts(value: Any, digits: int = 1) -> str:
+    """Format a difference of two proportions in percentage points, signed ("n/a" for missing).
+
+    Examples
+    --------
+    >>> fmt_pts(0.0312), fmt_pts(-0.12)
+    ('+3.1 pts', '−12.0 pts')
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value):
+        return "n/a"
+    return _("{change} pts", change=f"{100 * float(value):+.{digits}f}".replace("-", "\u2212"))
 
 
 def fmt_num(value: Any, digits: int = 1) -> str:
@@ -183,7 +201,7 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
                 shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col])):
             shown[col] = shown[col].map(lambda v: tr(v) if isinstance(v, str) else v).astype(object)
     header = [tr((rename or {}).get(c, _humanise(c))) for c in shown.columns]
-    parts = ['<table class="csm-table">']
+    parts = ['<div class="csm-table-wrap"><table class="csm-table">']
     if caption:
         parts.append(f"<caption>{_text(tr(caption))}</caption>")
     parts.append("<thead><tr>")
@@ -202,7 +220,7 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
             text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else value
             parts.append(f"<td{cls}>{_text(text)}</td>")
         parts.append("</tr>")
-    parts.append("</tbody></table>")
+    parts.append("</tbody></table></div>")
     if more:
         parts.append(f'<p class="csm-note">{escape(_("… and {more:,} more rows not shown.", more=more))}</p>')
     return "".join(parts)
@@ -227,6 +245,33 @@ def show_callout(text: str, *, kind: str = "info") -> None:
     _display(Html(f'<div class="csm-callout {kind}">{_text(tr(text))}</div>'))
 
 
+class NotCovered(Html):
+    """A section's "not covered" note: a call-out in JupyterLab, a list item in the report."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f'<div class="csm-callout">{_text(reason)}</div>')
+        self.reason = reason
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/html": self.markup, NOT_COVERED_MIME: {"reason": self.reason}}
+
+
+def show_not_covered(text: str) -> None:
+    """Say that this section has no input in the study, and what to add.
+
+    In JupyterLab it shows as a call-out. In the exported report the whole section (its
+    heading included) is left out, and ``text`` goes to one short "Not covered by this study"
+    list at the end, so that a manager reads only sections with content and the contents list
+    only those (:func:`csm_helpers.pipeline.export.export_html`).
+
+    Examples
+    --------
+    >>> NotCovered("No complaint log (key 'complaints')")._repr_mimebundle_()[NOT_COVERED_MIME]
+    {'reason': "No complaint log (key 'complaints')"}
+    """
+    _display(NotCovered(tr(text)))
+
+
 def show_facts(facts: Mapping[str, Any]) -> None:
     """Display a short list of label: value facts (both escaped)."""
     items = "".join(f"<li><strong>{_text(tr(k))}:</strong> {_text(v)}</li>" for k, v in facts.items())
@@ -242,9 +287,12 @@ def show_quotes(quotes: list[str], *, limit: int = 5, max_chars: int = 400) -> N
 
 
 def figure_png(fig: plt.Figure, *, dpi: int = 120) -> bytes:
-    """PNG bytes of a matplotlib figure (deterministic: no timestamp metadata)."""
+    """PNG bytes of a matplotlib figure (deterministic: no timestamp metadata), every text at
+    least :data:`~csm_helpers.present.charts.style.MIN_FONT_PT` (:func:`~csm_helpers.present.charts.style.legible`)."""
+    legible(fig)
+    fit_width(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.1, metadata={"Software": None})
     return _palette_png(buf.getvalue())
 
 
@@ -274,13 +322,23 @@ def show_figure(ax_or_fig: Any, *, alt: str | None = None, dpi: int = 120) -> No
     """
     fig = ax_or_fig if isinstance(ax_or_fig, plt.Figure) else ax_or_fig.get_figure()
     if alt is None:
-        titles = [a.get_title() for a in fig.axes if a.get_title()]
+        titles = [t for t in [fig.get_suptitle(), *(a.get_title() for a in fig.axes)] if t]
         alt = titles[0].replace("\\$", "$") if titles else _("Chart")  # titles escape $ for matplotlib only
     alt = readable(alt, max_chars=300)
+    smallest = legible(fig)
     png = figure_png(fig, dpi=dpi)
     plt.close(fig)
     try:
         from IPython.display import Image
     except ImportError:  # pragma: no cover
         return
-    _display(Image(data=png, format="png", metadata={"alt": alt}))
+    # shown at its physical size (96 CSS px per inch) on a desk and in print, shrunk on a phone;
+    # the smallest text size goes with it so that a browser test can check it on screen
+    width_px = _png_width(png)
+    _display(Image(data=png, format="png", metadata={"alt": alt, "width": round(width_px / dpi * 96),
+                                                     "csm_text_pt": round(smallest, 1)}))
+
+
+def _png_width(png: bytes) -> int:
+    """Pixel width from a PNG's IHDR chunk."""
+    return int.from_bytes(png[16:20], "big")

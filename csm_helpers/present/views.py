@@ -15,7 +15,7 @@ from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.present.catalogue import format_kpi, format_p, format_p_cell, kpi_label
 from csm_helpers.present.display import fmt_num, fmt_pct
 
-__all__ = ["left_out_message", "kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "SHARE_FORMATS",
+__all__ = ["left_out_message", "kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "DRIVER_HEADERS", "SHARE_FORMATS",
            "THEME_FORMATS", "COMPETITOR_FORMATS", "SCORE_FORMATS", "ATTRIBUTE_CHANGE_FORMATS", "p_headers", "representativeness_message",
            "lost_message", "segment_findings", "segment_tables", "overview_display", "with_labels",
            "exclusion_message"]
@@ -113,7 +113,13 @@ GAP_FORMATS = {"mean_perception": "{:.2f}", "mean_expectation": "{:.2f}", "mean_
                "ci_low": "{:+.2f}", "ci_high": "{:+.2f}", "p_value": format_p_cell, "p_adj": format_p_cell, "cohen_dz": "{:+.2f}",
                "share_dissatisfied": fmt_pct, "share_satisfied": fmt_pct, "share_delighted": fmt_pct}
 DRIVER_FORMATS = {"r": "{:.3f}", "beta": "{:+.3f}", "relative_weight": "{:.3f}", "rw_pct": "{:.1f}%",
-                  "rw_ci_low": "{:.3f}", "rw_ci_high": "{:.3f}"}
+                  "rw_ci_low": "{:.3f}", "rw_ci_high": "{:.3f}",
+                  "rw_pct_ci_low": "{:.1f}%", "rw_pct_ci_high": "{:.1f}%"}
+#: Reader headers of the key-driver table: the interval beside "RW %" is in the same unit.
+DRIVER_HEADERS = {"rw_pct": N_("RW % of R²"), "rw_pct_ci_low": N_("RW % CI low"),
+                  "rw_pct_ci_high": N_("RW % CI high"), "relative_weight": N_("Relative weight")}
+#: Column headers of the KPI tables (humanised from their column names, translated at display).
+KPI_HEADERS = (N_("KPI"), N_("Value"), N_("95% CI"), N_("Target"), N_("Met"))
 SHARE_FORMATS = {"share": lambda v: fmt_pct(v, 1), "value": lambda v: fmt_pct(v, 1),
                  "ci_low": lambda v: fmt_pct(v, 1), "ci_high": lambda v: fmt_pct(v, 1), "n_eff": "{:,.0f}"}
 THEME_FORMATS = {"share_of_commenters": lambda v: fmt_pct(v, 1), "share_of_respondents": lambda v: fmt_pct(v, 1)}
@@ -232,18 +238,28 @@ def segment_tables(means: dict[str, Any], top: dict[str, Any]) -> dict[str, tupl
 
 
 def overview_display(overview: pd.DataFrame) -> pd.DataFrame:
-    """The complaint overview with each metric in its own unit (shares as %, days, counts)."""
-    def show(metric: str, value: Any) -> str:
+    """The complaint overview with each metric in its own unit: shares as percentages, days
+    and rates with one decimal, counts whole (by the table's ``unit`` column).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"metric": ["Resolved within SLA", "Complaints"], "value": [0.6143, 300.0],
+    ...                   "n": [293, 300], "definition": ["", ""], "unit": ["share", "count"]})
+    >>> overview_display(t)["value"].tolist()
+    ['61.4%', '300']
+    """
+    def show(unit: str, value: Any) -> str:
         if value is None or pd.isna(value):
             return "n/a"
-        if "share" in metric or metric.endswith("_rate") or metric == "complaint_rate":
-            return fmt_pct(value, 2 if metric == "complaint_rate" else 1)
-        if "days" in metric or "per_1000" in metric:
+        if unit == "share":
+            return fmt_pct(value, 1)
+        if unit in {"days", "rate"}:
             return f"{value:.1f}"
         return fmt_num(value, 1) if not float(value).is_integer() else f"{int(value):,}"
     out = overview.copy()
-    out["value"] = [show(m, v) for m, v in zip(out["metric"], out["value"], strict=True)]
-    return out
+    units = out["unit"] if "unit" in out else pd.Series("count", index=out.index)
+    out["value"] = [show(u, v) for u, v in zip(units, out["value"], strict=True)]
+    return out.drop(columns=["unit"], errors="ignore")
 
 
 def with_labels(table: pd.DataFrame, labels: dict[str, str], *, column: str = "attribute") -> pd.DataFrame:

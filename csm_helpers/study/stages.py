@@ -30,6 +30,8 @@ from csm_helpers.study.config import Study
 __all__ = [
     "STAGE_TITLES",
     "STAGE_INPUTS",
+    "BEFORE_SURVEY",
+    "stage_has_summary",
     "PARAMETERS",
     "MAX_CELL_LINES",
     "is_stage_file",
@@ -58,6 +60,24 @@ STAGE_INPUTS: dict[str, tuple[str, ...]] = {
     "01_goal_setting": ("goals",),
     "02_discovery": ("interviews", "codebook"),
 }
+
+#: Stages that come before any survey exists: their reports carry no KPI tiles or priorities.
+BEFORE_SURVEY = frozenset({"01_goal_setting", "02_discovery"})
+
+
+def stage_has_summary(stage: str) -> bool:
+    """Whether a stage's report opens with the KPI tiles, priorities and caveats of the survey.
+
+    Goal-setting and discovery come before the survey: tiles there would report results the
+    stage itself does not use. A researcher's own stage (``06_branch_deep_dive``) has them.
+
+    Examples
+    --------
+    >>> stage_has_summary("01_goal_setting"), stage_has_summary("04_analysis")
+    (False, True)
+    """
+    return stage not in BEFORE_SURVEY
+
 
 #: The papermill parameters every stage notebook declares in its ``parameters`` cell.
 PARAMETERS = ("study_path", "segment", "output_dir")

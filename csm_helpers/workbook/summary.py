@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from csm_helpers.core.i18n import _, tr
-from csm_helpers.present.catalogue import format_kpi, kpi_label
+from csm_helpers.present.catalogue import format_change, format_kpi, format_p, kpi_label, kpi_short
 from csm_helpers.workbook.context import StageContext
 
 __all__ = ["report_summary"]
@@ -25,12 +25,65 @@ def _arrow(change: dict[str, Any] | None) -> tuple[str, str]:
     if not change or change.get("suppressed") or pd.isna(change.get("change")):
         return "", _("no previous wave")
     diff = change["change"]
-    k = change["kpi"]
-    amount = _("{change} pts", change=f"{100 * diff:+.1f}") if k == "csat_top2" else f"{diff:+.1f}"
+    amount = format_change(change["kpi"], diff)
     if not change.get("significant"):
         return "→", _("{amount} vs {wave} (not significant)", amount=amount, wave=change["wave_previous"])
-    return ("▲" if diff > 0 else "▼"), _("{amount} vs {wave} (p {p})", amount=amount, wave=change["wave_previous"],
-                                         p=f"{change['p_value']:.3f}")
+    return ("▲" if diff > 0 else "▼"), _("{amount} vs {wave} ({p})", amount=amount, wave=change["wave_previous"],
+                                         p=format_p(change["p_value"]))
+
+
+def _base_text(n: int | None, base: int, n_eff: Any) -> str:
+    """The base a tile used: "n = 1,158", or "n = 1,155 of 1,158" when some did not answer."""
+    if n is None:
+        return ""
+    text = _("n = {n:,}", n=n) if n == base else _("n = {n:,} of {base:,}", n=n, base=base)
+    if n_eff is not None and pd.notna(n_eff):
+        text += " " + _("(effective {n_eff:,})", n_eff=int(round(float(n_eff))))
+    return text
+
+
+def _priorities(ctx: StageContext) -> list[str]:
+    """Up to three attributes of the "Concentrate here" quadrant, in the priority table's order,
+    each with why: its importance, its rating and, when measured, the shortfall against
+    expectation. "Keep up the good work" and the other quadrants are never a priority."""
+    from csm_helpers.analysis.drivers import CONCENTRATE
+
+    prio = ctx.priorities
+    if prio is None or not len(prio):
+        return []
+    scale = ctx.performance_scale
+    rows = prio[(prio["quadrant"] == CONCENTRATE) & prio["rank"].notna()].sort_values("rank").head(3)
+    out = []
+    for r in rows.to_dict(orient="records"):
+        text = _("{label}: important, rated {value} of {max}", label=r["label"], value=f"{r['performance']:.2f}",
+                 max=f"{scale[1]:g}")
+        gap = r.get("expectation_gap")
+        if gap is not None and pd.notna(gap) and gap < 0:
+            text += "; " + _("{gap} below what customers expect", gap=f"{-gap:.2f}")
+        out.append(text)
+    return out
+
+
+def _change_sentence(ctx: StageContext, changes: dict[str, dict[str, Any]]) -> str:
+    """One sentence under the tiles: what changed since the previous wave."""
+    if not changes:
+        return _("One wave in the data: no change to report yet.") if ctx.previous_wave is None else ""
+    up, down, flat = [], [], []
+    for k, row in changes.items():
+        if row.get("suppressed") or pd.isna(row.get("change")):
+            continue
+        item = f"{kpi_short(k)} ({format_change(k, row['change'])})"
+        (flat if not row.get("significant") else up if row["change"] > 0 else down).append(item)
+    parts = []
+    if up:
+        parts.append(_("{items} rose significantly", items=", ".join(up)))
+    if down:
+        parts.append(_("{items} fell significantly", items=", ".join(down)))
+    if flat:
+        parts.append(_("{items} did not change significantly", items=", ".join(flat)))
+    if not parts:
+        return ""
+    return _("Since {previous}: {parts}.", previous=ctx.previous_wave, parts="; ".join(parts))
 
 
 def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[str, Any]:
@@ -55,33 +108,35 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
     changes: dict[str, dict[str, Any]] = {}
     if ctx.kpi_change_table is not None:
         changes = {r["kpi"]: r for r in ctx.kpi_change_table.to_dict(orient="records")}
+    base = len(data)
+    any_target = bool(summary["target"].notna().any()) if "target" in summary else False
     tiles = []
     for r in summary.to_dict(orient="records"):
         k = r["kpi"]
         suppressed = bool(r.get("suppressed"))
         arrow, change = _arrow(changes.get(k))
         met = r.get("met")
-        status = "no target" if met is None else ("met" if met else "not met")
+        status = "no target" if met is None or pd.isna(r.get("target")) else ("met" if met else "not met")
+        n = int(r["n"]) if pd.notna(r.get("n")) else None
         tiles.append({
             "kpi": k, "label": kpi_label(k),
             "value": _("suppressed") if suppressed else format_kpi(k, r.get("value")),
             "interval": "" if suppressed else
             _("95% CI {low} – {high}", low=format_kpi(k, r.get("ci_low")), high=format_kpi(k, r.get("ci_high")))
             if pd.notna(r.get("ci_low")) and pd.notna(r.get("ci_high")) else tr(r.get("method") or ""),
-            "target": _("target {value}", value=format_kpi(k, r["target"])) if pd.notna(r.get("target"))
-            else _("no target"),
-            "status": tr(status), "status_class": status.replace(" ", "-"),
+            # said once: "target 80.0% · not met", or "no target" (and nothing when no KPI has one)
+            "target": _("target {value}", value=format_kpi(k, r["target"])) if pd.notna(r.get("target")) else "",
+            "status": tr(status) if any_target else "", "status_class": status.replace(" ", "-"),
             "detail": tr(r.get("status") or ""),
             "arrow": arrow, "change": change,
+            "n": n, "base": base,
+            "n_text": _base_text(n, base, r.get("n_eff") if w else None),
         })
 
     priorities: list[str] = []
     if with_priorities:
-        prio = ctx.priorities
-        scale = ctx.performance_scale
-        for r in prio.dropna(subset=["rank"]).head(3).to_dict(orient="records"):
-            priorities.append(_("{label} — {quadrant}: mean performance {value} of {max}", label=r["label"],
-                                quadrant=tr(r["quadrant"]), value=f"{r['performance']:.2f}", max=f"{scale[1]:g}"))
+        priorities = _priorities(ctx)
+    headline = _change_sentence(ctx, changes)
 
     dropped = len(ctx.all_responses) - len(ctx.kept_responses)
     caveats = [_("n = {n:,} respondents in the latest wave ({wave}); {dropped:,} responses of the study set "
@@ -102,8 +157,13 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
         for column in study.responses.segments:
             counts = data[column].value_counts()
             small += [f"{column}={v}" for v, c in counts.items() if c < min_n]
-    caveats.append(_("Groups below the minimum cell size ({min_n}) are suppressed: {groups}.", min_n=min_n,
-                     groups=", ".join(small)) if small else
+    # counted, not named: the summary also goes to metrics.json and the e-mail, where a
+    # suppressed group appears only under "suppressed" (each section's "Not shown" note names it)
+    caveats.append(_("Groups below the minimum cell size ({min_n}) are suppressed: {k} in this report, each "
+                     "named where its figures are left out.", min_n=min_n, k=len(small)) if small else
                    _("Groups below the minimum cell size ({min_n}) are suppressed; none in this report.",
                      min_n=min_n))
-    return {"tiles": tiles, "priorities": priorities, "caveats": caveats}
+    if not any_target and tiles:
+        caveats.insert(0, _("No KPI target was agreed in goal-setting: the tiles show no target status."))
+    return {"tiles": tiles, "priorities": priorities, "caveats": caveats, "headline": headline, "base": base,
+            "wave": ctx.latest_wave or "", "previous_wave": ctx.previous_wave or ""}

@@ -32,27 +32,32 @@ from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.present.catalogue import format_change, format_kpi, kpi_label, kpi_range, kpi_short
 from csm_helpers.present.charts.style import (
+    BAD,
     DARK,
     EDGE,
+    GOOD,
     LIGHT,
     MID,
+    MIN_FONT_PT,
     WIDTH,
     drawing,
     empty_chart,
+    fitted_legend,
     interval_errors,
     mathtext_escape,
     require_table,
     short_label,
+    tint,
 )
 
 __all__ = ["plot_priorities", "plot_progress", "plot_swot"]
 
 # quadrant -> (face, hatch); distinguishable in grey-scale
 _QUADRANT_STYLE = {
-    CONCENTRATE: (DARK, ""),
-    KEEP_UP: (MID, ""),
+    CONCENTRATE: (BAD, ""),
+    KEEP_UP: (GOOD, ""),
     LOW_PRIORITY: ("white", "...."),
-    OVERKILL: (LIGHT, "////"),
+    OVERKILL: (tint(MID, 0.3), "////"),
 }
 
 
@@ -158,7 +163,7 @@ def plot_priorities(priority: pd.DataFrame, top: int = 10, *, ax: Axes | None = 
         handles = [Patch(facecolor=_QUADRANT_STYLE[q][0], hatch=_QUADRANT_STYLE[q][1], edgecolor=EDGE,
                          label=tr(q)) for q in present]
         if handles:
-            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16 - 0.6 / max(n, 2)),
+            fitted_legend(ax, handles, loc="upper center", bbox_to_anchor=(0.5, -0.16 - 0.6 / max(n, 2)),
                       ncol=len(handles), frameon=False, handlelength=1.6)
         first = t.iloc[0]
         label, score_txt = short_label(first["label"], 40), f"{_n(first['score']):.2g}"
@@ -311,11 +316,11 @@ def plot_progress(progress: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
         fig = panels[0].figure
         title = _progress_title(progress, waves)
         if own:
-            fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(handles)), frameon=False,
+            fitted_legend(fig, handles, labels, loc="outside lower center", ncol=min(4, len(handles)), frameon=False,
                        fontsize="small")
             fig.suptitle(title, fontweight="bold")
         else:
-            panels[len(panels) // 2].legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+            fitted_legend(panels[len(panels) // 2], handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2),
                                             ncol=min(4, len(handles)), frameon=False, fontsize="small")
             panels[0].set_title(title + "\n" + panels[0].get_title(), fontsize="medium")
     return panels
@@ -374,7 +379,7 @@ def _panels(ax: Axes | Sequence[Axes] | None, k: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- SWOT
-def plot_swot(swot: pd.DataFrame, *, ax: Axes | None = None, max_items: int = 6, fontsize: float = 7.5,
+def plot_swot(swot: pd.DataFrame, *, ax: Axes | None = None, max_items: int = 6, fontsize: float = MIN_FONT_PT,
               **kwargs: Any) -> Axes:
     """The SWOT as a 2 x 2 grid: strengths and weaknesses on top, opportunities and threats below.
 
@@ -417,7 +422,7 @@ def plot_swot(swot: pd.DataFrame, *, ax: Axes | None = None, max_items: int = 6,
     if isinstance(max_items, bool) or not isinstance(max_items, int | np.integer) or max_items < 1:
         raise CsmError(f"The value for `max_items` must be a whole number >= 1, but {max_items!r} was passed.")
     with drawing():
-        ax = new_axes(ax, height=5.0)
+        ax = new_axes(ax, height=6.5)  # four cells of 11 pt text
         ax.set_axis_off()
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)

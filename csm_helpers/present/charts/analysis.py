@@ -25,25 +25,31 @@ from csm_helpers.analysis.drivers import CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVE
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.present.charts.style import (
+    BAD,
     DARK,
     EDGE,
+    GOOD,
     LIGHT,
     MID,
+    MIN_FONT_PT,
+    PURPLE,
     drawing,
     dumbbell,
     empty_chart,
+    fitted_legend,
     interval_errors,
     mathtext_escape,
     new_axes,
     require_table,
     short_label,
+    tint,
 )
 
 __all__ = ["plot_ipa", "plot_drivers", "plot_gaps", "plot_competitor"]
 
 _MINUS = "\u2212"
 # Dimension -> (marker, face colour) for the IPA chart; unknown dimensions get a diamond.
-_DIM_STYLE = {"product": ("o", DARK), "process": ("s", "white"), "people": ("^", MID)}
+_DIM_STYLE = {"product": ("o", DARK), "process": ("s", MID), "people": ("^", PURPLE)}
 # Derived importance measure -> how the axis names it.
 _IMPORTANCE_NAMES = {"relative_weight": N_("relative weight (share of variance)"),
                      "rw_pct": N_("relative weight (% of R²)"),
@@ -121,7 +127,7 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
         ]
         fixed = []
         for x, y, ha, va, name in corners:
-            fixed.append(ax.text(x, y, tr(name), transform=ax.transAxes, ha=ha, va=va, fontsize="small",
+            fixed.append(ax.text(x, y, tr(name), transform=ax.transAxes, ha=ha, va=va, fontsize=MIN_FONT_PT,
                                  fontweight="bold", color=DARK, zorder=5,
                                  bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": MID, "lw": 0.6}))
         itype = str(t["importance_type"].iloc[0]) if "importance_type" in t.columns else "stated"
@@ -149,9 +155,19 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
         if n_placed < len(t):
             title += "\n" + _("{k} attribute(s) not placed: no performance or importance value", k=len(t) - n_placed)
         ax.set_title(title)
-        # Last: the labels need the final layout.
-        _label_points(ax, perf[placed], imp[placed], [short_label(v, label_width) for v, ok in
-                                                       zip(labels, placed, strict=True) if ok], fixed)
+        # Last: the labels need the final layout. Where names cannot all be placed without
+        # overlapping, the points carry numbers and a key under the chart gives the names.
+        names = [short_label(v, label_width) for v, ok in zip(labels, placed, strict=True) if ok]
+        if not _label_points(ax, perf[placed], imp[placed], names, fixed):
+            for ann in [c for c in ax.texts if c not in fixed]:
+                ann.remove()
+            order = np.lexsort((perf[placed], -imp[placed]))  # numbered top to bottom
+            numbers = [""] * len(names)
+            for k, i in enumerate(order, start=1):
+                numbers[i] = str(k)
+            _label_points(ax, perf[placed], imp[placed], numbers, fixed)
+            key = "   ".join(f"{numbers[i]} {names[i]}" for i in order)
+            ax.figure.supxlabel(key, x=0.01, ha="left", fontsize=MIN_FONT_PT, wrap=False)
     return ax
 
 
@@ -182,8 +198,9 @@ _CANDIDATES = [(6, 0, "left", "center"), (-6, 0, "right", "center"), (0, 6, "cen
 _FAR = [(dx, dy, ha, "center") for dy in (12, -12, 20, -20, 30, -30) for dx, ha in ((8, "left"), (-8, "right"))]
 
 
-def _label_points(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], fixed: list[Any]) -> None:
-    """Label each point where its label overlaps nothing: greedy choice among candidate positions.
+def _label_points(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], fixed: list[Any]) -> bool:
+    """Label each point where its label overlaps nothing: greedy choice among candidate positions;
+    False when some label could only be placed overlapping another, a point or a quadrant name.
 
     The layout is run first so that pixel positions are final; labels are then kept out of the
     layout (they stay inside the axes). Each label takes the first candidate position (right,
@@ -194,8 +211,8 @@ def _label_points(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], fixe
     get_renderer = getattr(fig.canvas, "get_renderer", None)
     if get_renderer is None:  # pragma: no cover - non-Agg canvas: plain labels to the right
         for xi, yi, s in zip(x, y, texts, strict=True):
-            ax.annotate(s, (xi, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize="small")
-        return
+            ax.annotate(s, (xi, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=MIN_FONT_PT)
+        return True
     fig.canvas.draw()
     renderer = get_renderer()
     axbox = ax.get_window_extent(renderer)
@@ -204,8 +221,9 @@ def _label_points(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], fixe
     boxes = [f.get_window_extent(renderer) for f in fixed]
     boxes += [Bbox.from_extents(px - r, py - r, px + r, py + r) for px, py in pts]
     order = np.lexsort((x, -y))  # top to bottom, then left to right: stable and predictable
+    clean = True
     for i in order:
-        ann = ax.annotate(texts[i], (x[i], y[i]), xytext=(6, 0), textcoords="offset points", fontsize="small",
+        ann = ax.annotate(texts[i], (x[i], y[i]), xytext=(6, 0), textcoords="offset points", fontsize=MIN_FONT_PT,
                           zorder=6, annotation_clip=False)
         ann.set_in_layout(False)
         best, best_cost = None, np.inf
@@ -223,14 +241,16 @@ def _label_points(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], fixe
             if cost <= 0:
                 break
         (dx, dy, ha, va), bb = best
+        clean &= best_cost <= 0
         ann.remove()
         far = (dx, dy, ha, va) in _FAR
         ann = ax.annotate(texts[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                          fontsize="small", zorder=6, annotation_clip=False,
+                          fontsize=MIN_FONT_PT, zorder=6, annotation_clip=False,
                           arrowprops={"arrowstyle": "-", "color": MID, "lw": 0.6, "shrinkA": 1, "shrinkB": 4}
                           if far else None)
         ann.set_in_layout(False)
         boxes.append(bb)
+    return clean
 
 
 def _overlap(a: Bbox, b: Bbox) -> float:
@@ -243,7 +263,7 @@ def _legend_under(ax: Axes, handles: list[Any] | None = None, *, ncol: int | Non
     """Legend centred under the axes, below the tick labels and a one-line x label."""
     if handles is None:
         handles = ax.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0), ncol=ncol or len(handles),
+    fitted_legend(ax, handles, loc="upper center", bbox_to_anchor=(0.5, 0), ncol=ncol or len(handles),
               frameon=False, handlelength=1.6, borderaxespad=4.0)
 
 
@@ -335,7 +355,7 @@ def plot_drivers(drivers: pd.DataFrame, *, ax: Axes | None = None, labels: Mappi
         if has_ci:
             handles.append(Line2D([], [], color="black", marker="|", markersize=7, linewidth=0.9,
                                   label=_("{level} bootstrap interval", level=f"{level:.0%}")))
-        ax.legend(handles=handles, loc="lower right", frameon=True, framealpha=0.9)
+        _legend_under(ax, handles, ncol=len(handles))  # under the plot: never over a bar or whisker
         ax.set_title(_("Key drivers of overall satisfaction (R² = {r2})", r2=f"{r2:.2f}") + "\n"
                      + _("Strongest: {label}, {pct}% of the explained variance", label=short_label(d["_label"].iloc[0], 40),
                          pct=f"{pct[0]:.0f}"))
@@ -371,7 +391,7 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
     matplotlib.axes.Axes
         ``"mean"``: ``ax.collections`` hold the points (significant, then not significant);
         ``"shares"``: ``ax.containers[0..2]`` the dissatisfied (dark), satisfied (white, dotted)
-        and delighted (light, hatched) bars, labelled with their percent when wide enough.
+        and delighted (light green, hatched) bars, labelled with their percent when wide enough.
 
     Examples
     --------
@@ -445,9 +465,9 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
                                   label=_("confidence interval")))
             _legend_under(ax, handles)
         else:
-            parts = [("share_dissatisfied", DARK, "", _("dissatisfied (P < E)")),
+            parts = [("share_dissatisfied", BAD, "", _("dissatisfied (P < E)")),
                      ("share_satisfied", "white", "...", _("satisfied (P = E)")),
-                     ("share_delighted", LIGHT, "////", _("delighted (P > E)"))]
+                     ("share_delighted", tint(GOOD, 0.4), "////", _("delighted (P > E)"))]
             left = np.zeros(n)
             for i, (col, face, hatch, lab) in enumerate(parts):
                 v = np.nan_to_num(g[col].to_numpy(float))

@@ -15,25 +15,29 @@ from matplotlib.patches import Patch
 from csm_helpers.analysis.goals import READINESS_STATUSES, readiness_summary, self_assessment_summary
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.present.charts.style import (
+    BAD,
     DARK,
     EDGE,
+    GOOD,
     LIGHT,
-    MID,
+    WARN,
     drawing,
     empty_chart,
+    fitted_legend,
     legend_below,
     new_axes,
     require_table,
     short_label,
+    tint,
 )
 
 __all__ = ["plot_self_assessment", "plot_readiness"]
 
 # Readiness status -> (face colour, hatch, legend label); distinguishable in grey-scale.
 _STATUS_STYLE = {
-    "done": (DARK, "", N_("done")),
-    "in_progress": (MID, "///", N_("in progress")),
-    "not_started": ("white", "...", N_("not started")),
+    "done": (GOOD, "", N_("done")),
+    "in_progress": (WARN, "///", N_("in progress")),
+    "not_started": (tint(BAD, 0.5), "...", N_("not started")),
     "not_applicable": (LIGHT, "", N_("not applicable")),
     "not recorded": ("white", "xx", N_("not recorded")),
 }
@@ -157,7 +161,7 @@ def plot_readiness(checklist: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
         handles = [Patch(facecolor=_STATUS_STYLE[s][0], hatch=_STATUS_STYLE[s][1], edgecolor=EDGE,
                          label=f"{tr(_STATUS_STYLE[s][2])} ({summary['counts'][s]})")
                    for s in READINESS_STATUSES if summary["counts"][s]]
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=len(handles),
+        fitted_legend(ax, handles, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=len(handles),
                   frameon=False, handlelength=1.6)
         ax.set_xticks([])
         ax.set_xlim(steps.min() - 0.6, steps.max() + 0.6)

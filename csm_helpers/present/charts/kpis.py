@@ -18,6 +18,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -36,10 +37,14 @@ from csm_helpers.present.catalogue import (
     kpi_short,
 )
 from csm_helpers.present.charts.style import (
+    BAD,
     DARK,
     EDGE,
+    GOOD,
     LIGHT,
     MID,
+    MIN_FONT_PT,
+    PURPLE,
     WIDTH,
     drawing,
     empty_chart,
@@ -47,6 +52,7 @@ from csm_helpers.present.charts.style import (
     mathtext_escape,
     require_table,
     short_label,
+    tint,
 )
 
 __all__ = ["plot_kpis", "plot_kpi_change", "plot_segment_means", "plot_scorecard"]
@@ -54,13 +60,13 @@ __all__ = ["plot_kpis", "plot_kpi_change", "plot_segment_means", "plot_scorecard
 
 # status -> (face, hatch, legend label)
 _STATUS_STYLE = {
-    "met": (DARK, "", N_("target met")),
-    "not met": ("white", "////", N_("target not met")),
+    "met": (GOOD, "", N_("target met")),
+    "not met": (tint(BAD, 0.45), "////", N_("target not met")),
     "none": (LIGHT, "", N_("no target")),
 }
 # fills for series (dimensions, segments), distinguishable in grey-scale
-_FILLS = ((DARK, ""), ("white", "////"), (LIGHT, ""), ("white", "...."), (MID, ""), ("white", "xxx"),
-          (LIGHT, "\\\\\\\\"), ("white", ""))
+_FILLS = ((DARK, ""), (tint(MID, 0.3), "////"), (PURPLE, ""), (LIGHT, "...."), (tint(DARK, 0.6), ""),
+          ("white", "xxx"), (tint(PURPLE, 0.5), "\\\\\\\\"), ("white", ""))
 
 
 # --------------------------------------------------------------------------- formatting
@@ -213,13 +219,15 @@ def plot_kpis(summary: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = None,
                 _value_label(pax, label, value=value, lo=lo, hi=hi, target=target, base=base, xlim=(xlo, xhi))
             if status and not suppressed:
                 pax.text(0.995, 0.94, mathtext_escape(tr(status)), transform=pax.transAxes, ha="right", va="top",
-                         fontsize="small", fontstyle="italic")
+                         fontsize="small", fontstyle="italic", zorder=6,
+                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.9})
             if math.isfinite(target):
                 pax.axvline(target, color="black", linestyle="--", linewidth=1.0, zorder=3)
                 pax.plot([target], [-0.42], marker="D", color="black", markersize=5, zorder=5, clip_on=False)
                 pax.text(target, -0.42, "  " + _("target {value}", value=format_kpi(kpi, target)), ha="left", va="center",
-                         fontsize="small", zorder=5)
-        panels[-1].set_xlabel(_("Bar: estimate (dark: target met; hatched: not met; light: no target); "
+                         fontsize="small", zorder=5,
+                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.9})
+        panels[-1].set_xlabel(_("Bar: estimate (green: target met; orange, hatched: not met; grey: no target); "
                                 "whiskers: {level} CI; dashed line: target", level=pct))
         panels[0].set_title(_kpis_title(summary))
     return panels
@@ -304,7 +312,7 @@ def plot_kpi_change(change: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
     ...     "statistic": [2.2, None], "p_value": [0.028, None], "significant": [True, None],
     ...     "suppressed": [False, True]})
     >>> panels = plot_kpi_change(change)
-    >>> panels[0].get_title()
+    >>> panels[0].figure.get_suptitle()
     'From W1 to W2: CSAT rose significantly; NPS suppressed'
     >>> plt.close(panels[0].figure)
     """
@@ -368,12 +376,12 @@ def plot_kpi_change(change: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
             else:
                 text = _("{kpi}: {change} ({p}, {verdict})", kpi=name, change=format_change(kpi, ch), p=format_p(p),
                          verdict=verdict)
-            pax.text(1.0, 1.02, text,
-                     transform=pax.transAxes, ha="right", va="bottom", fontsize="small",
-                     fontweight="bold" if sig else "normal")
+            pax.set_title(text, loc="left", fontsize=MIN_FONT_PT, fontweight="bold" if sig else "normal")
         panels[-1].set_xlabel(_("Open circle: {previous}; filled: {latest}; whiskers: {level} confidence interval",
                                 previous=w_prev, latest=w_last, level=pct))
-        panels[0].set_title(_change_title(change, w_prev, w_last), pad=16)
+        # the verdicts are the panels' titles; the figure's title says what changed overall
+        panels[0].figure.suptitle(_change_title(change, w_prev, w_last), fontweight="bold",
+                                  fontsize=mpl.rcParams["axes.titlesize"])
     return panels
 
 

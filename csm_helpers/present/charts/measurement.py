@@ -2,7 +2,7 @@
 
 Same manners and look as :mod:`csm_helpers.present.charts.style`: each function draws on ``ax`` (a new
 figure when None), returns the Axes and passes ``**kwargs`` to the main matplotlib call;
-shades of grey with hatching and value labels carry the meaning, never colour alone; the
+the status colours (charts.style) with hatching and value labels carry the meaning, never colour alone; the
 title says what the reader should see; customer wording is escaped (``$``).
 """
 
@@ -26,15 +26,22 @@ from csm_helpers.analysis.measurement import weight_summary
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import _
 from csm_helpers.present.charts.style import (
+    BAD,
     DARK,
     EDGE,
+    GOOD,
     LIGHT,
+    MIN_FONT_PT,
+    WARN,
+    WIDTH,
     drawing,
     empty_chart,
+    fitted_legend,
     mathtext_escape,
     new_axes,
     require_table,
     short_label,
+    tint,
 )
 
 __all__ = ["plot_likert", "plot_weights", "plot_sampling"]
@@ -46,33 +53,47 @@ _NEG_HATCH = ("..", "//", "xx", "xxx", "xxxx", "xxxxx")
 def _likert_styles(points: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Face colour, hatch and text colour of each point of a scale, diverging from the midpoint.
 
-    Below the midpoint: light faces with hatching that gets denser away from the centre;
-    above: solid greys that get darker away from the centre; the neutral point (odd scales):
-    plain light grey. Distinguishable in grey-scale and without colour vision.
+    Below the midpoint: vermillion (the "bad" status colour) getting stronger away from the
+    centre, hatched ever denser; above: green getting stronger; the neutral point (odd
+    scales): light grey. A 0–10 scale is coloured by its NPS groups instead: detractors (0–6)
+    vermillion, passives (7–8) amber, promoters (9–10) green. Hatching and the value labels
+    keep the order readable in grey-scale and without colour vision.
     """
     pts = sorted(points)
     k = len(pts)
+    if pts == list(range(11)):  # the recommend question: NPS groups
+        styles = {}
+        for p in pts:
+            if p <= 6:
+                styles[p] = {"color": tint(BAD, 0.15 + 0.6 * p / 6), "hatch": _NEG_HATCH[min((6 - p) // 2, 3)],
+                             "text": "black"}
+            elif p <= 8:
+                styles[p] = {"color": tint(WARN, 0.45 - 0.35 * (p - 7)), "hatch": "", "text": "black"}
+            else:
+                styles[p] = {"color": tint(GOOD, 0.35 - 0.35 * (p - 9)), "hatch": "",
+                             "text": "white" if p == 10 else "black"}
+        return styles
     half = k // 2
-    styles: dict[int, dict[str, Any]] = {}
+    styles = {}
     for i, p in enumerate(pts):
         if k % 2 == 1 and i == half:
             styles[p] = {"color": LIGHT, "hatch": "", "text": "black"}
         elif i < half:  # below the midpoint; distance 1 = next to the centre
             d = half - i
-            grey = 0.97 - 0.22 * (d - 1) / max(half - 1, 1)
-            styles[p] = {"color": (grey, grey, grey), "hatch": _NEG_HATCH[min(d - 1, len(_NEG_HATCH) - 1)],
+            amount = 0.75 - 0.6 * (d - 1) / max(half - 1, 1)
+            styles[p] = {"color": tint(BAD, amount), "hatch": _NEG_HATCH[min(d - 1, len(_NEG_HATCH) - 1)],
                          "text": "black"}
         else:
             d = i - (k - half) + 1
-            grey = 0.68 - 0.48 * (d - 1) / max(half - 1, 1)
-            styles[p] = {"color": (grey, grey, grey), "hatch": "", "text": "white" if grey < 0.5 else "black"}
+            amount = 0.65 - 0.65 * (d - 1) / max(half - 1, 1)
+            styles[p] = {"color": tint(GOOD, amount), "hatch": "", "text": "white" if amount < 0.3 else "black"}
     return styles
 
 
 def _legend_under(ax: Axes, handles: list[Any], labels: list[str], *, ncol: int) -> None:
     """Legend centred below the x-axis label, at a fixed distance in points (any figure height)."""
     below = mtransforms.offset_copy(ax.transAxes, fig=ax.figure, x=0, y=-36, units="points")
-    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below,
+    fitted_legend(ax, handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below,
               ncol=ncol, frameon=False, handlelength=1.6)
 
 
@@ -169,22 +190,27 @@ def plot_likert(dist: pd.DataFrame, *, ax: Axes | None = None, point_labels: Map
             ax.barh(y, shares[:, i], left=lefts[:, i], **{
                 "height": 0.7, "color": st["color"], "hatch": st["hatch"], "edgecolor": EDGE,
                 "linewidth": 0.5, "label": short_label(text, 28), "zorder": 2, **kwargs})
-            for yi, s, lft in zip(y, shares[:, i], lefts[:, i], strict=True):
-                if s >= 0.06:
-                    box = {"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85} \
-                        if st["hatch"] else None
-                    ax.text(lft + s / 2, yi, _pct(s), ha="center", va="center", fontsize="x-small",
-                            color="black" if box else st["text"], bbox=box, zorder=3)
         right = lefts[:, -1] + shares[:, -1]
         left = lefts[:, 0]
         lim = max(0.5, float(np.nanmax(np.abs(np.r_[left, right])))) * 1.18
+        # a share is written in its segment only where "100%" at the chart's text size fits
+        # (the plot area is about half of the chart's width)
+        fits = 0.4 / (0.5 * WIDTH) * (2.12 * lim)
+        for i, p in enumerate(points):
+            st = styles[p]
+            for yi, s, lft in zip(y, shares[:, i], lefts[:, i], strict=True):
+                if s >= fits:
+                    box = {"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85} \
+                        if st["hatch"] else None
+                    ax.text(lft + s / 2, yi, _pct(s), ha="center", va="center", fontsize=MIN_FONT_PT,
+                            color="black" if box else st["text"], bbox=box, zorder=3)
         for yi, r, t in zip(y, right, top2.loc[order].to_numpy(float), strict=True):
             if math.isfinite(t):
                 ax.text(r + 0.01 * lim, yi, _("top-2 {share}", share=_pct(t)), ha="left", va="center", fontsize="x-small")
         ax.axvline(0, color=EDGE, linewidth=0.9, zorder=4)
         ax.set_xlim(-lim, lim * 1.12)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{abs(v) * 100:.0f}%"))
-        ticks = [f"{short_label(labels.loc[it], 34)} (n={int(counts.loc[it]):,})" for it in order]
+        ticks = [f"{short_label(labels.loc[it], 34)}\n(n={int(counts.loc[it]):,})" for it in order]
         ax.set_yticks(y, ticks)
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
@@ -313,11 +339,11 @@ def plot_sampling(sampling_table: pd.DataFrame, *, ax: Axes | None = None, **kwa
         got = seg[size].to_numpy(float)
         req = seg["required_n"].to_numpy(float)
         meets = seg["meets_target"].astype(bool).to_numpy()
-        bars = ax.barh(y, got, **{"height": 0.6, "color": DARK, "edgecolor": EDGE, "linewidth": 0.7,
+        bars = ax.barh(y, got, **{"height": 0.6, "color": GOOD, "edgecolor": EDGE, "linewidth": 0.7,
                                   "zorder": 2, **kwargs})
         for bar, ok in zip(bars, meets, strict=True):
             if not ok:
-                bar.set_facecolor("white")
+                bar.set_facecolor(tint(BAD, 0.5))
                 bar.set_hatch("///")
         marks = ax.vlines(req, y - 0.42, y + 0.42, colors=EDGE, linewidth=2.2, zorder=3)
         marks.set_path_effects([patheffects.withStroke(linewidth=4.5, foreground="white")])
@@ -335,8 +361,8 @@ def plot_sampling(sampling_table: pd.DataFrame, *, ax: Axes | None = None, **kwa
                       _("Responses, wave {wave}", wave=mathtext_escape(wave)) if wave else _("Responses"))
         ax.grid(axis="y", visible=False)
         meets_label = _("meets the {margin} margin", margin=e_txt) if e_txt else _("meets the target margin")
-        handles = [Patch(facecolor=DARK, edgecolor=EDGE, label=meets_label),
-                   Patch(facecolor="white", edgecolor=EDGE, hatch="///", label=_("below it")),
+        handles = [Patch(facecolor=GOOD, edgecolor=EDGE, label=meets_label),
+                   Patch(facecolor=tint(BAD, 0.5), edgecolor=EDGE, hatch="///", label=_("below it")),
                    Line2D([], [], color=EDGE, linewidth=2.2, label=_("required n"))]
         _legend_under(ax, handles, [h.get_label() for h in handles], ncol=3)
         short = [mathtext_escape(v) for v in seg.loc[~meets, "value"].astype(str)]

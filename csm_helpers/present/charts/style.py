@@ -1,15 +1,20 @@
-"""The chart toolkit every report chart uses: the print style, the grey palette, a new Axes,
+"""The chart toolkit every report chart uses: the print style, the colour palette, a new Axes,
 a legend below the plot, the "nothing to show" chart, label escaping and shortening, the
 input-table check, and confidence-interval error bars.
 
-Charts are made for print: shades of grey with hatching and value labels carry the meaning,
-never colour alone. Labels can hold customer wording: :func:`mathtext_escape` escapes ``$`` so
+Charts use one palette, safe for colour-blind readers: the Okabe & Ito (2008) colours. Blue,
+sky blue and reddish purple tell series apart (product, process, people; segments). Green,
+amber and vermillion are reserved for status: met / at risk / not met, better / worse,
+promoters / passives / detractors, the positive and negative side of a rating scale. Status is
+never carried by colour alone: a hatch, a marker shape or the value label carries it too, so
+that a grey-scale print still reads. Labels can hold customer wording: :func:`mathtext_escape` escapes ``$`` so
 that matplotlib never reads it as the start of a mathematical expression, and :func:`drawing`
 switches TeX rendering off while drawing.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,7 +29,9 @@ from csm_helpers.core.checks import require_table
 from csm_helpers.core.i18n import _
 
 __all__ = [
-    "REPORT_FONTS", "WIDTH", "DARK", "MID", "LIGHT", "EDGE",
+    "REPORT_FONTS", "WIDTH", "MIN_FONT_PT", "OKABE_ITO", "DARK", "MID", "PURPLE", "LIGHT", "INK", "EDGE",
+    "GOOD", "WARN", "BAD", "tint",
+    "legible", "fit_width", "text_overlaps", "fitted_legend",
     "bundled_font", "set_report_style", "interval_errors",
     "drawing", "new_axes", "legend_below", "empty_chart", "mathtext_escape", "short_label", "require_table",
     "dumbbell",
@@ -35,11 +42,40 @@ __all__ = [
 REPORT_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "Microsoft YaHei",
                 "PingFang SC", "WenQuanYi Zen Hei", "DejaVu Sans")
 
-WIDTH = 7.0
-DARK = "#3a3a3a"
-MID = "#8a8a8a"
+#: Width of a report chart in inches. A chart is shown at this physical size on a desk and in
+#: print, and shrinks to the screen on a phone: 5.8 in keeps 11 pt text at least 9 CSS px tall
+#: on a 390 px wide phone (11 pt x 96/72 x 370 px / (5.8 x 96 px) = 9.7 px).
+WIDTH = 5.8
+#: No chart text is smaller than this (11 pt in print; see :func:`legible`).
+MIN_FONT_PT = 11.0
+#: The Okabe & Ito (2008) colour-blind-safe palette ("Color Universal Design").
+OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
+             "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
+#: Series colours (no good or bad meaning): blue, then sky blue, then reddish purple.
+DARK = OKABE_ITO["blue"]
+MID = OKABE_ITO["sky"]
+PURPLE = OKABE_ITO["purple"]
+#: Neutral: no target, no status, the neutral point of a scale.
 LIGHT = "#d4d4d4"
+INK = "#333333"
 EDGE = "black"
+#: Status colours, reserved for meaning: good (met, better, promoters, top of a scale),
+#: at risk (passives, in progress) and bad (not met, worse, detractors, bottom of a scale).
+GOOD = OKABE_ITO["green"]
+WARN = OKABE_ITO["orange"]
+BAD = OKABE_ITO["vermillion"]
+
+
+def tint(colour: str, amount: float) -> tuple[float, float, float]:
+    """``colour`` mixed with white: ``amount`` 0 is the colour, 1 is white.
+
+    Examples
+    --------
+    >>> tint("#000000", 0.5)
+    (0.5, 0.5, 0.5)
+    """
+    r, g, b = mpl.colors.to_rgb(colour)
+    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
 
 
 # --------------------------------------------------------------------------- style
@@ -70,8 +106,8 @@ def _register_bundled_font() -> None:
 def set_report_style() -> None:
     """Set the look of every report chart (idempotent: calling it twice changes nothing).
 
-    Seaborn's ``whitegrid`` theme in the ``paper`` context, 7 x 3.5 in figures at 110 dpi,
-    small fonts, TeX off, and the first installed font of :data:`REPORT_FONTS` (Noto Sans CJK
+    Seaborn's ``whitegrid`` theme in the ``paper`` context, 5.8 x 3.5 in figures at 110 dpi,
+    11 pt text (12 pt titles), TeX off, and the first installed font of :data:`REPORT_FONTS` (Noto Sans CJK
     has Chinese, Japanese and Vietnamese glyphs), falling back to DejaVu Sans glyph by glyph.
 
     Examples
@@ -95,14 +131,14 @@ def set_report_style() -> None:
             "savefig.bbox": "tight",
             "font.family": "sans-serif",
             "font.sans-serif": fonts + defaults,
-            "font.size": 9,
-            "axes.titlesize": 10,
+            "font.size": MIN_FONT_PT,
+            "axes.titlesize": MIN_FONT_PT + 1,
             "axes.titleweight": "bold",
-            "axes.labelsize": 9,
-            "xtick.labelsize": 8,
-            "ytick.labelsize": 8,
-            "legend.fontsize": 8,
-            "legend.title_fontsize": 8,
+            "axes.labelsize": MIN_FONT_PT,
+            "xtick.labelsize": MIN_FONT_PT,
+            "ytick.labelsize": MIN_FONT_PT,
+            "legend.fontsize": MIN_FONT_PT,
+            "legend.title_fontsize": MIN_FONT_PT,
             "text.usetex": False,
             "text.parse_math": True,  # needed so that an escaped \\$ shows as $
             "axes.unicode_minus": True,
@@ -148,6 +184,239 @@ def interval_errors(value: Any, low: Any, high: Any) -> np.ndarray:
     return np.clip(np.vstack([below, above]), 0.0, None)
 
 
+# --------------------------------------------------------------------------- legibility
+def _visible_texts(fig: Any) -> list[Any]:
+    return [t for t in fig.findobj(mpl.text.Text) if t.get_visible() and t.get_text().strip()]
+
+
+def legible(fig: Any, *, floor: float = MIN_FONT_PT) -> float:
+    """Raise every visible text of ``fig`` to at least ``floor`` points; return the smallest size.
+
+    Chart helpers size secondary text relative to the base font ("small", "x-small"); on a
+    5.8 in chart shown 370 px wide on a phone, "x-small" of an 11 pt base would be 7 px tall.
+    This floor is applied to every report chart before it is saved
+    (:func:`csm_helpers.present.display.figure_png`), and the smallest size it returns is
+    written beside the image so that the browser tests can check the size on screen.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.text(0, 0, "tiny", fontsize=5); _ = ax.set_title("Title", fontsize=14)
+    >>> legible(fig, floor=11)
+    11.0
+    >>> ax.title.get_fontsize()
+    14.0
+    >>> plt.close(fig)
+    """
+    fig.draw_without_rendering()  # tick labels are made at draw time
+    for ax in fig.axes:
+        for axis in ("x", "y"):
+            ticks = getattr(ax, f"get_{axis}ticklabels")(which="both")
+            if any(t.get_fontsize() < floor for t in ticks):  # new ticks keep the size too
+                ax.tick_params(axis=axis, which="both", labelsize=floor)
+    sizes = []
+    for text in _visible_texts(fig):
+        if text.get_fontsize() < floor:
+            text.set_fontsize(floor)
+        sizes.append(float(text.get_fontsize()))
+    return min(sizes, default=float(floor))
+
+
+def _wrap_to(text: Any, width_in: float, renderer: Any, dpi: float) -> bool:
+    """Re-wrap a text (at word boundaries) so that it is at most ``width_in`` inches wide."""
+    drawn = text.get_window_extent(renderer).width / dpi
+    if drawn <= width_in:
+        return False
+    lines = text.get_text().split("\n")
+    longest = max(len(line) for line in lines)
+    chars = max(8, int(longest * width_in / drawn * 0.95))
+    wrapped = "\n".join(textwrap.fill(line, chars, break_long_words=False, break_on_hyphens=False) or line
+                        for line in lines)
+    if wrapped == text.get_text():
+        return False
+    text.set_text(wrapped)
+    return True
+
+
+def _room(text: Any, renderer: Any, fig_width: float, dpi: float, pad: float) -> float:
+    """Inches a horizontal text may take from its anchor to the figure's edge(s)."""
+    box = text.get_window_extent(renderer)
+    x0, x1 = box.x0 / dpi, box.x1 / dpi
+    align = text.get_horizontalalignment()
+    if align == "left":
+        return fig_width - pad - x0
+    if align == "right":
+        return x1 - pad
+    middle = (x0 + x1) / 2
+    return 2 * min(middle - pad, fig_width - pad - middle)
+
+
+def _legends_below_labels(fig: Any, renderer: Any) -> bool:
+    """Move a legend placed under its axes further down when it covers the axis label or tick
+    labels (a label wrapped onto two lines, a taller font); True when one moved."""
+    moved = False
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        box = legend.get_window_extent(renderer)
+        axbox = ax.get_window_extent(renderer)
+        if box.y1 > axbox.y0 + 1:  # not under the axes
+            continue
+        texts = [ax.xaxis.label, *ax.get_xticklabels()]
+        boxes = [t.get_window_extent(renderer) for t in texts if t.get_visible() and t.get_text()]
+        hit = [b for b in boxes if b.overlaps(box)]
+        if not hit:
+            continue
+        bottom = min(b.y0 for b in hit) - 4 * fig.dpi / 72  # 4 pt below the lowest label it covers
+        x_anchor = ax.transAxes.inverted().transform((box.x0 + box.width / 2, bottom))[0]
+        y_anchor = ax.transAxes.inverted().transform((0, bottom))[1]
+        legend.set_loc("upper center")
+        legend.set_bbox_to_anchor((x_anchor, y_anchor), transform=ax.transAxes)
+        moved = True
+    return moved
+
+
+def _wrap_category_labels(fig: Any, renderer: Any, width: float) -> bool:
+    """Put long category labels (text tick labels of a y axis) on two lines when they take more
+    than a third of the chart's width; True when some were wrapped."""
+    changed = False
+    for ax in fig.axes:
+        if not isinstance(ax.yaxis.get_major_formatter(), mpl.ticker.FixedFormatter):
+            continue
+        labels = ax.get_yticklabels()
+        widest = max((t.get_window_extent(renderer).width / fig.dpi for t in labels if t.get_text()), default=0)
+        if widest <= width / 3:
+            continue
+        texts = [t.get_text() for t in labels]
+        longest = max(len(line) for t in texts for line in t.split("\n"))
+        chars = max(10, int(longest * (width / 3) / widest))
+        wrapped = ["\n".join(textwrap.fill(line, chars, break_long_words=False) for line in t.split("\n"))
+                   for t in texts]
+        if wrapped != texts:
+            ax.set_yticks(ax.get_yticks(), labels=wrapped)
+            changed = True
+    return changed
+
+
+def fit_width(fig: Any, width: float = WIDTH, *, pad: float = 0.1) -> float:
+    """Make ``fig`` at most ``width`` inches wide as saved (tight box plus ``pad`` inches a
+    side); return the saved width.
+
+    A title, note or label that runs past
+    the figure's edge is wrapped at word boundaries into the room it has from its anchor; what
+    still sticks out (labels drawn beside the axes) takes its room from the axes. The text
+    keeps its size: a chart wider than :data:`WIDTH` would be shrunk more on a phone and its
+    text would fall under 9 px.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(figsize=(5.8, 3), layout="constrained")
+    >>> _ = ax.set_title("A title far longer than the chart is wide, so it has to wrap onto two lines")
+    >>> _ = ax.text(1.05, 0.5, "a label right of the axes", transform=ax.transAxes)
+    >>> fit_width(fig) <= 5.8 + 1e-3
+    True
+    >>> ax.get_title().count(chr(10)) >= 1
+    True
+    >>> plt.close(fig)
+    """
+    saved = width
+    for _step in range(10):
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        saved = fig.get_tightbbox(renderer).width + 2 * pad
+        if saved <= width + 1e-3:
+            if _legends_below_labels(fig, renderer):
+                continue
+            break
+        fig_width = float(fig.get_size_inches()[0])
+        changed = False
+        inside = {id(t) for lg in fig.findobj(mpl.legend.Legend) for t in lg.findobj(mpl.text.Text)}
+        for text in _visible_texts(fig):
+            if id(text) in inside or text.get_rotation() % 180:
+                continue
+            box = text.get_window_extent(renderer)
+            if box.x0 / fig.dpi >= -1e-3 and box.x1 / fig.dpi <= fig_width + 1e-3:
+                continue
+            room = _room(text, renderer, fig_width, fig.dpi, pad)
+            if room >= 1.0:
+                changed |= _wrap_to(text, room, renderer, fig.dpi)
+        changed |= _legends_below_labels(fig, renderer)
+        if not changed:
+            changed = _wrap_category_labels(fig, renderer, width)
+        if not changed:
+            fig.set_size_inches(max(fig_width - (saved - width) * 1.02, 3.0), fig.get_size_inches()[1])
+    fig.draw_without_rendering()  # settle the layout, so that saving twice gives the same image
+    return float(saved)
+
+
+def fitted_legend(owner: Any, handles: Any, labels: Any = None, *, ncol: int, width: float = WIDTH,
+                  **kwargs: Any) -> Any:
+    """``owner.legend(handles, labels, ncols=...)`` with as many columns (at most ``ncol``) as
+    fit in a chart ``width`` inches wide; ``owner`` is an Axes or a Figure.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+    >>> from matplotlib.patches import Patch
+    >>> fig, ax = plt.subplots(figsize=(5.8, 3))
+    >>> handles = [Patch(label=f"a rather long legend entry {i}") for i in range(4)]
+    >>> legend = fitted_legend(ax, handles, ncol=4, loc="upper center")
+    >>> bool(legend.get_window_extent().width / fig.dpi <= 5.6)
+    True
+    >>> plt.close(fig)
+    """
+    labels = [h.get_label() for h in handles] if labels is None else list(labels)
+    ncol = max(1, int(ncol))
+    while True:
+        legend = owner.legend(handles, labels, ncols=ncol, **kwargs)
+        for text in [*legend.get_texts(), legend.get_title()]:
+            text.set_fontsize(max(text.get_fontsize(), MIN_FONT_PT))  # as legible() will
+        fig = owner if isinstance(owner, mpl.figure.Figure) else owner.figure
+        if ncol == 1 or legend.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi <= width - 0.2:
+            return legend
+        legend.remove()
+        ncol = (ncol + 1) // 2
+
+
+def text_overlaps(fig: Any) -> list[tuple[str, str]]:
+    """Pairs of visible texts of ``fig`` whose drawn boxes overlap (labels that collide).
+
+    Texts inside a legend are left out (the legend lays them out itself), and so are two
+    texts that are the same string at the same place.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.text(0.5, 0.5, "first label"); _ = ax.text(0.52, 0.5, "second label")
+    >>> text_overlaps(fig)
+    [('first label', 'second label')]
+    >>> plt.close(fig)
+    """
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    legends = [lg for lg in fig.findobj(mpl.legend.Legend)]
+    inside = {id(t) for lg in legends for t in lg.findobj(mpl.text.Text)}
+    boxes = []
+    for text in _visible_texts(fig):
+        if id(text) in inside:
+            continue
+        box = text.get_window_extent(renderer)
+        if box.width > 0 and box.height > 0:
+            boxes.append((text.get_text(), box))
+    out = []
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            shrink = 1.0  # a pixel of anti-aliasing is not a collision
+            if (min(ba.x1, bb.x1) - max(ba.x0, bb.x0) > shrink and min(ba.y1, bb.y1) - max(ba.y0, bb.y0) > shrink
+                    and not (a == b and np.allclose(ba.bounds, bb.bounds))):
+                out.append((a, b))
+    return out
+
+
 # --------------------------------------------------------------------------- toolkit
 @contextmanager
 def drawing() -> Iterator[None]:
@@ -164,7 +433,7 @@ def new_axes(ax: Axes | None, *, height: float) -> Axes:
 
 def legend_below(ax: Axes) -> None:
     handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(handles),
+    fitted_legend(ax, handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(handles),
               frameon=False, handlelength=1.6)
 
 

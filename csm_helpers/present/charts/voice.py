@@ -25,17 +25,23 @@ from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.present.catalogue import format_p
 from csm_helpers.present.charts.style import (
+    BAD,
     DARK,
     EDGE,
+    GOOD,
     LIGHT,
     MID,
+    PURPLE,
+    WARN,
     drawing,
     empty_chart,
+    fitted_legend,
     legend_below,
     mathtext_escape,
     new_axes,
     require_table,
     short_label,
+    tint,
 )
 
 __all__ = [
@@ -48,13 +54,13 @@ __all__ = [
 
 # Quadrant -> (face, hatch, text colour); distinguishable in grey-scale.
 _QUADRANT_STYLE = {
-    "Loyalty": (DARK, "", "white"),
-    "Latent loyalty": (LIGHT, "..", "black"),
-    "Spurious loyalty": ("white", "///", "black"),
-    "No loyalty": ("white", "", "black"),
+    "Loyalty": (GOOD, "", "white"),
+    "Latent loyalty": (tint(MID, 0.3), "..", "black"),
+    "Spurious loyalty": (WARN, "///", "black"),
+    "No loyalty": (tint(BAD, 0.5), "", "black"),
 }
 # Dimension -> (face, hatch) of the theme bars.
-_DIMENSION_STYLE = {"product": (DARK, ""), "process": (MID, "///"), "people": ("white", "..")}
+_DIMENSION_STYLE = {"product": (DARK, ""), "process": (MID, "///"), "people": (PURPLE, "..")}
 # What the largest loyalty quadrant means, in the title.
 _QUADRANT_MEANING = {"Loyalty": N_("attached and buying again"),
                      "Latent loyalty": N_("attached but not buying again"),
@@ -465,7 +471,13 @@ def plot_themes(themes: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) 
     known = {"attribute", "label", "dimension", "theme", "mentions", "n_commenters", "n_respondents",
              "share_of_commenters", "share_of_respondents", "suppressed"}
     t = _one_group(themes, known, "theme table")
+    # longest bar first: sorted by the share drawn (mentions break ties), not by the raw count
+    t = t.assign(_share=t["share_of_commenters"].astype(float).fillna(-1.0)).sort_values(
+        ["_share", "mentions"], ascending=False, kind="stable").drop(columns="_share").reset_index(drop=True)
     n = len(t)
+    weighted = "n_commenters" in t and bool(
+        (t["share_of_commenters"].astype(float) - t["mentions"].astype(float) / t["n_commenters"].astype(float))
+        .abs().gt(1e-9).any())
     with drawing():
         ax = new_axes(ax, height=max(2.5, 0.28 * n + 1.2))
         if n == 0:
@@ -488,11 +500,12 @@ def plot_themes(themes: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) 
         ax.invert_yaxis()
         ax.set_xlim(0, max(0.05, float(np.nanmax(share)) if np.isfinite(share).any() else 0.05) * 1.3)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_xlabel(_("Share of respondents with a comment who mention the theme (mentions)"))
+        ax.set_xlabel(_("Weighted share of respondents with a comment who mention the theme (unweighted mentions)")
+                      if weighted else _("Share of respondents with a comment who mention the theme (mentions)"))
         ax.grid(axis="y", visible=False)
         handles = [Patch(facecolor=_DIMENSION_STYLE[d][0], hatch=_DIMENSION_STYLE[d][1], edgecolor=EDGE,
                          label=tr(d)) for d in _DIMENSION_STYLE if d in dims]
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=max(1, len(handles)),
+        fitted_legend(ax, handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=max(1, len(handles)),
                   frameon=False, handlelength=1.6)
         k = int(np.nanargmax(np.where(np.isfinite(share), share, -1)))
         commenters = t["n_commenters"].iloc[k] if "n_commenters" in t.columns else None
