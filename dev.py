@@ -40,7 +40,13 @@ def ensure_venv(extras: str) -> None:
         say(f"creating virtual environment {VENV}")
         venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
     stamp = VENV / f".csm-installed-{extras or 'base'}"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    # pyproject.toml, and the report template the install copies to share/jupyter (nbconvert's
+    # --template csm_report): a change to either reinstalls
+    h = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    for path in sorted((ROOT / "templates" / "csm_report").rglob("*")):
+        if path.is_file():
+            h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    digest = h.hexdigest()
     if stamp.is_file() and stamp.read_text() == digest:
         return
     run([PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])

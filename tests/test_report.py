@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html.parser
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -163,3 +164,43 @@ def test_a_kernel_that_dies_is_a_clear_error(monkeypatch, tmp_path):
     with pytest.raises(ReportError, match=r"01_goal_setting\.ipynb: the notebook kernel stopped \(RuntimeError: "
                                           r"Kernel died before replying.*run again"):
         execute_stage(nb, tmp_path / "out.ipynb", {"study_path": "", "segment": "all", "output_dir": ""})
+
+
+@pytest.mark.slow
+def test_nbconvert_template_route_gives_the_csm_run_report(sample_run, tmp_path):
+    """README's route: papermill, then `jupyter nbconvert --to html --template csm_report`.
+
+    The template is installed where nbconvert finds it (share/jupyter/nbconvert/templates), and
+    the page is the one `csm run` wrote, byte for byte apart from the generation time."""
+    import subprocess
+    import sys
+
+    import papermill
+
+    from csm_helpers.study.datasets import sample_study_path
+    from csm_helpers.study.stages import notebooks_dir
+
+    out, _proc = sample_run
+    executed = tmp_path / "executed.ipynb"
+    papermill.execute_notebook(str(notebooks_dir() / "04_analysis.ipynb"), str(executed), cwd=str(notebooks_dir()),
+                               parameters={"study_path": str(sample_study_path()), "segment": "all",
+                                           "output_dir": str(tmp_path / "files")},
+                               progress_bar=False, kernel_name="python3")
+    proc = subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", "--template", "csm_report",
+                           str(executed)], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    by_hand = (tmp_path / "executed.html").read_text(encoding="utf-8")
+    by_run = (out / "all" / "04_analysis.html").read_text(encoding="utf-8")
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC")
+    assert stamp.sub("<time>", by_hand) == stamp.sub("<time>", by_run)
+    assert "<script" not in by_hand and "open_stage(" not in by_hand
+
+
+def test_nbconvert_template_is_installed_for_jupyter():
+    """The wheel puts the template in a Jupyter data folder, not only inside the package."""
+    from jupyter_core.paths import jupyter_path
+
+    found = [p for p in jupyter_path("nbconvert", "templates", "csm_report") if (Path(p) / "conf.json").is_file()]
+    assert found, jupyter_path("nbconvert", "templates")
+    conf = __import__("json").loads((Path(found[0]) / "conf.json").read_text(encoding="utf-8"))
+    assert conf["preprocessors"]["500-csm-report"]["type"] == "csm_helpers.pipeline.nbconvert_route.CsmReportPreprocessor"

@@ -15,7 +15,7 @@ from csm_helpers.core.safety import escape, readable
 from csm_helpers.present.display import NOT_COVERED_MIME
 from csm_helpers.present.templates import templates_dir
 
-__all__ = ["check_static_html", "export_html", "move_not_covered"]
+__all__ = ["check_static_html", "export_html", "move_not_covered", "prepare_report"]
 
 
 # --------------------------------------------------------------------------- export
@@ -31,30 +31,30 @@ def _exporter():
         from traitlets.config import Config
 
         c = Config()
-        c.TagRemovePreprocessor.enabled = True
-        c.TagRemovePreprocessor.remove_cell_tags = {"parameters", "injected-parameters", "remove-cell"}
-        c.TagRemovePreprocessor.remove_all_outputs_tags = {"hide-output"}
-        c.TagRemovePreprocessor.remove_input_tags = {"hide-input"}
-        c.HTMLExporter.exclude_input = True
-        c.HTMLExporter.exclude_input_prompt = True
-        c.HTMLExporter.exclude_output_prompt = True
-        c.HTMLExporter.embed_images = True
+        c.HTMLExporter.embed_images = True  # the template leaves code and prompts out itself
         exporter = HTMLExporter(config=c, template_name="csm_report",
                                 extra_template_basedirs=[str(templates_dir())])
         _EXPORTERS.exporter = exporter
     return exporter
 
 
+#: Cells a report never shows (papermill's parameters, cells the researcher marked), and cells
+#: whose outputs it leaves out (``hide-output``: e.g. the metrics record).
+_REMOVE_CELL_TAGS = {"parameters", "injected-parameters", "remove-cell", "hide"}
+_REMOVE_OUTPUT_TAGS = {"hide-output"}
+
+
 def _strip_noise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop cells tagged hide/remove and stderr output (warnings are for the analyst's log)."""
+    """Drop cells tagged parameters/hide/remove, outputs of ``hide-output`` cells, and stderr
+    output (warnings are for the analyst's log)."""
     cells = []
     for cell in nb.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))
-        if tags & {"hide", "remove-cell"}:
+        if tags & _REMOVE_CELL_TAGS:
             continue
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = [] if tags & _REMOVE_OUTPUT_TAGS else [
+                o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
         cells.append(cell)
     nb.cells = cells
     return nb
@@ -158,10 +158,15 @@ class _Headings(html.parser.HTMLParser):
             self._current[2] += data
 
 
-def _toc(body: str) -> str:
-    main = body.split("<!--CSM-TOC-->", 1)[-1]
+def _toc(nb: nbformat.NotebookNode) -> str:
+    """The contents list: every ``##`` and ``###`` heading of the markdown cells, linked by the
+    ids nbconvert gives them (rendered with nbconvert's own markdown filter)."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
     parser = _Headings()
-    parser.feed(main)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and re.search(r"^#{2,3} ", cell.source, re.M):
+            parser.feed(markdown2html_mistune(cell.source))
     if not parser.items:
         return ""
     out, open_li, open_sub = ["<ol>"], False, False
@@ -255,13 +260,25 @@ def _readable_meta(value: Any) -> Any:
     return value
 
 
-def export_html(nb: nbformat.NotebookNode, meta: dict[str, Any]) -> str:
-    """Render an executed notebook to one self-contained, script-free HTML page.
+def prepare_report(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Turn an executed stage notebook into what the ``csm_report`` template renders, in place.
 
-    ``meta`` goes to the template's title block: ``stage_title``, ``study``,
-    ``organisation``, ``facts`` (list of (label, value)), ``footer``, ``version``.
+    ``nb.metadata.csm`` holds the title-block facts (``stage_title``, ``study``,
+    ``organisation``, ``facts`` as (label, value) pairs, ``summary``, ``footer``, ``version``,
+    ``language``). Cells tagged ``parameters``/``remove-cell``/``hide`` and stderr output are
+    dropped; sections that only say "not covered" move to one list at the end
+    (:func:`move_not_covered`); markdown and fixed labels are translated into the report
+    language; every text of the title block is made readable; and the contents list is built
+    from the headings (``nb.metadata.csm.toc``). Done once: a prepared notebook is left as it is.
+
+    The template's preprocessor (:class:`csm_helpers.pipeline.nbconvert_route.CsmReportPreprocessor`)
+    calls this, so that ``csm run`` and ``jupyter nbconvert --template csm_report`` give the
+    same page.
     """
-    nb = _strip_noise(nbformat.from_dict(nb))
+    meta = dict(nb.metadata.get("csm") or {})
+    if meta.get("prepared"):
+        return nb
+    _strip_noise(nb)
     lang = meta.get("language", "en")
     with language(lang):
         move_not_covered(nb)
@@ -272,10 +289,22 @@ def export_html(nb: nbformat.NotebookNode, meta: dict[str, Any]) -> str:
                                                       "Contents", "Chart")},
                 "facts": [(tr(k), v) for k, v in meta.get("facts", [])]}
     meta = _readable_meta(meta)
+    meta["toc"] = _toc(nb)
+    meta["html_lang"] = HTML_LANG.get(lang, "en")
+    meta["prepared"] = True
     nb.metadata["csm"] = meta
     nb.metadata["title"] = f"{meta.get('stage_title', '')} — {meta.get('study', '')}"
+    return nb
+
+
+def export_html(nb: nbformat.NotebookNode, meta: dict[str, Any]) -> str:
+    """Render an executed notebook to one self-contained, script-free HTML page.
+
+    ``meta`` goes to the template's title block (see :func:`prepare_report`, which the
+    template's preprocessor runs).
+    """
+    nb = nbformat.from_dict(nb)
+    nb.metadata["csm"] = dict(meta)
     body, _resources = _exporter().from_notebook_node(nb)
-    body = body.replace('<html lang="en">', f'<html lang="{HTML_LANG.get(lang, "en")}">', 1)
-    body = body.replace("<!--CSM-TOC-->", _toc(body), 1)
     check_static_html(body)
     return body

@@ -55,7 +55,8 @@ from csm_helpers.study.stages import (
 from csm_helpers.workbook.context import METRICS_FRAGMENT_DIR
 from csm_helpers.workbook.segment import parse_segment
 
-__all__ = ["waves_text", "report_summary_json", "build_segment", "run_study"]
+__all__ = ["waves_text", "report_summary_json", "segment_summary", "segment_counts", "stage_meta", "build_segment",
+           "run_study"]
 
 
 def waves_text(study: Study, data: Any) -> str:
@@ -74,7 +75,7 @@ def _waves_in_language(study: Study, data: Any) -> str:
                                               latest=waves[-1])
 
 
-def _summary(study: Study, segment: str, log: Callable[[str], None]) -> dict[str, Any] | None:
+def segment_summary(study: Study, segment: str, log: Callable[[str], None]) -> dict[str, Any] | None:
     """The one-screen summary of the segment (KPI tiles, priorities, caveats), or None when it
     cannot be computed — a report is still written, without the summary, and the log says why."""
     ts = time.perf_counter()
@@ -104,6 +105,57 @@ def report_summary_json(study_path: str, segment: str) -> str:
     return json.dumps({"summary": to_jsonable(summary)}, ensure_ascii=False)
 
 
+def stage_meta(plan: RunPlan, stage: str, segment: str, *, n: int, n_reported: int | None, waves: str,
+               summary: dict[str, Any] | None, generated: _dt.datetime) -> dict[str, Any]:
+    """The title block, summary and footer of one stage report (``nb.metadata.csm``).
+
+    ``csm run`` and the nbconvert route (:mod:`csm_helpers.pipeline.nbconvert_route`) both
+    build it here, so that the two give the same report.
+    """
+    study = plan.study
+    stamp = generated.strftime("%Y-%m-%d %H:%M UTC")
+    with language(study.language):
+        # the header states the base every headline figure uses (the reported wave after the
+        # data-quality checks), then the study's total: the tiles, index and e-mail use the same
+        n_text = (_("{reported:,} in the reported wave after the data-quality checks ({n:,} in the study)",
+                    n=n, reported=n_reported) if n_reported is not None and study.responses.wave else
+                  _("{reported:,} after the data-quality checks ({n:,} in the study)", n=n, reported=n_reported)
+                  if n_reported is not None else _("{n:,} respondents", n=n))
+        facts = [("Segment", segment_label(segment)), ("Wave", waves), ("n", n_text), ("Generated", stamp)]
+    return {
+        "stage_title": f"{stage[:2]} · {tr(STAGE_TITLES.get(stage, stage), study.language)}",
+        "language": study.language, "study": study.name, "organisation": study.report.organisation or "",
+        "facts": facts, "version": __version__, "base_n": n_reported if n_reported is not None else n,
+        # the KPI tiles sit on the survey's reports, not on goal-setting and discovery (no survey yet)
+        "summary": summary if stage_has_summary(stage) else None,
+        "footer": (f"csm-workbook {__version__} · notebook {stage}.ipynb "
+                   f"(sha256 {plan.notebook_sha256.get(f'{stage}.ipynb', '')[:12]}) · study {study.path.name} "
+                   f"(sha256 {plan.inputs[study.path.name][:12]}) · data {study.responses.file} "
+                   f"(sha256 {plan.inputs.get(study.responses.file, '')[:12]}) · segment {segment} · "
+                   f"seed {study.seed} · generated {stamp}"),
+    }
+
+
+def segment_counts(check: Any, segment: str) -> tuple[int, int]:
+    """(n, n_reported) of a segment: its respondents in the study, and in the reported wave after
+    the data-quality exclusions (the base of every headline figure, SPEC §4).
+
+    Raises
+    ------
+    CsmError
+        The segment is not understood, or below the minimum cell size.
+    """
+    from csm_helpers.analysis.disclosure import reporting_base
+    from csm_helpers.workbook.segment import check_segment_publishable, select_segment
+
+    study = check.study
+    parse_segment(segment, study)
+    data = select_segment(check.data, study, segment)
+    base = reporting_base(check.data, study)  # the reported wave, after the exclusions (SPEC §4)
+    check_segment_publishable(check.data, study, segment, base=base)
+    return len(data), len(select_segment(base, study, segment)) if len(base) else 0
+
+
 def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: str, n_reported: int | None = None,
                   execute: StageExecutor, summary: dict[str, Any] | None,
                   log: Callable[[str], None] | None = None,
@@ -126,33 +178,14 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
     seg_stage.mkdir(parents=True)
     work.mkdir(exist_ok=True)
     generated = generated or _dt.datetime.now(_dt.UTC)
-    stamp = generated.strftime("%Y-%m-%d %H:%M UTC")
-    with language(study.language):
-        # the header states the base every headline figure uses (the reported wave after the
-        # data-quality checks), then the study's total: the tiles, index and e-mail use the same
-        n_text = (_("{reported:,} in the reported wave after the data-quality checks ({n:,} in the study)",
-                    n=n, reported=n_reported) if n_reported is not None and study.responses.wave else
-                  _("{reported:,} after the data-quality checks ({n:,} in the study)", n=n, reported=n_reported)
-                  if n_reported is not None else _("{n:,} respondents", n=n))
-        facts = [("Segment", segment_label(segment)), ("Wave", waves), ("n", n_text), ("Generated", stamp)]
     timings: dict[str, float] = {}
     for stage in plan.stages:
         ts = time.perf_counter()
         nb_path = plan.notebooks / f"{stage}.ipynb"
         params = {"study_path": str(study.path), "segment": segment, "output_dir": str(seg_stage)}
         nb = execute(nb_path, work / f"{stage}.ipynb", params)
-        meta = {
-            "stage_title": f"{stage[:2]} · {tr(STAGE_TITLES.get(stage, stage), study.language)}",
-            "language": study.language, "study": study.name, "organisation": study.report.organisation or "",
-            "facts": facts, "version": __version__, "base_n": n_reported if n_reported is not None else n,
-            # the KPI tiles sit on the survey's reports, not on goal-setting and discovery (no survey yet)
-            "summary": summary if stage_has_summary(stage) else None,
-            "footer": (f"csm-workbook {__version__} · notebook {stage}.ipynb "
-                   f"(sha256 {plan.notebook_sha256.get(f'{stage}.ipynb', '')[:12]}) · study {study.path.name} "
-                       f"(sha256 {plan.inputs[study.path.name][:12]}) · data {study.responses.file} "
-                       f"(sha256 {plan.inputs.get(study.responses.file, '')[:12]}) · segment {segment} · "
-                       f"seed {study.seed} · generated {stamp}"),
-        }
+        meta = stage_meta(plan, stage, segment, n=n, n_reported=n_reported, waves=waves, summary=summary,
+                          generated=generated)
         write_text_atomic(seg_stage / f"{stage}.html", export_html(nb, meta))
         timings[stage] = time.perf_counter() - ts
         log(f"{stage:<20} {timings[stage]:5.1f} s")
@@ -229,15 +262,10 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         log(f"skipped {skip_reason(stage, keys)}")
     if plan.notebooks != notebooks_dir().resolve():
         log(f"notebooks: {plan.notebooks}")
-    from csm_helpers.analysis.disclosure import reporting_base
-    from csm_helpers.workbook.segment import check_segment_publishable, select_segment
+    from csm_helpers.workbook.segment import select_segment
 
-    parse_segment(segment, study)
+    n, n_reported = segment_counts(check, segment)
     data = select_segment(check.data, study, segment)
-    base = reporting_base(check.data, study)  # the reported wave, after the exclusions (SPEC §4)
-    check_segment_publishable(check.data, study, segment, base=base)
-    n = len(data)
-    n_reported = len(select_segment(base, study, segment)) if len(base) else 0
     timings = {"load_and_validate": time.perf_counter() - t0}
     log(f"validated {study.path.name}: {check.n_responses:,} responses, segment {segment} n={n:,} "
         f"({timings['load_and_validate']:.1f} s)")
@@ -254,7 +282,7 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         return RunResult(out_dir=out_dir, segment=segment, files=[], timings=timings, n=n, skipped=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".csm-staging-{os.getpid()}-", dir=out_dir))
-    summary = _summary(study, segment, log)
+    summary = segment_summary(study, segment, log)
     try:
         staged, stage_times = build_segment(
             plan, segment, staging, n=n, n_reported=n_reported, waves=waves_text(study, data), summary=summary,
