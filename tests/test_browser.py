@@ -120,6 +120,10 @@ def print_layout_problems(page) -> list[str]:
       }
       for (const img of document.images) {
         if (img.getBoundingClientRect().height > maxH) out.push(`image taller than an A4 page: ${img.alt}`);
+        // chart text as printed: its size in the figure scaled by the printed width (96 px per inch)
+        const pt = parseFloat(img.dataset.textPt), w = parseFloat(img.getAttribute('width'));
+        if (pt > 0 && w > 0 && pt * img.getBoundingClientRect().width / w < 11 - 0.05)
+          out.push(`chart text under 11 pt in print: ${img.alt.slice(0, 60)}`);
       }
       for (const th of document.querySelectorAll('table.csm-table thead')) {
         if (getComputedStyle(th).display !== 'table-header-group') out.push('table header does not repeat');
@@ -154,11 +158,13 @@ def test_a4_checks_catch_a_cut_chart_and_a_too_wide_table(browser, tmp_path):
     wide = "<table class='csm-table'><tr>" + "<td>wide-cell-text-that-does-not-wrap</td>" * 30 + "</tr></table>"
     path = tmp_path / "bad.html"
     path.write_text(f"<html><body><p>x</p><img style='width:600px;height:1800px' src='data:image/png;base64,{tall}'>"
+                    f"<img width='900' data-text-pt='11' style='width:300px' alt='shrunk' src='data:image/png;base64,{tall}'>"
                     f"{wide}</body></html>", encoding="utf-8")
     context, page, _, _ = open_report(browser, path)
     problems = print_layout_problems(page)
     assert any("overflows the A4 width" in p for p in problems)
     assert any("taller than an A4 page" in p for p in problems)
+    assert any("chart text under 11 pt in print: shrunk" in p for p in problems)
     assert pdf_image_draws(page.pdf(format="A4")) > 1
     context.close()
 
