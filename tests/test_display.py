@@ -84,13 +84,13 @@ def test_show_figure_embeds_png_and_closes(monkeypatch):
     img = captured[0]
     assert img.data[:8] == b"\x89PNG\r\n\x1a\n"
     assert img.metadata["alt"] == "What the reader sees"
-    # shown at its physical size: PNG pixels at 120 dpi -> CSS px at 96 per inch, at most 5.8 in
+    # shown at its physical size: PNG pixels at 120 dpi -> CSS px at 96 per inch, at most 6 in
     import io
 
     from PIL import Image
     with Image.open(io.BytesIO(img.data)) as im:
         assert img.metadata["width"] == round(im.width / 120 * 96)
-    assert img.metadata["width"] <= 5.8 * 96 + 1
+    assert img.metadata["width"] <= (5.8 + 0.2) * 96 + 1  # the drawing plus its margin
     # the smallest text drawn, never under the 11 pt floor
     assert img.metadata["csm_text_pt"] >= 11
 
@@ -105,7 +105,7 @@ def test_chart_text_floor_and_width_apply_to_any_figure(monkeypatch):
     d.show_figure(ax)
     meta = captured[0].metadata
     assert meta["csm_text_pt"] == 11
-    assert meta["width"] <= 5.8 * 96 + 1
+    assert meta["width"] <= (5.8 + 0.2) * 96 + 1
 
 
 def test_figure_png_is_deterministic():

@@ -20,7 +20,7 @@ import pandas as pd
 
 from csm_helpers.core.i18n import _, tr
 from csm_helpers.core.safety import escape, readable
-from csm_helpers.present.charts.style import fit_width, legible
+from csm_helpers.present.charts.style import fitted_bbox, legible
 
 
 def _text(value: Any, max_chars: int | None = None) -> str:
@@ -290,9 +290,9 @@ def figure_png(fig: plt.Figure, *, dpi: int = 120) -> bytes:
     """PNG bytes of a matplotlib figure (deterministic: no timestamp metadata), every text at
     least :data:`~csm_helpers.present.charts.style.MIN_FONT_PT` (:func:`~csm_helpers.present.charts.style.legible`)."""
     legible(fig)
-    fit_width(fig)
+    box = fitted_bbox(fig)  # laid out once here; saving with this box draws once more, not twice
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.1, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches=box, metadata={"Software": None})
     return _palette_png(buf.getvalue())
 
 

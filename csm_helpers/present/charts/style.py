@@ -31,7 +31,7 @@ from csm_helpers.core.i18n import _
 __all__ = [
     "REPORT_FONTS", "WIDTH", "MIN_FONT_PT", "OKABE_ITO", "DARK", "MID", "PURPLE", "LIGHT", "INK", "EDGE",
     "GOOD", "WARN", "BAD", "tint",
-    "legible", "fit_width", "text_overlaps", "fitted_legend",
+    "legible", "fitted_bbox", "fit_width", "text_overlaps", "fitted_legend",
     "bundled_font", "set_report_style", "interval_errors",
     "drawing", "new_axes", "legend_below", "empty_chart", "mathtext_escape", "short_label", "require_table",
     "dumbbell",
@@ -42,9 +42,10 @@ __all__ = [
 REPORT_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "Microsoft YaHei",
                 "PingFang SC", "WenQuanYi Zen Hei", "DejaVu Sans")
 
-#: Width of a report chart in inches. A chart is shown at this physical size on a desk and in
-#: print, and shrinks to the screen on a phone: 5.8 in keeps 11 pt text at least 9 CSS px tall
-#: on a 390 px wide phone (11 pt x 96/72 x 370 px / (5.8 x 96 px) = 9.7 px).
+#: Width of a report chart's drawing in inches (saved with a 0.1 in margin a side). A chart is
+#: shown at its physical size on a desk and in print, and shrinks to the screen on a phone:
+#: 6.0 in keeps 11 pt text at least 9 CSS px tall on a 390 px wide phone
+#: (11 pt x 96/72 x 372 px / (6.0 x 96 px) = 9.5 px).
 WIDTH = 5.8
 #: No chart text is smaller than this (11 pt in print; see :func:`legible`).
 MIN_FONT_PT = 11.0
@@ -209,8 +210,7 @@ def legible(fig: Any, *, floor: float = MIN_FONT_PT) -> float:
     14.0
     >>> plt.close(fig)
     """
-    fig.draw_without_rendering()  # tick labels are made at draw time
-    for ax in fig.axes:
+    for ax in fig.axes:  # (asking for the tick labels makes them, without a draw)
         for axis in ("x", "y"):
             ticks = getattr(ax, f"get_{axis}ticklabels")(which="both")
             if any(t.get_fontsize() < floor for t in ticks):  # new ticks keep the size too
@@ -300,9 +300,22 @@ def _wrap_category_labels(fig: Any, renderer: Any, width: float) -> bool:
     return changed
 
 
-def fit_width(fig: Any, width: float = WIDTH, *, pad: float = 0.1) -> float:
-    """Make ``fig`` at most ``width`` inches wide as saved (tight box plus ``pad`` inches a
-    side); return the saved width.
+def _prewrap(fig: Any, avail: float) -> None:
+    """Wrap every text wider than the chart before the first layout: a text's width needs no
+    draw, and each draw saved is a tenth of a second."""
+    renderer = fig.canvas.get_renderer()
+    inside = {id(t) for lg in fig.findobj(mpl.legend.Legend) for t in lg.findobj(mpl.text.Text)}
+    ticks = {id(t) for ax in fig.axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels())}
+    for text in _visible_texts(fig):
+        if id(text) in inside or id(text) in ticks or text.get_rotation() % 180:
+            continue
+        _wrap_to(text, avail, renderer, fig.dpi)
+
+
+def fitted_bbox(fig: Any, width: float = WIDTH, *, pad: float = 0.1) -> Any:
+    """Make the drawing of ``fig`` at most ``width`` inches wide (its tight box; saved with
+    ``pad`` inches of blank margin a side); return the padded box (inches), to save with
+    ``savefig(bbox_inches=box)`` in one pass.
 
     A title, note or label that runs past
     the figure's edge is wrapped at word boundaries into the room it has from its anchor; what
@@ -316,21 +329,22 @@ def fit_width(fig: Any, width: float = WIDTH, *, pad: float = 0.1) -> float:
     >>> fig, ax = plt.subplots(figsize=(5.8, 3), layout="constrained")
     >>> _ = ax.set_title("A title far longer than the chart is wide, so it has to wrap onto two lines")
     >>> _ = ax.text(1.05, 0.5, "a label right of the axes", transform=ax.transAxes)
-    >>> fit_width(fig) <= 5.8 + 1e-3
+    >>> bool(fitted_bbox(fig).width <= 5.8 + 0.2 + 1e-3)
     True
     >>> ax.get_title().count(chr(10)) >= 1
     True
     >>> plt.close(fig)
     """
-    saved = width
+    _prewrap(fig, width - 2 * pad)
     for _step in range(10):
         fig.draw_without_rendering()
         renderer = fig.canvas.get_renderer()
-        saved = fig.get_tightbbox(renderer).width + 2 * pad
+        tight = fig.get_tightbbox(renderer)
+        saved = tight.width  # the drawing, without the blank margin saved around it
         if saved <= width + 1e-3:
             if _legends_below_labels(fig, renderer):
                 continue
-            break
+            return tight.padded(pad)
         fig_width = float(fig.get_size_inches()[0])
         changed = False
         inside = {id(t) for lg in fig.findobj(mpl.legend.Legend) for t in lg.findobj(mpl.text.Text)}
@@ -348,8 +362,23 @@ def fit_width(fig: Any, width: float = WIDTH, *, pad: float = 0.1) -> float:
             changed = _wrap_category_labels(fig, renderer, width)
         if not changed:
             fig.set_size_inches(max(fig_width - (saved - width) * 1.02, 3.0), fig.get_size_inches()[1])
-    fig.draw_without_rendering()  # settle the layout, so that saving twice gives the same image
-    return float(saved)
+    fig.draw_without_rendering()
+    return fig.get_tightbbox(fig.canvas.get_renderer()).padded(pad)
+
+
+def fit_width(fig: Any, width: float = WIDTH, *, pad: float = 0.1) -> float:
+    """:func:`fitted_bbox`'s width: the width of ``fig`` as saved, at most ``width`` inches plus
+    the margin (``2 * pad``).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(figsize=(9, 3))
+    >>> fit_width(fig) <= 5.8 + 0.2 + 1e-3
+    True
+    >>> plt.close(fig)
+    """
+    return float(fitted_bbox(fig, width, pad=pad).width)
 
 
 def fitted_legend(owner: Any, handles: Any, labels: Any = None, *, ncol: int, width: float = WIDTH,
