@@ -235,8 +235,9 @@ def test_hostile_text_stays_text_in_browser(browser, tmp_path):
 
 # --------------------------------------------------------------------------- phones (issue 13)
 #: What a report must satisfy on a 390 px wide phone, checked in the page: no sideways page
-#: scroll, every chart's smallest text at least 9 CSS px as shown, and the base n of every KPI
-#: tile the same as the header's n.
+#: scroll, every chart's smallest text at least 9 CSS px as shown, no chart whose labels collide
+#: (counted when it was drawn: charts.style.text_overlaps), and the base n of every KPI tile the
+#: same as the header's n.
 PHONE_CHECKS = """() => {
   const out = [];
   const doc = document.documentElement;
@@ -246,6 +247,7 @@ PHONE_CHECKS = """() => {
     if (!(pt > 0) || !(w > 0)) { out.push(`chart without its text size and width: ${img.alt.slice(0, 60)}`); continue; }
     const px = pt * 96 / 72 * img.getBoundingClientRect().width / w;
     if (px < 9) out.push(`chart text ${px.toFixed(1)} px < 9 px: ${img.alt.slice(0, 60)}`);
+    if (img.dataset.overlaps !== '0') out.push(`chart labels overlap (${img.dataset.overlaps}): ${img.alt.slice(0, 60)}`);
   }
   const facts = document.querySelector('dl.csm-facts[data-n]');
   for (const tile of document.querySelectorAll('.csm-tile[data-base]')) {
@@ -296,8 +298,8 @@ def test_reports_fit_a_phone_with_legible_charts_and_one_n(browser, sample_run, 
 
 
 def test_phone_checks_catch_scroll_small_chart_text_and_a_second_n(browser, tmp_path):
-    """Negative control: a page that scrolls, a chart whose text is 6 px on a phone and a tile
-    whose base differs from the header's n are each reported."""
+    """Negative control: a page that scrolls, a chart whose text is 6 px on a phone or whose
+    labels collide, and a tile whose base differs from the header's n are each reported."""
     import base64
 
     png = base64.b64encode(bytes.fromhex(
@@ -307,7 +309,8 @@ def test_phone_checks_catch_scroll_small_chart_text_and_a_second_n(browser, tmp_
     path.write_text(
         "<html><head><meta name='viewport' content='width=device-width'></head><body>"
         "<dl class='csm-facts' data-n='1158'></dl><div class='csm-tile' data-n='1155' data-base='2400'></div>"
-        f"<img alt='tiny' width='1000' data-text-pt='8' style='width:100%' src='data:image/png;base64,{png}'>"
+        f"<img alt='tiny' width='1000' data-text-pt='8' data-overlaps='2' style='width:100%' "
+        f"src='data:image/png;base64,{png}'>"
         "<table><tr>" + "<td>a-wide-cell-that-does-not-wrap</td>" * 20 + "</tr></table></body></html>",
         encoding="utf-8")
     context = browser.new_context(viewport={"width": 390, "height": 900})
@@ -317,6 +320,7 @@ def test_phone_checks_catch_scroll_small_chart_text_and_a_second_n(browser, tmp_
     assert any("scrolls sideways" in p for p in problems)
     assert any("chart text" in p and "< 9 px" in p for p in problems)
     assert any("tile base n 2400 != header n 1158" in p for p in problems)
+    assert any("chart labels overlap (2): tiny" in p for p in problems)
     context.close()
 
 

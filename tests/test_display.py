@@ -113,3 +113,16 @@ def test_figure_png_is_deterministic():
     ax.plot([1, 2, 3])
     assert d.figure_png(fig) == d.figure_png(fig)
     plt.close(fig)
+
+
+def test_show_figure_counts_colliding_labels(monkeypatch):
+    captured = []
+    monkeypatch.setattr(d, "_display", captured.append)
+    fig, ax = plt.subplots()
+    ax.text(0.5, 0.5, "first label")
+    ax.text(0.52, 0.5, "second label")
+    d.show_figure(ax)
+    fig, ax = plt.subplots()
+    ax.set_title("Apart")
+    d.show_figure(ax)
+    assert [c.metadata["csm_overlaps"] for c in captured] == [1, 0]

@@ -693,3 +693,11 @@ def test_property_row_order_invariance(rows, seed, weighted):
     a = kpis.csi(df, items=["q", "r"], scales={"q": (1, 5), "r": (0, 10)}, by="g", min_n=1)
     b = kpis.csi(shuffled, items=["q", "r"], scales={"q": (1, 5), "r": (0, 10)}, by="g", min_n=1)
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9, atol=1e-12)
+
+
+def test_csi_of_one_weighted_top_answer_is_exactly_100():
+    """Found by the property test: 0.9 x 100 / 0.9 is 100.00000000000001 in floating point; a
+    mean of scores in [0, 100] is reported inside [0, 100]."""
+    data = pd.DataFrame({"x": [10], "w": [0.9008417248837041], "g": ["a"]})
+    t = kpis.csi(data, items=["x"], scales={"x": (0, 10)}, weights="w", by="g", min_n=0)
+    assert t["value"].iloc[0] == 100.0

@@ -20,7 +20,7 @@ import pandas as pd
 
 from csm_helpers.core.i18n import _, tr
 from csm_helpers.core.safety import escape, readable
-from csm_helpers.present.charts.style import fitted_bbox, legible
+from csm_helpers.present.charts.style import fitted_bbox, legible, text_overlaps
 
 
 def _text(value: Any, max_chars: int | None = None) -> str:
@@ -286,11 +286,13 @@ def show_quotes(quotes: list[str], *, limit: int = 5, max_chars: int = 400) -> N
     _display(Html("".join(parts)))
 
 
-def figure_png(fig: plt.Figure, *, dpi: int = 120) -> bytes:
+def figure_png(fig: plt.Figure, *, dpi: int = 120, overlaps: list[Any] | None = None) -> bytes:
     """PNG bytes of a matplotlib figure (deterministic: no timestamp metadata), every text at
     least :data:`~csm_helpers.present.charts.style.MIN_FONT_PT` (:func:`~csm_helpers.present.charts.style.legible`)."""
     legible(fig)
     box = fitted_bbox(fig)  # laid out once here; saving with this box draws once more, not twice
+    if overlaps is not None:  # colliding labels, from the layout just made (no extra draw)
+        overlaps.extend(text_overlaps(fig, draw=False))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches=box, metadata={"Software": None})
     return _palette_png(buf.getvalue())
@@ -326,7 +328,8 @@ def show_figure(ax_or_fig: Any, *, alt: str | None = None, dpi: int = 120) -> No
         alt = titles[0].replace("\\$", "$") if titles else _("Chart")  # titles escape $ for matplotlib only
     alt = readable(alt, max_chars=300)
     smallest = legible(fig)
-    png = figure_png(fig, dpi=dpi)
+    overlaps: list[Any] = []
+    png = figure_png(fig, dpi=dpi, overlaps=overlaps)
     plt.close(fig)
     try:
         from IPython.display import Image
@@ -336,7 +339,8 @@ def show_figure(ax_or_fig: Any, *, alt: str | None = None, dpi: int = 120) -> No
     # the smallest text size goes with it so that a browser test can check it on screen
     width_px = _png_width(png)
     _display(Image(data=png, format="png", metadata={"alt": alt, "width": round(width_px / dpi * 96),
-                                                     "csm_text_pt": round(smallest, 1)}))
+                                                     "csm_text_pt": round(smallest, 1),
+                                                     "csm_overlaps": len(overlaps)}))
 
 
 def _png_width(png: bytes) -> int:

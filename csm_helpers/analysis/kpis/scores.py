@@ -151,6 +151,11 @@ def csi_table(scores: np.ndarray, data: pd.DataFrame, *, weights: str | None, by
     rows = []
     for label, pos in group_positions(data, by):
         row = mean_ci(scores[pos], w[pos], weighted=weights is not None, level=level, n_boot=n_boot, seed=seed)
+        # a (weighted) mean of scores in [0, 100] lies in [0, 100]; clip the last-bit rounding
+        # of sum(w x) / sum(w) (one respondent at 100 with weight 0.9 gave 100.00000000000001)
+        for key in ("value", "ci_low", "ci_high"):
+            if isinstance(row.get(key), float) and math.isfinite(row[key]):
+                row[key] = min(100.0, max(0.0, row[key]))
         rows.append(row if by is None else {by: label, **row})
     cols = ["n", "n_eff", "value", "ci_low", "ci_high", "method"]
     return finish_table(rows, ([by] if by else []) + cols, by=by, min_n=min_n)

@@ -36,12 +36,14 @@ from csm_helpers.present.charts.style import (
     drawing,
     dumbbell,
     empty_chart,
+    fitted_bbox,
     fitted_legend,
     interval_errors,
     mathtext_escape,
     new_axes,
     require_table,
     short_label,
+    text_overlaps,
     tint,
 )
 
@@ -102,6 +104,7 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
     perf = t["performance"].to_numpy(float)
     imp = t["importance"].to_numpy(float)
     placed = np.isfinite(perf) & np.isfinite(imp)
+    own = ax is None
     with drawing():
         ax = new_axes(ax, height=5.2)
         if not placed.any():
@@ -155,10 +158,17 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
         if n_placed < len(t):
             title += "\n" + _("{k} attribute(s) not placed: no performance or importance value", k=len(t) - n_placed)
         ax.set_title(title)
-        # Last: the labels need the final layout. Where names cannot all be placed without
-        # overlapping, the points carry numbers and a key under the chart gives the names.
+        # Last: the labels need the final layout (the report's width and wrapped title first,
+        # on a figure of our own). Where names cannot all be placed without overlapping, the
+        # points carry numbers and a key under the chart gives the names.
+        if own:
+            fitted_bbox(ax.figure)
         names = [short_label(v, label_width) for v, ok in zip(labels, placed, strict=True) if ok]
-        if not _label_points(ax, perf[placed], imp[placed], names, fixed):
+        clean = _label_points(ax, perf[placed], imp[placed], names, fixed)
+        if clean:  # the placement's own check, confirmed on the drawn figure
+            named = set(names) | {t.get_text() for t in fixed}
+            clean = not [pair for pair in text_overlaps(ax.figure) if set(pair) <= named]
+        if not clean:
             for ann in [c for c in ax.texts if c not in fixed]:
                 ann.remove()
             order = np.lexsort((perf[placed], -imp[placed]))  # numbered top to bottom
@@ -475,7 +485,7 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
                 ax.barh(y, v, left=left, height=0.65, **{"color": face, "edgecolor": EDGE, "hatch": hatch,
                                                          "linewidth": 0.6, "label": lab, **extra})
                 for yi, l0, vi in zip(y, left, v, strict=True):
-                    if vi >= 0.08:
+                    if vi >= 0.22:  # room for "100%" at the chart's text size beside long labels
                         ax.text(l0 + vi / 2, yi, f"{vi * 100:.0f}%", ha="center", va="center", fontsize="small",
                                 color="white" if face == DARK else "black",
                                 bbox=None if face == DARK else {"boxstyle": "round,pad=0.1", "fc": "white",

@@ -145,7 +145,7 @@ def plot_likert(dist: pd.DataFrame, *, ax: Axes | None = None, point_labels: Map
     require_table(dist, ["item", "label", "point", "n", "share"], "Likert distribution", "likert_distribution()")
     items = list(dict.fromkeys(dist["item"]))
     with drawing():
-        ax = new_axes(ax, height=max(2.4, 0.34 * len(items) + 1.6))
+        ax = new_axes(ax, height=max(2.4, 0.5 * len(items) + 1.6))  # two-line item labels
         if not items:
             return empty_chart(ax, _("Answer distributions: no item to show"))
         points = sorted(int(p) for p in dict.fromkeys(dist["point"]))

@@ -410,11 +410,13 @@ def fitted_legend(owner: Any, handles: Any, labels: Any = None, *, ncol: int, wi
         ncol = (ncol + 1) // 2
 
 
-def text_overlaps(fig: Any) -> list[tuple[str, str]]:
+def text_overlaps(fig: Any, *, draw: bool = True) -> list[tuple[str, str]]:
     """Pairs of visible texts of ``fig`` whose drawn boxes overlap (labels that collide).
 
     Texts inside a legend are left out (the legend lays them out itself), and so are two
-    texts that are the same string at the same place.
+    texts that are the same string at the same place, and rotated texts (the box of a slanted
+    tick label covers its neighbour's box although the letters do not touch). ``draw=False``
+    uses the layout of the last draw (:func:`fitted_bbox` has just drawn).
 
     Examples
     --------
@@ -425,13 +427,21 @@ def text_overlaps(fig: Any) -> list[tuple[str, str]]:
     [('first label', 'second label')]
     >>> plt.close(fig)
     """
+    if draw:
+        fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
-    fig.draw_without_rendering()
     legends = [lg for lg in fig.findobj(mpl.legend.Legend)]
     inside = {id(t) for lg in legends for t in lg.findobj(mpl.text.Text)}
+    for ax in fig.axes:  # tick labels outside the view limits are not drawn
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            eps = (hi - lo) * 1e-9
+            for tick in (*axis.get_major_ticks(), *axis.get_minor_ticks()):
+                if not lo - eps <= tick.get_loc() <= hi + eps:
+                    inside |= {id(tick.label1), id(tick.label2)}
     boxes = []
     for text in _visible_texts(fig):
-        if id(text) in inside:
+        if id(text) in inside or text.get_rotation() % 180:
             continue
         box = text.get_window_extent(renderer)
         if box.width > 0 and box.height > 0:
