@@ -14,7 +14,7 @@ from typing import Any
 
 from csm_helpers.core.i18n import N_, _, tr
 
-__all__ = ["KpiSpec", "KPIS", "MINUS", "segment_label", "kpi_label", "kpi_short", "kpi_range", "format_kpi", "format_change",
+__all__ = ["KpiSpec", "KPIS", "MINUS", "segment_label", "kpi_label", "kpi_short", "kpi_range", "format_kpi", "format_points", "format_change",
            "format_p", "format_p_cell"]
 
 #: The minus sign of a negative number in reader-facing text.
@@ -140,6 +140,20 @@ def format_kpi(kpi: str, value: Any, *, signed: bool = False, missing: str = "n/
     return text.replace("-", MINUS)
 
 
+def format_points(value: Any, *, digits: int = 1, missing: str = "–") -> str:
+    """A difference of two proportions in percentage points: signed, U+2212 minus, "pts".
+
+    Examples
+    --------
+    >>> format_points(-0.031), format_points(0.12, digits=0), format_points(None, missing="n/a")
+    ('−3.1 pts', '+12 pts', 'n/a')
+    """
+    v = _number(value)
+    if not math.isfinite(v):
+        return missing
+    return _("{change} pts", change=f"{v * 100:+.{digits}f}".replace("-", MINUS))
+
+
 def format_change(kpi: str, value: Any, *, missing: str = "–") -> str:
     """A KPI change: signed, one decimal, CSAT in percentage points.
 
@@ -153,7 +167,7 @@ def format_change(kpi: str, value: Any, *, missing: str = "–") -> str:
         return missing
     spec = KPIS.get(kpi)
     if spec is not None and spec.percent:
-        return _("{change} pts", change=f"{v * 100:+.1f}".replace("-", MINUS))
+        return format_points(v)
     return f"{v:+.1f}".replace("-", MINUS)
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from csm_helpers.core.i18n import _, tr
 from csm_helpers.core.safety import escape, readable
+from csm_helpers.present.catalogue import format_points
 from csm_helpers.present.charts.style import fitted_bbox, legible, text_overlaps
 
 
@@ -88,16 +89,15 @@ def fmt_pct(value: Any, digits: int = 0) -> str:
 
 
 def fmt_pts(value: Any, digits: int = 1) -> str:
-    """Format a difference of two proportions in percentage points, signed ("n/a" for missing).
+    """Format a difference of two proportions in percentage points, signed ("n/a" for missing;
+    :func:`csm_helpers.present.catalogue.format_points`, as the KPI changes).
 
     Examples
     --------
     >>> fmt_pts(0.0312), fmt_pts(-0.12)
     ('+3.1 pts', '−12.0 pts')
     """
-    if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value):
-        return "n/a"
-    return _("{change} pts", change=f"{100 * float(value):+.{digits}f}".replace("-", "\u2212"))
+    return format_points(value, digits=digits, missing="n/a")
 
 
 def fmt_num(value: Any, digits: int = 1) -> str:

@@ -31,7 +31,7 @@ from csm_helpers.core.i18n import _
 __all__ = [
     "REPORT_FONTS", "WIDTH", "MIN_FONT_PT", "OKABE_ITO", "DARK", "MID", "PURPLE", "LIGHT", "INK", "EDGE",
     "GOOD", "WARN", "BAD", "tint",
-    "legible", "fitted_bbox", "fit_width", "text_overlaps", "fitted_legend",
+    "legible", "fitted_bbox", "text_overlaps", "fitted_legend",
     "bundled_font", "set_report_style", "interval_errors",
     "drawing", "new_axes", "legend_below", "empty_chart", "mathtext_escape", "short_label", "require_table",
     "dumbbell",
@@ -364,21 +364,6 @@ def fitted_bbox(fig: Any, width: float = WIDTH, *, pad: float = 0.1) -> Any:
             fig.set_size_inches(max(fig_width - (saved - width) * 1.02, 3.0), fig.get_size_inches()[1])
     fig.draw_without_rendering()
     return fig.get_tightbbox(fig.canvas.get_renderer()).padded(pad)
-
-
-def fit_width(fig: Any, width: float = WIDTH, *, pad: float = 0.1) -> float:
-    """:func:`fitted_bbox`'s width: the width of ``fig`` as saved, at most ``width`` inches plus
-    the margin (``2 * pad``).
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
-    >>> fig, ax = plt.subplots(figsize=(9, 3))
-    >>> fit_width(fig) <= 5.8 + 0.2 + 1e-3
-    True
-    >>> plt.close(fig)
-    """
-    return float(fitted_bbox(fig, width, pad=pad).width)
 
 
 def fitted_legend(owner: Any, handles: Any, labels: Any = None, *, ncol: int, width: float = WIDTH,
