@@ -175,7 +175,7 @@ def _b_segment(args: tuple[str, str, list[str], str]) -> float:
     import matplotlib.pyplot as plt
 
     from csm_helpers.pipeline.plan import segment_dirname
-    from csm_helpers.pipeline.run import report_summary_json
+    from csm_helpers.workbook.summary import report_summary_json
 
     study, segment, stages, out = args
     t0 = time.perf_counter()

@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
                      help="folder of your own stage notebooks NN_name.ipynb (default: the study's notebooks/ "
                           "folder or notebooks: key, else the installed ones)")
+    run.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                     help="stage notebooks run at the same time, each in its own kernel (default: number of "
+                          "cores)")
     run.add_argument("--quiet", action="store_true", help="print only errors")
     run.add_argument("--resume", action="store_true",
                      help="skip the segment when its complete reports from the same inputs, stages and "
@@ -165,7 +168,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None
     with _terminate_as_interrupt():
         result = run_study(args.study, args.out, segment=args.segment, stages=stages, log=log,
-                           resume=args.resume, notebooks=args.notebooks)
+                           resume=args.resume, notebooks=args.notebooks, jobs=args.jobs)
     if not args.quiet:
         if result.skipped:
             print(f"{result.out_dir}: segment {result.segment} is up to date (same inputs, stages and version) "
@@ -309,11 +312,25 @@ def _cmd_send(args: argparse.Namespace) -> int:
     return 0
 
 
+def _skip_iri_grammar() -> None:
+    """Keep jsonschema from importing ``rfc3987_syntax`` in this process.
+
+    nbformat validates notebooks with jsonschema; jsonschema imports the optional
+    ``rfc3987_syntax`` (installed with JupyterLab, through jupyter-events) only to check the
+    ``iri`` string format, which no notebook schema uses, and building its grammar takes about
+    1.6 s — more than loading the study. Marking the module absent makes that import fail
+    at once, as it does where the package is not installed.
+    """
+    if "jsonschema" not in sys.modules:  # too late once jsonschema is in (nothing to gain)
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``csm``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet kernel start-up
+    _skip_iri_grammar()
     if args.command == "batch" and args.executor == "dask" and not args.scheduler:
         parser.error("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
     handlers = {"run": _cmd_run, "batch": _cmd_batch, "init": _cmd_init, "validate": _cmd_validate, "sample": _cmd_sample,

@@ -109,7 +109,10 @@ def test_killed_run_leaves_nothing_half_written_and_resume_completes(setup, tmp_
     out = tmp_path / "reports"
     shutil.copytree(good, out)
     before = tree_digest(out)
-    proc = csm("run", "--study", str(study), "--out", str(out), "--stages", STAGES, start_new_session=True)
+    # one kernel when the kill must come while the second notebook runs (with two, both run at
+    # once); the kills after "summary" come while both run in parallel
+    jobs = ["--jobs", "1"] if after == "01_goal_setting" else []
+    proc = csm("run", "--study", str(study), "--out", str(out), "--stages", STAGES, *jobs, start_new_session=True)
     lines = Lines(proc)
     if after:
         lines.wait_for(after)

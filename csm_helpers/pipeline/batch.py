@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
-import os
 import shutil
 import signal
 import sys
@@ -53,6 +52,7 @@ from csm_helpers.pipeline.build import BatchSegment, SegmentOutcome, run_local
 from csm_helpers.pipeline.index import BATCH_STATE, write_index
 from csm_helpers.pipeline.outputs import recover_interrupted, segment_is_done
 from csm_helpers.pipeline.plan import RunPlan, plan_run, segment_dirname
+from csm_helpers.pipeline.pool import default_jobs
 from csm_helpers.pipeline.run import waves_text
 from csm_helpers.study.stages import notebooks_dir
 
@@ -65,20 +65,6 @@ DEFAULT_STAGES = ("04", "05")
 
 #: Name of the log file in the output folder.
 BATCH_LOG = "batch.log"
-
-
-def default_jobs() -> int:
-    """Number of CPU cores this process may use (the default of ``--jobs``).
-
-    Examples
-    --------
-    >>> default_jobs() >= 1
-    True
-    """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 # --------------------------------------------------------------------------- plan

@@ -10,11 +10,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from csm_helpers.core.errors import CsmError, ReportError, is_user_error_name
+
+if TYPE_CHECKING:  # imported by a warm kernel's prelude, which needs no notebook machinery
+    import nbformat
 
 __all__ = ["WARM_ENGINE", "execute_stage", "one_line", "StageExecutor"]
 
@@ -133,4 +134,4 @@ def _noting_interrupts(received: list[int]) -> Iterator[None]:
 
 
 #: ``execute(nb_path, out_path, parameters) -> executed notebook``
-StageExecutor = Callable[[Path, Path, dict[str, Any]], nbformat.NotebookNode]
+StageExecutor = Callable[[Path, Path, dict[str, Any]], "nbformat.NotebookNode"]

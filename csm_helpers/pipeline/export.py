@@ -12,8 +12,7 @@ import nbformat
 from csm_helpers.core.errors import ReportError
 from csm_helpers.core.i18n import HTML_LANG, language, tr, translate_markdown
 from csm_helpers.core.safety import escape, readable
-from csm_helpers.present.display import NOT_COVERED_MIME
-from csm_helpers.present.templates import templates_dir
+from csm_helpers.present.templates import NOT_COVERED_MIME, templates_dir
 
 __all__ = ["check_static_html", "export_html", "move_not_covered", "prepare_report"]
 
@@ -92,7 +91,7 @@ def move_not_covered(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
 
     Examples
     --------
-    >>> from csm_helpers.present.display import NOT_COVERED_MIME
+    >>> from csm_helpers.present.templates import NOT_COVERED_MIME
     >>> nb = nbformat.v4.new_notebook()
     >>> note = nbformat.v4.new_output("display_data", data={"text/html": "<div>x</div>",
     ...                               NOT_COVERED_MIME: {"reason": "No complaint log (key 'complaints')."}})

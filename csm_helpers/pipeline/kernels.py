@@ -27,12 +27,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from csm_helpers.core.errors import ReportError, is_user_error_name
 from csm_helpers.pipeline.execute import WARM_ENGINE
+
+if TYPE_CHECKING:  # a kernel imports this module: nbformat (and jsonschema) only when a notebook runs
+    import nbformat
 
 __all__ = ["WarmKernel", "KernelCodeError", "kernel_prelude", "kernel_reset", "WARM_ENGINE",
            "PRELUDE_MODULES"]
@@ -48,7 +49,7 @@ PRELUDE_MODULES = (
     "csm_helpers.present.charts.style", "csm_helpers.present.charts.action", "csm_helpers.present.charts.analysis",
     "csm_helpers.present.charts.kpis", "csm_helpers.present.charts.measurement", "csm_helpers.present.charts.voice",
     "csm_helpers.analysis.segments", "csm_helpers.workbook.summary", "csm_helpers.analysis.themes", "csm_helpers.present.views",
-    "csm_helpers.workbook.context", "csm_helpers.pipeline.run",
+    "csm_helpers.workbook.context",
 )
 
 
@@ -348,11 +349,15 @@ class WarmKernel:
 
         Parameters and errors are those of :func:`csm_helpers.pipeline.execute.execute_stage`;
         ``timeout`` is per cell. After any failure the kernel is restarted before its next use.
+        A kernel started without a working folder runs the notebook in the notebook's folder,
+        as papermill does.
         """
         from csm_helpers.pipeline.execute import execute_stage
 
         self.ensure_ready()
         self.reset()
+        if self.cwd is None:  # (the next reset puts the start-up folder back)
+            self.run(f"import os as _csm_os; _csm_os.chdir({str(Path(nb_path).resolve().parent)!r}); del _csm_os")
         self.notebooks += 1
         try:
             return execute_stage(Path(nb_path), Path(out_path), parameters, timeout=timeout, km=self.km)
@@ -361,11 +366,11 @@ class WarmKernel:
             raise
 
     def summary_json(self, study_path: str, segment: str) -> str:
-        """:func:`csm_helpers.pipeline.run.report_summary_json` computed in the kernel."""
+        """:func:`csm_helpers.workbook.summary.report_summary_json` computed in the kernel."""
         self.ensure_ready()
         self.reset()
         marker = "@@csm-summary@@ "
-        text = self.run(f"import csm_helpers.pipeline.run as _csm_r\n"
+        text = self.run(f"import csm_helpers.workbook.summary as _csm_r\n"
                         f"print({marker!r} + _csm_r.report_summary_json({study_path!r}, {segment!r}))")
         for line in reversed(text.split("\n")):
             if line.startswith(marker):

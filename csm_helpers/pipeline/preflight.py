@@ -48,6 +48,7 @@ def validate_study(study_path: str | Path | None = None) -> StudyCheck:
     from csm_helpers.study.config import load_codebook, load_goals
     from csm_helpers.study.readers import load_responses, read_study_table
     from csm_helpers.study.validate import validate_responses
+    from csm_helpers.workbook.cache import seed
 
     study = load_study(study_path or sample_study_path())
     load_goals(study)
@@ -59,6 +60,7 @@ def validate_study(study_path: str | Path | None = None) -> StudyCheck:
 
         raise DataError(f"{table.source.name}: {len(report.errors)} problem(s) in the survey data",
                         report.errors)
+    seed(study, ("responses",), table)  # what a stage reads (load_responses), when the data cache is on
     check = StudyCheck(study=study, n_responses=len(table.data), warnings=list(report.warnings), data=table.data)
     for key in ("population", "complaints", "lost_customers"):
         if getattr(study, key):

@@ -16,9 +16,10 @@
    output folder holds either the previous good reports or the new ones, never a half.
 
 Steps 2-4 are :func:`build_segment`, which takes the stage executor as an argument: ``csm run``
-passes :func:`~csm_helpers.pipeline.execute.execute_stage` (a new kernel per notebook, as the
-papermill CLI does), ``csm batch`` a warm kernel (:mod:`csm_helpers.pipeline.kernels`) that runs
-the same notebook through papermill.
+passes a :class:`~csm_helpers.pipeline.pool.KernelPool` of warm kernels, started while the
+study is validated, and runs its stages at the same time (one per core); ``csm batch`` one warm
+kernel per worker (:mod:`csm_helpers.pipeline.kernels`). Either way each notebook runs through
+papermill, with its parameters cell injected, as ``papermill`` on the command line would.
 """
 
 from __future__ import annotations
@@ -30,15 +31,15 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from csm_helpers import __version__
-from csm_helpers.core.errors import CsmError
-from csm_helpers.core.i18n import _, get_language, language, tr
+from csm_helpers.core.i18n import _, language, tr
 from csm_helpers.core.jsonable import to_jsonable
 from csm_helpers.core.safety import write_text_atomic
-from csm_helpers.pipeline.execute import StageExecutor, execute_stage
+from csm_helpers.pipeline.execute import StageExecutor
 from csm_helpers.pipeline.export import export_html
 from csm_helpers.pipeline.index import note_done_in_batch_state, write_index
 from csm_helpers.pipeline.outputs import commit_segment, is_up_to_date, manifest_key, recover_interrupted
@@ -50,12 +51,15 @@ from csm_helpers.study.stages import (
     STAGE_TITLES,
     notebooks_dir,
     skip_reason,
+    stage_cost,
     stage_has_summary,
 )
+from csm_helpers.workbook.cache import save_snapshot
 from csm_helpers.workbook.context import METRICS_FRAGMENT_DIR
 from csm_helpers.workbook.segment import parse_segment
+from csm_helpers.workbook.summary import report_summary_json
 
-__all__ = ["waves_text", "report_summary_json", "segment_summary", "segment_counts", "stage_meta", "build_segment",
+__all__ = ["waves_text", "segment_summary", "segment_counts", "stage_meta", "build_segment",
            "run_study"]
 
 
@@ -85,24 +89,6 @@ def segment_summary(study: Study, segment: str, log: Callable[[str], None]) -> d
         return None
     log(f"{'summary':<20} {time.perf_counter() - ts:5.1f} s")
     return result["summary"]
-
-
-def report_summary_json(study_path: str, segment: str) -> str:
-    """The segment's one-screen summary as JSON: ``{"summary": {...}}``, or
-    ``{"left_out": reason}`` when the study's input cannot give one (a ``CsmError``).
-
-    A warm kernel of ``csm batch`` runs this and sends the text back; ``csm run`` calls it
-    in-process. Every value of the summary is text, so the JSON round trip is exact.
-    """
-    from csm_helpers.workbook.context import open_stage
-    from csm_helpers.workbook.summary import report_summary
-
-    try:
-        with language(get_language()):  # open_stage switches to the study's language; restore it after
-            summary = report_summary(open_stage("summary", study_path=study_path, segment=segment))
-    except CsmError as exc:
-        return json.dumps({"left_out": str(exc)}, ensure_ascii=False)
-    return json.dumps({"summary": to_jsonable(summary)}, ensure_ascii=False)
 
 
 def stage_meta(plan: RunPlan, stage: str, segment: str, *, n: int, n_reported: int | None, waves: str,
@@ -157,14 +143,22 @@ def segment_counts(check: Any, segment: str) -> tuple[int, int]:
 
 
 def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: str, n_reported: int | None = None,
-                  execute: StageExecutor, summary: dict[str, Any] | None,
+                  execute: StageExecutor, summary: dict[str, Any] | Future[dict[str, Any] | None] | None,
                   log: Callable[[str], None] | None = None,
-                  generated: _dt.datetime | None = None) -> tuple[Path, dict[str, float]]:
+                  generated: _dt.datetime | None = None, parallel: int = 1,
+                  abort: Callable[[], None] | None = None) -> tuple[Path, dict[str, float]]:
     """Run every stage of ``plan`` for one segment into ``staging/<segment folder>``.
 
     Each notebook is executed with ``execute``, exported to HTML and checked; the metrics the
-    notebooks recorded are merged into ``metrics.json``. Nothing outside ``staging`` is
-    touched: :func:`commit_segment` moves the result into place.
+    notebooks recorded are merged into ``metrics.json``. ``summary`` may be a ``Future``
+    (worked out while the notebooks run). Nothing outside ``staging`` is
+    touched: :func:`commit_segment` moves the result into place. With ``parallel`` > 1, up to
+    that many stages run at the same time (``execute`` must then be thread-safe, as
+    :meth:`csm_helpers.pipeline.pool.KernelPool.execute` is); the dearest stages
+    (:func:`~csm_helpers.study.stages.stage_cost`) start first. The reports and
+    ``metrics.json`` are the same either way. On Ctrl-C, ``abort`` is called (it stops the
+    kernels) and the stages still running are waited for, so that nothing writes into
+    ``staging`` once this returns.
 
     Returns
     -------
@@ -178,17 +172,25 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
     seg_stage.mkdir(parents=True)
     work.mkdir(exist_ok=True)
     generated = generated or _dt.datetime.now(_dt.UTC)
-    timings: dict[str, float] = {}
-    for stage in plan.stages:
+
+    def one(stage: str) -> float:
         ts = time.perf_counter()
         nb_path = plan.notebooks / f"{stage}.ipynb"
         params = {"study_path": str(study.path), "segment": segment, "output_dir": str(seg_stage)}
         nb = execute(nb_path, work / f"{stage}.ipynb", params)
-        meta = stage_meta(plan, stage, segment, n=n, n_reported=n_reported, waves=waves, summary=summary,
-                          generated=generated)
+        meta = stage_meta(plan, stage, segment, n=n, n_reported=n_reported, waves=waves,
+                          summary=summary.result() if isinstance(summary, Future) else summary, generated=generated)
         write_text_atomic(seg_stage / f"{stage}.html", export_html(nb, meta))
-        timings[stage] = time.perf_counter() - ts
-        log(f"{stage:<20} {timings[stage]:5.1f} s")
+        seconds = time.perf_counter() - ts
+        log(f"{stage:<20} {seconds:5.1f} s")
+        return seconds
+
+    timings: dict[str, float] = {}
+    if parallel <= 1 or len(plan.stages) <= 1:
+        for stage in plan.stages:
+            timings[stage] = one(stage)
+    else:
+        timings = _run_parallel(one, list(plan.stages), parallel, abort)
 
     metrics: dict[str, Any] = {
         "study": study.name, "segment": segment, "n": n, "n_reported": n_reported,
@@ -197,7 +199,7 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
                            "inputs": plan.inputs, "parameters": plan.parameters(segment)},
         "suppressed": [],
         "stages_skipped": dict(plan.skipped),
-        "summary": summary,
+        "summary": summary.result() if isinstance(summary, Future) else summary,
     }
     frag_dir = seg_stage / METRICS_FRAGMENT_DIR
     for frag in sorted(frag_dir.glob("*.json")) if frag_dir.is_dir() else []:
@@ -210,10 +212,38 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
     return seg_stage, timings
 
 
+def _run_parallel(one: Callable[[str], float], stages: list[str], workers: int,
+                  abort: Callable[[], None] | None) -> dict[str, float]:
+    """``one(stage)`` for every stage, ``workers`` at a time, dearest first; the seconds of each,
+    in ``stages`` order. The first failure (in ``stages`` order) is raised once every started
+    stage has ended; stages not yet started then do not start."""
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    pool = ThreadPoolExecutor(min(workers, len(stages)), thread_name_prefix="csm-stage")
+    try:
+        futures = {stage: pool.submit(one, stage) for stage in sorted(stages, key=stage_cost, reverse=True)}
+        done, _pending = wait(futures.values(), return_when=FIRST_EXCEPTION)
+        if any(f.exception() is not None for f in done):
+            for future in futures.values():
+                future.cancel()
+            wait(futures.values())  # the stages already running end (or fail) first
+    except BaseException:  # Ctrl-C: stop the notebooks, then wait for the stages to give up
+        if abort is not None:
+            abort()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    for stage in stages:  # the first failure in stage order, whatever finished first
+        future = futures[stage]
+        if not future.cancelled() and future.exception() is not None:
+            raise future.exception()  # type: ignore[misc]
+    return {stage: futures[stage].result() for stage in stages}
+
+
 def run_study(study_path: str | Path | None = None, out_dir: str | Path = "reports", *,
               segment: str = "all", stages: Sequence[str] | None = None,
               log: Callable[[str], None] | None = None, resume: bool = False,
-              notebooks: str | Path | None = None) -> RunResult:
+              notebooks: str | Path | None = None, jobs: int | None = None) -> RunResult:
     """Produce every stage report, ``metrics.json`` and ``index.html`` for one segment.
 
     Parameters
@@ -237,6 +267,10 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         Folder of the stage notebooks to run (``--notebooks``). Default: the study's own
         (a ``notebooks:`` key, or a ``notebooks/`` folder beside study.yaml), else the bundled
         ones.
+    jobs : int, optional
+        Stage notebooks run at the same time, each in a warm kernel of its own
+        (:class:`~csm_helpers.pipeline.pool.KernelPool`); default: the number of cores, at
+        most the number of stages. The kernels start at once, while the study is validated.
 
     Raises
     ------
@@ -253,6 +287,29 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     """
     log = log or (lambda _msg: None)
     t0 = time.perf_counter()
+    from csm_helpers.pipeline.pool import KernelPool, default_jobs
+    from csm_helpers.workbook.cache import data_cache_stats, disable_data_cache, enable_data_cache
+
+    jobs = default_jobs() if jobs is None else max(1, int(jobs))
+    kernels = KernelPool(min(jobs, len(stages)) if stages else jobs)  # starting while the study is validated
+    cache_was_on = bool(data_cache_stats()["enabled"])
+    enable_data_cache()  # the responses are read and checked once, here, and handed to the kernels
+    try:
+        result = _run_with(kernels, study_path, out_dir, segment=segment, stages=stages, log=log, resume=resume,
+                           notebooks=notebooks, t0=t0)
+    except BaseException:
+        kernels.close(kill=True)
+        raise
+    finally:
+        if not cache_was_on:
+            disable_data_cache()
+    kernels.close()
+    return result
+
+
+def _run_with(kernels: Any, study_path: str | Path | None, out_dir: str | Path, *, segment: str,
+              stages: Sequence[str] | None, log: Callable[[str], None], resume: bool,
+              notebooks: str | Path | None, t0: float) -> RunResult:
     plan, check = plan_run(study_path, stages, notebooks=Path(notebooks) if notebooks is not None else None)
     study = check.study
     for w in check.warnings:
@@ -282,18 +339,26 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         return RunResult(out_dir=out_dir, segment=segment, files=[], timings=timings, n=n, skipped=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".csm-staging-{os.getpid()}-", dir=out_dir))
-    summary = segment_summary(study, segment, log)
+    if save_snapshot(staging / "tables.pickle", names=("responses",)):  # the validated survey data, for the kernels
+        kernels.prime(staging / "tables.pickle")
+    # the summary is worked out here while the kernels run the notebooks; a report waits for it
+    # only when it is exported
+    from concurrent.futures import ThreadPoolExecutor
+
+    side = ThreadPoolExecutor(1, thread_name_prefix="csm-summary")
+    summary = side.submit(segment_summary, study, segment, log)
+    side.shutdown(wait=False)
     try:
         staged, stage_times = build_segment(
             plan, segment, staging, n=n, n_reported=n_reported, waves=waves_text(study, data), summary=summary,
-            log=log,
-            execute=lambda nb, out, params: execute_stage(nb, out, params))
+            log=log, execute=kernels.execute, parallel=kernels.size, abort=lambda: kernels.close(kill=True))
         timings.update(stage_times)
         # Commit: the whole segment folder swapped in at once, with a manifest for --resume
         written = commit_segment(staged, out_dir / seg_name, key)
         note_done_in_batch_state(out_dir, segment)
         written.append(write_index(out_dir, title=study.title, lang=study.language))
     except BaseException:
+        kernels.close(kill=True)  # first: a notebook still running could write into the staging folder
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(staging, ignore_errors=True)

@@ -12,7 +12,11 @@ import jinja2
 
 from csm_helpers.core.resources import bundled_dir
 
-__all__ = ["templates_dir", "report_css", "render"]
+__all__ = ["templates_dir", "report_css", "render", "NOT_COVERED_MIME"]
+
+#: MIME type of a "not covered" note in an executed notebook (``display.show_not_covered``):
+#: the export moves these notes to the report's "Not covered" section.
+NOT_COVERED_MIME = "application/vnd.csm.not-covered+json"
 
 
 def templates_dir() -> Path:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import pickle
+import tempfile
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +16,8 @@ import pandas as pd
 from csm_helpers.core.errors import CsmError
 from csm_helpers.study.config import Study
 
-__all__ = ["enable_data_cache", "disable_data_cache", "data_cache_stats", "cached"]
+__all__ = ["enable_data_cache", "disable_data_cache", "data_cache_stats", "cached", "seed", "save_snapshot",
+           "load_snapshot"]
 
 
 # --------------------------------------------------------------------------- data cache
@@ -121,3 +125,65 @@ def cached(study: Study, name: tuple, compute: Callable[[], Any]) -> Any:
             _CACHE[key] = value
             _CACHE_STATS["misses"] += 1
     return _fresh(value)
+
+
+def seed(study: Study, name: tuple, value: Any) -> None:
+    """Store ``value`` as what ``cached(study, name, ...)`` would compute (when caching is on):
+    for a caller that has just computed it another way (``csm validate`` reads the responses
+    with ``validate=False`` and checks them itself)."""
+    if _CACHE is None:
+        return
+    cached(study, name, lambda: value)
+
+
+def save_snapshot(path: str | os.PathLike[str], *, names: tuple[str, ...] | None = None) -> bool:
+    """Write the cached tables (those named ``names``, e.g. ``("responses",)``; default all) to
+    ``path`` (pickle, written to a temporary name and renamed); False when there are none.
+
+    Only language-free tables should travel: a table with text worked out in this process's
+    language (the quality-flag definitions, say) would reach a report in another.
+
+    ``csm run`` validates the study once and hands the tables it read to its kernels this way
+    (:func:`load_snapshot`), so no kernel reads and checks the survey export again. The file
+    is the process's own, in the run's private staging folder; it is never read from anywhere
+    else.
+    """
+    with _CACHE_LOCK:
+        entries = {k: v for k, v in (_CACHE or {}).items() if names is None or k[0][0] in names}
+        if not entries:
+            return False
+    folder = os.path.dirname(os.fspath(path)) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(entries, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return True
+
+
+def load_snapshot(path: str | os.PathLike[str]) -> int:
+    """Add the tables of a :func:`save_snapshot` file to the cache (when it is on) and return how
+    many were added; 0 when the file is missing or unreadable (the tables are then read as
+    usual). Entries keep their keys — the inputs' paths, sizes and modification times — so a
+    table whose file has changed since is never handed out."""
+    if _CACHE is None:
+        return 0
+    try:
+        with open(path, "rb") as fh:
+            entries = pickle.load(fh)  # noqa: S301 - our own file, from our own staging folder
+    except Exception:  # noqa: BLE001 - an optimisation only: read the data as usual instead
+        return 0
+    added = 0
+    with _CACHE_LOCK:
+        if _CACHE is None or not isinstance(entries, dict):
+            return 0
+        for key, value in entries.items():
+            if key not in _CACHE:
+                _CACHE[key] = value
+                added += 1
+    return added
+

@@ -9,15 +9,18 @@ the same facts. Every value is text here; the template escapes it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
 
-from csm_helpers.core.i18n import _, tr
+from csm_helpers.core.errors import CsmError
+from csm_helpers.core.i18n import _, get_language, language, tr
+from csm_helpers.core.jsonable import to_jsonable
 from csm_helpers.present.catalogue import format_change, format_kpi, format_p, kpi_label, kpi_short
 from csm_helpers.workbook.context import StageContext
 
-__all__ = ["report_summary"]
+__all__ = ["report_summary", "report_summary_json"]
 
 
 def _arrow(change: dict[str, Any] | None) -> tuple[str, str]:
@@ -167,3 +170,21 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
         caveats.insert(0, _("No KPI target was agreed in goal-setting: the tiles show no target status."))
     return {"tiles": tiles, "priorities": priorities, "caveats": caveats, "headline": headline, "base": base,
             "wave": ctx.latest_wave or "", "previous_wave": ctx.previous_wave or ""}
+
+
+def report_summary_json(study_path: str, segment: str) -> str:
+    """The segment's one-screen summary as JSON: ``{"summary": {...}}``, or
+    ``{"left_out": reason}`` when the study's input cannot give one (a ``CsmError``).
+
+    A warm kernel runs this and sends the text back (it lives here, not in the pipeline, so a
+    kernel imports no notebook machinery); ``csm run`` calls it in-process. Every value of the
+    summary is text, so the JSON round trip is exact.
+    """
+    from csm_helpers.workbook.context import open_stage
+
+    try:
+        with language(get_language()):  # open_stage switches to the study's language; restore it after
+            summary = report_summary(open_stage("summary", study_path=study_path, segment=segment))
+    except CsmError as exc:
+        return json.dumps({"left_out": str(exc)}, ensure_ascii=False)
+    return json.dumps({"summary": to_jsonable(summary)}, ensure_ascii=False)

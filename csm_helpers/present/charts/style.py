@@ -27,6 +27,7 @@ from matplotlib.axes import Axes
 
 from csm_helpers.core.checks import require_table
 from csm_helpers.core.i18n import _
+from csm_helpers.present.charts import textcache
 
 __all__ = [
     "REPORT_FONTS", "WIDTH", "MIN_FONT_PT", "OKABE_ITO", "DARK", "MID", "PURPLE", "LIGHT", "INK", "EDGE",
@@ -119,6 +120,7 @@ def set_report_style() -> None:
     (110.0, False)
     """
     _register_bundled_font()
+    textcache.install()  # each label measured once per process, not once per figure and save
     installed = {f.name for f in mpl.font_manager.fontManager.ttflist}
     fonts = [f for f in REPORT_FONTS if f in installed]
     defaults = [f for f in mpl.rcParamsDefault["font.sans-serif"] if f not in fonts]
@@ -312,7 +314,7 @@ def _prewrap(fig: Any, avail: float) -> None:
         _wrap_to(text, avail, renderer, fig.dpi)
 
 
-def fitted_bbox(fig: Any, width: float = WIDTH, *, pad: float = 0.1) -> Any:
+def fitted_bbox(fig: Any, width: float = WIDTH, *, pad: float = 0.1, render: bool = False) -> Any:
     """Make the drawing of ``fig`` at most ``width`` inches wide (its tight box; saved with
     ``pad`` inches of blank margin a side); return the padded box (inches), to save with
     ``savefig(bbox_inches=box)`` in one pass.
@@ -322,6 +324,11 @@ def fitted_bbox(fig: Any, width: float = WIDTH, *, pad: float = 0.1) -> Any:
     still sticks out (labels drawn beside the axes) takes its room from the axes. The text
     keeps its size: a chart wider than :data:`WIDTH` would be shrunk more on a phone and its
     text would fall under 9 px.
+
+    With ``render``, each pass draws the figure on its (Agg) canvas instead of only laying it
+    out: the pixels of the last pass are then the chart as laid out, ready to be cut to the
+    box (:func:`csm_helpers.present.display.figure_png` does), and a chart that fits at once
+    is drawn once in all.
 
     Examples
     --------
@@ -335,9 +342,10 @@ def fitted_bbox(fig: Any, width: float = WIDTH, *, pad: float = 0.1) -> Any:
     True
     >>> plt.close(fig)
     """
+    draw = fig.canvas.draw if render else fig.draw_without_rendering
     _prewrap(fig, width - 2 * pad)
     for _step in range(10):
-        fig.draw_without_rendering()
+        draw()
         renderer = fig.canvas.get_renderer()
         tight = fig.get_tightbbox(renderer)
         saved = tight.width  # the drawing, without the blank margin saved around it
@@ -362,7 +370,7 @@ def fitted_bbox(fig: Any, width: float = WIDTH, *, pad: float = 0.1) -> Any:
             changed = _wrap_category_labels(fig, renderer, width)
         if not changed:
             fig.set_size_inches(max(fig_width - (saved - width) * 1.02, 3.0), fig.get_size_inches()[1])
-    fig.draw_without_rendering()
+    draw()
     return fig.get_tightbbox(fig.canvas.get_renderer()).padded(pad)
 
 

@@ -1,0 +1,166 @@
+"""A few warm kernels that run the stage notebooks of one ``csm run`` at the same time.
+
+``csm run`` used to start a new kernel for every stage notebook (as the papermill command line
+does) and to run the stages one after another: for the bundled sample, five kernel start-ups
+and five imports of pandas, matplotlib, seaborn and pingouin, on one core. A
+:class:`KernelPool` starts ``size`` :class:`~csm_helpers.pipeline.kernels.WarmKernel` s as soon
+as it is made — while ``csm run`` is still loading and validating the study — and each of its
+worker threads owns one kernel and runs notebook after notebook in it (reset in between, as
+``csm batch`` does). The stages of a study are independent of each other (each reads the study
+and writes its own report and metrics), so they can run in any order and at the same time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from csm_helpers.pipeline.kernels import WarmKernel
+
+if TYPE_CHECKING:
+    import nbformat
+
+__all__ = ["KernelPool", "default_jobs"]
+
+
+def default_jobs() -> int:
+    """Number of CPU cores this process may use (the default of ``--jobs``).
+
+    Examples
+    --------
+    >>> default_jobs() >= 1
+    True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class KernelPool:
+    """``size`` warm kernels, each owned by one worker thread, for running stage notebooks.
+
+    Parameters
+    ----------
+    size : int
+        Number of kernels (and notebooks that run at the same time).
+    cwd : Path, optional
+        Working folder of the kernels (the notebooks' folder, as papermill's ``cwd``).
+    prelude : tuple of str, optional
+        Modules each kernel imports once (default: what the stage notebooks import).
+
+    Notes
+    -----
+    The kernels start at once, in the background; :meth:`execute` waits for a free one.
+    A kernel that failed a notebook is restarted before its next one
+    (:meth:`~csm_helpers.pipeline.kernels.WarmKernel.ensure_ready`). :meth:`close` (or leaving
+    the ``with`` block) stops every kernel, also after Ctrl-C.
+
+    Examples
+    --------
+    >>> with KernelPool(1, prelude=("json",)) as pool:  # doctest: +SKIP
+    ...     nb = pool.execute(Path("04_analysis.ipynb"), Path("/tmp/out.ipynb"), {"segment": "all"})
+    """
+
+    def __init__(self, size: int, *, cwd: str | Path | None = None, prelude: tuple[str, ...] | None = None) -> None:
+        self.size = max(1, int(size))
+        self.cwd = cwd
+        self.prelude = prelude
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._kernels: list[WarmKernel] = []
+        self._snapshot: str | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._work, name=f"csm-kernel-{i}", daemon=True)
+                         for i in range(self.size)]
+        for thread in self._threads:
+            thread.start()
+
+    def _work(self) -> None:
+        kwargs: dict[str, Any] = {"cwd": self.cwd}
+        if self.prelude is not None:
+            kwargs["prelude"] = self.prelude
+        kernel = WarmKernel(**kwargs)
+        with self._lock:
+            self._kernels.append(kernel)
+        failed: BaseException | None = None
+        try:
+            kernel.start()  # now, while the caller still loads and validates the study
+        except BaseException as exc:  # noqa: BLE001 - handed to the first notebook that needs this kernel
+            failed = exc
+        try:
+            while True:
+                job = self._jobs.get()
+                if job is None:
+                    return
+                future, args = job
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    if failed is not None:
+                        exc, failed = failed, None
+                        raise exc
+                    self._load_snapshot(kernel)
+                    future.set_result(kernel.execute_notebook(*args[:3], timeout=args[3]))
+                except BaseException as exc:  # noqa: BLE001 - the caller re-raises it
+                    future.set_exception(exc)
+        finally:
+            kernel.shutdown()
+
+    def prime(self, snapshot: str | Path) -> None:
+        """Have every kernel add the tables of ``snapshot`` (:func:`csm_helpers.workbook.cache.save_snapshot`)
+        to its data cache before its next notebook, instead of reading the study's files again."""
+        self._snapshot = str(snapshot)
+
+    def _load_snapshot(self, kernel: WarmKernel) -> None:
+        path = self._snapshot
+        if path is None:
+            return
+        kernel.ensure_ready()
+        mark = (kernel.starts, path)
+        if getattr(kernel, "csm_snapshot", None) == mark:
+            return
+        with contextlib.suppress(Exception):  # an optimisation: without it the kernel reads the files
+            kernel.run(f"import csm_helpers.workbook.cache as _csm_c; _csm_c.load_snapshot({path!r}); del _csm_c")
+        kernel.csm_snapshot = mark  # type: ignore[attr-defined]
+
+    def execute(self, nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
+                timeout: float | None = 1800) -> nbformat.NotebookNode:
+        """Run one notebook in the next free kernel and return it executed (thread-safe).
+
+        Parameters and errors are those of :func:`csm_helpers.pipeline.execute.execute_stage`;
+        ``timeout`` is per cell, in seconds.
+        """
+        future: Future[Any] = Future()
+        self._jobs.put((future, (nb_path, out_path, parameters, timeout)))
+        return future.result()
+
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the kernels and the worker threads once their notebooks are done; with ``kill``
+        (after an error or Ctrl-C) at once: a notebook still running fails."""
+        with self._lock:
+            kernels = list(self._kernels)
+            if self._closed:
+                return
+            self._closed = True
+        for _thread in self._threads:
+            self._jobs.put(None)
+        if kill:
+            for kernel in kernels:
+                kernel.kill()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        for kernel in kernels:  # a thread that did not end in time leaves its kernel to us
+            with contextlib.suppress(Exception):
+                kernel.shutdown()
+
+    def __enter__(self) -> KernelPool:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(kill=exc_type is not None)
