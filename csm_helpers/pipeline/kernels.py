@@ -220,6 +220,7 @@ class WarmKernel:
 
         km = AsyncKernelManager(kernel_name=self.kernel_name)
         run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], cwd=self.cwd)
+        self.km = km  # from now on kill() reaches the process, also while it starts up
         kc = km.blocking_client()
         kc.start_channels()
         try:
@@ -227,8 +228,9 @@ class WarmKernel:
         except RuntimeError as exc:
             kc.stop_channels()
             run_sync(km.shutdown_kernel)(now=True)
+            self.km = None
             raise ReportError(f"the Jupyter kernel {self.kernel_name!r} did not start: {exc}") from None
-        self.km, self.kc = km, kc
+        self.kc = kc
         self.starts += 1
         self._dirty = False
         self.run(f"import csm_helpers.pipeline.kernels as _csm_k; _csm_k.kernel_prelude({self.prelude!r}); del _csm_k",

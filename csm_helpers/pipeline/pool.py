@@ -20,6 +20,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from csm_helpers.core.errors import ReportError
 from csm_helpers.pipeline.kernels import WarmKernel
 
 if TYPE_CHECKING:
@@ -40,6 +41,10 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def _stopped() -> ReportError:
+    return ReportError("the run was stopped before this notebook ran")
 
 
 class KernelPool:
@@ -93,6 +98,9 @@ class KernelPool:
             kernel.start()  # now, while the caller still loads and validates the study
         except BaseException as exc:  # noqa: BLE001 - handed to the first notebook that needs this kernel
             failed = exc
+        if self._closed:  # the run ended (bad input, Ctrl-C) while this kernel started
+            kernel.shutdown()
+            return
         try:
             while True:
                 job = self._jobs.get()
@@ -100,6 +108,9 @@ class KernelPool:
                     return
                 future, args = job
                 if not future.set_running_or_notify_cancel():
+                    continue
+                if self._closed:
+                    future.set_exception(_stopped())
                     continue
                 try:
                     if failed is not None:
@@ -136,23 +147,35 @@ class KernelPool:
         Parameters and errors are those of :func:`csm_helpers.pipeline.execute.execute_stage`;
         ``timeout`` is per cell, in seconds.
         """
+        if self._closed:
+            raise _stopped()
         future: Future[Any] = Future()
         self._jobs.put((future, (nb_path, out_path, parameters, timeout)))
         return future.result()
 
     def close(self, *, kill: bool = False) -> None:
         """Stop the kernels and the worker threads once their notebooks are done; with ``kill``
-        (after an error or Ctrl-C) at once: a notebook still running fails."""
+        (after an error or Ctrl-C) at once and without waiting: a notebook still running fails,
+        and a kernel still starting is shut down by its thread as soon as it is up (a kernel
+        whose parent process has gone also ends itself: Jupyter's parent poller)."""
         with self._lock:
             kernels = list(self._kernels)
             if self._closed:
                 return
             self._closed = True
+        while True:  # notebooks not started yet: their callers must not wait for them
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None and job[0].set_running_or_notify_cancel():
+                job[0].set_exception(_stopped())
         for _thread in self._threads:
             self._jobs.put(None)
-        if kill:
+        if kill:  # without waiting: a kernel still starting is stopped by its own thread
             for kernel in kernels:
                 kernel.kill()
+            return
         for thread in self._threads:
             thread.join(timeout=30)
         for kernel in kernels:  # a thread that did not end in time leaves its kernel to us

@@ -288,8 +288,11 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     log = log or (lambda _msg: None)
     t0 = time.perf_counter()
     from csm_helpers.pipeline.pool import KernelPool, default_jobs
+    from csm_helpers.study.config import load_study
+    from csm_helpers.study.datasets import sample_study_path
     from csm_helpers.workbook.cache import data_cache_stats, disable_data_cache, enable_data_cache
 
+    load_study(study_path or sample_study_path())  # a bad study.yaml stops here, before any kernel starts
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     kernels = KernelPool(min(jobs, len(stages)) if stages else jobs)  # starting while the study is validated
     cache_was_on = bool(data_cache_stats()["enabled"])
