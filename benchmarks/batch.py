@@ -204,7 +204,8 @@ def csm_batch_c(study: Path, stages: list[str], jobs: int, out: Path) -> None:
 
 _FLOOR_PARTS = [  # (label, module file suffix, function) — cumulative time inside B's per-segment work
     ("charts: draw + PNG (display.figure_png)", "csm_helpers/present/display.py", "figure_png"),
-    ("  of which palette re-encoding (display._palette_png)", "csm_helpers/present/display.py", "_palette_png"),
+    ("  of which the palette PNG encoding (display._encode_palette)", "csm_helpers/present/display.py",
+     "_encode_palette"),
     ("tables to HTML (display.table_html)", "csm_helpers/present/display.py", "table_html"),
     ("key drivers + bootstrap (drivers.key_drivers)", "csm_helpers/analysis/drivers.py", "key_drivers"),
     ("one-screen summary (summary.report_summary)", "csm_helpers/workbook/summary.py", "report_summary"),
