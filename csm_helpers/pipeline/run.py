@@ -173,13 +173,16 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
     work.mkdir(exist_ok=True)
     generated = generated or _dt.datetime.now(_dt.UTC)
 
+    def summary_now() -> dict[str, Any] | None:
+        return summary.result() if isinstance(summary, Future) else summary
+
     def one(stage: str) -> float:
         ts = time.perf_counter()
         nb_path = plan.notebooks / f"{stage}.ipynb"
         params = {"study_path": str(study.path), "segment": segment, "output_dir": str(seg_stage)}
         nb = execute(nb_path, work / f"{stage}.ipynb", params)
         meta = stage_meta(plan, stage, segment, n=n, n_reported=n_reported, waves=waves,
-                          summary=summary.result() if isinstance(summary, Future) else summary, generated=generated)
+                          summary=summary_now(), generated=generated)
         write_text_atomic(seg_stage / f"{stage}.html", export_html(nb, meta))
         seconds = time.perf_counter() - ts
         log(f"{stage:<20} {seconds:5.1f} s")
@@ -199,7 +202,7 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
                            "inputs": plan.inputs, "parameters": plan.parameters(segment)},
         "suppressed": [],
         "stages_skipped": dict(plan.skipped),
-        "summary": summary.result() if isinstance(summary, Future) else summary,
+        "summary": summary_now(),
     }
     frag_dir = seg_stage / METRICS_FRAGMENT_DIR
     for frag in sorted(frag_dir.glob("*.json")) if frag_dir.is_dir() else []:

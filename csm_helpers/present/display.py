@@ -45,9 +45,6 @@ RAW_COLUMNS = frozenset({"comment", "comments", "text", "quote", "quotes", "verb
 __all__ = ["Html", "table_html", "show_table", "show_text", "show_callout", "show_quotes",
            "show_figure", "figure_png", "fmt_pct", "fmt_pts", "fmt_num", "show_facts", "show_not_covered", "NOT_COVERED_MIME"]
 
-#: Output type of :func:`show_not_covered`: the report export moves such a section to the
-#: "Not covered by this study" list at the end.
-
 
 class Html:
     """An HTML fragment built by this module (already escaped), shown as rich output.
@@ -360,13 +357,6 @@ def _encode_palette(image: Image.Image) -> bytes:
     out = io.BytesIO()
     small.save(out, format="PNG", compress_level=6)
     return out.getvalue()
-
-
-def _palette_png(png: bytes) -> bytes:
-    """Re-encode a PNG as an 8-bit palette PNG when that is smaller."""
-    with Image.open(io.BytesIO(png)) as im:
-        data = _encode_palette(im)
-    return data if len(data) < len(png) else png
 
 
 def show_figure(ax_or_fig: Any, *, alt: str | None = None, dpi: int = 120) -> None:
