@@ -50,3 +50,11 @@ def texts(ax, *, whole_figure: bool = False) -> list[str]:
     ax.figure.canvas.draw()
     owner = ax.figure if whole_figure else ax
     return [t.get_text() for t in owner.findobj(mpl.text.Text) if t.get_text()]
+
+
+def legend_texts(ax) -> list[str]:
+    """The entries of the legend of ``ax``'s chart: an axes legend, or the figure legend that
+    :func:`~csm_helpers.present.charts.style.legend_below` puts under a chart of its own."""
+    legend = ax.get_legend() or next(iter(ax.get_figure().legends), None)
+    assert legend is not None, "the chart has no legend"
+    return [t.get_text() for t in legend.get_texts()]

@@ -26,7 +26,10 @@ from csm_helpers.present.charts import discovery, style  # noqa: E402
 from csm_helpers.present.charts import goals as goal_charts  # noqa: E402
 from csm_helpers.study.config import Codebook, Goals  # noqa: E402
 
-from .plotting import _report_style  # noqa: F401  (autouse fixture)
+from .plotting import (
+    _report_style,  # noqa: F401  (autouse fixture)
+    legend_texts,  # noqa: E402
+)
 from .plotting import in_palette as _in_palette  # noqa: E402
 
 CB = Codebook.model_validate({"attributes": [
@@ -105,7 +108,7 @@ def test_plot_readiness_one_cell_per_step():
     hatches = [b.get_hatch() for b in ax.containers[0]]
     assert hatches[0] != hatches[8] != hatches[10]  # statuses differ without colour
     assert all(_in_palette(b.get_facecolor()) for b in ax.containers[0])
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    labels = legend_texts(ax)
     assert labels == ["done (8)", "in progress (1)", "not recorded (2)"]
 
 
@@ -159,7 +162,7 @@ def test_plot_saturation_curve_window_and_verdict():
     assert len(ax.containers[0]) == 7
     assert verdict["saturated"] is True
     assert ax.get_title() == "Saturated: the last 3 interviews added no new attribute (4 found)"
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = legend_texts(ax)
     assert "last 3 interviews" in legend
 
 

@@ -23,7 +23,10 @@ from csm_helpers.present.charts.analysis import plot_competitor, plot_drivers, p
 from csm_helpers.study.config import load_study  # noqa: E402
 from csm_helpers.study.datasets import read_dataset, sample_study_path  # noqa: E402
 
-from .plotting import _report_style  # noqa: F401  (autouse fixture)
+from .plotting import (
+    _report_style,  # noqa: F401  (autouse fixture)
+    legend_texts,  # noqa: E402
+)
 from .plotting import in_palette as _in_palette  # noqa: E402
 
 
@@ -133,7 +136,7 @@ def test_plot_ipa_escapes_dollars_and_handles_unplaced_and_midpoint():
     assert r"Fees (\$ per month)" in texts and r"\$x\$ speed" in texts
     assert "1 attribute(s) not placed" in ax.get_title()
     assert all(sz == 80 for c in ax.collections for sz in c.get_sizes())
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = legend_texts(ax)
     assert any("scale midpoints" in x for x in legend)
 
 
@@ -170,7 +173,7 @@ def test_plot_drivers_sorted_with_whiskers_and_r2(sample):
     assert "(pairwise)" in ax.get_xlabel()
     texts = _all_text(ax)
     assert f"  {kd['rw_pct'].max():.0f}%" in texts
-    assert "95% bootstrap interval" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "95% bootstrap interval" in legend_texts(ax)
     _colours_in_palette(ax)
 
 
@@ -210,13 +213,13 @@ def test_plot_gaps_fills_the_points_significant_after_the_correction():
     points = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert [len(c.get_offsets()) for c in points] == [1, 2]  # significant first, then the rest
     assert points[0].get_offsets()[0, 0] == -0.5
-    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["significant (BH-adjusted p)", "not significant"]
+    assert legend_texts(ax)[:2] == ["significant (BH-adjusted p)", "not significant"]
     plt.close(ax.figure)
     # at a 90 % level the 0.06 pass; without p_adj (a hand-made table) the intervals decide
     g.attrs["level"] = 0.90
     assert [len(c.get_offsets()) for c in plot_gaps(g).collections if isinstance(c, PathCollection)] == [3]
     ax = plot_gaps(g.drop(columns="p_adj"))
-    assert [t.get_text() for t in ax.get_legend().get_texts()][0] == "interval excludes 0"
+    assert legend_texts(ax)[0] == "interval excludes 0"
     plt.close("all")
 
 

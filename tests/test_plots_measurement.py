@@ -24,6 +24,7 @@ from csm_helpers.study.datasets import read_dataset, sample_study_path  # noqa: 
 
 from .plotting import (
     _report_style,  # noqa: F401  (autouse fixture)
+    legend_texts,
 )
 from .plotting import in_palette as _in_palette
 from .plotting import (
@@ -50,7 +51,7 @@ def test_plot_likert_bars_order_and_title():
     assert ax.get_title() == "Top-2 box: highest Thái độ nhân viên 态度 (100%), lowest Waiting \\$time\\$ (25%)"
     texts = _texts(ax)
     assert any("top-2 75%" in t for t in texts)
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["1 (lowest)", "2", "3", "4", "5 (highest)"]
+    assert legend_texts(ax) == ["1 (lowest)", "2", "3", "4", "5 (highest)"]
     for container in ax.containers:
         for bar in container:
             assert _in_palette(bar.get_facecolor())
@@ -89,7 +90,7 @@ def test_plot_likert_eleven_points_custom_labels_and_kwargs():
     ax = pm.plot_likert(dist, point_labels={0: "Not at all likely", 10: "Extremely likely"}, height=0.5)
     assert len(ax.containers) == 11
     assert ax.containers[0][0].get_height() == pytest.approx(0.5)
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = legend_texts(ax)
     assert legend[0] == "Not at all likely" and legend[-1] == "Extremely likely" and legend[5] == "5"
     _texts(ax)
 

@@ -25,6 +25,7 @@ from csm_helpers.study.stages import (
 )
 
 from .conftest import run_cli, write_small_study
+from .plotting import legend_texts
 
 NOTE = "Checked by the regional team on 2 December; figures are provisional."
 
@@ -362,6 +363,6 @@ def test_spss_value_labels_name_the_answer_points_in_the_charts(tmp_path):
     dist = likert_distribution(ctx.all_responses, items=items, scale=(1, 7))
     ax = plot_likert(dist, point_labels=ctx.point_labels(items))
     legend = [t.get_text() for t in ax.get_figure().legends[0].get_texts()] if ax.get_figure().legends \
-        else [t.get_text() for t in ax.get_legend().get_texts()]
+        else legend_texts(ax)
     assert "Very poor" in " ".join(legend) and "Excellent" in " ".join(legend)
     assert ctx.point_labels(["q_quality", "q_overall"]) == words  # an unlabelled item does not count

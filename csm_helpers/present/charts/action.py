@@ -44,6 +44,7 @@ from csm_helpers.present.charts.style import (
     empty_chart,
     fitted_legend,
     interval_errors,
+    legend_below,
     mathtext_escape,
     require_table,
     short_label,
@@ -163,8 +164,7 @@ def plot_priorities(priority: pd.DataFrame, top: int = 10, *, ax: Axes | None = 
         handles = [Patch(facecolor=_QUADRANT_STYLE[q][0], hatch=_QUADRANT_STYLE[q][1], edgecolor=EDGE,
                          label=tr(q)) for q in present]
         if handles:
-            fitted_legend(ax, handles, loc="upper center", bbox_to_anchor=(0.5, -0.16 - 0.6 / max(n, 2)),
-                      ncol=len(handles), frameon=False, handlelength=1.6)
+            legend_below(ax, handles)
         first = t.iloc[0]
         label, score_txt = short_label(first["label"], 40), f"{_n(first['score']):.2g}"
         if isinstance(first["quadrant"], str):

@@ -37,8 +37,8 @@ from csm_helpers.present.charts.style import (
     dumbbell,
     empty_chart,
     fitted_bbox,
-    fitted_legend,
     interval_errors,
+    legend_below,
     mathtext_escape,
     new_axes,
     require_table,
@@ -142,7 +142,7 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
         cross = _("cross-hairs: scale midpoints (on a line counts as high)" if _is_midpoint(ipa_table) else
                   "cross-hairs: grand means (on a line counts as high)")
         handles.append(Line2D([], [], color=DARK, linestyle="--", linewidth=1.0, label=cross))
-        _legend_under(ax, handles, ncol=min(len(handles), 4))
+        legend_below(ax, handles, ncol=min(len(handles), 4))
         conc_rows = sorted((i for i, q in enumerate(t["quadrant"]) if q == CONCENTRATE), key=lambda i: -imp[i])
         conc = [labels[i] for i in conc_rows]  # most important first
         n_placed = int(placed.sum())
@@ -269,14 +269,6 @@ def _overlap(a: Bbox, b: Bbox) -> float:
     return float(w * h) if w > 0 and h > 0 else 0.0
 
 
-def _legend_under(ax: Axes, handles: list[Any] | None = None, *, ncol: int | None = None) -> None:
-    """Legend centred under the axes, below the tick labels and a one-line x label."""
-    if handles is None:
-        handles = ax.get_legend_handles_labels()[0]
-    fitted_legend(ax, handles, loc="upper center", bbox_to_anchor=(0.5, 0), ncol=ncol or len(handles),
-              frameon=False, handlelength=1.6, borderaxespad=4.0)
-
-
 # --------------------------------------------------------------------------- key drivers
 def plot_drivers(drivers: pd.DataFrame, *, ax: Axes | None = None, labels: Mapping[str, str] | None = None,
                  top: int = 3, **kwargs: Any) -> Axes:
@@ -365,7 +357,7 @@ def plot_drivers(drivers: pd.DataFrame, *, ax: Axes | None = None, labels: Mappi
         if has_ci:
             handles.append(Line2D([], [], color="black", marker="|", markersize=7, linewidth=0.9,
                                   label=_("{level} bootstrap interval", level=f"{level:.0%}")))
-        _legend_under(ax, handles, ncol=len(handles))  # under the plot: never over a bar or whisker
+        legend_below(ax, handles, ncol=len(handles))  # under the plot: never over a bar or whisker
         ax.set_title(_("Key drivers of overall satisfaction (R² = {r2})", r2=f"{r2:.2f}") + "\n"
                      + _("Strongest: {label}, {pct}% of the explained variance", label=short_label(d["_label"].iloc[0], 40),
                          pct=f"{pct[0]:.0f}"))
@@ -473,7 +465,7 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
             handles = ax.get_legend_handles_labels()[0]
             handles.append(Line2D([], [], color=DARK, marker="|", markersize=7, linewidth=1.0,
                                   label=_("confidence interval")))
-            _legend_under(ax, handles)
+            legend_below(ax, handles)
         else:
             parts = [("share_dissatisfied", BAD, "", _("dissatisfied (P < E)")),
                      ("share_satisfied", "white", "...", _("satisfied (P = E)")),
@@ -498,7 +490,7 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
             top = g["share_dissatisfied"].to_numpy(float)
             title = (_("Most dissatisfied: {label}", label=short_label(g["_label"].iloc[0], 40)) + "\n"
                      + _("{pct}% rate it below their expectation", pct=f"{top[0] * 100:.0f}"))
-            _legend_under(ax)
+            legend_below(ax)
         ax.set_yticks(y, [short_label(v, 36) for v in g["_label"]])
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
@@ -577,7 +569,7 @@ def plot_competitor(bench: pd.DataFrame, *, ax: Axes | None = None, labels: Mapp
         n_txt = _n_range(b, "n")
         ax.set_xlabel(_("Mean rating from the same respondents, n = {n}", n=n_txt) if n_txt else
                       _("Mean rating from the same respondents"))
-        _legend_under(ax)
+        legend_below(ax)
         better, worse = flags.count("better"), flags.count("worse")
         note = "\n" + _("{k} attribute(s) suppressed: too few answers", k=n_suppressed) if n_suppressed else ""
         ax.set_title(_("Ahead of the {competitor} on {better} and behind on {worse} of {n} attributes",

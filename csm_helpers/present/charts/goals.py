@@ -23,7 +23,6 @@ from csm_helpers.present.charts.style import (
     WARN,
     drawing,
     empty_chart,
-    fitted_legend,
     legend_below,
     new_axes,
     require_table,
@@ -161,8 +160,7 @@ def plot_readiness(checklist: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
         handles = [Patch(facecolor=_STATUS_STYLE[s][0], hatch=_STATUS_STYLE[s][1], edgecolor=EDGE,
                          label=f"{tr(_STATUS_STYLE[s][2])} ({summary['counts'][s]})")
                    for s in READINESS_STATUSES if summary["counts"][s]]
-        fitted_legend(ax, handles, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=len(handles),
-                  frameon=False, handlelength=1.6)
+        legend_below(ax, handles)
         ax.set_xticks([])
         ax.set_xlim(steps.min() - 0.6, steps.max() + 0.6)
         ax.set_ylim(0, 1)

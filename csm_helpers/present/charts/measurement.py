@@ -16,7 +16,6 @@ import matplotlib.pyplot as plt  # noqa: F401  (the examples close figures with 
 import numpy as np
 import pandas as pd
 from matplotlib import patheffects
-from matplotlib import transforms as mtransforms
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -36,7 +35,7 @@ from csm_helpers.present.charts.style import (
     WIDTH,
     drawing,
     empty_chart,
-    fitted_legend,
+    legend_below,
     mathtext_escape,
     new_axes,
     require_table,
@@ -88,13 +87,6 @@ def _likert_styles(points: Sequence[int]) -> dict[int, dict[str, Any]]:
             amount = 0.65 - 0.65 * (d - 1) / max(half - 1, 1)
             styles[p] = {"color": tint(GOOD, amount), "hatch": "", "text": "white" if amount < 0.3 else "black"}
     return styles
-
-
-def _legend_under(ax: Axes, handles: list[Any], labels: list[str], *, ncol: int) -> None:
-    """Legend centred below the x-axis label, at a fixed distance in points (any figure height)."""
-    below = mtransforms.offset_copy(ax.transAxes, fig=ax.figure, x=0, y=-36, units="points")
-    fitted_legend(ax, handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below,
-              ncol=ncol, frameon=False, handlelength=1.6)
 
 
 def _pct(v: float) -> str:
@@ -217,7 +209,7 @@ def plot_likert(dist: pd.DataFrame, *, ax: Axes | None = None, point_labels: Map
         ax.set_xlabel(_("Share of answers: below the scale midpoint to the left, above it to the right "
                         "(scale {low}-{high})", low=points[0], high=points[-1]))
         handles, leg_labels = ax.get_legend_handles_labels()
-        _legend_under(ax, handles, leg_labels, ncol=k if k <= 7 else math.ceil(k / 2))
+        legend_below(ax, handles, leg_labels, ncol=k if k <= 7 else math.ceil(k / 2))
         t = top2.loc[order].to_numpy(float)
         ok = np.isfinite(t)
         if not ok.any():
@@ -277,7 +269,7 @@ def plot_weights(w: pd.Series | np.ndarray | Sequence[float], *, ax: Axes | None
         ax.set_ylabel(_("Respondents"))
         ax.grid(axis="x", visible=False)
         handles, labels = ax.get_legend_handles_labels()
-        _legend_under(ax, handles, labels, ncol=len(handles))
+        legend_below(ax, handles, labels, ncol=len(handles))
         neff = s["n_eff"]
         neff_txt = f"{neff:,.0f}" if neff >= 100 else f"{neff:.1f}"
         ax.set_title(_("Weights: effective n {n_eff} of {n} respondents (design effect {deff})", n_eff=neff_txt,
@@ -364,7 +356,7 @@ def plot_sampling(sampling_table: pd.DataFrame, *, ax: Axes | None = None, **kwa
         handles = [Patch(facecolor=GOOD, edgecolor=EDGE, label=meets_label),
                    Patch(facecolor=tint(BAD, 0.5), edgecolor=EDGE, hatch="///", label=_("below it")),
                    Line2D([], [], color=EDGE, linewidth=2.2, label=_("required n"))]
-        _legend_under(ax, handles, [h.get_label() for h in handles], ncol=3)
+        legend_below(ax, handles, [h.get_label() for h in handles], ncol=3)
         short = [mathtext_escape(v) for v in seg.loc[~meets, "value"].astype(str)]
         if e_txt:
             title = _("{k} of {n} {segment} values reach the {margin} margin", k=int(meets.sum()), n=n,

@@ -303,32 +303,61 @@ def _wrap_category_labels(fig: Any, renderer: Any, width: float) -> bool:
 
 
 def _prewrap(fig: Any, avail: float) -> None:
-    """Wrap every text wider than the chart before the first layout: a text's width needs no
+    """Wrap every text wider than its room before the first layout: a text's width needs no
     draw, and each draw saved is a tenth of a second or more.
 
-    A title or axis label centred over the only axes has less room than the chart: the axes
-    start after the category labels on their left. That room is estimated here from the
-    labels' widths, so that most charts are laid out once; where the estimate is short,
-    :func:`fitted_bbox` still wraps the text after the first layout.
+    A text's room is estimated per axes. The axes of a grid column take their share of the
+    chart's width, less the category labels and axis label on their left. The axes' titles
+    and a centred x label have that width. A left-aligned text inside the axes (a value
+    written after a bar, an annotation) has the part right of its anchor. Any other text has
+    the chart's width. Where an estimate is short, :func:`fitted_bbox` still wraps the text
+    after the first layout.
     """
     renderer = fig.canvas.get_renderer()
     inside = {id(t) for lg in fig.findobj(mpl.legend.Legend) for t in lg.findobj(mpl.text.Text)}
     ticks = {id(t) for ax in fig.axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels())}
-    centred: dict[int, float] = {}
-    if len(fig.axes) == 1:
-        ax = fig.axes[0]
-        left = max((t.get_window_extent(renderer).width / fig.dpi for t in ax.get_yticklabels()
-                    if t.get_visible() and t.get_text()), default=0.4)
-        if ax.yaxis.label.get_visible() and ax.yaxis.label.get_text():
-            left += ax.yaxis.label.get_window_extent(renderer).width / fig.dpi  # (rotated: its height)
-        room = avail - left - 0.15  # tick marks and pads
-        for text in (ax.title, ax.xaxis.label):
-            if text.get_horizontalalignment() == "center" and room >= 1.5:
-                centred[id(text)] = room
+    room: dict[int, float] = {}
+    for ax in fig.axes:
+        width = _axes_room(ax, avail, renderer)
+        if width is None:
+            continue
+        named = {ax.get_title(loc=loc) for loc in ("left", "center", "right")} - {""}
+        titles = [c for c in ax.get_children()  # the centre, left and right titles
+                  if isinstance(c, mpl.text.Text) and c.get_text() in named and c not in ax.texts]
+        for text in titles:
+            room[id(text)] = width
+        if ax.xaxis.label.get_horizontalalignment() == "center":
+            room[id(ax.xaxis.label)] = width
+        axbox = ax.get_window_extent(renderer)
+        for text in ax.texts:
+            if text.get_horizontalalignment() != "left" or text.get_rotation() % 180 or axbox.width <= 0:
+                continue
+            x0 = (text.get_window_extent(renderer).x0 - axbox.x0) / axbox.width
+            if 0 <= x0 < 1:
+                room[id(text)] = (1 - x0) * width + 0.2  # (0.2 in: the axes' right margin)
     for text in _visible_texts(fig):
         if id(text) in inside or id(text) in ticks or text.get_rotation() % 180:
             continue
-        _wrap_to(text, centred.get(id(text), avail), renderer, fig.dpi)
+        _wrap_to(text, max(min(room.get(id(text), avail), avail), 1.0), renderer, fig.dpi)
+
+
+def _axes_room(ax: Any, avail: float, renderer: Any) -> float | None:
+    """Estimated width (inches) of ``ax`` once laid out in a chart ``avail`` inches wide:
+    its grid columns' share, less its tick labels and label on the left; None for axes that
+    are not in a grid (an inset) or that would be under 1.5 in."""
+    spec = ax.get_subplotspec()
+    if spec is None:
+        return None
+    grid = spec.get_gridspec()
+    ratios = np.asarray(grid.get_width_ratios() or [1] * grid.ncols, dtype=float)
+    share = float(ratios[spec.colspan.start:spec.colspan.stop].sum() / ratios.sum())
+    fig = ax.figure
+    left = max((t.get_window_extent(renderer).width / fig.dpi for t in ax.get_yticklabels()
+                if t.get_visible() and t.get_text()), default=0.4)
+    if ax.yaxis.label.get_visible() and ax.yaxis.label.get_text():
+        left += ax.yaxis.label.get_window_extent(renderer).width / fig.dpi  # (rotated: its height)
+    width = avail * share - left - 0.15  # tick marks and pads
+    return width if width >= 1.5 else None
 
 
 def fitted_bbox(fig: Any, width: float = WIDTH, *, pad: float = 0.1, render: bool = False) -> Any:
@@ -480,10 +509,55 @@ def new_axes(ax: Axes | None, *, height: float) -> Axes:
     return ax
 
 
-def legend_below(ax: Axes) -> None:
-    handles, labels = ax.get_legend_handles_labels()
-    fitted_legend(ax, handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(handles),
-              frameon=False, handlelength=1.6)
+def legend_below(ax: Axes, handles: Any = None, labels: Any = None, *, ncol: int | None = None,
+                 **kwargs: Any) -> Any:
+    """A legend centred under the chart, below its tick labels and x label; returns it.
+
+    On a chart of its own (a constrained-layout figure holding only ``ax``, as
+    :func:`new_axes` makes) the legend is a figure legend placed outside the axes
+    (``loc="outside lower center"``): the layout engine gives it its room below everything
+    else, so it never covers a label however many lines the label takes, and the chart is
+    laid out once. The figure grows by the legend's height, so the plot keeps its size. On
+    axes the caller made (a panel of a grid), it is an axes legend anchored under the axes,
+    which :func:`fitted_bbox` moves down when it covers a label.
+
+    Parameters
+    ----------
+    ax : Axes
+        The chart.
+    handles, labels : list, optional
+        The legend's entries; by default those of ``ax`` (its labelled artists).
+    ncol : int, optional
+        Most columns (default: one row); fewer when the row would be wider than the chart.
+    **kwargs
+        Passed to ``legend`` (``fontsize``, ``handlelength``...).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+    >>> ax = new_axes(None, height=3)
+    >>> _ = ax.bar(["a", "b"], [1, 2], label="count"); _ = ax.set_xlabel("a label on\\ntwo lines")
+    >>> legend_below(ax) in ax.figure.legends, round(float(ax.figure.get_size_inches()[1]), 1) > 3
+    (True, True)
+    >>> plt.close(ax.figure)
+    """
+    if handles is None:
+        handles, found = ax.get_legend_handles_labels()
+        labels = found if labels is None else labels
+    handles = list(handles)
+    if not handles:
+        return None
+    labels = [h.get_label() for h in handles] if labels is None else list(labels)
+    options = {"frameon": False, "handlelength": 1.6, **kwargs}
+    ncol = ncol or len(handles)
+    fig = ax.figure
+    if isinstance(fig.get_layout_engine(), mpl.layout_engine.ConstrainedLayoutEngine) and fig.axes == [ax]:
+        legend = fitted_legend(fig, handles, labels, loc="outside lower center", ncol=ncol, **options)
+        tall = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
+        width, height = fig.get_size_inches()
+        fig.set_size_inches(width, height + tall + 0.1)
+        return legend
+    return fitted_legend(ax, handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=ncol, **options)
 
 
 def empty_chart(ax: Axes, title: str) -> Axes:

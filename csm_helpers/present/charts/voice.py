@@ -35,7 +35,6 @@ from csm_helpers.present.charts.style import (
     WARN,
     drawing,
     empty_chart,
-    fitted_legend,
     legend_below,
     mathtext_escape,
     new_axes,
@@ -505,8 +504,7 @@ def plot_themes(themes: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) 
         ax.grid(axis="y", visible=False)
         handles = [Patch(facecolor=_DIMENSION_STYLE[d][0], hatch=_DIMENSION_STYLE[d][1], edgecolor=EDGE,
                          label=tr(d)) for d in _DIMENSION_STYLE if d in dims]
-        fitted_legend(ax, handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=max(1, len(handles)),
-                  frameon=False, handlelength=1.6)
+        legend_below(ax, handles)
         k = int(np.nanargmax(np.where(np.isfinite(share), share, -1)))
         commenters = t["n_commenters"].iloc[k] if "n_commenters" in t.columns else None
         label = short_label(t["label"].iloc[k], 40)
