@@ -636,7 +636,8 @@ def test_reliability_equals_pingouin_on_the_sample(sample):
     before = df.copy()
     rel = m.reliability(df, dimensions=dims)
     pd.testing.assert_frame_equal(df, before)
-    assert list(rel.columns) == ["dimension", "alpha", "ci_low", "ci_high", "n_items", "n", "flag", "note"]
+    assert list(rel.columns) == ["dimension", "alpha", "ci_low", "ci_high", "omega", "omega_ci_low", "omega_ci_high",
+                                 "n_items", "n", "flag", "note"]
     for row in rel.itertuples():
         alpha, ci, n = _pingouin_listwise(df, dims[row.dimension])
         assert row.alpha == pytest.approx(alpha, abs=1e-12)
@@ -681,7 +682,8 @@ def test_reliability_with_too_few_items_or_respondents():
     assert math.isnan(rel.loc["one", "alpha"]) and "at least 2 items" in rel.loc["one", "note"]
     assert rel.loc["one", "n_items"] == 1 and math.isnan(rel.loc["one", "ci_low"])
     assert math.isnan(rel.loc["few", "alpha"]) and rel.loc["few", "n"] == 1
-    assert rel.loc["ok", "n"] == 2 and rel.loc["ok", "note"] == ""
+    assert rel.loc["ok", "n"] == 2 and np.isfinite(rel.loc["ok", "alpha"])
+    assert math.isnan(rel.loc["ok", "omega"]) and "omega needs at least 3 items" in rel.loc["ok", "note"]
     with pytest.raises(DataError, match="column 'zz' is missing"):
         m.reliability(data, dimensions={"x": ["a", "zz"]})
 

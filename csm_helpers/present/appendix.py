@@ -99,9 +99,13 @@ METHODS: dict[str, tuple[str, str, str]] = {
     "reliability": (
         N_("Reliability"),
         N_("Cronbach's alpha with Feldt's 95 % CI (as pingouin.cronbach_alpha), alpha if item deleted, "
-        "corrected item-total correlation; alpha < 0.7 flagged; not reported on fewer than 20 complete "
-        "answers"),
-        "Cronbach, L. J. (1951). Psychometrika 16, 297–334; Feldt, L. S. (1965). Psychometrika 30, 357–370",
+        "corrected item-total correlation; alpha < 0.7 flagged; McDonald's omega total, (sum of loadings)^2 / "
+        "((sum of loadings)^2 + sum of uniquenesses), from a one-factor model fitted by maximum likelihood "
+        "to the item covariances, with a percentile bootstrap CI (the study's seed); neither reported on "
+        "fewer than 20 complete answers"),
+        "Cronbach, L. J. (1951). Psychometrika 16, 297–334; Feldt, L. S. (1965). Psychometrika 30, 357–370; "
+        "McDonald, R. P. (1999). Test theory: a unified treatment, eq. 6.20b; Lawley, D. N. & Maxwell, A. E. "
+        "(1971). Factor analysis as a statistical method",
     ),
     "likert": (
         N_("Distributions"),

@@ -55,8 +55,9 @@ def kpis_entry(summary: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 def reliability_entry(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """``reliability`` from :func:`csm_helpers.analysis.measurement.reliability`."""
-    return to_jsonable({row["dimension"]: {k: row[k] for k in ("alpha", "ci_low", "ci_high", "n_items")}
-                        for row in table.to_dict(orient="records")})
+    keys = ["alpha", "ci_low", "ci_high", "n_items"] + [k for k in ("omega", "omega_ci_low", "omega_ci_high")
+                                                        if k in table.columns]
+    return to_jsonable({row["dimension"]: {k: row[k] for k in keys} for row in table.to_dict(orient="records")})
 
 
 def drivers_entry(table: pd.DataFrame) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Reliability of the dimensions: Cronbach's alpha with Feldt's confidence interval (as pingouin.cronbach_alpha) and item analysis."""
+"""Reliability of the dimensions: Cronbach's alpha with Feldt's confidence interval (as pingouin.cronbach_alpha), McDonald's omega with a bootstrap interval, and item analysis."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from csm_helpers.analysis.measurement.common import check_level, numbers_and_bad, require_columns
+from csm_helpers.analysis.measurement.omega import OMEGA_MIN_ITEMS, omega_bootstrap, omega_total
 from csm_helpers.core.checks import check_frame
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _
@@ -82,8 +83,10 @@ RELIABILITY_MIN_N = 20
 
 
 def reliability(data: pd.DataFrame, *, dimensions: Mapping[str, Sequence[str]],
-                level: float = 0.95, min_n: int = RELIABILITY_MIN_N) -> pd.DataFrame:
-    """Cronbach's alpha with Feldt's confidence interval per dimension (SPEC §1.3).
+                level: float = 0.95, min_n: int = RELIABILITY_MIN_N, n_boot: int = 1000,
+                seed: int | None = None) -> pd.DataFrame:
+    """Cronbach's alpha with Feldt's confidence interval, and McDonald's omega total with a
+    bootstrap interval, per dimension (SPEC §1.3, §1.7).
 
     ``alpha = k / (k - 1) (1 - sum of item variances / variance of the total)`` on the
     respondents who answered every item of the dimension (listwise), and the interval
@@ -94,6 +97,12 @@ def reliability(data: pd.DataFrame, *, dimensions: Mapping[str, Sequence[str]],
     ``nan_policy="listwise"`` (0.7.0) drops the incomplete rows for alpha but still counts
     them in the interval's ``n``, which makes the interval too narrow.
 
+    Omega total is :func:`~csm_helpers.analysis.measurement.omega.omega_total` (a one-factor
+    model fitted by maximum likelihood to the same respondents' covariance matrix; McDonald,
+    1999) with the percentile interval of ``n_boot`` bootstrap samples of those respondents
+    (:func:`~csm_helpers.analysis.measurement.omega.omega_bootstrap`). Alpha equals omega only
+    when every item loads equally on the factor (tau-equivalence); otherwise alpha is lower.
+
     Parameters
     ----------
     data : pandas.DataFrame
@@ -103,24 +112,32 @@ def reliability(data: pd.DataFrame, *, dimensions: Mapping[str, Sequence[str]],
     level : float
         Confidence level.
     min_n : int
-        Fewest complete answers alpha is reported on (:data:`RELIABILITY_MIN_N`); below it
-        alpha and its interval are missing and ``note`` says why.
+        Fewest complete answers alpha and omega are reported on (:data:`RELIABILITY_MIN_N`);
+        below it they and their intervals are missing and ``note`` says why.
+    n_boot : int
+        Bootstrap samples for omega's interval (0: no interval).
+    seed : int, optional
+        Seed of the bootstrap (the study's ``seed``); None draws a fresh one, which makes the
+        interval change from run to run.
 
     Returns
     -------
     pandas.DataFrame
-        One row per dimension: ``dimension, alpha, ci_low, ci_high, n_items, n`` (listwise
-        complete respondents), ``flag`` (``"alpha < 0.7"`` or ``""``) and ``note`` (why alpha
-        is missing, in the report language, else ``""``).
+        One row per dimension: ``dimension, alpha, ci_low, ci_high, omega, omega_ci_low,
+        omega_ci_high, n_items, n`` (listwise complete respondents), ``flag`` (``"alpha <
+        0.7"`` or ``""``) and ``note`` (why alpha or omega is missing, or that the factor
+        model has a Heywood case, in the report language, else ``""``).
 
     Examples
     --------
     >>> from csm_helpers.study.config import load_study
     >>> from csm_helpers.study.datasets import read_dataset, sample_study_path
     >>> dims = study_dimensions(load_study(sample_study_path()))
-    >>> rel = reliability(read_dataset("responses"), dimensions=dims)
+    >>> rel = reliability(read_dataset("responses"), dimensions=dims, n_boot=200, seed=1)
     >>> rel["dimension"].tolist(), rel["n_items"].tolist()
     (['product', 'process', 'people'], [4, 4, 4])
+    >>> bool((rel["omega_ci_low"] < rel["omega"]).all() and (rel["omega"] < rel["omega_ci_high"]).all())
+    True
     """
     check_level(level)
     if not isinstance(dimensions, Mapping):
@@ -144,9 +161,33 @@ def reliability(data: pd.DataFrame, *, dimensions: Mapping[str, Sequence[str]],
             if not math.isfinite(alpha):
                 note = _("the total score does not vary: alpha is undefined")
         lo, hi = _feldt(alpha, n, k, level)
-        rows.append({"dimension": dim, "alpha": alpha, "ci_low": lo, "ci_high": hi, "n_items": k, "n": n,
-                     "flag": N_("alpha < 0.7") if math.isfinite(alpha) and alpha < 0.7 else "", "note": note})
-    return pd.DataFrame(rows, columns=["dimension", "alpha", "ci_low", "ci_high", "n_items", "n", "flag", "note"])
+        omega, o_lo, o_hi, o_note = _omega_row(x, n_ok=math.isfinite(alpha), level=level, n_boot=n_boot, seed=seed)
+        rows.append({"dimension": dim, "alpha": alpha, "ci_low": lo, "ci_high": hi, "omega": omega,
+                     "omega_ci_low": o_lo, "omega_ci_high": o_hi, "n_items": k, "n": n,
+                     "flag": N_("alpha < 0.7") if math.isfinite(alpha) and alpha < 0.7 else "",
+                     "note": "; ".join(t for t in (note, o_note) if t)})
+    return pd.DataFrame(rows, columns=["dimension", "alpha", "ci_low", "ci_high", "omega", "omega_ci_low",
+                                       "omega_ci_high", "n_items", "n", "flag", "note"])
+
+
+def _omega_row(x: np.ndarray, *, n_ok: bool, level: float, n_boot: int,
+               seed: int | None) -> tuple[float, float, float, str]:
+    """Omega, its bootstrap interval and a note, for a dimension whose alpha could be computed."""
+    nan = float("nan")
+    if not n_ok:
+        return nan, nan, nan, ""
+    if x.shape[1] < OMEGA_MIN_ITEMS:
+        return nan, nan, nan, _("omega needs at least {k} items (a one-factor model of two items is not "
+                                "identified)", k=OMEGA_MIN_ITEMS)
+    value, fit = omega_total(np.cov(x, rowvar=False))
+    if fit is None or not fit.converged:
+        return nan, nan, nan, _("the one-factor model for omega did not converge")
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2 ** 32))
+    lo, hi, _used = omega_bootstrap(x, n_boot=n_boot, seed=seed, level=level) if n_boot > 0 else (nan, nan, 0)
+    note = _("an item has (almost) no unique variance in the one-factor model (a Heywood case): read omega "
+             "with care") if fit.heywood else ""
+    return value, lo, hi, note
 
 
 def item_analysis(data: pd.DataFrame, *, items: Sequence[str]) -> pd.DataFrame:
