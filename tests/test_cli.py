@@ -49,7 +49,12 @@ def test_sample_metrics_contract(sample_run):
     assert abs(sum(d["relative_weight"] for d in m["drivers"]) - m["drivers_r2"]) < 1e-9
     quadrants = {"Concentrate here", "Keep up the good work", "Low priority", "Possible overkill"}
     assert {e["quadrant"] for e in m["ipa"]} <= quadrants
+    assert all(0 <= e["p_quadrant"] <= 1 for e in m["ipa"])  # the bootstrap probability of the quadrant
+    assert all(0 < entry["omega_ci_low"] < entry["omega"] < entry["omega_ci_high"] < 1
+               for entry in m["reliability"].values())
     assert {"attribute", "mean_gap", "p_value", "share_dissatisfied"} <= set(m["gaps"][0])
+    analysis = (out / "all" / "04_analysis.html").read_text(encoding="utf-8")
+    assert "Quadrant probability" in analysis and "bootstrap resamples" in analysis
 
 
 def test_sample_metrics_match_the_ground_truth(sample_run):

@@ -105,6 +105,27 @@ def test_plot_ipa_labels_do_not_overlap_and_stay_inside(sample):
         assert axbox.x0 - 1 <= b.x0 and b.x1 <= axbox.x1 + 1 and axbox.y0 - 1 <= b.y0 and b.y1 <= axbox.y1 + 1
 
 
+def test_plot_ipa_greys_out_the_attributes_whose_quadrant_is_a_coin_toss(sample):
+    from matplotlib.colors import to_rgba
+
+    from csm_helpers.present.charts.style import LIGHT
+
+    t = sample["ipa"].copy()
+    t["p_quadrant"] = [0.55 if i % 3 == 0 else 0.95 for i in range(len(t))]
+    t.loc[1, "p_quadrant"] = np.nan  # not computed: shown as usual
+    ax = plot_ipa(t)
+    greyed = sum(len(c.get_offsets()) for c in ax.collections
+                 if len(c.get_facecolors()) and np.allclose(c.get_facecolors()[0], to_rgba(LIGHT)))
+    assert greyed == 4
+    italic = [a for a in _point_labels(ax) if a.get_fontstyle() == "italic"]
+    assert len(italic) == 4 and all(a.get_color() == "#666666" for a in italic)
+    assert any("quadrant uncertain" in x for x in legend_texts(ax))
+    _colours_in_palette(ax)
+    plain = plot_ipa(sample["ipa"])
+    assert not [a for a in _point_labels(plain) if a.get_fontstyle() == "italic"]
+    assert not any("quadrant uncertain" in x for x in legend_texts(plain))
+
+
 def test_plot_ipa_crowded_points_still_readable():
     # 15 attributes packed in a small region: labels must stay apart or use leader lines.
     rng = np.random.default_rng(1)

@@ -146,8 +146,11 @@ METHODS: dict[str, tuple[str, str, str]] = {
         N_("Importance–performance analysis"),
         N_("x = mean performance, y = stated mean importance or derived importance; cross-hairs at the grand "
         "means (or scale midpoints); quadrants Concentrate here / Keep up the good work / Low priority / "
-        "Possible overkill"),
-        "Martilla, J. A., & James, J. C. (1977). Journal of Marketing 41(1), 77–79",
+        "Possible overkill; how sure each quadrant is: the share of bootstrap resamples of the respondents "
+        "(the whole analysis redone, cross-hairs included; the study's seed) that put the attribute in "
+        "the same quadrant, greyed out below 0.8; not computed on fewer than 30 respondents"),
+        "Martilla, J. A., & James, J. C. (1977). Journal of Marketing 41(1), 77–79; Efron, B., & "
+        "Tibshirani, R. J. (1993). An Introduction to the Bootstrap",
     ),
     "drivers": (
         N_("Key drivers"),

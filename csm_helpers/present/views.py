@@ -18,7 +18,7 @@ from csm_helpers.present.display import fmt_num, fmt_pct
 __all__ = ["left_out_message", "kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "DRIVER_HEADERS", "SHARE_FORMATS",
            "THEME_FORMATS", "COMPETITOR_FORMATS", "SCORE_FORMATS", "ATTRIBUTE_CHANGE_FORMATS", "p_headers", "representativeness_message",
            "lost_message", "segment_findings", "segment_tables", "overview_display", "with_labels",
-           "exclusion_message"]
+           "exclusion_message", "quadrant_certainty_message", "IPA_FORMATS"]
 
 
 def _yes_no(value: Any, missing: str = "") -> str:
@@ -273,6 +273,40 @@ def with_labels(table: pd.DataFrame, labels: dict[str, str], *, column: str = "a
     out = table.copy()
     out[column] = out[column].map(lambda a: labels.get(a, a))
     return out
+
+
+IPA_FORMATS = {"performance": "{:.2f}", "p_quadrant": "{:.2f}"}
+
+
+def quadrant_certainty_message(ipa_table: pd.DataFrame) -> str:
+    """One sentence on how sure the IPA quadrants are (bootstrap probability ``p_quadrant``).
+
+    Names the attributes whose quadrant is a coin toss (probability below
+    :data:`~csm_helpers.analysis.drivers.QUADRANT_SURE`), or says every quadrant holds, or why
+    the probability was not computed.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"label": ["Fees", "Speed", "App"], "quadrant": ["Concentrate here"] * 3,
+    ...                   "p_quadrant": [0.97, 0.55, 0.62], "suppressed": False})
+    >>> quadrant_certainty_message(t)
+    '2 of 3 attributes sit in their quadrant in fewer than 80% of the bootstrap resamples and are greyed out in the chart: their quadrant could as well be a neighbouring one (Speed 55%, App 62%).'
+    """
+    from csm_helpers.analysis.drivers import QUADRANT_SURE
+
+    shown = ipa_table.loc[~ipa_table["suppressed"].astype(bool)] if "suppressed" in ipa_table.columns else ipa_table
+    if "p_quadrant" not in shown.columns or not shown["p_quadrant"].notna().any():
+        reason = ipa_table.attrs.get("p_quadrant_reason")
+        return tr(reason) if reason else ""
+    known = shown.loc[shown["p_quadrant"].notna()]
+    unsure = known.loc[known["p_quadrant"] < QUADRANT_SURE]
+    if unsure.empty:
+        return _("Every attribute sits in its quadrant in at least {sure} of the bootstrap resamples.",
+                 sure=fmt_pct(QUADRANT_SURE, 0))
+    names = ", ".join(f"{tr(str(r.label))} {fmt_pct(float(r.p_quadrant), 0)}" for r in unsure.itertuples())
+    return _("{k} of {n} attributes sit in their quadrant in fewer than {sure} of the bootstrap resamples and are "
+             "greyed out in the chart: their quadrant could as well be a neighbouring one ({names}).",
+             k=len(unsure), n=len(known), sure=fmt_pct(QUADRANT_SURE, 0), names=names)
 
 
 def left_out_message(left_out: dict[str, int]) -> str:

@@ -69,7 +69,8 @@ def drivers_entry(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 def ipa_entry(table: pd.DataFrame) -> list[dict[str, Any]]:
     """``ipa`` from :func:`csm_helpers.analysis.drivers.ipa`."""
-    return _rows(table, ["attribute", "performance", "importance", "quadrant"])
+    return _rows(table, ["attribute", "performance", "importance", "quadrant"]
+                 + (["p_quadrant"] if "p_quadrant" in table.columns else []))
 
 
 def gaps_entry(table: pd.DataFrame) -> list[dict[str, Any]]:

@@ -280,8 +280,11 @@ class AnalysisTables:
         An attribute this segment must hide (its items answered by too few, here or by
         difference) is left out of the analysis — also of the cross-hairs, whose grand mean
         would otherwise give its value away — and listed with ``suppressed`` True. With derived
-        importance and key drivers withheld (too few respondents), every attribute is."""
-        from csm_helpers.analysis.drivers import attribute_table, ipa
+        importance and key drivers withheld (too few respondents), every attribute is.
+        ``p_quadrant`` is the bootstrap probability of each attribute's quadrant
+        (:func:`drivers.ipa_quadrant_probability`, the study's seed and bootstrap size); it is
+        missing below that function's minimum n, with the reason in ``attrs["p_quadrant_reason"]``."""
+        from csm_helpers.analysis.drivers import attribute_table, ipa, ipa_quadrant_probability
 
         def compute() -> pd.DataFrame:
             attrs = attribute_table(self.study)
@@ -297,6 +300,12 @@ class AnalysisTables:
                 table = ipa(self.current, attributes=shown, importance=mode, derived=derived,
                             crosshair=self.study.analysis.ipa_crosshair, scale=self.performance_scale,
                             weights=self.weights)
+                sure = ipa_quadrant_probability(self.current, attributes=shown, importance=mode,
+                                                outcome=self.study.overall,
+                                                crosshair=self.study.analysis.ipa_crosshair,
+                                                scale=self.performance_scale, weights=self.weights, **self.boot)
+                table["p_quadrant"] = table["attribute"].map(sure.set_index("attribute")["p_quadrant"]).astype(float)
+                table.attrs["p_quadrant_reason"] = sure.attrs.get("suppressed_reason")
                 table["suppressed"] = False
             else:
                 table = None

@@ -25,7 +25,8 @@ from csm_helpers.analysis.drivers.common import numeric_array
 from csm_helpers.analysis.drivers.regression import driver_minimum_n, key_drivers
 from csm_helpers.analysis.drivers.weights import clip_to_positive_definite, johnson_weights
 
-__all__ = ["CONCENTRATE", "KEEP_UP", "LOW_PRIORITY", "OVERKILL", "QUADRANTS", "QUADRANT_BOOT_MIN_N", "ipa", "ipa_quadrant_probability"]
+__all__ = ["CONCENTRATE", "KEEP_UP", "LOW_PRIORITY", "OVERKILL", "QUADRANTS", "QUADRANT_BOOT_MIN_N", "QUADRANT_SURE", "ipa",
+           "ipa_quadrant_probability"]
 
 
 # The names stay in English in the tables (they go to metrics.json); the display step translates them.
@@ -59,6 +60,11 @@ _MARTILLA = ("Martilla, J. A., & James, J. C. (1977). Importance-performance ana
 #: & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*, Chapman & Hall, §6.4;
 #: Chernick, M. R. (2008). *Bootstrap Methods*, 2nd ed., Wiley, §8.1).
 QUADRANT_BOOT_MIN_N = 30
+
+#: An attribute's quadrant is reported as settled when at least this share of the bootstrap
+#: resamples puts it there (:func:`ipa_quadrant_probability`); below it the reports grey the
+#: attribute out: its quadrant could as well be a neighbouring one.
+QUADRANT_SURE = 0.8
 
 
 def ipa(data: pd.DataFrame, *, attributes: Mapping[str, Mapping[str, Any]] | pd.DataFrame,

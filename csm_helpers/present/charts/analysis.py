@@ -21,7 +21,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 from matplotlib.transforms import Bbox
 
-from csm_helpers.analysis.drivers import CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVERKILL
+from csm_helpers.analysis.drivers import CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVERKILL, QUADRANT_SURE
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.present.charts.style import (
@@ -80,7 +80,10 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
         product circles, process squares, people triangles); ``ax.lines[0]`` and
         ``ax.lines[1]`` are the vertical and horizontal cross-hairs; the quadrant names are
         printed in the four corners; each point is labelled with its attribute label, pushed
-        apart vertically where labels would overlap.
+        apart vertically where labels would overlap. With a ``p_quadrant`` column (the bootstrap
+        probability of the quadrant, :func:`csm_helpers.analysis.drivers.ipa_quadrant_probability`),
+        an attribute below :data:`~csm_helpers.analysis.drivers.QUADRANT_SURE` is greyed out
+        (grey point, grey italic label) and the legend says why.
 
     Examples
     --------
@@ -113,12 +116,19 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
         yc = float(t["y_cross"].iloc[0])
         dims = t["dimension"].tolist() if "dimension" in t.columns else [None] * len(t)
         present = dict.fromkeys(d for d, ok in zip(dims, placed, strict=True) if ok)
+        sure = (t["p_quadrant"].to_numpy(float) if "p_quadrant" in t.columns else np.full(len(t), np.nan))
+        unsure = np.nan_to_num(sure, nan=1.0) < QUADRANT_SURE  # a coin toss: greyed out
         for dim in sorted(present, key=lambda d: list(_DIM_STYLE).index(d) if d in _DIM_STYLE else len(_DIM_STYLE)):
             sel = placed & np.array([d == dim for d in dims])
             marker, face = _DIM_STYLE.get(str(dim), ("D", LIGHT))
             name = tr(str(dim).capitalize()) if isinstance(dim, str) and dim else _("Attribute")
-            ax.scatter(perf[sel], imp[sel], **{"s": 42, "marker": marker, "color": face, "edgecolor": EDGE,
-                                               "linewidth": 0.9, "zorder": 4, "label": mathtext_escape(name), **kwargs})
+            ax.scatter(perf[sel & ~unsure], imp[sel & ~unsure],
+                       **{"s": 42, "marker": marker, "color": face, "edgecolor": EDGE, "linewidth": 0.9, "zorder": 4,
+                          "label": mathtext_escape(name), **kwargs})
+            if (sel & unsure).any():
+                ax.scatter(perf[sel & unsure], imp[sel & unsure],
+                           **{"s": 42, "marker": marker, "color": LIGHT, "edgecolor": _UNSURE_TEXT, "linewidth": 0.9,
+                              "zorder": 4, **kwargs})
         ax.axvline(xc, color=DARK, linestyle="--", linewidth=1.0, zorder=2)
         ax.axhline(yc, color=DARK, linestyle="--", linewidth=1.0, zorder=2)
         _ipa_limits(ax, perf[placed], imp[placed], xc, yc)
@@ -142,6 +152,11 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
         cross = _("cross-hairs: scale midpoints (on a line counts as high)" if _is_midpoint(ipa_table) else
                   "cross-hairs: grand means (on a line counts as high)")
         handles.append(Line2D([], [], color=DARK, linestyle="--", linewidth=1.0, label=cross))
+        if (unsure & placed).any():
+            handles.append(Line2D([], [], marker="o", linestyle="none", markersize=7, markerfacecolor=LIGHT,
+                                  markeredgecolor=_UNSURE_TEXT,
+                                  label=_("grey: quadrant uncertain (bootstrap probability below {p})",
+                                          p=f"{QUADRANT_SURE:.1f}")))
         legend_below(ax, handles, ncol=min(len(handles), 4))
         conc_rows = sorted((i for i, q in enumerate(t["quadrant"]) if q == CONCENTRATE), key=lambda i: -imp[i])
         conc = [labels[i] for i in conc_rows]  # most important first
@@ -178,7 +193,15 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
             _label_points(ax, perf[placed], imp[placed], numbers, fixed)
             key = "   ".join(f"{numbers[i]} {names[i]}" for i in order)
             ax.figure.supxlabel(key, x=0.01, ha="left", fontsize=MIN_FONT_PT, wrap=False)
+        greyed = {(float(a), float(b)) for a, b in zip(perf[placed & unsure], imp[placed & unsure], strict=True)}
+        for label in ax.texts:
+            if label not in fixed and tuple(map(float, getattr(label, "xy", (np.nan, np.nan)))) in greyed:
+                label.set_color(_UNSURE_TEXT)
+                label.set_fontstyle("italic")
     return ax
+
+
+_UNSURE_TEXT = "#666666"  # grey with a 5.7:1 contrast on white: greyed out, still readable
 
 
 def _importance_label(itype: str) -> str:
