@@ -83,7 +83,7 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
         apart vertically where labels would overlap. With a ``p_quadrant`` column (the bootstrap
         probability of the quadrant, :func:`csm_helpers.analysis.drivers.ipa_quadrant_probability`),
         an attribute below :data:`~csm_helpers.analysis.drivers.QUADRANT_SURE` is greyed out
-        (grey point, grey italic label) and the legend says why.
+        (grey point, grey label) and the legend says why.
 
     Examples
     --------
@@ -196,8 +196,7 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
         greyed = {(float(a), float(b)) for a, b in zip(perf[placed & unsure], imp[placed & unsure], strict=True)}
         for label in ax.texts:
             if label not in fixed and tuple(map(float, getattr(label, "xy", (np.nan, np.nan)))) in greyed:
-                label.set_color(_UNSURE_TEXT)
-                label.set_fontstyle("italic")
+                label.set_color(_UNSURE_TEXT)  # (colour only: a wider italic could touch a placed neighbour)
     return ax
 
 
