@@ -184,7 +184,7 @@ def _omega_row(x: np.ndarray, *, n_ok: bool, level: float, n_boot: int,
         return nan, nan, nan, _("the one-factor model for omega did not converge")
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2 ** 32))
-    lo, hi, _used = omega_bootstrap(x, n_boot=n_boot, seed=seed, level=level) if n_boot > 0 else (nan, nan, 0)
+    lo, hi, _used = omega_bootstrap(x, n_boot=n_boot, seed=seed, level=level, fit=fit) if n_boot > 0 else (nan, nan, 0)
     note = _("an item has (almost) no unique variance in the one-factor model (a Heywood case): read omega "
              "with care") if fit.heywood else ""
     return value, lo, hi, note

@@ -83,15 +83,11 @@ def _fit_standardised(r: np.ndarray, start: np.ndarray, *, tol: float = 1e-12,
         alpha = np.minimum(alpha, -1.0)  # -1 is the plain double step
         new = _step(np.clip(pa - 2 * alpha * d1 + alpha ** 2 * d2, _PSI_FLOOR, 1.0), ra)
         psi[active] = np.where(np.isfinite(new), new, p2)
+    for i in np.flatnonzero(~done):
+        res = optimize.minimize(_objective, psi[i], args=(r[i],), jac=_gradient, method="L-BFGS-B",
+                                bounds=[(_PSI_FLOOR, 1.0)] * k, options={"maxiter": 1000, "gtol": 1e-10, "ftol": 1e-15})
+        psi[i], done[i] = res.x, res.success
     psi, done, r = psi.reshape(*shape, k), done.reshape(shape), r.reshape(*shape, k, k)
-    if not done.all():
-        flat_r, flat_psi, flat_done = r.reshape(-1, *r.shape[-2:]), psi.reshape(-1, r.shape[-1]), done.reshape(-1)
-        for i in np.flatnonzero(~flat_done):
-            res = optimize.minimize(_objective, flat_psi[i], args=(flat_r[i],), jac=_gradient, method="L-BFGS-B",
-                                    bounds=[(_PSI_FLOOR, 1.0)] * r.shape[-1],
-                                    options={"maxiter": 1000, "gtol": 1e-10, "ftol": 1e-15})
-            flat_psi[i], flat_done[i] = res.x, res.success
-        psi, done = flat_psi.reshape(psi.shape), flat_done.reshape(done.shape)
     load = _loadings(psi, r)
     sign = np.where(load.sum(axis=-1, keepdims=True) < 0, -1.0, 1.0)
     return load * sign, psi, done
@@ -231,7 +227,8 @@ OMEGA_EXACT_BOOTSTRAP_N = 20_000
 
 
 def omega_bootstrap(x: np.ndarray, *, n_boot: int, seed: int, level: float = 0.95,
-                    exact_up_to: int = OMEGA_EXACT_BOOTSTRAP_N) -> tuple[float, float, int]:
+                    exact_up_to: int = OMEGA_EXACT_BOOTSTRAP_N,
+                    fit: OneFactor | None = None) -> tuple[float, float, int]:
     """Percentile bootstrap interval of :func:`omega_total` over the respondents (rows of ``x``).
 
     Up to ``exact_up_to`` respondents, a bootstrap sample is drawn as multinomial counts over
@@ -244,7 +241,10 @@ def omega_bootstrap(x: np.ndarray, *, n_boot: int, seed: int, level: float = 0.9
     covariance structures. *British Journal of Mathematical and Statistical Psychology* 37,
     62–83). The models of all the samples are fitted at once (:func:`omega_of`). A sample that
     did not converge or where an item does not vary is left out.
-    ``numpy.random.default_rng(seed)``: the same seed gives the same interval.
+    ``numpy.random.default_rng(seed)``: the same seed gives the same interval. Every sample's
+    fit starts from the whole sample's model: ``fit`` when the caller has it (from
+    :func:`omega_total` of the same rows), else it is fitted here.
+
     Returns
     -------
     (low, high, used)
@@ -265,7 +265,8 @@ def omega_bootstrap(x: np.ndarray, *, n_boot: int, seed: int, level: float = 0.9
     if n < 2 or n_boot < 1:
         return float("nan"), float("nan"), 0
     patterns, counts = _answer_patterns(x)
-    _full, fit = omega_total(np.cov(x, rowvar=False))
+    if fit is None:
+        _full, fit = omega_total(np.cov(x, rowvar=False))
     rng = np.random.default_rng(seed)
     if n > exact_up_to:
         return _percentiles(omega_of(_normal_covariances(patterns, counts, n_boot, rng), start=_start(fit, x),
