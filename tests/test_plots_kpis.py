@@ -134,7 +134,7 @@ def test_plot_segment_means_suppressed_and_escaped():
     assert "suppressed (n < 5)" in texts
     assert len([line for line in ax.get_lines() if line.get_marker() == "o"]) == 2
     assert [t.get_text() for t in ax.get_yticklabels()] == [r"Shop \$1 (n = 120)", "Shop 2 (n = 95)",
-                                                            "Tiny (n = 3)"]
+                                                            "Tiny (fewer than 5)"]
     assert "  3.90 (3.75 to 4.05)" in texts
     assert _all_grey(ax.figure)
 

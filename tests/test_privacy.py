@@ -150,14 +150,20 @@ def test_personal_data_and_respondent_ids_reach_no_output(privacy_run):
 
 @pytest.mark.slow
 def test_no_figure_for_a_small_group_even_by_difference(privacy_run):
-    _, out = privacy_run
+    study, out = privacy_run
     analysis = (out / "all" / "04_analysis.html").read_text(encoding="utf-8")
     tables = tables_of(analysis)
     means = tables["Means by segment"].set_index("Group")
-    n = means["n"].str.replace(",", "").astype(int)
+    answers = pd.read_csv(study.parent / "answers.csv", dtype=str)  # the base, counted by pandas
+    latest = answers.loc[(answers["wave"] == answers["wave"].max()) & answers["q_overall"].notna()]
+    n = latest["shop"].value_counts()
     hidden = set(means.index[means["Suppressed"] == "yes"])
     assert "Mongkok" in hidden and "Tsuen Wan" in hidden  # the small shop, and the smallest other
     check_disclosure_rule(n.to_dict(), hidden, 5)
+    # a hidden shop's size is not shown either (issue 17, part 6); the shown ones' are the base's
+    assert means.loc["Mongkok", "n"] == "fewer than 5" and means.loc["Tsuen Wan", "n"] == "hidden"
+    for group in set(means.index) - hidden:
+        assert int(means.loc[group, "n"].replace(",", "")) == n[group], group
     for group in hidden:
         assert (means.loc[group, ["Mean", "SD", "CI low", "CI high"]] == "n/a").all(), group
     shown = [g for g in means.index if g not in hidden]

@@ -136,6 +136,14 @@ def test_differencing_all_minus_the_published_regions_never_isolates_hue(tmp_pat
     assert n_rest == sum(counts[k] for k in hidden_regions)
     for m in metrics.values():  # nothing anywhere is computed on Hue's 3 people alone
         assert all(e.get("n", 99) >= 5 for e in m["kpis"].values())
+    # nor does the "all" report say how many they are (issue 17, part 6): every row of Hue and of
+    # the region hidden with it shows "fewer than 5" or "hidden" where the count was
+    report = (out / "all" / "04_analysis.html").read_text(encoding="utf-8")
+    rows = [r for r in _cells(report) if r and r[0] in hidden_regions]
+    assert {r[0] for r in rows} == hidden_regions
+    for r in rows:
+        assert r[1] == ("fewer than 5" if r[0] == "Hue" else "hidden"), r
+        assert str(counts[r[0]]) not in r, r
 
 
 # --------------------------------------------------------------------------- per statistic
@@ -219,3 +227,71 @@ def test_key_drivers_of_a_small_segment_are_withheld_with_the_reason(tmp_path):
     assert table.attrs["suppressed"] and np.isnan(table.attrs["r2"])
     assert table["relative_weight"].isna().all()
     assert "at least 60 respondents" in table.attrs["suppressed_reason"]
+
+
+# --------------------------------------------------------------------------- sizes (issue 17, part 6)
+def _kiosk_data() -> pd.DataFrame:
+    """Three channels: kiosk with 3 respondents (below 5), branch 40, digital 60 — counted here."""
+    rng = np.random.default_rng(17)
+    channel = ["kiosk"] * 3 + ["branch"] * 40 + ["digital"] * 60
+    return pd.DataFrame({"channel": channel, "overall_sat": rng.integers(1, 6, len(channel)).astype(float)})
+
+
+def _cells(html_text: str) -> list[list[str]]:
+    import re
+
+    rows = re.findall(r"<tr>(.*?)</tr>", html_text, flags=re.S)
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, flags=re.S)]
+            for r in rows]
+
+
+def test_a_suppressed_segments_size_shows_as_fewer_than_min_n_in_every_table():
+    """'kiosk | 3 | n/a … | yes' told the reader how many answered; a trusted tool shows nothing for
+    a group under the threshold. The complementary group (branch, hidden so that kiosk cannot be
+    worked out by difference) must not show its size either: all minus branch minus digital = kiosk."""
+    from csm_helpers.analysis import segments
+    from csm_helpers.present.display import table_html
+    from csm_helpers.present.views import segment_tables
+
+    means = segments.compare_means(_kiosk_data(), item="overall_sat", by="channel", min_n=5)
+    top = segments.compare_top_box(_kiosk_data(), item="overall_sat", by="channel", scale=(1, 5), min_n=5)
+    for caption, (table, formats) in segment_tables(means, top).items():
+        if "group" not in table.columns:
+            continue
+        rows = {r[0]: r for r in _cells(table_html(table, formats=formats))[1:]}
+        assert rows["kiosk"][1] == "fewer than 5", caption
+        assert rows["branch"][1] == "hidden", caption
+        assert not {"3", "40"} & set(rows["kiosk"] + rows["branch"]), caption
+        assert rows["digital"][1] == "60", caption
+
+
+def test_a_suppressed_segments_size_is_not_on_the_chart():
+    import matplotlib.pyplot as plt
+
+    from csm_helpers.analysis import segments
+    from csm_helpers.present.charts.kpis import plot_segment_means
+
+    means = segments.compare_means(_kiosk_data(), item="overall_sat", by="channel", min_n=5)
+    ax = plot_segment_means(means, label="channel", min_n=5)
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    plt.close(ax.figure)
+    assert "kiosk (fewer than 5)" in ticks and "branch (hidden)" in ticks and "digital (n = 60)" in ticks
+    assert not any("n = 3" in t or "n = 40" in t for t in ticks)
+
+
+def test_a_suppressed_kpis_size_is_hidden_in_table_tiles_and_chart():
+    import matplotlib.pyplot as plt
+
+    from csm_helpers.analysis import kpis
+    from csm_helpers.present.charts.kpis import plot_kpis
+    from csm_helpers.present.views import kpi_display
+
+    data = _kiosk_data().loc[lambda d: d["channel"] == "kiosk"].assign(q1=4.0)
+    summary = kpis.kpi_summary(data, overall="overall_sat", scale=(1, 5), satisfaction_items=["q1"],
+                               scales={"q1": (1, 5)}, n_boot=50, seed=1, min_n=5)
+    assert summary["suppressed"].all()
+    assert set(kpi_display(summary)["n"]) == {"fewer than 5"}
+    panels = plot_kpis(summary, min_n=5)
+    labels = [t.get_text() for p in panels for t in p.get_yticklabels()]
+    plt.close(panels[0].figure)
+    assert labels and all(t.endswith("fewer than 5") for t in labels), labels

@@ -309,6 +309,7 @@ def _finish_measures(rows: list[dict[str, Any]], min_n: int) -> pd.DataFrame:
     survey = table["source"].eq(_SURVEY).to_numpy()
     small = survey & (table["n"].fillna(0).to_numpy(dtype=float) < min_n)
     table["suppressed"] = small
+    table.attrs["min_n"] = min_n
     if small.any():
         table.loc[small, ["value", "ci_low", "ci_high", "n_eff"]] = np.nan
     return table

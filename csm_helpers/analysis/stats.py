@@ -146,7 +146,9 @@ def suppress(table: pd.DataFrame, *, n: str = "n", min_n: int = 5,
 
     Returns a copy with a boolean ``suppressed`` column; in suppressed rows every column
     except ``n``, the ``suppressed`` flag and the ``keep`` columns (group labels) is set
-    to missing.
+    to missing. ``out.attrs`` records ``min_n`` and ``count_column`` (``n``): a report shows a
+    suppressed row's count only as "fewer than min_n"
+    (:func:`csm_helpers.present.catalogue.format_count`), never as the number.
 
     With ``by`` (the column naming the groups of one partition, e.g. the segment), the rows of
     each partition also get complementary suppression (:func:`suppressed_groups`), so that no
@@ -206,6 +208,9 @@ def suppress(table: pd.DataFrame, *, n: str = "n", min_n: int = 5,
             out.loc[small, c] = np.nan
     if by is not None:
         out.attrs["complementary"] = complementary
+    # what a report needs to show a suppressed row's size as "fewer than min_n" and not as a number
+    out.attrs["min_n"] = max(int(min_n), int(table.attrs.get("min_n", 0)))
+    out.attrs["count_column"] = n
     return out
 
 

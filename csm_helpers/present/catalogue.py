@@ -15,7 +15,7 @@ from typing import Any
 from csm_helpers.core.i18n import N_, _, tr
 
 __all__ = ["KpiSpec", "KPIS", "MINUS", "segment_label", "kpi_label", "kpi_short", "kpi_range", "format_kpi", "format_points", "format_change",
-           "format_p", "format_p_cell"]
+           "format_p", "format_p_cell", "format_count"]
 
 #: The minus sign of a negative number in reader-facing text.
 MINUS = "\u2212"
@@ -197,3 +197,40 @@ def format_p_cell(p: Any) -> str:
     if not math.isfinite(v):
         return "n/a"
     return "< 0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def format_count(n: Any, *, suppressed: bool = False, min_n: int | None = None, prefix: bool = False) -> str:
+    """A group's respondent count as a report shows it; a suppressed group's count is never shown.
+
+    SPEC §4 hides every statistic of a group below ``min_cell_size``, and its size is one of
+    them: a table or chart label "kiosk (n = 1)" tells the reader who answered. A group below
+    ``min_n`` is shown as "fewer than 5"; a group hidden although it is larger (complementary
+    suppression, or withheld so that a smaller group cannot be worked out by difference) as
+    "hidden", since its exact size would undo that protection. This is the one place every
+    table, chart label and tile formats a count through.
+
+    Parameters
+    ----------
+    n : number
+        The respondents behind the figure (missing: "n/a").
+    suppressed : bool
+        Whether the group's figures are suppressed.
+    min_n : int, optional
+        The study's minimum cell size; without it a suppressed count is "hidden".
+    prefix : bool
+        Start a shown count with "n = " (for chart labels and tiles).
+
+    Examples
+    --------
+    >>> format_count(1158), format_count(1158, prefix=True)
+    ('1,158', 'n = 1,158')
+    >>> format_count(1, suppressed=True, min_n=5), format_count(483, suppressed=True, min_n=5)
+    ('fewer than 5', 'hidden')
+    """
+    v = _number(n)
+    if suppressed:
+        return _("fewer than {n}", n=min_n) if min_n is not None and math.isfinite(v) and v < min_n else _("hidden")
+    if not math.isfinite(v):
+        return "n/a"
+    text = f"{v:,.0f}"
+    return f"n = {text}" if prefix else text

@@ -23,7 +23,7 @@ from PIL import Image
 
 from csm_helpers.core.i18n import _, tr
 from csm_helpers.core.safety import escape, readable
-from csm_helpers.present.catalogue import format_points
+from csm_helpers.present.catalogue import format_count, format_points
 from csm_helpers.present.charts import textcache
 from csm_helpers.present.charts.style import fitted_bbox, legible, text_overlaps
 from csm_helpers.present.templates import NOT_COVERED_MIME
@@ -201,6 +201,7 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
         elif str(col).lower() not in RAW_COLUMNS and not (formats and col in formats) and (
                 shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col])):
             shown[col] = shown[col].map(lambda v: tr(v) if isinstance(v, str) else v).astype(object)
+    _hide_suppressed_counts(shown, data)
     header = [tr((rename or {}).get(c, _humanise(c))) for c in shown.columns]
     parts = ['<div class="csm-table-wrap"><table class="csm-table">']
     if caption:
@@ -225,6 +226,26 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
     if more:
         parts.append(f'<p class="csm-note">{escape(_("… and {more:,} more rows not shown.", more=more))}</p>')
     return "".join(parts)
+
+
+def _hide_suppressed_counts(shown: pd.DataFrame, data: pd.DataFrame) -> None:
+    """In place: the count of a suppressed row reads "fewer than 5" or "hidden", never the number.
+
+    The count column is the one :func:`csm_helpers.analysis.stats.suppress` kept
+    (``data.attrs["count_column"]``, else ``n``); every other statistic of the row is missing already.
+    """
+    if "suppressed" not in data.columns:
+        return
+    column = data.attrs.get("count_column", "n")
+    if column not in shown.columns:
+        return
+    rows = np.flatnonzero(data["suppressed"].fillna(False).astype(bool).to_numpy()[:len(shown)])
+    if not rows.size:
+        return
+    min_n, values, at = data.attrs.get("min_n"), data[column].to_numpy(), shown.columns.get_loc(column)
+    shown[column] = shown[column].astype(object)
+    for i in rows:  # positions: ``shown`` is the first rows of ``data``
+        shown.iloc[i, at] = format_count(values[i], suppressed=True, min_n=min_n)
 
 
 def show_table(data: pd.DataFrame, **kwargs: Any) -> None:

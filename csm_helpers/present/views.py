@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from csm_helpers.core.i18n import N_, _, tr
-from csm_helpers.present.catalogue import format_kpi, format_p, format_p_cell, kpi_label
+from csm_helpers.present.catalogue import format_count, format_kpi, format_p, format_p_cell, kpi_label
 from csm_helpers.present.display import fmt_num, fmt_pct
 
 __all__ = ["left_out_message", "kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "DRIVER_HEADERS", "SHARE_FORMATS",
@@ -50,7 +50,7 @@ def kpi_display(summary: pd.DataFrame) -> pd.DataFrame:
             "95% interval": "" if suppressed else
             f"{format_kpi(k, r.get('ci_low'))} – {format_kpi(k, r.get('ci_high'))}"
             if pd.notna(r.get("ci_low")) and pd.notna(r.get("ci_high")) else tr(r.get("method") or ""),
-            "n": fmt_num(int(r["n"])) if pd.notna(r.get("n")) else "n/a",
+            "n": format_count(r.get("n"), suppressed=suppressed, min_n=summary.attrs.get("min_n")),
             "target": format_kpi(k, r.get("target")) if pd.notna(r.get("target")) else _("none"),
             "status": tr(r.get("status") or ""),
         })
@@ -74,7 +74,7 @@ def progress_display(track: pd.DataFrame) -> pd.DataFrame:
                "value": _("suppressed") if suppressed else format_kpi(k, r.get("value")),
                "95% interval": "" if suppressed else
                f"{format_kpi(k, r.get('ci_low'))} – {format_kpi(k, r.get('ci_high'))}",
-               "n": fmt_num(r.get("n"), 0),
+               "n": format_count(r.get("n"), suppressed=suppressed, min_n=track.attrs.get("min_n")),
                "target": format_kpi(k, r.get("target")) if pd.notna(r.get("target")) else _("none"),
                "attainment": tr(r.get("attainment") or ""),
                "change": change_text, "p": "" if not change_text else format_p_cell(r.get("p_value")),

@@ -17,7 +17,14 @@ import pandas as pd
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import _, get_language, language, tr
 from csm_helpers.core.jsonable import to_jsonable
-from csm_helpers.present.catalogue import format_change, format_kpi, format_p, kpi_label, kpi_short
+from csm_helpers.present.catalogue import (
+    format_change,
+    format_count,
+    format_kpi,
+    format_p,
+    kpi_label,
+    kpi_short,
+)
 from csm_helpers.workbook.context import StageContext
 
 __all__ = ["report_summary", "report_summary_json"]
@@ -120,7 +127,7 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
         arrow, change = _arrow(changes.get(k))
         met = r.get("met")
         status = "no target" if met is None or pd.isna(r.get("target")) else ("met" if met else "not met")
-        n = int(r["n"]) if pd.notna(r.get("n")) else None
+        n = int(r["n"]) if pd.notna(r.get("n")) and not suppressed else None  # a hidden group's size is hidden too
         tiles.append({
             "kpi": k, "label": kpi_label(k),
             "value": _("suppressed") if suppressed else format_kpi(k, r.get("value")),
@@ -133,7 +140,8 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
             "detail": tr(r.get("status") or ""),
             "arrow": arrow, "change": change,
             "n": n, "base": base,
-            "n_text": _base_text(n, base, r.get("n_eff") if w else None),
+            "n_text": (format_count(r.get("n"), suppressed=True, min_n=summary.attrs.get("min_n")) if suppressed
+                       else _base_text(n, base, r.get("n_eff") if w else None)),
         })
 
     priorities: list[str] = []

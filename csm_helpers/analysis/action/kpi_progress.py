@@ -190,7 +190,7 @@ def progress(data: pd.DataFrame, *, wave: str, waves: list[str] | None = None, o
     if by is not None and len(out):
         _complementary_suppression(out, by=by, min_n=min_n)
     single = len(waves) == 1
-    out.attrs.update({"waves": list(waves), "n_waves": len(waves), "single_wave": single,
+    out.attrs.update({"min_n": min_n, "waves": list(waves), "n_waves": len(waves), "single_wave": single,
                       "message": (_("Only one wave ({wave}): no change between waves can be tested.", wave=waves[0])
                                   if single else
                                   _("{n} waves: {waves}.", n=len(waves), waves=", ".join(map(str, waves)))),

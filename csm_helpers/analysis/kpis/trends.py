@@ -165,6 +165,7 @@ def kpi_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: Any, ove
                                       "suppressed"])
     out["significant"] = out["significant"].astype(object)
     out["suppressed"] = out["suppressed"].astype(bool)
+    out.attrs["min_n"] = min_n  # a suppressed row's counts are shown as "fewer than min_n"
     return out
 
 
@@ -266,6 +267,7 @@ def kpi_summary(data: pd.DataFrame, *, overall: str, scale: tuple[float, float],
     out = pd.DataFrame(rows, columns=["kpi", "n", "n_eff", "value", "ci_low", "ci_high", "method", "target",
                                       "met", "status", "suppressed"])
     out["met"] = out["met"].astype(object)
+    out.attrs["min_n"] = min_n  # a suppressed KPI's n is shown as "fewer than min_n"
     return out
 
 

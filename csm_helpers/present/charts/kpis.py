@@ -30,6 +30,7 @@ from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.present.catalogue import (
     MINUS,
     format_change,
+    format_count,
     format_kpi,
     format_p,
     kpi_label,
@@ -70,13 +71,6 @@ _FILLS = ((DARK, ""), (tint(MID, 0.3), "////"), (PURPLE, ""), (LIGHT, "...."), (
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def _fmt_n(n: Any) -> str:
-    try:
-        return f"{int(n):,}"
-    except (TypeError, ValueError):
-        return "?"
 
 
 def _num(v: Any) -> float:
@@ -195,7 +189,8 @@ def plot_kpis(summary: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = None,
             xlo, xhi = _limits(kpi, [value, lo, hi, target])
             pax.set_xlim(xlo, xhi)
             pax.set_ylim(-0.6, 0.6)
-            pax.set_yticks([0], [f"{mathtext_escape(kpi_label(kpi))}\nn = {_fmt_n(r['n'])}"])
+            count = format_count(r["n"], suppressed=suppressed, min_n=min_n, prefix=True)
+            pax.set_yticks([0], [f"{mathtext_escape(kpi_label(kpi))}\n{count}"])
             pax.grid(axis="y", visible=False)
             _axis_format(pax, kpi)
             if suppressed or not math.isfinite(value):
@@ -335,8 +330,9 @@ def plot_kpi_change(change: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = 
             xlo, xhi = _limits(kpi, list(vals.values()))
             pax.set_xlim(xlo, xhi)
             pax.set_ylim(-0.55, 1.55)
-            pax.set_yticks([1, 0], [f"{w_prev} (n = {_fmt_n(r['n_previous'])})",
-                                    f"{w_last} (n = {_fmt_n(r['n_latest'])})"])
+            hidden = _truthy(r["suppressed"])
+            pax.set_yticks([1, 0], [f"{w} ({format_count(r[n], suppressed=hidden, min_n=min_n, prefix=True)})"
+                                    for w, n in ((w_prev, "n_previous"), (w_last, "n_latest"))])
             pax.grid(axis="y", visible=False)
             _axis_format(pax, kpi)
             name = mathtext_escape(kpi_label(kpi))
@@ -486,8 +482,8 @@ def plot_segment_means(groups: pd.DataFrame | dict[str, Any], *, ax: Axes | None
                    else _("suppressed (protects a smaller segment)"))
             ax.text(0.02, yi, why if supp[yi] else _("no answers"), va="center", ha="left",
                     fontstyle="italic", transform=ax.get_yaxis_transform())
-        ax.set_yticks(y, [f"{short_label(g, 30)} (n = {_fmt_n(n)})" for g, n in zip(groups["group"], groups["n"],
-                                                                               strict=True)])
+        ax.set_yticks(y, [f"{short_label(g, 30)} ({format_count(n, suppressed=h, min_n=min_n, prefix=True)})"
+                          for g, n, h in zip(groups["group"], groups["n"], supp, strict=True)])
         ax.set_ylim(k - 0.4, -0.6)
         ax.grid(axis="y", visible=False)
         level_txt = f"{level * 100:g}%"
@@ -602,7 +598,7 @@ def plot_scorecard(scorecard: pd.DataFrame, *, ax: Axes | None = None, level: fl
                     if math.isfinite(a) and math.isfinite(b):
                         ax.errorbar([val], [y], xerr=interval_errors(val, a, b), fmt="none", ecolor="black",
                                     elinewidth=1.0, capsize=3, zorder=4)
-                    ax.text(b if math.isfinite(b) else val, y, f" {val:.1f} (n = {_fmt_n(n)})", va="center",
+                    ax.text(b if math.isfinite(b) else val, y, f" {val:.1f} ({format_count(n, prefix=True)})", va="center",
                             ha="left", fontsize="small")
                 else:
                     why = (_("suppressed (n < {n})", n=min_n) if n < min_n

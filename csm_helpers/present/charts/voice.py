@@ -23,7 +23,7 @@ from csm_helpers.analysis.complaints import ICEBERG_LAYERS, OTHER_SUPPRESSED
 from csm_helpers.analysis.loyalty import QUADRANTS
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import N_, _, tr
-from csm_helpers.present.catalogue import format_p
+from csm_helpers.present.catalogue import format_count, format_p
 from csm_helpers.present.charts.style import (
     BAD,
     DARK,
@@ -140,7 +140,10 @@ def plot_loyalty_matrix(quadrants: pd.DataFrame, *, ax: Axes | None = None, **kw
         if len(q) == 0:
             return empty_chart(ax, _("Loyalty matrix: nothing to show"))
         if _all_suppressed(q):
-            return empty_chart(ax, _("Loyalty matrix suppressed: too few respondents ({n})", n=_n_text(q["n"].iloc[0])))
+            size = format_count(q["n"].iloc[0], suppressed=True, min_n=quadrants.attrs.get("min_n"))
+            return empty_chart(ax, _("Loyalty matrix suppressed: too few respondents ({n})", n=size)
+                               if size != _("hidden") else
+                               _("Loyalty matrix suppressed so that a smaller group cannot be worked out by difference"))
         rows = {str(r.quadrant): r for r in q.itertuples(index=False)}
         missing = [name for name in QUADRANTS if name not in rows]
         if missing:
