@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from csm_helpers import __version__
-from csm_helpers.core.errors import CsmError
+from csm_helpers.core.errors import CsmError, UsageError
 
 __all__ = ["main", "build_parser"]
 
@@ -342,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         _err(str(exc))
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1  # 2: the command was used wrongly (README)
     except KeyboardInterrupt:
         _err(f"interrupted after {time.perf_counter() - start:.0f} s; nothing half-written was left behind")
         return 130

@@ -15,6 +15,7 @@ __all__ = [
     "is_user_error_name",
     "CsmError",
     "ConfigError",
+    "UsageError",
     "DataError",
     "DataFileError",
     "ReportError",
@@ -31,6 +32,11 @@ class CsmError(Exception):
 
 class ConfigError(CsmError):
     """Raised when ``study.yaml`` (or a YAML file it names) is missing, unreadable or invalid."""
+
+
+class UsageError(CsmError):
+    """Raised when a command-line option has a value that cannot work (``--stages 07``): the
+    command was used wrongly, so ``csm`` exits with status 2, as argparse does for its own checks."""
 
 
 class DataFileError(CsmError):

@@ -9,6 +9,7 @@ from email.headerregistry import Address, HeaderRegistry
 from pathlib import Path
 
 from csm_helpers.core.errors import CsmError
+from csm_helpers.core.yamlfile import load_yaml
 
 __all__ = ["DEFAULT_SENDER", "parse_addresses", "load_distribution_lists"]
 
@@ -145,16 +146,15 @@ def load_distribution_lists(path: str | Path) -> dict[str, list[Address]]:
     >>> {k: [a.addr_spec for a in v] for k, v in load_distribution_lists(p).items()}
     {'all': ['ceo@bank.vn'], 'region=Hanoi': ['a@bank.vn', 'b@bank.vn']}
     """
-    import yaml
-
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CsmError(f"distribution-list file {path} not found — check --lists") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise CsmError(f"{path}: cannot read the distribution lists ({exc}) — "
                        "it must be UTF-8 YAML like 'region=Hanoi: [a@x.vn, b@x.vn]'") from None
+    data = load_yaml(text, source=path)
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -16,6 +16,7 @@ from typing import Any
 from csm_helpers import __version__
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import HTML_LANG, N_, _, language, tr
+from csm_helpers.core.paths import check_output_folder
 from csm_helpers.core.safety import write_bytes_atomic
 from csm_helpers.delivery.addresses import DEFAULT_SENDER, parse_addresses
 from csm_helpers.delivery.reports import (
@@ -462,5 +463,5 @@ def write_eml(messages: Sequence[OutgoingMessage], out_dir: str | Path) -> list[
 
     The files hold exactly the bytes that would be sent; any mail client opens them.
     """
-    out = Path(out_dir)
+    out = check_output_folder(out_dir, option="--dry-run")
     return [write_bytes_atomic(out / f"{m.folder.name}.eml", m.wire_bytes()) for m in messages]

@@ -47,6 +47,7 @@ from typing import Any, TextIO
 
 from csm_helpers import __version__
 from csm_helpers.core.errors import CsmError
+from csm_helpers.core.paths import check_output_folder
 from csm_helpers.core.safety import write_text_atomic
 from csm_helpers.pipeline.build import BatchSegment, SegmentOutcome, run_local
 from csm_helpers.pipeline.index import BATCH_STATE, write_index
@@ -365,6 +366,7 @@ def run_batch(study_path: str | Path | None, by: str, *, out_dir: str | Path = "
     if timeout is not None and timeout <= 0:
         raise CsmError(f"--timeout must be a positive number of seconds, not {timeout:g}")
     plan = plan_batch(study_path, by, stages, notebooks=notebooks)
+    check_output_folder(out_dir, option="--out")
     study = plan.run.study
     for w in plan.run.warnings:
         note(f"warning: {w}")

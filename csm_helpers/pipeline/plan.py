@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from csm_helpers.core.errors import ConfigError, CsmError
+from csm_helpers.core.errors import ConfigError, UsageError
 from csm_helpers.core.safety import file_sha256
 from csm_helpers.pipeline.preflight import StudyCheck, validate_study
 from csm_helpers.study.config import Study
@@ -88,7 +88,8 @@ def resolve_stages(stages: Sequence[str] | None, notebooks: Path | None = None) 
     for s in stages or []:
         match = [x for x in all_stages if x == s or x.startswith(f"{s}_") or x.split("_", 1)[0] == s]
         if not match:
-            raise CsmError(f"unknown stage {s!r}; available: {', '.join(all_stages)}")
+            raise UsageError(f"--stages: unknown stage {s!r}; available: {', '.join(all_stages)} — give their "
+                             "numbers, e.g. --stages 03,04")
         wanted.extend(m for m in match if m not in wanted)
     return wanted
 

@@ -38,6 +38,7 @@ from typing import Any
 from csm_helpers import __version__
 from csm_helpers.core.i18n import _, language, tr
 from csm_helpers.core.jsonable import to_jsonable
+from csm_helpers.core.paths import check_output_folder
 from csm_helpers.core.safety import write_text_atomic
 from csm_helpers.pipeline.execute import StageExecutor
 from csm_helpers.pipeline.export import export_html
@@ -296,6 +297,7 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     from csm_helpers.workbook.cache import data_cache_stats, disable_data_cache, enable_data_cache
 
     load_study(study_path or sample_study_path())  # a bad study.yaml stops here, before any kernel starts
+    check_output_folder(out_dir, option="--out")  # and an --out that cannot be written, before any work
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     kernels = KernelPool(min(jobs, len(stages)) if stages else jobs)  # starting while the study is validated
     cache_was_on = bool(data_cache_stats()["enabled"])

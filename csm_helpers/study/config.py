@@ -10,15 +10,17 @@ The shape is described in SPEC §2 and, key by key, in ``README.md``.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from csm_helpers.core.errors import ConfigError
+from csm_helpers.core.paths import resolve_path
+from csm_helpers.core.yamlfile import load_yaml
 
 __all__ = [
     "TODO",
@@ -270,6 +272,19 @@ class Study(_Model):
     def _file_short_form(cls, v: Any) -> Any:
         return {"file": v} if isinstance(v, str) else v
 
+    @field_validator("scales", mode="before")
+    @classmethod
+    def _scales_are_pairs(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v  # pydantic says "a mapping"
+        for key, pair in v.items():
+            numbers = isinstance(pair, list | tuple) and all(
+                isinstance(x, int | float) and not isinstance(x, bool) for x in pair)
+            if not numbers or len(pair) != 2:
+                raise ValueError(f"scale {key!r} is {pair!r}: a scale is two numbers, [min, max], for example "
+                                 f"{key}: [1, 5]")
+        return v
+
     @field_validator("scales")
     @classmethod
     def _scales_ordered(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
@@ -393,6 +408,26 @@ class KpiTarget(_Model):
     @classmethod
     def _date_to_str(cls, v: Any) -> Any:
         return None if v is None else str(v)
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline_exists(cls, v: str | None) -> str | None:
+        """A day, a month, a quarter, a half or a year that exists: 2026-12-31, 2026-12, 2026-Q4,
+        2026-H2 or 2026 (quoted or not; "2026-02-30" is refused, not carried into every report)."""
+        if v is None:
+            return v
+        text = v.strip()
+        if re.fullmatch(r"\d{4}(-(Q[1-4]|H[12]))?", text):
+            return text
+        for fmt in ("%Y-%m-%d", "%Y-%m"):
+            try:
+                datetime.datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            if re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", text):
+                return text
+        raise ValueError(f"deadline {v!r} is not a date that exists — write a day as YYYY-MM-DD (e.g. 2026-12-31), "
+                         "or a month, quarter or year: 2026-12, 2026-Q4, 2026")
 
     @model_validator(mode="after")
     def _target_in_range(self) -> KpiTarget:
@@ -522,13 +557,7 @@ def read_yaml(path: Path, *, what: str = "YAML file") -> Any:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}) — save it as UTF-8") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}{where}: invalid YAML ({problem}) — fix the syntax there") from None
+    data = load_yaml(text, source=path)
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: expected a mapping of keys (e.g. 'name: ...'), found {type(data).__name__} — "
@@ -538,15 +567,7 @@ def read_yaml(path: Path, *, what: str = "YAML file") -> Any:
 
 
 def _resolve_inside(base: Path, relpath: str, *, source: Path, key: str) -> Path:
-    p = Path(relpath)
-    full = (p if p.is_absolute() else base / p).resolve()
-    root = base.resolve()
-    if full != root and root not in full.parents:
-        raise ConfigError(
-            f"{source}, key '{key or relpath}': path {relpath!r} points outside the study folder "
-            f"{root} — copy the file into the study folder and give a relative path"
-        )
-    return full
+    return resolve_path(base, relpath, where=f"{source}, key '{key or relpath}'")
 
 
 def _format_validation(exc: ValidationError, source: Path, model: type[BaseModel]) -> str:

@@ -57,6 +57,11 @@ class Table:
     removed_columns: tuple[str, ...] = ()
     #: rows left out when read, by reason (a Qualtrics export's previews and unfinished responses)
     left_out: dict[str, int] = field(default_factory=dict)
+    #: the user row number of the header (after any title rows above it); None without a header row
+    header_row: int | None = None
+    #: the Excel sheet read, and the workbook's other sheets (for messages that say where to look)
+    sheet: str | None = None
+    other_sheets: tuple[str, ...] = ()
 
     def row_numbers(self, positions: Any) -> list[int]:
         """User row numbers of rows given by position (or by a boolean mask).

@@ -131,7 +131,7 @@ class _Checker:
         self.table = table
         self.study = study
         self.data = table.data
-        self.file = table.source.name
+        self.file = table.source.name + (f", sheet {table.sheet!r}" if table.sheet is not None else "")
         self.errors: list[str] = []
         self.warnings: list[str] = []
 
@@ -307,10 +307,32 @@ class _Checker:
                 "check the spelling in study.yaml"
             )
 
+    def none_found(self, named: list[tuple[str, str, str]]) -> bool:
+        """One message, not one per column, when no column study.yaml names is in the file: the
+        wrong sheet or the wrong file was read, and the message says which and where to look."""
+        wanted = list(dict.fromkeys(col for _key, col, _role in named))
+        if len(wanted) < 2 or any(c in self.data.columns for c in wanted):
+            return False
+        columns = [str(c) for c in self.data.columns]
+        has = ", ".join(repr(c) for c in columns[:6]) + (" ..." if len(columns) > 6 else "")
+        names = ", ".join(repr(c) for c in wanted[:4]) + (" ..." if len(wanted) > 4 else "")
+        if self.table.other_sheets:
+            others = ", ".join(repr(s) for s in self.table.other_sheets)
+            fix = (f"the workbook also has {others}: set responses.sheet in study.yaml to the sheet that holds the "
+                   f"answers (e.g. sheet: {self.table.other_sheets[0]!r})")
+        else:
+            fix = "check responses.file in study.yaml, or the header row of the file"
+        self.errors.append(f"{self.file}: none of the columns study.yaml names ({names}) is here — this has "
+                           f"{has}; {fix}")
+        return True
+
     def run(self) -> ValidationReport:
         rated = self.study.rated_items()
         seen: set[tuple[str, str]] = set()
-        for key, col, role in _named_columns(self.study):
+        named = _named_columns(self.study)
+        if self.none_found(named):
+            return ValidationReport(errors=self.errors, warnings=self.warnings)
+        for key, col, role in named:
             if col not in self.data.columns:
                 self.missing_column(key, col)
                 continue

@@ -180,14 +180,27 @@ def _deterministic_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def xlsx_bytes(rows: list[list[Any]], columns: list[str] = COLUMNS, *, sheet: str = "Responses") -> bytes:
+def xlsx_bytes(rows: list[list[Any]], columns: list[str] = COLUMNS, *, sheet: str = "Responses",
+               before: dict[str, list[str]] | None = None, title: str | None = None) -> bytes:
+    """An .xlsx workbook of ``rows``; ``before`` adds sheets of text lines in front of the data
+    sheet (a README sheet), ``title`` a title merged across row 1 above the header."""
     import datetime as dt
 
     from openpyxl import Workbook
 
     wb = Workbook()
     ws = wb.active
+    for k, (name, lines) in enumerate((before or {}).items()):
+        front = ws if k == 0 else wb.create_sheet(name)
+        front.title = name
+        for line in lines:
+            front.append([line])
+    if before:
+        ws = wb.create_sheet(sheet)
     ws.title = sheet
+    if title is not None:
+        ws.append([title])
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
     ws.append(columns)
     for row in rows:
         ws.append(row)
@@ -524,6 +537,83 @@ def cases() -> list[Case]:
         Case("population_unknown_segment", "the population names a shop the survey does not have",
              "population.csv", ["population.csv", "'Mongkok'", "shop"],
              {"population.csv": (POPULATION + "shop,Mongkok,300\n").encode()}),
+        # ---- issue 17: YAML that hangs, crashes or passes silently (one strict loader)
+        Case("yaml_nested_1000_deep", "study.yaml nests a value 1,000 lists deep (RecursionError in the parser)",
+             "study.yaml", ["study.yaml", "line 52", "nested more than 50 levels", "brackets"],
+             {"study.yaml": (study_yaml() + "notes: " + "[" * 1000 + "]" * 1000 + "\n").encode()},
+             subprocess=True),
+        Case("yaml_alias_bomb", "a 'billion laughs' alias bomb of 4 KB in study.yaml", "study.yaml",
+             ["study.yaml", "alias *a", "not allowed", "write the value out"],
+             {"study.yaml": (study_yaml() + "lol0: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+                 f"lol{i}: &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 9) + "]\n" for i in range(1, 9)
+             )).encode()}, subprocess=True),
+        Case("yaml_merge_key_alias", "a YAML merge key (<<: *defaults) reuses a block of settings", "study.yaml",
+             ["study.yaml", "alias *base", "write the value out"],
+             {"study.yaml": study_yaml().replace("scales:\n", "base_scale: &base [1, 7]\nscales:\n  other: *base\n", 1)
+              .encode()}),
+        Case("yaml_duplicate_overall", "'overall:' appears twice, the second far below (it would silently win)",
+             "study.yaml", ["study.yaml", "'overall' is given twice", "on line 31 and on line 52", "keep one"],
+             {"study.yaml": (study_yaml() + "overall: q_quality\n").encode()}),
+        Case("yaml_duplicate_nested_key", "responses.id is given twice inside responses:", "study.yaml",
+             ["study.yaml", "'id' is given twice", "keep one"],
+             {"study.yaml": study_yaml().replace("  id: rid\n", "  id: rid\n  id: full_name\n", 1).encode()}),
+        Case("goals_duplicate_key", "the goals file gives kpi_targets twice", "aims.yaml",
+             ["aims.yaml", "'kpi_targets' is given twice", "keep one"],
+             {"aims.yaml": (AIMS + "kpi_targets: []\n").encode()}),
+        Case("deadline_feb_30", "a KPI target's deadline is 2026-02-30 (unquoted: a YAML date)", "aims.yaml",
+             ["aims.yaml", "line 5", "'2026-02-30' is not a date that exists", "YYYY-MM-DD"],
+             {"aims.yaml": AIMS.replace("2027-06-30", "2026-02-30").encode()}),
+        Case("deadline_feb_30_quoted", "a KPI target's deadline is \"2026-02-30\" (quoted: a string)", "aims.yaml",
+             ["aims.yaml", "kpi_targets.0.deadline", "not a date that exists", "YYYY-MM-DD"],
+             {"aims.yaml": AIMS.replace("2027-06-30", '"2026-02-30"').encode()}),
+        Case("deadline_day_first", "a KPI target's deadline is written 31/06/2027 (day first, and no 31 June)",
+             "aims.yaml", ["aims.yaml", "kpi_targets.0.deadline", "'31/06/2027'", "YYYY-MM-DD"],
+             {"aims.yaml": AIMS.replace("2027-06-30", "31/06/2027").encode()}),
+        # ---- issue 17: a setting whose message did not lead to the fix
+        Case("scale_one_number", "scales.default: [5] (one number)", "study.yaml",
+             ["study.yaml", "scale 'default' is [5]", "two numbers, [min, max]", "[1, 5]"],
+             _study({"scales.default": [5]})),
+        Case("scale_three_numbers", "scales.q_overall: [1, 5, 10]", "study.yaml",
+             ["study.yaml", "scale 'q_overall'", "two numbers, [min, max]"],
+             _study({"scales.q_overall": [1, 5, 10]})),
+        Case("scale_as_text", "scales.default: '1-7' (text)", "study.yaml",
+             ["study.yaml", "scale 'default' is '1-7'", "two numbers, [min, max]"],
+             _study({"scales.default": "1-7"})),
+        # ---- issue 17: Excel workbooks (error values, a README sheet in front)
+        Case("xlsx_div0", "an Excel cell holds #DIV/0! where an answer should be", "answers.xlsx",
+             ["answers.xlsx", "sheet 'Responses'", "row 8, column 'q_speed': #DIV/0!", "fix the formula"],
+             {"answers.xlsx": xlsx_bytes(_rows(lambda r: r[6].__setitem__(4, "#DIV/0!"))), **xlsx_study},
+             subprocess=True),
+        Case("xlsx_na_and_ref", "Excel cells hold #N/A and #REF! (a broken lookup)", "answers.xlsx",
+             ["answers.xlsx", "2 cell(s)", "row 3, column 'q_overall': #N/A", "row 12, column 'wave': #REF!"],
+             {"answers.xlsx": xlsx_bytes(_rows(lambda r: (r[1].__setitem__(6, "#N/A"), r[10].__setitem__(1, "#REF!")))),
+              **xlsx_study}),
+        Case("xlsx_value_in_comment", "an Excel cell in the comment column holds #VALUE!", "answers.xlsx",
+             ["answers.xlsx", "column 'remarks': #VALUE!", "fix the formula"],
+             {"answers.xlsx": xlsx_bytes(_rows(lambda r: r[20].__setitem__(10, "#VALUE!"))), **xlsx_study}),
+        Case("xlsx_readme_sheet_first", "the data is on sheet 'Data' behind a one-line README sheet", "answers.xlsx",
+             ["answers.xlsx", "read sheet 'README'", "'Data'", "responses.sheet"],
+             {"answers.xlsx": xlsx_bytes(base_rows(), sheet="Data", before={"README": ["Answers: see sheet Data"]}),
+              **xlsx_study}),
+        Case("xlsx_readme_sheet_lines", "the data is on sheet 'Data' behind a README sheet of several lines",
+             "answers.xlsx", ["answers.xlsx", "sheet 'README'", "none of the columns", "'Data'", "responses.sheet"],
+             {"answers.xlsx": xlsx_bytes(base_rows(), sheet="Data", before={
+                 "README": ["About this export", "Sheet Data: one row per respondent", "Exported 2026-01-05"]}),
+              **xlsx_study}),
+        Case("xlsx_two_sheets_in_front", "the data is the third sheet, after 'Notes' and 'Codes'", "answers.xlsx",
+             ["answers.xlsx", "sheet 'Notes'", "'Codes', 'Survey'", "responses.sheet"],
+             {"answers.xlsx": xlsx_bytes(base_rows(), sheet="Survey", before={
+                 "Notes": ["Survey notes", "Fieldwork: January", "Owner: CX team"], "Codes": ["1 = poor", "7 = best"]}),
+              **xlsx_study}),
+        # ---- issue 17: paths a file system cannot hold (one path resolver)
+        Case("path_name_300_chars", "responses.file is a name of 300 characters", "study.yaml",
+             ["study.yaml", "responses.file", "304 bytes long", "shorter name"],
+             _study({"responses.file": "a" * 300 + ".csv"}), subprocess=True),
+        Case("path_nul_byte", "responses.file holds a NUL byte", "study.yaml",
+             ["study.yaml", "responses.file", "NUL character", "type the name again"],
+             _study({"responses.file": "answ\x00ers.csv"})),
+        Case("path_goals_too_long", "goals names a file of 260 characters", "study.yaml",
+             ["study.yaml", "goals", "264 bytes long", "shorter name"], _study({"goals": "g" * 260 + ".yml"})),
         # ---- unusual but valid: must be read correctly
         Case("utf8_bom", "UTF-8 with a byte-order mark (Excel 'CSV UTF-8')", "answers.csv", [],
              {"answers.csv": b"\xef\xbb\xbf" + rows_text.encode()}, outcome="ok", read={"remarks": "质量很好"}),
@@ -546,6 +636,12 @@ def cases() -> list[Case]:
              read={"remarks": "质量很好"}),
         Case("semicolon_decimal_comma", "semicolon-separated export (European Excel)", "answers.csv", [],
              {"answers.csv": csv_text(base_rows(), sep=";").encode()}, outcome="ok", read={"shop": "Tsuen Wan"}),
+        Case("xlsx_title_row", "a title merged across row 1 above the header (Excel)", "answers.xlsx", [],
+             {"answers.xlsx": xlsx_bytes(base_rows(), title="Bakery pulse — export of 2026-01-05"), **xlsx_study},
+             outcome="ok", read={"remarks": "质量很好"}),
+        Case("csv_title_lines", "two title lines and a blank line above the CSV header", "answers.csv", [],
+             {"answers.csv": ("Bakery pulse\nExported 2026-01-05\n\n" + rows_text).encode()}, outcome="ok",
+             read={"shop": "Tsuen Wan"}),
         Case("xlsx_ok", "the same data as an Excel workbook", "answers.xlsx", [],
              {"answers.xlsx": xlsx, **xlsx_study}, outcome="ok", read={"remarks": "质量很好"}),
         Case("sav_ok", "the same data as an SPSS file", "answers.sav", [],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import unicodedata
 import zipfile
@@ -10,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from csm_helpers.core.errors import ConfigError, CsmError, DataFileError
+from csm_helpers.core.paths import file_kind
 from csm_helpers.study.readers.common import file_hint, is_responses_key, setting_hint
 from csm_helpers.study.readers.text import (
     check_unique_names,
@@ -82,20 +84,69 @@ def _read_excel(path: Path, *, sheet: str | int | None, config_key: str | None) 
                 f"{path}: there is no sheet named {sheet!r}: the workbook has {listed} — {hint}"
                 + setting_hint(config_key, "sheet", repr(names[0]))
             )
+        name = names[sheet] if isinstance(sheet, int) else str(sheet)
+        others = tuple(n for n in names if n != name)
+        # if the answers are on another sheet, every message about this one says how to read that one
+        elsewhere = (f" (read sheet {name!r}; the workbook also has {', '.join(map(repr, others))}: if the answers "
+                     "are there, " + setting_hint(config_key, "sheet", repr(others[0])) + ")") if others else ""
         try:
             raw = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str, na_filter=False)
+            errors = _error_cells(book, name)
         except Exception as exc:  # openpyxl raises many kinds on a damaged sheet
             if isinstance(exc, MemoryError):
                 raise
             raise DataFileError(
-                f"{path}: sheet {sheet!r} cannot be read ({type(exc).__name__}: {_short(exc)}) — the file "
+                f"{path}: sheet {name!r} cannot be read ({type(exc).__name__}: {_short(exc)}) — the file "
                 "may be damaged: open it in Excel and save it again as .xlsx"
             ) from None
     if raw.shape[0] == 0:
-        raise DataFileError(f"{path}: sheet {sheet!r} is empty: no header and no data rows — put the header "
-                            "in row 1 and one respondent per row below it")
-    return finish_text_frame(raw, path, fmt="excel", header_rows=1, question_row=False,
-                              where="the header row")
+        raise DataFileError(f"{path}: sheet {name!r} is empty: no header and no data rows — put the header "
+                            f"in row 1 and one respondent per row below it{elsewhere}")
+    try:
+        table = finish_text_frame(raw, path, fmt="excel", header_rows=1, question_row=False,
+                                  where="the header row")
+    except DataFileError as exc:
+        raise DataFileError(f"{exc}{elsewhere}") from None
+    table = dataclasses.replace(table, sheet=name, other_sheets=others)
+    _refuse_error_values(table, raw, errors, sheet=name)
+    return table
+
+
+#: The values Excel shows for a formula that failed (openpyxl's cell type "e").
+EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
+                "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!")
+
+
+def _error_cells(book: pd.ExcelFile, sheet: str) -> list[tuple[int, int, str]]:
+    """``(row, column, value)`` (1-based) of every Excel error value on ``sheet``.
+
+    pandas reads an error cell (a failed formula: ``#DIV/0!``, ``#N/A``…) as an empty cell, so an
+    answer would go missing without a word; openpyxl still knows the cell's type."""
+    found: list[tuple[int, int, str]] = []
+    for row in book.book[sheet].iter_rows():
+        for cell in row:
+            if getattr(cell, "data_type", None) == "e":
+                found.append((int(cell.row), int(cell.column), str(cell.value)))
+    return found
+
+
+def _refuse_error_values(table: Table, raw: pd.DataFrame, errors: list[tuple[int, int, str]], *, sheet: str) -> None:
+    below = [e for e in errors if table.header_row is None or e[0] > table.header_row]
+    if not below:
+        return
+    header = raw.iloc[(table.header_row or 1) - 1].tolist()
+
+    def column(i: int) -> str:
+        name = header[i - 1] if i - 1 < len(header) else None
+        return repr(str(name).strip()) if isinstance(name, str) and name.strip() else f"number {i}"
+
+    shown = "; ".join(f"row {r}, column {column(c)}: {v}" for r, c, v in below[:5])
+    more = f" (and {len(below) - 5} more)" if len(below) > 5 else ""
+    raise DataFileError(
+        f"{table.source}, sheet {sheet!r}: {len(below)} cell(s) hold an Excel error value instead of an answer — "
+        f"{shown}{more}; a failed formula is not a missing answer: fix the formula in Excel (or clear the cell "
+        "if the answer is missing) and save the workbook again"
+    )
 
 
 # --------------------------------------------------------------------------- SPSS, Parquet
@@ -204,10 +255,11 @@ def read_table(path: str | Path, *, format: str = "auto", sheet: str | int | Non
             f"{path}: unknown format {format!r} — use one of: auto, {', '.join(FORMATS)}"
             + (" (responses.format in study.yaml)" if is_responses_key(config_key) else "")
         )
-    if not path.exists():
+    kind_of = file_kind(path)  # never opens it: a named pipe would block the read
+    if kind_of == "missing":
         raise DataFileError(f"{path}: file not found — {file_hint(config_key)}")
-    if not path.is_file():
-        raise DataFileError(f"{path}: this is a folder, not a data file — {file_hint(config_key)}")
+    if kind_of != "a file":
+        raise DataFileError(f"{path}: this is {kind_of}, not a data file — {file_hint(config_key)}")
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:

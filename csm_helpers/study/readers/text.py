@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import unicodedata
 from pathlib import Path
@@ -119,7 +120,7 @@ def finish_text_frame(raw: pd.DataFrame, path: Path, *, fmt: str, header_rows: i
     nonblank = np.flatnonzero(~blank)
     if len(nonblank) == 0:
         raise DataFileError(f"{path}: the file is empty: no header and no data rows — export the data again")
-    top = int(nonblank[0])
+    top = _header_position(raw, nonblank)
     names = [unicodedata.normalize("NFC", v.strip()) if isinstance(v, str) else ""
              for v in raw.iloc[top].tolist()]
     names = [n or f"Unnamed: {i}" for i, n in enumerate(names)]
@@ -147,7 +148,25 @@ def finish_text_frame(raw: pd.DataFrame, path: Path, *, fmt: str, header_rows: i
     consecutive = bool(np.array_equal(rows, np.arange(rows[0], rows[0] + len(rows))))
     return Table(data=data, source=path, format=fmt, first_data_row=int(rows[0]),
                  question_text={k: v for k, v in questions.items() if k in data.columns},
-                 file_rows=None if consecutive else rows)
+                 file_rows=None if consecutive else rows, header_row=top + 1)
+
+
+def _header_position(raw: pd.DataFrame, nonblank: np.ndarray, *, look: int = 10) -> int:
+    """Position of the header row: the first non-blank row, unless it (and any like it) is a
+    title above the header — one filled cell (a merged title cell in Excel, "Customer survey
+    2026" on a line of its own) followed by a row with several — in the first ``look`` rows."""
+    top = int(nonblank[0])
+    if raw.shape[1] < 2:
+        return top
+    filled = [sum(1 for v in raw.iloc[i].tolist() if not (v is None or (isinstance(v, str) and not v.strip())
+                                                           or (not isinstance(v, str) and pd.isna(v))))
+              for i in nonblank[:look]]
+    for k in range(len(filled) - 1):
+        if filled[k] > 1:
+            break
+        if filled[k + 1] > 1:
+            return int(nonblank[k + 1])
+    return top
 
 
 # --------------------------------------------------------------------------- CSV
@@ -341,6 +360,16 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
+def _width_below_title(text: str, delim: str, *, look: int = 10) -> int | None:
+    """The header's width when the first non-blank line is a title (a single cell) and a wider
+    line follows within ``look`` lines; None otherwise (then a row that is too wide is an error)."""
+    records = [r for r in itertools.islice(csv.reader(io.StringIO(text), delimiter=delim), look)
+               if any(c.strip() for c in r)]
+    if len(records) < 2 or len(records[0]) != 1:
+        return None
+    return next((len(r) for r in records[1:] if len(r) > 1), None)
+
+
 def read_text_table(path: Path, *, encoding: str | None, delimiter: str | None, force_qualtrics: bool,
               config_key: str | None) -> Table:
     raw_bytes = path.read_bytes()
@@ -366,8 +395,17 @@ def read_text_table(path: Path, *, encoding: str | None, delimiter: str | None, 
     else:
         delim = _sniff_delimiter(text)
     try:
-        raw = pd.read_csv(io.StringIO(text), sep=delim, header=None, dtype=str, keep_default_na=False,
-                          na_filter=False, skip_blank_lines=False, quotechar='"', engine="c")
+        try:
+            raw = pd.read_csv(io.StringIO(text), sep=delim, header=None, dtype=str, keep_default_na=False,
+                              na_filter=False, skip_blank_lines=False, quotechar='"', engine="c")
+        except pd.errors.ParserError:
+            width = _width_below_title(text, delim)
+            if width is None:
+                raise
+            # title lines above the header: as wide as the header, the title is one cell of it
+            raw = pd.read_csv(io.StringIO(text), sep=delim, header=None, names=range(width), dtype=str,
+                              keep_default_na=False, na_filter=False, skip_blank_lines=False, quotechar='"',
+                              engine="c")
     except pd.errors.EmptyDataError:
         raise DataFileError(f"{path}: the file is empty: no header and no data rows — export the data again"
                             ) from None
