@@ -402,3 +402,50 @@ def test_write_questionnaire_csv_neutralises_formulas(tmp_path):
     assert all(r["label"] == "'" + '=HYPERLINK("http://evil")' for r in rows)
     assert rows[0]["item_name"] == "perf_x" and rows[0]["scale_max"] == "5"
     assert not math.isnan(float(rows[0]["scale_min"]))
+
+
+# --------------------------------------------------------------------------- patterns (issue 17, part 3)
+def test_patterns_match_what_pythons_re_matches_on_the_sample():
+    """The time-limited engine (regex) must not change what a pattern finds: every sample
+    pattern, searched over every interview and comment with Python's re, finds the same texts."""
+    import re
+
+    from csm_helpers.study.config import load_codebook, load_study
+    from csm_helpers.study.datasets import read_dataset, sample_study_path
+
+    codebook = load_codebook(load_study(sample_study_path()))
+    texts = pd.concat([read_dataset("interviews")["text"], read_dataset("responses")["comment"]]).dropna()
+    texts = pd.DataFrame({"interview_id": range(len(texts)), "text": texts.to_numpy()})
+    nfc = [unicodedata.normalize("NFC", t) for t in texts["text"]]
+    only_patterns = Codebook.model_validate({"attributes": [
+        {**e.model_dump(), "keywords": []} for e in codebook.attributes if e.patterns]})
+    coded = code_verbatims(texts, codebook=only_patterns, codes=None)
+    for entry in only_patterns.attributes:
+        rxs = [re.compile(unicodedata.normalize("NFC", p), re.IGNORECASE) for p in entry.patterns]
+        expected = {i for i, t in enumerate(nfc) if any(rx.search(t) for rx in rxs)}
+        assert set(coded.loc[coded["attribute"] == entry.id, "interview_id"]) == expected, entry.id
+        assert expected, entry.id  # the check is not empty
+
+
+def test_a_nested_repetition_that_hangs_re_is_searched_at_once():
+    """The issue's pattern ``^(\\w+\\s?)+$`` runs for minutes in re on a sentence that ends in a
+    full stop; the regex engine finishes well inside the limit and finds what it should."""
+    cb = Codebook.model_validate({"attributes": [
+        {"id": "all_words", "label": "Only words", "dimension": "process", "patterns": [r"^(\w+\s?)+$"]}]})
+    texts = pd.DataFrame({"interview_id": [1, 2], "text": [
+        "The quality of the bread is what matters and speed at the till and nothing else at all.",
+        "chờ lâu quá"]})
+    coded = code_verbatims(texts, codebook=cb, codes=None)
+    assert coded["interview_id"].tolist() == [2] and coded["match"].tolist() == ["chờ lâu quá"]
+
+
+def test_a_pattern_past_its_time_limit_is_named(monkeypatch):
+    from csm_helpers.analysis.discovery import coding
+
+    monkeypatch.setattr(coding, "PATTERN_TIMEOUT_S", 0.05)
+    cb = Codebook.model_validate({"attributes": [
+        {"id": "wait", "label": "Waiting", "dimension": "process", "patterns": ["(a|aa)+$"]}]})
+    texts = pd.DataFrame({"interview_id": [1, 2], "text": ["fine", "w" + "a" * 60 + "it"], "row": [7, 8]})
+    with pytest.raises(DataError, match=r"pattern '\(a\|aa\)\+\$' of attribute 'wait' took more than 0\.05 s on "
+                                        r"the text of row 8 .* write it more simply, or use keywords"):
+        code_verbatims(texts, codebook=cb, codes=None)

@@ -52,7 +52,7 @@ def validate_study(study_path: str | Path | None = None) -> StudyCheck:
 
     study = load_study(study_path or sample_study_path())
     load_goals(study)
-    load_codebook(study)
+    codebook = load_codebook(study)
     table = load_responses(study, validate=False)
     report = validate_responses(table, study)
     if report.errors:
@@ -72,7 +72,12 @@ def validate_study(study_path: str | Path | None = None) -> StudyCheck:
         from csm_helpers.analysis.discovery import prepare_interviews
 
         t = read_study_table(study, "interviews", required=[spec.id, spec.group, spec.text])
-        check.tables["interviews"] = len(prepare_interviews(t.data, spec=spec))
+        interviews = prepare_interviews(t.data, spec=spec)
+        check.tables["interviews"] = len(interviews)
+        if codebook is not None:  # coded as stage 02 codes them: a pattern that never ends, a bad manual code
+            from csm_helpers.analysis.discovery import code_verbatims
+
+            code_verbatims(interviews, codebook=codebook)
     return check
 
 

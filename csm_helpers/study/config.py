@@ -519,10 +519,12 @@ class CodebookEntry(_Model):
     @field_validator("patterns")
     @classmethod
     def _patterns_compile(cls, v: list[str]) -> list[str]:
+        import regex  # the engine code_verbatims searches with (time-limited, see PATTERN_TIMEOUT_S)
+
         for p in v:
             try:
-                re.compile(p)
-            except re.error as exc:
+                regex.compile(p, regex.V0)
+            except regex.error as exc:
                 raise ValueError(f"pattern {p!r} is not a valid regular expression ({exc})") from None
         return v
 

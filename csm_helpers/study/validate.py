@@ -131,7 +131,8 @@ class _Checker:
         self.table = table
         self.study = study
         self.data = table.data
-        self.file = table.source.name + (f", sheet {table.sheet!r}" if table.sheet is not None else "")
+        # a workbook of several sheets: every message says which one was read
+        self.file = table.source.name + (f", sheet {table.sheet!r}" if table.other_sheets else "")
         self.errors: list[str] = []
         self.warnings: list[str] = []
 

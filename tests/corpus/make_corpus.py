@@ -569,6 +569,15 @@ def cases() -> list[Case]:
         Case("deadline_day_first", "a KPI target's deadline is written 31/06/2027 (day first, and no 31 June)",
              "aims.yaml", ["aims.yaml", "kpi_targets.0.deadline", "'31/06/2027'", "YYYY-MM-DD"],
              {"aims.yaml": AIMS.replace("2027-06-30", "31/06/2027").encode()}),
+        # ---- issue 17: a codebook pattern that backtracks without end (time-limited search)
+        *[Case(f"codebook_pattern_{name}", f"codebook pattern {pattern} backtracks catastrophically on a long "
+               "drawn-out word in an interview", "codes.yaml",
+               ["codebook", repr(pattern), "attribute 'speed'", "row 10", "write it more simply"],
+               {"talks.csv": (TALKS + 'T9,customer,"We waited and wa' + "a" * 44 + 'ited, at the till.",9\n').encode(),
+                "codes.yaml": CODES.replace("keywords: [speed,", f"patterns: ['{pattern}'], keywords: [speed,")
+                .encode()}, subprocess=name == "overlap")
+          for name, pattern in (("overlap", "(a|aa)+$"), ("word_chars", r"(\w|\w\w)+$"),
+                                ("three_ways", r"(?:a|aa|aaa)+d\b"))],
         # ---- issue 17: a setting whose message did not lead to the fix
         Case("scale_one_number", "scales.default: [5] (one number)", "study.yaml",
              ["study.yaml", "scale 'default' is [5]", "two numbers, [min, max]", "[1, 5]"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import time
 import unicodedata
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import regex
 
 from csm_helpers.analysis.discovery.common import is_missing
 from csm_helpers.core.checks import check_frame
@@ -89,6 +91,43 @@ def _literal_prefilter(texts: pa.Array, probes: list[str]) -> np.ndarray:
         pattern = "|".join(f"\\Q{p}\\E" for p in probes)
         hit = pc.match_substring_regex(texts, pattern).to_numpy(zero_copy_only=False).astype(bool)
     return np.flatnonzero(hit)
+
+
+#: Longest one search of a codebook pattern may take on one text, and all its searches together
+#: (seconds). A sound pattern needs microseconds per text; one that takes this long repeats an
+#: ambiguous repetition and could run for minutes or hours (catastrophic backtracking).
+PATTERN_TIMEOUT_S = 1.0
+PATTERN_BUDGET_S = 10.0
+
+
+class _BoundedPattern:
+    """A codebook pattern compiled with the ``regex`` engine, searched with a time limit.
+
+    Python's ``re`` cannot be stopped once a search backtracks catastrophically (``(a|aa)+$``
+    on a long run of a's takes longer than the age of the universe). ``regex`` avoids the
+    backtracking of many such patterns outright (``^(\\w+\\s?)+$`` is instant) and takes a
+    ``timeout`` for the rest: a search past :data:`PATTERN_TIMEOUT_S`, or a pattern past
+    :data:`PATTERN_BUDGET_S` over all texts, stops with a message that names the pattern.
+    """
+
+    def __init__(self, pattern: str, attribute: str) -> None:
+        self.pattern, self.attribute, self.spent = pattern, attribute, 0.0
+        self.rx = regex.compile(unicodedata.normalize("NFC", pattern), regex.IGNORECASE | regex.V0)
+
+    def search(self, text: str, *, row: Any) -> Any:
+        limit = min(PATTERN_TIMEOUT_S, PATTERN_BUDGET_S - self.spent)
+        start = time.perf_counter()
+        try:
+            return self.rx.search(text, timeout=max(limit, 1e-3))
+        except TimeoutError:
+            what = (f"took more than {PATTERN_TIMEOUT_S:g} s on the text of row {row}" if limit == PATTERN_TIMEOUT_S
+                    else f"took more than {PATTERN_BUDGET_S:g} s over the texts (stopped at row {row})")
+            raise DataError(
+                f"codebook: the pattern {self.pattern!r} of attribute {self.attribute!r} {what} — it can try "
+                "exponentially many ways to match (a repetition of alternatives that overlap, such as (a|aa)+, "
+                "or of a repetition, such as (\\w+\\s?)+): write it more simply, or use keywords") from None
+        finally:
+            self.spent += time.perf_counter() - start
 
 
 def _original_span(nfc: str, folded: str, start: int, end: int) -> str:
@@ -227,21 +266,14 @@ def code_verbatims(texts: pd.DataFrame, *, codebook: Codebook, id: str = "interv
         for pos, (start, _len, end) in best.items():
             hits.append((int(pos), k, _SOURCE_PRIORITY["keyword"], _original_span(nfc[pos], folded[pos], start, end)))
 
-    # Patterns: case-insensitive regular expressions on the NFC text.
+    # Patterns: case-insensitive regular expressions on the NFC text, each search time-limited.
+    rows = texts["row"].tolist() if "row" in texts.columns else list(range(2, n + 2))
     for k, entry in enumerate(entries):
-        compiled = [re.compile(unicodedata.normalize("NFC", p), re.IGNORECASE) for p in entry.patterns]
-        if not compiled:
-            continue
-        if len(compiled) == 1:  # the usual case: one search per text, no per-text lists
-            rx = compiled[0]
-            for pos, t in enumerate(nfc):
-                if t and (m := rx.search(t)) is not None:
-                    hits.append((pos, k, _SOURCE_PRIORITY["pattern"], m.group(0)))
-            continue
+        searches = [_BoundedPattern(p, entry.id) for p in entry.patterns]
         for pos, t in enumerate(nfc):
             if not t:
                 continue
-            found = [m for m in (rx.search(t) for rx in compiled) if m is not None]
+            found = [m for m in (s.search(t, row=rows[pos]) for s in searches) if m is not None]
             if found:
                 m = min(found, key=lambda m: (m.start(), -(m.end() - m.start())))
                 hits.append((pos, k, _SOURCE_PRIORITY["pattern"], m.group(0)))
