@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from csm_helpers import __version__
-from csm_helpers.core.errors import CsmError, UsageError
+from csm_helpers.core.errors import CsmError, UsageError, headline
 
 __all__ = ["main", "build_parser"]
 
@@ -190,7 +190,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                        scheduler=args.scheduler, progress=progress, log=note, notebooks=args.notebooks)
     failed = result.failed
     for o in failed:
-        print(f"failed: {o.segment}: {o.error.splitlines()[0] if o.error else 'unknown error'}", file=sys.stderr)
+        print(f"failed: {o.segment}: {headline(o.error) if o.error else 'unknown error'}", file=sys.stderr)
     if not args.quiet:
         parts = [f"{result.count('done')} written"]
         if args.resume:

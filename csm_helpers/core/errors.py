@@ -20,6 +20,7 @@ __all__ = [
     "DataFileError",
     "ReportError",
     "format_rows",
+    "headline",
 ]
 
 
@@ -104,3 +105,26 @@ def format_rows(rows: list[int] | object, *, limit: int = 5) -> str:
     head = ", ".join(str(r) for r in rows[:limit])
     more = f" (+{len(rows) - limit} more)" if len(rows) > limit else ""
     return f"{'row' if len(rows) == 1 else 'rows'} {head}{more}"
+
+
+def headline(message: str, *, limit: int = 300) -> str:
+    """An error message on one line, for a summary that has room for one (``csm batch``'s
+    progress and final lines): the first line, and the first listed problem when the first line
+    only announces them — so the column or key the fix is about is always named.
+
+    Examples
+    --------
+    >>> headline("key drivers: a correlation cannot be computed — see below\\n  - column 'perf_fees' has "
+    ...          "no variance\\n  - column 'perf_app' has no variance")
+    "key drivers: a correlation cannot be computed — see below: column 'perf_fees' has no variance (and 1 more)"
+    >>> headline("answers.csv: file not found")
+    'answers.csv: file not found'
+    """
+    lines = [ln for ln in str(message).splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    text = lines[0].strip()
+    problems = [ln.strip()[2:] for ln in lines[1:] if ln.lstrip().startswith("- ")]
+    if problems:
+        text += f": {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from csm_helpers import __version__
-from csm_helpers.core.errors import CsmError
+from csm_helpers.core.errors import CsmError, headline
 from csm_helpers.core.paths import check_output_folder
 from csm_helpers.core.safety import write_text_atomic
 from csm_helpers.pipeline.build import BatchSegment, SegmentOutcome, run_local
@@ -229,7 +229,7 @@ class _Progress:
         self.failed += outcome.status == "failed"
         if self.bar is not None:
             if outcome.status == "failed":
-                self.bar.write(f"failed: {outcome.segment}: {outcome.error.splitlines()[0][:200]}", file=self.stream)
+                self.bar.write(f"failed: {outcome.segment}: {headline(outcome.error)}", file=self.stream)
             self.bar.set_postfix(failed=self.failed, refresh=False)
             self.bar.update(1)
             return
@@ -237,7 +237,7 @@ class _Progress:
             elapsed = time.monotonic() - self.t0
             eta = elapsed / self.done * (self.total - self.done)
             what = "done" if outcome.status == "done" else outcome.status
-            extra = f": {outcome.error.splitlines()[0][:200]}" if outcome.status == "failed" else ""
+            extra = f": {headline(outcome.error)}" if outcome.status == "failed" else ""
             print(f"[{self.done}/{self.total}] {outcome.segment} {what} in {outcome.seconds:.1f} s{extra} "
                   f"· failed {self.failed} · ETA {_fmt_seconds(eta)}", file=self.stream, flush=True)
 
