@@ -151,6 +151,50 @@ def test_killed_run_leaves_nothing_half_written_and_resume_completes(setup, tmp_
     assert {p.name for p in (out / "all").glob("*.html")} == {"01_goal_setting.html", "02_discovery.html"}
 
 
+#: Moments of a run (fractions of its length) at which Ctrl-C is sent to its process group.
+CTRL_C_AT = (0.05, 0.18, 0.32, 0.46, 0.6, 0.74, 0.88, 0.97)
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_any_moment_of_a_run_stops_it(setup, tmp_path):
+    """Issue 17, part 7: once in four tries a Ctrl-C let ``csm run --stages 03,04`` finish and exit
+    0. The signal goes to the process group (as a terminal sends it) at a dozen moments spread
+    over a whole run — start-up, validation, kernel start, both notebooks, export, the final
+    swap. Whenever the run was still going it must stop: exit 130 with the message, or, at the
+    very end (after ``main`` returned), death by SIGINT — never 0. Nothing is left behind: no
+    kernel, no staging folder, and the output is the earlier report or the complete new one."""
+    study, good = setup
+    timing = tmp_path / "timing"
+    start = time.monotonic()
+    run_ok("run", "--study", str(study), "--out", str(timing), "--stages", "03,04")
+    length = time.monotonic() - start
+    seen = []
+    for k, fraction in enumerate(CTRL_C_AT):
+        out = tmp_path / f"reports-{k}"
+        shutil.copytree(good, out)
+        before = visible(tree_digest(out))
+        proc = csm("run", "--study", str(study), "--out", str(out), "--stages", "03,04", start_new_session=True)
+        time.sleep(fraction * length)
+        kids = kernels_of(proc)
+        running = proc.poll() is None
+        if running:
+            os.killpg(proc.pid, signal.SIGINT)
+        _out, err = proc.communicate(timeout=300)
+        seen.append((fraction, running, proc.returncode))
+        if running:
+            assert proc.returncode in (130, -signal.SIGINT), (fraction, proc.returncode, err[-1500:])
+            if proc.returncode == 130:
+                assert "interrupted after" in err and "Traceback" not in err, err[-1500:]
+        _gone, alive = psutil.wait_procs(kids, timeout=20)
+        assert alive == [], [p.cmdline() for p in alive]
+        assert not [p.name for p in out.iterdir() if p.name.startswith(".csm-")], fraction
+        now = visible(tree_digest(out))
+        if now != before:  # the new reports went in whole: a --resume finds them complete
+            assert "up to date" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", "03,04",
+                                          "--resume"), fraction
+    assert sum(running for _f, running, _rc in seen) >= len(CTRL_C_AT) - 2, seen  # the moments covered the run
+
+
 @pytest.mark.slow
 def test_resume_skips_only_complete_outputs_of_the_same_inputs(tmp_path):
     study = build_base(tmp_path / "study")

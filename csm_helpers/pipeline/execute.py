@@ -17,7 +17,7 @@ from csm_helpers.core.errors import CsmError, ReportError, is_user_error_name
 if TYPE_CHECKING:  # imported by a warm kernel's prelude, which needs no notebook machinery
     import nbformat
 
-__all__ = ["WARM_ENGINE", "execute_stage", "one_line", "StageExecutor"]
+__all__ = ["WARM_ENGINE", "execute_stage", "one_line", "silence_kernel_logs", "StageExecutor"]
 
 
 # --------------------------------------------------------------------------- execution
@@ -100,6 +100,14 @@ def one_line(exc: BaseException, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def silence_kernel_logs() -> None:
+    """After Ctrl-C the notebook kernels are killed on purpose: their death and the tasks it
+    leaves are expected, so the libraries' logs of them ("Kernel died while waiting for execute
+    reply") stay out of the terminal, under the one "interrupted" line."""
+    for name in ("asyncio", "nbclient", "papermill", "traitlets"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
 @contextmanager
 def _noting_interrupts(received: list[int]) -> Iterator[None]:
     """Note Ctrl-C and SIGTERM while a notebook runs, then let them act as before.
@@ -113,9 +121,7 @@ def _noting_interrupts(received: list[int]) -> Iterator[None]:
 
     def note(signum: int, frame: Any) -> None:
         received.append(signum)
-        # the kernel's death and the tasks it leaves are expected now: no log, no traceback
-        for name in ("asyncio", "nbclient", "papermill", "traitlets"):
-            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        silence_kernel_logs()
         handler = previous[signum]
         if handler == signal.SIG_IGN:
             return

@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -40,7 +41,7 @@ from csm_helpers.core.i18n import _, language, tr
 from csm_helpers.core.jsonable import to_jsonable
 from csm_helpers.core.paths import check_output_folder
 from csm_helpers.core.safety import write_text_atomic
-from csm_helpers.pipeline.execute import StageExecutor
+from csm_helpers.pipeline.execute import StageExecutor, silence_kernel_logs
 from csm_helpers.pipeline.export import export_html
 from csm_helpers.pipeline.index import note_done_in_batch_state, write_index
 from csm_helpers.pipeline.outputs import commit_segment, is_up_to_date, manifest_key, recover_interrupted
@@ -232,6 +233,7 @@ def _run_parallel(one: Callable[[str], float], stages: list[str], workers: int,
                 future.cancel()
             wait(futures.values())  # the stages already running end (or fail) first
     except BaseException:  # Ctrl-C: stop the notebooks, then wait for the stages to give up
+        silence_kernel_logs()
         if abort is not None:
             abort()
         pool.shutdown(wait=True, cancel_futures=True)
@@ -351,11 +353,19 @@ def _run_with(kernels: Any, study_path: str | Path | None, out_dir: str | Path, 
         kernels.prime(staging / "tables.pickle")
     # the summary is worked out here while the kernels run the notebooks; a report waits for it
     # only when it is exported
-    from concurrent.futures import ThreadPoolExecutor
+    # (a daemon thread that computes in memory only: after Ctrl-C the process neither waits for
+    # it nor prints its timing under the "interrupted" message)
+    stopped = threading.Event()
+    summary: Future[Any] = Future()
 
-    side = ThreadPoolExecutor(1, thread_name_prefix="csm-summary")
-    summary = side.submit(segment_summary, study, segment, log)
-    side.shutdown(wait=False)
+    def work_out_summary() -> None:
+        if summary.set_running_or_notify_cancel():
+            try:
+                summary.set_result(segment_summary(study, segment, lambda m: None if stopped.is_set() else log(m)))
+            except BaseException as exc:  # noqa: BLE001 - re-raised by whoever reads the summary
+                summary.set_exception(exc)
+
+    threading.Thread(target=work_out_summary, name="csm-summary", daemon=True).start()
     try:
         staged, stage_times = build_segment(
             plan, segment, staging, n=n, n_reported=n_reported, waves=waves_text(study, data), summary=summary,
@@ -366,6 +376,8 @@ def _run_with(kernels: Any, study_path: str | Path | None, out_dir: str | Path, 
         note_done_in_batch_state(out_dir, segment)
         written.append(write_index(out_dir, title=study.title, lang=study.language))
     except BaseException:
+        stopped.set()
+        silence_kernel_logs()  # the kernels killed now are expected to die: no "Kernel died" lines
         kernels.close(kill=True)  # first: a notebook still running could write into the staging folder
         shutil.rmtree(staging, ignore_errors=True)
         raise
