@@ -295,3 +295,22 @@ def test_a_suppressed_kpis_size_is_hidden_in_table_tiles_and_chart():
     labels = [t.get_text() for p in panels for t in p.get_yticklabels()]
     plt.close(panels[0].figure)
     assert labels and all(t.endswith("fewer than 5") for t in labels), labels
+
+
+def test_the_summary_says_which_column_stopped_the_key_drivers(tmp_path):
+    """Issue 17, part 5: one region's perf_fees is the same for everyone. The report section says
+    why its key drivers are missing; the summary (shown by the e-mail and atop every report) must
+    name the column too, not only say that a correlation cannot be computed."""
+    from csm_helpers.workbook.summary import report_summary
+
+    shutil.copytree(SAMPLE, tmp_path / "s")
+    path = tmp_path / "s" / "responses.csv"
+    data = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    data.loc[data["region"] == "Hanoi", "perf_fees"] = "4"
+    data.to_csv(path, index=False, encoding="utf-8-sig")
+    study = load_study(tmp_path / "s" / "study.yaml")
+    caveats = report_summary(StageContext(stage="summary", study=study, segment="region=Hanoi"))["caveats"]
+    (why,) = [c for c in caveats if c.startswith("Key drivers are not shown")]
+    assert "'perf_fees'" in why and "no variance" in why
+    whole = report_summary(StageContext(stage="summary", study=study))["caveats"]
+    assert not [c for c in whole if c.startswith("Key drivers are not shown")]  # varies across regions

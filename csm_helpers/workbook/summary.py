@@ -174,6 +174,10 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
                      "named where its figures are left out.", min_n=min_n, k=len(small)) if small else
                    _("Groups below the minimum cell size ({min_n}) are suppressed; none in this report.",
                      min_n=min_n))
+    if with_priorities and ctx.driver_table.attrs.get("suppressed"):
+        # (worked out for the priorities already) why the key drivers are missing, naming the
+        # column at fault: the index and the e-mail show this summary, not the report's section
+        caveats.append(str(ctx.driver_table.attrs.get("suppressed_reason") or ""))
     if not any_target and tiles:
         caveats.insert(0, _("No KPI target was agreed in goal-setting: the tiles show no target status."))
     return {"tiles": tiles, "priorities": priorities, "caveats": caveats, "headline": headline, "base": base,
