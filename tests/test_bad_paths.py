@@ -141,3 +141,27 @@ def test_an_unknown_stage_is_a_usage_error(stages, tmp_path, capsys):
     assert main(["batch", "--study", str(study), "--by", "shop", "--stages", stages, "--out", str(out)]) == 2
     assert "--stages: unknown stage" in _one_error(capsys.readouterr().err)
     shutil.rmtree(out, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- --study and --lists
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+def test_study_and_lists_paths_that_cannot_be_read_get_one_line(tmp_path, capsys):
+    loop = tmp_path / "loop.yaml"
+    os.symlink("loop.yaml", loop)
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)  # reading it would wait for a writer for ever
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("", encoding="utf-8")
+    long = tmp_path / ("s" * 300 + ".yaml")
+    for study, words in ((loop, "points to itself"), (fifo, "this is a named pipe, not a study configuration"),
+                         (empty, "the file is empty"), (long, "305 bytes long")):
+        assert main(["validate", "--study", str(study)]) == 1
+        said = _one_error(capsys.readouterr().err)
+        assert words in said, said
+    reports = tmp_path / "reports"
+    make_segment(reports, "all")
+    for lists, words in ((fifo, "this is a named pipe, not a distribution-list file"), (loop, "points to itself"),
+                         (tmp_path, "this is a folder")):
+        assert main(["send", "--reports", str(reports), "--lists", str(lists), "--dry-run", str(tmp_path / "o")]) == 1
+        said = _one_error(capsys.readouterr().err)
+        assert words in said and "--lists" in said, said

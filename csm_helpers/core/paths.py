@@ -18,7 +18,7 @@ from pathlib import Path
 
 from csm_helpers.core.errors import ConfigError, CsmError
 
-__all__ = ["NAME_MAX", "PATH_MAX", "resolve_path", "check_output_folder", "file_kind"]
+__all__ = ["NAME_MAX", "PATH_MAX", "resolve_path", "check_output_folder", "file_kind", "read_text_file"]
 
 #: Longest file or folder name (bytes) most file systems allow (ext4, APFS, NTFS: 255).
 NAME_MAX = 255
@@ -187,6 +187,45 @@ def check_output_folder(path: str | Path, *, option: str) -> Path:
     os.close(fd)
     os.unlink(probe)
     return full
+
+
+def read_text_file(path: str | Path, *, what: str, hint: str, encoding: str = "utf-8-sig") -> str:
+    """The text of a small file the user names (a YAML file), or one clear :class:`ConfigError`.
+
+    Checked before it is opened: a name no file system can hold, a symbolic link loop, a
+    folder, and a named pipe, socket or device (opening a named pipe would wait for ever).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    what : str
+        What it is, for the message ("study configuration", "distribution-list file").
+    hint : str
+        How to point at the right file ("check --lists").
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> read_text_file(d, what="study configuration", hint="check --study")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    csm_helpers.core.errors.ConfigError: ...: this is a folder, not a study configuration — check --study
+    """
+    text = os.fspath(path)
+    _check_text(text, f"{text[:80]}")
+    kind = file_kind(Path(text))
+    if kind == "missing":
+        raise ConfigError(f"{text}: {what} not found — {hint}")
+    if kind != "a file":
+        raise ConfigError(f"{text}: this is {kind}, not a {what} — {hint}")
+    try:
+        return Path(text).read_text(encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{text}: not UTF-8 text ({exc.reason} at byte {exc.start}) — save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{text}: {what} cannot be read ({_reason(exc)}) — {hint}") from None
 
 
 def _reason(exc: BaseException) -> str:

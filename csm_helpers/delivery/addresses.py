@@ -9,6 +9,7 @@ from email.headerregistry import Address, HeaderRegistry
 from pathlib import Path
 
 from csm_helpers.core.errors import CsmError
+from csm_helpers.core.paths import read_text_file
 from csm_helpers.core.yamlfile import load_yaml
 
 __all__ = ["DEFAULT_SENDER", "parse_addresses", "load_distribution_lists"]
@@ -147,13 +148,8 @@ def load_distribution_lists(path: str | Path) -> dict[str, list[Address]]:
     {'all': ['ceo@bank.vn'], 'region=Hanoi': ['a@bank.vn', 'b@bank.vn']}
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CsmError(f"distribution-list file {path} not found — check --lists") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CsmError(f"{path}: cannot read the distribution lists ({exc}) — "
-                       "it must be UTF-8 YAML like 'region=Hanoi: [a@x.vn, b@x.vn]'") from None
+    text = read_text_file(path, what="distribution-list file", encoding="utf-8",
+                          hint="check --lists (UTF-8 YAML like 'region=Hanoi: [a@x.vn, b@x.vn]')")
     data = load_yaml(text, source=path)
     if data is None:
         data = {}

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from csm_helpers.core.errors import ConfigError
-from csm_helpers.core.paths import resolve_path
+from csm_helpers.core.paths import read_text_file, resolve_path
 from csm_helpers.core.yamlfile import load_yaml
 
 __all__ = [
@@ -553,13 +553,11 @@ class Codebook(_Model):
 def read_yaml(path: Path, *, what: str = "YAML file") -> Any:
     """Read a YAML file with a clear :class:`ConfigError` when missing or malformed."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: {what} not found — check the path (it is relative to study.yaml)")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}) — save it as UTF-8") from None
+    text = read_text_file(path, what=what, hint="check the path (it is relative to study.yaml)")
     data = load_yaml(text, source=path)
+    if data is None:
+        raise ConfigError(f"{path}: the file is empty, and expected a mapping of keys (e.g. 'name: ...') — write "
+                          "the settings in it (see README.md for the keys)")
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: expected a mapping of keys (e.g. 'name: ...'), found {type(data).__name__} — "
@@ -669,10 +667,9 @@ def load_study(path: str | Path) -> Study:
     >>> study.min_cell_size
     5
     """
-    path = Path(path)
+    path = resolve_path(Path.cwd(), path, where="--study", inside=False)  # a name no file system holds, a loop
     if path.is_dir():
         path = path / "study.yaml"
-    path = path.resolve()
     data = read_yaml(path, what="study configuration")
     todo = todo_keys(data)
     if todo:
