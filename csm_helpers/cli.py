@@ -17,6 +17,7 @@ from pathlib import Path
 
 from csm_helpers import __version__
 from csm_helpers.core.errors import CsmError, UsageError, headline
+from csm_helpers.core.paths import check_path_option
 
 __all__ = ["main", "build_parser"]
 
@@ -155,6 +156,10 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
     return value
+
+
+#: Path arguments whose name is not ``--<dest>``.
+_PATH_OPTIONS = {"dir": "DIR", "source": "--from"}
 
 
 def _err(msg: str) -> None:
@@ -337,6 +342,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "send": _cmd_send}
     start = time.perf_counter()
     try:
+        for dest, value in vars(args).items():  # every path option, before any command uses one
+            if isinstance(value, Path):
+                check_path_option(value, option=_PATH_OPTIONS.get(dest, "--" + dest.replace("_", "-")))
         return handlers[args.command](args)
     except CsmError as exc:
         if args.debug:

@@ -165,3 +165,28 @@ def test_study_and_lists_paths_that_cannot_be_read_get_one_line(tmp_path, capsys
         assert main(["send", "--reports", str(reports), "--lists", str(lists), "--dry-run", str(tmp_path / "o")]) == 1
         said = _one_error(capsys.readouterr().err)
         assert words in said and "--lists" in said, said
+
+
+# --------------------------------------------------------------------------- every path option
+PATH_OPTIONS = [
+    ("--study", ["validate", "--study", "{p}"]),
+    ("--notebooks", ["run", "--study", "{study}", "--notebooks", "{p}", "--out", "{tmp}/o"]),
+    ("--notebooks", ["batch", "--study", "{study}", "--by", "shop", "--notebooks", "{p}", "--out", "{tmp}/o"]),
+    ("--reports", ["send", "--reports", "{p}", "--to", "a@b.vn", "--dry-run", "{tmp}/o"]),
+    ("--out", ["sample", "--out", "{p}"]),
+    ("DIR", ["init", "{p}"]),
+    ("--from", ["init", "{tmp}/new", "--from", "{p}"]),
+]
+
+
+@pytest.mark.parametrize(("option", "argv"), PATH_OPTIONS, ids=[" ".join(a[:1] + [o]) for o, a in PATH_OPTIONS])
+def test_every_path_option_refuses_an_impossible_name_and_a_symlink_loop(option, argv, tmp_path, capsys):
+    study = build_base(tmp_path / "s")
+    loop = tmp_path / "loop"
+    os.symlink("loop", loop)
+    for path, words in ((tmp_path / ("c" * 300), "300 bytes long"), (loop, "points to itself")):
+        args = [a.format(p=path, study=study, tmp=tmp_path) for a in argv]
+        assert main(args) == 1, args
+        said = _one_error(capsys.readouterr().err)
+        assert said.startswith(f"csm: error: {option}") and words in said, said
+    assert not (tmp_path / "o").exists() and not (tmp_path / "new").exists()

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from csm_helpers.core.errors import ConfigError, CsmError
 
-__all__ = ["NAME_MAX", "PATH_MAX", "resolve_path", "check_output_folder", "file_kind", "read_text_file"]
+__all__ = ["NAME_MAX", "PATH_MAX", "resolve_path", "check_output_folder", "check_path_option", "file_kind",
+           "read_text_file"]
 
 #: Longest file or folder name (bytes) most file systems allow (ext4, APFS, NTFS: 255).
 NAME_MAX = 255
@@ -99,6 +100,26 @@ def resolve_path(base: Path, relpath: str | Path, *, where: str, inside: bool = 
         raise ConfigError(f"{where}: the path {_show(text)} cannot be checked ({_reason(exc)}) — check the "
                           "name and that the folder is readable") from None
     return full
+
+
+def check_path_option(path: str | Path, *, option: str) -> Path:
+    """A path given on the command line, checked before any command uses it: no NUL byte, no
+    name over :data:`NAME_MAX` bytes, no symbolic link loop. Returns it made absolute.
+
+    Examples
+    --------
+    >>> check_path_option("x" * 300, option="--notebooks")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    csm_helpers.core.errors.ConfigError: --notebooks: the name '...' is 300 bytes long, more than ...
+    """
+    text = os.fspath(path)
+    _check_text(text, option)
+    try:
+        return Path(text).expanduser().resolve()
+    except (OSError, RuntimeError) as exc:  # Python 3.11 says RuntimeError("Symlink loop ...")
+        raise CsmError(f"{option} {text}: the path cannot be followed ({_reason(exc)}) — it may be a symbolic link "
+                       "that points to itself: give the file or folder itself") from None
 
 
 def file_kind(path: Path) -> str:
