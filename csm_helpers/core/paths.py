@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from csm_helpers.core.errors import ConfigError, CsmError
@@ -44,6 +46,14 @@ def _check_text(text: str, where: str) -> None:
     if len(os.fsencode(text)) > PATH_MAX:
         raise ConfigError(f"{where}: the path is {len(os.fsencode(text))} bytes long, more than the {PATH_MAX} "
                           "the system allows — move the files to a folder with a shorter path")
+
+
+def _followed(path: Path, *, error: type[CsmError], message: Callable[[str], str]) -> Path:
+    """``path.resolve()``; a path that cannot be followed raises ``error(message(reason))``."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:  # Python 3.11 says RuntimeError("Symlink loop ...")
+        raise error(message(_reason(exc))) from None
 
 
 def resolve_path(base: Path, relpath: str | Path, *, where: str, inside: bool = True) -> Path:
@@ -80,12 +90,12 @@ def resolve_path(base: Path, relpath: str | Path, *, where: str, inside: bool = 
     text = os.fspath(relpath)
     _check_text(text, where)
     p = Path(text).expanduser()
-    try:
-        full = (p if p.is_absolute() else Path(base) / p).resolve()
-        root = Path(base).resolve()
-    except (OSError, RuntimeError) as exc:  # Python 3.11 says RuntimeError("Symlink loop ...")
-        raise ConfigError(f"{where}: the path {_show(text)} cannot be followed ({_reason(exc)}) — it may be a "
-                          "symbolic link that points to itself: put the file itself there") from None
+    def message(reason: str) -> str:
+        return (f"{where}: the path {_show(text)} cannot be followed ({reason}) — it may be a symbolic link that "
+                "points to itself: put the file itself there")
+
+    full = _followed(p if p.is_absolute() else Path(base) / p, error=ConfigError, message=message)
+    root = _followed(Path(base), error=ConfigError, message=message)
     if inside and full != root and root not in full.parents:
         raise ConfigError(f"{where}: path {text!r} points outside the study folder {root} — copy the file into "
                           "the study folder and give a relative path")
@@ -115,11 +125,9 @@ def check_path_option(path: str | Path, *, option: str) -> Path:
     """
     text = os.fspath(path)
     _check_text(text, option)
-    try:
-        return Path(text).expanduser().resolve()
-    except (OSError, RuntimeError) as exc:  # Python 3.11 says RuntimeError("Symlink loop ...")
-        raise CsmError(f"{option} {text}: the path cannot be followed ({_reason(exc)}) — it may be a symbolic link "
-                       "that points to itself: give the file or folder itself") from None
+    return _followed(Path(text).expanduser(), error=CsmError,
+                     message=lambda reason: f"{option} {text}: the path cannot be followed ({reason}) — it may be a "
+                                            "symbolic link that points to itself: give the file or folder itself")
 
 
 def file_kind(path: Path) -> str:
@@ -133,8 +141,6 @@ def file_kind(path: Path) -> str:
         if exc.errno == errno.ELOOP:
             return "a symbolic link that points to itself"
         return f"unreadable ({_reason(exc)})"
-    import stat
-
     if stat.S_ISREG(mode):
         return "a file"
     if stat.S_ISDIR(mode):
@@ -186,10 +192,8 @@ def check_output_folder(path: str | Path, *, option: str) -> Path:
     """
     where = f"{option} {os.fspath(path)}"
     _check_text(os.fspath(path), option)
-    try:
-        full = Path(path).expanduser().resolve()
-    except (OSError, RuntimeError) as exc:
-        raise CsmError(f"{where}: the path cannot be followed ({_reason(exc)}) — give another folder") from None
+    full = _followed(Path(path).expanduser(), error=CsmError,
+                     message=lambda reason: f"{where}: the path cannot be followed ({reason}) — give another folder")
     existing = full
     while not os.path.lexists(existing) and existing != existing.parent:
         existing = existing.parent
@@ -235,7 +239,7 @@ def read_text_file(path: str | Path, *, what: str, hint: str, encoding: str = "u
     csm_helpers.core.errors.ConfigError: ...: this is a folder, not a study configuration — check --study
     """
     text = os.fspath(path)
-    _check_text(text, f"{text[:80]}")
+    _check_text(text, text[:80])
     kind = file_kind(Path(text))
     if kind == "missing":
         raise ConfigError(f"{text}: {what} not found — {hint}")

@@ -396,6 +396,11 @@ class Study(_Model):
 
 
 # --------------------------------------------------------------------------- goals.yaml
+#: The forms a deadline may take, with the strptime format that checks a day or month exists.
+_DEADLINE_FORMS = ((r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"), (r"\d{4}-\d{2}", "%Y-%m"),
+                   (r"\d{4}-(Q[1-4]|H[12])", None), (r"\d{4}", None))
+
+
 class KpiTarget(_Model):
     metric: str
     target: float
@@ -417,14 +422,13 @@ class KpiTarget(_Model):
         if v is None:
             return v
         text = v.strip()
-        if re.fullmatch(r"\d{4}(-(Q[1-4]|H[12]))?", text):
-            return text
-        for fmt in ("%Y-%m-%d", "%Y-%m"):
-            try:
-                datetime.datetime.strptime(text, fmt)
-            except ValueError:
-                continue
-            if re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", text):
+        for form, fmt in _DEADLINE_FORMS:
+            if re.fullmatch(form, text):
+                try:
+                    if fmt is not None:
+                        datetime.datetime.strptime(text, fmt)  # the day and month must exist
+                except ValueError:
+                    break
                 return text
         raise ValueError(f"deadline {v!r} is not a date that exists — write a day as YYYY-MM-DD (e.g. 2026-12-31), "
                          "or a month, quarter or year: 2026-12, 2026-Q4, 2026")

@@ -114,11 +114,6 @@ def _read_excel(path: Path, *, sheet: str | int | None, config_key: str | None) 
     return table
 
 
-#: The values Excel shows for a formula that failed (openpyxl's cell type "e").
-EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
-                "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!")
-
-
 def _error_cells(path: Path, book: pd.ExcelFile, sheet: str) -> list[tuple[int, int, str]]:
     """``(row, column, value)`` (1-based) of every Excel error value on ``sheet``.
 

@@ -46,15 +46,18 @@ def check_unique_names(names: list[str], path: Path, *, where: str) -> None:
         seen[name] = i
 
 
-def _blank(frame: pd.DataFrame) -> np.ndarray:
-    """Boolean mask of rows whose cells are all empty (NA or spaces)."""
-    if frame.shape[1] == 0:
-        return np.ones(len(frame), dtype=bool)
-    empty = np.ones(len(frame), dtype=bool)
+def _empty_cells(frame: pd.DataFrame) -> np.ndarray:
+    """Boolean rows x columns mask of the empty cells (NA or spaces)."""
+    out = np.ones(frame.shape, dtype=bool)
     for col in range(frame.shape[1]):
         s = frame.iloc[:, col]
-        empty &= (s.isna() | (s.astype("str").str.strip() == "")).to_numpy(dtype=bool)
-    return empty
+        out[:, col] = (s.isna() | (s.astype("str").str.strip() == "")).to_numpy(dtype=bool)
+    return out
+
+
+def _blank(frame: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of rows whose cells are all empty (NA or spaces)."""
+    return _empty_cells(frame).all(axis=1)
 
 
 def _nfc(text: pd.Series) -> pd.Series:
@@ -158,9 +161,7 @@ def _header_position(raw: pd.DataFrame, nonblank: np.ndarray, *, look: int = 10)
     top = int(nonblank[0])
     if raw.shape[1] < 2:
         return top
-    filled = [sum(1 for v in raw.iloc[i].tolist() if not (v is None or (isinstance(v, str) and not v.strip())
-                                                           or (not isinstance(v, str) and pd.isna(v))))
-              for i in nonblank[:look]]
+    filled = (~_empty_cells(raw.iloc[nonblank[:look]])).sum(axis=1)
     for k in range(len(filled) - 1):
         if filled[k] > 1:
             break
