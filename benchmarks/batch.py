@@ -203,7 +203,7 @@ def csm_batch_c(study: Path, stages: list[str], jobs: int, out: Path) -> None:
 
 
 _FLOOR_PARTS = [  # (label, module file suffix, function) — cumulative time inside B's per-segment work
-    ("charts: draw + PNG (display.figure_png)", "csm_helpers/present/display.py", "figure_png"),
+    ("charts: draw + PNG (display._drawn_png)", "csm_helpers/present/display.py", "_drawn_png"),
     ("  of which the palette PNG encoding (display._encode_palette)", "csm_helpers/present/display.py",
      "_encode_palette"),
     ("tables to HTML (display.table_html)", "csm_helpers/present/display.py", "table_html"),

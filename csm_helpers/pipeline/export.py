@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html.parser
 import re
 import threading
@@ -22,19 +23,52 @@ _EXPORTERS = threading.local()
 
 
 def _exporter():
-    """One configured HTMLExporter per thread (template compiled once per thread; nbconvert
+    """One configured report exporter per thread (template compiled once per thread; nbconvert
     exporters are not documented as thread-safe, and ``csm batch`` exports from several)."""
     exporter = getattr(_EXPORTERS, "exporter", None)
     if exporter is None:
-        from nbconvert import HTMLExporter
         from traitlets.config import Config
 
         c = Config()
         c.HTMLExporter.embed_images = True  # the template leaves code and prompts out itself
-        exporter = HTMLExporter(config=c, template_name="csm_report",
-                                extra_template_basedirs=[str(templates_dir())])
+        # The notebook is checked against the nbformat schema once, after the last preprocessor,
+        # not after each of the dozen (most of them disabled): a tenth of a second per report.
+        c.HTMLExporter.optimistic_validation = True
+        exporter = _report_exporter_class()(config=c, template_name="csm_report",
+                                            extra_template_basedirs=[str(templates_dir())])
         _EXPORTERS.exporter = exporter
     return exporter
+
+
+@functools.cache
+def _report_exporter_class() -> type:
+    """nbconvert's HTMLExporter without its final pass over the page.
+
+    ``HTMLExporter.from_notebook_node`` renders the template, then parses the whole page with
+    BeautifulSoup to give images without an alt text a placeholder and to make code-input and
+    output wrappers focusable, and writes the page out again. The csm_report template writes
+    every image's alt text itself and has neither wrapper, so that pass changes nothing; it
+    took 60 % of an export (a quarter of a second for a 700 KB report, on every report of a
+    batch). This class renders the template as ``HTMLExporter`` does, filters and resources
+    included, and returns the page as rendered (tests/test_report.py checks that it is the
+    page nbconvert's own exporter gives, to the byte, once parsed and written out again).
+    """
+    from nbconvert import HTMLExporter, TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class ReportExporter(HTMLExporter):
+        def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> tuple[str, Any]:
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter("highlight_code",
+                                 self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return ReportExporter
 
 
 #: Cells a report never shows (papermill's parameters, cells the researcher marked), and cells

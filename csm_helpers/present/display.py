@@ -328,10 +328,16 @@ def figure_png(fig: plt.Figure, *, dpi: int = 120, overlaps: list[Any] | None = 
     (True, True)
     >>> plt.close(fig)
     """
+    return _drawn_png(fig, dpi=dpi, overlaps=overlaps)[0]
+
+
+def _drawn_png(fig: plt.Figure, *, dpi: int, overlaps: list[Any] | None) -> tuple[bytes, float]:
+    """:func:`figure_png`, and the smallest text size of the chart (:func:`legible`, which walks
+    every artist of the figure, runs once)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     textcache.install()
-    legible(fig)
+    smallest = legible(fig)
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)  # (becomes fig.canvas)
     fig.set_dpi(dpi)  # laid out and drawn at the resolution it is saved at
@@ -346,7 +352,7 @@ def figure_png(fig: plt.Figure, *, dpi: int = 120, overlaps: list[Any] | None = 
         renderer = fig.canvas.renderer  # the cropped canvas savefig has just drawn
         image = Image.frombuffer("RGBA", (int(renderer.width), int(renderer.height)), raw.getvalue(),
                                  "raw", "RGBA", 0, 1)
-    return _encode_palette(image)
+    return _encode_palette(image), smallest
 
 
 def _cut(fig: plt.Figure, box: Any) -> Image.Image | None:
@@ -395,9 +401,8 @@ def show_figure(ax_or_fig: Any, *, alt: str | None = None, dpi: int = 120) -> No
         titles = [t for t in [fig.get_suptitle(), *(a.get_title() for a in fig.axes)] if t]
         alt = titles[0].replace("\\$", "$") if titles else _("Chart")  # titles escape $ for matplotlib only
     alt = readable(alt, max_chars=300)
-    smallest = legible(fig)
     overlaps: list[Any] = []
-    png = figure_png(fig, dpi=dpi, overlaps=overlaps)
+    png, smallest = _drawn_png(fig, dpi=dpi, overlaps=overlaps)
     plt.close(fig)
     try:
         from IPython.display import Image

@@ -182,7 +182,8 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
         clean = _label_points(ax, perf[placed], imp[placed], names, fixed)
         if clean:  # the placement's own check, confirmed on the drawn figure
             named = set(names) | {t.get_text() for t in fixed}
-            clean = not [pair for pair in text_overlaps(ax.figure) if set(pair) <= named]
+            # (the labels are out of the layout: the layout _label_points measured on still holds)
+            clean = not [pair for pair in text_overlaps(ax.figure, draw=False) if set(pair) <= named]
         if not clean:
             for ann in [c for c in ax.texts if c not in fixed]:
                 ann.remove()
@@ -245,7 +246,7 @@ def _label_points(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], fixe
         for xi, yi, s in zip(x, y, texts, strict=True):
             ax.annotate(s, (xi, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=MIN_FONT_PT)
         return True
-    fig.canvas.draw()
+    fig.draw_without_rendering()  # the final layout; the pixels are drawn once, when the chart is saved
     renderer = get_renderer()
     axbox = ax.get_window_extent(renderer)
     pts = ax.transData.transform(np.column_stack([x, y]))
