@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["MISSING_TOKENS", "Table", "numeric_view"]
+__all__ = ["MISSING_TOKENS", "Table", "numeric_view", "text_fullmatch"]
 
 #: Cell texts read as a missing answer in an otherwise numeric column of a text file.
 #: (In a text column only an empty cell is missing: "NA" may be a real value there.)
@@ -98,6 +98,28 @@ class Table:
                 f"columns={self.data.shape[1]}, first_data_row={self.first_data_row})")
 
 
+def text_fullmatch(text: pd.Series, pattern: str) -> pd.Series:
+    """``text.str.fullmatch(pattern)`` (missing cells False), with Python's Unicode ``\\d``.
+
+    pandas runs a pattern with ``\\d`` through pyarrow only when every cell is ASCII: one
+    Vietnamese comment in a column sends every cell through Python's ``re``, one at a time.
+    The ASCII cells are matched by pyarrow here and only the others by Python, so that
+    ``"４"`` (a full-width digit) still counts as a digit.
+
+    Examples
+    --------
+    >>> text_fullmatch(pd.Series(["12", "４", "x", None], dtype="str"), r"\\d+").tolist()
+    [True, True, False, False]
+    """
+    ascii_ = text.str.isascii().fillna(True).to_numpy(dtype=bool)
+    if ascii_.all() or not ascii_.any():
+        return text.str.fullmatch(pattern).fillna(False).astype(bool)
+    out = np.zeros(len(text), dtype=bool)
+    out[ascii_] = text[ascii_].str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+    out[~ascii_] = text[~ascii_].str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+    return pd.Series(out, index=text.index)
+
+
 def numeric_view(s: pd.Series, *, decimal_comma: bool = False) -> tuple[pd.Series, pd.Series]:
     """Read a column as numbers without losing anything.
 
@@ -117,9 +139,9 @@ def numeric_view(s: pd.Series, *, decimal_comma: bool = False) -> tuple[pd.Serie
     text = s.astype("str").str.strip()
     missing = s.isna() | text.isin(MISSING_TOKENS)
     text = text.where(~missing)
-    ok = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
+    ok = text_fullmatch(text, _NUMBER)
     if decimal_comma and not (ok | missing).all():
-        comma = text.str.fullmatch(_DECIMAL_COMMA).fillna(False).astype(bool)
+        comma = text_fullmatch(text, _DECIMAL_COMMA)
         if comma.any() and not text.str.contains(".", regex=False).fillna(False).any():
             # decimal comma, e.g. "4,5" in a semicolon-separated file from a European or
             # Vietnamese Excel

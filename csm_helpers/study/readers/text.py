@@ -15,7 +15,7 @@ import pandas as pd
 
 from csm_helpers.core.errors import ConfigError, DataFileError
 from csm_helpers.study.readers.common import is_responses_key, setting_hint
-from csm_helpers.study.table import MISSING_TOKENS, Table, numeric_view
+from csm_helpers.study.table import MISSING_TOKENS, Table, numeric_view, text_fullmatch
 
 __all__ = ["check_unique_names", "clean_text_columns", "finish_text_frame", "LEGACY_ENCODINGS", "read_text_table"]
 
@@ -91,6 +91,59 @@ def _convert_text_column(s: pd.Series, *, decimal_comma: bool = False) -> pd.Ser
     return values
 
 
+#: Cells converted in one vectorised pass (:func:`_convert_text_columns`): a 2,400 × 60 export
+#: in one, a million rows two columns at a time (memory stays near the frame's own size).
+_CELLS_PER_PASS = 2_000_000
+
+
+def _convert_text_columns(body: pd.DataFrame, *, decimal_comma: bool = False) -> list[pd.Series]:
+    """:func:`_convert_text_column` of every column of ``body``, the same results, with the
+    per-cell work (strip, NFC, the number and missing-token tests) done once over the columns
+    stacked into one long column instead of once per column: pandas' fixed cost per operation,
+    times a dozen operations, times 60 columns, was most of the time a survey export took to
+    read (0.8 s of 1.0 s for the sample's 2,400 × 60).
+
+    A file with decimal commas is converted column by column (whether ``"4,5"`` is a number
+    depends on the rest of its column).
+    """
+    n, k = body.shape
+    if decimal_comma or n == 0 or k == 0:
+        return [_convert_text_column(body.iloc[:, i].reset_index(drop=True), decimal_comma=decimal_comma)
+                for i in range(k)]
+    step = max(1, _CELLS_PER_PASS // n)
+    out: list[pd.Series] = []
+    for first in range(0, k, step):
+        cols = range(first, min(k, first + step))
+        long = pd.concat([body.iloc[:, i] for i in cols], ignore_index=True)
+        text = _nfc(long.astype("str").str.strip())
+        text = text.where(long.notna() & (text != ""))
+        values, bad = numeric_view(long)
+        present = text.notna() & ~text.isin(MISSING_TOKENS)
+        shown = text.where(present)
+
+        def per_column(mask: pd.Series, width: int = len(cols)) -> np.ndarray:
+            return mask.fillna(False).to_numpy(dtype=bool).reshape(width, n)
+
+        bad_c = per_column(bad).any(axis=1)
+        present_c = per_column(present)
+        as_text = (per_column(text_fullmatch(shown, r"[+-]?0\d+")).any(axis=1)
+                   | per_column(text_fullmatch(shown, r"[+-]?\d{16,}")).any(axis=1))
+        whole = per_column(text_fullmatch(shown, r"[+-]?\d+") | ~present).all(axis=1)
+        for j, _i in enumerate(cols):
+            part = slice(j * n, (j + 1) * n)
+            if bad_c[j]:
+                out.append(text.iloc[part].reset_index(drop=True))
+            elif not present_c[j].any():
+                out.append(pd.Series(np.nan, index=pd.RangeIndex(n), dtype="float64"))
+            elif as_text[j]:
+                out.append(text.iloc[part].reset_index(drop=True))
+            elif present_c[j].all() and whole[j]:
+                out.append(values.iloc[part].reset_index(drop=True).astype("int64"))
+            else:
+                out.append(values.iloc[part].reset_index(drop=True))
+    return out
+
+
 def clean_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Strip text cells and turn empty text into missing (typed formats: SPSS, Parquet).
 
@@ -145,9 +198,8 @@ def finish_text_frame(raw: pd.DataFrame, path: Path, *, fmt: str, header_rows: i
     if len(body) == 0:
         what = "only the header row" if header_rows == 1 else f"only the {header_rows} header rows of the export"
         raise DataFileError(f"{path}: no data rows — the file has {what}; export the responses again")
-    data = pd.DataFrame({name: _convert_text_column(body.iloc[:, i].reset_index(drop=True),
-                                                    decimal_comma=decimal_comma)
-                         for name, i in zip(names, keep_cols, strict=True)})
+    converted = _convert_text_columns(body.iloc[:, keep_cols], decimal_comma=decimal_comma)
+    data = pd.DataFrame(dict(zip(names, converted, strict=True)))
     consecutive = bool(np.array_equal(rows, np.arange(rows[0], rows[0] + len(rows))))
     return Table(data=data, source=path, format=fmt, first_data_row=int(rows[0]),
                  question_text={k: v for k, v in questions.items() if k in data.columns},
