@@ -45,6 +45,13 @@ def validate_study(study_path: str | Path | None = None) -> StudyCheck:
     >>> check.n_responses >= 2000
     True
     """
+    from csm_helpers.workbook.cache import data_cache_on
+
+    with data_cache_on():  # the responses and tables are read once, though several checks use them
+        return _validate_study(study_path)
+
+
+def _validate_study(study_path: str | Path | None) -> StudyCheck:
     from csm_helpers.study.config import load_codebook, load_goals
     from csm_helpers.study.readers import load_responses, read_study_table
     from csm_helpers.study.validate import validate_responses
@@ -60,7 +67,7 @@ def validate_study(study_path: str | Path | None = None) -> StudyCheck:
 
         raise DataError(f"{table.source.name}: {len(report.errors)} problem(s) in the survey data",
                         report.errors)
-    seed(study, ("responses",), table)  # what a stage reads (load_responses), when the data cache is on
+    seed(study, ("responses",), table)  # what a stage reads (load_responses)
     check = StudyCheck(study=study, n_responses=len(table.data), warnings=list(report.warnings), data=table.data)
     for key in ("population", "complaints", "lost_customers"):
         if getattr(study, key):

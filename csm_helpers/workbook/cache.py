@@ -16,8 +16,8 @@ import pandas as pd
 from csm_helpers.core.errors import CsmError
 from csm_helpers.study.config import Study
 
-__all__ = ["enable_data_cache", "disable_data_cache", "data_cache_stats", "cached", "seed", "save_snapshot",
-           "load_snapshot"]
+__all__ = ["enable_data_cache", "disable_data_cache", "data_cache_stats", "data_cache_on", "cached", "seed",
+           "save_snapshot", "load_snapshot"]
 
 
 # --------------------------------------------------------------------------- data cache
@@ -70,6 +70,30 @@ def disable_data_cache() -> None:
     with _CACHE_LOCK:
         _CACHE = None
         _CACHE_STATS.update(hits=0, misses=0)
+
+
+@contextlib.contextmanager
+def data_cache_on() -> Any:
+    """The data cache, on for the ``with`` block: turned off again at its end unless it was on
+    before (a one-off check that reads the same tables several times, as ``csm validate`` does).
+
+    Examples
+    --------
+    >>> with data_cache_on():
+    ...     data_cache_stats()["enabled"]
+    True
+    >>> data_cache_stats()["enabled"]
+    False
+    """
+    with _CACHE_LOCK:
+        was_on = _CACHE is not None
+    if not was_on:
+        enable_data_cache()
+    try:
+        yield
+    finally:
+        if not was_on:
+            disable_data_cache()
 
 
 def data_cache_stats() -> dict[str, int | bool]:
