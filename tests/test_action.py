@@ -549,3 +549,97 @@ def test_sample_swot_trends_are_the_changes_significant_after_the_correction():
     bh_c = multipletests(bench.loc[ok, "p_value"], method="fdr_bh")[1]
     expected = np.where(bh_c < 0.05, np.where(bench.loc[ok, "gap"] > 0, "better", "worse"), "level")
     assert bench.loc[ok, "flag"].tolist() == expected.tolist()
+
+
+# --------------------------------------------------------------------------- reconciled priorities
+def _known_importance_study(n: int = 4000, seed: int = 5) -> tuple[pd.DataFrame, dict, dict]:
+    """Six independent attributes on a 0-10 scale: the outcome's true coefficients fix the
+    derived order; the stated importance (1-7) is drawn around means that fix the stated order,
+    with two attributes swapped far apart on purpose."""
+    rng = np.random.default_rng(seed)
+    names = ["a", "b", "c", "d", "e", "f"]
+    effect = dict(zip(names, [0.9, 0.7, 0.5, 0.35, 0.2, 0.08], strict=True))  # derived: a > b > ... > f
+    stated_mean = dict(zip(names, [6.5, 3.0, 5.5, 5.0, 4.5, 6.0], strict=True))  # stated: a, f, c, d, e, b
+    perf = {k: np.clip(np.round(rng.normal(5, 2, n)), 0, 10) for k in names}
+    noise = rng.normal(0, 1.0, n)
+    overall = sum(effect[k] * (perf[k] - 5) / 2 for k in names) + noise
+    data = pd.DataFrame({f"p_{k}": perf[k] for k in names})
+    data["overall"] = np.clip(np.round(5 + 1.5 * overall), 0, 10)
+    for k in names:
+        data[f"i_{k}"] = np.clip(np.round(rng.normal(stated_mean[k], 0.6, n)), 1, 7)
+    return data, effect, stated_mean
+
+
+def test_reconciled_ranks_recover_the_known_stated_and_derived_orders():
+    from csm_helpers.analysis.drivers import ipa, key_drivers
+
+    data, effect, stated_mean = _known_importance_study()
+    attrs = pd.DataFrame({"attribute": list(effect), "label": [k.upper() for k in effect],
+                          "performance": [f"p_{k}" for k in effect], "importance": [f"i_{k}" for k in effect]})
+    kd = key_drivers(data, outcome="overall", drivers={k: f"p_{k}" for k in effect}, n_boot=50, seed=1)
+    t = ipa(data, attributes=attrs, importance="stated", scale=(0, 10), importance_scale=(1, 7))
+    t["p_quadrant"] = 0.9
+    base = action.priority_list(t, drivers=kd, scale=(0, 10), importance_scale=(1, 7), reference="scale_max")
+    rec = action.reconcile_priorities(base, ipa_table=t, drivers=kd).set_index("attribute")
+    # the truth, ranked by scipy (1 = largest)
+    truth_stated = dict(zip(effect, sst.rankdata([-stated_mean[k] for k in effect], method="min"), strict=True))
+    truth_derived = dict(zip(effect, sst.rankdata([-effect[k] for k in effect], method="min"), strict=True))
+    assert rec["stated_rank"].to_dict() == truth_stated
+    assert rec["derived_rank"].to_dict() == truth_derived
+    # by hand: differences stated - derived, flagged beyond 6 / 3 = 2 places
+    diff = {k: truth_stated[k] - truth_derived[k] for k in effect}
+    assert rec["rank_difference"].to_dict() == diff
+    assert rec["disagree"].to_dict() == {k: abs(v) > 2 for k, v in diff.items()}
+    assert rec.loc["b", "disagree"] and rec.loc["f", "disagree"] and not rec.loc["a", "disagree"]
+    # the priority ranking itself is the priority list's, row for row
+    assert rec["rank"].tolist() == base.set_index("attribute").loc[rec.index, "rank"].tolist()
+    assert rec.attrs["ranked_both"] == 6 and rec.attrs["disagreements"] == int(sum(abs(v) > 2 for v in diff.values()))
+    reason = rec.loc["b", "reason"]
+    assert f"importance: {truth_stated['b']} of 6 as customers state it, {truth_derived['b']} of 6" in reason
+    assert "the two disagree" in reason and "the two disagree" not in rec.loc["a", "reason"]
+
+
+def test_reconciled_without_stated_importance_or_drivers_says_so():
+    ipa_t = pd.DataFrame({"attribute": ["x", "y", "z"], "label": ["X", "Y", "Z"], "performance": [2.0, 3.0, 4.0],
+                          "importance": [0.5, 0.3, 0.2], "importance_type": "derived (relative_weight)",
+                          "quadrant": ["Concentrate here", "Low priority", "Keep up the good work"]})
+    kd = pd.DataFrame({"attribute": ["x", "y", "z"], "rw_pct": [50.0, 30.0, 20.0]})
+    base = action.priority_list(ipa_t, drivers=kd, scale=(1, 5))
+    rec = action.reconcile_priorities(base, ipa_table=ipa_t, drivers=kd)
+    assert rec["stated_rank"].isna().all() and rec["derived_rank"].tolist() == [1, 2, 3]
+    assert rec["disagree"].isna().all() and rec["p_quadrant"].isna().all()
+    assert "importance: 1 of 3 by its effect on satisfaction" in rec.loc[0, "reason"]
+    from csm_helpers.present.views import importance_agreement_message
+
+    assert "asks for no importance ratings" in importance_agreement_message(rec)
+    # stated importance given separately (IPA on derived importance), drivers withheld
+    kd.attrs["suppressed"] = True
+    rec = action.reconcile_priorities(base, ipa_table=ipa_t, stated={"x": 4.0, "y": 4.5, "z": 3.0}, drivers=kd)
+    assert rec["stated_rank"].tolist() == [2, 1, 3] and rec["derived_rank"].isna().all()
+    assert "not available here" in importance_agreement_message(rec)
+
+
+def test_reconciled_ties_share_the_best_rank_and_unranked_rows_say_why():
+    ipa_t = pd.DataFrame({"attribute": ["x", "y", "z", "w"], "label": list("XYZW"),
+                          "performance": [2.0, 3.0, 3.0, np.nan], "importance": [4.0, 4.0, 3.0, 5.0],
+                          "importance_type": "stated",
+                          "quadrant": ["Concentrate here", "Keep up the good work", "Low priority", None],
+                          "p_quadrant": [0.95, 0.5, np.nan, np.nan]})
+    base = action.priority_list(ipa_t, scale=(1, 5))
+    rec = action.reconcile_priorities(base, ipa_table=ipa_t).set_index("attribute")
+    assert rec["stated_rank"].to_dict() == {"w": 1, "x": 2, "y": 2, "z": 4}
+    assert rec.loc["w", "reason"] == "Not ranked: no performance or importance value."
+    assert "uncertain (bootstrap probability 0.50)" in rec.loc["y", "reason"]
+    assert rec.loc["x", "quadrant_sure"] and not rec.loc["y", "quadrant_sure"] and pd.isna(rec.loc["z", "quadrant_sure"])
+
+
+def test_action_register_from_the_reconciled_table_is_formula_safe(tmp_path):
+    ipa_t = pd.DataFrame({"attribute": ["x", "y"], "label": ["=HYPERLINK(\"http://evil\")", "+cmd"],
+                          "performance": [2.0, 3.0], "importance": [4.0, 3.0], "importance_type": "stated",
+                          "quadrant": ["Concentrate here", "Low priority"], "p_quadrant": [0.9, 0.95]})
+    rec = action.reconcile_priorities(action.priority_list(ipa_t, scale=(1, 5)), ipa_table=ipa_t)
+    path = action.write_action_csv(action.action_register(rec), tmp_path / "register.csv")
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    assert [r["label"] for r in rows] == ["'=HYPERLINK(\"http://evil\")", "'+cmd"]
+    assert rows[0]["reason"].startswith("Ranked 1: ") and rows[0]["stated_rank"] == "1"
+    assert list(rows[0])[-5:] == list(action.REGISTER_COLUMNS)

@@ -235,6 +235,14 @@ METHODS: dict[str, tuple[str, str, str]] = {
         "expectation gap alongside"),
         "csm-workbook SPEC §1.5 (PDCA plan)",
     ),
+    "reconciled": (
+        N_("Stated vs derived importance"),
+        N_("stated rank: mean stated importance, 1 = most important; derived rank: Johnson's relative weight "
+           "(share of R²); ties share the best rank; flagged when the two ranks differ by more than a third of "
+           "the attributes ranked both ways; quadrant probability: share of bootstrap resamples (seeded) that "
+           "put the attribute in its IPA quadrant, uncertain below 0.8"),
+        "Gustafsson & Johnson (2004), J. Service Research 7(2); Johnson (2000), Multivariate Behav. Res. 35(1)",
+    ),
     "swot": (
         N_("SWOT from data"),
         N_("strengths = high importance and performance; weaknesses = high importance, low performance; "

@@ -18,7 +18,8 @@ from csm_helpers.present.display import fmt_num, fmt_pct
 __all__ = ["left_out_message", "kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "DRIVER_HEADERS", "SHARE_FORMATS",
            "THEME_FORMATS", "COMPETITOR_FORMATS", "SCORE_FORMATS", "ATTRIBUTE_CHANGE_FORMATS", "p_headers", "representativeness_message",
            "lost_message", "segment_findings", "segment_tables", "overview_display", "with_labels",
-           "exclusion_message", "quadrant_certainty_message", "IPA_FORMATS"]
+           "exclusion_message", "quadrant_certainty_message", "IPA_FORMATS", "priority_display", "priority_reasons",
+           "importance_agreement_message"]
 
 
 def _yes_no(value: Any, missing: str = "") -> str:
@@ -153,7 +154,64 @@ def p_headers(table: pd.DataFrame) -> dict[str, str]:
 
 
 PRIORITY_FORMATS = {"importance": "{:.2f}", "performance": "{:.2f}", "gap": "{:.2f}", "score": "{:.3f}",
-                    "expectation_gap": "{:+.2f}", "competitor_gap": "{:+.2f}"}
+                    "expectation_gap": "{:+.2f}", "competitor_gap": "{:+.2f}", "p_quadrant": "{:.2f}",
+                    "stated_importance": "{:.2f}", "relative_weight": "{:.1%}"}
+
+
+def priority_display(priority: pd.DataFrame) -> pd.DataFrame:
+    """The reconciled priority list as a report shows it: rank, attribute, quadrant and its
+    bootstrap probability, the stated and derived importance ranks with ``disagree`` as
+    yes/no, then performance, the gap and score, and the expectation and competitor gaps.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"rank": [1], "label": ["Fees"], "quadrant": ["Concentrate here"], "p_quadrant": [0.9],
+    ...                   "stated_rank": [1], "derived_rank": [3], "disagree": pd.array([True], dtype="boolean"),
+    ...                   "performance": [3.0], "gap": [2.0], "score": [2.0], "expectation_gap": [-0.4],
+    ...                   "competitor_gap": [float("nan")]})
+    >>> priority_display(t).loc[0, ["quadrant", "disagree"]].tolist()
+    ['Concentrate here', 'yes']
+    """
+    t = priority.copy()
+    t["quadrant"] = [tr(q) if isinstance(q, str) else q for q in t["quadrant"]]
+    t["disagree"] = [_yes_no(None if pd.isna(v) else bool(v)) for v in t["disagree"]]
+    return t[["rank", "label", "quadrant", "p_quadrant", "stated_rank", "derived_rank", "disagree", "performance",
+              "gap", "score", "expectation_gap", "competitor_gap"]]
+
+
+def priority_reasons(priority: pd.DataFrame) -> dict[str, str]:
+    """Attribute label -> the reason for its rank in words (``reason`` of
+    :func:`csm_helpers.analysis.action.reconcile_priorities`), in rank order."""
+    return {str(r.label): str(r.reason) for r in priority.itertuples()}
+
+
+def importance_agreement_message(priority: pd.DataFrame) -> str:
+    """One sentence on where stated and derived importance disagree (the ``disagree`` flag of
+    :func:`csm_helpers.analysis.action.reconcile_priorities`), or why they could not be compared.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"label": ["Fees", "Speed", "App"], "stated_rank": [1, 2, 3], "derived_rank": [3, 2, 1],
+    ...                   "disagree": pd.array([True, False, True], dtype="boolean")})
+    >>> t.attrs["ranked_both"] = 3
+    >>> importance_agreement_message(t)
+    'Stated and derived importance disagree by more than a third of the ranks on 2 of 3 attributes: Fees (stated 1, derived 3), App (stated 3, derived 1). Customers may call an attribute important that hardly moves their satisfaction (a must-be, noticed only when it fails), or the reverse: look at these before acting on their rank.'
+    """
+    k = int(priority.attrs.get("ranked_both", priority["disagree"].notna().sum()))
+    if k == 0:
+        if priority["stated_rank"].notna().any():
+            return _("Derived importance (key drivers) is not available here, so stated importance is not "
+                     "checked against it.")
+        return _("The study asks for no importance ratings: the ranks use derived importance (key drivers) only.")
+    flagged = priority.loc[priority["disagree"].fillna(False).astype(bool)]
+    if flagged.empty:
+        return _("Stated and derived importance agree within a third of the ranks on all {k} attributes.", k=k)
+    names = ", ".join(_("{label} (stated {stated}, derived {derived})", label=tr(str(r.label)),
+                        stated=int(r.stated_rank), derived=int(r.derived_rank)) for r in flagged.itertuples())
+    return _("Stated and derived importance disagree by more than a third of the ranks on {n} of {k} attributes: "
+             "{names}. Customers may call an attribute important that hardly moves their satisfaction (a "
+             "must-be, noticed only when it fails), or the reverse: look at these before acting on their rank.",
+             n=len(flagged), k=k, names=names)
 SIGMA_FORMATS = {"defects": "{:,.0f}", "units": "{:,.0f}", "opportunities": "{:,.0f}", "dpmo": "{:,.0f}",
                  "sigma": "{:.2f}"}
 SCORE_FORMATS = {"value": "{:.1f}", "ci_low": "{:.1f}", "ci_high": "{:.1f}", "n_eff": "{:,.0f}"}

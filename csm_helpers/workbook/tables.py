@@ -345,9 +345,33 @@ class AnalysisTables:
 
     @cached_property
     def priorities(self) -> pd.DataFrame:
-        """The priority list (:func:`action.priority_list`): importance × room to the scale top."""
-        from csm_helpers.analysis.action import priority_list
+        """The reconciled priority list: :func:`action.priority_list` (importance × room to the
+        scale top) with stated and derived importance ranks side by side, the quadrant's
+        bootstrap probability and each rank's reason (:func:`action.reconcile_priorities`)."""
+        from csm_helpers.analysis.action import priority_list, reconcile_priorities
 
-        return self._segment_cached("priorities", lambda: priority_list(
-            self.ipa_table, drivers=self.driver_table, gaps=self.gap_table, competitor=self.competitor_table,
-            scale=self.performance_scale, reference="scale_max"))
+        def compute() -> pd.DataFrame:
+            base = priority_list(self.ipa_table, drivers=self.driver_table, gaps=self.gap_table,
+                                 competitor=self.competitor_table, scale=self.performance_scale, reference="scale_max")
+            return reconcile_priorities(base, ipa_table=self.ipa_table, stated=self._stated_importance(),
+                                        drivers=self.driver_table)
+
+        return self._segment_cached("priorities", compute)
+
+    def _stated_importance(self) -> dict[str, float] | None:
+        """Mean stated importance per attribute when the IPA uses derived importance but the
+        study asked for importance too (the IPA table holds it otherwise); an attribute this
+        segment must hide is left out."""
+        if self.importance_mode == "stated":
+            return None
+        out = {}
+        for a in self.study.attributes:
+            if not a.importance or a.importance not in self.current.columns or \
+                    self.attribute_withheld(a.id, ("importance",)):
+                continue
+            x = pd.to_numeric(self.current[a.importance], errors="coerce").to_numpy(dtype=float)
+            w = np.ones(len(x)) if self.weights is None else self.current[self.weights].to_numpy(dtype=float)
+            ok = np.isfinite(x) & np.isfinite(w)
+            if ok.any() and w[ok].sum() > 0:
+                out[a.id] = float(np.average(x[ok], weights=w[ok]))
+        return out or None

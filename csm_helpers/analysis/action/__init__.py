@@ -2,6 +2,9 @@
 
 - :func:`priority_list`: attributes ranked by importance x performance gap, with their IPA
   quadrant, expectation gap and competitor gap;
+- :func:`reconcile_priorities`: the priority list with stated and derived importance ranks side
+  by side (and where they disagree), the quadrant's bootstrap certainty and each rank's reason
+  in words — the table stage 05's priority list and action register are built from;
 - :func:`action_register` and :func:`write_action_csv`: the priority list with empty owner /
   due-date / action / KPI / status columns for the team (PDCA "plan"), written as formula-safe CSV;
 - :func:`attribute_change`: each attribute's mean performance in two waves with Welch's t-test
@@ -26,14 +29,18 @@ from csm_helpers.analysis.action.priorities import (
     priority_list,
     write_action_csv,
 )
+from csm_helpers.analysis.action.reconciled import DISAGREE_SHARE, RECONCILED_COLUMNS, reconcile_priorities
 from csm_helpers.analysis.action.sigma import service_sigma, sigma_level
 from csm_helpers.analysis.action.swot_matrix import SWOT_CATEGORIES, swot, swot_display
 
 __all__ = [
     "PRIORITY_COLUMNS",
     "REGISTER_COLUMNS",
+    "RECONCILED_COLUMNS",
+    "DISAGREE_SHARE",
     "SWOT_CATEGORIES",
     "priority_list",
+    "reconcile_priorities",
     "action_register",
     "write_action_csv",
     "attribute_change",
