@@ -330,8 +330,21 @@ def _skip_iri_grammar() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
+def _hear_interrupts() -> None:
+    """Unblock Ctrl-C and SIGTERM in this thread (and the threads it starts).
+
+    A process inherits its parent's signal mask: started from a thread or tool that blocks
+    SIGINT, ``csm run`` never saw a Ctrl-C, ran to the end and exited 0 (the lost interrupt of
+    issue 17, reproduced with a blocked mask). An *ignored* SIGINT stays ignored: that is how a
+    shell starts a background job, which a Ctrl-C meant for the foreground must not stop.
+    """
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``csm``; returns the exit code."""
+    _hear_interrupts()
     parser = build_parser()
     args = parser.parse_args(argv)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet kernel start-up

@@ -28,10 +28,22 @@ from .corpus_tools import build_base, tree_digest
 STAGES = "01,02"
 
 
-def csm(*args: str, **kw) -> subprocess.Popen:
+def _as_a_terminal_starts_it(*, blocked: bool = False):
+    """The child's signal state as a shell gives a foreground command: SIGINT's default action
+    (a test worker may have inherited or set "ignore", which a child keeps across exec — as a
+    shell's background job rightly does); with ``blocked``, SIGINT also blocked in the
+    inherited mask, as a parent thread that blocks it leaves it."""
+    def prepare() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_BLOCK if blocked else signal.SIG_UNBLOCK, {signal.SIGINT})
+    return prepare
+
+
+def csm(*args: str, blocked: bool = False, **kw) -> subprocess.Popen:
     env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-m", "csm_helpers.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, **kw)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=_as_a_terminal_starts_it(blocked=blocked), **kw)
 
 
 def run_ok(*args: str) -> str:
@@ -193,6 +205,25 @@ def test_ctrl_c_at_any_moment_of_a_run_stops_it(setup, tmp_path):
             assert "up to date" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", "03,04",
                                           "--resume"), fraction
     assert sum(running for _f, running, _rc in seen) >= len(CTRL_C_AT) - 2, seen  # the moments covered the run
+
+
+@pytest.mark.slow
+def test_ctrl_c_reaches_a_run_started_with_sigint_blocked(setup, tmp_path):
+    """The lost Ctrl-C of issue 17, found: a process inherits its parent's signal mask, and with
+    SIGINT blocked there ``csm run`` ran to the end and exited 0. csm unblocks it at start."""
+    study, good = setup
+    out = tmp_path / "reports"
+    shutil.copytree(good, out)
+    before = visible(tree_digest(out))
+    proc = csm("run", "--study", str(study), "--out", str(out), "--stages", "03,04", blocked=True,
+               start_new_session=True)
+    lines = Lines(proc)
+    lines.wait_for("validated")
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.wait(timeout=120)
+    assert proc.returncode == 130, lines.text()[-1500:]
+    assert "interrupted after" in lines.text()
+    assert visible(tree_digest(out)) == before
 
 
 @pytest.mark.slow
