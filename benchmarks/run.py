@@ -50,9 +50,17 @@ def _env(code: Path | None) -> dict[str, str]:
 
 
 def _csm(args: list[str], out: Path, code: Path | None) -> None:
+    """``csm run`` with the code (and the stage notebooks) of checkout ``code``, or of this one.
+
+    It runs in the output's parent folder: ``python -c`` puts the current folder first on
+    ``sys.path``, so started from this checkout it would import this checkout's code whatever
+    ``PYTHONPATH`` says (the kernels, started elsewhere, would then run the other's: a mix).
+    """
+    if code is not None:
+        args = ["--notebooks", str(code / "notebooks"), *args]  # its notebooks call its helpers
     cmd = [sys.executable, "-c", "import sys; from csm_helpers.cli import main; sys.exit(main())",
            "run", "--out", str(out), "--quiet", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(code))
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(code), cwd=out.parent)
     if proc.returncode != 0:
         raise SystemExit(f"failed: csm run {' '.join(args)}\n{proc.stderr[-3000:]}")
 
