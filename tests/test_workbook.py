@@ -62,3 +62,22 @@ def test_select_segment_copies_and_validates(small_study):
     with pytest.raises(CsmError, match="COLUMN=VALUE"):
         select_segment(df, ctx.study, "shop")
     assert isinstance(select_segment(df, ctx.study, "all"), pd.DataFrame)
+
+
+def test_reconciled_priorities_take_stated_importance_from_the_data_when_the_ipa_is_derived(tmp_path):
+    """With ``analysis.importance: derived`` the IPA holds relative weights; the reconciled table
+    still ranks the stated importance the study asked for: the same weighted means the stated
+    IPA of the same data shows."""
+    import shutil
+
+    from .conftest import ROOT
+
+    shutil.copytree(ROOT / "data" / "sample", tmp_path / "s")
+    derived = tmp_path / "s" / "study.yaml"
+    derived.write_text(derived.read_text(encoding="utf-8") + "\nanalysis: {importance: derived}\n", encoding="utf-8")
+    stated = open_stage("05_action_progress").ipa_table.set_index("attribute")["importance"]
+    ctx = open_stage("05_action_progress", study_path=str(derived))
+    assert ctx.importance_mode == "derived"
+    got = ctx.priorities.set_index("attribute")["stated_importance"]
+    assert np.allclose(got.sort_index(), stated.sort_index(), rtol=0, atol=1e-12)
+    assert ctx.priorities["stated_rank"].notna().all() and ctx.priorities["derived_rank"].notna().all()

@@ -362,16 +362,17 @@ class AnalysisTables:
         """Mean stated importance per attribute when the IPA uses derived importance but the
         study asked for importance too (the IPA table holds it otherwise); an attribute this
         segment must hide is left out."""
+        from csm_helpers.analysis.stats import get_weights, weighted_mean
+
         if self.importance_mode == "stated":
             return None
+        w = get_weights(self.current, self.weights)
         out = {}
         for a in self.study.attributes:
             if not a.importance or a.importance not in self.current.columns or \
                     self.attribute_withheld(a.id, ("importance",)):
                 continue
-            x = pd.to_numeric(self.current[a.importance], errors="coerce").to_numpy(dtype=float)
-            w = np.ones(len(x)) if self.weights is None else self.current[self.weights].to_numpy(dtype=float)
-            ok = np.isfinite(x) & np.isfinite(w)
-            if ok.any() and w[ok].sum() > 0:
-                out[a.id] = float(np.average(x[ok], weights=w[ok]))
+            mean = weighted_mean(pd.to_numeric(self.current[a.importance], errors="coerce").to_numpy(dtype=float), w)
+            if np.isfinite(mean):
+                out[a.id] = mean
         return out or None

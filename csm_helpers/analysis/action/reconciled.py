@@ -147,7 +147,6 @@ def reconcile_priorities(priority: pd.DataFrame, *, ipa_table: pd.DataFrame,
     out["quadrant_sure"] = sure
     out["reason"] = [_reason(row, k=k, n_stated=int(stated_rank.notna().sum()), n_derived=int(derived_rank.notna().sum()))
                      for row in out.to_dict("records")]
-    out.attrs.update(priority.attrs)
     out.attrs.update({"ranked_both": k, "disagreements": int(disagree.sum()) if k else 0,
                       "drivers_withheld": withheld})
     return out

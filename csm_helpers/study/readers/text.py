@@ -68,56 +68,40 @@ def _nfc(text: pd.Series) -> pd.Series:
     return text.where(~other, text[other].str.normalize("NFC"))
 
 
-def _convert_text_column(s: pd.Series, *, decimal_comma: bool = False) -> pd.Series:
-    """A column read as text -> numbers when every cell is a number or missing, else text.
-
-    Whole numbers with no missing cell become int64, other numbers float64. Text that
-    looks like a number but would lose information as one stays text: leading zeros
-    (``"007"``, postcodes, ids) and integers of more than 15 digits (long ids).
-    """
-    text = _nfc(s.astype("str").str.strip())
-    text = text.where(s.notna() & (text != ""))
-    values, bad = numeric_view(s, decimal_comma=decimal_comma)
-    if bad.any():
-        return text
-    present = text.notna() & ~text.isin(MISSING_TOKENS)
-    if not present.any():
-        return pd.Series(np.nan, index=s.index, dtype="float64")
-    shown = text[present]
-    if shown.str.fullmatch(r"[+-]?0\d+").any() or shown.str.fullmatch(r"[+-]?\d{16,}").any():
-        return text
-    if present.all() and shown.str.fullmatch(r"[+-]?\d+").all():
-        return values.astype("int64")
-    return values
-
-
-#: Cells converted in one vectorised pass (:func:`_convert_text_columns`): a 2,400 × 60 export
-#: in one, a million rows two columns at a time (memory stays near the frame's own size).
+#: Cells typed in one vectorised pass (:func:`_convert_text_columns`): a 2,400 × 60 export in
+#: one, a million rows two columns at a time (memory stays near the frame's own size).
 _CELLS_PER_PASS = 2_000_000
 
 
 def _convert_text_columns(body: pd.DataFrame, *, decimal_comma: bool = False) -> list[pd.Series]:
-    """:func:`_convert_text_column` of every column of ``body``, the same results, with the
-    per-cell work (strip, NFC, the number and missing-token tests) done once over the columns
-    stacked into one long column instead of once per column: pandas' fixed cost per operation,
-    times a dozen operations, times 60 columns, was most of the time a survey export took to
-    read (0.8 s of 1.0 s for the sample's 2,400 × 60).
+    """Each column of ``body`` (read as text) -> numbers when every cell is a number or missing,
+    else text.
 
-    A file with decimal commas is converted column by column (whether ``"4,5"`` is a number
-    depends on the rest of its column).
+    Whole numbers with no missing cell become int64, other numbers float64. Text that looks
+    like a number but would lose information as one stays text: leading zeros (``"007"``,
+    postcodes, ids) and integers of more than 15 digits (long ids).
+
+    The per-cell work (strip, NFC, the number and missing-token tests) is done once over the
+    columns stacked into one long column, not once per column: pandas' fixed cost per
+    operation, times a dozen operations, times 60 columns, was most of the time a survey
+    export took to read (0.8 s of 1.0 s for the sample's 2,400 × 60). With ``decimal_comma``
+    the numbers are read column by column (:func:`numeric_view`: whether ``"4,5"`` is a
+    number depends on the rest of its column).
     """
     n, k = body.shape
-    if decimal_comma or n == 0 or k == 0:
-        return [_convert_text_column(body.iloc[:, i].reset_index(drop=True), decimal_comma=decimal_comma)
-                for i in range(k)]
-    step = max(1, _CELLS_PER_PASS // n)
+    step = max(1, _CELLS_PER_PASS // max(n, 1))
     out: list[pd.Series] = []
     for first in range(0, k, step):
         cols = range(first, min(k, first + step))
         long = pd.concat([body.iloc[:, i] for i in cols], ignore_index=True)
         text = _nfc(long.astype("str").str.strip())
         text = text.where(long.notna() & (text != ""))
-        values, bad = numeric_view(long)
+        if decimal_comma:
+            views = [numeric_view(body.iloc[:, i].reset_index(drop=True), decimal_comma=True) for i in cols]
+            values = pd.concat([v for v, _b in views], ignore_index=True)
+            bad = pd.concat([b for _v, b in views], ignore_index=True)
+        else:
+            values, bad = numeric_view(long)
         present = text.notna() & ~text.isin(MISSING_TOKENS)
         shown = text.where(present)
 
@@ -129,14 +113,12 @@ def _convert_text_columns(body: pd.DataFrame, *, decimal_comma: bool = False) ->
         as_text = (per_column(text_fullmatch(shown, r"[+-]?0\d+")).any(axis=1)
                    | per_column(text_fullmatch(shown, r"[+-]?\d{16,}")).any(axis=1))
         whole = per_column(text_fullmatch(shown, r"[+-]?\d+") | ~present).all(axis=1)
-        for j, _i in enumerate(cols):
+        for j in range(len(cols)):
             part = slice(j * n, (j + 1) * n)
-            if bad_c[j]:
+            if bad_c[j] or as_text[j]:
                 out.append(text.iloc[part].reset_index(drop=True))
             elif not present_c[j].any():
                 out.append(pd.Series(np.nan, index=pd.RangeIndex(n), dtype="float64"))
-            elif as_text[j]:
-                out.append(text.iloc[part].reset_index(drop=True))
             elif present_c[j].all() and whole[j]:
                 out.append(values.iloc[part].reset_index(drop=True).astype("int64"))
             else:
