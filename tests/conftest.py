@@ -3,7 +3,7 @@
 It shares nothing with the bundled sample — other column names, 1–7 attribute and 1–10
 overall scales, three attributes, no importance or expectation items, no recommend item,
 no waves, no weights or population, other interview ids and groups, Vietnamese and Chinese
-text — so a test that passes on both proves nothing is hard-wired to the sample.
+text, Kano answers in words — so a test that passes on both proves nothing is hard-wired to the sample.
 """
 
 from __future__ import annotations
@@ -50,6 +50,12 @@ def write_small_study(folder: Path, *, n: int = 60, seed: int = 7) -> Path:
         "remarks": rng.choice(["", "Quick service", "Nhân viên thân thiện", "质量很好",
                                "<b>slow</b> checkout"], size=n),
     })
+    # Kano pairs answered in words (other codes than the sample's numbers), drawn last so that the
+    # columns above do not depend on them
+    words = np.array(["I like it", "I expect it", "I am neutral", "I can tolerate it", "I dislike it"])
+    for col, p in (("k_speed_f", [0.6, 0.2, 0.1, 0.05, 0.05]), ("k_speed_d", [0.05, 0.05, 0.1, 0.2, 0.6]),
+                   ("k_card_f", [0.5, 0.05, 0.35, 0.05, 0.05]), ("k_card_d", [0.05, 0.1, 0.6, 0.2, 0.05])):
+        df[col] = rng.choice(words, size=n, p=p)
     df.to_csv(folder / "answers.csv", index=False)
     (folder / "talks.csv").write_text(textwrap.dedent("""\
         tid,who,notes,seq
@@ -107,6 +113,12 @@ def write_small_study(folder: Path, *, n: int = 60, seed: int = 7) -> Path:
         codebook: codes.yaml
         goals: aims.yaml
         discovery: {saturation_k: 2, questionnaire_scale: [1, 7]}
+        kano:
+          answers: {I like it: like, I expect it: must_be, I am neutral: neutral, I can tolerate it: live_with,
+                    I dislike it: dislike}
+          pairs:
+            - {id: speed, functional: k_speed_f, dysfunctional: k_speed_d}
+            - {id: loyalty_card, label: Loyalty card, functional: k_card_f, dysfunctional: k_card_d}
         """), encoding="utf-8")
     return folder / "study.yaml"
 

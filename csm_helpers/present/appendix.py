@@ -228,6 +228,17 @@ METHODS: dict[str, tuple[str, str, str]] = {
         "Benjamini–Hochberg adjusted p over the attributes is below 1 − confidence level"),
         "csm-workbook SPEC §1.4; Benjamini, Y., & Hochberg, Y. (1995). JRSS B 57(1), 289–300",
     ),
+    "kano": (
+        N_("Kano classification"),
+        N_("each respondent's functional and dysfunctional answers classified with the Kano evaluation table "
+           "(A attractive, O one-dimensional, M must-be, I indifferent, R reverse, Q questionable); a feature's "
+           "category is the most frequent, ties broken M > O > A > I; not clear when Fong's test finds the two "
+           "most frequent categories not significantly different (|a − b| < 1.65 √((a + b)(2n − a − b) / 2n)); "
+           "Better = (A + O) / (A + O + M + I), Worse = −(O + M) / (A + O + M + I), with Wilson intervals "
+           "(Kish effective n when weighted)"),
+        "Kano et al. (1984), J. Japanese Soc. for Quality Control 14(2); Berger et al. (1993), Center for Quality "
+        "of Management J. 2(4); Fong (1996), Center for Quality of Management J. 5(3); Wilson (1927), JASA 22(158)",
+    ),
     "priority": (
         N_("Priority list"),
         N_("score = importance (stated mean rescaled to 0–1, or the driver's share of R²) × gap to the reference "
@@ -240,7 +251,8 @@ METHODS: dict[str, tuple[str, str, str]] = {
         N_("stated rank: mean stated importance, 1 = most important; derived rank: Johnson's relative weight "
            "(share of R²); ties share the best rank; flagged when the two ranks differ by more than a third of "
            "the attributes ranked both ways; quadrant probability: share of bootstrap resamples (seeded) that "
-           "put the attribute in its IPA quadrant, uncertain below 0.8"),
+           "put the attribute in its IPA quadrant, uncertain below 0.8; Kano category, where the study asks the Kano "
+           "questions, as in the Kano classification"),
         "Gustafsson & Johnson (2004), J. Service Research 7(2); Johnson (2000), Multivariate Behav. Res. 35(1)",
     ),
     "swot": (

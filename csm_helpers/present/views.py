@@ -19,7 +19,7 @@ __all__ = ["left_out_message", "kpi_display", "change_display", "progress_displa
            "THEME_FORMATS", "COMPETITOR_FORMATS", "SCORE_FORMATS", "ATTRIBUTE_CHANGE_FORMATS", "p_headers", "representativeness_message",
            "lost_message", "segment_findings", "segment_tables", "overview_display", "with_labels",
            "exclusion_message", "quadrant_certainty_message", "IPA_FORMATS", "priority_display", "priority_reasons",
-           "importance_agreement_message"]
+           "importance_agreement_message", "KANO_FORMATS", "KANO_HEADERS", "kano_display", "kano_message"]
 
 
 def _yes_no(value: Any, missing: str = "") -> str:
@@ -161,7 +161,8 @@ PRIORITY_FORMATS = {"importance": "{:.2f}", "performance": "{:.2f}", "gap": "{:.
 def priority_display(priority: pd.DataFrame) -> pd.DataFrame:
     """The reconciled priority list as a report shows it: rank, attribute, quadrant and its
     bootstrap probability, the stated and derived importance ranks with ``disagree`` as
-    yes/no, then performance, the gap and score, and the expectation and competitor gaps.
+    yes/no, the Kano category when the study asked for it (with "?" when Fong's test finds it
+    not clear), then performance, the gap and score, and the expectation and competitor gaps.
 
     Examples
     --------
@@ -172,11 +173,19 @@ def priority_display(priority: pd.DataFrame) -> pd.DataFrame:
     >>> priority_display(t).loc[0, ["quadrant", "disagree"]].tolist()
     ['Concentrate here', 'yes']
     """
+    from csm_helpers.analysis.kano import CATEGORY_NAMES
+
     t = priority.copy()
     t["quadrant"] = [tr(q) if isinstance(q, str) else q for q in t["quadrant"]]
     t["disagree"] = [_yes_no(None if pd.isna(v) else bool(v)) for v in t["disagree"]]
-    return t[["rank", "label", "quadrant", "p_quadrant", "stated_rank", "derived_rank", "disagree", "performance",
-              "gap", "score", "expectation_gap", "competitor_gap"]]
+    columns = ["rank", "label", "quadrant", "p_quadrant", "stated_rank", "derived_rank", "disagree"]
+    if "kano_category" in t.columns and t["kano_category"].notna().any():  # only when the study asked Kano
+        unclear = [clear is not None and not pd.isna(clear) and not bool(clear)
+                   for clear in t.get("kano_clear", pd.Series([None] * len(t)))]
+        t["kano"] = [tr(CATEGORY_NAMES[c]) + ("?" if u else "") if isinstance(c, str) else ""
+                     for c, u in zip(t["kano_category"], unclear, strict=True)]
+        columns.append("kano")
+    return t[[*columns, "performance", "gap", "score", "expectation_gap", "competitor_gap"]]
 
 
 def priority_reasons(priority: pd.DataFrame) -> dict[str, str]:
@@ -414,3 +423,90 @@ def exclusion_message(table: pd.DataFrame, *, min_n: int) -> str:
                reported=format_kpi(r["kpi"], r["value_kept"])) for r in table.to_dict(orient="records")]
     return _("The data-quality checks set aside {k:,} of {n:,} responses of this wave. With them, the KPIs would "
              "read: {kpis}.", k=dropped, n=n_all, kpis=", ".join(parts))
+
+
+KANO_FORMATS = {**{f"share_{c}": (lambda v: fmt_pct(v, 0)) for c in "AOMIRQ"},
+                "better": "{:.2f}", "worse": "{:.2f}", "better_ci": str, "worse_ci": str}
+KANO_HEADERS = {"label": N_("Feature"), "category": N_("Kano category"), "share_A": N_("A"), "share_O": N_("O"),
+                "share_M": N_("M"), "share_I": N_("I"), "share_R": N_("R"), "share_Q": N_("Q"),
+                "better": N_("Better"), "better_ci": N_("Better, confidence interval"), "worse": N_("Worse"),
+                "worse_ci": N_("Worse, confidence interval")}
+
+
+def kano_display(kano: pd.DataFrame) -> pd.DataFrame:
+    """The Kano table as the report shows it: the category by name — "A/O" style when Fong's test
+    cannot tell the two most frequent apart — the six shares, Better and Worse with intervals.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"feature": ["app"], "label": ["App"], "n": [200], "share_A": [0.1], "share_O": [0.3],
+    ...                   "share_M": [0.5], "share_I": [0.1], "share_R": [0.0], "share_Q": [0.0], "category": ["M"],
+    ...                   "runner_up": ["O"], "clear": [True], "better": [0.4], "better_ci_low": [0.33],
+    ...                   "better_ci_high": [0.47], "worse": [-0.8], "worse_ci_low": [-0.85], "worse_ci_high": [-0.74],
+    ...                   "suppressed": [False]})
+    >>> kano_display(t)[["category", "worse_ci"]].iloc[0].tolist()
+    ['Must-be', '−0.85 to −0.74']
+    """
+    from csm_helpers.analysis.kano import CATEGORY_NAMES
+
+    def name(row: Any) -> Any:
+        if row.suppressed or not isinstance(row.category, str):
+            return None
+        first = tr(CATEGORY_NAMES[row.category])
+        if row.clear is False and isinstance(row.runner_up, str):
+            return _("{first} or {second} (not clear)", first=first, second=tr(CATEGORY_NAMES[row.runner_up]))
+        return first
+
+    def interval(lo: Any, hi: Any) -> str:
+        if pd.isna(lo) or pd.isna(hi):
+            return ""
+        return _("{low} to {high}", low=f"{lo:.2f}".replace("-", "\u2212"), high=f"{hi:.2f}".replace("-", "\u2212"))
+
+    out = kano[["label", "n", *(f"share_{c}" for c in "AOMIRQ"), "better", "worse", "suppressed"]].copy()
+    out.insert(2, "category", [name(r) for r in kano.itertuples()])
+    out.insert(out.columns.get_loc("better") + 1, "better_ci",
+               [interval(a, b) for a, b in zip(kano["better_ci_low"], kano["better_ci_high"], strict=True)])
+    out.insert(out.columns.get_loc("worse") + 1, "worse_ci",
+               [interval(a, b) for a, b in zip(kano["worse_ci_low"], kano["worse_ci_high"], strict=True)])
+    out.attrs.update(kano.attrs)
+    return out
+
+
+#: What each Kano category means for action, as the report's summary says it.
+_KANO_MEANING = {
+    "M": N_("Must-be (taken for granted: falling short dissatisfies, doing well earns no credit)"),
+    "O": N_("One-dimensional (the better, the more satisfied)"),
+    "A": N_("Attractive (a delighter: missing it costs little, having it pleases)"),
+    "I": N_("Indifferent (customers hardly care either way)"),
+    "R": N_("Reverse (more customers would rather not have it)"),
+    "Q": N_("Questionable (contradictory answers: check the questions)"),
+}
+
+
+def kano_message(kano: pd.DataFrame) -> str:
+    """The features grouped by Kano category in one paragraph, must-be first, with the features
+    whose category Fong's test cannot settle named apart.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"label": ["App", "Chat", "Fees"], "category": ["M", "A", "O"], "runner_up": ["O", "I", "M"],
+    ...                   "clear": [True, True, False], "suppressed": [False, False, False]})
+    >>> print(kano_message(t))
+    Must-be (taken for granted: falling short dissatisfies, doing well earns no credit): App. One-dimensional (the better, the more satisfied): Fees. Attractive (a delighter: missing it costs little, having it pleases): Chat. Not clear between the two most frequent categories (Fong's test): Fees.
+    """
+    shown = kano.loc[~kano["suppressed"].astype(bool) & kano["category"].notna()]
+    if shown.empty:
+        return _("No feature has enough answers in this report for a Kano classification.")
+    parts = []
+    for cat in ("M", "O", "A", "I", "R", "Q"):
+        names = [tr(str(r.label)) for r in shown.itertuples() if r.category == cat]
+        if names:
+            parts.append(f"{tr(_KANO_MEANING[cat])}: {', '.join(names)}.")
+    unclear = [tr(str(r.label)) for r in shown.itertuples() if r.clear is False]
+    if unclear:
+        parts.append(_("Not clear between the two most frequent categories (Fong's test): {names}.",
+                       names=", ".join(unclear)))
+    hidden = int(kano["suppressed"].astype(bool).sum())
+    if hidden:
+        parts.append(_("{k} feature(s) withheld: too few answers in this report.", k=hidden))
+    return " ".join(parts)

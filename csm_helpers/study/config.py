@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +36,10 @@ __all__ = [
     "MarketSpec",
     "MeasurementSpec",
     "AnalysisSpec",
+    "KanoPair",
+    "KanoSpec",
+    "KANO_ANSWERS",
+    "kano_code_key",
     "ResponsesSpec",
     "Study",
     "DIMENSIONS",
@@ -224,6 +229,115 @@ class AnalysisSpec(_Model):
         return v
 
 
+#: The five answers of a Kano question (Kano et al. 1984), in the order of the evaluation table.
+KANO_ANSWERS = ("like", "must_be", "neutral", "live_with", "dislike")
+_KanoAnswer = Literal["like", "must_be", "neutral", "live_with", "dislike"]
+
+
+def _default_kano_answers() -> dict[str, _KanoAnswer]:
+    return {"1": "like", "2": "must_be", "3": "neutral", "4": "live_with", "5": "dislike"}
+
+
+def kano_code_key(value: Any) -> str | None:
+    """The key under which a Kano answer code is looked up: numbers by value (``1``, ``1.0`` and
+    ``"1"`` are the same code), text by its trimmed, case-folded NFC form; None for a blank."""
+    if value is None or isinstance(value, bool):
+        return None if value is None else str(value).casefold()
+    if isinstance(value, int | float):
+        if value != value:  # NaN
+            return None
+        return f"{float(value):g}"
+    text = unicodedata.normalize("NFC", str(value)).strip()
+    if not text:
+        return None
+    try:
+        return f"{float(text):g}"
+    except ValueError:
+        return text.casefold()
+
+
+class KanoPair(_Model):
+    """One feature asked the Kano way: a functional question ("if the feature is there, how do you
+    feel?") and a dysfunctional one ("if it is not there?"). ``id`` is an attribute id (the label is
+    the attribute's) or a feature of its own, which then needs a ``label``."""
+
+    id: str
+    label: str | None = None
+    functional: str
+    dysfunctional: str
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_identifier(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError(f"{v!r} is not a valid feature id: use letters, digits and _ (e.g. video_banking)")
+        return v
+
+
+class KanoSpec(_Model):
+    """Kano questions (Kano et al. 1984; Berger et al. 1993): the feature pairs and the answer codes.
+
+    ``answers`` maps each code found in the data (a number or a text) to one of the five answers
+    :data:`KANO_ANSWERS`; the default is the usual numbering 1 like, 2 must-be, 3 neutral,
+    4 live with, 5 dislike. Several codes may map to one answer (a text and its number)."""
+
+    answers: dict[str, _KanoAnswer] = Field(default_factory=_default_kano_answers)
+    pairs: list[KanoPair] = Field(min_length=1)
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _code_keys(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v  # pydantic says "a mapping"
+        out: dict[str, Any] = {}
+        for code, answer in v.items():
+            key = kano_code_key(code)
+            if key is None:
+                raise ValueError("a blank code cannot be a Kano answer — an empty cell is no answer")
+            if key in out and out[key] != answer:
+                raise ValueError(f"code {code!r} is given twice, as {out[key]!r} and {answer!r} — keep one")
+            out[key] = answer
+        return out
+
+    @field_validator("answers")
+    @classmethod
+    def _every_answer(cls, v: dict[str, str]) -> dict[str, str]:
+        missing = [a for a in KANO_ANSWERS if a not in v.values()]
+        if missing:
+            raise ValueError(f"no code for {', '.join(missing)} — map a code to each of the five answers "
+                             f"{', '.join(KANO_ANSWERS)}, e.g. {{1: like, 2: must_be, 3: neutral, 4: live_with, "
+                             "5: dislike}")
+        return v
+
+    def decode(self, values: Any) -> tuple[Any, Any]:
+        """The Kano answers of a column: ``(answers, unknown)``.
+
+        ``answers`` is an object Series of :data:`KANO_ANSWERS` names (None where the cell is
+        blank or its code unknown); ``unknown`` is a boolean array, True where a non-blank cell
+        holds a code that ``answers`` does not map.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> spec = KanoSpec(pairs=[{"id": "x", "label": "X", "functional": "f", "dysfunctional": "d"}])
+        >>> answers, unknown = spec.decode(pd.Series([1, 5.0, None, 7]))
+        >>> answers.tolist(), unknown.tolist()
+        (['like', 'dislike', None, None], [False, False, False, True])
+        """
+        import numpy as np
+        import pandas as pd
+
+        s = pd.Series(values).astype(object)
+        blank = s.isna().to_numpy(dtype=bool, copy=True)
+        cache: dict[Any, str | None] = {}
+        keys = [None if b else cache[v] if v in cache else cache.setdefault(v, kano_code_key(v))
+                for v, b in zip(s.tolist(), blank, strict=True)]
+        blank |= np.array([k is None for k in keys], dtype=bool)
+        answers = pd.Series([None if k is None else self.answers.get(k) for k in keys], index=s.index, dtype=object)
+        unknown = ~blank & answers.isna().to_numpy(dtype=bool)
+        return answers, unknown
+
+
 class DiscoverySpec(_Model):
     saturation_k: int = Field(3, ge=1)
     questionnaire_scale: tuple[int, int] = (1, 5)
@@ -264,6 +378,7 @@ class Study(_Model):
     measurement: MeasurementSpec = Field(default_factory=MeasurementSpec)
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     report: ReportSpec = Field(default_factory=ReportSpec)
+    kano: KanoSpec | None = None
     notebooks: str | None = None  # folder of the study's own stage notebooks, relative to study.yaml
     path: Path = Field(default=Path("study.yaml"), exclude=True)
 
@@ -316,12 +431,44 @@ class Study(_Model):
                     f"{lo:g}-{hi:g} (scales): the top-{top} box would hold every answer — set analysis.top_box "
                     f"below {points} (e.g. 1), or check the scale of {col!r} in scales")
         personal = set(self.responses.personal_data)
+        if self.kano is not None:
+            self._check_kano(personal)
         for role, col in self.item_roles().items():
             if col in personal:
                 raise ValueError(
                     f"column {col!r} is used as {role} but is also listed in responses.personal_data"
                 )
         return self
+
+    def _check_kano(self, personal: set[str]) -> None:
+        assert self.kano is not None
+        labels = {a.id: a.label for a in self.attributes}
+        seen: dict[str, int] = {}
+        for i, p in enumerate(self.kano.pairs):
+            if p.id in seen:
+                raise ValueError(f"kano.pairs.{i}: feature {p.id!r} is already kano.pairs.{seen[p.id]} — each "
+                                 "feature has one pair of questions: remove one or give it another id")
+            seen[p.id] = i
+            if p.label is None and p.id not in labels:
+                raise ValueError(f"kano.pairs.{i}: {p.id!r} is not an attribute id, so the feature needs a label — "
+                                 f"add label: \"...\" to it, or use one of the attribute ids "
+                                 f"({', '.join(list(labels)[:4])}{' ...' if len(labels) > 4 else ''})")
+            if p.functional == p.dysfunctional:
+                raise ValueError(f"kano.pairs.{i} ({p.id!r}): functional and dysfunctional are both "
+                                 f"{p.functional!r} — they are two questions, in two columns")
+            for kind in ("functional", "dysfunctional"):
+                col = getattr(p, kind)
+                if col in personal:
+                    raise ValueError(f"column {col!r} is used as kano.pairs.{i}.{kind} but is also listed in "
+                                     "responses.personal_data")
+
+    def kano_features(self) -> dict[str, tuple[str, str, str]]:
+        """Map ``feature id -> (label, functional column, dysfunctional column)`` of the Kano pairs
+        (empty without ``kano``); a pair named by an attribute id takes the attribute's label."""
+        if self.kano is None:
+            return {}
+        labels = {a.id: a.label for a in self.attributes}
+        return {p.id: (p.label or labels[p.id], p.functional, p.dysfunctional) for p in self.kano.pairs}
 
     # -- helpers ---------------------------------------------------------------------
     @property

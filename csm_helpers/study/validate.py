@@ -82,6 +82,15 @@ def _values(values: Sequence[Any]) -> tuple[str, str]:
     return shown, ("is" if len(distinct) == 1 else "are")
 
 
+def _code_text(key: str) -> str:
+    """A Kano answer code as study.yaml holds it (:func:`kano_code_key`): numbers bare, text quoted."""
+    try:
+        float(key)
+    except ValueError:
+        return repr(key)
+    return key
+
+
 def _scale_text(lo: float, hi: float) -> str:
     sep = " to " if lo < 0 else "-"
     return f"{_fmt(lo)}{sep}{_fmt(hi)}"
@@ -122,6 +131,10 @@ def _named_columns(study: Study) -> list[tuple[str, str, str]]:
         col = getattr(study.market, name)
         if col:
             out.append((f"market.{name}", col, "loyalty"))
+    if study.kano is not None:
+        for i, pair in enumerate(study.kano.pairs):
+            for kind in ("functional", "dysfunctional"):
+                out.append((f"kano.pairs.{i}.{kind} (feature '{pair.id}')", getattr(pair, kind), "kano"))
     return out
 
 
@@ -212,6 +225,28 @@ class _Checker:
                     f"{self.where(col, frac)}: {shown} {verb} not a whole number — answers on the scale "
                     f"{scale_txt} are whole points: fix the data"
                 )
+
+    def kano(self, col: str, key: str) -> None:
+        """Every answer of a Kano question is a code of ``kano.answers`` (or blank)."""
+        spec = self.study.kano
+        assert spec is not None
+        answers, unknown = spec.decode(self.data[col])
+        if answers.isna().all() and not unknown.any():
+            self.errors.append(
+                f"{self.where(col)} (set by {key} in study.yaml): no answer at all on any of the "
+                f"{len(self.data):,} rows — check that the export holds this question, or remove the pair from "
+                "kano.pairs in study.yaml")
+            return
+        if unknown.any():
+            shown, verb = _values(self.data[col][unknown].tolist())
+            codes = {}
+            for code, answer in spec.answers.items():
+                codes.setdefault(answer, code)
+            mapping = ", ".join(f"{_code_text(codes[a])} = {a}" for a in codes)
+            self.errors.append(
+                f"{self.where(col, unknown)}: {shown} {verb} not among the Kano answer codes — kano.answers in "
+                f"study.yaml maps {mapping} (case and spaces aside): fix the data, leave the cell empty for no "
+                "answer, or add the code to kano.answers")
 
     def respondent_id(self, col: str) -> None:
         ids = self.data[col]
@@ -350,6 +385,8 @@ class _Checker:
                 self.duration(col)
             elif role in ("segment", "wave"):
                 self.grouping(key, col)
+            elif role == "kano":
+                self.kano(col, key)
         self.personal_data()
         return ValidationReport(errors=self.errors, warnings=self.warnings)
 

@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 
 from csm_helpers.core.safety import write_bytes_atomic
-from csm_helpers.synthetic.model import ATTRIBUTES, MARKET_FIGURES, nfc
+from csm_helpers.synthetic.model import ATTRIBUTES, KANO_FEATURES, MARKET_FIGURES, nfc
 
 __all__ = ["write_text", "study_yaml", "codebook_yaml", "goals_yaml"]
 
@@ -69,7 +69,13 @@ def study_yaml(seed: int, n: int) -> str:
               "goals: goals.yaml",
               "discovery: {saturation_k: 3}",
               "report: {title: Retail banking satisfaction 2026, organisation: Example Bank}",
-              ""]
+              "kano:",
+              "  answers: {1: like, 2: must_be, 3: neutral, 4: live_with, 5: dislike}",
+              "  pairs:"]
+    for k in KANO_FEATURES:
+        label = f", label: {_q(k.label)}" if k.label else ""
+        lines.append(f"    - {{id: {k.id}{label}, functional: kano_f_{k.id}, dysfunctional: kano_d_{k.id}}}")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date, timedelta
 from typing import NamedTuple
 
-__all__ = ["Attribute", "ATTRIBUTES", "WAVES", "WAVE_PROBS", "REGIONS", "REGION_PROBS", "CHANNELS", "DIGITAL_GIVEN_REGION", "POPULATION", "CUTS", "DIMENSIONS", "LOADING", "FACTOR_CORR", "PERF_REGION_SHIFT", "Y_REGION", "Y_CHANNEL", "Y_WAVE", "OVERALL_CUTS", "LAST_CONTACT", "RECOMMEND", "RECOMMEND_CUTS", "REPEAT", "MARKET_ITEMS", "LOYALTY_ITEMS", "RESPONSE_RATE_REGION", "RESPONSE_RATE_CHANNEL", "MARKET_FIGURES", "EXPECT_SD", "IMPORTANCE_SD", "COMPETITOR_SD", "N_COMPLAINTS", "N_COMPLAINT_CUSTOMERS", "N_COMPLAINT_REPEAT_POOL", "COMPLAINT_VALID_P", "N_LOST", "FIELD_START", "FIELD_DAYS", "FIELD_END", "nfc", "importance_location", "latent_corr", "latent_r2", "residual_sd", "cell_response_rate", "invited_counts"]
+__all__ = ["Attribute", "ATTRIBUTES", "WAVES", "WAVE_PROBS", "REGIONS", "REGION_PROBS", "CHANNELS", "DIGITAL_GIVEN_REGION", "POPULATION", "CUTS", "DIMENSIONS", "LOADING", "FACTOR_CORR", "PERF_REGION_SHIFT", "Y_REGION", "Y_CHANNEL", "Y_WAVE", "OVERALL_CUTS", "LAST_CONTACT", "RECOMMEND", "RECOMMEND_CUTS", "REPEAT", "MARKET_ITEMS", "LOYALTY_ITEMS", "RESPONSE_RATE_REGION", "RESPONSE_RATE_CHANNEL", "MARKET_FIGURES", "EXPECT_SD", "IMPORTANCE_SD", "COMPETITOR_SD", "N_COMPLAINTS", "N_COMPLAINT_CUSTOMERS", "N_COMPLAINT_REPEAT_POOL", "COMPLAINT_VALID_P", "N_LOST", "FIELD_START", "FIELD_DAYS", "FIELD_END", "nfc", "importance_location", "latent_corr", "latent_r2", "residual_sd", "cell_response_rate", "invited_counts", "KanoFeature", "KANO_FEATURES", "KANO_MISSING"]
 
 
 class Attribute(NamedTuple):
@@ -189,6 +189,32 @@ FIELD_DAYS = 365
 
 
 FIELD_END = FIELD_START + timedelta(days=FIELD_DAYS - 1)  # 2026-06-30, when the logs were extracted
+
+
+class KanoFeature(NamedTuple):
+    id: str  # an attribute id, or a feature of its own
+    label: str | None  # None: the attribute's label
+    probs: tuple[float, float, float, float, float, float]  # true shares of A, O, M, I, R, Q
+
+
+KANO_FEATURES: tuple[KanoFeature, ...] = (
+    KanoFeature("app_reliability", None, (0.08, 0.22, 0.52, 0.14, 0.02, 0.02)),
+    KanoFeature("accuracy", None, (0.05, 0.20, 0.58, 0.13, 0.02, 0.02)),
+    KanoFeature("interest_rates", None, (0.15, 0.50, 0.17, 0.14, 0.02, 0.02)),
+    KanoFeature("wait_time", None, (0.12, 0.46, 0.24, 0.14, 0.02, 0.02)),
+    KanoFeature("personal_attention", None, (0.48, 0.16, 0.06, 0.26, 0.02, 0.02)),
+    KanoFeature("product_range", None, (0.20, 0.10, 0.08, 0.56, 0.04, 0.02)),
+    KanoFeature("video_banking", "Video call with an adviser", (0.52, 0.08, 0.04, 0.30, 0.04, 0.02)),
+    KanoFeature("promo_calls", "Calls offering new products", (0.04, 0.02, 0.02, 0.30, 0.60, 0.02)),
+)
+"""Features asked the Kano way (functional and dysfunctional question, answers 1 like, 2 must-be,
+3 neutral, 4 live with, 5 dislike), with the true population share of each Kano category: a
+respondent's category is drawn from ``probs``, then the pair of answers uniformly among the cells
+of the Kano evaluation table that give that category."""
+
+
+KANO_MISSING = 0.015
+"""Rate at which each Kano answer is missing, completely at random."""
 
 
 def nfc(text: str) -> str:

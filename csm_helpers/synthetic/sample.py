@@ -21,7 +21,10 @@ Files written
     unaided) and ``referred`` (referred someone in the last year), all 1/0, the loyalty measures
     ``price_sensitivity`` ("would switch for a slightly better rate"), ``competitor_attitude``
     ("competitors are as good") and ``incident_tolerance`` ("would stay after a service
-    failure"), 1-5 agreement, and ``comment`` (free text in English, Vietnamese or Simplified
+    failure"), 1-5 agreement, the Kano answer pairs ``kano_f_<id>`` and ``kano_d_<id>`` (1 like,
+    2 must-be, 3 neutral, 4 live with, 5 dislike) of eight features (six attributes, a video call
+    with an adviser and calls offering new products; :data:`~csm_helpers.synthetic.model.KANO_FEATURES`),
+    and ``comment`` (free text in English, Vietnamese or Simplified
     Chinese for about 40% of respondents). Every value is valid; realistic quality issues are
     present: 2-4% of the attribute items and 1-3% of the loyalty measures missing at random,
     about 3% speeders, a handful of straight-liners.
@@ -177,6 +180,11 @@ Every number is a property of the generating model (the population), not of the 
 - ``complaints`` and ``lost_customers``: the generating probabilities of the two logs (category
   shares, validity, SLA, reasons for leaving: 2/6/7/17/20/48%), the number of complaints (300,
   from 255 distinct customers) and of lost customers (200).
+- ``kano``: per Kano feature, the true population share of each category (A, O, M, I, R, Q;
+  :data:`~csm_helpers.synthetic.model.KANO_FEATURES`) from which each respondent's category is
+  drawn (the answer pair then uniformly among the category's cells of the evaluation table of
+  Berger et al. 1993), the category with the largest share, and the true Better and Worse
+  coefficients. Each Kano answer is missing completely at random with probability 1.5%.
 
 Examples
 --------
@@ -202,7 +210,13 @@ from csm_helpers.core.safety import to_safe_csv
 from csm_helpers.synthetic.files import codebook_yaml, goals_yaml, study_yaml, write_text
 from csm_helpers.synthetic.logs import draw_complaints, draw_interviews, draw_lost_customers
 from csm_helpers.synthetic.model import DIMENSIONS, FACTOR_CORR, POPULATION, invited_counts
-from csm_helpers.synthetic.survey import draw_comments, draw_responses, personal_columns, voice_items
+from csm_helpers.synthetic.survey import (
+    draw_comments,
+    draw_responses,
+    kano_items,
+    personal_columns,
+    voice_items,
+)
 from csm_helpers.synthetic.truth import truth_json
 
 __all__ = ["SAMPLE_SEED", "SAMPLE_N", "MIN_N", "generate_sample", "add_branch_column"]
@@ -280,11 +294,11 @@ def generate_sample(out_dir: str | Path, *, seed: int = SAMPLE_SEED, n: int = SA
                        "(it is created when missing)")
     out.mkdir(parents=True, exist_ok=True)
 
-    # Seven independent streams; the sixth (market and loyalty items) and the seventh (the
-    # dimension factors of the latent attribute scores) were added later, and
-    # SeedSequence.spawn gives the earlier streams the same children as before.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
-    rng_resp, rng_personal, rng_comment, rng_complaint, rng_lost, rng_voice, rng_factor = streams
+    # Eight independent streams; the sixth (market and loyalty items), the seventh (the
+    # dimension factors of the latent attribute scores) and the eighth (Kano pairs) were added
+    # later, and SeedSequence.spawn gives the earlier streams the same children as before.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    rng_resp, rng_personal, rng_comment, rng_complaint, rng_lost, rng_voice, rng_factor, rng_kano = streams
 
     responses, quality, latent_y = draw_responses(rng_resp, n, _dimension_factors(rng_factor, n))
     voice, voice_missing = voice_items(rng_voice, latent_y)
@@ -296,6 +310,10 @@ def generate_sample(out_dir: str | Path, *, seed: int = SAMPLE_SEED, n: int = SA
     responses.insert(5, "email", emails)
     responses.insert(6, "phone", phones)
     responses["comment"] = draw_comments(rng_comment, responses)
+    kano = kano_items(rng_kano, n)
+    at = responses.columns.get_loc("comment")
+    for offset, col in enumerate(kano.columns):
+        responses.insert(at + offset, col, kano[col])
 
     to_safe_csv(responses, out / "responses.csv")
     to_safe_csv(draw_interviews(), out / "interviews.csv")

@@ -18,6 +18,8 @@ from csm_helpers.synthetic.model import (
     DIMENSIONS,
     EXPECT_SD,
     IMPORTANCE_SD,
+    KANO_FEATURES,
+    KANO_MISSING,
     LAST_CONTACT,
     LOADING,
     LOYALTY_ITEMS,
@@ -39,7 +41,7 @@ from csm_helpers.synthetic.model import (
     residual_sd,
 )
 
-__all__ = ["PHRASES", "draw_responses", "voice_items", "personal_columns", "pick", "draw_comments"]
+__all__ = ["PHRASES", "draw_responses", "voice_items", "kano_items", "KANO_CELLS", "personal_columns", "pick", "draw_comments"]
 
 
 _LOYALTY_MISSING_RANGE = (0.01, 0.03)
@@ -213,6 +215,39 @@ def voice_items(rng: np.random.Generator, y: np.ndarray) -> tuple[pd.DataFrame, 
         values = _discretise(latent, CUTS, 1)
         out[col] = pd.arrays.IntegerArray(values, rng.random(n) < rate)
     return out, {col: float(r) for col, r in zip(LOYALTY_ITEMS, rates, strict=True)}
+
+
+# --------------------------------------------------------------------------- Kano pairs
+_KANO_ROWS = ("QAAAO", "RIIIM", "RIIIM", "RIIIM", "RRRRQ")  # Berger et al. (1993), answers 1-5 x 1-5
+
+KANO_CELLS: dict[str, tuple[tuple[int, int], ...]] = {
+    c: tuple((f + 1, d + 1) for f, row in enumerate(_KANO_ROWS) for d, x in enumerate(row) if x == c)
+    for c in "AOMIRQ"}
+"""The (functional, dysfunctional) answer pairs (1 like ... 5 dislike) of each Kano category."""
+
+
+def kano_items(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """The Kano answer pairs ``kano_f_<id>`` and ``kano_d_<id>`` (1-5) of :data:`KANO_FEATURES`.
+
+    Each respondent's category of a feature is drawn from the feature's true shares, then the
+    pair of answers uniformly among that category's cells of the evaluation table; each answer
+    is then missing completely at random with probability :data:`KANO_MISSING`. Drawn from
+    their own stream, so the other columns do not depend on them.
+    """
+    out = pd.DataFrame(index=range(n))
+    for feature in KANO_FEATURES:
+        cats = rng.choice(6, size=n, p=np.array(feature.probs) / sum(feature.probs))
+        pick_u = rng.random(n)
+        f = np.empty(n, dtype=np.int64)
+        d = np.empty(n, dtype=np.int64)
+        for k, c in enumerate("AOMIRQ"):
+            cells = np.array(KANO_CELLS[c])
+            rows = cats == k
+            chosen = cells[np.minimum((pick_u[rows] * len(cells)).astype(np.int64), len(cells) - 1)]
+            f[rows], d[rows] = chosen[:, 0], chosen[:, 1]
+        out[f"kano_f_{feature.id}"] = pd.arrays.IntegerArray(f, rng.random(n) < KANO_MISSING)
+        out[f"kano_d_{feature.id}"] = pd.arrays.IntegerArray(d, rng.random(n) < KANO_MISSING)
+    return out
 
 
 # --------------------------------------------------------------------------- personal data

@@ -23,6 +23,7 @@ from csm_helpers.synthetic.model import (
     FACTOR_CORR,
     FIELD_END,
     IMPORTANCE_SD,
+    KANO_FEATURES,
     LAST_CONTACT,
     LOADING,
     LOYALTY_ITEMS,
@@ -447,7 +448,12 @@ def _truth(seed: int, n: int, quality: dict[str, Any], voice_missing: dict[str, 
             "overall_sat 4-5 ('overall') and repeat patronage = repeat_12m; acquisition_rate = "
             "customers_new / customers, churn_rate = customers_lost / customers. population: invited per "
             "segment value, expected respondents (n x generating probability) and expected response rate. "
-            "complaints and lost_customers: the generating probabilities of the logs."
+            "complaints and lost_customers: the generating probabilities of the logs. "
+            "kano: per feature, the true population share of each Kano category (A attractive, O "
+            "one-dimensional, M must-be, I indifferent, R reverse, Q questionable) from which each "
+            "respondent's category is drawn (the answer pair is then drawn uniformly among the category's "
+            "cells of the evaluation table of Berger et al. 1993), the category with the largest share, and "
+            "the true Better = (A + O) / (A + O + M + I) and Worse = -(O + M) / (A + O + M + I)."
         ),
         "driver_weights": {a.id: a.beta for a in ATTRIBUTES},
         **drivers,
@@ -464,8 +470,22 @@ def _truth(seed: int, n: int, quality: dict[str, Any], voice_missing: dict[str, 
         "model": model,
         "data_quality": quality,
         **_voice_truth(n, voice_missing),
+        "kano": _kano_truth(),
     }
     return _rounded(truth)
+
+
+def _kano_truth() -> dict[str, Any]:
+    """True Kano shares per feature, the category they imply and the true Better/Worse."""
+    labels = {a.id: a.label for a in ATTRIBUTES}
+    out = {}
+    for k in KANO_FEATURES:
+        shares = dict(zip("AOMIRQ", (p / sum(k.probs) for p in k.probs), strict=True))
+        aomi = shares["A"] + shares["O"] + shares["M"] + shares["I"]
+        out[k.id] = {"label": k.label or labels[k.id], "shares": shares,
+                     "category": max(shares, key=lambda c: shares[c]),
+                     "better": (shares["A"] + shares["O"]) / aomi, "worse": -(shares["O"] + shares["M"]) / aomi}
+    return out
 
 
 def truth_json(seed: int, n: int, quality: dict[str, Any], voice_missing: dict[str, float]) -> str:

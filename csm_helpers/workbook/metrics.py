@@ -9,6 +9,8 @@ columns the output contract names, so the contract lives in one place:
 - ``ipa``: ``[{attribute, performance, importance, quadrant}]``
 - ``gaps``: ``[{attribute, mean_gap, p_value, share_dissatisfied}]`` (plus ``p_adj``, the
   Benjamini–Hochberg adjusted p over the attributes)
+- ``kano``: ``[{feature, category, clear, better, worse, n, share_A … share_Q}]`` (plus the
+  intervals of Better and Worse)
 - ``suppressed``: ``[{table, group, reason}]`` — every group left out for the minimum cell size
 
 CSAT and relative weights are proportions in [0, 1]; NPS and CSI stay on their scales.
@@ -23,7 +25,7 @@ import pandas as pd
 
 from csm_helpers.core.jsonable import to_jsonable
 
-__all__ = ["kpis_entry", "reliability_entry", "drivers_entry", "ipa_entry", "gaps_entry",
+__all__ = ["kpis_entry", "reliability_entry", "drivers_entry", "ipa_entry", "gaps_entry", "kano_entry",
            "suppressed_entries"]
 
 
@@ -78,6 +80,15 @@ def gaps_entry(table: pd.DataFrame) -> list[dict[str, Any]]:
     cols = ["attribute", "mean_gap", "p_value", "share_dissatisfied"]
     extra = [c for c in ("p_adj", "ci_low", "ci_high", "n") if c in table.columns]
     return _rows(table, cols + extra)
+
+
+def kano_entry(table: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """``kano`` from :func:`csm_helpers.analysis.kano.kano_table` (empty without Kano pairs)."""
+    if table is None:
+        return []
+    return _rows(table, ["feature", "category", "runner_up", "clear", "better", "better_ci_low", "better_ci_high",
+                         "worse", "worse_ci_low", "worse_ci_high", "n",
+                         *(f"share_{c}" for c in ("A", "O", "M", "I", "R", "Q"))])
 
 
 def suppressed_entries(table: pd.DataFrame, *, name: str, group: str, min_n: int) -> list[dict[str, Any]]:

@@ -344,17 +344,37 @@ class AnalysisTables:
             ["attribute", "own_column", "competitor_column"]))
 
     @cached_property
+    def kano_table(self) -> pd.DataFrame | None:
+        """Kano categories and Better/Worse of the latest wave (:func:`kano.kano_table`), or None
+        when the study has no ``kano`` pairs; a feature this segment must hide (its two questions
+        answered by too few, here or by difference) is suppressed."""
+        from csm_helpers.analysis.kano import kano_table
+
+        features = self.study.kano_features()
+        if not features:
+            return None
+
+        def compute() -> pd.DataFrame:
+            table = kano_table(self.current, features=features, spec=self.study.kano, weights=self.weights,
+                               level=self.study.analysis.level, min_n=self.study.min_cell_size)
+            hide = [self.withheld([f, d]) for _label, f, d in features.values()]
+            return self._withhold_rows(table, hide, ["feature", "label"])
+
+        return self._segment_cached("kano_table", compute)
+
+    @cached_property
     def priorities(self) -> pd.DataFrame:
         """The reconciled priority list: :func:`action.priority_list` (importance × room to the
         scale top) with stated and derived importance ranks side by side, the quadrant's
-        bootstrap probability and each rank's reason (:func:`action.reconcile_priorities`)."""
+        bootstrap probability, the Kano category where the study asked for it, and each rank's
+        reason (:func:`action.reconcile_priorities`)."""
         from csm_helpers.analysis.action import priority_list, reconcile_priorities
 
         def compute() -> pd.DataFrame:
             base = priority_list(self.ipa_table, drivers=self.driver_table, gaps=self.gap_table,
                                  competitor=self.competitor_table, scale=self.performance_scale, reference="scale_max")
             return reconcile_priorities(base, ipa_table=self.ipa_table, stated=self._stated_importance(),
-                                        drivers=self.driver_table)
+                                        drivers=self.driver_table, kano=self.kano_table)
 
         return self._segment_cached("priorities", compute)
 

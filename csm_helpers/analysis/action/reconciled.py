@@ -13,14 +13,14 @@ from csm_helpers.analysis.action.common import as_float, by_attribute
 from csm_helpers.analysis.drivers import QUADRANT_SURE
 from csm_helpers.core.checks import require_table
 from csm_helpers.core.errors import DataError
-from csm_helpers.core.i18n import _, tr
+from csm_helpers.core.i18n import N_, _, tr
 
 __all__ = ["RECONCILED_COLUMNS", "DISAGREE_SHARE", "reconcile_priorities"]
 
 
 #: Columns :func:`reconcile_priorities` puts after those of the priority list.
 RECONCILED_COLUMNS = ("stated_importance", "stated_rank", "relative_weight", "derived_rank", "rank_difference",
-                      "disagree", "p_quadrant", "quadrant_sure", "reason")
+                      "disagree", "p_quadrant", "quadrant_sure", "kano_category", "kano_clear", "reason")
 
 
 #: Stated and derived importance disagree when their ranks differ by more than this share of the
@@ -30,7 +30,7 @@ DISAGREE_SHARE = 1 / 3
 
 def reconcile_priorities(priority: pd.DataFrame, *, ipa_table: pd.DataFrame,
                          stated: Mapping[str, float] | pd.Series | None = None,
-                         drivers: pd.DataFrame | None = None) -> pd.DataFrame:
+                         drivers: pd.DataFrame | None = None, kano: pd.DataFrame | None = None) -> pd.DataFrame:
     """One table per attribute: the priority list with stated and derived importance side by
     side, the quadrant's certainty, and why each attribute ranks where it does.
 
@@ -47,6 +47,9 @@ def reconcile_priorities(priority: pd.DataFrame, *, ipa_table: pd.DataFrame,
     - ``p_quadrant`` (the bootstrap probability of the IPA quadrant,
       :func:`csm_helpers.analysis.drivers.ipa_quadrant_probability`) and ``quadrant_sure``:
       ``p_quadrant >= 0.8`` (:data:`~csm_helpers.analysis.drivers.QUADRANT_SURE`);
+    - ``kano_category`` and ``kano_clear``: the attribute's Kano category (A, O, M, I, R, Q) and
+      whether Fong's test finds it clear (:func:`csm_helpers.analysis.kano.kano_table`), where the
+      study asked it the Kano way; missing otherwise;
     - ``reason``: the rank's reason in words, in the report's language, from the numbers of
       its row.
 
@@ -74,6 +77,9 @@ def reconcile_priorities(priority: pd.DataFrame, *, ipa_table: pd.DataFrame,
     drivers : pandas.DataFrame, optional
         From :func:`csm_helpers.analysis.drivers.key_drivers` (``attribute``, ``rw_pct``); a
         withheld model (``attrs["suppressed"]``) gives no derived ranks.
+    kano : pandas.DataFrame, optional
+        From :func:`csm_helpers.analysis.kano.kano_table`: its rows whose ``feature`` is an
+        attribute id give that attribute's Kano category (a suppressed row gives none).
 
     Returns
     -------
@@ -145,11 +151,38 @@ def reconcile_priorities(priority: pd.DataFrame, *, ipa_table: pd.DataFrame,
     out["disagree"] = disagree
     out["p_quadrant"] = p_quadrant
     out["quadrant_sure"] = sure
+    out["kano_category"], out["kano_clear"] = _kano_columns(kano, attrs)
     out["reason"] = [_reason(row, k=k, n_stated=int(stated_rank.notna().sum()), n_derived=int(derived_rank.notna().sum()))
                      for row in out.to_dict("records")]
     out.attrs.update({"ranked_both": k, "disagreements": int(disagree.sum()) if k else 0,
                       "drivers_withheld": withheld})
     return out
+
+
+def _kano_columns(kano: pd.DataFrame | None, attrs: list[str]) -> tuple[pd.Series, pd.Series]:
+    category = pd.Series([None] * len(attrs), dtype=object)
+    clear = pd.Series(pd.array([pd.NA] * len(attrs), dtype="boolean"))
+    if kano is None:
+        return category, clear
+    require_table(kano, ["feature", "category", "clear"], "Kano table", "kano_table()")
+    shown = kano if "suppressed" not in kano.columns else kano.loc[~kano["suppressed"].fillna(False).astype(bool)]
+    by = {str(r.feature): r for r in shown.itertuples() if isinstance(r.category, str)}
+    for i, a in enumerate(attrs):
+        if a in by:
+            category[i] = by[a].category
+            clear[i] = None if by[a].clear is None else bool(by[a].clear)
+    return category, clear
+
+
+#: How the reason names a Kano category and what it implies for the attribute's rank.
+_KANO_REASON = {
+    "M": N_("a must-be in the Kano questions: customers take it for granted, so falling short costs satisfaction"),
+    "O": N_("one-dimensional in the Kano questions: every improvement counts"),
+    "A": N_("attractive in the Kano questions: a delighter, which earns credit but is rarely missed"),
+    "I": N_("indifferent in the Kano questions: customers may not notice an improvement"),
+    "R": N_("reverse in the Kano questions: more customers would rather not have it"),
+    "Q": N_("questionable in the Kano questions: the answers contradict each other"),
+}
 
 
 def _rank(values: np.ndarray) -> pd.Series:
@@ -200,4 +233,11 @@ def _reason(row: dict, *, k: int, n_stated: int, n_derived: int) -> str:
         else:
             parts.append(_('in "{quadrant}", but that quadrant is uncertain (bootstrap probability {p})',
                            quadrant=name, p=f"{p:.2f}"))
+    kano = row.get("kano_category")
+    if isinstance(kano, str) and kano in _KANO_REASON:
+        text = tr(_KANO_REASON[kano])
+        clear = row.get("kano_clear")
+        if clear is not None and not pd.isna(clear) and not bool(clear):
+            text += " " + _("(not clear by Fong's test)")
+        parts.append(text)
     return "; ".join(parts) + "."

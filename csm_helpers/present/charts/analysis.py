@@ -47,7 +47,7 @@ from csm_helpers.present.charts.style import (
     tint,
 )
 
-__all__ = ["plot_ipa", "plot_drivers", "plot_gaps", "plot_competitor"]
+__all__ = ["plot_ipa", "plot_drivers", "plot_gaps", "plot_competitor", "plot_kano"]
 
 _MINUS = "\u2212"
 # Dimension -> (marker, face colour) for the IPA chart; unknown dimensions get a diamond.
@@ -179,21 +179,7 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
         if own:
             fitted_bbox(ax.figure)
         names = [short_label(v, label_width) for v, ok in zip(labels, placed, strict=True) if ok]
-        clean = _label_points(ax, perf[placed], imp[placed], names, fixed)
-        if clean:  # the placement's own check, confirmed on the drawn figure
-            named = set(names) | {t.get_text() for t in fixed}
-            # (the labels are out of the layout: the layout _label_points measured on still holds)
-            clean = not [pair for pair in text_overlaps(ax.figure, draw=False) if set(pair) <= named]
-        if not clean:
-            for ann in [c for c in ax.texts if c not in fixed]:
-                ann.remove()
-            order = np.lexsort((perf[placed], -imp[placed]))  # numbered top to bottom
-            numbers = [""] * len(names)
-            for k, i in enumerate(order, start=1):
-                numbers[i] = str(k)
-            _label_points(ax, perf[placed], imp[placed], numbers, fixed)
-            key = "   ".join(f"{numbers[i]} {names[i]}" for i in order)
-            ax.figure.supxlabel(key, x=0.01, ha="left", fontsize=MIN_FONT_PT, wrap=False)
+        _label_or_number(ax, perf[placed], imp[placed], names, fixed)
         greyed = {(float(a), float(b)) for a, b in zip(perf[placed & unsure], imp[placed & unsure], strict=True)}
         for label in ax.texts:
             if label not in fixed and tuple(map(float, getattr(label, "xy", (np.nan, np.nan)))) in greyed:
@@ -286,10 +272,132 @@ def _label_points(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], fixe
     return clean
 
 
+def _label_or_number(ax: Axes, x: np.ndarray, y: np.ndarray, names: list[str], fixed: list[Any]) -> None:
+    """Label each point with its name (:func:`_label_points`); where the names cannot all be
+    placed without overlapping, number the points top to bottom and give the names in a key
+    under the chart."""
+    clean = _label_points(ax, x, y, names, fixed)
+    if clean:  # the placement's own check, confirmed on the drawn figure
+        named = set(names) | {t.get_text() for t in fixed}
+        # (the labels are out of the layout: the layout _label_points measured on still holds)
+        clean = not [pair for pair in text_overlaps(ax.figure, draw=False) if set(pair) <= named]
+    if clean:
+        return
+    for ann in [c for c in ax.texts if c not in fixed]:
+        ann.remove()
+    order = np.lexsort((x, -y))  # numbered top to bottom
+    numbers = [""] * len(names)
+    for k, i in enumerate(order, start=1):
+        numbers[i] = str(k)
+    _label_points(ax, x, y, numbers, fixed)
+    key = "   ".join(f"{numbers[i]} {names[i]}" for i in order)
+    ax.figure.supxlabel(key, x=0.01, ha="left", fontsize=MIN_FONT_PT, wrap=False)
+
+
 def _overlap(a: Bbox, b: Bbox) -> float:
     w = min(a.x1, b.x1) - max(a.x0, b.x0)
     h = min(a.y1, b.y1) - max(a.y0, b.y0)
     return float(w * h) if w > 0 and h > 0 else 0.0
+
+
+# --------------------------------------------------------------------------- Kano
+#: The quadrants of the Better–Worse chart (x = |Worse|, y = Better, split at 0.5): corner, category.
+_KANO_CORNERS = ((0.01, 0.99, "left", "top", "A"), (0.99, 0.99, "right", "top", "O"),
+                 (0.99, 0.01, "right", "bottom", "M"), (0.01, 0.01, "left", "bottom", "I"))
+
+
+def plot_kano(kano: pd.DataFrame, *, ax: Axes | None = None, label_width: int = 28) -> Axes:
+    """The Better–Worse chart of a Kano study (Berger et al. 1993): each feature placed by how much
+    its absence dissatisfies (x = |Worse|) and how much its presence satisfies (y = Better).
+
+    Parameters
+    ----------
+    kano : pandas.DataFrame
+        From :func:`csm_helpers.analysis.kano.kano_table`.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    label_width : int
+        Point labels longer than this are cut with an ellipsis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.collections[0]`` holds the features whose category is one of the four quadrants' (A,
+        O, M, I) and clear by Fong's test; features whose category is not clear are grey, those
+        whose category is Reverse or Questionable (the quadrants do not apply) are crosses. Thin
+        whiskers are the intervals of Better and Worse; dashed lines split the chart at 0.5 into
+        Attractive (top left), One-dimensional (top right), Must-be (bottom right) and
+        Indifferent (bottom left). Suppressed features are not placed.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> t = pd.DataFrame({"label": ["App", "Chat", "Calls"], "category": ["M", "A", "R"], "clear": [True, True, True],
+    ...                   "better": [0.3, 0.7, 0.2], "better_ci_low": [0.25, 0.65, 0.15],
+    ...                   "better_ci_high": [0.35, 0.75, 0.25], "worse": [-0.8, -0.2, -0.1],
+    ...                   "worse_ci_low": [-0.85, -0.25, -0.15], "worse_ci_high": [-0.75, -0.15, -0.05],
+    ...                   "suppressed": [False, False, False]})
+    >>> ax = plot_kano(t)
+    >>> tuple(map(float, ax.get_xlim())), len(ax.collections[0].get_offsets())
+    ((0.0, 1.0), 2)
+    >>> plt.close(ax.figure)
+    """
+    from csm_helpers.analysis.kano import CATEGORY_NAMES
+
+    require_table(kano, ["label", "category", "better", "worse", "suppressed"], "Kano table", "kano_table()")
+    t = kano.reset_index(drop=True)
+    better = t["better"].to_numpy(float)
+    worse = -t["worse"].to_numpy(float)
+    placed = ~t["suppressed"].astype(bool).to_numpy() & np.isfinite(better) & np.isfinite(worse)
+    cats = t["category"].tolist()
+    other = np.array([c in ("R", "Q") for c in cats])
+    unclear = np.array([c is False for c in t["clear"]]) if "clear" in t.columns else np.zeros(len(t), bool)
+    own = ax is None
+    with drawing():
+        ax = new_axes(ax, height=5.2)
+        if not placed.any():
+            return empty_chart(ax, _("Kano: no feature to place"))
+        main = placed & ~other & ~unclear
+        ax.scatter(worse[main], better[main], s=42, color=DARK, edgecolor=EDGE, linewidth=0.9, zorder=4)
+        if (placed & unclear & ~other).any():
+            sel = placed & unclear & ~other
+            ax.scatter(worse[sel], better[sel], s=42, color=LIGHT, edgecolor=_UNSURE_TEXT, linewidth=0.9, zorder=4)
+        if (placed & other).any():
+            ax.scatter(worse[placed & other], better[placed & other], s=46, marker="X", color=BAD, zorder=4)
+        if {"better_ci_low", "better_ci_high", "worse_ci_low", "worse_ci_high"} <= set(t.columns):
+            for i in np.flatnonzero(placed):
+                ax.plot([-t["worse_ci_high"].iloc[i], -t["worse_ci_low"].iloc[i]], [better[i], better[i]],
+                        color=MID, linewidth=0.8, zorder=3)
+                ax.plot([worse[i], worse[i]], [t["better_ci_low"].iloc[i], t["better_ci_high"].iloc[i]],
+                        color=MID, linewidth=0.8, zorder=3)
+        ax.axvline(0.5, color=DARK, linestyle="--", linewidth=1.0, zorder=2)
+        ax.axhline(0.5, color=DARK, linestyle="--", linewidth=1.0, zorder=2)
+        ax.set_xlim(0.0, 1.0)
+        ax.set_ylim(0.0, 1.0)
+        fixed = [ax.text(x, y, tr(CATEGORY_NAMES[c]), transform=ax.transAxes, ha=ha, va=va, fontsize=MIN_FONT_PT,
+                         fontweight="bold", color=DARK, zorder=5,
+                         bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": MID, "lw": 0.6})
+                 for x, y, ha, va, c in _KANO_CORNERS]
+        ax.set_xlabel(_("Dissatisfaction when missing (|Worse|)"))
+        ax.set_ylabel(_("Satisfaction when present (Better)"))
+        ax.grid(True, alpha=0.4)
+        handles = [Line2D([], [], color=MID, linewidth=0.8, label=_("whiskers: confidence intervals"))]
+        if (placed & unclear & ~other).any():
+            handles.append(Line2D([], [], marker="o", linestyle="none", markersize=7, markerfacecolor=LIGHT,
+                                  markeredgecolor=_UNSURE_TEXT, label=_("grey: category not clear (Fong's test)")))
+        if (placed & other).any():
+            handles.append(Line2D([], [], marker="X", linestyle="none", markersize=7, color=BAD,
+                                  label=_("cross: Reverse or Questionable, the quadrants do not apply")))
+        legend_below(ax, handles, ncol=1)
+        counts = {c: sum(1 for k, ok in zip(cats, placed, strict=True) if ok and k == c) for c in "MOAIRQ"}
+        parts = [f"{counts[c]} {tr(CATEGORY_NAMES[c]).lower()}" for c in "MOAIRQ" if counts[c]]
+        ax.set_title(_("Kano categories of {n} features", n=int(placed.sum())) + "\n" + ", ".join(parts))
+        if own:
+            fitted_bbox(ax.figure)
+        names = [short_label(str(v), label_width) for v, ok in zip(t["label"], placed, strict=True) if ok]
+        _label_or_number(ax, worse[placed], better[placed], names, fixed)
+    return ax
 
 
 # --------------------------------------------------------------------------- key drivers
