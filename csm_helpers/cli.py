@@ -116,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="comma-separated addresses that get every segment's message")
     send.add_argument("--lists", type=Path, default=None,
                       help="YAML file mapping segment -> addresses, e.g. 'region=Hanoi: [a@x.vn]'")
+    send.add_argument("--with-follow-up", dest="follow_up_lists", type=Path, default=None, metavar="LISTS.yaml",
+                      help="also send each segment's follow_up.csv (personal data), in a message of its own, "
+                           "only to the addresses this distribution-list file gives for the segment")
     send.add_argument("--segments", default=None,
                       help="comma-separated segments to send, e.g. all,region=Hanoi (default: every one)")
     send.add_argument("--smtp", default=None, metavar="HOST:PORT",
@@ -287,6 +290,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
         raise CsmError("csm send needs recipients: give --to ADDR[,ADDR...] and/or --lists FILE.yaml")
     to = parse_addresses(args.to, source="--to") if args.to else []
     lists = load_distribution_lists(args.lists) if args.lists is not None else {}
+    follow_up_lists = load_distribution_lists(args.follow_up_lists) if args.follow_up_lists is not None else {}
     sender = parse_addresses(args.sender or DEFAULT_SENDER, source="--from")
     if len(sender) != 1:
         raise CsmError(f"--from: give exactly one sender address, found {len(sender)}")
@@ -302,7 +306,8 @@ def _cmd_send(args: argparse.Namespace) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     plans = plan_messages(args.reports, to=to, lists=lists, segments=segments, sender=sender[0],
-                          subject=args.subject, study_name=study_name, max_size_mb=args.max_size, log=note)
+                          subject=args.subject, study_name=study_name, max_size_mb=args.max_size, log=note,
+                          follow_up_lists=follow_up_lists)
     if args.dry_run is not None:
         paths = write_eml(plans, args.dry_run)
         for plan, path in zip(plans, paths, strict=True):

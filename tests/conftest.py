@@ -3,7 +3,7 @@
 It shares nothing with the bundled sample — other column names, 1–7 attribute and 1–10
 overall scales, three attributes, no importance or expectation items, no recommend item,
 no waves, no weights or population, other interview ids and groups, Vietnamese and Chinese
-text, Kano answers in words — so a test that passes on both proves nothing is hard-wired to the sample.
+text, Kano answers in words, a consent column in Vietnamese — so a test that passes on both proves nothing is hard-wired to the sample.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def write_small_study(folder: Path, *, n: int = 60, seed: int = 7) -> Path:
     for col, p in (("k_speed_f", [0.6, 0.2, 0.1, 0.05, 0.05]), ("k_speed_d", [0.05, 0.05, 0.1, 0.2, 0.6]),
                    ("k_card_f", [0.5, 0.05, 0.35, 0.05, 0.05]), ("k_card_d", [0.05, 0.1, 0.6, 0.2, 0.05])):
         df[col] = rng.choice(words, size=n, p=p)
+    df["goi_lai"] = rng.choice(["có", "Không", ""], size=n, p=[0.5, 0.4, 0.1])  # consent, in Vietnamese
     df.to_csv(folder / "answers.csv", index=False)
     (folder / "talks.csv").write_text(textwrap.dedent("""\
         tid,who,notes,seq
@@ -113,6 +114,7 @@ def write_small_study(folder: Path, *, n: int = 60, seed: int = 7) -> Path:
         codebook: codes.yaml
         goals: aims.yaml
         discovery: {saturation_k: 2, questionnaire_scale: [1, 7]}
+        follow_up: {consent: goi_lai}
         kano:
           answers: {I like it: like, I expect it: must_be, I am neutral: neutral, I can tolerate it: live_with,
                     I dislike it: dislike}

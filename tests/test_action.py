@@ -269,7 +269,7 @@ def test_action_register_and_safe_csv(tmp_path):
     reg = action.action_register(p, top=3)
     pd.testing.assert_frame_equal(p, before)
     assert reg["attribute"].tolist() == ["a", "b", "d"]
-    assert reg.columns.tolist()[-5:] == ["owner", "due_date", "action", "kpi", "status"]
+    assert reg.columns.tolist()[-6:] == ["owner", "due_date", "action", "target", "kpi", "status"]
     assert (reg[list(action.REGISTER_COLUMNS)] == "").all().all()
     path = action.write_action_csv(reg, tmp_path / "actions.csv")
     with open(path, encoding="utf-8-sig", newline="") as fh:
@@ -432,6 +432,8 @@ def test_attribute_change_matches_scipy_welch(sample):
         assert r["t"] == pytest.approx(ref.statistic, rel=1e-9)
         assert r["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
         assert r["change"] == pytest.approx(b.mean() - a.mean())
+        ci = ref.confidence_interval(0.95)  # Welch's interval of the difference, as scipy gives it
+        assert (r["ci_low"], r["ci_high"]) == pytest.approx((ci.low, ci.high), rel=1e-9)
         assert (r["n_previous"], r["n_latest"]) == (len(a), len(b))
     # equal weights change nothing
     w = action.attribute_change(sample.assign(w=2.0), wave="wave", previous="2025-H2", latest="2026-H1",
@@ -642,4 +644,4 @@ def test_action_register_from_the_reconciled_table_is_formula_safe(tmp_path):
     rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
     assert [r["label"] for r in rows] == ["'=HYPERLINK(\"http://evil\")", "'+cmd"]
     assert rows[0]["reason"].startswith("Ranked 1: ") and rows[0]["stated_rank"] == "1"
-    assert list(rows[0])[-5:] == list(action.REGISTER_COLUMNS)
+    assert list(rows[0])[-6:] == list(action.REGISTER_COLUMNS)

@@ -36,7 +36,7 @@ from csm_helpers.synthetic.sample import MIN_N, generate_sample
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 FILES = ("study.yaml", "responses.csv", "interviews.csv", "codebook.yaml", "goals.yaml", "population.csv",
-         "complaints.csv", "lost_reasons.csv", "truth.json")
+         "complaints.csv", "lost_reasons.csv", "truth.json", "follow_up_outcomes.csv", "actions_2025-H2.csv")
 PHI = stats.norm.cdf
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from csm_helpers.analysis import stats
 from csm_helpers.analysis.kpis import wilson_interval
 from csm_helpers.analysis.kpis.common import group_positions
-from csm_helpers.core.checks import check_frame, check_int, column_floats, require_column
+from csm_helpers.core.checks import check_frame, check_int, column_floats, require_column, yes_no_values
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.study.config import Study
@@ -43,8 +43,6 @@ QUADRANTS = (N_("Loyalty"), N_("Latent loyalty"), N_("Spurious loyalty"), N_("No
 #: (relative attitude high?, repeat patronage high?) of each quadrant.
 _QUADRANT_OF = dict(zip([(True, True), (True, False), (False, True), (False, False)], QUADRANTS, strict=True))
 
-_YES = {"1", "1.0", "yes", "y", "true", "t", "có", "是"}
-_NO = {"0", "0.0", "no", "n", "false", "f", "không", "否"}
 
 
 # --------------------------------------------------------------------------- input helpers
@@ -65,17 +63,7 @@ def _binary(data: pd.DataFrame, col: str, *, role: str) -> np.ndarray:
     """
     require_column(data, col, role=role)
     s = data[col]
-    if pd.api.types.is_bool_dtype(s):
-        return s.to_numpy(dtype=float, na_value=np.nan)
-    if pd.api.types.is_numeric_dtype(s):
-        x = s.to_numpy(dtype=float, na_value=np.nan)
-        bad = np.isfinite(x) & (x != 0) & (x != 1) | np.isinf(x)
-    else:
-        text = s.map(lambda v: v if isinstance(v, str) else (None if pd.isna(v) else str(v)))
-        folded = text.map(lambda v: v.strip().casefold() if isinstance(v, str) else None)
-        x = np.where(folded.isin(_YES), 1.0, np.where(folded.isin(_NO), 0.0, np.nan))
-        blank = folded.isna() | folded.eq("")
-        bad = (~blank & np.isnan(x)).to_numpy(dtype=bool)
+    x, bad = yes_no_values(s)
     if bad.any():
         raise DataError(f"column {col!r} ({role}), {_where(s.to_frame(), bad)} — a yes/no item must hold 1/0, "
                         "yes/no or true/false; recode the other answers (or leave them empty when not answered)")

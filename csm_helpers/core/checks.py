@@ -11,7 +11,7 @@ import pandas as pd
 
 from csm_helpers.core.errors import CsmError, DataError
 
-__all__ = ["check_frame", "require_column", "check_int", "require_table", "column_floats"]
+__all__ = ["check_frame", "require_column", "check_int", "require_table", "column_floats", "YES", "NO", "yes_no_values"]
 
 
 def check_frame(data: Any, what: str = "data") -> None:
@@ -108,3 +108,32 @@ def column_floats(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cells = s[not_a_number].astype(object)
         blank[not_a_number] = cells.map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy(dtype=bool)
     return x, not_a_number, blank
+
+
+#: Answers read as yes / no (case-insensitive, trimmed): numbers, English, Vietnamese, Chinese.
+YES = frozenset({"1", "1.0", "yes", "y", "true", "t", "có", "是"})
+NO = frozenset({"0", "0.0", "no", "n", "false", "f", "không", "否"})
+
+
+def yes_no_values(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A yes/no column as floats 1.0 / 0.0 (NaN = blank), and the mask of cells that are neither.
+
+    Accepts booleans, 1/0 and the words of :data:`YES` and :data:`NO` (case and spaces aside).
+
+    Examples
+    --------
+    >>> x, bad = yes_no_values(pd.Series(["Yes", " no", None, "maybe", 1]))
+    >>> x.tolist()[:3], bad.tolist()
+    ([1.0, 0.0, nan], [False, False, False, True, False])
+    """
+    if pd.api.types.is_bool_dtype(s):
+        return s.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(s), dtype=bool)
+    if pd.api.types.is_numeric_dtype(s):
+        x = s.to_numpy(dtype=float, na_value=np.nan)
+        bad = (np.isfinite(x) & (x != 0) & (x != 1)) | np.isinf(x)
+        return np.where(bad, np.nan, x), bad
+    folded = s.map(lambda v: None if not isinstance(v, str) and pd.isna(v) else str(v).strip().casefold())
+    x = np.where(folded.isin(YES), 1.0, np.where(folded.isin(NO), 0.0, np.nan))
+    blank = (folded.isna() | folded.eq("")).to_numpy(dtype=bool)
+    bad = ~blank & np.isnan(x)
+    return np.asarray(x, dtype=float), np.asarray(bad, dtype=bool)

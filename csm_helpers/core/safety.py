@@ -83,10 +83,12 @@ def neutralise_formula(value: Any) -> Any:
 
 @contextmanager
 def atomic_write(path: str | Path, mode: str = "w", *, encoding: str | None = "utf-8",
-                 newline: str | None = None) -> Iterator[IO[Any]]:
+                 newline: str | None = None, private: bool = False) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; on success rename it to ``path``.
 
-    If the block raises, the temporary file is removed and ``path`` is untouched.
+    If the block raises, the temporary file is removed and ``path`` is untouched. The file is
+    readable as the umask allows (a report is meant to be shared), or, with ``private``, by its
+    owner only (0600, from its creation on: for a file with personal data).
 
     Examples
     --------
@@ -107,7 +109,8 @@ def atomic_write(path: str | Path, mode: str = "w", *, encoding: str | None = "u
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is meant to be shared
+        if not private:
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         with suppress(FileNotFoundError):
@@ -128,16 +131,17 @@ def write_text_atomic(path: str | Path, text: str, *, encoding: str = "utf-8") -
     return Path(path)
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file, then rename)."""
-    with atomic_write(path, "wb") as fh:
+def write_bytes_atomic(path: str | Path, data: bytes, *, private: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file, then rename); ``private``: owner-only."""
+    with atomic_write(path, "wb", private=private) as fh:
         fh.write(data)
     return Path(path)
 
 
-def to_safe_csv(data: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
+def to_safe_csv(data: pd.DataFrame, path: str | Path, *, index: bool = False, private: bool = False) -> Path:
     """Write ``data`` as UTF-8 CSV (with BOM, so Excel reads accents and CJK) atomically,
-    with every text cell and header neutralised against formula injection.
+    with every text cell and header neutralised against formula injection; ``private`` makes the
+    file readable by its owner only (:func:`atomic_write`).
 
     Examples
     --------
@@ -152,7 +156,7 @@ def to_safe_csv(data: pd.DataFrame, path: str | Path, *, index: bool = False) ->
     for col in safe.columns:
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(neutralise_formula)
-    with atomic_write(path, "w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_write(path, "w", encoding="utf-8-sig", newline="", private=private) as fh:
         safe.to_csv(fh, index=index, lineterminator="\r\n")
     return Path(path)
 

@@ -20,6 +20,7 @@ from csm_helpers.core.paths import check_output_folder
 from csm_helpers.core.safety import write_bytes_atomic
 from csm_helpers.delivery.addresses import DEFAULT_SENDER, parse_addresses
 from csm_helpers.delivery.reports import (
+    FOLLOW_UP_FILE,
     SegmentReports,
     find_segment_reports,
     report_language,
@@ -29,7 +30,8 @@ from csm_helpers.present.catalogue import format_kpi, kpi_label, segment_label
 from csm_helpers.present.templates import render
 from csm_helpers.study.stages import STAGE_TITLES
 
-__all__ = ["MB", "Log", "summary_html", "summary_text", "OutgoingMessage", "single_line", "build_message", "plan_messages", "write_eml"]
+__all__ = ["MB", "Log", "summary_html", "summary_text", "OutgoingMessage", "single_line", "build_message",
+           "build_follow_up_message", "plan_messages", "write_eml"]
 
 
 #: One megabyte as ``--max-size`` counts it (SI: 1,000,000 bytes).
@@ -284,9 +286,8 @@ def single_line(text: str) -> str:
     return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
-def _compose(seg: SegmentReports, *, study_name: str, recipients: Sequence[Address], sender: Address,
-             subject: str, attached: Sequence[Path], left_out: Sequence[tuple[Path, str]],
-             contents: Mapping[Path, bytes]) -> EmailMessage:
+def _new_message(*, subject: str, sender: Address, recipients: Sequence[Address]) -> EmailMessage:
+    """A message with the headers every message of ``csm send`` carries, and no body yet."""
     msg = EmailMessage(policy=_POLICY)
     msg["Subject"] = subject
     msg["From"] = sender
@@ -295,6 +296,13 @@ def _compose(seg: SegmentReports, *, study_name: str, recipients: Sequence[Addre
     msg["Message-ID"] = make_msgid(idstring="csm", domain=sender.domain.strip("[]") or "localhost")
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Mailer"] = f"csm-workbook {__version__}"
+    return msg
+
+
+def _compose(seg: SegmentReports, *, study_name: str, recipients: Sequence[Address], sender: Address,
+             subject: str, attached: Sequence[Path], left_out: Sequence[tuple[Path, str]],
+             contents: Mapping[Path, bytes]) -> EmailMessage:
+    msg = _new_message(subject=subject, sender=sender, recipients=recipients)
     kw = {"study_name": study_name, "attached": attached, "left_out": left_out}
     msg.set_content(summary_text(seg, **kw))
     msg.add_alternative(summary_html(seg, **kw), subtype="html")
@@ -401,17 +409,79 @@ def _merge(*groups: Iterable[Address]) -> list[Address]:
     return list(out.values())
 
 
+def build_follow_up_message(seg: SegmentReports, *, recipients: Sequence[Address],
+                            sender: str | Address = DEFAULT_SENDER, study_name: str | None = None,
+                            max_bytes: int = 10 * MB) -> OutgoingMessage:
+    """A message with only the segment's follow-up list (``follow_up.csv``, personal data).
+
+    It goes on its own, never with the reports, to the recipients ``csm send --with-follow-up``
+    names; its body says what the file holds and how to handle it.
+
+    Raises
+    ------
+    CsmError
+        The segment has no follow-up list, no recipients, or the message is over ``max_bytes``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "all").mkdir()
+    >>> _ = (d / "all" / "05_action_progress.html").write_text("<p>hello</p>")
+    >>> _ = (d / "all" / "follow_up.csv").write_text("rid,why\\nR1,detractor\\n")
+    >>> seg = find_segment_reports(d)[0]
+    >>> out = build_follow_up_message(seg, recipients=parse_addresses("care@x.vn"), study_name="Bank")
+    >>> out.message["Subject"], [a.name for a in out.attached]
+    ('Bank — All customers — follow-up list (personal data)', ['follow_up.csv'])
+    """
+    if seg.follow_up is None:
+        raise CsmError(f"segment {seg.segment!r}: no {FOLLOW_UP_FILE} in {seg.folder} — run stage 05 of a study with "
+                       "follow_up in its study.yaml first")
+    if not recipients:
+        raise CsmError(f"segment {seg.segment!r}: no recipients for the follow-up list")
+    if isinstance(sender, str):
+        sender = parse_addresses(sender, source="--from")[0]
+    name = str(study_name or seg.metrics.get("study") or seg.folder.parent.name or "CSM study")
+    lang = report_language(seg)
+    with language(lang):
+        label = segment_label(seg.segment)
+        subject = _("{study} — {segment} — follow-up list (personal data)", study=single_line(name),
+                    segment=single_line(label))
+        body = _("The attached {file} lists the customers of {segment} who said they are dissatisfied or would not "
+                 "recommend us, and agreed to be contacted: their id, lowest-rated attributes and comment. It holds "
+                 "personal data: keep it to the people who call the customers back, and delete it when the calls "
+                 "are done. Record on it whom you reached, whether the problem was solved and whether the customer "
+                 "stayed, and return it for the next wave's report.", file=FOLLOW_UP_FILE, segment=label)
+    data = seg.follow_up.read_bytes()
+    msg = _new_message(subject=single_line(subject), sender=sender, recipients=recipients)
+    msg["Sensitivity"] = "Private"
+    msg.set_content(body)
+    msg.add_attachment(data, maintype="text", subtype="csv", filename=FOLLOW_UP_FILE, params={"charset": "utf-8"})
+    size = len(_wire(msg))
+    if size > max_bytes:
+        raise CsmError(f"segment {seg.segment!r}: the follow-up list makes a message of {_size(size)}, over "
+                       f"--max-size {max_bytes / MB:g} MB — raise --max-size")
+    return OutgoingMessage(segment=seg.segment, folder=seg.folder, message=msg, recipients=list(recipients),
+                           attached=[seg.follow_up], left_out=[], size=size)
+
+
 def plan_messages(reports_dir: str | Path, *, to: Sequence[Address] = (),
                   lists: Mapping[str, Sequence[Address]] | None = None,
                   segments: Sequence[str] | None = None, sender: str | Address = DEFAULT_SENDER,
                   subject: str | None = None, study_name: str | None = None,
-                  max_size_mb: float = 10.0, log: Log | None = None) -> list[OutgoingMessage]:
+                  max_size_mb: float = 10.0, log: Log | None = None,
+                  follow_up_lists: Mapping[str, Sequence[Address]] | None = None) -> list[OutgoingMessage]:
     """Compose every message ``csm send`` would send: one per segment with recipients.
 
     Recipients of a segment are ``to`` plus ``lists[segment]`` (a key matches the
     ``metrics.json`` segment name or the folder name). A segment with no recipient is
     skipped, a list key matching no segment is reported, and reports left out for size
     are reported, all through ``log`` (stderr in the CLI).
+
+    A segment's follow-up list (``follow_up.csv``, personal data) is never attached to its
+    reports: it goes in a message of its own (:func:`build_follow_up_message`), and only to
+    ``follow_up_lists[segment]`` (``csm send --with-follow-up``); without a recipient there it
+    is not sent, and the log says so.
 
     Raises
     ------
@@ -452,6 +522,19 @@ def plan_messages(reports_dir: str | Path, *, to: Sequence[Address] = (),
         for problem in seg.problems:
             log(f"warning: segment {seg.segment}: {problem}; the message has no KPI summary")
         plans.append(plan)
+    for seg in found:
+        if seg.follow_up is None:
+            continue
+        keep = _merge(*(addrs for key, addrs in (follow_up_lists or {}).items() if segment_matches(key, seg)))
+        if not keep:
+            log(f"segment {seg.segment}: {FOLLOW_UP_FILE} (personal data) not sent — name its recipients with "
+                "--with-follow-up LISTS.yaml")
+            continue
+        plans.append(build_follow_up_message(seg, recipients=keep, sender=sender, study_name=study_name,
+                                             max_bytes=int(max_size_mb * MB)))
+    for key in follow_up_lists or {}:
+        if not any(segment_matches(key, s) and s.follow_up is not None for s in found):
+            log(f"warning: --with-follow-up list {key!r} matches no segment with a {FOLLOW_UP_FILE} in {reports_dir}")
     if not plans:
         raise CsmError("no message to send: no segment has a recipient — give --to ADDR, or --lists "
                        "with keys naming the segments")
@@ -459,9 +542,16 @@ def plan_messages(reports_dir: str | Path, *, to: Sequence[Address] = (),
 
 
 def write_eml(messages: Sequence[OutgoingMessage], out_dir: str | Path) -> list[Path]:
-    """Write each message to ``out_dir/<segment folder>.eml`` atomically (a dry run).
+    """Write each message to ``out_dir/<segment folder>.eml`` atomically (a dry run); a
+    follow-up list's message to ``<segment folder>.follow_up.eml``, readable by its owner only.
 
     The files hold exactly the bytes that would be sent; any mail client opens them.
     """
     out = check_output_folder(out_dir, option="--dry-run")
-    return [write_bytes_atomic(out / f"{m.folder.name}.eml", m.wire_bytes()) for m in messages]
+    return [write_bytes_atomic(out / (f"{m.folder.name}.follow_up.eml" if _is_follow_up(m) else f"{m.folder.name}.eml"),
+                               m.wire_bytes(), private=_is_follow_up(m)) for m in messages]
+
+
+def _is_follow_up(message: OutgoingMessage) -> bool:
+    """Whether the message carries a follow-up list (personal data: its .eml is owner-only too)."""
+    return any(p.name == FOLLOW_UP_FILE for p in message.attached)

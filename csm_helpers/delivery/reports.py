@@ -12,7 +12,7 @@ from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import HTML_LANG
 from csm_helpers.pipeline.plan import segment_dirname
 
-__all__ = ["SegmentReports", "segment_matches", "find_segment_reports", "report_language"]
+__all__ = ["FOLLOW_UP_FILE", "SegmentReports", "segment_matches", "find_segment_reports", "report_language"]
 
 
 _REPORT_GLOB = "[0-9][0-9]_*.html"
@@ -21,6 +21,10 @@ _REPORT_GLOB = "[0-9][0-9]_*.html"
 #: report points the managers to (a formula-safe CSV they fill in). The discovery
 #: questionnaire draft is the researcher's and stays in the folder.
 ATTACHED_FILES = ("05_action_register.csv",)
+
+#: The follow-up list stage 05 writes (personal data): never attached to the reports' message,
+#: only sent on its own to the recipients ``csm send --with-follow-up`` names.
+FOLLOW_UP_FILE = "follow_up.csv"
 
 
 # --------------------------------------------------------------------------- reports
@@ -39,6 +43,7 @@ class SegmentReports:
     reports: list[Path]
     problems: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)  # ATTACHED_FILES present beside the reports
+    follow_up: Path | None = None  # the follow-up list (personal data), when stage 05 wrote one
 
 
 def segment_matches(key: str, seg: SegmentReports) -> bool:
@@ -97,8 +102,10 @@ def find_segment_reports(reports_dir: str | Path, *,
         segment = metrics.get("segment")
         segment = str(segment) if isinstance(segment, str) and segment.strip() else folder.name
         files = [folder / name for name in ATTACHED_FILES if (folder / name).is_file()]
-        found.append(SegmentReports(segment=segment, folder=folder, metrics=metrics,
-                                    reports=reports, problems=problems, files=files))
+        follow_up = folder / FOLLOW_UP_FILE
+        found.append(SegmentReports(segment=segment, folder=folder, metrics=metrics, reports=reports,
+                                    problems=problems, files=files,
+                                    follow_up=follow_up if follow_up.is_file() else None))
     if not found:
         raise CsmError(f"{root} holds no reports (no <segment>/NN_stage.html) — run "
                        f"'csm run --out {root}' first")

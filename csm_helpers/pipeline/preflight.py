@@ -72,6 +72,10 @@ def _validate_study(study_path: str | Path | None) -> StudyCheck:
     for key in ("population", "complaints", "lost_customers"):
         if getattr(study, key):
             check.tables[key] = len(read_study_table(study, key).data)
+    if study.follow_up is not None and study.follow_up.outcomes is not None:
+        check.tables["outcomes"] = len(read_study_table(study, "outcomes").data)
+    if study.actions:
+        check.tables["actions"] = len(read_study_table(study, "actions").data)
     _check_analysis_inputs(study)
     check.warnings += _section_warnings(study, table.data)
     if study.interviews:
@@ -126,6 +130,10 @@ def _check_analysis_inputs(study: Study) -> None:
         cx.complaint_summary(ctx.segment_table("complaints")[0], spec=study.complaints,
                              customers=study.market.customers, sla_days=study.analysis.sla_days,
                              min_n=study.min_cell_size)
+    if study.follow_up is not None and study.follow_up.outcomes is not None:
+        _ = ctx.follow_up_outcomes_table  # the outcome file's columns and yes/no answers
+    if study.actions:
+        _ = ctx.action_check_table  # last wave's register: its columns, targets and attribute ids
     if study.lost_customers is not None:
         with warnings.catch_warnings():  # caveats about small counts belong in the report, not here
             warnings.simplefilter("ignore")

@@ -239,6 +239,18 @@ METHODS: dict[str, tuple[str, str, str]] = {
         "Kano et al. (1984), J. Japanese Soc. for Quality Control 14(2); Berger et al. (1993), Center for Quality "
         "of Management J. 2(4); Fong (1996), Center for Quality of Management J. 5(3); Wilson (1927), JASA 22(158)",
     ),
+    "follow_up": (
+        N_("Closing the loop"),
+        N_("follow-up list: respondents of the reported wave (data-quality exclusions aside) who agreed to be "
+           "contacted and are dissatisfied (overall satisfaction in the bottom two points, or the bottom top-box "
+           "points) or detractors (recommend 0–6), written owner-only to follow_up.csv and never into a report; "
+           "last wave's outcomes: shares contacted, resolved and still a customer with Wilson intervals, retention "
+           "of the contacted vs the others by Fisher's exact test (an association, not an effect of the call); "
+           "last wave's actions: the attribute's change by Welch's t-test, Benjamini–Hochberg adjusted over the "
+           "attributes with an action, and whether the latest mean reached the register's target"),
+        "Wilson (1927), JASA 22(158); Fisher (1935), J. Royal Statistical Society 98(1); Welch (1947), Biometrika "
+        "34; Benjamini & Hochberg (1995), JRSS B 57(1)",
+    ),
     "priority": (
         N_("Priority list"),
         N_("score = importance (stated mean rescaled to 0–1, or the driver's share of R²) × gap to the reference "

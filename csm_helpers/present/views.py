@@ -19,7 +19,8 @@ __all__ = ["left_out_message", "kpi_display", "change_display", "progress_displa
            "THEME_FORMATS", "COMPETITOR_FORMATS", "SCORE_FORMATS", "ATTRIBUTE_CHANGE_FORMATS", "p_headers", "representativeness_message",
            "lost_message", "segment_findings", "segment_tables", "overview_display", "with_labels",
            "exclusion_message", "quadrant_certainty_message", "IPA_FORMATS", "priority_display", "priority_reasons",
-           "importance_agreement_message", "KANO_FORMATS", "KANO_HEADERS", "kano_display", "kano_message"]
+           "importance_agreement_message", "KANO_FORMATS", "KANO_HEADERS", "kano_display", "kano_message",
+           "follow_up_message", "outcomes_display", "OUTCOME_FORMATS", "ACTION_CHECK_FORMATS", "action_check_display"]
 
 
 def _yes_no(value: Any, missing: str = "") -> str:
@@ -510,3 +511,102 @@ def kano_message(kano: pd.DataFrame) -> str:
     if hidden:
         parts.append(_("{k} feature(s) withheld: too few answers in this report.", k=hidden))
     return " ".join(parts)
+
+
+def follow_up_message(follow_up: pd.DataFrame, *, file: str | None, min_n: int) -> str:
+    """How many customers are on the follow-up list and where it is — never who they are.
+
+    The count is shown as "fewer than ``min_n``" when small (SPEC §4): in a small segment even
+    the number of unhappy customers says too much.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"why": ["dissatisfied", "detractor", "dissatisfied, detractor"] * 4})
+    >>> print(follow_up_message(t, file="follow_up.csv", min_n=5))
+    12 customers who agreed to be contacted are dissatisfied or detractors: 8 dissatisfied, 8 detractors. Their list (id, segment, lowest-rated attributes, comment) is in follow_up.csv beside this report, readable by its owner only; it holds personal data and is in no report. Fill in its last columns (contacted, resolved, still a customer) and name it as follow_up.outcomes for the next wave.
+    >>> print(follow_up_message(t.head(3), file=None, min_n=5))  # doctest: +ELLIPSIS
+    Fewer than 5 customers who agreed to be contacted are dissatisfied or detractors. ...
+    """
+    n = len(follow_up)
+    why = follow_up["why"].astype(str) if n else pd.Series(dtype=str)
+    unhappy = int(why.str.contains("dissatisfied").sum())
+    detractors = int(why.str.contains("detractor").sum())
+    if n == 0:
+        head = _("No customer who agreed to be contacted is dissatisfied or a detractor.")
+    elif n < min_n:
+        head = _("Fewer than {min_n} customers who agreed to be contacted are dissatisfied or detractors.",
+                 min_n=min_n)
+    else:
+        head = _("{n} customers who agreed to be contacted are dissatisfied or detractors: {a} dissatisfied, "
+                 "{b} detractors.", n=format_count(n), a=format_count(unhappy), b=format_count(detractors))
+    if n == 0:
+        return head
+    if file:
+        where = _("Their list (id, segment, lowest-rated attributes, comment) is in {file} beside this report, "
+                  "readable by its owner only; it holds personal data and is in no report.", file=file)
+    else:
+        where = _("The list is written only when the report is exported with an output folder (csm run), since it "
+                  "holds personal data.")
+    return " ".join([head, where, _("Fill in its last columns (contacted, resolved, still a customer) and name it "
+                                    "as follow_up.outcomes for the next wave.")])
+
+
+#: What each row of :func:`csm_helpers.analysis.action.follow_up_outcomes` measures, as the report says it.
+_OUTCOME_MEASURES = {
+    "listed": N_("Customers on last wave's list"),
+    "contacted": N_("Contacted"),
+    "resolved": N_("Problem resolved (of those contacted)"),
+    "still_customer_contacted": N_("Still a customer: contacted"),
+    "still_customer_not_contacted": N_("Still a customer: not contacted"),
+    "retention_difference": N_("Difference, contacted minus not contacted (Fisher's exact test)"),
+}
+OUTCOME_FORMATS: dict[str, Any] = {}
+
+
+def outcomes_display(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The follow-up outcomes with each measure in words, shares as percentages and the retention
+    difference in points.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"measure": ["contacted", "retention_difference"], "n": [40, 30], "value": [0.75, 0.12],
+    ...                   "ci_low": [0.6, float("nan")], "ci_high": [0.86, float("nan")], "p_value": [float("nan"), 0.3],
+    ...                   "suppressed": [False, False]})
+    >>> outcomes_display(t)[["measure", "value", "ci_low"]].values.tolist()
+    [['Contacted', '75%', '60%'], ["Difference, contacted minus not contacted (Fisher's exact test)", '+12.0 points', '']]
+    """
+    def pct(v: Any) -> str:
+        return "" if pd.isna(v) else fmt_pct(v, 0)
+
+    out = outcomes.copy()
+    out["measure"] = [tr(_OUTCOME_MEASURES.get(m, m)) for m in outcomes["measure"]]
+    out["value"] = ["" if pd.isna(v) or m == "listed" else _points(v) if m == "retention_difference" else pct(v)
+                    for m, v in zip(outcomes["measure"], outcomes["value"], strict=True)]
+    out["ci_low"] = [pct(v) for v in outcomes["ci_low"]]
+    out["ci_high"] = [pct(v) for v in outcomes["ci_high"]]
+    out["p_value"] = ["" if pd.isna(p) else format_p_cell(p) for p in outcomes["p_value"]]  # only the test has a p
+    out.attrs.update(outcomes.attrs)
+    return out[["measure", "n", "value", "ci_low", "ci_high", "p_value", "suppressed"]]
+
+
+ACTION_CHECK_FORMATS = {"target": "{:.2f}", "previous": "{:.2f}", "latest": "{:.2f}", "change": "{:+.2f}",
+                        "ci_low": "{:+.2f}", "ci_high": "{:+.2f}", "p_value": format_p_cell, "p_adj": format_p_cell}
+
+
+def action_check_display(checked: pd.DataFrame) -> pd.DataFrame:
+    """Last wave's actions with ``improved`` and ``target_met`` in words (yes / no / no target).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"label": ["Fees"], "action": ["cut"], "owner": ["Ana"], "due_date": [""], "target": [3.5],
+    ...                   "previous": [3.1], "latest": [3.6], "change": [0.5], "ci_low": [0.2], "ci_high": [0.8],
+    ...                   "p_value": [0.001], "p_adj": [0.001], "improved": [True], "target_met": [None],
+    ...                   "suppressed": [False]})
+    >>> action_check_display(t)[["improved", "target_met"]].iloc[0].tolist()
+    ['yes', 'no target']
+    """
+    out = checked.copy()
+    out["improved"] = [_yes_no(v, "n/a") for v in checked["improved"]]
+    out["target_met"] = [_yes_no(v, _("no target")) for v in checked["target_met"]]
+    return out[["label", "action", "owner", "due_date", "target", "previous", "latest", "change", "ci_low", "ci_high",
+                "p_value", "p_adj", "improved", "target_met", "suppressed"]]

@@ -36,6 +36,8 @@ __all__ = [
     "MarketSpec",
     "MeasurementSpec",
     "AnalysisSpec",
+    "FollowUpSpec",
+    "OutcomesSpec",
     "KanoPair",
     "KanoSpec",
     "KANO_ANSWERS",
@@ -338,6 +340,31 @@ class KanoSpec(_Model):
         return answers, unknown
 
 
+class OutcomesSpec(_Model):
+    """What became of last wave's follow-up list: one row per customer on it (the list as
+    stage 05 wrote it, ``follow_up.csv``, with its last columns filled in by the team)."""
+
+    file: str
+    id: str | None = None  # the customer id column; None = the study's responses.id
+    contacted: str = "contacted"  # yes/no
+    resolved: str = "resolved"  # yes/no (blank: not known or not contacted)
+    still_customer: str = "still_customer"  # yes/no (blank: not known)
+
+
+class FollowUpSpec(_Model):
+    """Closing the loop (SPEC §1.7): who may be contacted, and what came of the last contacts."""
+
+    consent: str  # yes/no column: the respondent agreed to be contacted about their answers
+    dissatisfied_box: int | None = Field(None, ge=1)  # bottom k points of overall = dissatisfied; None = top_box
+    lowest: int = Field(3, ge=1, le=20)  # lowest-rated attributes listed per customer
+    outcomes: OutcomesSpec | None = None
+
+    @field_validator("outcomes", mode="before")
+    @classmethod
+    def _file_short_form(cls, v: Any) -> Any:
+        return {"file": v} if isinstance(v, str) else v
+
+
 class DiscoverySpec(_Model):
     saturation_k: int = Field(3, ge=1)
     questionnaire_scale: tuple[int, int] = (1, 5)
@@ -379,6 +406,8 @@ class Study(_Model):
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     report: ReportSpec = Field(default_factory=ReportSpec)
     kano: KanoSpec | None = None
+    follow_up: FollowUpSpec | None = None
+    actions: str | None = None  # last wave's action register (05_action_register.csv), filled in by the team
     notebooks: str | None = None  # folder of the study's own stage notebooks, relative to study.yaml
     path: Path = Field(default=Path("study.yaml"), exclude=True)
 
@@ -433,6 +462,14 @@ class Study(_Model):
         personal = set(self.responses.personal_data)
         if self.kano is not None:
             self._check_kano(personal)
+        if self.follow_up is not None:
+            if self.follow_up.consent in personal:
+                raise ValueError(f"column {self.follow_up.consent!r} is follow_up.consent but is also listed in "
+                                 "responses.personal_data — the consent answer is not personal data: remove it "
+                                 "from responses.personal_data")
+            if self.follow_up.consent in set(self.item_roles().values()):
+                raise ValueError(f"follow_up.consent is {self.follow_up.consent!r}, a rated item — name the yes/no "
+                                 "column that records the consent to be contacted")
         for role, col in self.item_roles().items():
             if col in personal:
                 raise ValueError(
@@ -501,6 +538,10 @@ class Study(_Model):
             spec = getattr(self, key)
             if spec:
                 keys[f"{key}.file"] = spec.file
+        if self.follow_up is not None and self.follow_up.outcomes is not None:
+            keys["follow_up.outcomes.file"] = self.follow_up.outcomes.file
+        if self.actions:
+            keys["actions"] = self.actions
         return keys
 
     def scale_for(self, item: str, group: str | None = None) -> tuple[float, float]:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csm_helpers.core.checks import yes_no_values
 from csm_helpers.core.errors import DataError, format_rows
 from csm_helpers.study.config import Study
 from csm_helpers.study.table import Table, numeric_view
@@ -131,6 +132,8 @@ def _named_columns(study: Study) -> list[tuple[str, str, str]]:
         col = getattr(study.market, name)
         if col:
             out.append((f"market.{name}", col, "loyalty"))
+    if study.follow_up is not None:
+        out.append(("follow_up.consent", study.follow_up.consent, "consent"))
     if study.kano is not None:
         for i, pair in enumerate(study.kano.pairs):
             for kind in ("functional", "dysfunctional"):
@@ -247,6 +250,16 @@ class _Checker:
                 f"{self.where(col, unknown)}: {shown} {verb} not among the Kano answer codes — kano.answers in "
                 f"study.yaml maps {mapping} (case and spaces aside): fix the data, leave the cell empty for no "
                 "answer, or add the code to kano.answers")
+
+    def consent(self, col: str) -> None:
+        """The consent to be contacted is yes/no (blank: no consent)."""
+        _values_yes_no, bad = yes_no_values(self.data[col])
+        if bad.any():
+            shown, verb = _values(self.data[col][bad].tolist())
+            self.errors.append(
+                f"{self.where(col, bad)}: {shown} {verb} not yes or no — follow_up.consent in study.yaml names the "
+                "column that records whether the customer agreed to be contacted: it must hold yes/no, 1/0 or "
+                "true/false (a blank cell counts as no): fix the data, or name the right column")
 
     def respondent_id(self, col: str) -> None:
         ids = self.data[col]
@@ -387,6 +400,8 @@ class _Checker:
                 self.grouping(key, col)
             elif role == "kano":
                 self.kano(col, key)
+            elif role == "consent":
+                self.consent(col)
         self.personal_data()
         return ValidationReport(errors=self.errors, warnings=self.warnings)
 

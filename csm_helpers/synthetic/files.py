@@ -69,6 +69,8 @@ def study_yaml(seed: int, n: int) -> str:
               "goals: goals.yaml",
               "discovery: {saturation_k: 3}",
               "report: {title: Retail banking satisfaction 2026, organisation: Example Bank}",
+              "follow_up: {consent: contact_ok, outcomes: follow_up_outcomes.csv}",
+              "actions: actions_2025-H2.csv",
               "kano:",
               "  answers: {1: like, 2: must_be, 3: neutral, 4: live_with, 5: dislike}",
               "  pairs:"]

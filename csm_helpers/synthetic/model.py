@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date, timedelta
 from typing import NamedTuple
 
-__all__ = ["Attribute", "ATTRIBUTES", "WAVES", "WAVE_PROBS", "REGIONS", "REGION_PROBS", "CHANNELS", "DIGITAL_GIVEN_REGION", "POPULATION", "CUTS", "DIMENSIONS", "LOADING", "FACTOR_CORR", "PERF_REGION_SHIFT", "Y_REGION", "Y_CHANNEL", "Y_WAVE", "OVERALL_CUTS", "LAST_CONTACT", "RECOMMEND", "RECOMMEND_CUTS", "REPEAT", "MARKET_ITEMS", "LOYALTY_ITEMS", "RESPONSE_RATE_REGION", "RESPONSE_RATE_CHANNEL", "MARKET_FIGURES", "EXPECT_SD", "IMPORTANCE_SD", "COMPETITOR_SD", "N_COMPLAINTS", "N_COMPLAINT_CUSTOMERS", "N_COMPLAINT_REPEAT_POOL", "COMPLAINT_VALID_P", "N_LOST", "FIELD_START", "FIELD_DAYS", "FIELD_END", "nfc", "importance_location", "latent_corr", "latent_r2", "residual_sd", "cell_response_rate", "invited_counts", "KanoFeature", "KANO_FEATURES", "KANO_MISSING"]
+__all__ = ["Attribute", "ATTRIBUTES", "WAVES", "WAVE_PROBS", "REGIONS", "REGION_PROBS", "CHANNELS", "DIGITAL_GIVEN_REGION", "POPULATION", "CUTS", "DIMENSIONS", "LOADING", "FACTOR_CORR", "PERF_REGION_SHIFT", "Y_REGION", "Y_CHANNEL", "Y_WAVE", "OVERALL_CUTS", "LAST_CONTACT", "RECOMMEND", "RECOMMEND_CUTS", "REPEAT", "MARKET_ITEMS", "LOYALTY_ITEMS", "RESPONSE_RATE_REGION", "RESPONSE_RATE_CHANNEL", "MARKET_FIGURES", "EXPECT_SD", "IMPORTANCE_SD", "COMPETITOR_SD", "N_COMPLAINTS", "N_COMPLAINT_CUSTOMERS", "N_COMPLAINT_REPEAT_POOL", "COMPLAINT_VALID_P", "N_LOST", "FIELD_START", "FIELD_DAYS", "FIELD_END", "nfc", "importance_location", "latent_corr", "latent_r2", "residual_sd", "cell_response_rate", "invited_counts", "KanoFeature", "KANO_FEATURES", "KANO_MISSING", "CONSENT_P", "CONSENT_BLANK", "FOLLOW_UP_P", "SampleAction", "SAMPLE_ACTIONS"]
 
 
 class Attribute(NamedTuple):
@@ -215,6 +215,39 @@ of the Kano evaluation table that give that category."""
 
 KANO_MISSING = 0.015
 """Rate at which each Kano answer is missing, completely at random."""
+
+
+CONSENT_P = 0.45
+"""Probability that a respondent agrees to be contacted about their answers (``contact_ok`` yes)."""
+
+
+CONSENT_BLANK = 0.03
+"""Probability that the consent question is left blank (read as no consent)."""
+
+
+FOLLOW_UP_P: dict[str, float] = {"contacted": 0.70, "resolved": 0.60, "still_customer_contacted": 0.88,
+                                 "still_customer_not_contacted": 0.72, "still_customer_unknown": 0.05}
+"""What became of the first wave's follow-up list (``follow_up_outcomes.csv``): probability that a
+listed customer was contacted, that a contacted customer's problem was resolved, that a contacted
+/ not contacted customer is still a customer, and that the last is not known (blank)."""
+
+
+class SampleAction(NamedTuple):
+    attribute: str
+    action: str
+    owner: str
+    due_date: str
+    target: float
+
+
+SAMPLE_ACTIONS: tuple[SampleAction, ...] = (
+    SampleAction("wait_time", "Open a second teller desk at peak hours", "Head of branch operations", "2026-03-31",
+                 3.30),
+    SampleAction("app_reliability", "Move the app to the new platform", "Head of digital", "2026-02-28", 3.50),
+    SampleAction("fees", "Simplify the fee schedule", "Head of products", "2026-04-30", 3.40),
+)
+"""The first wave's action register as the team filled it in (``actions_2025-H2.csv``): an action,
+owner, due date and target mean performance for three attributes; the other attributes have none."""
 
 
 def nfc(text: str) -> str:

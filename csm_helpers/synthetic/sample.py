@@ -24,6 +24,7 @@ Files written
     failure"), 1-5 agreement, the Kano answer pairs ``kano_f_<id>`` and ``kano_d_<id>`` (1 like,
     2 must-be, 3 neutral, 4 live with, 5 dislike) of eight features (six attributes, a video call
     with an adviser and calls offering new products; :data:`~csm_helpers.synthetic.model.KANO_FEATURES`),
+    ``contact_ok`` (agreed to be contacted about the answers: yes 45%, blank 3%, else no),
     and ``comment`` (free text in English, Vietnamese or Simplified
     Chinese for about 40% of respondents). Every value is valid; realistic quality issues are
     present: 2-4% of the attribute items and 1-3% of the loyalty measures missing at random,
@@ -60,6 +61,16 @@ Files written
     200 closed accounts: ``customer_id``, ``region``, ``closed_date``, ``reason`` (died,
     moved_away, other_relationships, competitor, product_dissatisfaction, staff_indifference;
     shares differ from the 1/3/5/9/14/68% benchmark of SPEC §1.4) and ``comment``.
+``follow_up_outcomes.csv``
+    The first wave's follow-up list as the team filled it in (closing the loop): the first wave's
+    respondents with ``contact_ok`` yes who are dissatisfied (overall 1-2) or detractors
+    (recommend 0-6), with ``contacted``, ``resolved`` and ``still_customer`` (yes/no, blank when
+    not known), drawn with the probabilities of
+    :data:`~csm_helpers.synthetic.model.FOLLOW_UP_P`.
+``actions_2025-H2.csv``
+    The first wave's action register as the team filled it in: actions with owner, due date and
+    target mean performance for waiting time, app reliability and fees
+    (:data:`~csm_helpers.synthetic.model.SAMPLE_ACTIONS`).
 ``truth.json``
     The parameters of the generating model and the population values they imply (below).
 
@@ -209,10 +220,19 @@ from csm_helpers.core.errors import CsmError
 from csm_helpers.core.safety import to_safe_csv
 from csm_helpers.synthetic.files import codebook_yaml, goals_yaml, study_yaml, write_text
 from csm_helpers.synthetic.logs import draw_complaints, draw_interviews, draw_lost_customers
-from csm_helpers.synthetic.model import DIMENSIONS, FACTOR_CORR, POPULATION, invited_counts
+from csm_helpers.synthetic.model import (
+    ATTRIBUTES,
+    DIMENSIONS,
+    FACTOR_CORR,
+    POPULATION,
+    SAMPLE_ACTIONS,
+    invited_counts,
+)
 from csm_helpers.synthetic.survey import (
+    consent_column,
     draw_comments,
     draw_responses,
+    follow_up_outcomes,
     kano_items,
     personal_columns,
     voice_items,
@@ -274,8 +294,8 @@ def generate_sample(out_dir: str | Path, *, seed: int = SAMPLE_SEED, n: int = SA
     ...     names = sorted(p.name for p in path.parent.iterdir())
     ...     responses = pd.read_csv(path.parent / "responses.csv", encoding="utf-8-sig")
     >>> names  # doctest: +NORMALIZE_WHITESPACE
-    ['codebook.yaml', 'complaints.csv', 'goals.yaml', 'interviews.csv', 'lost_reasons.csv',
-     'population.csv', 'responses.csv', 'study.yaml', 'truth.json']
+    ['actions_2025-H2.csv', 'codebook.yaml', 'complaints.csv', 'follow_up_outcomes.csv', 'goals.yaml',
+     'interviews.csv', 'lost_reasons.csv', 'population.csv', 'responses.csv', 'study.yaml', 'truth.json']
     >>> len(responses), responses["overall_sat"].between(1, 5).all()
     (200, np.True_)
     >>> generate_sample(tmp, n=100)
@@ -294,11 +314,12 @@ def generate_sample(out_dir: str | Path, *, seed: int = SAMPLE_SEED, n: int = SA
                        "(it is created when missing)")
     out.mkdir(parents=True, exist_ok=True)
 
-    # Eight independent streams; the sixth (market and loyalty items), the seventh (the
-    # dimension factors of the latent attribute scores) and the eighth (Kano pairs) were added
-    # later, and SeedSequence.spawn gives the earlier streams the same children as before.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
-    rng_resp, rng_personal, rng_comment, rng_complaint, rng_lost, rng_voice, rng_factor, rng_kano = streams
+    # Nine independent streams; the sixth (market and loyalty items), the seventh (the
+    # dimension factors of the latent attribute scores), the eighth (Kano pairs) and the ninth
+    # (consent and follow-up outcomes) were added later, and SeedSequence.spawn gives the
+    # earlier streams the same children as before.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
+    rng_resp, rng_personal, rng_comment, rng_complaint, rng_lost, rng_voice, rng_factor, rng_kano, rng_loop = streams
 
     responses, quality, latent_y = draw_responses(rng_resp, n, _dimension_factors(rng_factor, n))
     voice, voice_missing = voice_items(rng_voice, latent_y)
@@ -314,12 +335,16 @@ def generate_sample(out_dir: str | Path, *, seed: int = SAMPLE_SEED, n: int = SA
     at = responses.columns.get_loc("comment")
     for offset, col in enumerate(kano.columns):
         responses.insert(at + offset, col, kano[col])
+    responses.insert(responses.columns.get_loc("comment"), "contact_ok", consent_column(rng_loop, n))
+    outcomes = follow_up_outcomes(rng_loop, responses)
 
     to_safe_csv(responses, out / "responses.csv")
     to_safe_csv(draw_interviews(), out / "interviews.csv")
     to_safe_csv(_population(n), out / "population.csv")
     to_safe_csv(draw_complaints(rng_complaint), out / "complaints.csv")
     to_safe_csv(draw_lost_customers(rng_lost), out / "lost_reasons.csv")
+    to_safe_csv(outcomes, out / "follow_up_outcomes.csv")
+    to_safe_csv(_previous_actions(), out / "actions_2025-H2.csv")
     write_text(out / "codebook.yaml", codebook_yaml(seed, n))
     write_text(out / "goals.yaml", goals_yaml(seed, n))
     write_text(out / "truth.json", truth_json(seed, n, quality, voice_missing))
@@ -384,6 +409,19 @@ def _check_int(value: Any, *, name: str, minimum: int, fix: str, what: str) -> i
     if value < minimum:
         raise CsmError(f"generate_sample: {name}={value} {what} — {fix}")
     return int(value)
+
+
+def _previous_actions() -> pd.DataFrame:
+    """The first wave's action register as the team filled it in: every attribute, an action,
+    owner, due date and target for :data:`~csm_helpers.synthetic.model.SAMPLE_ACTIONS`."""
+    acted = {a.attribute: a for a in SAMPLE_ACTIONS}
+    rows = []
+    for a in ATTRIBUTES:
+        x = acted.get(a.id)
+        rows.append({"attribute": a.id, "label": a.label, "owner": x.owner if x else "",
+                     "due_date": x.due_date if x else "", "action": x.action if x else "",
+                     "target": f"{x.target:.2f}" if x else "", "kpi": "", "status": "in progress" if x else ""})
+    return pd.DataFrame(rows)
 
 
 def _dimension_factors(rng: np.random.Generator, n: int) -> np.ndarray:

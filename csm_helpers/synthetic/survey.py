@@ -13,10 +13,13 @@ from csm_helpers.synthetic.model import (
     ATTRIBUTES,
     CHANNELS,
     COMPETITOR_SD,
+    CONSENT_BLANK,
+    CONSENT_P,
     CUTS,
     DIGITAL_GIVEN_REGION,
     DIMENSIONS,
     EXPECT_SD,
+    FOLLOW_UP_P,
     IMPORTANCE_SD,
     KANO_FEATURES,
     KANO_MISSING,
@@ -41,7 +44,7 @@ from csm_helpers.synthetic.model import (
     residual_sd,
 )
 
-__all__ = ["PHRASES", "draw_responses", "voice_items", "kano_items", "KANO_CELLS", "personal_columns", "pick", "draw_comments"]
+__all__ = ["PHRASES", "draw_responses", "voice_items", "kano_items", "KANO_CELLS", "consent_column", "follow_up_outcomes", "personal_columns", "pick", "draw_comments"]
 
 
 _LOYALTY_MISSING_RANGE = (0.01, 0.03)
@@ -248,6 +251,40 @@ def kano_items(rng: np.random.Generator, n: int) -> pd.DataFrame:
         out[f"kano_f_{feature.id}"] = pd.arrays.IntegerArray(f, rng.random(n) < KANO_MISSING)
         out[f"kano_d_{feature.id}"] = pd.arrays.IntegerArray(d, rng.random(n) < KANO_MISSING)
     return out
+
+
+# --------------------------------------------------------------------------- closing the loop
+def consent_column(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``contact_ok``: "yes" with probability :data:`CONSENT_P`, blank with :data:`CONSENT_BLANK`, else "no"."""
+    u = rng.random(n)
+    return np.where(u < CONSENT_BLANK, "", np.where(u < CONSENT_BLANK + CONSENT_P, "yes", "no"))
+
+
+def follow_up_outcomes(rng: np.random.Generator, responses: pd.DataFrame) -> pd.DataFrame:
+    """The first wave's follow-up list, as the team filled it in.
+
+    The list is worked out here from its definition, independently of the workbook's code: the
+    first wave's respondents with ``contact_ok`` yes and overall satisfaction 1-2 (the bottom two
+    of 1-5) or recommend 0-6. Each was contacted with probability ``FOLLOW_UP_P["contacted"]``;
+    a contacted customer's problem was resolved with probability ``"resolved"`` (blank when not
+    contacted); still a customer with probability ``"still_customer_contacted"`` or
+    ``"still_customer_not_contacted"``, blank (not known) with ``"still_customer_unknown"``.
+    """
+    sat = pd.to_numeric(responses["overall_sat"], errors="coerce")
+    rec = pd.to_numeric(responses["recommend"], errors="coerce")
+    listed = responses.loc[(responses["wave"] == WAVES[0]) & (responses["contact_ok"] == "yes")
+                           & ((sat <= 2) | (rec <= 6)).to_numpy(dtype=bool),
+                           ["respondent_id", "wave", "region", "channel"]].reset_index(drop=True)
+    n = len(listed)
+    p = FOLLOW_UP_P
+    contacted = rng.random(n) < p["contacted"]
+    resolved = rng.random(n) < p["resolved"]
+    still = rng.random(n) < np.where(contacted, p["still_customer_contacted"], p["still_customer_not_contacted"])
+    unknown = rng.random(n) < p["still_customer_unknown"]
+    listed["contacted"] = np.where(contacted, "yes", "no")
+    listed["resolved"] = np.where(contacted, np.where(resolved, "yes", "no"), "")
+    listed["still_customer"] = np.where(unknown, "", np.where(still, "yes", "no"))
+    return listed
 
 
 # --------------------------------------------------------------------------- personal data

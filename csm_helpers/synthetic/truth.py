@@ -16,12 +16,15 @@ from csm_helpers.synthetic.model import (
     CHANNELS,
     COMPETITOR_SD,
     COMPLAINT_VALID_P,
+    CONSENT_BLANK,
+    CONSENT_P,
     CUTS,
     DIGITAL_GIVEN_REGION,
     DIMENSIONS,
     EXPECT_SD,
     FACTOR_CORR,
     FIELD_END,
+    FOLLOW_UP_P,
     IMPORTANCE_SD,
     KANO_FEATURES,
     LAST_CONTACT,
@@ -43,6 +46,7 @@ from csm_helpers.synthetic.model import (
     REPEAT,
     RESPONSE_RATE_CHANNEL,
     RESPONSE_RATE_REGION,
+    SAMPLE_ACTIONS,
     WAVE_PROBS,
     WAVES,
     Y_CHANNEL,
@@ -453,7 +457,12 @@ def _truth(seed: int, n: int, quality: dict[str, Any], voice_missing: dict[str, 
             "one-dimensional, M must-be, I indifferent, R reverse, Q questionable) from which each "
             "respondent's category is drawn (the answer pair is then drawn uniformly among the category's "
             "cells of the evaluation table of Berger et al. 1993), the category with the largest share, and "
-            "the true Better = (A + O) / (A + O + M + I) and Worse = -(O + M) / (A + O + M + I)."
+            "the true Better = (A + O) / (A + O + M + I) and Worse = -(O + M) / (A + O + M + I). "
+            "loop: consent_p and consent_blank of contact_ok; follow_up: the probabilities behind "
+            "follow_up_outcomes.csv (contacted; resolved given contacted; still a customer given contacted or "
+            "not; still_customer not known); actions: for each action of actions_2025-H2.csv, its target, the "
+            "population mean performance in each wave (over the mixture of cells of that wave), the change and "
+            "whether the second wave's mean reaches the target."
         ),
         "driver_weights": {a.id: a.beta for a in ATTRIBUTES},
         **drivers,
@@ -471,6 +480,7 @@ def _truth(seed: int, n: int, quality: dict[str, Any], voice_missing: dict[str, 
         "data_quality": quality,
         **_voice_truth(n, voice_missing),
         "kano": _kano_truth(),
+        "loop": _loop_truth(),
     }
     return _rounded(truth)
 
@@ -486,6 +496,22 @@ def _kano_truth() -> dict[str, Any]:
                      "category": max(shares, key=lambda c: shares[c]),
                      "better": (shares["A"] + shares["O"]) / aomi, "worse": -(shares["O"] + shares["M"]) / aomi}
     return out
+
+
+def _loop_truth() -> dict[str, Any]:
+    """Closing the loop: the consent and follow-up probabilities, and for each action of the first
+    wave's register the population mean performance in both waves, its change and whether the
+    second wave's population mean reaches the target."""
+    by_id = {a.id: a for a in ATTRIBUTES}
+    actions = {}
+    for x in SAMPLE_ACTIONS:
+        a = by_id[x.attribute]
+        means = {w: _mixture_mean(lambda w_, r, c, a=a: _perf_location(a, w_, r, c), a.perf_sd, CUTS, 1,
+                                  where=lambda cell, w=w: cell[0] == w) for w in WAVES}
+        actions[x.attribute] = {"target": x.target, "mean_by_wave": means, "change": means[WAVES[1]] - means[WAVES[0]],
+                                "target_met": bool(means[WAVES[1]] >= x.target)}
+    return {"consent_p": CONSENT_P, "consent_blank": CONSENT_BLANK, "follow_up": dict(FOLLOW_UP_P),
+            "actions": actions}
 
 
 def truth_json(seed: int, n: int, quality: dict[str, Any], voice_missing: dict[str, float]) -> str:

@@ -11,6 +11,10 @@ columns the output contract names, so the contract lives in one place:
   Benjamini–Hochberg adjusted p over the attributes)
 - ``kano``: ``[{feature, category, clear, better, worse, n, share_A … share_Q}]`` (plus the
   intervals of Better and Worse)
+- ``loop`` (stage 05, with ``follow_up`` or ``actions`` in the study): ``{follow_up: {listed},
+  outcomes: [{measure, n, value, ci_low, ci_high, p_value}], actions: [{attribute, target,
+  change, ci_low, ci_high, p_value, p_adj, improved, target_met}]}`` — counts and figures only,
+  never a customer's id or comment (those are only in ``follow_up.csv``)
 - ``suppressed``: ``[{table, group, reason}]`` — every group left out for the minimum cell size
 
 CSAT and relative weights are proportions in [0, 1]; NPS and CSI stay on their scales.
@@ -26,7 +30,7 @@ import pandas as pd
 from csm_helpers.core.jsonable import to_jsonable
 
 __all__ = ["kpis_entry", "reliability_entry", "drivers_entry", "ipa_entry", "gaps_entry", "kano_entry",
-           "suppressed_entries"]
+           "loop_entry", "suppressed_entries"]
 
 
 def _rows(table: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
@@ -89,6 +93,28 @@ def kano_entry(table: pd.DataFrame | None) -> list[dict[str, Any]]:
     return _rows(table, ["feature", "category", "runner_up", "clear", "better", "better_ci_low", "better_ci_high",
                          "worse", "worse_ci_low", "worse_ci_high", "n",
                          *(f"share_{c}" for c in ("A", "O", "M", "I", "R", "Q"))])
+
+
+def loop_entry(follow_up: pd.DataFrame | None, outcomes: pd.DataFrame | None, actions: pd.DataFrame | None, *,
+               min_n: int) -> dict[str, Any]:
+    """``loop`` of stage 05: how many customers are on the follow-up list (None below ``min_n``),
+    last wave's outcomes and the check of last wave's actions — no personal data.
+
+    Examples
+    --------
+    >>> loop_entry(pd.DataFrame({"rid": ["a", "b"]}), None, None, min_n=5)
+    {'follow_up': {'listed': None, 'below_min_n': True}, 'outcomes': [], 'actions': []}
+    """
+    out: dict[str, Any] = {"follow_up": None, "outcomes": [], "actions": []}
+    if follow_up is not None:
+        n = len(follow_up)
+        out["follow_up"] = {"listed": n if n >= min_n or n == 0 else None, "below_min_n": 0 < n < min_n}
+    if outcomes is not None:
+        out["outcomes"] = _rows(outcomes, ["measure", "n", "value", "ci_low", "ci_high", "p_value"])
+    if actions is not None:
+        out["actions"] = _rows(actions, ["attribute", "target", "previous", "latest", "change", "ci_low", "ci_high",
+                                         "p_value", "p_adj", "improved", "target_met"])
+    return to_jsonable(out)
 
 
 def suppressed_entries(table: pd.DataFrame, *, name: str, group: str, min_n: int) -> list[dict[str, Any]]:

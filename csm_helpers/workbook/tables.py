@@ -19,14 +19,15 @@ class AnalysisTables:
     """Mixin of :class:`~csm_helpers.workbook.context.StageContext`: the analysis tables, computed from
     the context's data (``analysis_data``, ``by_wave``, ``labels`` …) and gated."""
 
-    def segment_table(self, key: str) -> tuple[pd.DataFrame, bool]:
-        """A study table (``complaints``, ``lost_customers``) for this segment.
+    def segment_table(self, key: str, required: tuple[str, ...] = ()) -> tuple[pd.DataFrame, bool]:
+        """A study table (``complaints``, ``lost_customers``, ``outcomes``) for this segment; the
+        ``required`` columns must be in it (else the error names the file, the column and the key).
 
         Returns ``(rows, segmented)``: the rows of the segment when the table has the segment's
         column, else every row with ``segmented=False`` (the report then says the figures are
         company-wide).
         """
-        data = self._table(key)
+        data = self._table(key, required)
         parsed = parse_segment(self.segment, self.study)
         if parsed is None:
             return data, True
@@ -201,9 +202,10 @@ class AnalysisTables:
 
         return self._segment_cached("progress", compute)
 
-    def attribute_change_table(self, **options: Any) -> pd.DataFrame | None:
+    def attribute_change_table(self, *, attributes: list[str] | None = None, **options: Any) -> pd.DataFrame | None:
         """Each attribute's mean performance, previous vs reported wave (:func:`action.attribute_change`),
         None with one wave; an attribute this segment must hide in either wave is suppressed.
+        ``attributes`` limits the family to these attribute ids (default: every attribute);
         ``options`` go to the helper (``weights``, ``level`` and ``min_n`` are the study's)."""
         from csm_helpers.analysis.action import attribute_change
 
@@ -211,7 +213,8 @@ class AnalysisTables:
             return None
         table = attribute_change(self.analysis_data, wave=self.study.responses.wave, previous=self.previous_wave,
                                  latest=self.latest_wave,
-                                 attributes={a.id: a.performance for a in self.study.attributes},
+                                 attributes={a.id: a.performance for a in self.study.attributes
+                                             if attributes is None or a.id in attributes},
                                  **{**self.common, **options})
         hide = [self.attribute_withheld(a, ("performance",)) or
                 self.attribute_withheld(a, ("performance",), wave=self.previous_wave) for a in table["attribute"]]
@@ -342,6 +345,63 @@ class AnalysisTables:
         return self._segment_cached("competitor_table", lambda: self._gated_pairs(
             competitor_benchmark(self.current, pairs=pairs, **self.common), ("performance", "competitor"),
             ["attribute", "own_column", "competitor_column"]))
+
+    @cached_property
+    def follow_up_table(self) -> pd.DataFrame | None:
+        """The customers of this report's wave and segment to call back (:func:`action.follow_up_list`),
+        or None without ``follow_up`` in the study. Every respondent counts, whatever the
+        data-quality checks said: a speeder who is unhappy and agreed to a call is still owed one.
+        The rows hold personal data: write them with :func:`action.write_follow_up`, never in a report."""
+        from csm_helpers.analysis.action import follow_up_list
+        from csm_helpers.analysis.disclosure import wave_rows
+
+        s = self.study
+        spec = s.follow_up
+        if spec is None:
+            return None
+        attributes = {a.id: (a.label, a.performance, s.scale_for(a.performance, "performance")) for a in s.attributes}
+        columns = [c for c in (s.responses.wave, *s.responses.segments) if c]
+        return follow_up_list(wave_rows(self.responses, s, self.latest_wave), id=s.responses.id, consent=spec.consent,
+                              overall=s.overall, overall_scale=s.scale_for(s.overall, "overall"),
+                              dissatisfied_box=spec.dissatisfied_box or s.analysis.top_box, recommend=s.recommend,
+                              attributes=attributes, columns=list(dict.fromkeys(columns)),
+                              comments=s.responses.comments, lowest=spec.lowest)
+
+    @cached_property
+    def follow_up_outcomes_table(self) -> pd.DataFrame | None:
+        """What came of last wave's follow-up list (:func:`action.follow_up_outcomes`), for this
+        segment when the outcome file has its column (``attrs["segmented"]`` says), or None
+        without ``follow_up.outcomes``."""
+        from csm_helpers.analysis.action import follow_up_outcomes
+
+        spec = self.study.follow_up
+        if spec is None or spec.outcomes is None:
+            return None
+        o = spec.outcomes
+        rows, segmented = self.segment_table("outcomes", (o.id or self.study.responses.id, o.contacted, o.resolved,
+                                                          o.still_customer))
+        table = follow_up_outcomes(rows, spec=spec.outcomes, id=self.study.responses.id,
+                                   level=self.study.analysis.level, min_n=self.study.min_cell_size,
+                                   where=spec.outcomes.file)
+        table.attrs["segmented"] = segmented
+        return table
+
+    @cached_property
+    def action_check_table(self) -> pd.DataFrame | None:
+        """Last wave's actions (the ``actions`` register) against this wave's change of their
+        attribute (:func:`action.check_actions`; Welch t, Benjamini–Hochberg over the attributes
+        with an action), or None without ``actions`` or without a previous wave."""
+        from csm_helpers.analysis.action import check_actions
+
+        if not self.study.actions or self.previous_wave is None:
+            return None
+        register = self._table("actions", ("attribute", "action"))
+        text = register["action"].astype(object).where(register["action"].notna(), "").astype(str).str.strip()
+        acted = [a for a in dict.fromkeys(register.loc[text != "", "attribute"].astype(str))]
+        known = {a.id for a in self.study.attributes}
+        change = self.attribute_change_table(attributes=[a for a in acted if a in known]) if \
+            any(a in known for a in acted) else pd.DataFrame(columns=["attribute"])
+        return check_actions(register, change, labels=self.attribute_labels)
 
     @cached_property
     def kano_table(self) -> pd.DataFrame | None:

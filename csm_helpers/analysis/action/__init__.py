@@ -13,7 +13,11 @@
   tables, each entry with the numbers behind it;
 - :func:`progress`: every headline KPI per wave with its interval, the change from the
   previous wave with its test, and target attainment;
-- :func:`sigma_level` and :func:`service_sigma`: service quality in Six Sigma terms.
+- :func:`sigma_level` and :func:`service_sigma`: service quality in Six Sigma terms;
+- :func:`follow_up_list`, :func:`write_follow_up`, :func:`follow_up_outcomes` and
+  :func:`check_actions`: closing the loop — whom to call back (the one output with personal
+  data, written owner-only), what came of last wave's calls, and whether last wave's actions
+  moved their attribute.
 
 Nothing is rounded here; rounding belongs to the display step. Labels and other text from the
 data are returned as plain text (the display step escapes them; CSV goes through
@@ -21,6 +25,14 @@ data are returned as plain text (the display step escapes them; CSV goes through
 """
 
 from csm_helpers.analysis.action.change import attribute_change
+from csm_helpers.analysis.action.follow_up import (
+    FOLLOW_UP_FILE,
+    OUTCOME_COLUMNS,
+    check_actions,
+    follow_up_list,
+    follow_up_outcomes,
+    write_follow_up,
+)
 from csm_helpers.analysis.action.kpi_progress import progress
 from csm_helpers.analysis.action.priorities import (
     PRIORITY_COLUMNS,
@@ -49,4 +61,10 @@ __all__ = [
     "progress",
     "sigma_level",
     "service_sigma",
+    "FOLLOW_UP_FILE",
+    "OUTCOME_COLUMNS",
+    "follow_up_list",
+    "write_follow_up",
+    "follow_up_outcomes",
+    "check_actions",
 ]

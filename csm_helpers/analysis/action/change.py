@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student_t
 
 from csm_helpers.analysis import kpis, stats
 from csm_helpers.core.checks import check_frame, check_int, require_column
@@ -17,6 +18,13 @@ __all__ = ["attribute_change"]
 
 
 # --------------------------------------------------------------------------- attribute trends
+def _half_width(r: Mapping[str, float], level: float) -> float:
+    se, df = r.get("se", math.nan), r.get("df", math.nan)
+    if not (math.isfinite(se) and math.isfinite(df) and df > 0):
+        return 0.0 if se == 0 else math.nan
+    return float(student_t.ppf(1 - (1 - level) / 2, df) * se)
+
+
 def attribute_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: Any, attributes: Mapping[str, str],
                      weights: str | None = None, level: float = 0.95, min_n: int = 5) -> pd.DataFrame:
     """Each attribute's mean performance in two waves and Welch's t-test of the change.
@@ -49,7 +57,8 @@ def attribute_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: An
     -------
     pandas.DataFrame
         One row per attribute: ``attribute``, ``wave_previous``, ``wave_latest``, ``n_previous``,
-        ``n_latest``, ``previous``, ``latest`` (means), ``change``, ``t``, ``df``, ``p_value``,
+        ``n_latest``, ``previous``, ``latest`` (means), ``change`` with its Welch interval
+        ``ci_low``, ``ci_high`` (``change ± t_{df} · se``, unadjusted), ``t``, ``df``, ``p_value``,
         ``p_adj``, ``significant`` (True/False; None when undefined or suppressed), ``suppressed``.
         ``attrs``: ``p_adjust`` (the correction, ``"fdr_bh"``) and ``level``.
 
@@ -95,10 +104,12 @@ def attribute_change(data: pd.DataFrame, *, wave: str, previous: Any, latest: An
         p = r["p_value"]
         row = {"attribute": str(attr), "wave_previous": previous, "wave_latest": latest, "n_previous": a["n"],
                "n_latest": b["n"], "previous": a["mean"], "latest": b["mean"], "change": b["mean"] - a["mean"],
+               "ci_low": b["mean"] - a["mean"] - _half_width(r, level),
+               "ci_high": b["mean"] - a["mean"] + _half_width(r, level),
                "t": r["t"], "df": r["df"], "p_value": p,
                "significant": bool(p < 1 - level) if math.isfinite(p) else None, "suppressed": small}
         if small:
-            for c in ("previous", "latest", "change", "t", "df", "p_value"):
+            for c in ("previous", "latest", "change", "ci_low", "ci_high", "t", "df", "p_value"):
                 row[c] = math.nan
             row["significant"] = None
         rows.append(row)

@@ -26,7 +26,7 @@ PRIORITY_COLUMNS = ("rank", "attribute", "label", "dimension", "quadrant", "impo
 
 
 #: Columns :func:`action_register` adds for the team to fill in.
-REGISTER_COLUMNS = ("owner", "due_date", "action", "kpi", "status")
+REGISTER_COLUMNS = ("owner", "due_date", "action", "target", "kpi", "status")
 
 
 def _scale(scale: Any, name: str) -> tuple[float, float]:
@@ -301,14 +301,15 @@ def action_register(priority: pd.DataFrame, *, top: int | None = None) -> pd.Dat
     -------
     pandas.DataFrame
         The columns of ``priority`` in rank order, then ``owner``, ``due_date``, ``action``,
-        ``kpi``, ``status`` — empty strings.
+        ``target`` (the mean performance the action aims for: the next wave's report tests it,
+        :func:`csm_helpers.analysis.action.check_actions`), ``kpi``, ``status`` — empty strings.
 
     Examples
     --------
     >>> pr = pd.DataFrame({"rank": pd.array([2, 1], dtype="Int64"), "attribute": ["b", "a"], "score": [0.1, 0.5]})
     >>> reg = action_register(pr, top=1)
-    >>> reg["attribute"].tolist(), reg.columns[-5:].tolist(), reg.loc[0, "owner"]
-    (['a'], ['owner', 'due_date', 'action', 'kpi', 'status'], '')
+    >>> reg["attribute"].tolist(), reg.columns[-6:].tolist(), reg.loc[0, "owner"]
+    (['a'], ['owner', 'due_date', 'action', 'target', 'kpi', 'status'], '')
     """
     require_table(priority, ["rank", "attribute"], "priority list", "priority_list()")
     if top is not None and (isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 1):
@@ -347,7 +348,7 @@ def write_action_csv(register: pd.DataFrame, path: str | Path) -> Path:
     ...                                     "label": ["=1+1"]}))
     >>> p = write_action_csv(reg, pathlib.Path(tempfile.mkdtemp()) / "actions.csv")
     >>> p.read_text(encoding="utf-8-sig").splitlines()[1]
-    "1,fees,'=1+1,,,,,"
+    "1,fees,'=1+1,,,,,,"
     """
     require_table(register, ["attribute", *REGISTER_COLUMNS], "action register", "action_register()")
     return to_safe_csv(register, path)

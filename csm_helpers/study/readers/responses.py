@@ -23,11 +23,13 @@ _TABLE_KEYS = {
     "complaints": "complaints.file",
     "lost_customers": "lost_customers.file",
     "interviews": "interviews.file",
+    "outcomes": "follow_up.outcomes.file",
+    "actions": "actions",
 }
 
 
 #: Study keys whose value is a spec with a ``file`` and column settings (vs. a bare path).
-_SPEC_KEYS = ("interviews", "complaints", "lost_customers")
+_SPEC_KEYS = ("interviews", "complaints", "lost_customers", "outcomes")
 
 
 # --------------------------------------------------------------------------- study files
@@ -253,7 +255,8 @@ def load_responses(study: Study, *, validate: bool = True) -> Table:
 
 
 def read_study_table(study: Study, key: str, *, required: Sequence[str] = ()) -> Table:
-    """Read one of the study's other tables: population, complaints, lost customers, interviews.
+    """Read one of the study's other tables: population, complaints, lost customers, interviews,
+    the follow-up outcomes (``follow_up.outcomes``) or last wave's action register (``actions``).
 
     The file comes from the study key (``population``, ``complaints``, ``lost_customers``
     or ``interviews.file``); the format follows the extension (see :func:`read_table`).
@@ -264,7 +267,7 @@ def read_study_table(study: Study, key: str, *, required: Sequence[str] = ()) ->
     ----------
     study : Study
         The loaded study configuration.
-    key : {"population", "complaints", "lost_customers", "interviews"}
+    key : {"population", "complaints", "lost_customers", "interviews", "outcomes", "actions"}
         Which table.
     required : sequence of str
         Columns the caller needs.
@@ -297,7 +300,10 @@ def read_study_table(study: Study, key: str, *, required: Sequence[str] = ()) ->
     if key not in _TABLE_KEYS:
         raise ValueError(f"unknown study table {key!r}; use one of: {', '.join(_TABLE_KEYS)}")
     config_key = _TABLE_KEYS[key]
-    spec = getattr(study, key)
+    if key == "outcomes":
+        spec = study.follow_up.outcomes if study.follow_up is not None else None
+    else:
+        spec = getattr(study, key)
     rel = (spec.file if spec else None) if key in _SPEC_KEYS else spec
     if not rel:
         raise ConfigError(
@@ -314,7 +320,8 @@ def read_study_table(study: Study, key: str, *, required: Sequence[str] = ()) ->
     if missing:
         setting = {}
         if key in _SPEC_KEYS:
-            setting = {getattr(spec, f): f"{key}.{f}" for f in type(spec).model_fields
+            prefix = config_key.removesuffix(".file")
+            setting = {getattr(spec, f): f"{prefix}.{f}" for f in type(spec).model_fields
                        if f != "file" and isinstance(getattr(spec, f), str)}
         columns = list(data.columns)
         problems = []
