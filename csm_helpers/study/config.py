@@ -37,6 +37,8 @@ __all__ = [
     "MeasurementSpec",
     "AnalysisSpec",
     "FollowUpSpec",
+    "SatisfactionModelSpec",
+    "ECSI_PATHS",
     "OutcomesSpec",
     "KanoPair",
     "KanoSpec",
@@ -365,6 +367,77 @@ class FollowUpSpec(_Model):
         return {"file": v} if isinstance(v, str) else v
 
 
+#: The ECSI model's paths (Tenenhaus, Esposito Vinzi, Chatelin & Lauro 2005, fig. 1; R plspm's
+#: ``satisfaction`` example): the default of ``satisfaction_model.paths``.
+ECSI_PATHS: tuple[tuple[str, str], ...] = (
+    ("image", "expectation"), ("image", "satisfaction"), ("image", "loyalty"), ("expectation", "quality"),
+    ("expectation", "value"), ("expectation", "satisfaction"), ("quality", "value"), ("quality", "satisfaction"),
+    ("value", "satisfaction"), ("satisfaction", "loyalty"))
+
+
+class SatisfactionModelSpec(_Model):
+    """A satisfaction-index model estimated by PLS path modelling (SPEC §1.7; issue 15 part 1).
+
+    ``blocks`` maps each latent variable to its items (Mode A); ``paths`` lists the arrows
+    ``[from, to]`` — by default the ECSI model's, which needs the blocks image, expectation,
+    quality, value, satisfaction and loyalty. ``index`` is the block reported on 0–100."""
+
+    blocks: dict[str, list[str]] = Field(min_length=2)
+    paths: list[tuple[str, str]] | None = None
+    scheme: Literal["centroid", "factorial", "path"] = "centroid"  # R plspm's default
+    index: str = "satisfaction"
+
+    @model_validator(mode="after")
+    def _recursive_model(self) -> SatisfactionModelSpec:
+        from csm_helpers.core.checks import find_cycle
+
+        names = list(self.blocks)
+        for name, items in self.blocks.items():
+            if not _ID.match(name):
+                raise ValueError(f"blocks.{name}: {name!r} is not a valid block name — use letters, digits and _")
+            if not items:
+                raise ValueError(f"blocks.{name} is empty — list the items that measure {name!r} (a block needs at "
+                                 "least one), or remove the block and its paths")
+        seen: dict[str, str] = {}
+        for name, items in self.blocks.items():
+            for item in items:
+                if item in seen:
+                    raise ValueError(f"item {item!r} is in blocks.{seen[item]} and blocks.{name} — an item measures "
+                                     "one block: keep it in one")
+                seen[item] = name
+        if self.paths is None:
+            missing = [b for b in dict.fromkeys(x for pair in ECSI_PATHS for x in pair) if b not in self.blocks]
+            if missing:
+                raise ValueError(f"no paths are given, and the default ECSI paths need the block(s) "
+                                 f"{', '.join(missing)} — name the blocks image, expectation, quality, value, "
+                                 "satisfaction and loyalty, or list your model's arrows in paths: [[from, to], ...]")
+        edges = list(self.edges())
+        for a, b in edges:
+            for end in (a, b):
+                if end not in self.blocks:
+                    raise ValueError(f"paths: [{a}, {b}] names the block {end!r}, which is not in blocks "
+                                     f"({', '.join(names)}) — fix the name or add the block")
+            if a == b:
+                raise ValueError(f"paths: [{a}, {b}] goes from a block to itself — remove it")
+        cycle = find_cycle(names, edges)
+        if cycle:
+            raise ValueError(f"paths: a cycle {' -> '.join(cycle)} — a PLS path model must be recursive (no block may "
+                             "lead back to itself): remove one of these arrows")
+        linked = {x for pair in edges for x in pair}
+        alone = [b for b in names if b not in linked]
+        if alone:
+            raise ValueError(f"blocks {', '.join(alone)} have no path — connect each block to the model in paths, or "
+                             "remove it")
+        if self.index not in self.blocks:
+            raise ValueError(f"index is {self.index!r}, which is not a block ({', '.join(names)}) — name the block "
+                             "whose 0–100 index the report gives")
+        return self
+
+    def edges(self) -> tuple[tuple[str, str], ...]:
+        """The model's arrows: ``paths``, or the ECSI paths by default."""
+        return tuple(self.paths) if self.paths is not None else ECSI_PATHS
+
+
 class DiscoverySpec(_Model):
     saturation_k: int = Field(3, ge=1)
     questionnaire_scale: tuple[int, int] = (1, 5)
@@ -407,6 +480,7 @@ class Study(_Model):
     report: ReportSpec = Field(default_factory=ReportSpec)
     kano: KanoSpec | None = None
     follow_up: FollowUpSpec | None = None
+    satisfaction_model: SatisfactionModelSpec | None = None
     actions: str | None = None  # last wave's action register (05_action_register.csv), filled in by the team
     notebooks: str | None = None  # folder of the study's own stage notebooks, relative to study.yaml
     path: Path = Field(default=Path("study.yaml"), exclude=True)
@@ -566,6 +640,10 @@ class Study(_Model):
                 col = getattr(a, kind)
                 if col:
                     roles[f"{kind} of {a.id}"] = col
+        if self.satisfaction_model is not None:
+            for block, items in self.satisfaction_model.blocks.items():
+                for col in items:
+                    roles.setdefault(f"item {col!r} of satisfaction_model.blocks.{block}", col)
         return roles
 
     def rated_items(self) -> dict[str, tuple[float, float]]:
@@ -580,6 +658,10 @@ class Study(_Model):
                 col = getattr(a, kind)
                 if col:
                     out[col] = self.scale_for(col, kind)
+        if self.satisfaction_model is not None:
+            for items in self.satisfaction_model.blocks.values():
+                for col in items:
+                    out.setdefault(col, self.scale_for(col, "model"))
         return out
 
 

@@ -132,6 +132,9 @@ def _named_columns(study: Study) -> list[tuple[str, str, str]]:
         col = getattr(study.market, name)
         if col:
             out.append((f"market.{name}", col, "loyalty"))
+    if study.satisfaction_model is not None:
+        for block, items in study.satisfaction_model.blocks.items():
+            out += [(f"satisfaction_model.blocks.{block}", col, "rated") for col in items]
     if study.follow_up is not None:
         out.append(("follow_up.consent", study.follow_up.consent, "consent"))
     if study.kano is not None:
