@@ -505,3 +505,101 @@ def test_the_ecsi_paths_are_the_default_and_items_are_validated_as_ratings(sampl
     errors = validate_responses(read_table(study.resolve(study.responses.file)), study).errors
     assert any("column 'image_1' (set by satisfaction_model.blocks.image in study.yaml) is not in the file" in e
                for e in errors)
+
+
+# --------------------------------------------------------------------------- the model in a study's report
+ECSI = {"image": "imag", "expectation": "expe", "quality": "qual", "value": "val", "satisfaction": "sat",
+        "loyalty": "loy"}
+R_NAMES = {"IMAG": "image", "EXPE": "expectation", "QUAL": "quality", "VAL": "value", "SAT": "satisfaction",
+           "LOY": "loyalty"}
+
+
+def write_bank_study(folder: Path) -> Path:
+    """A second study: R plspm's ECSI bank data (0–10 items, 250 customers, segments by gender),
+    with the ECSI model in study.yaml and no data-quality exclusions (so the model sees R's rows)."""
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    data = pd.read_csv(DATA / "satisfaction.csv").rename(columns={"Unnamed: 0": "cid"})
+    data.to_csv(folder / "bank.csv", index=False)
+    blocks = {b: [c for c in data.columns if c.rstrip("0123456789") == p] for b, p in ECSI.items()}
+    cfg = {"name": "ECSI bank", "seed": 7,
+           "responses": {"file": "bank.csv", "id": "cid", "segments": ["gender"]},
+           "scales": {"default": [0, 10]}, "overall": "sat1",
+           "attributes": [{"id": f"q{i}", "label": f"Quality {i}", "dimension": "product", "performance": f"qual{i}"}
+                          for i in (1, 2, 3)],
+           "measurement": {"exclude": []}, "analysis": {"bootstrap": 200},
+           "satisfaction_model": {"blocks": blocks}}
+    (folder / "study.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return folder / "study.yaml"
+
+
+def test_the_reports_model_is_r_plspms_on_a_second_study(tmp_path):
+    from csm_helpers.study.config import load_study
+    from csm_helpers.workbook.context import StageContext
+    from csm_helpers.workbook.metrics import model_entry
+
+    study = load_study(write_bank_study(tmp_path / "bank"))
+    model = StageContext(stage="04_analysis", study=study).satisfaction_model
+    result = model["result"]
+    ref = pd.read_csv(DATA / "r-plspm-scaled-centroid-paths.csv")
+    got = result.paths.set_index(["from", "to"])["coefficient"]
+    for r in ref.itertuples(index=False):
+        assert got[(R_NAMES[r[0]], R_NAMES[r[1]])] == pytest.approx(r.estimate, abs=1e-10)
+    outer = pd.read_csv(DATA / "r-plspm-scaled-centroid-outer.csv", index_col=0)
+    w = result.outer.set_index("item")["weight"]
+    np.testing.assert_allclose(w[outer.index].to_numpy(), outer["weight"].to_numpy(), atol=1e-10)
+    # the index: ACSI rescaling of R's weights, worked out here with numpy
+    data = pd.read_csv(DATA / "satisfaction.csv")
+    items = [f"sat{i}" for i in (1, 2, 3, 4)]
+    rw = outer.loc[items, "weight"].to_numpy()
+    x = data[items].to_numpy(float)
+    ws = rw / x.std(axis=0, ddof=0)
+    ws = ws / ws.sum()
+    assert model["index"] == pytest.approx(100 * (x.mean(axis=0) @ ws - 0) / 10, abs=1e-9)
+    entry = model_entry(model)
+    assert entry["index"]["ci_low"] < entry["index"]["value"] < entry["index"]["ci_high"]
+    assert entry["n"] == 250 and len(entry["paths"]) == 10
+    male = StageContext(stage="04_analysis", study=study, segment="gender=male").satisfaction_model
+    assert male["result"].n == 102  # a segment's own model
+
+
+def test_a_model_on_too_few_answers_is_withheld_with_the_reason(tmp_path):
+    from csm_helpers.study.config import load_study
+    from csm_helpers.workbook.context import StageContext
+
+    path = write_bank_study(tmp_path / "bank")
+    data = pd.read_csv(path.parent / "bank.csv")
+    data.head(45).to_csv(path.parent / "bank.csv", index=False)  # the ECSI model needs 10 x 5 items = 50
+    model = StageContext(stage="04_analysis", study=load_study(path)).satisfaction_model
+    assert set(model) == {"withheld"}
+    assert "45 respondents answered every item" in model["withheld"] and "at least 50" in model["withheld"]
+
+
+def test_an_index_block_on_two_scales_is_refused(sample_copy):
+    from csm_helpers.core.errors import ConfigError
+    from csm_helpers.study.config import load_study
+
+    _with_model(sample_copy, {"blocks": {"q": ["perf_fees"], "s": ["overall_sat", "recommend"]}, "paths": [["q", "s"]],
+                              "index": "s"})
+    with pytest.raises(ConfigError, match=r"the items of block 's' are on different scales \(0-10, 1-5\)"):
+        load_study(sample_copy)
+
+
+@pytest.mark.slow
+def test_stage_04_reports_the_model_of_a_second_study(tmp_path):
+    import json
+
+    from .conftest import run_cli
+
+    path = write_bank_study(tmp_path / "bank")
+    proc = run_cli("run", "--study", str(path), "--stages", "04", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "out" / "all" / "04_analysis.html").read_text(encoding="utf-8")
+    metrics = json.loads((tmp_path / "out" / "all" / "metrics.json").read_text(encoding="utf-8"))
+    entry = metrics["satisfaction_model"]
+    assert entry["n"] == 250 and entry["scheme"] == "centroid"
+    assert f"{entry['index']['value']:.1f} of 100" in html
+    assert "Satisfaction index (0–100)" in html  # the KPI tile
+    assert "Satisfaction-index model (PLS path modelling)" in html  # the methods appendix
+    assert html.count("<img") >= 1 and len(html) < 2_000_000

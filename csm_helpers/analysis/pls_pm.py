@@ -74,7 +74,7 @@ from scipy import stats as _st
 from csm_helpers.core.checks import find_cycle
 from csm_helpers.core.errors import CsmError, DataError
 
-__all__ = ["SCHEMES", "MIN_ROWS", "PlsResult", "pls_pm", "satisfaction_index", "bootstrap_pls"]
+__all__ = ["SCHEMES", "MIN_ROWS", "PlsResult", "pls_pm", "satisfaction_index", "bootstrap_pls", "reporting_minimum_n"]
 
 #: The inner weighting schemes of R plspm.
 SCHEMES = ("centroid", "factorial", "path")
@@ -83,6 +83,24 @@ SCHEMES = ("centroid", "factorial", "path")
 MIN_ROWS = 10
 
 Scheme = Literal["centroid", "factorial", "path"]
+
+
+def reporting_minimum_n(blocks: Mapping[str, Sequence[str]], paths: Sequence[tuple[str, str]]) -> int:
+    """Fewest complete answers on which a report shows a PLS path model: ten times the largest
+    number of arrows pointing at a block or of items in a block (the "ten times rule" of PLS
+    modelling; Hair, Ringle & Sarstedt 2011, *J. Marketing Theory and Practice* 19(2), 139–152),
+    and never fewer than 30.
+
+    Examples
+    --------
+    >>> reporting_minimum_n({"a": ["x1", "x2"], "b": ["y1"], "c": ["z1"]}, [("a", "c"), ("b", "c")])
+    30
+    >>> reporting_minimum_n({"a": [f"x{i}" for i in range(5)], "b": ["y"]}, [("a", "b")])
+    50
+    """
+    arrows = max((sum(1 for _a, b in paths if b == block) for block in blocks), default=0)
+    items = max((len(v) for v in blocks.values()), default=0)
+    return max(30, 10 * max(arrows, items))
 
 
 class _NotConverged(Exception):

@@ -228,6 +228,18 @@ METHODS: dict[str, tuple[str, str, str]] = {
         "Benjamini–Hochberg adjusted p over the attributes is below 1 − confidence level"),
         "csm-workbook SPEC §1.4; Benjamini, Y., & Hochberg, Y. (1995). JRSS B 57(1), 289–300",
     ),
+    "satisfaction_model": (
+        N_("Satisfaction-index model (PLS path modelling)"),
+        N_("PLS path modelling with every block in Mode A and the study's inner weighting scheme (centroid by "
+           "default), items standardised, as R plspm's plspm() with its defaults; path coefficients by least squares "
+           "of each block's score on its predecessors' scores, with seeded percentile bootstrap intervals (the "
+           "study's seed and bootstrap size); R², AVE, Dillon–Goldstein's rho, Cronbach's alpha, goodness of fit "
+           "√(mean communality × mean R²); the index on 0–100 from the unstandardised outer weights (w / sd, summing "
+           "to 1) as 100 × (Σ w x̄ − min) / (max − min); estimated unweighted; not estimated on fewer complete "
+           "answers than ten times the largest block or number of arrows into a block (at least 30)"),
+        "Wold (1982); Lohmöller (1989); Tenenhaus et al. (2005), CSDA 48(1); Fornell et al. (1996), J. Marketing "
+        "60(4); Hair, Ringle & Sarstedt (2011), J. Marketing Theory and Practice 19(2); Sanchez (2013), R plspm",
+    ),
     "kano": (
         N_("Kano classification"),
         N_("each respondent's functional and dysfunctional answers classified with the Kano evaluation table "

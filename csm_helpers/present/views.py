@@ -20,7 +20,8 @@ __all__ = ["left_out_message", "kpi_display", "change_display", "progress_displa
            "lost_message", "segment_findings", "segment_tables", "overview_display", "with_labels",
            "exclusion_message", "quadrant_certainty_message", "IPA_FORMATS", "priority_display", "priority_reasons",
            "importance_agreement_message", "KANO_FORMATS", "KANO_HEADERS", "kano_display", "kano_message",
-           "follow_up_message", "outcomes_display", "OUTCOME_FORMATS", "ACTION_CHECK_FORMATS", "action_check_display"]
+           "follow_up_message", "outcomes_display", "OUTCOME_FORMATS", "ACTION_CHECK_FORMATS", "action_check_display",
+           "MODEL_FORMATS", "MODEL_HEADERS", "model_message", "model_paths_display", "model_blocks_display", "model_items_display"]
 
 
 def _yes_no(value: Any, missing: str = "") -> str:
@@ -610,3 +611,80 @@ def action_check_display(checked: pd.DataFrame) -> pd.DataFrame:
     out["target_met"] = [_yes_no(v, _("no target")) for v in checked["target_met"]]
     return out[["label", "action", "owner", "due_date", "target", "previous", "latest", "change", "ci_low", "ci_high",
                 "p_value", "p_adj", "improved", "target_met", "suppressed"]]
+
+
+MODEL_FORMATS = {"coefficient": "{:+.3f}", "ci_low": "{:+.3f}", "ci_high": "{:+.3f}", "p_value": format_p_cell,
+                 "r2": "{:.2f}", "ave": "{:.2f}", "dg_rho": "{:.2f}", "c_alpha": "{:.2f}", "weight": "{:.3f}",
+                 "loading": "{:.3f}", "communality": "{:.2f}"}
+
+
+MODEL_HEADERS = {"r2": "R²", "ave": N_("AVE"), "dg_rho": N_("Dillon–Goldstein ρ"), "c_alpha": N_("Cronbach's α"),
+                 "ci_low": N_("CI low"), "ci_high": N_("CI high"), "from": N_("From"), "to": N_("To")}
+
+
+def _block_name(block: str, labels: dict[str, str] | None) -> str:
+    """A block as the report names it: its label, or its name capitalised with spaces (as the diagram)."""
+    return tr((labels or {}).get(block, block.replace("_", " ").capitalize()))
+
+
+def model_message(model: dict[str, Any], *, labels: dict[str, str] | None = None) -> str:
+    """The satisfaction index with its bootstrap interval, the R² of the index block and the
+    goodness of fit, in one paragraph (``model``: :attr:`StageContext.satisfaction_model`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> boot = pd.DataFrame({"what": ["index"], "from": ["sat"], "to": [""], "estimate": [71.3], "ci_low": [69.8],
+    ...                      "ci_high": [72.9]})
+    >>> class R:
+    ...     r2 = pd.Series({"sat": 0.56}); gof = 0.61; n = 250; scheme = "centroid"
+    >>> print(model_message({"result": R, "bootstrap": boot, "index": 71.3, "index_block": "sat", "level": 0.95,
+    ...                      "weighted": False}))
+    Satisfaction index (Sat): 71.3 of 100 (95% bootstrap interval 69.8 to 72.9), from the unstandardised outer weights of its items (Fornell et al. 1996). The model explains R² = 0.56 of Sat; goodness of fit 0.61; 250 respondents with every item answered, centroid scheme.
+    """
+    result, block = model["result"], model["index_block"]
+    name = _block_name(block, labels)
+    boot = model["bootstrap"]
+    row = boot.loc[boot["what"] == "index"]
+    ci = ""
+    if len(row) and pd.notna(row["ci_low"].iloc[0]):
+        ci = " " + _("({level} bootstrap interval {low} to {high})", level=fmt_pct(model.get("level", 0.95), 0),
+                     low=f"{row['ci_low'].iloc[0]:.1f}", high=f"{row['ci_high'].iloc[0]:.1f}")
+    parts = [_("Satisfaction index ({block}): {value} of 100{ci}, from the unstandardised outer weights of its items "
+               "(Fornell et al. 1996).", block=name, value=f"{model['index']:.1f}", ci=ci)]
+    r2 = result.r2.get(block) if hasattr(result.r2, "get") else None
+    fit = _("goodness of fit {gof}", gof=f"{result.gof:.2f}") if pd.notna(result.gof) else ""
+    parts.append(_("The model explains R² = {r2} of {block}; {fit}; {n} respondents with every item answered, {scheme} "
+                   "scheme.", r2=f"{r2:.2f}" if r2 is not None else "n/a", block=name, fit=fit,
+                   n=format_count(result.n), scheme=tr(result.scheme)))
+    if model.get("weighted"):
+        parts.append(_("The model is estimated unweighted: PLS path modelling has no survey weights."))
+    return " ".join(parts)
+
+
+def model_paths_display(model: dict[str, Any], *, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The path coefficients with their bootstrap intervals and OLS p-values, blocks by label."""
+    names = labels or {}
+    paths = model["result"].paths
+    boot = model["bootstrap"]
+    ci = boot.loc[boot["what"] == "path"].set_index(["from", "to"])[["ci_low", "ci_high"]]
+    out = paths.join(ci, on=["from", "to"])
+    out["from"] = [_block_name(b, names) for b in paths["from"]]
+    out["to"] = [_block_name(b, names) for b in paths["to"]]
+    return out[["from", "to", "coefficient", "ci_low", "ci_high", "p_value"]]
+
+
+def model_blocks_display(model: dict[str, Any], *, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Per block: items, R² (endogenous), AVE, Dillon–Goldstein's rho and Cronbach's alpha."""
+    t = model["result"].blocks_summary.reset_index().rename(columns={"index": "block"})
+    first = t.columns[0]
+    t["block"] = [_block_name(b, labels) for b in t[first]]
+    t["r2"] = [r if kind == "endogenous" else float("nan") for r, kind in zip(t["r2"], t["type"], strict=True)]
+    return t[["block", "items", "r2", "ave", "dg_rho", "c_alpha"]]
+
+
+def model_items_display(model: dict[str, Any], *, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The outer model: each item's block, weight, loading and communality."""
+    t = model["result"].outer.copy()
+    t["block"] = [_block_name(b, labels) for b in t["block"]]
+    return t[["block", "item", "weight", "loading", "communality"]]

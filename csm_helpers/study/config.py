@@ -536,6 +536,13 @@ class Study(_Model):
         personal = set(self.responses.personal_data)
         if self.kano is not None:
             self._check_kano(personal)
+        if self.satisfaction_model is not None:
+            index = self.satisfaction_model.index
+            scales = {self.scale_for(c, "model") for c in self.satisfaction_model.blocks[index]}
+            if len(scales) > 1:
+                raise ValueError(f"satisfaction_model.index: the items of block {index!r} are on different scales "
+                                 f"({', '.join(f'{lo:g}-{hi:g}' for lo, hi in sorted(scales))}) — the 0–100 index "
+                                 "needs one scale: put them on one (scales) or choose another index block")
         if self.follow_up is not None:
             if self.follow_up.consent in personal:
                 raise ValueError(f"column {self.follow_up.consent!r} is follow_up.consent but is also listed in "
@@ -572,6 +579,11 @@ class Study(_Model):
                 if col in personal:
                     raise ValueError(f"column {col!r} is used as kano.pairs.{i}.{kind} but is also listed in "
                                      "responses.personal_data")
+
+    def model_scale(self) -> tuple[float, float]:
+        """The scale of the satisfaction model's index block (one scale: checked when loaded)."""
+        assert self.satisfaction_model is not None
+        return self.scale_for(self.satisfaction_model.blocks[self.satisfaction_model.index][0], "model")
 
     def kano_features(self) -> dict[str, tuple[str, str, str]]:
         """Map ``feature id -> (label, functional column, dysfunctional column)`` of the Kano pairs

@@ -15,6 +15,9 @@ columns the output contract names, so the contract lives in one place:
   outcomes: [{measure, n, value, ci_low, ci_high, p_value}], actions: [{attribute, target,
   change, ci_low, ci_high, p_value, p_adj, improved, target_met}]}`` — counts and figures only,
   never a customer's id or comment (those are only in ``follow_up.csv``)
+- ``satisfaction_model`` (stage 04, with ``satisfaction_model`` in the study): ``{index: {value,
+  ci_low, ci_high, block}, paths: [{from, to, coefficient, ci_low, ci_high, p_value}], r2,
+  gof, n, scheme}``, or ``{withheld: reason}``
 - ``suppressed``: ``[{table, group, reason}]`` — every group left out for the minimum cell size
 
 CSAT and relative weights are proportions in [0, 1]; NPS and CSI stay on their scales.
@@ -30,7 +33,7 @@ import pandas as pd
 from csm_helpers.core.jsonable import to_jsonable
 
 __all__ = ["kpis_entry", "reliability_entry", "drivers_entry", "ipa_entry", "gaps_entry", "kano_entry",
-           "loop_entry", "suppressed_entries"]
+           "loop_entry", "model_entry", "suppressed_entries"]
 
 
 def _rows(table: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
@@ -115,6 +118,25 @@ def loop_entry(follow_up: pd.DataFrame | None, outcomes: pd.DataFrame | None, ac
         out["actions"] = _rows(actions, ["attribute", "target", "previous", "latest", "change", "ci_low", "ci_high",
                                          "p_value", "p_adj", "improved", "target_met"])
     return to_jsonable(out)
+
+
+def model_entry(model: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``satisfaction_model`` from :attr:`StageContext.satisfaction_model` (None without a model)."""
+    if model is None:
+        return None
+    if "withheld" in model:
+        return {"withheld": model["withheld"]}
+    result, boot = model["result"], model["bootstrap"]
+    idx = boot.loc[boot["what"] == "index"]
+    ci = boot.loc[boot["what"] == "path"].set_index(["from", "to"])[["ci_low", "ci_high"]]
+    paths = result.paths.join(ci, on=["from", "to"])
+    return to_jsonable({
+        "index": {"value": model["index"], "block": model["index_block"],
+                  "ci_low": idx["ci_low"].iloc[0] if len(idx) else None,
+                  "ci_high": idx["ci_high"].iloc[0] if len(idx) else None},
+        "paths": paths[["from", "to", "coefficient", "ci_low", "ci_high", "p_value"]].to_dict(orient="records"),
+        "r2": result.r2.to_dict(), "gof": result.gof, "n": result.n, "scheme": result.scheme,
+    })
 
 
 def suppressed_entries(table: pd.DataFrame, *, name: str, group: str, min_n: int) -> list[dict[str, Any]]:

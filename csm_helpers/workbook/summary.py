@@ -96,6 +96,23 @@ def _change_sentence(ctx: StageContext, changes: dict[str, dict[str, Any]]) -> s
     return _("Since {previous}: {parts}.", previous=ctx.previous_wave, parts="; ".join(parts))
 
 
+def _model_tile(ctx: StageContext, base: int) -> dict[str, Any] | None:
+    """The satisfaction index of the study's PLS model as one more tile (None without a model,
+    or when this report withholds it)."""
+    model = ctx.satisfaction_model if ctx.study.satisfaction_model is not None else None
+    if model is None or "result" not in model:
+        return None
+    boot = model["bootstrap"]
+    row = boot.loc[boot["what"] == "index"]
+    lo, hi = (row["ci_low"].iloc[0], row["ci_high"].iloc[0]) if len(row) else (float("nan"), float("nan"))
+    n = int(model["result"].n)
+    return {"kpi": "satisfaction_index", "label": _("Satisfaction index (0–100)"), "value": f"{model['index']:.1f}",
+            "interval": _("95% CI {low} – {high}", low=f"{lo:.1f}", high=f"{hi:.1f}") if pd.notna(lo) else "",
+            "target": "", "status": "", "status_class": "no-target",
+            "detail": _("PLS path model, {block}", block=tr(model["index_block"])), "arrow": "", "change": "",
+            "n": n, "base": base, "n_text": _base_text(n, base, None)}
+
+
 def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[str, Any]:
     """Compute the summary shown at the top of every report of a segment.
 
@@ -143,6 +160,10 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
             "n_text": (format_count(r.get("n"), suppressed=True, min_n=summary.attrs.get("min_n")) if suppressed
                        else _base_text(n, base, r.get("n_eff") if w else None)),
         })
+
+    index_tile = _model_tile(ctx, base)
+    if index_tile is not None:
+        tiles.append(index_tile)
 
     priorities: list[str] = []
     if with_priorities:

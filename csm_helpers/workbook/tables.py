@@ -404,6 +404,47 @@ class AnalysisTables:
         return check_actions(register, change, labels=self.attribute_labels)
 
     @cached_property
+    def satisfaction_model(self) -> dict[str, Any] | None:
+        """The study's PLS path model of the reported wave (:func:`pls_pm.pls_pm`), or None without
+        ``satisfaction_model``. A dict: ``result`` (:class:`~csm_helpers.analysis.pls_pm.PlsResult`),
+        ``bootstrap`` (seeded percentile intervals of the paths and the index, the study's seed
+        and bootstrap size), ``index`` (0–100, Fornell's ACSI rescaling), ``index_block``,
+        ``scale`` (of the index block's items) and ``weighted`` (the study's weights are not used:
+        PLS-PM has no survey weights) — or ``withheld`` with the reason, when the segment has fewer
+        complete answers than :func:`pls_pm.reporting_minimum_n` or must hide its items."""
+        from csm_helpers.analysis.pls_pm import bootstrap_pls, pls_pm, reporting_minimum_n, satisfaction_index
+        from csm_helpers.core.i18n import _
+
+        spec = self.study.satisfaction_model
+        if spec is None:
+            return None
+
+        def compute() -> dict[str, Any]:
+            s = self.study
+            blocks = {b: list(items) for b, items in spec.blocks.items()}
+            paths = list(spec.edges())
+            items = [c for v in blocks.values() for c in v]
+            complete = int(self.current[items].apply(pd.to_numeric, errors="coerce").notna().all(axis=1).sum())
+            need = reporting_minimum_n(blocks, paths)
+            if complete < need or self.withheld(items, how="all"):
+                return {"withheld": _("The satisfaction model is not estimated in this report: {n} respondents "
+                                      "answered every item of it, and a PLS path model of this size needs at least "
+                                      "{need} (ten times its largest block or number of arrows into a block).",
+                                      n=complete if complete >= s.min_cell_size else _("fewer than {k}",
+                                                                                        k=s.min_cell_size),
+                                      need=need)}
+            scale = s.model_scale()
+            result = pls_pm(self.current, blocks=blocks, paths=paths, scheme=spec.scheme)
+            boot = bootstrap_pls(self.current, blocks=blocks, paths=paths, scheme=spec.scheme,
+                                 n_boot=s.analysis.bootstrap, seed=s.seed, level=s.analysis.level,
+                                 index_block=spec.index, scale=scale)
+            return {"result": result, "bootstrap": boot, "index_block": spec.index, "scale": scale,
+                    "index": satisfaction_index(self.current, result, block=spec.index, scale=scale),
+                    "weighted": bool(self.weights), "level": s.analysis.level}
+
+        return self._segment_cached("satisfaction_model", compute)
+
+    @cached_property
     def kano_table(self) -> pd.DataFrame | None:
         """Kano categories and Better/Worse of the latest wave (:func:`kano.kano_table`), or None
         when the study has no ``kano`` pairs; a feature this segment must hide (its two questions
