@@ -25,7 +25,7 @@ import pandas as pd
 from csm_helpers.analysis import stats
 from csm_helpers.analysis.kpis import wilson_interval
 from csm_helpers.analysis.kpis.common import group_positions
-from csm_helpers.core.checks import check_frame, check_int, column_floats, require_column, yes_no_values
+from csm_helpers.core.checks import check_frame, check_int, column_floats, require_column, yes_no_column
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.study.config import Study
@@ -54,20 +54,6 @@ def _where(data: pd.DataFrame, bad: np.ndarray) -> str:
     more = f" (+{len(pos) - 5} more)" if len(pos) > 5 else ""
     shown = ", ".join(dict.fromkeys(repr(v) for v in data.iloc[pos[:5]].to_numpy()))
     return f"index {idx}{more}: {shown}"
-
-
-def _binary(data: pd.DataFrame, col: str, *, role: str) -> np.ndarray:
-    """A yes/no item as floats 1.0 / 0.0 (NaN = not answered).
-
-    Accepts 1/0, true/false and yes/no (y/n, case-insensitive); anything else is a DataError.
-    """
-    require_column(data, col, role=role)
-    s = data[col]
-    x, bad = yes_no_values(s)
-    if bad.any():
-        raise DataError(f"column {col!r} ({role}), {_where(s.to_frame(), bad)} — a yes/no item must hold 1/0, "
-                        "yes/no or true/false; recode the other answers (or leave them empty when not answered)")
-    return np.asarray(x, dtype=float)
 
 
 def number_array(data: pd.DataFrame, col: str, *, role: str, lo: float = -math.inf, hi: float = math.inf,
@@ -138,7 +124,7 @@ def _attitude_high(x: np.ndarray, rule: str | float, scale: tuple[float, float] 
 def _repeat_high(data: pd.DataFrame, col: str, rule: str | float, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """(values, high, description) of the repeat-patronage item under ``rule``."""
     if isinstance(rule, str) and rule == "binary":
-        x = _binary(data, col, role="repeat patronage")
+        x = yes_no_column(data, col, role="repeat patronage")
         return x, x == 1, f"{col} = yes/1"
     if isinstance(rule, str) and rule == "median":
         x = number_array(data, col, role="repeat patronage (count)", lo=0, what="counts")
@@ -324,7 +310,7 @@ def _repeat_row(data: pd.DataFrame, col: str, w: np.ndarray, level: float) -> di
         return _survey_row("repeat_rate", N_("Repeat-purchase rate"), ok & (x >= 1), ok, w, level,
                            _("Share with at least one repeat purchase in the period (count column {column})",
                              column=repr(col)))
-    x = _binary(data, col, role="repeat purchase")
+    x = yes_no_column(data, col, role="repeat purchase")
     ok = np.isfinite(x)
     return _survey_row("repeat_rate", N_("Repeat-purchase rate"), ok & (x == 1), ok, w, level,
                        _("Share who bought again in the period (yes/no column {column})", column=repr(col)))
@@ -537,7 +523,7 @@ def market_indicators(data: pd.DataFrame, *, praise: str | None = None, awarenes
     rows: list[dict[str, Any]] = []
 
     def share(measure: str, label: str, col: str, definition: str) -> None:
-        x = _binary(data, col, role=label)
+        x = yes_no_column(data, col, role=label)
         ok = np.isfinite(x)
         rows.append(_survey_row(measure, label, ok & (x == 1), ok, w, level, _(definition, column=repr(col))))
 

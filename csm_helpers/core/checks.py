@@ -11,7 +11,7 @@ import pandas as pd
 
 from csm_helpers.core.errors import CsmError, DataError
 
-__all__ = ["check_frame", "require_column", "check_int", "require_table", "column_floats", "YES", "NO", "yes_no_values", "find_cycle"]
+__all__ = ["check_frame", "require_column", "check_int", "require_table", "column_floats", "YES", "NO", "yes_no_values", "yes_no_column", "find_cycle"]
 
 
 def check_frame(data: Any, what: str = "data") -> None:
@@ -137,6 +137,36 @@ def yes_no_values(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     blank = (folded.isna() | folded.eq("")).to_numpy(dtype=bool)
     bad = ~blank & np.isnan(x)
     return np.asarray(x, dtype=float), np.asarray(bad, dtype=bool)
+
+
+def yes_no_column(data: pd.DataFrame, col: str, *, role: str, where: str = "") -> np.ndarray:
+    """Column ``col`` of ``data`` as yes/no floats (:func:`yes_no_values`; NaN = blank).
+
+    Raises
+    ------
+    DataError
+        When the column is missing, or holds something other than yes/no; the message names
+        ``where`` (the file), the column, its ``role``, the values and their row index.
+
+    Examples
+    --------
+    >>> yes_no_column(pd.DataFrame({"ok": ["yes", "no"]}), "ok", role="consent").tolist()
+    [1.0, 0.0]
+    >>> yes_no_column(pd.DataFrame({"ok": ["yes", "maybe"]}), "ok", role="consent", where="list.csv")
+    Traceback (most recent call last):
+    ...
+    csm_helpers.core.errors.DataError: list.csv, column 'ok' (consent): 'maybe' at row index 1 — a yes/no column must hold 1/0, yes/no or true/false; recode the other answers (or leave the cell empty when not known)
+    """
+    require_column(data, col, role=role)
+    x, bad = yes_no_values(data[col])
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        found = ", ".join(dict.fromkeys(repr(str(v)) for v in data[col].iloc[rows[:5]]))
+        index = ", ".join(str(i) for i in data.index[rows[:5]]) + (f" (+{len(rows) - 5} more)" if len(rows) > 5 else "")
+        raise DataError(f"{where + ', ' if where else ''}column {col!r} ({role}): {found} at row index {index} — a "
+                        "yes/no column must hold 1/0, yes/no or true/false; recode the other answers (or leave the "
+                        "cell empty when not known)")
+    return x
 
 
 def find_cycle(names: Sequence[str], edges: Sequence[tuple[str, str]]) -> list[str] | None:

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from csm_helpers.study.config import Study, load_study
 from csm_helpers.study.datasets import sample_study_path
 from csm_helpers.study.stages import (
@@ -137,14 +135,11 @@ def _check_analysis_inputs(study: Study) -> None:
     if study.actions:
         _ = ctx.action_check_table  # last wave's register: its columns, targets and attribute ids
     if study.satisfaction_model is not None:
-        spec = study.satisfaction_model
-        from csm_helpers.analysis.pls_pm import pls_pm, reporting_minimum_n
+        from csm_helpers.analysis.pls_pm import pls_pm
 
-        blocks = {b: list(v) for b, v in spec.blocks.items()}
-        items = [c for v in blocks.values() for c in v]
-        complete = int(ctx.current[items].apply(pd.to_numeric, errors="coerce").notna().all(axis=1).sum())
-        if complete >= reporting_minimum_n(blocks, list(spec.edges())):  # else the report withholds it
-            pls_pm(ctx.current, blocks=blocks, paths=list(spec.edges()), scheme=spec.scheme)  # constant item, no convergence
+        blocks, paths, complete, need = ctx.satisfaction_model_inputs()
+        if complete >= need:  # else the report withholds it; the model itself: a constant item, no convergence
+            pls_pm(ctx.current, blocks=blocks, paths=paths, scheme=study.satisfaction_model.scheme)
     if study.lost_customers is not None:
         with warnings.catch_warnings():  # caveats about small counts belong in the report, not here
             warnings.simplefilter("ignore")

@@ -14,7 +14,7 @@ from typing import Any
 
 from csm_helpers.core.i18n import N_, _, tr
 
-__all__ = ["KpiSpec", "KPIS", "MINUS", "segment_label", "kpi_label", "kpi_short", "kpi_range", "format_kpi", "format_points", "format_change",
+__all__ = ["KpiSpec", "KPIS", "MINUS", "segment_label", "block_label", "kpi_label", "kpi_short", "kpi_range", "format_kpi", "format_points", "format_change",
            "format_p", "format_p_cell", "format_count"]
 
 #: The minus sign of a negative number in reader-facing text.
@@ -59,6 +59,20 @@ def segment_label(segment: str) -> str:
     if not sep or not name:
         return text
     return f"{tr(name[:1].upper() + name[1:])}: {value.strip() or value}"
+
+
+def block_label(block: str, labels: Any = None) -> str:
+    """A block of the satisfaction model as a reader names it: its label from ``labels`` (a mapping
+    block -> name), else its name capitalised with spaces for ``_``, translated.
+
+    Used by the path diagram and the model's tables, so both name a block the same way.
+
+    Examples
+    --------
+    >>> block_label("perceived_value"), block_label("sat", {"sat": "Satisfaction"})
+    ('Perceived value', 'Satisfaction')
+    """
+    return tr((labels or {}).get(block, block.replace("_", " ").capitalize()))
 
 
 def kpi_label(kpi: str) -> str:

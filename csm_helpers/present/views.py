@@ -12,7 +12,15 @@ from typing import Any
 import pandas as pd
 
 from csm_helpers.core.i18n import N_, _, tr
-from csm_helpers.present.catalogue import format_count, format_kpi, format_p, format_p_cell, kpi_label
+from csm_helpers.present.catalogue import (
+    MINUS,
+    block_label,
+    format_count,
+    format_kpi,
+    format_p,
+    format_p_cell,
+    kpi_label,
+)
 from csm_helpers.present.display import fmt_num, fmt_pct
 
 __all__ = ["left_out_message", "kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "DRIVER_HEADERS", "SHARE_FORMATS",
@@ -462,7 +470,7 @@ def kano_display(kano: pd.DataFrame) -> pd.DataFrame:
     def interval(lo: Any, hi: Any) -> str:
         if pd.isna(lo) or pd.isna(hi):
             return ""
-        return _("{low} to {high}", low=f"{lo:.2f}".replace("-", "\u2212"), high=f"{hi:.2f}".replace("-", "\u2212"))
+        return _("{low} to {high}", low=f"{lo:.2f}".replace("-", MINUS), high=f"{hi:.2f}".replace("-", MINUS))
 
     out = kano[["label", "n", *(f"share_{c}" for c in "AOMIRQ"), "better", "worse", "suppressed"]].copy()
     out.insert(2, "category", [name(r) for r in kano.itertuples()])
@@ -622,11 +630,6 @@ MODEL_HEADERS = {"r2": "R²", "ave": N_("AVE"), "dg_rho": N_("Dillon–Goldstein
                  "ci_low": N_("CI low"), "ci_high": N_("CI high"), "from": N_("From"), "to": N_("To")}
 
 
-def _block_name(block: str, labels: dict[str, str] | None) -> str:
-    """A block as the report names it: its label, or its name capitalised with spaces (as the diagram)."""
-    return tr((labels or {}).get(block, block.replace("_", " ").capitalize()))
-
-
 def model_message(model: dict[str, Any], *, labels: dict[str, str] | None = None) -> str:
     """The satisfaction index with its bootstrap interval, the R² of the index block and the
     goodness of fit, in one paragraph (``model``: :attr:`StageContext.satisfaction_model`).
@@ -643,7 +646,7 @@ def model_message(model: dict[str, Any], *, labels: dict[str, str] | None = None
     Satisfaction index (Sat): 71.3 of 100 (95% bootstrap interval 69.8 to 72.9), from the unstandardised outer weights of its items (Fornell et al. 1996). The model explains R² = 0.56 of Sat; goodness of fit 0.61; 250 respondents with every item answered, centroid scheme.
     """
     result, block = model["result"], model["index_block"]
-    name = _block_name(block, labels)
+    name = block_label(block, labels)
     boot = model["bootstrap"]
     row = boot.loc[boot["what"] == "index"]
     ci = ""
@@ -669,8 +672,8 @@ def model_paths_display(model: dict[str, Any], *, labels: dict[str, str] | None 
     boot = model["bootstrap"]
     ci = boot.loc[boot["what"] == "path"].set_index(["from", "to"])[["ci_low", "ci_high"]]
     out = paths.join(ci, on=["from", "to"])
-    out["from"] = [_block_name(b, names) for b in paths["from"]]
-    out["to"] = [_block_name(b, names) for b in paths["to"]]
+    out["from"] = [block_label(b, names) for b in paths["from"]]
+    out["to"] = [block_label(b, names) for b in paths["to"]]
     return out[["from", "to", "coefficient", "ci_low", "ci_high", "p_value"]]
 
 
@@ -678,7 +681,7 @@ def model_blocks_display(model: dict[str, Any], *, labels: dict[str, str] | None
     """Per block: items, R² (endogenous), AVE, Dillon–Goldstein's rho and Cronbach's alpha."""
     t = model["result"].blocks_summary.reset_index().rename(columns={"index": "block"})
     first = t.columns[0]
-    t["block"] = [_block_name(b, labels) for b in t[first]]
+    t["block"] = [block_label(b, labels) for b in t[first]]
     t["r2"] = [r if kind == "endogenous" else float("nan") for r, kind in zip(t["r2"], t["type"], strict=True)]
     return t[["block", "items", "r2", "ave", "dg_rho", "c_alpha"]]
 
@@ -686,5 +689,5 @@ def model_blocks_display(model: dict[str, Any], *, labels: dict[str, str] | None
 def model_items_display(model: dict[str, Any], *, labels: dict[str, str] | None = None) -> pd.DataFrame:
     """The outer model: each item's block, weight, loading and communality."""
     t = model["result"].outer.copy()
-    t["block"] = [_block_name(b, labels) for b in t["block"]]
+    t["block"] = [block_label(b, labels) for b in t["block"]]
     return t[["block", "item", "weight", "loading", "communality"]]

@@ -245,8 +245,10 @@ def _default_kano_answers() -> dict[str, _KanoAnswer]:
 def kano_code_key(value: Any) -> str | None:
     """The key under which a Kano answer code is looked up: numbers by value (``1``, ``1.0`` and
     ``"1"`` are the same code), text by its trimmed, case-folded NFC form; None for a blank."""
-    if value is None or isinstance(value, bool):
-        return None if value is None else str(value).casefold()
+    if value is None:
+        return None
+    if isinstance(value, bool):  # YAML reads yes / true as a boolean
+        return str(value).casefold()
     if isinstance(value, int | float):
         if value != value:  # NaN
             return None

@@ -99,7 +99,7 @@ def _change_sentence(ctx: StageContext, changes: dict[str, dict[str, Any]]) -> s
 def _model_tile(ctx: StageContext, base: int) -> dict[str, Any] | None:
     """The satisfaction index of the study's PLS model as one more tile (None without a model,
     or when this report withholds it)."""
-    model = ctx.satisfaction_model if ctx.study.satisfaction_model is not None else None
+    model = ctx.satisfaction_model  # None without a model in the study
     if model is None or "result" not in model:
         return None
     boot = model["bootstrap"]

@@ -391,17 +391,30 @@ class AnalysisTables:
         """Last wave's actions (the ``actions`` register) against this wave's change of their
         attribute (:func:`action.check_actions`; Welch t, Benjamini–Hochberg over the attributes
         with an action), or None without ``actions`` or without a previous wave."""
-        from csm_helpers.analysis.action import check_actions
+        from csm_helpers.analysis.action import actions_taken, check_actions
 
         if not self.study.actions or self.previous_wave is None:
             return None
         register = self._table("actions", ("attribute", "action"))
-        text = register["action"].astype(object).where(register["action"].notna(), "").astype(str).str.strip()
-        acted = [a for a in dict.fromkeys(register.loc[text != "", "attribute"].astype(str))]
         known = {a.id for a in self.study.attributes}
-        change = self.attribute_change_table(attributes=[a for a in acted if a in known]) if \
-            any(a in known for a in acted) else pd.DataFrame(columns=["attribute"])
+        acted = [a for a in dict.fromkeys(actions_taken(register)["attribute"].astype(str)) if a in known]
+        change = self.attribute_change_table(attributes=acted) if acted else pd.DataFrame(columns=["attribute"])
         return check_actions(register, change, labels=self.attribute_labels)
+
+    def satisfaction_model_inputs(self) -> tuple[dict[str, list[str]], list[tuple[str, str]], int, int]:
+        """The study's model as :func:`pls_pm.pls_pm` takes it — ``(blocks, paths)`` — with the
+        respondents of this report who answered every item of it and the fewest it is shown on
+        (:func:`pls_pm.reporting_minimum_n`)."""
+        from csm_helpers.analysis.pls_pm import reporting_minimum_n
+
+        spec = self.study.satisfaction_model
+        if spec is None:
+            raise ValueError("satisfaction_model_inputs: the study has no satisfaction_model")
+        blocks = {b: list(items) for b, items in spec.blocks.items()}
+        paths = list(spec.edges())
+        items = [c for v in blocks.values() for c in v]
+        complete = int(self.current[items].apply(pd.to_numeric, errors="coerce").notna().all(axis=1).sum())
+        return blocks, paths, complete, reporting_minimum_n(blocks, paths)
 
     @cached_property
     def satisfaction_model(self) -> dict[str, Any] | None:
@@ -412,7 +425,7 @@ class AnalysisTables:
         ``scale`` (of the index block's items) and ``weighted`` (the study's weights are not used:
         PLS-PM has no survey weights) — or ``withheld`` with the reason, when the segment has fewer
         complete answers than :func:`pls_pm.reporting_minimum_n` or must hide its items."""
-        from csm_helpers.analysis.pls_pm import bootstrap_pls, pls_pm, reporting_minimum_n, satisfaction_index
+        from csm_helpers.analysis.pls_pm import bootstrap_pls, pls_pm, satisfaction_index
         from csm_helpers.core.i18n import _
 
         spec = self.study.satisfaction_model
@@ -421,12 +434,8 @@ class AnalysisTables:
 
         def compute() -> dict[str, Any]:
             s = self.study
-            blocks = {b: list(items) for b, items in spec.blocks.items()}
-            paths = list(spec.edges())
-            items = [c for v in blocks.values() for c in v]
-            complete = int(self.current[items].apply(pd.to_numeric, errors="coerce").notna().all(axis=1).sum())
-            need = reporting_minimum_n(blocks, paths)
-            if complete < need or self.withheld(items, how="all"):
+            blocks, paths, complete, need = self.satisfaction_model_inputs()
+            if complete < need or self.withheld([c for v in blocks.values() for c in v], how="all"):
                 return {"withheld": _("The satisfaction model is not estimated in this report: {n} respondents "
                                       "answered every item of it, and a PLS path model of this size needs at least "
                                       "{need} (ten times its largest block or number of arrows into a block).",

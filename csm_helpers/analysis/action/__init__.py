@@ -28,6 +28,7 @@ from csm_helpers.analysis.action.change import attribute_change
 from csm_helpers.analysis.action.follow_up import (
     FOLLOW_UP_FILE,
     OUTCOME_COLUMNS,
+    actions_taken,
     check_actions,
     follow_up_list,
     follow_up_outcomes,
@@ -66,5 +67,6 @@ __all__ = [
     "follow_up_list",
     "write_follow_up",
     "follow_up_outcomes",
+    "actions_taken",
     "check_actions",
 ]

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats as sst
 
 from csm_helpers.analysis.kpis.intervals import wilson_interval
-from csm_helpers.core.checks import require_column, yes_no_values
+from csm_helpers.core.checks import require_column, yes_no_column
 from csm_helpers.core.errors import DataError
 from csm_helpers.core.i18n import N_
 from csm_helpers.core.safety import to_safe_csv
@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from csm_helpers.study.config import OutcomesSpec
 
 __all__ = ["OUTCOME_COLUMNS", "FOLLOW_UP_FILE", "follow_up_list", "write_follow_up", "follow_up_outcomes",
-           "check_actions"]
+           "actions_taken", "check_actions"]
 
 #: Columns the team fills in on the follow-up list; the next wave reads them back as its outcomes.
 OUTCOME_COLUMNS = ("contacted", "resolved", "still_customer", "note")
@@ -47,18 +47,6 @@ FOLLOW_UP_FILE = "follow_up.csv"
 
 #: Why a customer is on the list.
 DISSATISFIED, DETRACTOR = N_("dissatisfied"), N_("detractor")
-
-
-def _yes_no(data: pd.DataFrame, col: str, *, role: str, where: str) -> np.ndarray:
-    require_column(data, col, role=role)
-    x, bad = yes_no_values(data[col])
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        found = ", ".join(dict.fromkeys(repr(str(v)) for v in data[col].iloc[rows[:5]]))
-        raise DataError(f"{where}, column {col!r} ({role}): {found} at row index {', '.join(map(str, rows[:5]))}"
-                        f"{' ...' if len(rows) > 5 else ''} — a yes/no column must hold yes/no, 1/0 or true/false "
-                        "(leave the cell empty when not known)")
-    return x
 
 
 def follow_up_list(data: pd.DataFrame, *, id: str, consent: str, overall: str, overall_scale: tuple[float, float],
@@ -118,7 +106,7 @@ def follow_up_list(data: pd.DataFrame, *, id: str, consent: str, overall: str, o
     """
     for col, role in ((id, "respondent id"), (overall, "overall satisfaction"), *((c, "column") for c in columns)):
         require_column(data, col, role=role)
-    agreed = _yes_no(data, consent, role="consent to be contacted", where="survey responses") == 1.0
+    agreed = yes_no_column(data, consent, role="consent to be contacted", where="survey responses") == 1.0
     lo, hi = overall_scale
     sat = pd.to_numeric(data[overall], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     dissatisfied = sat <= lo + dissatisfied_box - 1
@@ -139,8 +127,11 @@ def follow_up_list(data: pd.DataFrame, *, id: str, consent: str, overall: str, o
     out["why"] = [", ".join(w for w, f in ((DISSATISFIED, dissatisfied[i]), (DETRACTOR, detractor[i])) if f)
                   for i in rows]
     out["lowest_rated"] = _lowest(data, rows, attributes or {}, lowest)
-    out["comment"] = (data[comments].iloc[rows].astype(object).where(data[comments].iloc[rows].notna(), "")
-                      .to_numpy() if comments and comments in data.columns else "")
+    if comments and comments in data.columns:
+        said = data[comments].iloc[rows].astype(object)
+        out["comment"] = said.where(said.notna(), "").to_numpy()
+    else:
+        out["comment"] = ""
     for c in OUTCOME_COLUMNS:
         out[c] = ""
     order = np.lexsort((np.arange(len(out)), np.nan_to_num(out["overall"].to_numpy(dtype=float), nan=np.inf)))
@@ -210,9 +201,9 @@ def follow_up_outcomes(outcomes: pd.DataFrame, *, spec: OutcomesSpec, id: str, l
     """
     id_col = spec.id or id
     require_column(outcomes, id_col, role="customer id (follow_up.outcomes.id)")
-    contacted = _yes_no(outcomes, spec.contacted, role="contacted", where=where)
-    resolved = _yes_no(outcomes, spec.resolved, role="resolved", where=where)
-    still = _yes_no(outcomes, spec.still_customer, role="still a customer", where=where)
+    contacted = yes_no_column(outcomes, spec.contacted, role="contacted", where=where)
+    resolved = yes_no_column(outcomes, spec.resolved, role="resolved", where=where)
+    still = yes_no_column(outcomes, spec.still_customer, role="still a customer", where=where)
     rows = []
 
     def share(measure: str, x: np.ndarray) -> None:
@@ -247,6 +238,29 @@ def follow_up_outcomes(outcomes: pd.DataFrame, *, spec: OutcomesSpec, id: str, l
     table.loc[small, ["value", "ci_low", "ci_high", "p_value"]] = np.nan
     table.attrs.update(level=level, min_n=min_n, count_column="n")
     return table
+
+
+def actions_taken(register: pd.DataFrame) -> pd.DataFrame:
+    """The rows of an action register with an action written in (``action`` trimmed).
+
+    Raises
+    ------
+    DataError
+        When the register has no ``attribute`` or ``action`` column.
+
+    Examples
+    --------
+    >>> actions_taken(pd.DataFrame({"attribute": ["fees", "speed"], "action": [" cut fees ", "  "]}))["action"].tolist()
+    ['cut fees']
+    """
+    for col in ("attribute", "action"):
+        if col not in register.columns:
+            raise DataError(f"action register: no column {col!r} — use the register stage 05 wrote "
+                            "(05_action_register.csv), with the actions written in its 'action' column")
+    text = register["action"].astype(object).where(register["action"].notna(), "").astype(str).str.strip()
+    acted = register.loc[text != ""].copy()
+    acted["action"] = text[text != ""]
+    return acted
 
 
 def check_actions(register: pd.DataFrame, change: pd.DataFrame, *,
@@ -288,21 +302,15 @@ def check_actions(register: pd.DataFrame, change: pd.DataFrame, *,
     >>> check_actions(reg, ch)[["attribute", "improved", "target_met"]].values.tolist()
     [['fees', True, True]]
     """
-    for col in ("attribute", "action"):
-        if col not in register.columns:
-            raise DataError(f"action register: no column {col!r} — use the register stage 05 wrote "
-                            "(05_action_register.csv), with the actions written in its 'action' column")
-    text = register["action"].astype(object).where(register["action"].notna(), "").astype(str).str.strip()
-    acted = register.loc[text != ""].copy()
-    acted["action"] = text[text != ""]
+    acted = actions_taken(register)
     by = change.set_index("attribute")
     unknown = sorted(set(acted["attribute"].astype(str)) - set(by.index.astype(str)))
     if unknown:
         raise DataError(f"action register: attribute(s) {', '.join(map(repr, unknown))} have an action but are not "
                         "attributes of the study — correct the attribute id in the register or in study.yaml")
-    target = pd.to_numeric(acted.get("target", pd.Series([""] * len(acted), index=acted.index))
-                           .replace("", np.nan), errors="coerce")
-    raw_target = acted.get("target", pd.Series([""] * len(acted), index=acted.index)).astype(object)
+    raw_target = acted["target"].astype(object) if "target" in acted.columns else \
+        pd.Series([""] * len(acted), index=acted.index, dtype=object)
+    target = pd.to_numeric(raw_target.replace("", np.nan), errors="coerce")
     bad = target.isna() & raw_target.notna() & (raw_target.astype(str).str.strip() != "")
     if bad.any():
         shown = ", ".join(repr(str(v)) for v in raw_target[bad].head(5))

@@ -13,7 +13,8 @@ from matplotlib.patches import FancyBboxPatch
 
 from csm_helpers.core.checks import find_cycle, require_table
 from csm_helpers.core.errors import DataError
-from csm_helpers.core.i18n import _, tr
+from csm_helpers.core.i18n import _
+from csm_helpers.present.catalogue import MINUS, block_label
 from csm_helpers.present.charts.style import (
     DARK,
     MIN_FONT_PT,
@@ -26,7 +27,6 @@ from csm_helpers.present.charts.style import (
 
 __all__ = ["plot_path_model"]
 
-_MINUS = "\u2212"
 _GREY = "#666666"  # a 5.7:1 contrast on white: a path that may be zero, still readable
 _BOX_W, _BOX_H = 1.05, 0.5  # box size in layout units (a column is 1.6 wide, a row 1.2 high)
 
@@ -110,7 +110,7 @@ def plot_path_model(paths: pd.DataFrame, *, r2: Mapping[str, float] | pd.Series,
     cycle = find_cycle(blocks, edges)
     if cycle:
         raise DataError(f"path diagram: the paths make a cycle {' -> '.join(cycle)} — a PLS path model is recursive")
-    names = {b: tr((labels or {}).get(b, b.replace("_", " ").capitalize())) for b in blocks}
+    names = {b: block_label(b, labels) for b in blocks}
     pos = _layout(blocks, edges)
     doubtful = _doubtful(paths, intervals)
     r2 = dict(r2)
@@ -185,7 +185,7 @@ def _place_coefficients(ax: Axes, edges: list[tuple[str, str]], pos: Mapping[str
     taken = [b.get_window_extent(renderer) for b in boxes]
     for (a, b), coef, weak in zip(edges, coefs, doubtful, strict=True):
         (x0, y0), (x1, y1) = pos[a], pos[b]
-        text = f"{float(coef):.2f}".replace("-", _MINUS)
+        text = f"{float(coef):.2f}".replace("-", MINUS)
         label = ax.text(0, 0, text, ha="center", va="center", fontsize=MIN_FONT_PT, color=_GREY if weak else DARK,
                         zorder=5, bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
         best, best_cost = 0.5, np.inf
