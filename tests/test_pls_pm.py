@@ -603,3 +603,20 @@ def test_stage_04_reports_the_model_of_a_second_study(tmp_path):
     assert "Satisfaction index (0–100)" in html  # the KPI tile
     assert "Satisfaction-index model (PLS path modelling)" in html  # the methods appendix
     assert html.count("<img") >= 1 and len(html) < 2_000_000
+
+
+def test_a_segment_hidden_to_protect_a_smaller_one_does_not_give_its_size(tmp_path):
+    from csm_helpers.study.config import load_study
+    from csm_helpers.workbook.context import StageContext
+
+    path = write_bank_study(tmp_path / "bank")
+    data = pd.read_csv(path.parent / "bank.csv")
+    data.loc[:1, "gender"] = "other"  # 2 respondents: hidden; the smallest other segment (male) is hidden with it
+    data.to_csv(path.parent / "bank.csv", index=False)
+    study = load_study(path)
+    male = StageContext(stage="04_analysis", study=study, segment="gender=male").satisfaction_model
+    n_male = int((data["gender"] == "male").sum())
+    assert set(male) == {"withheld"} and "hidden to protect a smaller segment" in male["withheld"]
+    assert str(n_male) not in male["withheld"]
+    female = StageContext(stage="04_analysis", study=study, segment="gender=female").satisfaction_model
+    assert "result" in female

@@ -427,6 +427,7 @@ class AnalysisTables:
         complete answers than :func:`pls_pm.reporting_minimum_n` or must hide its items."""
         from csm_helpers.analysis.pls_pm import bootstrap_pls, pls_pm, satisfaction_index
         from csm_helpers.core.i18n import _
+        from csm_helpers.present.catalogue import format_count
 
         spec = self.study.satisfaction_model
         if spec is None:
@@ -435,13 +436,16 @@ class AnalysisTables:
         def compute() -> dict[str, Any]:
             s = self.study
             blocks, paths, complete, need = self.satisfaction_model_inputs()
-            if complete < need or self.withheld([c for v in blocks.values() for c in v], how="all"):
+            small = complete < s.min_cell_size
+            hidden = self.withheld([c for v in blocks.values() for c in v], how="all")
+            if small or (complete < need and not hidden):
                 return {"withheld": _("The satisfaction model is not estimated in this report: {n} respondents "
                                       "answered every item of it, and a PLS path model of this size needs at least "
                                       "{need} (ten times its largest block or number of arrows into a block).",
-                                      n=complete if complete >= s.min_cell_size else _("fewer than {k}",
-                                                                                        k=s.min_cell_size),
-                                      need=need)}
+                                      n=format_count(complete, suppressed=small, min_n=s.min_cell_size), need=need)}
+            if hidden:  # to protect a smaller segment: this one's size would give that one away, so it is not said
+                return {"withheld": _("The satisfaction model is not shown in this report: its answers are hidden to "
+                                      "protect a smaller segment (minimum cell size {min_n}).", min_n=s.min_cell_size)}
             scale = s.model_scale()
             result = pls_pm(self.current, blocks=blocks, paths=paths, scheme=spec.scheme)
             boot = bootstrap_pls(self.current, blocks=blocks, paths=paths, scheme=spec.scheme,
