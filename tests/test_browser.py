@@ -286,7 +286,7 @@ def test_reports_fit_a_phone_with_legible_charts_and_one_n(browser, sample_run, 
     metrics = __import__("json").loads((out / "all" / "metrics.json").read_text(encoding="utf-8"))
     context, page, _, _ = open_report(browser, out / "all" / "04_analysis.html")
     assert page.locator("dl.csm-facts").get_attribute("data-n") == str(metrics["n_reported"])
-    assert page.locator(".csm-tile[data-base]").count() == 3
+    assert page.locator(".csm-tile[data-base]").count() == 4  # CSAT, CSI, NPS and the satisfaction-model index
     # goal-setting and discovery come before the survey: no KPI tiles there
     for stage in ("01_goal_setting", "02_discovery"):
         page.goto((out / "all" / f"{stage}.html").as_uri())

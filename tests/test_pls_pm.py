@@ -620,3 +620,139 @@ def test_a_segment_hidden_to_protect_a_smaller_one_does_not_give_its_size(tmp_pa
     assert str(n_male) not in male["withheld"]
     female = StageContext(stage="04_analysis", study=study, segment="gender=female").satisfaction_model
     assert "result" in female
+
+
+# --------------------------------------------------------------------------- the bundled sample's model
+# The sample's csi_* items come from a known ECSI model (csm_helpers.synthetic.model.MODEL_BLOCKS
+# and MODEL_PATHS). truth.json gives the structural model and what PLS-PM estimates of the observed
+# 1-5 items as n grows (population_pls). The truth is recomputed here a second, independent way:
+# bivariate-normal orthant probabilities from scipy (the generator uses Mehler's series) and
+# equal-weight composites (a block's items are exchangeable) with numpy least squares.
+def _sample_truth(root: Path | None = None) -> dict:
+    import json
+
+    root = root or Path(__file__).resolve().parents[1] / "data" / "sample"
+    return json.loads((root / "truth.json").read_text(encoding="utf-8"))
+
+
+def _discretised_cov(ta, tb, r):
+    """Cov of #(X > ta_k) and #(Y > tb_m) for standard normal X, Y with correlation r (scipy)."""
+    from scipy.stats import multivariate_normal, norm
+
+    if r == 1.0:  # X = Y: P(X > a, X > b) = P(X > max(a, b))
+        return sum(norm.sf(max(a, b)) - norm.sf(a) * norm.sf(b) for a in ta for b in tb)
+    mvn = multivariate_normal(mean=[0.0, 0.0], cov=[[1.0, r], [r, 1.0]])
+    return sum(float(mvn.cdf([-a, -b])) - norm.sf(a) * norm.sf(b) for a in ta for b in tb)
+
+
+def test_the_sample_models_population_truth_is_reproduced_independently():
+    from scipy.stats import norm
+
+    truth = _sample_truth()
+    model, cuts = truth["satisfaction_model"], truth["model"]["cuts"]
+    blocks = model["blocks"]
+    names = model["order"]  # of latent_correlation and composite_correlation
+    phi = np.array(model["latent_correlation"])
+    # the latent correlations reproduce the true paths (OLS of each block on its predecessors)
+    for to in names:
+        preds = [a for a, t in (k.split("->") for k in model["paths"]) if t == to]
+        if preds:
+            i = [names.index(p) for p in preds]
+            beta = np.linalg.solve(phi[np.ix_(i, i)], phi[i, names.index(to)])
+            for p, b in zip(preds, beta, strict=True):
+                assert b == pytest.approx(model["paths"][f"{p}->{to}"], abs=1e-9)
+    th = {b: [(c - v["location"]) / v["sd"] for c in cuts] for b, v in blocks.items()}
+    var = {b: _discretised_cov(th[b], th[b], 1.0) for b in names}
+    size = {b: len(v["items"]) for b, v in blocks.items()}
+    within = {b: _discretised_cov(th[b], th[b], v["loading"] ** 2) / var[b] for b, v in blocks.items()}
+    vsum = {b: size[b] + size[b] * (size[b] - 1) * within[b] for b in names}
+    comp = np.eye(len(names))
+    for i, a in enumerate(names):
+        for j, b in enumerate(names[:i]):
+            r = blocks[a]["loading"] * blocks[b]["loading"] * phi[i, j]
+            rab = _discretised_cov(th[a], th[b], r) / np.sqrt(var[a] * var[b])
+            comp[i, j] = comp[j, i] = size[a] * size[b] * rab / np.sqrt(vsum[a] * vsum[b])
+    pop = model["population_pls"]
+    np.testing.assert_allclose(comp, np.array(pop["composite_correlation"]), atol=1e-6)
+    for b in names:
+        assert (1 + (size[b] - 1) * within[b]) / np.sqrt(vsum[b]) == pytest.approx(pop["loadings"][b], abs=1e-6)
+    for to in pop["r2"]:
+        preds = [a for a, t in (k.split("->") for k in pop["paths"]) if t == to]
+        i = [names.index(p) for p in preds]
+        beta, *_ = np.linalg.lstsq(comp[np.ix_(i, i)], comp[i, names.index(to)], rcond=None)
+        for p, b in zip(preds, beta, strict=True):
+            assert b == pytest.approx(pop["paths"][f"{p}->{to}"], abs=1e-6)
+    sat = blocks["satisfaction"]
+    mean = 1 + sum(norm.sf((c - sat["location"]) / sat["sd"]) for c in cuts)
+    assert pop["index"] == pytest.approx(100 * (mean - 1) / 4, abs=1e-6)
+
+
+def test_the_generator_draws_the_population_model():
+    """400 times the sample's size: PLS-PM of the generated items is within 0.01 of population_pls."""
+    from csm_helpers.synthetic.model import MODEL_BLOCKS, MODEL_PATHS
+    from csm_helpers.synthetic.survey import model_items
+
+    pop = _sample_truth()["satisfaction_model"]["population_pls"]
+    data = model_items(np.random.default_rng(11), np.random.default_rng(12).standard_normal(200_000))
+    assert data.isna().mean().between(0.003, 0.007).all()  # MODEL_MISSING = 0.005, completely at random
+    blocks = {b.name: list(b.items) for b in MODEL_BLOCKS}
+    res = pls_pm(data, blocks=blocks, paths=list(MODEL_PATHS))
+    for row in res.paths.to_dict("records"):
+        assert row["coefficient"] == pytest.approx(pop["paths"][f"{row['from']}->{row['to']}"], abs=0.01)
+    for row in res.outer.itertuples():
+        assert row.loading == pytest.approx(pop["loadings"][row.block], abs=0.005)
+    for block, r2 in pop["r2"].items():
+        assert res.r2[block] == pytest.approx(r2, abs=0.01)
+    assert satisfaction_index(data, res, block="satisfaction", scale=(1, 5)) == pytest.approx(pop["index"], abs=0.2)
+
+
+def test_the_sample_report_recovers_the_population_model():
+    from csm_helpers.study.config import load_study
+    from csm_helpers.workbook.context import StageContext
+
+    pop = _sample_truth()["satisfaction_model"]["population_pls"]
+    study = load_study(Path(__file__).resolve().parents[1] / "data" / "sample" / "study.yaml")
+    model = StageContext(stage="04_analysis", study=study).satisfaction_model
+    boot = model["bootstrap"]
+    paths = boot.loc[boot["what"] == "path"]
+    assert len(paths) == 10 and model["result"].n > 1000
+    for row in paths.to_dict("records"):  # each population value within 4 bootstrap SEs of the estimate
+        assert abs(row["estimate"] - pop["paths"][f"{row['from']}->{row['to']}"]) < 4 * row["std_error"], row
+    # the one true zero of the structural model (expectation -> satisfaction) is not significant
+    zero = paths.loc[(paths["from"] == "expectation") & (paths["to"] == "satisfaction")].iloc[0]
+    assert zero.ci_low < 0 < zero.ci_high
+    assert (paths.drop(zero.name)["ci_low"] > 0).all()
+    index = boot.loc[boot["what"] == "index"].iloc[0]
+    assert index.ci_low < pop["index"] < index.ci_high
+
+
+def test_the_sample_run_reports_the_model(sample_run):
+    import json
+
+    out, _proc = sample_run
+    pop = _sample_truth()["satisfaction_model"]["population_pls"]
+    entry = json.loads((out / "all" / "metrics.json").read_text(encoding="utf-8"))["satisfaction_model"]
+    assert entry["index"]["ci_low"] < pop["index"] < entry["index"]["ci_high"]
+    assert {(p["from"], p["to"]) for p in entry["paths"]} == {tuple(k.split("->")) for k in pop["paths"]}
+    html = (out / "all" / "04_analysis.html").read_text(encoding="utf-8")
+    assert "Satisfaction index (0–100)" in html and "Satisfaction-index model (PLS path modelling)" in html
+
+
+def test_the_tiles_label_their_intervals_with_the_studys_level(sample_copy):
+    """``analysis.level: 0.9`` gives 90% intervals: the KPI tiles, the model's tile among them, say so."""
+    import yaml
+
+    from csm_helpers.study.config import load_study
+    from csm_helpers.workbook.context import StageContext
+    from csm_helpers.workbook.summary import report_summary
+
+    cfg = yaml.safe_load(sample_copy.read_text(encoding="utf-8"))
+    cfg["analysis"] = {**(cfg.get("analysis") or {}), "level": 0.9, "bootstrap": 200}
+    sample_copy.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    ctx = StageContext(stage="summary", study=load_study(sample_copy))
+    tiles = {t["kpi"]: t for t in report_summary(ctx, with_priorities=False)["tiles"]}
+    assert set(tiles) == {"csat_top2", "csi", "nps", "satisfaction_index"}
+    assert all(t["interval"].startswith("90% CI ") for t in tiles.values()), tiles
+    boot = ctx.satisfaction_model["bootstrap"]
+    lo, hi = boot.loc[boot["what"] == "index", ["ci_low", "ci_high"]].iloc[0]
+    assert tiles["satisfaction_index"]["interval"] == f"90% CI {lo:.1f} – {hi:.1f}"

@@ -246,6 +246,7 @@ def dick_basu(data: pd.DataFrame, *, attitude: str, repeat: str, attitude_rule: 
     out = stats.suppress(table, min_n=min_n, keep=[c for c in (by, "quadrant") if c], by=by, within=["quadrant"])
     out["count"] = out["count"].round().astype("Int64")  # whole counts; <NA> when suppressed
     out.attrs["rule"] = f"relative attitude high: {att_text}; repeat patronage high: {rep_text}"
+    out.attrs["level"] = level
     return out
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from csm_helpers.core.i18n import N_, _, tr
 
-__all__ = ["KpiSpec", "KPIS", "MINUS", "segment_label", "block_label", "kpi_label", "kpi_short", "kpi_range", "format_kpi", "format_points", "format_change",
+__all__ = ["KpiSpec", "KPIS", "MINUS", "segment_label", "block_label", "ci_text", "kpi_label", "kpi_short", "kpi_range", "format_kpi", "format_points", "format_change",
            "format_p", "format_p_cell", "format_count"]
 
 #: The minus sign of a negative number in reader-facing text.
@@ -73,6 +73,21 @@ def block_label(block: str, labels: Any = None) -> str:
     ('Perceived value', 'Satisfaction')
     """
     return tr((labels or {}).get(block, block.replace("_", " ").capitalize()))
+
+
+def ci_text(low: str, high: str, level: float = 0.95, *, sep: str = " – ") -> str:
+    """"95% CI 61.2 – 64.8": an interval already formatted, labelled with its confidence level
+    (the study's ``analysis.level``), in the report language.
+
+    Examples
+    --------
+    >>> ci_text("61.2", "64.8"), ci_text("12%", "20%", 0.9, sep="–")
+    ('95% CI 61.2 – 64.8', '90% CI 12%–20%')
+    """
+    pct = f"{float(level) * 100:g}%"
+    if sep == "–":
+        return _("{level} CI {low}–{high}", level=pct, low=low, high=high)
+    return _("{level} CI {low} – {high}", level=pct, low=low, high=high)
 
 
 def kpi_label(kpi: str) -> str:

@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 
 from csm_helpers.core.safety import write_bytes_atomic
-from csm_helpers.synthetic.model import ATTRIBUTES, KANO_FEATURES, MARKET_FIGURES, nfc
+from csm_helpers.synthetic.model import ATTRIBUTES, KANO_FEATURES, MARKET_FIGURES, MODEL_BLOCKS, nfc
 
 __all__ = ["write_text", "study_yaml", "codebook_yaml", "goals_yaml"]
 
@@ -77,6 +77,9 @@ def study_yaml(seed: int, n: int) -> str:
     for k in KANO_FEATURES:
         label = f", label: {_q(k.label)}" if k.label else ""
         lines.append(f"    - {{id: {k.id}{label}, functional: kano_f_{k.id}, dysfunctional: kano_d_{k.id}}}")
+    lines += ["satisfaction_model:  # the ECSI model; paths: the ECSI default",
+              "  blocks:"]
+    lines += [f"    {b.name}: [{', '.join(b.items)}]" for b in MODEL_BLOCKS]
     lines.append("")
     return "\n".join(lines)
 

@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date, timedelta
 from typing import NamedTuple
 
-__all__ = ["Attribute", "ATTRIBUTES", "WAVES", "WAVE_PROBS", "REGIONS", "REGION_PROBS", "CHANNELS", "DIGITAL_GIVEN_REGION", "POPULATION", "CUTS", "DIMENSIONS", "LOADING", "FACTOR_CORR", "PERF_REGION_SHIFT", "Y_REGION", "Y_CHANNEL", "Y_WAVE", "OVERALL_CUTS", "LAST_CONTACT", "RECOMMEND", "RECOMMEND_CUTS", "REPEAT", "MARKET_ITEMS", "LOYALTY_ITEMS", "RESPONSE_RATE_REGION", "RESPONSE_RATE_CHANNEL", "MARKET_FIGURES", "EXPECT_SD", "IMPORTANCE_SD", "COMPETITOR_SD", "N_COMPLAINTS", "N_COMPLAINT_CUSTOMERS", "N_COMPLAINT_REPEAT_POOL", "COMPLAINT_VALID_P", "N_LOST", "FIELD_START", "FIELD_DAYS", "FIELD_END", "nfc", "importance_location", "latent_corr", "latent_r2", "residual_sd", "cell_response_rate", "invited_counts", "KanoFeature", "KANO_FEATURES", "KANO_MISSING", "CONSENT_P", "CONSENT_BLANK", "FOLLOW_UP_P", "SampleAction", "SAMPLE_ACTIONS"]
+__all__ = ["Attribute", "ATTRIBUTES", "WAVES", "WAVE_PROBS", "REGIONS", "REGION_PROBS", "CHANNELS", "DIGITAL_GIVEN_REGION", "POPULATION", "CUTS", "DIMENSIONS", "LOADING", "FACTOR_CORR", "PERF_REGION_SHIFT", "Y_REGION", "Y_CHANNEL", "Y_WAVE", "OVERALL_CUTS", "LAST_CONTACT", "RECOMMEND", "RECOMMEND_CUTS", "REPEAT", "MARKET_ITEMS", "LOYALTY_ITEMS", "RESPONSE_RATE_REGION", "RESPONSE_RATE_CHANNEL", "MARKET_FIGURES", "EXPECT_SD", "IMPORTANCE_SD", "COMPETITOR_SD", "N_COMPLAINTS", "N_COMPLAINT_CUSTOMERS", "N_COMPLAINT_REPEAT_POOL", "COMPLAINT_VALID_P", "N_LOST", "FIELD_START", "FIELD_DAYS", "FIELD_END", "nfc", "importance_location", "latent_corr", "latent_r2", "residual_sd", "cell_response_rate", "invited_counts", "KanoFeature", "KANO_FEATURES", "KANO_MISSING", "CONSENT_P", "CONSENT_BLANK", "FOLLOW_UP_P", "SampleAction", "SAMPLE_ACTIONS", "ModelBlock", "MODEL_BLOCKS", "MODEL_PATHS", "MODEL_MISSING", "model_latent_corr"]
 
 
 class Attribute(NamedTuple):
@@ -292,3 +292,59 @@ def invited_counts(n: int) -> dict[str, dict[str, int]]:
     invited = {"region": {r: sum(v for (rr, _), v in cells.items() if rr == r) for r in REGIONS},
                "channel": {c: sum(v for (_, cc), v in cells.items() if cc == c) for c in CHANNELS}}
     return {seg: {v: min(k, POPULATION[seg][v]) for v, k in vals.items()} for seg, vals in invited.items()}
+
+
+class ModelBlock(NamedTuple):
+    name: str  # the block (latent variable) of the satisfaction model
+    items: tuple[str, ...]  # its 1-5 survey items
+    loading: float  # true loading of each item's latent on the block's latent
+    location: float  # location of each item's latent, scale points
+    sd: float  # scale of each item's latent, scale points
+
+
+MODEL_BLOCKS: tuple[ModelBlock, ...] = (
+    ModelBlock("image", ("csi_image_1", "csi_image_2", "csi_image_3"), 0.80, 3.70, 1.00),
+    ModelBlock("expectation", ("csi_expect_1", "csi_expect_2", "csi_expect_3"), 0.72, 3.85, 0.95),
+    ModelBlock("quality", ("csi_quality_1", "csi_quality_2", "csi_quality_3", "csi_quality_4"), 0.82, 3.60, 1.00),
+    ModelBlock("value", ("csi_value_1", "csi_value_2"), 0.85, 3.35, 1.00),
+    ModelBlock("satisfaction", ("csi_sat_1", "csi_sat_2", "csi_sat_3"), 0.86, 3.75, 1.00),
+    ModelBlock("loyalty", ("csi_loyal_1", "csi_loyal_2", "csi_loyal_3"), 0.80, 3.55, 1.05),
+)
+"""The ECSI satisfaction-index model of the sample (``satisfaction_model`` in study.yaml): each
+block's 1-5 items, their common true loading, location and scale. The items of a block are
+exchangeable (same loading, location and scale), so the population PLS weights of a block are
+equal and the population PLS estimates have a closed form (``truth.json`` ``satisfaction_model``)."""
+
+
+MODEL_PATHS: dict[tuple[str, str], float] = {
+    ("image", "expectation"): 0.50, ("image", "satisfaction"): 0.15, ("image", "loyalty"): 0.25,
+    ("expectation", "quality"): 0.55, ("expectation", "value"): 0.10, ("expectation", "satisfaction"): 0.00,
+    ("quality", "value"): 0.55, ("quality", "satisfaction"): 0.45, ("value", "satisfaction"): 0.25,
+    ("satisfaction", "loyalty"): 0.50,
+}
+"""True standardised path coefficients of the ECSI model's latent variables (each of variance 1):
+``eta_j = sum_k b_jk eta_k + zeta_j``. Expectation has no direct effect on satisfaction (0.00),
+as often found in ECSI studies; the satisfaction latent is the respondent's latent overall
+satisfaction ``y`` minus its cell's shift (so the model's satisfaction agrees with overall_sat)."""
+
+
+MODEL_MISSING = 0.005
+"""Rate at which each satisfaction-model item is missing, completely at random."""
+
+
+def model_latent_corr() -> list[list[float]]:
+    """The correlation matrix of the model's latent variables (order of :data:`MODEL_BLOCKS`)
+    implied by :data:`MODEL_PATHS` with unit variances: ``Cov(eta_j, eta_m) = sum_k b_jk
+    Cov(eta_k, eta_m)`` for ``m`` before ``j``; a residual variance ``1 - b' Phi b`` must be
+    positive. Plain Python arithmetic (the blocks are listed in causal order)."""
+    names = [b.name for b in MODEL_BLOCKS]
+    k = len(names)
+    phi = [[1.0 if i == j else 0.0 for j in range(k)] for i in range(k)]
+    for j, name in enumerate(names):
+        preds = [(names.index(a), b) for (a, t), b in MODEL_PATHS.items() if t == name]
+        for m in range(j):
+            phi[j][m] = phi[m][j] = sum(b * phi[i][m] for i, b in preds)
+        explained = sum(b1 * b2 * phi[i1][i2] for i1, b1 in preds for i2, b2 in preds)
+        if not explained < 1.0:
+            raise ValueError(f"MODEL_PATHS: the paths into {name} explain {explained:.3f} >= 1 of its variance")
+    return phi

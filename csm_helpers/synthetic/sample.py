@@ -21,7 +21,8 @@ Files written
     unaided) and ``referred`` (referred someone in the last year), all 1/0, the loyalty measures
     ``price_sensitivity`` ("would switch for a slightly better rate"), ``competitor_attitude``
     ("competitors are as good") and ``incident_tolerance`` ("would stay after a service
-    failure"), 1-5 agreement, the Kano answer pairs ``kano_f_<id>`` and ``kano_d_<id>`` (1 like,
+    failure"), 1-5 agreement, the 18 items of the ECSI satisfaction-index model ``csi_image_1``
+    ... ``csi_loyal_3`` (1-5; :data:`~csm_helpers.synthetic.model.MODEL_BLOCKS`), the Kano answer pairs ``kano_f_<id>`` and ``kano_d_<id>`` (1 like,
     2 must-be, 3 neutral, 4 live with, 5 dislike) of eight features (six attributes, a video call
     with an adviser and calls offering new products; :data:`~csm_helpers.synthetic.model.KANO_FEATURES`),
     ``contact_ok`` (agreed to be contacted about the answers: yes 45%, blank 3%, else no),
@@ -124,6 +125,17 @@ exactly; a loyalty measure thresholds ``loc + sd (b y + sqrt(1 - b^2) e)`` at ``
 incident_tolerance 3.10, +0.55; sd 1): satisfied customers are less price sensitive, think less
 of the competitors and forgive more.
 
+The ECSI model's items come from a tenth stream (so adding them changed no earlier column). Its
+six latent variables (image, expectation, quality, value, satisfaction, loyalty) are standard
+normal with the true standardised paths :data:`~csm_helpers.synthetic.model.MODEL_PATHS`
+(image -> expectation 0.50, expectation -> quality 0.55, quality -> value 0.55, quality ->
+satisfaction 0.45, value -> satisfaction 0.25, satisfaction -> loyalty 0.50, expectation ->
+satisfaction 0, ...). The satisfaction latent is the respondent's ``y`` minus its cell's shift (so
+it is N(0, 1) and agrees with overall_sat); the other five are drawn from their normal
+distribution given it. Each item thresholds ``location + sd (loading eta + sqrt(1 - loading^2) u)``
+at ``c``, with one loading, location and scale per block (the items of a block are exchangeable),
+and is missing completely at random with probability 0.5%.
+
 Data-quality issues on top of the model: ``max(3, round(n / 240))`` respondents are
 straight-liners (their 12 performance answers are replaced by one value, 3, 4 or 5); about
 3% are speeders (duration 30-110 s, while every other respondent takes at least 165 s, so the
@@ -196,6 +208,15 @@ Every number is a property of the generating model (the population), not of the 
   drawn (the answer pair then uniformly among the category's cells of the evaluation table of
   Berger et al. 1993), the category with the largest share, and the true Better and Worse
   coefficients. Each Kano answer is missing completely at random with probability 1.5%.
+- ``satisfaction_model``: the ECSI model's blocks (items, loading, location, scale), true paths
+  and latent correlations (``order`` gives the blocks' order), and ``population_pls``: what PLS-PM
+  (Mode A, any scheme) of the observed items estimates as n grows — by exchangeability a block's
+  population weights are equal, so the composites' correlations follow from the exact
+  correlations of the discretised items (Mehler's Hermite series for the bivariate normal), and
+  with them the paths (least squares on the composites), R², loadings and the 0-100
+  satisfaction index ``100 (E[item] - 1) / 4``. Composites carry measurement error, so PLS paths
+  are smaller than the true latent paths (image -> expectation 0.38 against 0.50) and the true
+  zero expectation -> satisfaction appears as 0.05: check estimates against ``population_pls``.
 
 Examples
 --------
@@ -234,8 +255,10 @@ from csm_helpers.synthetic.survey import (
     draw_responses,
     follow_up_outcomes,
     kano_items,
+    model_items,
     personal_columns,
     voice_items,
+    within_cell_satisfaction,
 )
 from csm_helpers.synthetic.truth import truth_json
 
@@ -314,18 +337,23 @@ def generate_sample(out_dir: str | Path, *, seed: int = SAMPLE_SEED, n: int = SA
                        "(it is created when missing)")
     out.mkdir(parents=True, exist_ok=True)
 
-    # Nine independent streams; the sixth (market and loyalty items), the seventh (the
-    # dimension factors of the latent attribute scores), the eighth (Kano pairs) and the ninth
-    # (consent and follow-up outcomes) were added later, and SeedSequence.spawn gives the
-    # earlier streams the same children as before.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
-    rng_resp, rng_personal, rng_comment, rng_complaint, rng_lost, rng_voice, rng_factor, rng_kano, rng_loop = streams
+    # Ten independent streams; the sixth (market and loyalty items), the seventh (the
+    # dimension factors of the latent attribute scores), the eighth (Kano pairs), the ninth
+    # (consent and follow-up outcomes) and the tenth (satisfaction-model items) were added later,
+    # and SeedSequence.spawn gives the earlier streams the same children as before.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
+    (rng_resp, rng_personal, rng_comment, rng_complaint, rng_lost, rng_voice, rng_factor, rng_kano, rng_loop,
+     rng_model) = streams
 
     responses, quality, latent_y = draw_responses(rng_resp, n, _dimension_factors(rng_factor, n))
     voice, voice_missing = voice_items(rng_voice, latent_y)
     at = responses.columns.get_loc("repeat_12m") + 1
     for offset, col in enumerate(voice.columns):
         responses.insert(at + offset, col, voice[col])
+    model = model_items(rng_model, within_cell_satisfaction(responses, latent_y))
+    at = responses.columns.get_loc(voice.columns[-1]) + 1
+    for offset, col in enumerate(model.columns):
+        responses.insert(at + offset, col, model[col])
     names, emails, phones = personal_columns(rng_personal, n)
     responses.insert(4, "customer_name", names)
     responses.insert(5, "email", emails)

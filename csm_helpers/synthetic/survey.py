@@ -27,6 +27,8 @@ from csm_helpers.synthetic.model import (
     LOADING,
     LOYALTY_ITEMS,
     MARKET_ITEMS,
+    MODEL_BLOCKS,
+    MODEL_MISSING,
     OVERALL_CUTS,
     PERF_REGION_SHIFT,
     RECOMMEND,
@@ -40,11 +42,12 @@ from csm_helpers.synthetic.model import (
     Y_REGION,
     Y_WAVE,
     importance_location,
+    model_latent_corr,
     nfc,
     residual_sd,
 )
 
-__all__ = ["PHRASES", "draw_responses", "voice_items", "kano_items", "KANO_CELLS", "consent_column", "follow_up_outcomes", "personal_columns", "pick", "draw_comments"]
+__all__ = ["PHRASES", "draw_responses", "voice_items", "kano_items", "KANO_CELLS", "within_cell_satisfaction", "model_items", "consent_column", "follow_up_outcomes", "personal_columns", "pick", "draw_comments"]
 
 
 _LOYALTY_MISSING_RANGE = (0.01, 0.03)
@@ -250,6 +253,56 @@ def kano_items(rng: np.random.Generator, n: int) -> pd.DataFrame:
             f[rows], d[rows] = chosen[:, 0], chosen[:, 1]
         out[f"kano_f_{feature.id}"] = pd.arrays.IntegerArray(f, rng.random(n) < KANO_MISSING)
         out[f"kano_d_{feature.id}"] = pd.arrays.IntegerArray(d, rng.random(n) < KANO_MISSING)
+    return out
+
+
+# --------------------------------------------------------------------------- satisfaction model
+def within_cell_satisfaction(responses: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+    """The latent overall satisfaction ``y`` minus its cell's shift (wave, region, channel):
+    N(0, 1) for every respondent, the satisfaction latent of the ECSI model."""
+    shift = (responses["region"].map(Y_REGION).to_numpy(dtype=float)
+             + responses["channel"].map(Y_CHANNEL).to_numpy(dtype=float)
+             + responses["wave"].map(Y_WAVE).to_numpy(dtype=float))
+    return y - shift
+
+
+def model_items(rng: np.random.Generator, satisfaction: np.ndarray) -> pd.DataFrame:
+    """The 1-5 items of the ECSI model (:data:`MODEL_BLOCKS`), given each respondent's
+    satisfaction latent (standard normal).
+
+    The other latent variables are drawn from their normal distribution given satisfaction
+    (:func:`model_latent_corr`: mean ``Phi_oS s``, covariance ``Phi_oo - Phi_oS Phi_So``); each
+    item thresholds ``location + sd (loading eta + sqrt(1 - loading^2) u)`` at the cut points and
+    is missing completely at random with probability :data:`MODEL_MISSING`. Drawn from their own
+    stream, so the other columns do not depend on them.
+
+    Examples
+    --------
+    >>> items = model_items(np.random.default_rng(1), np.random.default_rng(2).standard_normal(500))
+    >>> items.shape, int(items.min().min()), int(items.max().max())
+    ((500, 18), 1, 5)
+    """
+    names = [b.name for b in MODEL_BLOCKS]
+    s_at = names.index("satisfaction")
+    phi = np.array(model_latent_corr())
+    others = [j for j in range(len(names)) if j != s_at]
+    slope = phi[others, s_at]
+    chol = np.linalg.cholesky(phi[np.ix_(others, others)] - np.outer(slope, slope))
+    n = len(satisfaction)
+    e = rng.standard_normal((n, len(others)))
+    eta = np.empty((n, len(names)))
+    eta[:, s_at] = satisfaction
+    for row, j in enumerate(others):  # element-wise sums only (no BLAS), so results are bit-stable
+        x = slope[row] * satisfaction
+        for col in range(row + 1):
+            x = x + chol[row, col] * e[:, col]
+        eta[:, j] = x
+    out = pd.DataFrame(index=range(n))
+    for j, block in enumerate(MODEL_BLOCKS):
+        lam = block.loading
+        for item in block.items:
+            latent = block.location + block.sd * (lam * eta[:, j] + math.sqrt(1.0 - lam * lam) * rng.standard_normal(n))
+            out[item] = pd.arrays.IntegerArray(_discretise(latent, CUTS, 1), rng.random(n) < MODEL_MISSING)
     return out
 
 

@@ -32,6 +32,9 @@ from csm_helpers.synthetic.model import (
     LOYALTY_ITEMS,
     MARKET_FIGURES,
     MARKET_ITEMS,
+    MODEL_BLOCKS,
+    MODEL_MISSING,
+    MODEL_PATHS,
     N_COMPLAINT_CUSTOMERS,
     N_COMPLAINT_REPEAT_POOL,
     N_COMPLAINTS,
@@ -58,6 +61,7 @@ from csm_helpers.synthetic.model import (
     invited_counts,
     latent_corr,
     latent_r2,
+    model_latent_corr,
     residual_sd,
 )
 
@@ -462,7 +466,15 @@ def _truth(seed: int, n: int, quality: dict[str, Any], voice_missing: dict[str, 
             "follow_up_outcomes.csv (contacted; resolved given contacted; still a customer given contacted or "
             "not; still_customer not known); actions: for each action of actions_2025-H2.csv, its target, the "
             "population mean performance in each wave (over the mixture of cells of that wave), the change and "
-            "whether the second wave's mean reaches the target."
+            "whether the second wave's mean reaches the target. "
+            "satisfaction_model: the ECSI model of the csi_* items — blocks (items, their common loading, "
+            "location and scale), the true standardised paths among the latent variables and their "
+            "correlations (latent_correlation, blocks in the order of order); population_pls: what PLS-PM (Mode A) of the "
+            "observed 1-5 items estimates as n grows — the items of a block are exchangeable, so its population "
+            "weights are equal, and the paths, R^2 and loadings follow from the exact population correlations of "
+            "the discretised items (Mehler's Hermite series) — and the 0-100 index of satisfaction, "
+            "100 (mean item - 1) / 4. PLS paths are attenuated against the true latent paths (composites "
+            "carry measurement error) and loadings inflated: compare estimates with population_pls."
         ),
         "driver_weights": {a.id: a.beta for a in ATTRIBUTES},
         **drivers,
@@ -481,6 +493,7 @@ def _truth(seed: int, n: int, quality: dict[str, Any], voice_missing: dict[str, 
         **_voice_truth(n, voice_missing),
         "kano": _kano_truth(),
         "loop": _loop_truth(),
+        "satisfaction_model": _model_truth(),
     }
     return _rounded(truth)
 
@@ -512,6 +525,80 @@ def _loop_truth() -> dict[str, Any]:
                                 "target_met": bool(means[WAVES[1]] >= x.target)}
     return {"consent_p": CONSENT_P, "consent_blank": CONSENT_BLANK, "follow_up": dict(FOLLOW_UP_P),
             "actions": actions}
+
+
+def _hermite_coefficients(thresholds: list[float], terms: int = 200) -> np.ndarray:
+    """``c_k = E[f(X) He_k(X)] / sqrt(k!)``, k = 1..terms, of ``f(x) = #(x > t)`` for X ~ N(0, 1):
+    ``E[1(X > t) He_k(X)] = phi(t) He_{k-1}(t)``; normalised Hermite recursion for stability."""
+    out = np.zeros(terms)
+    for t in thresholds:
+        dens = math.exp(-t * t / 2) / math.sqrt(2 * math.pi)
+        h_prev, h = 0.0, 1.0  # h_{-1}, h_0
+        for k in range(1, terms + 1):
+            out[k - 1] += dens * h / math.sqrt(k)
+            h_prev, h = h, (t * h - math.sqrt(k - 1) * h_prev) / math.sqrt(k)
+    return out
+
+
+def _model_truth() -> dict[str, Any]:
+    """The ECSI model of the sample: its parameters and the population PLS-PM estimates.
+
+    For X, Y standard normal with correlation r and step functions f, g, Mehler's formula gives
+    ``Cov(f(X), g(Y)) = sum_k r^k c_k(f) c_k(g)``; with equal weights within blocks (exchangeable
+    items) the composites' correlations, the loadings and the OLS paths of each endogenous block
+    follow."""
+    names = [b.name for b in MODEL_BLOCKS]
+    phi = model_latent_corr()
+    coef, var, mean = {}, {}, {}
+    for b in MODEL_BLOCKS:
+        ts = [(c - b.location) / b.sd for c in CUTS]
+        p_up = [1.0 - float(ndtr(t)) for t in ts]  # P(rating > k), k = 1..4
+        probs = [1.0 - p_up[0]] + [p_up[k] - p_up[k + 1] for k in range(len(ts) - 1)] + [p_up[-1]]
+        mean[b.name] = 1.0 + sum(p_up)
+        var[b.name] = sum(pk * (k + 1 - mean[b.name]) ** 2 for k, pk in enumerate(probs))
+        coef[b.name] = _hermite_coefficients(ts)
+
+    def item_corr(a: Any, b: Any, r: float) -> float:
+        powers = r ** np.arange(1, len(coef[a.name]) + 1)
+        return float(np.sum(powers * coef[a.name] * coef[b.name]) / math.sqrt(var[a.name] * var[b.name]))
+
+    k = len(MODEL_BLOCKS)
+    within = [item_corr(b, b, b.loading ** 2) for b in MODEL_BLOCKS]
+    size = [len(b.items) for b in MODEL_BLOCKS]
+    v = [p + p * (p - 1) * w for p, w in zip(size, within, strict=True)]
+    comp = np.eye(k)
+    for i in range(k):
+        for j in range(i):
+            a, b = MODEL_BLOCKS[i], MODEL_BLOCKS[j]
+            r = item_corr(a, b, a.loading * b.loading * phi[i][j])
+            comp[i, j] = comp[j, i] = size[i] * size[j] * r / math.sqrt(v[i] * v[j])
+    paths: dict[str, float] = {}
+    r2: dict[str, float] = {}
+    for j, name in enumerate(names):
+        preds = [names.index(a) for (a, t) in MODEL_PATHS if t == name]
+        if not preds:
+            continue
+        beta = np.linalg.solve(comp[np.ix_(preds, preds)], comp[preds, j])
+        for i, bcoef in zip(preds, beta, strict=True):
+            paths[f"{names[i]}->{name}"] = float(bcoef)
+        r2[name] = float(beta @ comp[preds, j])
+    loadings = {b.name: (1 + (p - 1) * w) / math.sqrt(vv) for b, p, w, vv in zip(MODEL_BLOCKS, size, within, v,
+                                                                                  strict=True)}
+    return {
+        "blocks": {b.name: {"items": list(b.items), "loading": b.loading, "location": b.location, "sd": b.sd}
+                   for b in MODEL_BLOCKS},
+        "paths": {f"{a}->{t}": bcoef for (a, t), bcoef in MODEL_PATHS.items()},
+        "order": names,
+        "latent_correlation": phi,
+        "missing_rate": MODEL_MISSING,
+        "item_mean": mean,
+        "population_pls": {
+            "paths": paths, "r2": r2, "loadings": loadings,
+            "item_correlation_within": dict(zip(names, within, strict=True)),
+            "composite_correlation": comp.tolist(),  # blocks in order
+            "index": 100.0 * (mean["satisfaction"] - 1.0) / (CUTS[-1] + 0.5 - 1.0),
+        },
+    }
 
 
 def truth_json(seed: int, n: int, quality: dict[str, Any], voice_missing: dict[str, float]) -> str:

@@ -18,6 +18,7 @@ from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import _, get_language, language, tr
 from csm_helpers.core.jsonable import to_jsonable
 from csm_helpers.present.catalogue import (
+    ci_text,
     format_change,
     format_count,
     format_kpi,
@@ -107,7 +108,7 @@ def _model_tile(ctx: StageContext, base: int) -> dict[str, Any] | None:
     lo, hi = (row["ci_low"].iloc[0], row["ci_high"].iloc[0]) if len(row) else (float("nan"), float("nan"))
     n = int(model["result"].n)
     return {"kpi": "satisfaction_index", "label": _("Satisfaction index (0–100)"), "value": f"{model['index']:.1f}",
-            "interval": _("95% CI {low} – {high}", low=f"{lo:.1f}", high=f"{hi:.1f}") if pd.notna(lo) else "",
+            "interval": ci_text(f"{lo:.1f}", f"{hi:.1f}", model["level"]) if pd.notna(lo) else "",
             "target": "", "status": "", "status_class": "no-target",
             "detail": _("PLS path model, {block}", block=tr(model["index_block"])), "arrow": "", "change": "",
             "n": n, "base": base, "n_text": _base_text(n, base, None)}
@@ -127,10 +128,10 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
     >>> from csm_helpers.workbook.context import open_stage
     >>> s = report_summary(open_stage("summary"), with_priorities=False)
     >>> [t["kpi"] for t in s["tiles"]]
-    ['csat_top2', 'csi', 'nps']
+    ['csat_top2', 'csi', 'nps', 'satisfaction_index']
     """
     study = ctx.study
-    data, w, min_n = ctx.current, ctx.weights, study.min_cell_size
+    data, w, min_n, level = ctx.current, ctx.weights, study.min_cell_size, study.analysis.level
     summary = ctx.kpi_table  # gated on each KPI's base (SPEC §4), as stage 04 shows them
     changes: dict[str, dict[str, Any]] = {}
     if ctx.kpi_change_table is not None:
@@ -149,7 +150,7 @@ def report_summary(ctx: StageContext, *, with_priorities: bool = True) -> dict[s
             "kpi": k, "label": kpi_label(k),
             "value": _("suppressed") if suppressed else format_kpi(k, r.get("value")),
             "interval": "" if suppressed else
-            _("95% CI {low} – {high}", low=format_kpi(k, r.get("ci_low")), high=format_kpi(k, r.get("ci_high")))
+            ci_text(format_kpi(k, r.get("ci_low")), format_kpi(k, r.get("ci_high")), level)
             if pd.notna(r.get("ci_low")) and pd.notna(r.get("ci_high")) else tr(r.get("method") or ""),
             # said once: "target 80.0% · not met", or "no target" (and nothing when no KPI has one)
             "target": _("target {value}", value=format_kpi(k, r["target"])) if pd.notna(r.get("target")) else "",

@@ -23,7 +23,7 @@ from csm_helpers.analysis.complaints import ICEBERG_LAYERS, OTHER_SUPPRESSED
 from csm_helpers.analysis.loyalty import QUADRANTS
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import N_, _, tr
-from csm_helpers.present.catalogue import format_count, format_p
+from csm_helpers.present.catalogue import ci_text, format_count, format_p
 from csm_helpers.present.charts.style import (
     BAD,
     DARK,
@@ -163,7 +163,8 @@ def plot_loyalty_matrix(quadrants: pd.DataFrame, *, ax: Axes | None = None, **kw
             x, y = pos[name]
             share = float(r.share)
             lo, hi = getattr(r, "ci_low", math.nan), getattr(r, "ci_high", math.nan)
-            ci = "\n" + _("95% CI {low}–{high}", low=_pct(lo), high=_pct(hi)) if not (pd.isna(lo) or pd.isna(hi)) else ""
+            ci = ("\n" + ci_text(_pct(lo), _pct(hi), quadrants.attrs.get("level", 0.95), sep="–")
+                  if not (pd.isna(lo) or pd.isna(hi)) else "")
             colour = _QUADRANT_STYLE[name][2]
             box = None if colour == "white" else {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none"}
             ax.text(x + 0.5, y + 0.5, f"{tr(name)}\n{_pct(share)}{ci}", ha="center", va="center", color=colour,
