@@ -6,7 +6,15 @@ Modules: ``config`` (study.yaml), ``io`` (loaders), ``validate``, ``goals`` (sta
 ``daskexec`` (its dask executor), ``sample`` (sample-study generator), ``datasets``, ``cli``.
 """
 
+import sys as _sys
 from importlib.metadata import PackageNotFoundError, version
+
+# jsonschema, which nbformat (and so papermill and nbconvert) imports, loads rfc3987_syntax when it
+# is installed, and that module compiles some 35 Earley parsers at import: 1-4 s of every csm
+# process, more than the rest of its imports together (python-jsonschema/jsonschema#1428). It only
+# serves the "iri" string format, which no notebook schema uses, so it is kept out — unless the
+# process imported it already. Measured in benchmarks/startup.py.
+_sys.modules.setdefault("rfc3987_syntax", None)
 
 try:
     __version__ = version("csm-workbook")

@@ -428,8 +428,10 @@ def test_data_cache_is_off_by_default(small_study):
 
 @pytest.mark.slow
 def test_benchmark_runs_on_a_small_batch(tmp_path):
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "batch.py"), "--segments", "2", "--n", "400",
-                           "--stages", "05"], capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    # the script's machinery (three contenders, meters, ratios) on the lightest stage: the figures
+    # themselves are the benchmark's business, not the suite's
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "batch.py"), "--segments", "2", "--n", "200",
+                           "--stages", "01"], capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     for label in ("A  papermill CLI + nbconvert CLI", "B  floor", "C  csm batch", "A/C", "C/B", "peak RSS"):
         assert label in proc.stdout, label
