@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 # is installed, and that module compiles some 35 Earley parsers at import: 1-4 s of every csm
 # process, more than the rest of its imports together (python-jsonschema/jsonschema#1428). It only
 # serves the "iri" string format, which no notebook schema uses, so it is kept out — unless the
-# process imported it already. Measured in benchmarks/startup.py.
+# process imported it already (benchmarks/run.py --before measures the difference).
 _sys.modules.setdefault("rfc3987_syntax", None)
 
 try:

@@ -83,7 +83,7 @@ def test_every_report_opens_with_the_same_summary(sample_run):
         if page.stem in ("01_goal_setting", "02_discovery"):  # before the survey: no KPI tiles
             assert '<div class="csm-tile ' not in text and "Top priorities" not in text, page.name
             continue
-        assert text.count('<div class="csm-tile ') == 3, page.name
+        assert text.count('<div class="csm-tile ') == 4, page.name  # CSAT, CSI, NPS and the satisfaction-model index
         assert csat in text.split('<nav', 1)[0], page.name  # the tile shows metrics.json's CSAT
         assert "Top priorities" in text and "About the data" in text
     # metrics.json carries the same summary, for the index page and the e-mail
