@@ -347,22 +347,15 @@ def generate_sample(out_dir: str | Path, *, seed: int = SAMPLE_SEED, n: int = SA
 
     responses, quality, latent_y = draw_responses(rng_resp, n, _dimension_factors(rng_factor, n))
     voice, voice_missing = voice_items(rng_voice, latent_y)
-    at = responses.columns.get_loc("repeat_12m") + 1
-    for offset, col in enumerate(voice.columns):
-        responses.insert(at + offset, col, voice[col])
+    _insert_columns(responses, responses.columns.get_loc("repeat_12m") + 1, voice)
     model = model_items(rng_model, within_cell_satisfaction(responses, latent_y))
-    at = responses.columns.get_loc(voice.columns[-1]) + 1
-    for offset, col in enumerate(model.columns):
-        responses.insert(at + offset, col, model[col])
+    _insert_columns(responses, responses.columns.get_loc(voice.columns[-1]) + 1, model)
     names, emails, phones = personal_columns(rng_personal, n)
     responses.insert(4, "customer_name", names)
     responses.insert(5, "email", emails)
     responses.insert(6, "phone", phones)
     responses["comment"] = draw_comments(rng_comment, responses)
-    kano = kano_items(rng_kano, n)
-    at = responses.columns.get_loc("comment")
-    for offset, col in enumerate(kano.columns):
-        responses.insert(at + offset, col, kano[col])
+    _insert_columns(responses, responses.columns.get_loc("comment"), kano_items(rng_kano, n))
     responses.insert(responses.columns.get_loc("comment"), "contact_ok", consent_column(rng_loop, n))
     outcomes = follow_up_outcomes(rng_loop, responses)
 
@@ -429,6 +422,12 @@ def add_branch_column(study_path: str | Path, *, branches: int, seed: int = SAMP
     to_safe_csv(data, responses)
     write_text(path, text.replace("segments: [region, channel]", "segments: [region, channel, branch]"))
     return path
+
+
+def _insert_columns(frame: pd.DataFrame, at: int, columns: pd.DataFrame) -> None:
+    """Insert every column of ``columns``, in order, into ``frame`` from position ``at`` on."""
+    for offset, col in enumerate(columns.columns):
+        frame.insert(at + offset, col, columns[col])
 
 
 def _check_int(value: Any, *, name: str, minimum: int, fix: str, what: str) -> int:

@@ -554,7 +554,7 @@ def _model_truth() -> dict[str, Any]:
         ts = [(c - b.location) / b.sd for c in CUTS]
         p_up = [1.0 - float(ndtr(t)) for t in ts]  # P(rating > k), k = 1..4
         probs = [1.0 - p_up[0]] + [p_up[k] - p_up[k + 1] for k in range(len(ts) - 1)] + [p_up[-1]]
-        mean[b.name] = 1.0 + sum(p_up)
+        mean[b.name] = _mean_rating(b.location, b.sd, CUTS, 1)
         var[b.name] = sum(pk * (k + 1 - mean[b.name]) ** 2 for k, pk in enumerate(probs))
         coef[b.name] = _hermite_coefficients(ts)
 
@@ -596,7 +596,7 @@ def _model_truth() -> dict[str, Any]:
             "paths": paths, "r2": r2, "loadings": loadings,
             "item_correlation_within": dict(zip(names, within, strict=True)),
             "composite_correlation": comp.tolist(),  # blocks in order
-            "index": 100.0 * (mean["satisfaction"] - 1.0) / (CUTS[-1] + 0.5 - 1.0),
+            "index": 100.0 * (mean["satisfaction"] - 1.0) / len(CUTS),  # items 1 .. 1 + len(CUTS)
         },
     }
 
