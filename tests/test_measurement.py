@@ -22,6 +22,7 @@ from scipy import stats
 from csm_helpers.analysis import measurement as m
 from csm_helpers.analysis.stats import WEIGHT_COLUMN
 from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.core.i18n import language
 from csm_helpers.study.config import Study, load_study
 from csm_helpers.study.datasets import read_dataset, sample_dir, sample_study_path
 
@@ -620,6 +621,10 @@ def test_missing_by_item_matches_the_generating_rates(sample, truth):
     for item, p in rates.items():
         assert abs(t.loc[item, "share_missing"] - p) < 4.5 * math.sqrt(p * (1 - p) / n), item
     assert t.loc["overall_sat", "n_missing"] == 0
+    assert t.loc["csi_value_2", "role"] == "item of the satisfaction model's value block"
+    with language("zh"):
+        zh = m.missing_by_item(df, study).set_index("item")
+    assert zh.loc["csi_value_2", "role"] == "满意度模型 value 区块的题目"
 
 
 # --------------------------------------------------------------------------- reliability

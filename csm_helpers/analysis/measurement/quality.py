@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -422,6 +423,9 @@ _ROLES = {"performance": N_("performance of {attribute}"), "importance": N_("imp
 
 def _role_text(role: str) -> str:
     """A role of ``Study.item_roles()`` (``"performance of fees"``) in the report language."""
+    model = re.fullmatch(r"item .+ of satisfaction_model\.blocks\.(\w+)", role)
+    if model:
+        return _("item of the satisfaction model's {block} block", block=model.group(1))
     kind, sep, attribute = role.partition(" of ")
     if sep and kind in _ROLES:
         return _(_ROLES[kind], attribute=attribute)
