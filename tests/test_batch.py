@@ -196,10 +196,10 @@ def test_timeout_fails_the_segment_not_the_batch(tmp_path):
     (study.parent / "sleep.txt").write_text("60", encoding="utf-8")
     t0 = time.monotonic()
     result = run_batch(study, "shop", out_dir=tmp_path / "out", stages=["09"], notebooks=probe_notebooks(
-        tmp_path / "nbs"), jobs=2, timeout=8, progress="off")
+        tmp_path / "nbs"), jobs=2, timeout=4, progress="off")
     assert time.monotonic() - t0 < 60
     assert len(result.failed) == 3
-    assert all("timed out after 8 s" in o.error for o in result.failed)
+    assert all("timed out after 4 s" in o.error for o in result.failed)
 
 
 # --------------------------------------------------------------------------- interruption
@@ -347,17 +347,17 @@ def test_batch_report_equals_csm_run_report(sample_batch, tmp_path):
 
 
 @pytest.mark.slow
-def test_dask_executor_on_a_local_cluster(tmp_path):
+def test_dask_executor_on_a_local_cluster(tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
     from csm_helpers.pipeline import daskexec
 
     study = study_with_shops(tmp_path / "s", {"Kowloon": 30, "Shatin": 20})
-    threads = run_batch(study, "shop", out_dir=tmp_path / "threads", stages=["05"], jobs=2, progress="off")
+    threads = run_batch(study, "shop", out_dir=tmp_path / "threads", stages=["01"], jobs=2, progress="off")
     assert not threads.failed
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-        result = run_batch(study, "shop", out_dir=tmp_path / "dask", stages=["05"], executor="dask",
+        result = run_batch(study, "shop", out_dir=tmp_path / "dask", stages=["01"], executor="dask",
                            scheduler=cluster.scheduler_address, progress="off")
         with distributed.Client(cluster) as client:
             pids = [p for ps in client.run(lambda: [k.pid for k in daskexec._KERNELS.values()]).values()
@@ -368,10 +368,11 @@ def test_dask_executor_on_a_local_cluster(tmp_path):
     for folder in ("all", "shop=Kowloon", "shop=Shatin"):
         a, b = tmp_path / "threads" / folder, tmp_path / "dask" / folder
         assert (a / "metrics.json").read_bytes() == (b / "metrics.json").read_bytes()
-        assert (_strip_time((a / "05_action_progress.html").read_text(encoding="utf-8"))
-                == _strip_time((b / "05_action_progress.html").read_text(encoding="utf-8")))
+        assert (_strip_time((a / "01_goal_setting.html").read_text(encoding="utf-8"))
+                == _strip_time((b / "01_goal_setting.html").read_text(encoding="utf-8")))
+    monkeypatch.setattr(daskexec, "CONNECT_TIMEOUT", 2.0)  # (30 s by default: dask retries until then)
     with pytest.raises(CsmError, match="cannot reach the dask scheduler at tcp://127.0.0.1:9"):
-        run_batch(study, "shop", out_dir=tmp_path / "none", stages=["05"], executor="dask",
+        run_batch(study, "shop", out_dir=tmp_path / "none", stages=["01"], executor="dask",
                   scheduler="tcp://127.0.0.1:9", progress="off")
 
 

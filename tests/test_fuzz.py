@@ -257,7 +257,7 @@ def test_csm_validate_on_generated_studies(study):
 
 
 @pytest.mark.slow
-@settings(FUZZ, max_examples=15)
+@settings(FUZZ, max_examples=8)
 @given(study=studies(clean=True))
 def test_csm_run_on_generated_studies(study):
     EXAMPLES["csm run (stage 04): generated studies"] += 1

@@ -11,6 +11,8 @@ a kill in its middle would leave.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -22,6 +24,8 @@ import time
 
 import psutil
 import pytest
+
+from csm_helpers.cli import main
 
 from .corpus_tools import build_base, tree_digest
 
@@ -51,6 +55,15 @@ def run_ok(*args: str) -> str:
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err[-2000:]
     return out + err
+
+
+def run_here(*args: str) -> str:
+    """``csm`` in this process (``main``): its exit code must be 0; returns stdout + stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    assert code == 0, err.getvalue()[-2000:]
+    return out.getvalue() + err.getvalue()
 
 
 class Lines:
@@ -164,28 +177,30 @@ def test_killed_run_leaves_nothing_half_written_and_resume_completes(setup, tmp_
 
 
 #: Moments of a run (fractions of its length) at which Ctrl-C is sent to its process group.
-CTRL_C_AT = (0.05, 0.18, 0.32, 0.46, 0.6, 0.74, 0.88, 0.97)
+CTRL_C_AT = (0.05, 0.22, 0.42, 0.62, 0.82, 0.97)
 
 
 @pytest.mark.slow
 def test_ctrl_c_at_any_moment_of_a_run_stops_it(setup, tmp_path):
     """Issue 17, part 7: once in four tries a Ctrl-C let ``csm run --stages 03,04`` finish and exit
-    0. The signal goes to the process group (as a terminal sends it) at a dozen moments spread
-    over a whole run — start-up, validation, kernel start, both notebooks, export, the final
-    swap. Whenever the run was still going it must stop: exit 130 with the message, or, at the
-    very end (after ``main`` returned), death by SIGINT — never 0. Nothing is left behind: no
-    kernel, no staging folder, and the output is the earlier report or the complete new one."""
+    0. The signal goes to the process group (as a terminal sends it) at six moments spread over
+    a whole run of two stages in parallel — start-up, validation, kernel start, both notebooks,
+    export, the final swap. Whenever the run was still going it must stop: exit 130 with the
+    message, or, at the very end (after ``main`` returned), death by SIGINT — never 0. Nothing
+    is left behind: no kernel, no staging folder, and the output is the earlier report or the
+    complete new one. (Stages 01 and 02 of the small study: the same phases as 03 and 04 in
+    half the time.)"""
     study, good = setup
     timing = tmp_path / "timing"
     start = time.monotonic()
-    run_ok("run", "--study", str(study), "--out", str(timing), "--stages", "03,04")
+    run_ok("run", "--study", str(study), "--out", str(timing), "--stages", STAGES)
     length = time.monotonic() - start
     seen = []
     for k, fraction in enumerate(CTRL_C_AT):
         out = tmp_path / f"reports-{k}"
         shutil.copytree(good, out)
         before = visible(tree_digest(out))
-        proc = csm("run", "--study", str(study), "--out", str(out), "--stages", "03,04", start_new_session=True)
+        proc = csm("run", "--study", str(study), "--out", str(out), "--stages", STAGES, start_new_session=True)
         time.sleep(fraction * length)
         kids = kernels_of(proc)
         running = proc.poll() is None
@@ -202,7 +217,7 @@ def test_ctrl_c_at_any_moment_of_a_run_stops_it(setup, tmp_path):
         assert not [p.name for p in out.iterdir() if p.name.startswith(".csm-")], fraction
         now = visible(tree_digest(out))
         if now != before:  # the new reports went in whole: a --resume finds them complete
-            assert "up to date" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", "03,04",
+            assert "up to date" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", STAGES,
                                           "--resume"), fraction
     assert sum(running for _f, running, _rc in seen) >= len(CTRL_C_AT) - 2, seen  # the moments covered the run
 
@@ -228,34 +243,36 @@ def test_ctrl_c_reaches_a_run_started_with_sigint_blocked(setup, tmp_path):
 
 @pytest.mark.slow
 def test_resume_skips_only_complete_outputs_of_the_same_inputs(tmp_path):
+    """What --resume skips and what it redoes (in this process: the decision is made before any
+    kernel starts; the kills above are the process-level half)."""
     study = build_base(tmp_path / "study")
     out = tmp_path / "reports"
-    run_ok("run", "--study", str(study), "--out", str(out), "--stages", "01")
+    run_here("run", "--study", str(study), "--out", str(out), "--stages", "01")
     manifest = json.loads((out / "all" / ".csm-manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["files"]) == {"01_goal_setting.html", "metrics.json"}
     assert manifest["key"]["parameters"]["stages"] == ["01_goal_setting"]
     before = tree_digest(out)
     # same inputs, stages and version: skipped, nothing touched
-    text = run_ok("run", "--study", str(study), "--out", str(out), "--stages", "01", "--resume")
+    text = run_here("run", "--study", str(study), "--out", str(out), "--stages", "01", "--resume")
     assert "up to date" in text and tree_digest(out) == before
     # without --resume it runs again
-    text = run_ok("run", "--study", str(study), "--out", str(out), "--stages", "01")
+    text = run_here("run", "--study", str(study), "--out", str(out), "--stages", "01")
     assert "wrote" in text and tree_digest(out) != before
     # a report missing or edited: runs again
     (out / "all" / "01_goal_setting.html").unlink()
-    text = run_ok("run", "--study", str(study), "--out", str(out), "--stages", "01", "--resume")
+    text = run_here("run", "--study", str(study), "--out", str(out), "--stages", "01", "--resume")
     assert "wrote" in text and (out / "all" / "01_goal_setting.html").is_file()
     with open(out / "all" / "metrics.json", "a", encoding="utf-8") as fh:
         fh.write(" ")
-    assert "wrote" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", "01", "--resume")
+    assert "wrote" in run_here("run", "--study", str(study), "--out", str(out), "--stages", "01", "--resume")
     # other stages, or changed inputs: runs again
-    assert "wrote" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", "02", "--resume")
+    assert "wrote" in run_here("run", "--study", str(study), "--out", str(out), "--stages", "02", "--resume")
     assert {p.name for p in (out / "all").glob("*.html")} == {"01_goal_setting.html", "02_discovery.html"}
     (tmp_path / "study" / "aims.yaml").write_text(
         (tmp_path / "study" / "aims.yaml").read_text(encoding="utf-8").replace("target: 0.7", "target: 0.75"),
         encoding="utf-8")
-    assert "wrote" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", "02", "--resume")
-    assert "up to date" in run_ok("run", "--study", str(study), "--out", str(out), "--stages", "02", "--resume")
+    assert "wrote" in run_here("run", "--study", str(study), "--out", str(out), "--stages", "02", "--resume")
+    assert "up to date" in run_here("run", "--study", str(study), "--out", str(out), "--stages", "02", "--resume")
 
 
 def _dead_pid() -> int:

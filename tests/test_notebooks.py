@@ -6,6 +6,7 @@ from __future__ import annotations
 import papermill
 import pytest
 
+from csm_helpers.pipeline.kernels import WarmKernel
 from csm_helpers.study.stages import notebooks_dir, stage_names
 
 STAGES = stage_names()
@@ -36,12 +37,21 @@ def test_notebook_runs_with_defaults(stage, tmp_path):
     assert images >= 2
 
 
+@pytest.fixture(scope="module")
+def warm_kernel():
+    """One warm kernel for the second study's notebooks (as ``csm batch`` runs them: reset
+    between notebooks); the defaults above each get a new kernel, as in JupyterLab. (With
+    IPython's history database on, the second notebook's output said "ERROR! Session/line
+    number was not unique in database": a reset kernel numbers its cells from 1 again.)"""
+    with WarmKernel(cwd=notebooks_dir()) as kernel:
+        yield kernel
+
+
 @pytest.mark.parametrize("stage", STAGES)
-def test_notebook_runs_on_second_study(stage, small_study, tmp_path):
+def test_notebook_runs_on_second_study(stage, small_study, tmp_path, warm_kernel):
     out_dir = tmp_path / "files"
-    nb = papermill.execute_notebook(
-        str(notebooks_dir() / f"{stage}.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
-        progress_bar=False, cwd=str(notebooks_dir()),
-        parameters={"study_path": str(small_study), "segment": "shop=Shatin", "output_dir": str(out_dir)})
+    nb = warm_kernel.execute_notebook(
+        notebooks_dir() / f"{stage}.ipynb", tmp_path / "out.ipynb",
+        {"study_path": str(small_study), "segment": "shop=Shatin", "output_dir": str(out_dir)})
     assert "ERROR" not in _outputs_text(nb)
     assert (out_dir / "_stage_metrics" / f"{stage}.json").is_file()

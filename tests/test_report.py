@@ -185,7 +185,7 @@ def test_nbconvert_template_route_gives_the_csm_run_report(sample_run, tmp_path)
 
     out, _proc = sample_run
     executed = tmp_path / "executed.ipynb"
-    papermill.execute_notebook(str(notebooks_dir() / "04_analysis.ipynb"), str(executed), cwd=str(notebooks_dir()),
+    papermill.execute_notebook(str(notebooks_dir() / "05_action_progress.ipynb"), str(executed), cwd=str(notebooks_dir()),
                                parameters={"study_path": str(sample_study_path()), "segment": "all",
                                            "output_dir": str(tmp_path / "files")},
                                progress_bar=False, kernel_name="python3")
@@ -193,7 +193,7 @@ def test_nbconvert_template_route_gives_the_csm_run_report(sample_run, tmp_path)
                            str(executed)], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     by_hand = (tmp_path / "executed.html").read_text(encoding="utf-8")
-    by_run = str(BeautifulSoup((out / "all" / "04_analysis.html").read_text(encoding="utf-8"),
+    by_run = str(BeautifulSoup((out / "all" / "05_action_progress.html").read_text(encoding="utf-8"),
                                features="html.parser"))
     stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC")
     assert stamp.sub("<time>", by_hand) == stamp.sub("<time>", by_run)

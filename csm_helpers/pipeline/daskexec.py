@@ -36,7 +36,7 @@ from csm_helpers.pipeline.outputs import commit_segment, manifest_key
 from csm_helpers.pipeline.plan import RunPlan
 from csm_helpers.study.stages import notebooks_dir
 
-__all__ = ["DaskRunner", "KernelPool", "segment_task", "shutdown_kernels"]
+__all__ = ["DaskRunner", "KernelPool", "segment_task", "shutdown_kernels", "CONNECT_TIMEOUT"]
 
 _KERNELS: dict[int, Any] = {}
 _LOCK = threading.Lock()
@@ -110,6 +110,11 @@ def segment_task(plan: RunPlan, seg: BatchSegment, *, timeout: float | None, ver
         shutil.rmtree(staging, ignore_errors=True)
 
 
+#: Seconds to keep trying to reach the scheduler before ``csm batch`` gives up with a clear
+#: error (dask retries a refused connection until then: a remote scheduler may be starting).
+CONNECT_TIMEOUT = 30.0
+
+
 class DaskRunner:
     """Run segments as tasks on the dask scheduler at ``scheduler``; commit results locally."""
 
@@ -125,7 +130,7 @@ class DaskRunner:
             raise CsmError("--executor dask needs the 'distributed' package: "
                            "pip install \"csm-workbook[dask]\"") from None
         try:
-            return Client(self.scheduler, timeout=30, set_as_default=False)
+            return Client(self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise CsmError(f"cannot reach the dask scheduler at {self.scheduler}: {exc} — check "
                            "--scheduler (e.g. tcp://10.0.0.5:8786) and that the scheduler is running") from None

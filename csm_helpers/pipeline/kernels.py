@@ -219,7 +219,11 @@ class WarmKernel:
         from jupyter_core.utils import run_sync
 
         km = AsyncKernelManager(kernel_name=self.kernel_name)
-        run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], cwd=self.cwd)
+        # no SQLite input history: a reset kernel numbers its cells from 1 again, and the
+        # history thread would then print "ERROR! Session/line number was not unique in
+        # database" into whichever cell runs at that moment, i.e. into a report
+        run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"],
+                                  cwd=self.cwd)
         self.km = km  # from now on kill() reaches the process, also while it starts up
         kc = km.blocking_client()
         kc.start_channels()
