@@ -24,6 +24,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from csm_helpers.analysis import action
 from csm_helpers.core.errors import ConfigError, DataError
+from csm_helpers.present.views import follow_up_message
 from csm_helpers.study.config import OutcomesSpec, load_study
 from csm_helpers.study.readers import read_table
 from csm_helpers.study.validate import validate_responses
@@ -144,6 +145,33 @@ def test_small_outcome_groups_are_suppressed_and_bad_answers_named():
     with pytest.raises(DataError, match=r"column 'contacted' \(contacted\): 'maybe'"):
         action.follow_up_outcomes(o, spec=OutcomesSpec(file="x"), id="rid")
 
+
+
+def test_the_list_count_never_lets_a_small_group_be_worked_out():
+    """The stage 05 callout: whatever it publishes (the total, the dissatisfied, the detractors),
+    no group of listed customers under min_n can be worked out from it — neither one shown
+    directly nor one found by differencing (only dissatisfied = total - detractors, only
+    detractors, both = dissatisfied + detractors - total)."""
+    import re
+
+    min_n = 5
+    for only_d, only_t, both in np.ndindex(9, 9, 9):
+        why = ["dissatisfied"] * only_d + ["detractor"] * only_t + ["dissatisfied, detractor"] * both
+        text = follow_up_message(pd.DataFrame({"why": why}), file=None, min_n=min_n)
+        head = re.sub(r"\(.*?\)|^Fewer than \d+", "", text.split(".")[0])  # (the "fewer than 5"s)
+        numbers = [int(x) for x in re.findall(r"\b\d+\b", head)]
+        n = only_d + only_t + both
+        if n < min_n:
+            assert numbers == [], text  # "fewer than 5", or none
+            continue
+        assert numbers[0] == n
+        if len(numbers) == 1:  # the split withheld: some group really is small
+            assert any(0 < k < min_n for k in (only_d, only_t, both, only_d + both, only_t + both)), text
+            continue
+        shown_d, shown_t = numbers[1:]
+        assert (shown_d, shown_t) == (only_d + both, only_t + both)
+        worked_out = (n - shown_t, n - shown_d, shown_d + shown_t - n, shown_d, shown_t)
+        assert all(k == 0 or k >= min_n for k in worked_out), text
 
 # --------------------------------------------------------------------------- last wave's actions
 def test_actions_are_checked_with_welchs_test_and_their_targets():

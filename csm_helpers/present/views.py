@@ -526,15 +526,20 @@ def follow_up_message(follow_up: pd.DataFrame, *, file: str | None, min_n: int) 
     """How many customers are on the follow-up list and where it is — never who they are.
 
     The count is shown as "fewer than ``min_n``" when small (SPEC §4): in a small segment even
-    the number of unhappy customers says too much.
+    the number of unhappy customers says too much. The split into dissatisfied and detractors
+    is shown only when no group it publishes — dissatisfied, detractors, only one of the two,
+    both — is under ``min_n``, directly or as a difference of the counts shown (complementary
+    suppression, SPEC §4).
 
     Examples
     --------
-    >>> t = pd.DataFrame({"why": ["dissatisfied", "detractor", "dissatisfied, detractor"] * 4})
+    >>> t = pd.DataFrame({"why": ["dissatisfied", "detractor", "dissatisfied, detractor"] * 5})
     >>> print(follow_up_message(t, file="follow_up.csv", min_n=5))
-    12 customers who agreed to be contacted are dissatisfied or detractors: 8 dissatisfied, 8 detractors. Their list (id, segment, lowest-rated attributes, comment) is in follow_up.csv beside this report, readable by its owner only; it holds personal data and is in no report. Fill in its last columns (contacted, resolved, still a customer) and name it as follow_up.outcomes for the next wave.
+    15 customers who agreed to be contacted are dissatisfied or detractors: 10 dissatisfied, 10 detractors. Their list (id, segment, lowest-rated attributes, comment) is in follow_up.csv beside this report, readable by its owner only; it holds personal data and is in no report. Fill in its last columns (contacted, resolved, still a customer) and name it as follow_up.outcomes for the next wave.
     >>> print(follow_up_message(t.head(3), file=None, min_n=5))  # doctest: +ELLIPSIS
     Fewer than 5 customers who agreed to be contacted are dissatisfied or detractors. ...
+    >>> print(follow_up_message(t.head(7), file=None, min_n=5))  # doctest: +ELLIPSIS
+    7 customers who agreed to be contacted are dissatisfied or detractors (how many are which is withheld: ...
     """
     n = len(follow_up)
     why = follow_up["why"].astype(str) if n else pd.Series(dtype=str)
@@ -545,9 +550,13 @@ def follow_up_message(follow_up: pd.DataFrame, *, file: str | None, min_n: int) 
     elif n < min_n:
         head = _("Fewer than {min_n} customers who agreed to be contacted are dissatisfied or detractors.",
                  min_n=min_n)
-    else:
+    elif all(k == 0 or k >= min_n for k in (unhappy, detractors, n - unhappy, n - detractors,
+                                              unhappy + detractors - n)):
         head = _("{n} customers who agreed to be contacted are dissatisfied or detractors: {a} dissatisfied, "
                  "{b} detractors.", n=format_count(n), a=format_count(unhappy), b=format_count(detractors))
+    else:  # a part, or a difference of the published counts, would be a group under min_n
+        head = _("{n} customers who agreed to be contacted are dissatisfied or detractors (how many are which is "
+                 "withheld: a group would have fewer than {min_n}).", n=format_count(n), min_n=min_n)
     if n == 0:
         return head
     if file:
