@@ -1,9 +1,16 @@
-"""csm-workbook helpers: everything the stage notebooks call.
+"""csm-workbook helpers: everything the stage notebooks and the ``csm`` command call.
 
-Modules: ``config`` (study.yaml), ``io`` (loaders), ``validate``, ``goals`` (stage 01),
-``discovery`` (stage 02), ``plots``, ``display``, ``workbook`` (stage context),
-``report`` (papermill + nbconvert runner), ``kernels`` (warm kernels), ``batch`` (``csm batch``),
-``daskexec`` (its dask executor), ``sample`` (sample-study generator), ``datasets``, ``cli``.
+Layers, each importing only from those before it (ARCHITECTURE.md; tests/test_architecture.py):
+
+- ``core``: errors, translation (``i18n``), safe text and paths, YAML, JSON.
+- ``study``: study.yaml (``config``), the readers of survey exports and tables, validation.
+- ``synthetic``: the generator of the bundled sample study and its ``truth.json``.
+- ``analysis``: the methods of SPEC (KPIs, gaps, key drivers, measurement, PLS-PM, Kano, action…).
+- ``present``: charts, tables and texts of the reports (``display``, ``views``, ``charts``).
+- ``workbook``: what a stage notebook opens (``open_stage``), cached per segment; metrics.json.
+- ``pipeline``: ``csm run`` and ``csm batch`` — warm kernels, papermill, nbconvert export.
+- ``delivery``: ``csm send`` (e-mails of the reports).
+- ``cli``: the ``csm`` command.
 """
 
 import sys as _sys
