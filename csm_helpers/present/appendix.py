@@ -369,8 +369,19 @@ def input_files(study: Study, *, notebook: str | None = None) -> pd.DataFrame:
 
 
 def parameters_table(study: Study, *, segment: str, **extra: object) -> pd.DataFrame:
-    """Parameters this report was produced with (columns ``parameter, value``)."""
+    """Parameters this report was produced with (columns ``parameter, value``): a yes/no
+    setting reads "yes" or "no" (translated with the report), not Python's True/False.
+
+    Examples
+    --------
+    >>> from csm_helpers.study.config import load_study
+    >>> from csm_helpers.study.datasets import sample_study_path
+    >>> t = parameters_table(load_study(sample_study_path()), segment="all", weighted=True, bootstrap=1000)
+    >>> t.set_index("parameter").loc[["weighted", "bootstrap"], "value"].tolist()
+    ['yes', '1000']
+    """
     rows = [("study", study.name), ("segment", segment), ("seed", study.seed),
             ("minimum cell size", study.min_cell_size), ("language", study.language)]
     rows += [(k.replace("_", " "), v) for k, v in extra.items()]
-    return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["parameter", "value"])
+    return pd.DataFrame([(k, {True: "yes", False: "no"}[v] if isinstance(v, bool) else str(v)) for k, v in rows],
+                        columns=["parameter", "value"])
