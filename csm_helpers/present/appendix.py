@@ -383,5 +383,5 @@ def parameters_table(study: Study, *, segment: str, **extra: object) -> pd.DataF
     rows = [("study", study.name), ("segment", segment), ("seed", study.seed),
             ("minimum cell size", study.min_cell_size), ("language", study.language)]
     rows += [(k.replace("_", " "), v) for k, v in extra.items()]
-    return pd.DataFrame([(k, {True: "yes", False: "no"}[v] if isinstance(v, bool) else str(v)) for k, v in rows],
+    return pd.DataFrame([(k, ("yes" if v else "no") if isinstance(v, bool) else str(v)) for k, v in rows],
                         columns=["parameter", "value"])
