@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from csm_helpers.analysis.stats import suppressed_groups
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.present.catalogue import (
     MINUS,
@@ -527,9 +528,9 @@ def follow_up_message(follow_up: pd.DataFrame, *, file: str | None, min_n: int) 
 
     The count is shown as "fewer than ``min_n``" when small (SPEC §4): in a small segment even
     the number of unhappy customers says too much. The split into dissatisfied and detractors
-    is shown only when no group it publishes — dissatisfied, detractors, only one of the two,
-    both — is under ``min_n``, directly or as a difference of the counts shown (complementary
-    suppression, SPEC §4).
+    is shown only when no part of the list — dissatisfied only, detractor only, both — is under
+    ``min_n`` (:func:`~csm_helpers.analysis.stats.suppressed_groups`, SPEC §4): every count the
+    split publishes, or a difference of them gives, is a sum of those parts.
 
     Examples
     --------
@@ -550,8 +551,8 @@ def follow_up_message(follow_up: pd.DataFrame, *, file: str | None, min_n: int) 
     elif n < min_n:
         head = _("Fewer than {min_n} customers who agreed to be contacted are dissatisfied or detractors.",
                  min_n=min_n)
-    elif all(k == 0 or k >= min_n for k in (unhappy, detractors, n - unhappy, n - detractors,
-                                              unhappy + detractors - n)):
+    elif not suppressed_groups({"dissatisfied only": n - detractors, "detractor only": n - unhappy,
+                                "both": unhappy + detractors - n}, min_n):
         head = _("{n} customers who agreed to be contacted are dissatisfied or detractors: {a} dissatisfied, "
                  "{b} detractors.", n=format_count(n), a=format_count(unhappy), b=format_count(detractors))
     else:  # a part, or a difference of the published counts, would be a group under min_n
