@@ -11,6 +11,7 @@ the population change of each actioned attribute and whether it reaches its targ
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -146,14 +147,11 @@ def test_small_outcome_groups_are_suppressed_and_bad_answers_named():
         action.follow_up_outcomes(o, spec=OutcomesSpec(file="x"), id="rid")
 
 
-
 def test_the_list_count_never_lets_a_small_group_be_worked_out():
     """The stage 05 callout: whatever it publishes (the total, the dissatisfied, the detractors),
     no group of listed customers under min_n can be worked out from it — neither one shown
     directly nor one found by differencing (only dissatisfied = total - detractors, only
     detractors, both = dissatisfied + detractors - total)."""
-    import re
-
     min_n = 5
     for only_d, only_t, both in np.ndindex(9, 9, 9):
         why = ["dissatisfied"] * only_d + ["detractor"] * only_t + ["dissatisfied, detractor"] * both
