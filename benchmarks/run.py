@@ -13,6 +13,9 @@ folder, ``--repeat`` times (the median is reported, and the best):
 ``--before DIR`` also times the same commands with the csm-workbook code of ``DIR`` (a
 checkout of an earlier commit, e.g. ``git worktree add /tmp/before HEAD~3``; it is put first
 on ``PYTHONPATH``), so the before and after figures come from one run on one machine.
+* ``papermill`` stage 04 — SPEC §5's yardstick: one ``papermill`` command-line call on the
+  stage 04 notebook alone (no HTML export).
+
 ``--naive`` also times the way without csm: the ``papermill`` command line for each stage
 notebook, then ``jupyter nbconvert --template csm_report`` for the five.
 
@@ -65,21 +68,29 @@ def _csm(args: list[str], out: Path, code: Path | None) -> None:
         raise SystemExit(f"failed: csm run {' '.join(args)}\n{proc.stderr[-3000:]}")
 
 
-def _naive(out: Path, code: Path | None) -> None:
-    from csm_helpers.present.templates import templates_dir
+def _papermill(stages: tuple[str, ...], folder: Path, code: Path | None) -> list[str]:
+    """The ``papermill`` command line once per stage notebook, on the sample's ``all`` segment;
+    the executed notebooks' paths."""
     from csm_helpers.study.datasets import sample_study_path
     from csm_helpers.study.stages import notebooks_dir
 
-    folder = out / "all"
     folder.mkdir(parents=True)
     executed = []
-    for stage in STAGES:
+    for stage in stages:
         target = folder / f"{stage}.ipynb"
         subprocess.run([str(BIN / "papermill"), str(notebooks_dir() / f"{stage}.ipynb"), str(target),
                         "-p", "study_path", str(sample_study_path()), "-p", "segment", "all",
                         "-p", "output_dir", str(folder), "--cwd", str(notebooks_dir()), "--no-progress-bar"],
                        check=True, capture_output=True, env=_env(code))
         executed.append(str(target))
+    return executed
+
+
+def _naive(out: Path, code: Path | None) -> None:
+    from csm_helpers.present.templates import templates_dir
+
+    folder = out / "all"
+    executed = _papermill(STAGES, folder, code)
     subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--template", "csm_report",
                     f"--TemplateExporter.extra_template_basedirs={templates_dir()}", "--no-input", "--no-prompt",
                     "--HTMLExporter.embed_images=True", "--output-dir", str(folder), *executed],
@@ -132,12 +143,19 @@ def main() -> int:
                                                     lambda o, c=code: _csm(["--stages", "04"], o, c), args.repeat)
     rows["after: csm run --jobs 1"] = _time("after: csm run --jobs 1", lambda o: _csm(["--jobs", "1"], o, None),
                                             args.repeat)
+    rows["papermill CLI, stage 04 alone"] = _time("papermill CLI, stage 04 alone",
+                                                  lambda o: _papermill(("04_analysis",), o / "all", None), args.repeat)
     if args.naive:
         rows["papermill CLI + nbconvert CLI"] = _time("papermill CLI + nbconvert CLI", lambda o: _naive(o, None), 1)
     if args.before:
         for what in ("csm run", "csm run --stages 04"):
             b, a = rows[f"before: {what}"]["wall_median"], rows[f"after: {what}"]["wall_median"]
             print(f"{what:<30} before {b:6.1f} s  after {a:6.1f} s  ({b / a:.1f}x)")
+    whole, one_stage = rows["after: csm run"]["wall_median"], rows["after: csm run --stages 04"]["wall_median"]
+    yardstick = rows["papermill CLI, stage 04 alone"]["wall_median"]
+    print(f"\nwhole study: csm run {whole:.1f} s = {whole / yardstick:.2f}x one papermill CLI call on stage 04 alone "
+          f"({yardstick:.1f} s); SPEC §5: at most 1.2x; issue 14: at most 10 s")
+    print(f"one edited stage: csm run --stages 04 {one_stage:.1f} s; SPEC §5 and issue 14: under 5 s")
     with tempfile.TemporaryDirectory() as tmp:
         one, many = Path(tmp) / "one", Path(tmp) / "many"
         _csm(["--jobs", "1"], one, None)
