@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pingouin as pg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -69,6 +70,17 @@ def test_adjust_p_equals_statsmodels_and_leaves_untested_rows_out_of_the_family(
     assert holm(p[ok]).tolist() == pytest.approx(multipletests(p[ok], method="holm")[1].tolist(), rel=1e-12)
     with pytest.raises(CsmError, match="`method`"):
         adjust_p(p, method="bonferroni")
+
+
+@given(st.lists(st.one_of(st.sampled_from([0.0, 0.01, 0.05, 0.5, 1.0]), st.floats(0, 1)), min_size=1, max_size=30),
+       st.sampled_from(["holm", "fdr_bh"]))
+def test_adjust_p_equals_statsmodels_and_pingouin_with_ties_and_bounds(p, method):
+    """Two independent references (statsmodels' multipletests and pingouin's multicomp) on
+    families with tied p-values, exact 0 and 1, and a single test."""
+    p = np.asarray(p)
+    got = adjust_p(p, method=method)
+    np.testing.assert_allclose(got, multipletests(p, method=method)[1], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got, pg.multicomp(p, method=method)[1], rtol=1e-12, atol=1e-15)
 
 
 def test_adjust_family_decides_on_the_adjusted_p_per_group():
