@@ -233,3 +233,17 @@ def test_console_script_declared():
     text = (ROOT / "pyproject.toml").read_text()
     assert 'csm = "csm_helpers.cli:_entry"' in text
     assert textwrap.dedent("python3 dev.py test") in (ROOT / ".ci" / "run").read_text()
+
+
+def test_validate_loads_no_plotting_library():
+    """``csm validate`` (and the parent process of ``csm run``, which validates the same way)
+    checks the data without pingouin, matplotlib or seaborn: their import cost half a second
+    before a run's first stage could start."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from csm_helpers.pipeline.preflight import validate_study; "
+            "assert validate_study().n_responses > 0; "
+            "print(sorted(m for m in ('pingouin', 'matplotlib', 'seaborn', 'statsmodels') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT.parent, check=True)
+    assert proc.stdout.strip() == "[]", proc.stdout
