@@ -8,14 +8,13 @@ folder, ``--repeat`` times (the median is reported, and the best):
 * ``csm run`` — the five stages of the sample (n = 2,400), default ``--jobs`` (one kernel per
   core, at most one per stage);
 * ``csm run --jobs 1`` — the same on one kernel, stages one after another;
-* ``csm run --stages 04`` — one edited stage.
+* ``csm run --stages 04`` — one edited stage;
+* ``papermill`` stage 04 — SPEC §5's yardstick: one ``papermill`` command-line call on the
+  stage 04 notebook alone (no HTML export).
 
 ``--before DIR`` also times the same commands with the csm-workbook code of ``DIR`` (a
 checkout of an earlier commit, e.g. ``git worktree add /tmp/before HEAD~3``; it is put first
 on ``PYTHONPATH``), so the before and after figures come from one run on one machine.
-* ``papermill`` stage 04 — SPEC §5's yardstick: one ``papermill`` command-line call on the
-  stage 04 notebook alone (no HTML export).
-
 ``--naive`` also times the way without csm: the ``papermill`` command line for each stage
 notebook, then ``jupyter nbconvert --template csm_report`` for the five.
 
