@@ -22,7 +22,7 @@ For each: wall time, CPU time (user + system of every process it started) and pe
 Then the ratios A/C (SPEC §5: >= 8) and C/B (target <= 1.5). ``--profile`` also runs C once in
 this process and splits its CPU time between this process and the kernels, and profiles B's
 per-segment work with cProfile, for the notes. ``--chart-share`` times B's per-segment work
-three ways in one warm process — as it is; without laying out, drawing and encoding the
+three ways, each in a fresh process warmed up on one segment — as it is; without laying out, drawing and encoding the
 charts; without building them either — so that the cost of the charts is measured, not guessed
 (what a chart writer other than matplotlib could save). The machine is shared: run it when
 nothing else is busy.
@@ -293,7 +293,7 @@ def chart_share(study: Path, segments: list[str], stages: list[str], out: Path) 
     with ctx.Pool(1, maxtasksperchild=1) as pool:  # a fresh process for each way
         times = {m: pool.apply(_share_worker, ((m, str(study), picked, stages, str(out)),)) for m in modes}
     whole = times["as it is"]
-    print(f"\nB per branch report set (median of {len(picked) - 1}, one warm process):")
+    print(f"\nB per branch report set (median of {len(picked) - 1}; each way in its own warm process):")
     for m in modes:
         print(f"  {m:<28} {times[m]:5.2f} s")
     print(f"  charts: layout, drawing and PNG {whole - times[modes[1]]:.2f} s "
