@@ -22,10 +22,10 @@ For each: wall time, CPU time (user + system of every process it started) and pe
 Then the ratios A/C (SPEC §5: >= 8) and C/B (target <= 1.5). ``--profile`` also runs C once in
 this process and splits its CPU time between this process and the kernels, and profiles B's
 per-segment work with cProfile, for the notes. ``--chart-share`` times B's per-segment work
-three ways, each in a fresh process warmed up on one segment — as it is; without laying out, drawing and encoding the
-charts; without building them either — so that the cost of the charts is measured, not guessed
-(what a chart writer other than matplotlib could save). The machine is shared: run it when
-nothing else is busy.
+three ways, each in a fresh process warmed up on one segment — as it is; without laying
+out, drawing and encoding the charts; without building them either — so that the cost of
+the charts is measured, not guessed (what a chart writer other than matplotlib could save).
+The machine is shared: run it when nothing else is busy.
 """
 
 from __future__ import annotations
