@@ -39,6 +39,7 @@ def test_sample_metrics_contract(sample_run):
     # SPEC §3 keys of stages 03/04
     for kpi in ("csat_top2", "csi", "nps"):
         assert set(m["kpis"][kpi]) >= {"value", "ci_low", "ci_high", "n", "target", "met"}
+        assert m["kpis"][kpi]["level"] == 0.95  # the sample's analysis.level, recorded with the interval
         assert m["kpis"][kpi]["ci_low"] <= m["kpis"][kpi]["value"] <= m["kpis"][kpi]["ci_high"]
     assert 0 <= m["kpis"]["csat_top2"]["value"] <= 1
     assert set(m["reliability"]) == {"product", "process", "people"}

@@ -616,3 +616,18 @@ def test_any_names_render_as_text_never_as_markup(study, segment):
 def test_module_public_names():
     for name in delivery.__all__:
         assert hasattr(delivery, name), name
+
+
+def test_e_mail_of_a_run_without_summary_gives_the_recorded_level_and_never_assumes_95():
+    """The fallback tiles (a metrics.json without ``summary``) label the interval with the level
+    the run recorded in ``kpis``; an older file without a level says only "CI"."""
+    from csm_helpers.delivery.message import summary_text
+    from csm_helpers.delivery.reports import SegmentReports
+
+    entry = {"value": 21.04, "ci_low": 15.2, "ci_high": 26.9, "n": 900, "target": 30, "met": False}
+    text_90 = summary_text(SegmentReports("all", Path("r"), {"n": 2400, "kpis": {"nps": {**entry, "level": 0.9}}},
+                                          []), study_name="Bank", attached=[], left_out=[])
+    assert "(90% CI +15.2 – +26.9;" in text_90 and "95%" not in text_90
+    text_old = summary_text(SegmentReports("all", Path("r"), {"n": 2400, "kpis": {"nps": entry}}, []),
+                            study_name="Bank", attached=[], left_out=[])
+    assert "(CI +15.2 – +26.9;" in text_old and "95%" not in text_old

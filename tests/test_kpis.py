@@ -541,6 +541,24 @@ def test_kpi_summary_suppressed():
     assert s[["value", "ci_low", "ci_high"]].isna().all().all() and s["met"].isna().all()
 
 
+def test_kpi_summary_records_its_confidence_level_for_metrics_json():
+    """The level travels with the table (and into metrics.json's ``kpis``): the 90 % interval
+    is the one ``csat`` gives at 0.9, narrower than at 0.95."""
+    from csm_helpers.workbook.metrics import kpis_entry
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"o": rng.integers(1, 6, 300).astype(float), "s": rng.integers(1, 6, 300).astype(float)})
+    args = {"overall": "o", "scale": (1, 5), "satisfaction_items": ["s"], "scales": {"s": (1, 5)}}
+    s90 = kpis.kpi_summary(df, **args, level=0.9)
+    s95 = kpis.kpi_summary(df, **args)
+    assert s90.attrs["level"] == 0.9 and s95.attrs["level"] == 0.95
+    entry = kpis_entry(s90)["csat_top2"]
+    assert entry["level"] == 0.9
+    ref = kpis.csat(df, item="o", scale=(1, 5), level=0.9)
+    assert (entry["ci_low"], entry["ci_high"]) == pytest.approx((float(ref["ci_low"].iloc[0]), float(ref["ci_high"].iloc[0])))
+    assert entry["ci_high"] - entry["ci_low"] < kpis_entry(s95)["csat_top2"]["ci_high"] - kpis_entry(s95)["csat_top2"]["ci_low"]
+
+
 def test_scorecard_is_csi_of_each_dimension():
     rng = np.random.default_rng(6)
     n = 200

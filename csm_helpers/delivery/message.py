@@ -26,7 +26,7 @@ from csm_helpers.delivery.reports import (
     report_language,
     segment_matches,
 )
-from csm_helpers.present.catalogue import format_kpi, kpi_label, segment_label
+from csm_helpers.present.catalogue import ci_text, format_kpi, kpi_label, segment_label
 from csm_helpers.present.templates import render
 from csm_helpers.study.stages import STAGE_TITLES
 
@@ -110,11 +110,19 @@ def _kpi_tiles(metrics: Mapping[str, Any]) -> list[dict[str, str]]:
         status = ({True: _("met"), False: _("not met")}.get(met, "") if isinstance(met, bool | None) else str(met))
         target_text = (_("target {value}", value=_num(target, key)) if target is not None else _("no target"))
         out.append({"kpi": label, "value": _num(entry.get("value"), key), "arrow": "",
-                    "ci": "" if lo is None and hi is None else
-                    _("95% CI {low} – {high}", low=_num(lo, key), high=_num(hi, key)),
+                    "ci": "" if lo is None and hi is None else _ci(entry, _num(lo, key), _num(hi, key)),
                     "target": f"{target_text} · {status}" if status else target_text, "change": "", "n": n,
                     "status": {True: "met", False: "not-met"}.get(met, "") if isinstance(met, bool | None) else ""})
     return out
+
+
+def _ci(entry: Mapping[str, Any], low: str, high: str) -> str:
+    """"90% CI low – high" with the level the run recorded; a ``metrics.json`` from before the
+    level was recorded says only "CI" rather than assume 95 %."""
+    level = entry.get("level")
+    if isinstance(level, int | float) and not isinstance(level, bool) and 0 < level < 1:
+        return ci_text(low, high, level)
+    return _("CI {low} – {high}", low=low, high=high)
 
 
 def _list(value: Any) -> list[str]:
@@ -215,7 +223,7 @@ def summary_text(seg: SegmentReports, *, study_name: str, attached: Sequence[Pat
     --------
     >>> from pathlib import Path
     >>> seg = SegmentReports("all", Path("r"), {"n": 2400, "kpis": {"nps": {"value": 21.04,
-    ...     "ci_low": 15.2, "ci_high": 26.9, "n": 900, "target": 30, "met": False}}}, [])
+    ...     "ci_low": 15.2, "ci_high": 26.9, "n": 900, "target": 30, "met": False, "level": 0.95}}}, [])
     >>> print(summary_text(seg, study_name="Bank", attached=[], left_out=[]).splitlines()[4])
       NPS (−100 to +100): +21.0 (95% CI +15.2 – +26.9; target +30.0 · not met; n = 900)
     """

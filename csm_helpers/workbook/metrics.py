@@ -43,15 +43,19 @@ def _rows(table: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
 
 
 def kpis_entry(summary: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """``kpis`` from :func:`csm_helpers.analysis.kpis.kpi_summary`.
+    """``kpis`` from :func:`csm_helpers.analysis.kpis.kpi_summary`: SPEC §3's keys, and ``level``,
+    the confidence level of ``ci_low`` / ``ci_high`` (so that a reader of the file, such as the
+    ``csm send`` e-mail of an older run, never has to assume 95 %).
 
     Examples
     --------
     >>> t = pd.DataFrame({"kpi": ["nps"], "value": [21.0], "ci_low": [15.0], "ci_high": [27.0], "n": [900],
     ...                   "target": [30.0], "met": [False], "suppressed": [False]})
-    >>> kpis_entry(t)["nps"]["met"]
-    False
+    >>> t.attrs["level"] = 0.9
+    >>> kpis_entry(t)["nps"]["met"], kpis_entry(t)["nps"]["level"]
+    (False, 0.9)
     """
+    level = summary.attrs.get("level")
     out = {}
     for row in summary.to_dict(orient="records"):
         if row.get("suppressed"):
@@ -59,6 +63,8 @@ def kpis_entry(summary: pd.DataFrame) -> dict[str, dict[str, Any]]:
                                "target": row.get("target"), "met": None, "suppressed": True}
             continue
         out[row["kpi"]] = {k: row.get(k) for k in ("value", "ci_low", "ci_high", "n", "target", "met")}
+        if level is not None:
+            out[row["kpi"]]["level"] = float(level)
     return to_jsonable(out)
 
 

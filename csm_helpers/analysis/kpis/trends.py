@@ -268,6 +268,7 @@ def kpi_summary(data: pd.DataFrame, *, overall: str, scale: tuple[float, float],
                                       "met", "status", "suppressed"])
     out["met"] = out["met"].astype(object)
     out.attrs["min_n"] = min_n  # a suppressed KPI's n is shown as "fewer than min_n"
+    out.attrs["level"] = level  # the confidence level of ci_low / ci_high (metrics.json records it)
     return out
 
 
