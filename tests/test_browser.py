@@ -103,12 +103,47 @@ def pdf_image_draws(pdf: bytes) -> int:
     return sum(draws(page.get_contents(), page["/Resources"]) for page in reader.pages)
 
 
+#: The SVG charts, measured as the browser draws them (not from what the writer recorded):
+#: each text's size as shown (CSS px, or pt when printed at 96 px an inch) at least ``floor``,
+#: no two texts of a chart overlapping (horizontal extent as drawn; vertical: one em centred
+#: on the line), no text outside its chart.
+SVG_CHECKS = """
+function svgChartProblems(floor, unit) {
+  const out = [];
+  for (const svg of document.querySelectorAll('svg.csm-chart')) {
+    const name = (svg.querySelector('title') || {textContent: ''}).textContent.slice(0, 60);
+    const box = svg.getBoundingClientRect();
+    const scale = box.width / svg.viewBox.baseVal.width;
+    const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim());
+    const boxes = texts.map(t => {
+      const r = t.getBoundingClientRect(), em = parseFloat(getComputedStyle(t).fontSize) * scale;
+      const mid = (r.top + r.bottom) / 2;
+      return {left: r.left, right: r.right, top: mid - em / 2, bottom: mid + em / 2, em, text: t.textContent};
+    });
+    let smallest = Infinity;
+    for (const b of boxes) smallest = Math.min(smallest, unit === 'pt' ? b.em * 72 / 96 : b.em);
+    if (smallest < floor - 0.05) out.push(`chart text ${smallest.toFixed(1)} ${unit} < ${floor} ${unit}: ${name}`);
+    for (const b of boxes)
+      if (b.left < box.left - 0.5 || b.right > box.right + 0.5) out.push(`chart text outside its chart: "${b.text}" in ${name}`);
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i], b = boxes[j];
+      if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5)
+        out.push(`chart labels overlap: "${a.text}" and "${b.text}" in ${name}`);
+    }
+  }
+  return out;
+}
+"""
+
+
 def print_layout_problems(page) -> list[str]:
     """Elements that would be cut when the page prints on A4 (checked in print media)."""
     page.emulate_media(media="print")
     page.set_viewport_size({"width": int(A4_CONTENT_WIDTH_PX), "height": 1100})
-    return page.evaluate("""([maxW, maxH]) => {
-      const out = [];
+    return page.evaluate("""([maxW, maxH]) => {""" + SVG_CHECKS + """
+      const out = svgChartProblems(11, 'pt');
+      for (const svg of document.querySelectorAll('svg.csm-chart'))
+        if (svg.getBoundingClientRect().height > maxH) out.push('chart taller than an A4 page');
       const docW = document.documentElement.clientWidth;
       for (const el of document.querySelectorAll('table, img, .csm-figure, .csm-tile, pre')) {
         const r = el.getBoundingClientRect();
@@ -238,7 +273,7 @@ def test_hostile_text_stays_text_in_browser(browser, tmp_path):
 #: scroll, every chart's smallest text at least 9 CSS px as shown, no chart whose labels collide
 #: (counted when it was drawn: charts.style.text_overlaps), and the base n of every KPI tile the
 #: same as the header's n.
-PHONE_CHECKS = """() => {
+PHONE_CHECKS = """() => {""" + SVG_CHECKS + """
   const out = [];
   const doc = document.documentElement;
   if (doc.scrollWidth > doc.clientWidth + 1) out.push(`page scrolls sideways: ${doc.scrollWidth} > ${doc.clientWidth} px`);
@@ -249,6 +284,7 @@ PHONE_CHECKS = """() => {
     if (px < 9) out.push(`chart text ${px.toFixed(1)} px < 9 px: ${img.alt.slice(0, 60)}`);
     if (img.dataset.overlaps !== '0') out.push(`chart labels overlap (${img.dataset.overlaps}): ${img.alt.slice(0, 60)}`);
   }
+  for (const problem of svgChartProblems(9, 'px')) out.push(problem);
   const facts = document.querySelector('dl.csm-facts[data-n]');
   for (const tile of document.querySelectorAll('.csm-tile[data-base]')) {
     if (!facts) { out.push('KPI tiles but no n in the header'); break; }
@@ -311,6 +347,9 @@ def test_phone_checks_catch_scroll_small_chart_text_and_a_second_n(browser, tmp_
         "<dl class='csm-facts' data-n='1158'></dl><div class='csm-tile' data-n='1155' data-base='2400'></div>"
         f"<img alt='tiny' width='1000' data-text-pt='8' data-overlaps='2' style='width:100%' "
         f"src='data:image/png;base64,{png}'>"
+        "<svg class='csm-chart' width='1000' height='100' viewBox='0 0 1000 100' style='width:100%;height:auto'>"
+        "<title>bad svg</title><text x='10' y='50' font-size='14'>overlapping</text>"
+        "<text x='20' y='52' font-size='14'>labels</text><text x='990' y='90' font-size='14'>cut off</text></svg>"
         "<table><tr>" + "<td>a-wide-cell-that-does-not-wrap</td>" * 20 + "</tr></table></body></html>",
         encoding="utf-8")
     context = browser.new_context(viewport={"width": 390, "height": 900})
@@ -321,6 +360,10 @@ def test_phone_checks_catch_scroll_small_chart_text_and_a_second_n(browser, tmp_
     assert any("chart text" in p and "< 9 px" in p for p in problems)
     assert any("tile base n 2400 != header n 1158" in p for p in problems)
     assert any("chart labels overlap (2): tiny" in p for p in problems)
+    # the SVG chart, measured as drawn: 14 px text on a 1,000 px sheet shrunk to the phone
+    assert any(p.startswith("chart text 5.") and p.endswith("px < 9 px: bad svg") for p in problems), problems
+    assert 'chart labels overlap: "overlapping" and "labels" in bad svg' in problems
+    assert 'chart text outside its chart: "cut off" in bad svg' in problems
     context.close()
 
 
@@ -360,3 +403,34 @@ def test_email_reads_on_a_phone_with_its_attachments_under_the_limit(browser, sa
     page.screenshot(path=str(shots / "email-390.png"), full_page=True)
     context.close()
     write_eml([plan], tmp_path / "outbox")  # the dry run writes the same message
+
+
+# --------------------------------------------------------------------------- SVG charts (issue 14)
+def test_svg_chart_text_is_drawn_as_wide_as_the_writer_measured_it(browser, tmp_path):
+    """The writer lays a chart out from its own measurements (present.charts.fonts); Chromium,
+    with the page's embedded font, must draw every text at that width: English, Vietnamese
+    (composed and decomposed), Chinese with full-width punctuation, digits and signs."""
+    from csm_helpers.present.charts.canvas import Chart
+    from csm_helpers.present.charts.fonts import TEXT_CSS, font_face_css
+
+    samples = ["Key drivers of overall satisfaction (R² = 0.49)", "Sự đa dạng của sản phẩm",
+               __import__("unicodedata").normalize("NFD", "Thời gian chờ đợi"), "手机应用的可靠性（成对），95% 区间",
+               "0% 5% 10% 15% 20% −3.5 ≥ 1,139", "Waiting time: AVAWAY fi fl ffi"]
+    chart = Chart("measure")
+    for i, text in enumerate(samples):
+        chart.text(10, 30 + 40 * i, text, size=11 + i % 3)
+    chart.finish()
+    page_html = (f"<!doctype html><meta charset='utf-8'><style>{font_face_css(chart.chars)}</style>"
+                 f"<body style='margin:0'>{chart.svg(font=False)}</body>")
+    path = tmp_path / "measure.html"
+    path.write_text(page_html, encoding="utf-8")
+    context = browser.new_context(viewport={"width": 800, "height": 600})
+    page = context.new_page()
+    page.goto(path.as_uri(), wait_until="load")
+    assert page.evaluate("document.fonts.ready.then(() => [...document.fonts].filter("
+                         "f => f.family === 'csmchart' && f.status === 'loaded').length)") == 1
+    drawn = page.evaluate("[...document.querySelectorAll('svg text')].map(t => t.getComputedTextLength())")
+    measured = [t.x1 - t.x0 for t in chart.texts]
+    assert drawn == pytest.approx(measured, abs=0.5), list(zip(samples, drawn, measured, strict=True))
+    assert TEXT_CSS in page_html
+    context.close()

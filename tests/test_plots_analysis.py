@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import matplotlib
 
@@ -13,7 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
-from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
+from matplotlib.container import BarContainer  # noqa: E402
 from matplotlib.text import Annotation, Text  # noqa: E402
 
 from csm_helpers.analysis.drivers import QUADRANTS, attribute_table, ipa, key_drivers  # noqa: E402
@@ -182,29 +183,68 @@ def test_plot_ipa_rejects_other_tables():
 # --------------------------------------------------------------------------- drivers
 def test_plot_drivers_sorted_with_whiskers_and_r2(sample):
     kd = sample["kd"]
-    ax = plot_drivers(kd, labels=sample["labels"], hatch="..")
-    bars = next(c for c in ax.containers if isinstance(c, BarContainer))
-    widths = [b.get_width() for b in bars]
-    assert widths == sorted(kd["rw_pct"], reverse=True)
-    assert any(isinstance(c, ErrorbarContainer) for c in ax.containers)
-    ticks = [t.get_text() for t in ax.get_yticklabels()]
-    assert ticks[0] == sample["labels"][kd.sort_values("rank")["attribute"].iloc[0]]
-    assert f"R² = {kd['relative_weight'].sum():.2f}" in ax.get_title()
-    assert "(pairwise)" in ax.get_xlabel()
-    texts = _all_text(ax)
-    assert f"  {kd['rw_pct'].max():.0f}%" in texts
-    assert "95% bootstrap interval" in legend_texts(ax)
-    _colours_in_palette(ax)
+    chart = plot_drivers(kd, labels=sample["labels"])
+    bars = [m for m in chart.marks if m["kind"] == "bar"]
+    assert [b["value"] for b in bars] == sorted(kd["rw_pct"], reverse=True)
+    ranked = kd.sort_values("rank")
+    assert [b["label"] for b in bars] == [sample["labels"][a] for a in ranked["attribute"]]
+    assert [b["low"] for b in bars] == ranked["rw_pct_ci_low"].tolist()
+    assert [b["high"] for b in bars] == ranked["rw_pct_ci_high"].tolist()
+    assert [b["top"] for b in bars] == [True] * 3 + [False] * (len(kd) - 3)
+    assert f"R² = {kd['relative_weight'].sum():.2f}" in chart.alt
+    texts = [t.text for t in chart.texts]
+    assert f"{kd['rw_pct'].max():.0f}%" in texts
+    assert any("(pairwise)" in t for t in texts)
+    assert [m["label"] for m in chart.marks if m["kind"] == "legend"] == ["top 3", "others", "95% bootstrap interval"]
+    assert chart.overlaps() == [] and chart.smallest_pt >= 11
+    # every text within the sheet, every bar within the plot
+    assert all(t.x0 >= 0 and t.x1 <= chart.width and t.y0 >= 0 and t.y1 <= chart.height for t in chart.texts)
+    svg = chart.svg(font=False)
+    for colour in set(re.findall(r'(?:fill|stroke)="(#[0-9a-fA-F]{6})"', svg)):
+        assert _in_palette(colour), colour
+
+
+def test_plot_drivers_bar_lengths_follow_the_axis(sample):
+    """Each bar's length is its value on the axis: the bar of the largest driver ends where
+    the axis puts that value (read from the SVG: tick positions and rectangle widths)."""
+    chart = plot_drivers(sample["kd"], labels=sample["labels"])
+    svg = chart.svg(font=False)
+    ticks = {float(v): float(x) for x, v in re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle">(\d+)%</text>', svg)}
+    assert len(ticks) >= 3
+    (v0, x0), (v1, x1) = sorted(ticks.items())[:2]
+    per_unit = (x1 - x0) / (v1 - v0)
+    widths = [float(w) for w in re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="[\d.]+" '
+                                            r'fill="(?:#0072B2|url\(#[\w-]+\))" stroke', svg)]
+    values = [m["value"] for m in chart.marks if m["kind"] == "bar"]
+    # the bars come first; the legend's two keys follow
+    assert widths[:len(values)] == pytest.approx([v * per_unit for v in values], abs=0.15)
 
 
 def test_plot_drivers_without_intervals_and_errors(sample):
     kd = sample["kd"].drop(columns=["rw_pct_ci_low", "rw_pct_ci_high"])
-    ax = plot_drivers(kd)
-    assert not any(isinstance(c, ErrorbarContainer) for c in ax.containers)
+    chart = plot_drivers(kd)
+    assert re.search(r'<path d="M[\d.]+ [\d.]+H', chart.svg(font=False)) is None  # no whisker
+    assert all(np.isnan(m["low"]) for m in chart.marks if m["kind"] == "bar")
+    assert "bootstrap interval" not in " ".join(m.get("label", "") for m in chart.marks if m["kind"] == "legend")
     with pytest.raises(DataError, match="appears more than once"):
         plot_drivers(pd.concat([sample["kd"], sample["kd"]]))
     with pytest.raises(DataError, match="key-driver table: column 'rw_pct'"):
         plot_drivers(sample["kd"].drop(columns="rw_pct"))
+    empty = plot_drivers(sample["kd"].assign(rw_pct=np.nan))
+    assert "no attribute to show" in empty.alt and empty.marks == []
+
+
+def test_plot_drivers_long_hostile_and_cjk_labels_fit(sample):
+    kd = sample["kd"]
+    hostile = {a: f"<script>alert('{a}')</script> & a very long label that goes on and on about {a}"
+               for a in kd["attribute"]}
+    hostile[kd["attribute"].iloc[0]] = "手机应用的可靠性（包括登录、转账和查询余额）。非常重要的因素"
+    chart = plot_drivers(kd, labels=hostile)
+    svg = chart.svg(font=False)
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert chart.overlaps() == []
+    assert all(t.x0 >= 0 and t.x1 <= chart.width for t in chart.texts)
+    assert not any(t.text.startswith(("）", "，", "。")) for t in chart.texts)  # kinsoku
 
 
 # --------------------------------------------------------------------------- gaps

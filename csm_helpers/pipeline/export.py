@@ -7,15 +7,18 @@ import html.parser
 import re
 import threading
 from typing import Any
+from xml.etree import ElementTree
 
 import nbformat
 
 from csm_helpers.core.errors import ReportError
 from csm_helpers.core.i18n import HTML_LANG, language, tr, translate_markdown
 from csm_helpers.core.safety import escape, readable
+from csm_helpers.present.charts.canvas import ATTRIBUTES, ELEMENTS
+from csm_helpers.present.charts.fonts import TEXT_CSS, font_face_data
 from csm_helpers.present.templates import NOT_COVERED_MIME, templates_dir
 
-__all__ = ["check_static_html", "export_html", "move_not_covered", "prepare_report"]
+__all__ = ["check_static_html", "export_html", "inline_charts", "move_not_covered", "prepare_report"]
 
 
 # --------------------------------------------------------------------------- export
@@ -251,6 +254,8 @@ class _StaticCheck(html.parser.HTMLParser):
                 self.problems.append(f"<{tag} {name}={value[:60]!r}> loads a non-embedded resource")
             if name == "href" and re.match(r"\s*(javascript|vbscript|data):", value, re.I):
                 self.problems.append(f"<{tag} href={value[:60]!r}> is a script link")
+            if "url(" in value.lower() and name != "style" and not re.fullmatch(r"url\(#[\w-]+\)", value):
+                self.problems.append(f"<{tag} {name}={value[:60]!r}> refers outside the page")
             if name == "style" and re.search(r"url\(|expression\(|@import", value, re.I):
                 self.problems.append(f"<{tag} style> loads a resource")
 
@@ -293,6 +298,72 @@ def _readable_meta(value: Any) -> Any:
     return value
 
 
+_SVG = "{http://www.w3.org/2000/svg}"
+_OWN_FONT = re.compile(r'<style class="csm-font">@font-face\{[^<>]*\}</style>')
+_STYLES = {TEXT_CSS}
+
+
+def _checked_chart(svg: str) -> str | None:
+    """The markup of an SVG chart for inline use in a page, without its own font; None when
+    it is not a chart the writer could have written (then the page shows it as an image,
+    where no script can run)."""
+    try:
+        root = ElementTree.fromstring(svg)
+    except ElementTree.ParseError:
+        return None
+    if root.tag != f"{_SVG}svg":
+        return None
+    for el in root.iter():
+        tag = el.tag.removeprefix(_SVG)
+        if tag not in ELEMENTS:
+            return None
+        for name, value in el.attrib.items():
+            if name not in ATTRIBUTES or ("url(" in value and not re.fullmatch(r"url\(#[\w-]+\)", value)):
+                return None
+        if tag == "style" and (el.text or "") not in _STYLES and not (
+                el.get("class") == "csm-font" and _OWN_FONT.fullmatch(f'<style class="csm-font">{el.text}</style>')):
+            return None
+    return _OWN_FONT.sub("", svg, count=1)
+
+
+def inline_charts(nb: nbformat.NotebookNode) -> str:
+    """Prepare the notebook's SVG charts for the page, in place, and return the page's font.
+
+    Each chart written by :mod:`csm_helpers.present.charts.canvas` (an ``image/svg+xml``
+    output whose metadata names ``csm_chart``) is checked against the writer's elements and
+    attributes, and loses the font it may carry for JupyterLab; the page then gets one font
+    subset for all its charts, returned as base64 WOFF ("" for a page without charts). A
+    chart that fails the check loses its ``csm_chart`` mark and is shown as an image.
+
+    Examples
+    --------
+    >>> from csm_helpers.present.charts.canvas import Chart
+    >>> c = Chart("demo"); _ = c.text(10, 10, "Fees"); c.finish()
+    >>> out = nbformat.v4.new_output("display_data", data={"image/svg+xml": c.svg(font=True)},
+    ...                              metadata={"image/svg+xml": c.metadata()})
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[out])])
+    >>> font = inline_charts(nb)
+    >>> len(font) > 1000, "csm-font" in nb.cells[0].outputs[0].data["image/svg+xml"]
+    (True, False)
+    """
+    chars: set[str] = set()
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            meta = output.get("metadata", {}).get("image/svg+xml") or {}
+            if "image/svg+xml" not in data or not meta.get("csm_chart"):
+                continue
+            svg = data["image/svg+xml"]
+            svg = "".join(svg) if isinstance(svg, list) else str(svg)
+            checked = _checked_chart(svg)
+            if checked is None:
+                meta.pop("csm_chart", None)
+                continue
+            data["image/svg+xml"] = checked
+            chars.update(str(meta.get("csm_chars", "")))
+    return font_face_data("".join(chars)) if chars else ""
+
+
 def prepare_report(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Turn an executed stage notebook into what the ``csm_report`` template renders, in place.
 
@@ -322,6 +393,7 @@ def prepare_report(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
                                                       "Contents", "Chart")},
                 "facts": [(tr(k), v) for k, v in meta.get("facts", [])]}
     meta = _readable_meta(meta)
+    meta["chart_font"] = inline_charts(nb)
     meta["toc"] = _toc(nb)
     meta["html_lang"] = HTML_LANG.get(lang, "en")
     meta["prepared"] = True

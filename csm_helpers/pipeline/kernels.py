@@ -101,9 +101,11 @@ def kernel_prelude(modules: tuple[str, ...] = PRELUDE_MODULES) -> None:
     import matplotlib as mpl
     import numpy as np
 
+    from csm_helpers.present.charts.fonts import set_font_per_chart
     from csm_helpers.workbook.cache import enable_data_cache
 
     enable_data_cache()
+    set_font_per_chart(False)  # the report's exporter gives each page one font for all its charts
     _BASELINE.update(
         cwd=os.getcwd(), path=list(sys.path), environ=dict(os.environ),
         filters=list(warnings.filters), showwarning=warnings.showwarning,

@@ -25,6 +25,7 @@ from csm_helpers.core.i18n import _, tr
 from csm_helpers.core.safety import escape, readable
 from csm_helpers.present.catalogue import format_count, format_points
 from csm_helpers.present.charts import textcache
+from csm_helpers.present.charts.canvas import Chart
 from csm_helpers.present.charts.style import fitted_bbox, legible, text_overlaps
 from csm_helpers.present.templates import NOT_COVERED_MIME
 
@@ -72,6 +73,15 @@ def _display(obj: Any) -> None:
         print(obj)
         return
     display(obj)
+
+
+def _display_raw(data: dict[str, Any], metadata: dict[str, Any]) -> None:
+    try:
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        print(data.get("text/plain", ""))
+        return
+    display(data, raw=True, metadata=metadata)
 
 
 def fmt_pct(value: Any, digits: int = 0) -> str:
@@ -387,15 +397,29 @@ def _encode_palette(image: Image.Image) -> bytes:
 
 
 def show_figure(ax_or_fig: Any, *, alt: str | None = None, dpi: int = 120) -> None:
-    """Display a chart as an embedded PNG and close it (so it is not shown twice).
+    """Display a chart: an SVG chart as it is, a matplotlib chart as an embedded PNG (closed,
+    so that it is not shown twice).
 
     Parameters
     ----------
-    ax_or_fig : matplotlib Axes or Figure
+    ax_or_fig : Chart, or matplotlib Axes or Figure
         What a plot helper returned.
     alt : str, optional
-        Text alternative for the image (defaults to the axes title).
+        Text alternative for the image (defaults to the chart's title).
+
+    Notes
+    -----
+    An SVG chart (:class:`~csm_helpers.present.charts.canvas.Chart`) is shown as
+    ``image/svg+xml`` with its metadata (text alternative, characters, smallest text size,
+    overlapping labels): the report exporter puts it into the page as inline SVG and gives
+    the page one font for all its charts (:func:`csm_helpers.pipeline.export.prepare_report`).
     """
+    if isinstance(ax_or_fig, Chart):
+        meta = ax_or_fig.metadata()
+        if alt is not None:
+            meta["alt"] = readable(alt, max_chars=300)
+        _display_raw({"image/svg+xml": ax_or_fig.svg(), "text/plain": meta["alt"]}, {"image/svg+xml": meta})
+        return
     fig = ax_or_fig if isinstance(ax_or_fig, plt.Figure) else ax_or_fig.get_figure()
     if alt is None:
         titles = [t for t in [fig.get_suptitle(), *(a.get_title() for a in fig.axes)] if t]

@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 from matplotlib.transforms import Bbox
 
 from csm_helpers.analysis.drivers import CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVERKILL, QUADRANT_SURE
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _, tr
+from csm_helpers.present.charts.canvas import PAD, Chart, nice_ticks
 from csm_helpers.present.charts.style import (
     BAD,
     DARK,
@@ -401,41 +401,41 @@ def plot_kano(kano: pd.DataFrame, *, ax: Axes | None = None, label_width: int = 
 
 
 # --------------------------------------------------------------------------- key drivers
-def plot_drivers(drivers: pd.DataFrame, *, ax: Axes | None = None, labels: Mapping[str, str] | None = None,
-                 top: int = 3, **kwargs: Any) -> Axes:
+def plot_drivers(drivers: pd.DataFrame, *, labels: Mapping[str, str] | None = None, top: int = 3) -> Chart:
     """Key drivers: relative weight of each attribute as % of R^2, with bootstrap whiskers, sorted.
+
+    Drawn as SVG by :mod:`csm_helpers.present.charts.canvas` (text kept as text).
 
     Parameters
     ----------
     drivers : pandas.DataFrame
         From :func:`csm_helpers.analysis.drivers.key_drivers` (a ``label`` column is used when present).
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when None (taller with many attributes).
     labels : mapping, optional
         Attribute id -> label for the bars (default: the ``label`` column, else the id).
     top : int
-        The ``top`` largest drivers are drawn dark, the others hatched.
-    **kwargs
-        Passed to ``Axes.barh``.
+        The ``top`` largest drivers are drawn dark, the others white and hatched.
 
     Returns
     -------
-    matplotlib.axes.Axes
-        ``ax.containers[0]`` holds one bar per attribute, largest at the top, each labelled with
-        its percent of R^2; whiskers show the bootstrap interval (``rw_pct_ci_low`` to
-        ``rw_pct_ci_high``). R^2 (the sum of the relative weights) is in the title.
+    Chart
+        One bar per attribute, largest at the top, each labelled with its percent of R^2;
+        whiskers show the bootstrap interval (``rw_pct_ci_low`` to ``rw_pct_ci_high``). R^2
+        (the sum of the relative weights) is in the title. ``chart.marks`` holds a ``"bar"``
+        entry per attribute (``label``, ``value``, ``low``, ``high``, ``top``) and a
+        ``"legend"`` entry per legend key.
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> import matplotlib.pyplot as plt
     >>> kd = pd.DataFrame({"attribute": ["fees", "speed"], "n": [120, 118],
     ...                    "relative_weight": [0.1, 0.3], "rw_pct": [25.0, 75.0],
     ...                    "rw_pct_ci_low": [15.0, 60.0], "rw_pct_ci_high": [40.0, 85.0]})
-    >>> ax = plot_drivers(kd, labels={"fees": "Fees", "speed": "Speed"})
-    >>> ax.get_title()
-    'Key drivers of overall satisfaction (R² = 0.40)\\nStrongest: Speed, 75% of the explained variance'
-    >>> plt.close(ax.figure)
+    >>> chart = plot_drivers(kd, labels={"fees": "Fees", "speed": "Speed"})
+    >>> chart.alt
+    'Key drivers of overall satisfaction (R² = 0.40) Strongest: Speed, 75% of the explained variance'
+    >>> [(m["label"], m["value"]) for m in chart.marks if m["kind"] == "bar"]
+    [('Speed', 75.0), ('Fees', 25.0)]
+    >>> chart.overlaps(), chart.smallest_pt
+    ([], 11.0)
     """
     require_table(drivers, ["attribute", "relative_weight", "rw_pct"], "key-driver table", "key_drivers()")
     _one_row_per_attribute(drivers, "key-driver table")
@@ -443,56 +443,55 @@ def plot_drivers(drivers: pd.DataFrame, *, ax: Axes | None = None, labels: Mappi
     d = d[np.isfinite(d["rw_pct"].to_numpy(float))]
     d = d.sort_values("rw_pct", ascending=False, kind="stable").reset_index(drop=True)
     n = len(d)
-    with drawing():
-        ax = new_axes(ax, height=max(2.4, 0.3 * n + 1.4))
-        if n == 0:
-            return empty_chart(ax, _("Key drivers: no attribute to show"))
-        y = np.arange(n)
-        pct = d["rw_pct"].to_numpy(float)
-        faces = [DARK if i < top else "white" for i in range(n)]
-        bars = ax.barh(y, pct, height=0.65, **{"color": faces, "edgecolor": EDGE, "linewidth": 0.7, **kwargs})
-        for i, bar in enumerate(bars):
-            if i >= top:
-                bar.set_hatch("////")
-        has_ci = {"rw_pct_ci_low", "rw_pct_ci_high"} <= set(d.columns) and \
-            np.isfinite(d[["rw_pct_ci_low", "rw_pct_ci_high"]].to_numpy(float)).any()
-        ends = pct.copy()
-        if has_ci:
-            lo = d["rw_pct_ci_low"].to_numpy(float)
-            hi = d["rw_pct_ci_high"].to_numpy(float)
-            okc = np.isfinite(lo) & np.isfinite(hi)
-            eb = ax.errorbar(pct[okc], y[okc], xerr=interval_errors(pct[okc], lo[okc], hi[okc]),
-                             fmt="none", ecolor="black", elinewidth=0.9, capsize=2.5, zorder=4)
-            _grey_caps(eb, "black")
-            ends = np.where(okc, np.fmax(hi, pct), pct)
-        for yi, e, p in zip(y, ends, pct, strict=True):
-            ax.text(e, yi, f"  {p:.0f}%", va="center", ha="left", fontsize="small")
-        ax.set_yticks(y, [short_label(v, 36) for v in d["_label"]])
-        ax.invert_yaxis()
-        ax.set_xlim(0, max(10.0, float(np.nanmax(ends))) * 1.18)
-        ax.xaxis.set_major_formatter(PercentFormatter(100))
-        ax.grid(axis="y", visible=False)
+    chart = Chart("drivers")
+    if n == 0:
+        return chart.empty(_("Key drivers: no attribute to show"), _("nothing to show"))
+    pct = d["rw_pct"].to_numpy(float)
+    has_ci = {"rw_pct_ci_low", "rw_pct_ci_high"} <= set(d.columns) and \
+        np.isfinite(d[["rw_pct_ci_low", "rw_pct_ci_high"]].to_numpy(float)).any()
+    lo = d["rw_pct_ci_low"].to_numpy(float) if has_ci else np.full(n, np.nan)
+    hi = d["rw_pct_ci_high"].to_numpy(float) if has_ci else np.full(n, np.nan)
+    okc = np.isfinite(lo) & np.isfinite(hi)
+    ends = np.where(okc, np.fmax(hi, pct), pct)
+    r2 = float(drivers["relative_weight"].sum())
+    strongest = chart.wrap(d["_label"].iloc[0], 320, max_lines=1)[0]
+    y = chart.title([_("Key drivers of overall satisfaction (R² = {r2})", r2=f"{r2:.2f}"),
+                     _("Strongest: {label}, {pct}% of the explained variance", label=strongest, pct=f"{pct[0]:.0f}")])
+    left, centres, row = chart.category_labels(d["_label"].tolist(), y + 4)
+    right = chart.width - PAD - chart.measure("100%") / 2  # room for the last tick label, centred on its tick
+    values = [f"{p:.0f}%" for p in pct]
+    room = right - left
+    # the axis reaches far enough for every value label to fit right of its bar or whisker
+    need = max(float(e) * room / max(room - 4 - chart.measure(v), 1.0) for e, v in zip(ends, values, strict=True))
+    high = nice_ticks(0, max(10.0, need))[-1]
+    x = lambda v: left + room * float(v) / high  # noqa: E731
+    bottom = centres[-1] + row / 2
+    n_txt = _n_range(d, "n")
+    if not n_txt:
+        xlabel = _("Share of the explained variance (% of R²)")
+    elif drivers.attrs.get("pairwise", True):
+        xlabel = _("Share of the explained variance (% of R²), n = {n} per attribute (pairwise)", n=n_txt)
+    else:
+        xlabel = _("Share of the explained variance (% of R²), n = {n} (complete cases)", n=n_txt)
+    under = chart.value_axis(left, right, y + 4, bottom, 0.0, high, label=xlabel, fmt="{:g}%")
+    bar = 0.65 * min(row, 0.3 * 96)
+    for i, mid in enumerate(centres):
+        leading = i < top
+        chart.rect(left, mid - bar / 2, x(pct[i]) - left, bar, fill=DARK if leading else "white", edge="#000000",
+                   hatch=None if leading else "////")
+        if okc[i]:
+            chart.whisker(x(lo[i]), x(hi[i]), mid)
+        chart.text(x(ends[i]) + 4, mid, values[i])
+        chart.mark("bar", label=d["_label"].iloc[i], value=float(pct[i]), low=float(lo[i]), high=float(hi[i]),
+                   top=leading)
+    items: list[tuple[str, str, dict[str, Any]]] = [(_("top {k}", k=min(top, n)), "box", {"fill": DARK})]
+    if n > top:
+        items.append((_("others"), "box", {"fill": "white", "hatch": "////"}))
+    if has_ci:
         level = drivers.attrs.get("level", 0.95)
-        n_txt = _n_range(d, "n")
-        if not n_txt:
-            xlabel = _("Share of the explained variance (% of R²)")
-        elif drivers.attrs.get("pairwise", True):
-            xlabel = _("Share of the explained variance (% of R²), n = {n} per attribute (pairwise)", n=n_txt)
-        else:
-            xlabel = _("Share of the explained variance (% of R²), n = {n} (complete cases)", n=n_txt)
-        ax.set_xlabel(xlabel)
-        r2 = float(drivers["relative_weight"].sum())
-        handles: list[Any] = [Patch(facecolor=DARK, edgecolor=EDGE, label=_("top {k}", k=min(top, n)))]
-        if n > top:
-            handles.append(Patch(facecolor="white", edgecolor=EDGE, hatch="////", label=_("others")))
-        if has_ci:
-            handles.append(Line2D([], [], color="black", marker="|", markersize=7, linewidth=0.9,
-                                  label=_("{level} bootstrap interval", level=f"{level:.0%}")))
-        legend_below(ax, handles, ncol=len(handles))  # under the plot: never over a bar or whisker
-        ax.set_title(_("Key drivers of overall satisfaction (R² = {r2})", r2=f"{r2:.2f}") + "\n"
-                     + _("Strongest: {label}, {pct}% of the explained variance", label=short_label(d["_label"].iloc[0], 40),
-                         pct=f"{pct[0]:.0f}"))
-    return ax
+        items.append((_("{level} bootstrap interval", level=f"{level:.0%}"), "whisker", {}))
+    chart.finish(chart.legend(items, under + 6))
+    return chart
 
 
 # --------------------------------------------------------------------------- gaps

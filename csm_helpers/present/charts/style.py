@@ -28,6 +28,7 @@ from matplotlib.axes import Axes
 from csm_helpers.core.checks import require_table
 from csm_helpers.core.i18n import _
 from csm_helpers.present.charts import textcache
+from csm_helpers.present.charts.fonts import bundled_font
 
 __all__ = [
     "REPORT_FONTS", "WIDTH", "MIN_FONT_PT", "OKABE_ITO", "DARK", "MID", "PURPLE", "LIGHT", "INK", "EDGE",
@@ -81,23 +82,6 @@ def tint(colour: str, amount: float) -> tuple[float, float, float]:
 
 
 # --------------------------------------------------------------------------- style
-def bundled_font() -> str | None:
-    """Path of the Noto Sans CJK SC font installed with the ``mplfonts`` package, if present.
-
-    Noto Sans CJK SC (SIL Open Font License) has the Chinese glyphs and every Vietnamese
-    letter with its diacritics, so charts in all three report languages render without tofu
-    on a machine with no system CJK font. Nothing is downloaded: the font is inside the wheel.
-    """
-    try:
-        import mplfonts
-    except ImportError:  # pragma: no cover - a dependency; charts then use system fonts
-        return None
-    from pathlib import Path
-
-    path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
-    return str(path) if path.is_file() else None
-
-
 def _register_bundled_font() -> None:
     installed = {f.name for f in mpl.font_manager.fontManager.ttflist}
     path = bundled_font()

@@ -1,0 +1,389 @@
+"""The SVG chart writer: report charts drawn as SVG by our own code, text kept as text.
+
+A :class:`Chart` is a sheet :data:`CHART_WIDTH` CSS px wide (the 5.8 in drawing of
+:data:`~csm_helpers.present.charts.style.WIDTH` with a 0.1 in margin a side, shown at its
+physical size on a desk and in print, shrunk to the screen on a phone). A chart function lays
+its chart out in CSS px from the measured width of every text
+(:class:`~csm_helpers.present.charts.fonts.ReportFont`), so it knows before writing a byte
+that a label fits, and records every text's box: :meth:`Chart.overlaps` and
+:attr:`Chart.smallest_pt` say whether any two texts collide and how small the smallest is,
+without drawing anything. Drawing a chart costs a few milliseconds, against the 0.2 s of a
+matplotlib figure laid out, drawn and encoded as a PNG (issue 14; ``benchmarks/svg_spike.py``).
+
+Customer text is untrusted: every text is made readable (control characters shown,
+:func:`csm_helpers.core.safety.readable`) and XML-escaped when written, and nothing else a
+caller passes reaches the markup (colours and numbers are checked or formatted here). The
+markup uses the elements of :data:`ELEMENTS` only (the exporter checks this before it puts a
+chart into a report page as inline SVG).
+
+Each chart also records what it shows, as :attr:`Chart.marks` (a bar's label, value and
+interval, for example), so that a test can check a chart's content against the table it was
+drawn from, without parsing the picture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from csm_helpers.core.safety import escape, readable
+from csm_helpers.present.charts.fonts import (
+    ASCENT,
+    DESCENT,
+    FAMILY,
+    TEXT_CSS,
+    font_face_css,
+    font_per_chart,
+    report_font,
+)
+
+__all__ = ["PX_PER_PT", "CHART_WIDTH", "PAD", "MIN_PT", "TITLE_PT", "ELEMENTS", "ATTRIBUTES", "TextBox", "Chart", "nice_ticks"]
+
+#: CSS px per point.
+PX_PER_PT = 96 / 72
+#: Width of a chart in CSS px: 5.8 in of drawing and 0.1 in of margin a side, at 96 px an inch.
+CHART_WIDTH = 6.0 * 96
+#: The margin of a chart, CSS px.
+PAD = 0.1 * 96
+#: No chart text is smaller (11 pt: ``style.MIN_FONT_PT``); titles are one point larger.
+MIN_PT, TITLE_PT = 11.0, 12.0
+#: The SVG elements a chart may contain (the exporter's allow-list).
+ELEMENTS = frozenset({"svg", "title", "style", "defs", "pattern", "g", "rect", "line", "path", "circle",
+                      "polygon", "text"})
+#: The attributes those elements may carry.
+ATTRIBUTES = frozenset({"class", "role", "width", "height", "viewBox", "font-family", "font-size", "fill", "id",
+                        "patternUnits", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "d", "points",
+                        "stroke", "stroke-width", "stroke-dasharray", "text-anchor"})
+_COLOUR = re.compile(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?|none|white|black|url\(#<UID>-[a-z0-9]+\)")
+_UID = "<UID>"  # replaced by a hash of the chart: pattern ids stay unique on a page of charts
+#: Hatches a rectangle may take (matplotlib's names): id, stroke path of one 8 px tile.
+_HATCHES = {"////": ("fwd", "M-2 2L2 -2M0 8L8 0M6 10L10 6"), "\\\\\\\\": ("back", "M-2 6L2 10M0 0L8 8M6 -2L10 2"),
+            "..": ("dots", None), "xx": ("cross", "M0 0L8 8M0 8L8 0")}
+
+
+def _num(value: float) -> str:
+    """A coordinate as written: one decimal, no "-0"."""
+    text = f"{float(value):.1f}"
+    return "0" if text in ("0.0", "-0.0") else text.removesuffix(".0")
+
+
+def _colour(value: str) -> str:
+    if not _COLOUR.fullmatch(str(value)):
+        raise ValueError(f"not a chart colour: {value!r} (use #rrggbb, 'none', 'white' or 'black')")
+    return value
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """Where a text was put, in CSS px of its chart, and at what size."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size_pt: float
+
+    def collides(self, other: TextBox, *, slack: float = 0.5) -> bool:
+        """Whether the two boxes overlap by more than ``slack`` px both ways."""
+        return (min(self.x1, other.x1) - max(self.x0, other.x0) > slack
+                and min(self.y1, other.y1) - max(self.y0, other.y0) > slack)
+
+
+@dataclass
+class Chart:
+    """One report chart, written as SVG.
+
+    Parameters
+    ----------
+    kind : str
+        What chart this is (``"drivers"``...): its CSS class and the prefix of its ids.
+    width : float
+        Width in CSS px (default :data:`CHART_WIDTH`).
+
+    Examples
+    --------
+    >>> c = Chart("demo")
+    >>> top = c.title(["Fees & <charges>"])
+    >>> box = c.text(PAD, top + 20, "$5 a month", anchor="start")
+    >>> c.finish()
+    >>> svg = c.svg(font=False)
+    >>> "Fees &amp; &lt;charges&gt;" in svg, "<charges>" in svg, c.smallest_pt, c.overlaps()
+    (True, False, 11.0, [])
+    """
+
+    kind: str
+    width: float = CHART_WIDTH
+    height: float = 0.0
+    alt: str = ""
+    marks: list[dict[str, Any]] = field(default_factory=list)
+    texts: list[TextBox] = field(default_factory=list)
+    _parts: list[str] = field(default_factory=list, repr=False)
+    _defs: dict[str, str] = field(default_factory=dict, repr=False)
+
+    # -- text -------------------------------------------------------------------------
+    @staticmethod
+    def measure(text: Any, size_pt: float = MIN_PT) -> float:
+        """Width in px of ``text`` (as a chart shows it) at ``size_pt``."""
+        return report_font().width(readable(text, max_chars=None), size_pt * PX_PER_PT)
+
+    @staticmethod
+    def wrap(text: Any, room: float, size_pt: float = MIN_PT, *, max_lines: int | None = None) -> list[str]:
+        """``text`` (as a chart shows it) in lines at most ``room`` px wide
+        (:meth:`~csm_helpers.present.charts.fonts.ReportFont.wrap`)."""
+        return report_font().wrap(readable(text, max_chars=None), room, size_pt * PX_PER_PT, max_lines=max_lines)
+
+    def text(self, x: float, y: float, text: Any, *, size: float = MIN_PT, anchor: str = "start",
+             valign: str = "middle", colour: str = "#1a1a1a", record: bool = True) -> TextBox:
+        """Write one line of text; ``y`` is its middle (``valign="middle"``), top or baseline.
+
+        Returns its box. ``record=False`` leaves it out of :meth:`overlaps` (a label drawn on
+        purpose over a bar of its own colour, for example).
+        """
+        if anchor not in ("start", "middle", "end"):
+            raise ValueError(f"anchor must be start, middle or end, not {anchor!r}")
+        shown = readable(text, max_chars=None)
+        px = size * PX_PER_PT
+        w = report_font().width(shown, px)
+        base = {"middle": y + (ASCENT - DESCENT) / 2 * px, "top": y + ASCENT * px, "baseline": y}[valign]
+        x0 = {"start": x, "middle": x - w / 2, "end": x - w}[anchor]
+        box = TextBox(shown, x0, base - ASCENT * px, x0 + w, base + DESCENT * px, size)
+        if record:
+            self.texts.append(box)
+        attrs = f' text-anchor="{anchor}"' if anchor != "start" else ""
+        attrs += f' font-size="{px:.2f}"' if size != MIN_PT else ""
+        attrs += f' fill="{_colour(colour)}"' if colour != "#1a1a1a" else ""
+        self._parts.append(f'<text x="{_num(x)}" y="{_num(base)}"{attrs}>{escape(shown)}</text>')
+        return box
+
+    def lines(self, x: float, top: float, lines: list[str], *, size: float = MIN_PT, anchor: str = "start",
+              leading: float = 1.2, colour: str = "#1a1a1a") -> float:
+        """Write lines of text from ``top`` down; returns the y under the last line."""
+        step = size * PX_PER_PT * leading
+        for i, line in enumerate(lines):
+            self.text(x, top + i * step, line, size=size, anchor=anchor, valign="top", colour=colour)
+        return top + len(lines) * step
+
+    def title(self, lines: list[str], *, top: float = PAD) -> float:
+        """The chart's title, centred, each given line wrapped to the chart's width; returns the
+        y under it. The title is also the chart's text alternative (:attr:`alt`)."""
+        wrapped = [w for line in lines for w in self.wrap(line, self.width - 2 * PAD, TITLE_PT)]
+        self.alt = self.alt or " ".join(readable(line, max_chars=None) for line in lines)
+        return self.lines(self.width / 2, top, wrapped, size=TITLE_PT, anchor="middle", leading=1.25) + 4
+
+    # -- shapes -----------------------------------------------------------------------
+    def _fill(self, fill: str, hatch: str | None, edge: str) -> str:
+        if hatch is None:
+            return _colour(fill)
+        if hatch not in _HATCHES:
+            raise ValueError(f"hatch must be one of {sorted(_HATCHES)}, not {hatch!r}")
+        name, stroke = _HATCHES[hatch]
+        pid = f"{self.kind}-{name}-{fill.strip('#')}".lower()
+        if pid not in self._defs:
+            bg = "" if fill in ("none", "white") else f'<rect width="8" height="8" fill="{_colour(fill)}"/>'
+            mark = (f'<circle cx="2" cy="2" r="1" fill="{_colour(edge)}"/><circle cx="6" cy="6" r="1" '
+                    f'fill="{_colour(edge)}"/>') if stroke is None else \
+                f'<path d="{stroke}" stroke="{_colour(edge)}" stroke-width="0.8"/>'
+            self._defs[pid] = (f'<pattern id="{_UID}-{pid}" width="8" height="8" patternUnits="userSpaceOnUse">'
+                               f"{bg}{mark}</pattern>")
+        return f"url(#{_UID}-{pid})"
+
+    def rect(self, x: float, y: float, w: float, h: float, *, fill: str, edge: str | None = None,
+             edge_width: float = 0.9, hatch: str | None = None) -> None:
+        """A rectangle (a bar); ``hatch`` ("////", "\\\\\\\\", "..", "xx") tells it apart without colour."""
+        stroke = f' stroke="{_colour(edge)}" stroke-width="{edge_width:g}"' if edge else ""
+        paint = self._fill(fill, hatch, edge or "#000000")
+        self._parts.append(f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(max(w, 0))}" '
+                           f'height="{_num(max(h, 0))}" fill="{paint}"{stroke}/>')
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, *, colour: str = "#000000", width: float = 1.0,
+             dash: str | None = None) -> None:
+        """A straight line; ``dash`` as ``"4 3"`` (px on, px off)."""
+        d = f' stroke-dasharray="{dash}"' if dash and re.fullmatch(r"[\d. ]+", dash) else ""
+        self._parts.append(f'<line x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}" '
+                           f'stroke="{_colour(colour)}" stroke-width="{width:g}"{d}/>')
+
+    def whisker(self, x_low: float, x_high: float, y: float, *, cap: float = 3.5, colour: str = "#000000",
+                width: float = 1.2) -> None:
+        """A horizontal interval with end caps (a confidence or bootstrap interval)."""
+        self._parts.append(f'<path d="M{_num(x_low)} {_num(y)}H{_num(x_high)}M{_num(x_low)} {_num(y - cap)}'
+                           f'V{_num(y + cap)}M{_num(x_high)} {_num(y - cap)}V{_num(y + cap)}" '
+                           f'stroke="{_colour(colour)}" stroke-width="{width:g}" fill="none"/>')
+
+    def circle(self, cx: float, cy: float, r: float, *, fill: str, edge: str | None = None) -> None:
+        """A dot (a point estimate)."""
+        stroke = f' stroke="{_colour(edge)}"' if edge else ""
+        self._parts.append(f'<circle cx="{_num(cx)}" cy="{_num(cy)}" r="{r:g}" fill="{_colour(fill)}"{stroke}/>')
+
+    # -- parts every chart shares -----------------------------------------------------
+    def value_axis(self, left: float, right: float, top: float, bottom: float, low: float, high: float, *,
+                   label: str = "", fmt: str = "{:g}") -> float:
+        """A horizontal value axis from ``low`` to ``high`` drawn between ``left`` and ``right``:
+        light vertical grid lines over the plot (``top`` to ``bottom``), tick labels under it
+        (``fmt``, e.g. ``"{:g}%"``), the base line, and ``label`` wrapped to the plot's width,
+        centred under the ticks. Returns the y under the label.
+
+        Ticks are :func:`nice_ticks` within [low, high].
+        """
+        scale = (right - left) / (high - low)
+        for value in nice_ticks(low, high):
+            if value < low - 1e-9 or value > high + 1e-9:
+                continue
+            x = left + (value - low) * scale
+            self.line(x, top, x, bottom, colour="#dddddd", width=0.8)
+            shown = fmt.format(value).replace("-", "−")
+            half = self.measure(shown) / 2  # an end label stays on the sheet
+            self.text(min(max(x, PAD + half), self.width - PAD - half), bottom + 4, shown, anchor="middle",
+                      valign="top")
+        self.line(left, bottom, right, bottom, colour="#000000", width=0.8)
+        y = bottom + 4 + MIN_PT * PX_PER_PT * 1.2 + 4
+        if label:  # centred under the plot, or under the whole chart when it is wider than the plot
+            fits = self.measure(label) <= right - left
+            centre, room = ((left + right) / 2, right - left) if fits else (self.width / 2, self.width - 2 * PAD)
+            y = self.lines(centre, y, self.wrap(label, room), anchor="middle")
+        return y
+
+    def legend(self, items: list[tuple[str, str, dict[str, Any]]], top: float) -> float:
+        """A legend under the chart, centred: one row when it fits, else as many rows as it
+        needs. ``items`` are (label, key, style): key "box" (a bar: ``fill``, ``hatch``),
+        "whisker" (an interval), "dot" (``fill``) or "line" (``colour``, ``dash``). Returns
+        the y under it."""
+        px = MIN_PT * PX_PER_PT
+        gap, key_w = 16.0, 20.0
+        widths = [key_w + 5 + self.measure(label) for label, _k, _s in items]
+        rows: list[list[int]] = [[]]
+        used = 0.0
+        for i, w in enumerate(widths):
+            if rows[-1] and used + gap + w > self.width - 2 * PAD:
+                rows.append([])
+                used = 0.0
+            used += (gap if rows[-1] else 0) + w
+            rows[-1].append(i)
+        y = top
+        for row in rows:
+            total = sum(widths[i] for i in row) + gap * (len(row) - 1)
+            x = (self.width - total) / 2
+            mid = y + px * 0.6
+            for i in row:
+                label, key, style = items[i]
+                if key == "box":
+                    self.rect(x, mid - 5, key_w, 10, fill=style.get("fill", "white"), edge=style.get("edge", "#000000"),
+                              hatch=style.get("hatch"))
+                elif key == "whisker":
+                    self.whisker(x + 2, x + key_w - 2, mid)
+                elif key == "dot":
+                    self.circle(x + key_w / 2, mid, 4.5, fill=style.get("fill", "#000000"), edge=style.get("edge"))
+                elif key == "line":
+                    self.line(x, mid, x + key_w, mid, colour=style.get("colour", "#000000"), width=1.5,
+                              dash=style.get("dash"))
+                else:
+                    raise ValueError(f"legend key must be box, whisker, dot or line, not {key!r}")
+                self.text(x + key_w + 5, mid, label)
+                self.mark("legend", label=label, key=key)
+                x += widths[i] + gap
+            y += px * 1.5
+        return y
+
+    def category_labels(self, labels: list[str], top: float, *, room: float | None = None, max_lines: int = 2,
+                        min_row: float = 0.3 * 96) -> tuple[float, list[float], float]:
+        """Row labels down the left side, each wrapped to ``room`` px (default 40 % of the
+        chart) in at most ``max_lines`` lines, right-aligned and centred on its row.
+
+        Returns where the plot starts (x), the centre of each row (y) and the row height: a
+        row is ``min_row`` px (0.3 in) or as tall as its longest label needs.
+        """
+        room = room or 0.4 * self.width
+        wrapped = [self.wrap(label, room, max_lines=max_lines) for label in labels]
+        step = MIN_PT * PX_PER_PT * 1.2
+        row = max(min_row, max(len(w) for w in wrapped) * step + 6)
+        edge = PAD + max(self.measure(line) for w in wrapped for line in w)
+        centres = [top + (i + 0.5) * row for i in range(len(labels))]
+        for lines, mid in zip(wrapped, centres, strict=True):
+            self.lines(edge, mid - len(lines) * step / 2, lines, anchor="end")
+        return edge + 6, centres, row
+
+    def empty(self, title: str, message: str) -> Chart:
+        """The chart of a table with nothing to draw: its title and ``message``."""
+        top = self.title([title])
+        self.text(self.width / 2, top + 30, message, anchor="middle")
+        self.finish(top + 44)
+        return self
+
+    def mark(self, kind: str, **what: Any) -> None:
+        """Record what a drawn element stands for (see :attr:`marks`)."""
+        self.marks.append({"kind": kind, **what})
+
+    # -- result -----------------------------------------------------------------------
+    def finish(self, bottom: float | None = None) -> None:
+        """Set the height: ``bottom`` (default: under the lowest text) plus the margin."""
+        low = max((t.y1 for t in self.texts), default=0.0)
+        self.height = max(bottom if bottom is not None else 0.0, low) + PAD
+
+    @property
+    def smallest_pt(self) -> float:
+        """The size of the smallest text, in points (at the chart's physical width)."""
+        return min((t.size_pt for t in self.texts), default=MIN_PT)
+
+    def overlaps(self) -> list[tuple[str, str]]:
+        """Pairs of texts whose boxes overlap (none, in a good chart)."""
+        boxes = self.texts
+        return [(a.text, b.text) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a.collides(b)]
+
+    @property
+    def chars(self) -> str:
+        """Every character the chart writes (for the page's font subset)."""
+        return "".join(sorted({ch for t in self.texts for ch in t.text}))
+
+    def svg(self, *, font: bool | None = None) -> str:
+        """The chart as one ``<svg>`` element. ``font``: embed its own font subset
+        (default :func:`~csm_helpers.present.charts.fonts.font_per_chart`)."""
+        if not self.height:
+            self.finish()
+        embed = font_per_chart() if font is None else font
+        face = font_face_css(self.chars) if embed else ""
+        body = "".join(self._parts)
+        defs = f"<defs>{''.join(self._defs[k] for k in sorted(self._defs))}</defs>" if self._defs else ""
+        style = f'<style class="csm-font">{face}</style>' if face else ""
+        w, h = _num(self.width), _num(self.height)
+        head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="csm-chart csm-chart-{self.kind}" role="img" '
+                f'width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FAMILY},sans-serif" '
+                f'font-size="{MIN_PT * PX_PER_PT:.2f}" fill="#1a1a1a">')
+        out = (f"{head}<title>{escape(self.alt)}</title>{style}<style>{TEXT_CSS}</style>{defs}"
+               f'<rect width="{w}" height="{h}" fill="white"/>{body}</svg>')
+        uid = "c" + hashlib.sha256(out.encode()).hexdigest()[:10]
+        return out.replace(_UID, uid)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        svg = self.svg()
+        return ({"image/svg+xml": svg, "text/plain": f"<Chart {self.kind}: {self.alt[:80]}>"},
+                {"image/svg+xml": self.metadata()})
+
+    def metadata(self) -> dict[str, Any]:
+        """What a report needs to know of the chart: its text alternative, its characters
+        (for the page font), smallest text size and overlapping labels."""
+        return {"csm_chart": self.kind, "alt": readable(self.alt, max_chars=300), "width": round(self.width),
+                "csm_chars": self.chars, "csm_text_pt": round(self.smallest_pt, 1),
+                "csm_overlaps": len(self.overlaps())}
+
+
+def nice_ticks(low: float, high: float, *, most: int = 6) -> list[float]:
+    """Round tick values covering [low, high]: steps of 1, 2, 2.5 or 5 times a power of ten,
+    at most ``most`` intervals.
+
+    Examples
+    --------
+    >>> nice_ticks(0, 47)
+    [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]
+    >>> nice_ticks(0, 1)
+    [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    >>> nice_ticks(-3, 4)
+    [-4.0, -2.0, 0.0, 2.0, 4.0]
+    """
+    span = max(high - low, 1e-12)
+    magnitude = 10 ** math.floor(math.log10(span / most))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10, 20) if span / (m * magnitude) <= most)
+    first, last = math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step
+    return [round(first + i * step, 10) + 0.0 for i in range(round((last - first) / step) + 1)]

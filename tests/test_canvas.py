@@ -1,0 +1,221 @@
+"""The SVG chart writer (present.charts.canvas, present.charts.fonts) and how a report takes its
+charts (pipeline.export.inline_charts). How wide Chromium draws the measured text is checked
+in tests/test_browser.py."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from xml.etree import ElementTree
+
+import nbformat
+import pytest
+from fontTools.ttLib import TTFont
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from csm_helpers.core.errors import ReportError
+from csm_helpers.pipeline.export import check_static_html, export_html, inline_charts
+from csm_helpers.present.charts import canvas, fonts
+from csm_helpers.present.charts.canvas import ATTRIBUTES, ELEMENTS, PAD, Chart, nice_ticks
+
+SVG = "{http://www.w3.org/2000/svg}"
+HOSTILE = "<img src=x onerror=alert(1)> & \"quotes\" ]]> \x07bell \u202eevil"
+
+
+def _independent_width(text: str, size: float) -> float:
+    """Advance widths read straight from the font file's hmtx table (not through ReportFont)."""
+    font = TTFont(fonts.bundled_font())
+    cmap, hmtx, upm = font.getBestCmap(), font["hmtx"].metrics, font["head"].unitsPerEm
+    return sum(hmtx[cmap[ord(ch)]][0] for ch in unicodedata.normalize("NFC", text)) * size / upm
+
+
+# --------------------------------------------------------------------------- fonts
+def test_width_is_the_sum_of_the_fonts_advance_widths():
+    f = fonts.report_font()
+    for text in ("Key drivers of overall satisfaction", "Sự đa dạng của sản phẩm", "手机应用的可靠性（成对）"):
+        assert f.width(text, 14.0) == pytest.approx(_independent_width(text, 14.0), abs=1e-9)
+    # decomposed Vietnamese (e + combining marks) is measured as its composed letters
+    assert f.width(unicodedata.normalize("NFD", "Sự đa dạng"), 14) == pytest.approx(f.width("Sự đa dạng", 14))
+
+
+WORDS = st.lists(st.sampled_from(["fees", "Waiting", "time", "x" * 30, "phí", "thủ tục", "问题", "解决速度", "（天）",
+                                  "，", "。", "100%", "a", "—"]), min_size=1, max_size=14)
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=WORDS, room=st.floats(40, 300))
+def test_wrap_keeps_every_character_fits_and_never_starts_a_line_with_closing_punctuation(words, room):
+    f = fonts.report_font()
+    text = " ".join(words)
+    lines = f.wrap(text, room, 14)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    for i, line in enumerate(lines):
+        if room >= 64:  # wider than the widest piece that may not be cut ("（天） ，", 4.3 em)
+            assert f.width(line, 14) <= room + 1e-9, (line, room)
+        if i:
+            assert line[0] not in "），。%", lines
+
+
+def test_wrap_cuts_to_max_lines_with_an_ellipsis():
+    f = fonts.report_font()
+    lines = f.wrap("one two three four five six", f.width("one two", 14), 14, max_lines=2)
+    assert len(lines) == 2 and lines[1].endswith("…") and f.width(lines[1], 14) <= f.width("one two", 14)
+
+
+def test_font_subset_is_deterministic_and_holds_the_glyphs_used(tmp_path):
+    import base64
+    import io
+
+    data = fonts.font_face_data("Fees ₫ 手机")
+    assert data == fonts.font_face_data("机手 ₫seeF")
+    font = TTFont(io.BytesIO(base64.b64decode(data)))
+    cmap = font.getBestCmap()
+    assert {ord(c) for c in "Fees手机"} <= set(cmap)
+    assert ord("Z") not in cmap  # a subset: only what is used
+    assert len(data) < 20_000
+    with pytest.raises(ValueError, match="base64"):
+        fonts.font_face_rule("x) ; } body{background:url(http://evil")
+
+
+# --------------------------------------------------------------------------- canvas
+def _parse(svg: str) -> ElementTree.Element:
+    root = ElementTree.fromstring(svg)  # well-formed XML, as an <img> of JupyterLab needs
+    for el in root.iter():
+        assert el.tag.removeprefix(SVG) in ELEMENTS, el.tag
+        assert set(el.attrib) <= ATTRIBUTES, el.attrib
+    return root
+
+
+def test_customer_text_is_escaped_and_made_readable():
+    c = Chart("demo")
+    c.title([HOSTILE])
+    c.text(PAD, 80, HOSTILE)
+    c.finish()
+    root = _parse(c.svg(font=True))
+    shown = [t.text for t in root.iter(f"{SVG}text")]
+    assert all("<img src=x onerror=alert(1)>" in s for s in shown)  # shown as text, never as markup
+    assert all("␇bell" in s and "⟨U+202E⟩evil" in s for s in shown)  # controls visible
+    assert root.find(f"{SVG}title").text.startswith("<img src=x")
+    assert "onerror=alert" not in re.sub(r">[^<]*<", "><", c.svg(font=False))  # only in text content
+
+
+def test_colours_hatches_and_anchors_are_checked():
+    c = Chart("demo")
+    with pytest.raises(ValueError, match="not a chart colour"):
+        c.rect(0, 0, 1, 1, fill='red" onload="alert(1)')
+    with pytest.raises(ValueError, match="hatch must be"):
+        c.rect(0, 0, 1, 1, fill="#ffffff", hatch="<x>")
+    with pytest.raises(ValueError, match="anchor"):
+        c.text(0, 0, "x", anchor="left")
+
+
+def test_text_boxes_sizes_and_overlaps():
+    c = Chart("demo")
+    a = c.text(100, 50, "Waiting time")
+    b = c.text(110, 52, "Fees")
+    c.text(100, 50, "over a bar", record=False)
+    assert c.overlaps() == [("Waiting time", "Fees")]
+    assert a.x1 - a.x0 == pytest.approx(_independent_width("Waiting time", 11 * 96 / 72))
+    assert a.y1 - a.y0 == pytest.approx(11 * 96 / 72)  # one em: ascent + descent
+    c.text(300, 200, "small", size=9)
+    assert c.smallest_pt == 9
+    c.finish()
+    assert c.height == pytest.approx(max(t.y1 for t in c.texts) + PAD)
+    assert b in c.texts and len(c.texts) == 3
+
+
+def test_svg_is_deterministic_and_pattern_ids_differ_between_charts():
+    def chart(label: str) -> str:
+        c = Chart("demo")
+        c.rect(10, 10, 50, 10, fill="#ffffff", edge="#000000", hatch="////")
+        c.text(10, 40, label)
+        c.finish()
+        return c.svg(font=False)
+
+    assert chart("a") == chart("a")
+    ids_a = set(re.findall(r'id="([^"]+)"', chart("a")))
+    ids_b = set(re.findall(r'id="([^"]+)"', chart("b")))
+    assert ids_a and not ids_a & ids_b  # two charts on one page never share an id
+    assert all(f"url(#{i})" in chart("a") for i in ids_a)
+
+
+def test_font_per_chart_follows_the_setting():
+    c = Chart("demo")
+    c.text(10, 20, "Fees")
+    c.finish()
+    assert "@font-face" in c.svg(font=True) and "@font-face" not in c.svg(font=False)
+    try:
+        fonts.set_font_per_chart(False)
+        assert "@font-face" not in c.svg()
+        fonts.set_font_per_chart(True)
+        assert "@font-face" in c.svg()
+    finally:
+        fonts.set_font_per_chart(True)
+
+
+@pytest.mark.parametrize(("low", "high"), [(0, 47), (0, 1), (-3, 4), (0, 0.003), (12.5, 99.1), (0, 1e6)])
+def test_nice_ticks_cover_the_range_with_round_steps(low, high):
+    ticks = nice_ticks(low, high)
+    assert ticks[0] <= low and ticks[-1] >= high and 3 <= len(ticks) <= 7
+    steps = {round(b - a, 12) for a, b in zip(ticks, ticks[1:], strict=False)}
+    assert len(steps) == 1
+    step = steps.pop()
+    mantissa = step / 10 ** __import__("math").floor(__import__("math").log10(step))
+    assert round(mantissa, 9) in (1, 2, 2.5, 5)
+
+
+def test_empty_chart_says_so():
+    c = Chart("demo").empty("Key drivers: no attribute to show", "nothing to show")
+    assert c.alt == "Key drivers: no attribute to show" and [t.text for t in c.texts][-1] == "nothing to show"
+    assert canvas.CHART_WIDTH == 576
+
+
+# --------------------------------------------------------------------------- the report's side
+def _chart_output(svg: str, meta: dict) -> nbformat.NotebookNode:
+    return nbformat.v4.new_output("display_data", data={"image/svg+xml": svg, "text/plain": "chart"},
+                                  metadata={"image/svg+xml": meta})
+
+
+def _notebook(*outputs) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=list(outputs))])
+
+
+def test_report_inlines_charts_with_one_page_font():
+    charts = []
+    for label in ("Fees", "Thủ tục", "手机"):
+        c = Chart("demo")
+        c.title([label])
+        c.finish()
+        charts.append(_chart_output(c.svg(font=True), c.metadata()))
+    nb = _notebook(*charts)
+    font = inline_charts(nb)
+    assert font == fonts.font_face_data("FeesThủ tục手机")
+    assert all("@font-face" not in o.data["image/svg+xml"] for o in nb.cells[0].outputs)
+    page = export_html(nb, {"stage_title": "t", "study": "s"})
+    check_static_html(page)
+    assert page.count("@font-face{font-family:csmchart") == 1
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="csm-chart') == 3
+
+
+@pytest.mark.parametrize("forged", [
+    '<svg xmlns="http://www.w3.org/2000/svg" class="csm-chart"><script>alert(1)</script></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg" class="csm-chart" onload="alert(1)"></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg"><rect fill="url(https://evil/x.svg#a)"/></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(https://evil/x.css);</style></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><p>x</p></foreignObject></svg>',
+    "<svg not xml",
+])
+def test_a_forged_chart_is_shown_as_an_image_not_inlined(forged):
+    nb = _notebook(_chart_output(forged, {"csm_chart": "demo", "csm_chars": "x"}))
+    assert inline_charts(nb) == ""
+    assert "csm_chart" not in nb.cells[0].outputs[0].metadata["image/svg+xml"]
+    page = export_html(nb, {"stage_title": "t", "study": "s"})
+    assert "<script>alert" not in page and "onload=" not in page and "foreignObject" not in page
+    assert '<img alt="Chart" src="data:image/svg+xml;base64,' in page
+
+
+def test_static_check_refuses_a_url_reference_outside_the_page():
+    check_static_html('<svg><rect fill="url(#c1-fwd)"/></svg>')
+    with pytest.raises(ReportError, match="refers outside the page"):
+        check_static_html('<svg><rect fill="url(https://example.org/a.svg#p)"/></svg>')
