@@ -219,3 +219,35 @@ def test_static_check_refuses_a_url_reference_outside_the_page():
     check_static_html('<svg><rect fill="url(#c1-fwd)"/></svg>')
     with pytest.raises(ReportError, match="refers outside the page"):
         check_static_html('<svg><rect fill="url(https://example.org/a.svg#p)"/></svg>')
+
+
+def test_place_label_avoids_texts_and_markers_or_gives_up():
+    c = Chart("demo")
+    c.dot(200, 100, shape="diamond")
+    c.text(206, 100, "taken on the right")
+    box = c.place_label(200, 100, "Fees")
+    assert box is not None and not any(box.collides(t, slack=0) for t in c.texts if t is not box)
+    assert not any(box.collides(o, slack=0) for o in c.obstacles)
+    assert box.x1 <= 200  # not on the right, where the text is: on the left
+    crowded = Chart("demo")
+    for dx in range(-80, 81, 8):
+        for dy in range(-40, 41, 8):
+            crowded.dot(200 + dx, 100 + dy, size=8)
+    assert crowded.place_label(200, 100, "Fees") is None and crowded.texts == []
+
+
+def test_shapes_lines_and_arrows_are_valid_chart_svg():
+    c = Chart("demo")
+    for i, shape in enumerate(("circle", "square", "triangle", "diamond")):
+        c.dot(20 + 20 * i, 20, shape=shape, fill="#0072B2")
+    c.polyline([(10, 50), (60, 40), (110, 70)], dash="4 3")
+    c.polygon([(10, 80), (50, 80), (30, 100)], fill="#ffffff", hatch="xx")
+    c.arrow(10, 120, 110, 120)
+    c.arrow(5, 5, 5, 5)  # nothing to draw
+    c.vertical_axis(60, 200, 150, 250, 0, 100, label="Share (%)", fmt="{:g}%")
+    c.finish()
+    root = _parse(c.svg(font=False))
+    assert len(root.findall(f"{SVG}polygon")) == 4  # triangle, diamond, the shape, the arrow head
+    with pytest.raises(ValueError, match="shape must be"):
+        c.dot(0, 0, shape="star")
+    assert c.tick_room(0, 100, "{:g}%") == pytest.approx(c.measure("100%") + 4)

@@ -121,6 +121,7 @@ class Chart:
     alt: str = ""
     marks: list[dict[str, Any]] = field(default_factory=list)
     texts: list[TextBox] = field(default_factory=list)
+    obstacles: list[TextBox] = field(default_factory=list)
     _parts: list[str] = field(default_factory=list, repr=False)
     _defs: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -246,10 +247,38 @@ class Chart:
             y = self.lines(centre, y, self.wrap(label, room), anchor="middle")
         return y
 
+    def vertical_axis(self, left: float, right: float, top: float, bottom: float, low: float, high: float, *,
+                      label: str = "", fmt: str = "{:g}") -> float:
+        """A vertical value axis from ``low`` (at ``bottom``) to ``high`` (at ``top``): light
+        horizontal grid lines across the plot, tick labels left of ``left`` (right-aligned),
+        and ``label`` written *above* the plot, left-aligned, not turned on its side (it reads
+        on a phone without turning it). Call it before drawing the plot; the caller leaves
+        room left of ``left`` for the tick labels (:meth:`tick_room`) and above ``top`` for the
+        label (one line: ``MIN_PT`` × 1.2 pt). Returns the y above the label (its top).
+        """
+        scale = (bottom - top) / (high - low)
+        for value in nice_ticks(low, high):
+            if value < low - 1e-9 or value > high + 1e-9:
+                continue
+            y = bottom - (value - low) * scale
+            self.line(left, y, right, y, colour="#dddddd", width=0.8)
+            self.text(left - 4, y, fmt.format(value).replace("-", "−"), anchor="end")
+        self.line(left, top, left, bottom, colour="#000000", width=0.8)
+        if not label:
+            return top
+        lines = self.wrap(label, self.width - 2 * PAD)
+        first = top - 6 - len(lines) * MIN_PT * PX_PER_PT * 1.2
+        self.lines(PAD, first, lines)
+        return first
+
+    def tick_room(self, low: float, high: float, fmt: str = "{:g}") -> float:
+        """Width in px of the widest tick label :meth:`vertical_axis` writes for [low, high], plus its gap."""
+        return max(self.measure(fmt.format(v).replace("-", "−")) for v in nice_ticks(low, high)) + 4
+
     def legend(self, items: list[tuple[str, str, dict[str, Any]]], top: float) -> float:
         """A legend under the chart, centred: one row when it fits, else as many rows as it
         needs. ``items`` are (label, key, style): key "box" (a bar: ``fill``, ``hatch``),
-        "whisker" (an interval), "dot" (``fill``) or "line" (``colour``, ``dash``). Returns
+        "whisker" (an interval), "dot" (``fill``, ``shape``) or "line" (``colour``, ``dash``). Returns
         the y under it."""
         px = MIN_PT * PX_PER_PT
         gap, key_w = 16.0, 20.0
@@ -275,7 +304,8 @@ class Chart:
                 elif key == "whisker":
                     self.whisker(x + 2, x + key_w - 2, mid)
                 elif key == "dot":
-                    self.circle(x + key_w / 2, mid, 4.5, fill=style.get("fill", "#000000"), edge=style.get("edge"))
+                    self.dot(x + key_w / 2, mid, shape=style.get("shape", "circle"), fill=style.get("fill", "#000000"),
+                             edge=style.get("edge", "#000000"), obstacle=False)
                 elif key == "line":
                     self.line(x, mid, x + key_w, mid, colour=style.get("colour", "#000000"), width=1.5,
                               dash=style.get("dash"))
@@ -311,6 +341,81 @@ class Chart:
         self.text(self.width / 2, top + 30, message, anchor="middle")
         self.finish(top + 44)
         return self
+
+    def polyline(self, points: list[tuple[float, float]], *, colour: str = "#000000", width: float = 1.5,
+                 dash: str | None = None) -> None:
+        """A line through ``points`` (a series over waves, a cumulative share)."""
+        if len(points) < 2:
+            return
+        d = "M" + "L".join(f"{_num(x)} {_num(y)}" for x, y in points)
+        dashed = f' stroke-dasharray="{dash}"' if dash and re.fullmatch(r"[\d. ]+", dash) else ""
+        self._parts.append(f'<path d="{d}" stroke="{_colour(colour)}" stroke-width="{width:g}" fill="none"'
+                           f'{dashed}/>')
+
+    def polygon(self, points: list[tuple[float, float]], *, fill: str, edge: str | None = None,
+                edge_width: float = 0.9, hatch: str | None = None) -> None:
+        """A closed shape (a band between two lines, an arrow head, an iceberg)."""
+        stroke = f' stroke="{_colour(edge)}" stroke-width="{edge_width:g}"' if edge else ""
+        pts = " ".join(f"{_num(x)},{_num(y)}" for x, y in points)
+        self._parts.append(f'<polygon points="{pts}" fill="{self._fill(fill, hatch, edge or "#000000")}"{stroke}/>')
+
+    def dot(self, cx: float, cy: float, *, shape: str = "circle", size: float = 9.0, fill: str = "#000000",
+            edge: str | None = "#000000", obstacle: bool = True) -> None:
+        """A marker ``size`` px across: "circle", "square", "triangle" or "diamond" (a shape
+        tells series apart without colour). With ``obstacle``, :meth:`place_label` keeps
+        labels off it."""
+        r = size / 2
+        if shape == "circle":
+            self.circle(cx, cy, r, fill=fill, edge=edge)
+        elif shape == "square":
+            self.rect(cx - r, cy - r, size, size, fill=fill, edge=edge, edge_width=0.8)
+        elif shape == "triangle":
+            self.polygon([(cx, cy - r * 1.15), (cx + r * 1.1, cy + r * 0.85), (cx - r * 1.1, cy + r * 0.85)],
+                         fill=fill, edge=edge, edge_width=0.8)
+        elif shape == "diamond":
+            self.polygon([(cx, cy - r * 1.2), (cx + r, cy), (cx, cy + r * 1.2), (cx - r, cy)], fill=fill, edge=edge,
+                         edge_width=0.8)
+        else:
+            raise ValueError(f"shape must be circle, square, triangle or diamond, not {shape!r}")
+        if obstacle:
+            self.obstacles.append(TextBox("", cx - r, cy - r, cx + r, cy + r, 0.0))
+
+    def arrow(self, x1: float, y1: float, x2: float, y2: float, *, colour: str = "#000000", width: float = 1.2,
+              head: float = 7.0) -> None:
+        """A straight arrow from (x1, y1) to (x2, y2), its head ending at (x2, y2)."""
+        length = math.hypot(x2 - x1, y2 - y1)
+        if length < 1e-9:
+            return
+        ux, uy = (x2 - x1) / length, (y2 - y1) / length
+        bx, by = x2 - ux * head, y2 - uy * head
+        self.line(x1, y1, bx, by, colour=colour, width=width)
+        self.polygon([(x2, y2), (bx - uy * head * 0.45, by + ux * head * 0.45), (bx + uy * head * 0.45,
+                                                                                by - ux * head * 0.45)],
+                     fill=colour, edge=None)
+
+    def place_label(self, x: float, y: float, text: str, *, gap: float = 6.0, within: tuple[float, float, float, float]
+                    | None = None, size: float = MIN_PT) -> TextBox | None:
+        """Write ``text`` next to the point (x, y) where it collides with no text and no
+        marker already on the chart: right, left, above, below, then the four corners, each
+        ``gap`` px from the point. ``within`` (x0, y0, x1, y1) bounds where it may go
+        (default: the sheet). Returns its box, or None when no place is free (the caller then
+        numbers the point and lists it, for example).
+        """
+        px = size * PX_PER_PT
+        w, h = self.measure(text, size), px
+        x0b, y0b, x1b, y1b = within or (PAD, PAD, self.width - PAD, float("inf"))
+        candidates = [(x + gap, y - h / 2), (x - gap - w, y - h / 2), (x - w / 2, y - gap - h), (x - w / 2, y + gap),
+                      (x + gap * 0.7, y - gap * 0.7 - h), (x - gap * 0.7 - w, y - gap * 0.7 - h),
+                      (x + gap * 0.7, y + gap * 0.7), (x - gap * 0.7 - w, y + gap * 0.7)]
+        taken = self.texts + self.obstacles
+        for left, top in candidates:
+            box = TextBox(text, left, top, left + w, top + h, size)
+            if left < x0b or top < y0b or left + w > x1b or top + h > y1b:
+                continue
+            if any(box.collides(other, slack=0.0) for other in taken):
+                continue
+            return self.text(left, top, text, size=size, valign="top")
+        return None
 
     def mark(self, kind: str, **what: Any) -> None:
         """Record what a drawn element stands for (see :attr:`marks`)."""
