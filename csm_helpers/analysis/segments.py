@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
 from scipy import stats as _st
 
 from csm_helpers.analysis import stats
@@ -262,7 +261,13 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
 
 
 def _welch_and_games_howell(out: dict[str, Any], long: pd.DataFrame, labels: list[Any], n_total: int) -> None:
-    """Welch's ANOVA and Games-Howell through pingouin (segments coded 0..k-1 in ``long``)."""
+    """Welch's ANOVA and Games-Howell through pingouin (segments coded 0..k-1 in ``long``).
+
+    pingouin is imported here, not with the module: importing it loads matplotlib and
+    seaborn (about a second), which a report whose segments are not compared never needs.
+    """
+    import pingouin as pg
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         wa = pg.welch_anova(data=long, dv="y", between="group")

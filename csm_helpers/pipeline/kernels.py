@@ -1,6 +1,6 @@
 """Warm Jupyter kernels: run many stage notebooks through papermill without a kernel start each.
 
-Starting a kernel and importing pandas, matplotlib, seaborn and pingouin in it takes a few
+Starting a kernel and importing pandas, scipy and the helpers in it takes a few
 seconds — longer than the analysis of one small segment. :class:`WarmKernel` starts one
 kernel, imports those libraries once (:func:`kernel_prelude`), and then runs notebook after
 notebook in it through papermill (papermill passes ``km=`` to nbclient, which does not shut
@@ -40,14 +40,18 @@ __all__ = ["WarmKernel", "KernelCodeError", "kernel_prelude", "kernel_reset", "W
 
 
 #: Modules a warm kernel imports once: what the stage notebooks import, and their heavy
-#: dependencies.
+#: dependencies. Not pyplot, seaborn nor pingouin: the report charts are SVG
+#: (:mod:`csm_helpers.present.charts.canvas`), and the one pingouin call (segment comparisons)
+#: imports it when a report needs it. ``matplotlib`` itself (0.2 s) is imported, so that its
+#: settings can be put back between notebooks if a researcher's own chart changes them.
 PRELUDE_MODULES = (
-    "numpy", "pandas", "scipy.stats", "matplotlib.pyplot", "seaborn", "pingouin",
+    "numpy", "pandas", "scipy.stats", "matplotlib",
     "csm_helpers.analysis.action", "csm_helpers.present.appendix", "csm_helpers.analysis.complaints", "csm_helpers.analysis.discovery",
     "csm_helpers.present.display", "csm_helpers.analysis.drivers", "csm_helpers.analysis.gaps", "csm_helpers.analysis.goals",
     "csm_helpers.analysis.kpis", "csm_helpers.analysis.loyalty", "csm_helpers.analysis.measurement", "csm_helpers.workbook.metrics",
-    "csm_helpers.present.charts.style", "csm_helpers.present.charts.action", "csm_helpers.present.charts.analysis",
+    "csm_helpers.present.charts.canvas", "csm_helpers.present.charts.action", "csm_helpers.present.charts.analysis",
     "csm_helpers.present.charts.kpis", "csm_helpers.present.charts.measurement", "csm_helpers.present.charts.voice",
+    "csm_helpers.present.charts.path_model", "csm_helpers.present.charts.goals", "csm_helpers.present.charts.discovery",
     "csm_helpers.analysis.segments", "csm_helpers.workbook.summary", "csm_helpers.analysis.themes", "csm_helpers.present.views",
     "csm_helpers.workbook.context",
 )
@@ -101,11 +105,12 @@ def kernel_prelude(modules: tuple[str, ...] = PRELUDE_MODULES) -> None:
     import matplotlib as mpl
     import numpy as np
 
-    from csm_helpers.present.charts.fonts import set_font_per_chart
+    from csm_helpers.present.charts.fonts import report_font, set_font_per_chart
     from csm_helpers.workbook.cache import enable_data_cache
 
     enable_data_cache()
     set_font_per_chart(False)  # the report's exporter gives each page one font for all its charts
+    report_font()  # the chart font's advance widths, read once
     _BASELINE.update(
         cwd=os.getcwd(), path=list(sys.path), environ=dict(os.environ),
         filters=list(warnings.filters), showwarning=warnings.showwarning,
@@ -127,7 +132,6 @@ def kernel_reset() -> None:
     import warnings
 
     import matplotlib as mpl
-    import matplotlib.pyplot as plt
     import numpy as np
     import pandas as pd
     from IPython import get_ipython
@@ -138,7 +142,8 @@ def kernel_reset() -> None:
     if ip is not None:
         ip.run_line_magic("reset", "-f")  # user namespace, Out/_ history, _i inputs
         ip.execution_count = 1
-    plt.close("all")
+    if "matplotlib.pyplot" in sys.modules:  # a researcher's own matplotlib chart
+        sys.modules["matplotlib.pyplot"].close("all")
     b = _BASELINE
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -29,6 +29,21 @@ from csm_helpers.core.checks import require_table
 from csm_helpers.core.i18n import _
 from csm_helpers.present.charts import textcache
 from csm_helpers.present.charts.fonts import bundled_font
+from csm_helpers.present.charts.palette import (
+    BAD,
+    DARK,
+    EDGE,
+    GOOD,
+    INK,
+    LIGHT,
+    MID,
+    MIN_FONT_PT,
+    OKABE_ITO,
+    PURPLE,
+    WARN,
+    WIDTH,
+    tint,
+)
 
 __all__ = [
     "REPORT_FONTS", "WIDTH", "MIN_FONT_PT", "OKABE_ITO", "DARK", "MID", "PURPLE", "LIGHT", "INK", "EDGE",
@@ -44,41 +59,7 @@ __all__ = [
 REPORT_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "Microsoft YaHei",
                 "PingFang SC", "WenQuanYi Zen Hei", "DejaVu Sans")
 
-#: Width of a report chart's drawing in inches (saved with a 0.1 in margin a side). A chart is
-#: shown at its physical size on a desk and in print, and shrinks to the screen on a phone:
-#: 6.0 in keeps 11 pt text at least 9 CSS px tall on a 390 px wide phone
-#: (11 pt x 96/72 x 372 px / (6.0 x 96 px) = 9.5 px).
-WIDTH = 5.8
-#: No chart text is smaller than this (11 pt in print; see :func:`legible`).
-MIN_FONT_PT = 11.0
-#: The Okabe & Ito (2008) colour-blind-safe palette ("Color Universal Design").
-OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
-             "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
-#: Series colours (no good or bad meaning): blue, then sky blue, then reddish purple.
-DARK = OKABE_ITO["blue"]
-MID = OKABE_ITO["sky"]
-PURPLE = OKABE_ITO["purple"]
-#: Neutral: no target, no status, the neutral point of a scale.
-LIGHT = "#d4d4d4"
-INK = "#333333"
-EDGE = "black"
-#: Status colours, reserved for meaning: good (met, better, promoters, top of a scale),
-#: at risk (passives, in progress) and bad (not met, worse, detractors, bottom of a scale).
-GOOD = OKABE_ITO["green"]
-WARN = OKABE_ITO["orange"]
-BAD = OKABE_ITO["vermillion"]
-
-
-def tint(colour: str, amount: float) -> tuple[float, float, float]:
-    """``colour`` mixed with white: ``amount`` 0 is the colour, 1 is white.
-
-    Examples
-    --------
-    >>> tint("#000000", 0.5)
-    (0.5, 0.5, 0.5)
-    """
-    r, g, b = mpl.colors.to_rgb(colour)
-    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
+# (the palette and sizes live in palette.py, which needs no drawing library; re-exported here)
 
 
 # --------------------------------------------------------------------------- style
