@@ -28,10 +28,12 @@ OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "
 
 def in_palette(color) -> bool:
     """True for a transparent colour, a grey (equal red, green, blue), or an Okabe–Ito colour
-    or one of its tints (the colour mixed with white)."""
+    or one of its tints (the colour mixed with white), a tint written as ``#rrggbb`` allowed
+    its 8-bit rounding (half a step of 1/255 a channel)."""
     r, g, b, a = to_rgba(color)
     if a == 0 or (abs(r - g) < 1e-9 and abs(g - b) < 1e-9):
         return True
+    tol = 0.5 / 255 + 1e-9
     for hex_ in OKABE_ITO:
         pr, pg, pb, _a = to_rgba(hex_)
         # c = p + (1 - p) * f for one f in [0, 1): solve on the channel furthest from white
@@ -39,7 +41,7 @@ def in_palette(color) -> bool:
         if channel[0] >= 1:
             continue
         f = (channel[1] - channel[0]) / (1 - channel[0])
-        if -1e-6 <= f < 1 and all(abs(p + (1 - p) * f - c) < 1e-6 for p, c in ((pr, r), (pg, g), (pb, b))):
+        if -tol <= f < 1 and all(abs(p + (1 - p) * f - c) < 2 * tol for p, c in ((pr, r), (pg, g), (pb, b))):
             return True
     return False
 

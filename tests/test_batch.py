@@ -340,7 +340,7 @@ def test_batch_report_equals_csm_run_report(sample_batch, tmp_path):
     assert listing(a) == listing(b)
     for name in ("04_analysis.html", "05_action_progress.html"):
         batch_html, run_html = (_strip_time(p.joinpath(name).read_text(encoding="utf-8")) for p in (a, b))
-        assert batch_html.count("<img ") >= 3 and "csm-tile" in batch_html
+        assert batch_html.count('<svg xmlns="http://www.w3.org/2000/svg" class="csm-chart') >= 3 and "csm-tile" in batch_html
         assert batch_html == run_html, name
     for name in ("metrics.json", "05_action_register.csv"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name

@@ -65,8 +65,7 @@ def test_reports_render_offline_without_requests_or_script(browser, sample_run, 
                              ".trim()") == "#1b1f24", path.name
         if path.name != "index.html":
             assert page.locator("nav.csm-toc li").count() >= 4
-            imgs = page.locator("img")
-            assert imgs.count() >= 2
+            assert page.locator("img, svg.csm-chart").count() >= 2
             # every image decoded (a broken data URI has naturalWidth 0)
             assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
             assert page.locator("pre:has-text('Traceback')").count() == 0

@@ -60,7 +60,7 @@ def test_wrap_keeps_every_character_fits_and_never_starts_a_line_with_closing_pu
 def test_wrap_cuts_to_max_lines_with_an_ellipsis():
     f = fonts.report_font()
     lines = f.wrap("one two three four five six", f.width("one two", 14), 14, max_lines=2)
-    assert len(lines) == 2 and lines[1].endswith("…") and f.width(lines[1], 14) <= f.width("one two", 14)
+    assert len(lines) == 2 and lines[1].endswith("...") and f.width(lines[1], 14) <= f.width("one two", 14)
 
 
 def test_font_subset_is_deterministic_and_holds_the_glyphs_used(tmp_path):
@@ -249,5 +249,30 @@ def test_shapes_lines_and_arrows_are_valid_chart_svg():
     root = _parse(c.svg(font=False))
     assert len(root.findall(f"{SVG}polygon")) == 4  # triangle, diamond, the shape, the arrow head
     with pytest.raises(ValueError, match="shape must be"):
-        c.dot(0, 0, shape="star")
+        c.dot(0, 0, shape="hexagon")
     assert c.tick_room(0, 100, "{:g}%") == pytest.approx(c.measure("100%") + 4)
+    star = Chart("demo")
+    star.dot(50, 50, shape="star", size=10)
+    points = [tuple(map(float, p.split(","))) for p in _parse(star.svg(font=False)).find(f"{SVG}polygon").get("points").split()]
+    assert len(points) == 10 and max(abs(x - 50) for x, _ in points) <= 10 * 0.62 + 0.05
+
+
+def test_text_on_a_background_patch_and_vertical_whiskers_and_dashed_arrows():
+    c = Chart("demo")
+    box = c.text(100, 50, "label", background="white")
+    c.vwhisker(30, 80, 40)
+    c.arrow(10, 100, 200, 100, dash="4 3")
+    svg = c.svg(font=False)
+    rect = re.search(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="white"/><text', svg)
+    assert rect and float(rect.group(1)) == pytest.approx(box.x0 - 2, abs=0.06)
+    assert float(rect.group(3)) == pytest.approx(box.x1 - box.x0 + 4, abs=0.1)
+    assert 'stroke-dasharray="4 3"' in svg and re.search(r'<path d="M30 80V40M26.5 80H33.5', svg)
+
+
+def test_axis_ticks_fit_their_room_and_counts_stay_whole():
+    c = Chart("demo")
+    wide = c.axis_ticks(0, 1_000_000, 500, "{:,.0f}")
+    narrow = c.axis_ticks(0, 1_000_000, 120, "{:,.0f}")
+    assert len(narrow) < len(wide) and narrow[-1] >= 1_000_000
+    assert all(float(t).is_integer() for t in c.axis_ticks(0, 3, 300, integer=True))
+    assert c.one_line("a label far too long for its room", 60).endswith(("…", "..."))

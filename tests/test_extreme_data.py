@@ -7,8 +7,8 @@ at 0 % or 100 % and every chart must still draw them (issue 17, part 1).
 from __future__ import annotations
 
 import json
+import re
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -46,8 +46,12 @@ def test_kpi_chart_draws_intervals_at_0_and_100_percent(answers):
                                scales={"overall": (1, 5), "nps": (0, 10)}, recommend="nps", weights="w", n_boot=50)
     csat = summary.set_index("kpi").loc["csat_top2"]
     assert csat["value"] in (0.0, 1.0)  # the boundary case under test
-    axes = pk.plot_kpis(summary)
-    plt.close(axes[0].figure)
+    chart = pk.plot_kpis(summary)
+    bar = next(m for m in chart.marks if m["kind"] == "bar" and m["kpi"] == "csat_top2")
+    assert (bar["value"], bar["low"], bar["high"]) == (csat["value"], csat["ci_low"], csat["ci_high"])
+    assert chart.overlaps() == [] and all(t.x0 >= 0 and t.x1 <= chart.width for t in chart.texts)
+    whiskers = re.findall(r'<path d="M[\d.]+ [\d.]+H', chart.svg(font=False))
+    assert len(whiskers) == len(summary) + 1  # each KPI's interval, and the legend's key
 
 
 def _write_study(tmp_path, overall):

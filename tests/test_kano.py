@@ -33,7 +33,6 @@ from csm_helpers.synthetic.model import KANO_FEATURES
 from csm_helpers.synthetic.survey import kano_items
 
 from .conftest import ROOT
-from .plotting import legend_texts
 
 ANSWERS = ["like", "must_be", "neutral", "live_with", "dislike"]
 
@@ -317,33 +316,40 @@ def test_the_priority_table_carries_each_attributes_kano_category_and_says_it():
 
 
 def test_the_better_worse_chart_places_each_feature_in_its_quadrant():
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import to_rgba
+    import re
 
     from csm_helpers.present.charts.analysis import plot_kano
-    from csm_helpers.present.charts.style import LIGHT
+    from csm_helpers.present.charts.style import BAD, LIGHT
 
     study = load_study(ROOT / "data" / "sample" / "study.yaml")
     data = read_table(study.resolve(study.responses.file)).data
     table = kano_table(data, features=study.kano_features(), spec=study.kano)
     table.loc[table["feature"] == "wait_time", "clear"] = False
     table.loc[table["feature"] == "accuracy", ["suppressed", "better", "worse"]] = [True, np.nan, np.nan]
-    ax = plot_kano(table)
-    ax.figure.canvas.draw()
-    texts = {t.get_text() for t in ax.texts}
-    assert {"Attractive", "One-dimensional", "Must-be", "Indifferent"} <= texts
-    labels = [t for t in ax.texts if t.get_text() in set(table["label"]) or t.get_text().isdigit()]
-    assert len(labels) == len(table) - 1  # the suppressed feature is not placed
-    points = np.concatenate([c.get_offsets() for c in ax.collections])
+    chart = plot_kano(table)
+    texts = [t.text for t in chart.texts]
+    names = ["Attractive", "One-dimensional", "Indifferent", "Must-be"]
+    assert [m["label"] for m in chart.marks if m["kind"] == "quadrant"] == names and set(names) <= set(texts)
+    points = [m for m in chart.marks if m["kind"] == "point"]
     shown = table.loc[~table["suppressed"]]
-    assert sorted(map(tuple, np.round(points, 9))) == sorted(
-        zip(np.round(-shown["worse"], 9), np.round(shown["better"], 9), strict=True))
-    grey = [c for c in ax.collections if np.allclose(c.get_facecolors()[0], to_rgba(LIGHT))]
-    assert len(grey) == 1 and len(grey[0].get_offsets()) == 1  # wait_time: not clear
-    crosses = ax.collections[-1].get_offsets()  # promo_calls is Reverse: the quadrants do not apply
-    promo = table.set_index("feature").loc["promo_calls"]
-    assert crosses.tolist() == [[-promo["worse"], promo["better"]]]
-    legend = legend_texts(ax)
+    assert len(points) == len(table) - 1  # the suppressed feature is not placed
+    assert [(m["label"], m["x"], m["y"], m["category"]) for m in points] == list(
+        zip(shown["label"], -shown["worse"], shown["better"], shown["category"], strict=True))
+    assert [m["label"] for m in points if not m["clear"]] == ["Waiting time"]  # wait_time: not clear, grey
+    assert "Accuracy of transactions" not in " ".join(texts)
+    for m in points:  # each point carries its name, or a number the key under the chart explains
+        assert m["shown"] == m["label"] or f"{m['shown']} = {m['label']}" in texts
+    svg = chart.svg(font=False)
+    assert len(re.findall(rf'<circle [^>]*fill="{LIGHT}" stroke="#666666"', svg)) == 1 + 1  # + the legend key
+    # promo_calls is Reverse: a cross, as the legend says (the quadrants do not apply)
+    assert len(re.findall(rf'<polygon [^>]*fill="{BAD}"', svg)) == 1 + 1
+    legend = [m["label"] for m in chart.marks if m["kind"] == "legend"]
     assert any("Fong" in x for x in legend) and any("Reverse" in x for x in legend)
-    assert ax.get_title().startswith("Kano categories of 7 features")
-    plt.close(ax.figure)
+    assert chart.alt.startswith("Kano categories of 7 features")
+    assert chart.overlaps() == [] and chart.smallest_pt >= 11
+    assert all(t.x0 >= 0 and t.x1 <= chart.width for t in chart.texts)
+    markers = [o for o in chart.obstacles if abs(o.x1 - o.x0 - 9) < 1e-6]  # labels clear of the points
+    for t in chart.texts:
+        assert not any(t.collides(m, slack=0.0) for m in markers), t.text
+    empty = plot_kano(table.assign(suppressed=True))
+    assert "Kano: no feature to place" in empty.alt and empty.marks == []

@@ -33,7 +33,7 @@ def test_notebook_runs_with_defaults(stage, tmp_path):
     expected = {"01_goal_setting": "Goal-setting steps", "02_discovery": "Perception gap"}
     assert expected.get(stage, "") in text
     assert sorted(p.name for p in notebooks_dir().iterdir()) == before  # output_dir "" writes nothing
-    images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    images = sum(bool({"image/png", "image/svg+xml"} & set(o.get("data", {}))) for c in nb.cells for o in c.get("outputs", []))
     assert images >= 2
 
 

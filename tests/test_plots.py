@@ -1,17 +1,20 @@
-"""Tests of csm_helpers.present.charts.style: each chart draws what it should, in grey-scale, without mathtext."""
+"""Tests of csm_helpers.present.charts.style and of the goal-setting and discovery charts: each chart draws
+what it should, readable, in the palette, whatever the labels."""
 
 from __future__ import annotations
+
+import math
+import re
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib as mpl  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib import cbook  # noqa: E402
-from matplotlib.collections import PathCollection  # noqa: E402
+from matplotlib.colors import to_rgb  # noqa: E402
 
 from csm_helpers.analysis.discovery import (  # noqa: E402
     affinity_table,
@@ -27,8 +30,8 @@ from csm_helpers.present.charts import goals as goal_charts  # noqa: E402
 from csm_helpers.study.config import Codebook, Goals  # noqa: E402
 
 from .plotting import (
+    OKABE_ITO,  # noqa: E402
     _report_style,  # noqa: F401  (autouse fixture)
-    legend_texts,  # noqa: E402
 )
 from .plotting import in_palette as _in_palette  # noqa: E402
 
@@ -44,18 +47,45 @@ IV = pd.DataFrame({
     "text": ["fee, queue", "rude", "phí cao", "app", "app, queue", "fee", "queue"],
 })
 CODED = code_verbatims(IV, codebook=CB, codes=None)
+HOSTILE = ["<script>alert(1)</script>", "Fees & charges ($5 or $6, $\\frac{$)",
+           "a very long label that goes on and on about the waiting time at the branch counters in every town",
+           "手机应用的可靠性（包括登录、转账和查询余额）。非常重要的因素"]
 
 
+def _marks(chart, kind: str) -> list[dict]:
+    return [m for m in chart.marks if m["kind"] == kind]
 
 
-def _all_text(ax) -> list[str]:
-    ax.figure.canvas.draw()  # renders every label: mathtext errors would raise here
-    return [t.get_text() for t in ax.findobj(matplotlib.text.Text) if t.get_text()]
+def _palette(colour: str) -> bool:
+    """:func:`in_palette` for a colour written as ``#rrggbb``: a tint of a palette colour is
+    rounded to 8 bits a channel there, so it is compared with the exact tint it rounds."""
+    rgb = to_rgb(colour)
+    for hex_ in OKABE_ITO:
+        p = to_rgb(hex_)
+        i = min(range(3), key=lambda j: p[j])
+        if p[i] >= 1:
+            continue
+        f = (rgb[i] - p[i]) / (1 - p[i])
+        exact = tuple(pc + (1 - pc) * f for pc in p)
+        if all(abs(a - b) <= 1 / 255 + 1e-9 for a, b in zip(exact, rgb, strict=True)):
+            return _in_palette(exact)
+    return _in_palette(colour)
 
 
-def _no_mathtext(ax) -> None:
-    for text in _all_text(ax):
-        assert not cbook.is_math_text(text), text
+def _readable(chart) -> None:
+    """No two texts overlap, none is under 11 pt or off the sheet, every colour is in the palette."""
+    assert chart.overlaps() == []
+    assert chart.smallest_pt >= 11
+    assert all(t.x0 >= 0 and t.x1 <= chart.width and t.y0 >= 0 and t.y1 <= chart.height for t in chart.texts)
+    svg = chart.svg(font=False)
+    for colour in set(re.findall(r'(?:fill|stroke)="(#[0-9a-fA-F]{6})"', svg)):
+        assert _palette(colour), colour
+
+
+def _escaped(chart) -> None:
+    svg = chart.svg(font=False)
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert "& " not in svg and "&amp; charges" in svg
 
 
 # --------------------------------------------------------------------------- style
@@ -81,130 +111,211 @@ def test_set_report_style_without_the_preferred_fonts(monkeypatch):
 
 
 # --------------------------------------------------------------------------- goal-setting charts
+MBNQA = Goals.model_validate({"self_assessment": {"preset": "mbnqa", "items": [
+    {"id": "7.0", "score": 40}, {"id": "1.0", "score": 50, "label": "Leadership ($ budget)"}]}})
+
+
 def test_plot_self_assessment_bars_labels_and_title():
-    goals = Goals.model_validate({"self_assessment": {"preset": "mbnqa", "items": [
-        {"id": "7.0", "score": 40}, {"id": "1.0", "score": 50, "label": "Leadership ($ budget)"}]}})
-    table = self_assessment(goals)
-    ax = goal_charts.plot_self_assessment(table, alpha=0.9)
-    maxima, scores = ax.containers
-    assert len(maxima) == len(scores) == 7
-    assert [b.get_width() for b in maxima] == table["points"].tolist()
-    assert [b.get_width() for b in scores][0] == 45 and [b.get_width() for b in scores][-1] == 120
-    assert scores[0].get_alpha() == 0.9  # kwargs reach matplotlib
-    texts = _all_text(ax)
-    assert "120 / 300, gap 180" in " ".join(texts)
-    assert any("not assessed" in t for t in texts)
-    assert ax.get_title().startswith("Self-assessment: 165 of 390 points (42%); largest gap 7.0 (180 points)")
-    assert all(_in_palette(b.get_facecolor()) for b in [*maxima, *scores])
-    _no_mathtext(ax)
+    table = self_assessment(MBNQA)
+    chart = goal_charts.plot_self_assessment(table)
+    bars = _marks(chart, "bar")
+    assert [b["item"] for b in bars] == table["item"].tolist()
+    assert [b["points"] for b in bars] == table["points"].tolist()
+    assessed = table["score_points"].notna()
+    assert [b["assessed"] for b in bars] == assessed.tolist()
+    assert [b["score"] for b in bars if b["assessed"]] == table.loc[assessed, "score_points"].tolist()
+    assert all(math.isnan(b["score"]) for b in bars if not b["assessed"])
+    assert bars[0]["label"] == "1.0 Leadership ($ budget)"
+    texts = [t.text for t in chart.texts]
+    last = table.iloc[-1]
+    assert f"{last['score_points']:g} / {last['points']:g}, gap {last['points'] - last['score_points']:g}" in texts
+    assert f"not assessed (max {table['points'].iloc[1]:g})" in texts
+    total, maximum = table.loc[assessed, "score_points"].sum(), table.loc[assessed, "points"].sum()
+    worst = table.loc[(table["points"] - table["score_points"]).idxmax()]
+    assert chart.alt.startswith(f"Self-assessment: {total:g} of {maximum:g} points ({total / maximum:.0%}); "
+                                f"largest gap {worst['item']} ({worst['points'] - worst['score_points']:g} points)")
+    assert f"{(~assessed).sum()} items not assessed, left out of the total" in chart.alt
+    assert [m["label"] for m in _marks(chart, "legend")] == ["gap to maximum", "score"]
+    _readable(chart)
+
+
+def test_plot_self_assessment_hostile_labels_fit():
+    table = pd.DataFrame({"item": ["1.1", "1.2", "1.3", "1.4"], "label": HOSTILE, "points": [40.0, 50.0, 20.0, 10.0],
+                          "score_pct": [50.0, np.nan, 100.0, 0.0], "score_points": [20.0, np.nan, 20.0, 0.0],
+                          "gap_points": [20.0, np.nan, 0.0, 10.0]})
+    chart = goal_charts.plot_self_assessment(table)
+    _escaped(chart)
+    _readable(chart)
+    assert not any(t.text.startswith(("）", "，", "。")) for t in chart.texts)  # kinsoku
+    assert "1 item not assessed, left out of the total" in chart.alt
 
 
 def test_plot_readiness_one_cell_per_step():
     goals = Goals.model_validate({"readiness": [{"step": s, "status": "done"} for s in range(1, 9)]
                                   + [{"step": 9, "status": "in_progress"}]})
-    ax = goal_charts.plot_readiness(readiness_checklist(goals))
-    assert len(ax.containers[0]) == 11
-    assert ax.get_title() == "Readiness: 8 of 11 steps done; not ready (open: steps 9-11)"
-    hatches = [b.get_hatch() for b in ax.containers[0]]
-    assert hatches[0] != hatches[8] != hatches[10]  # statuses differ without colour
-    assert all(_in_palette(b.get_facecolor()) for b in ax.containers[0])
-    labels = legend_texts(ax)
-    assert labels == ["done (8)", "in progress (1)", "not recorded (2)"]
+    checklist = readiness_checklist(goals)
+    chart = goal_charts.plot_readiness(checklist)
+    cells = _marks(chart, "cell")
+    assert [c["step"] for c in cells] == checklist["step"].tolist() == list(range(1, 12))
+    assert [c["status"] for c in cells] == checklist["status"].tolist()
+    assert chart.alt == "Readiness: 8 of 11 steps done; not ready (open: steps 9-11)"
+    assert [m["label"] for m in _marks(chart, "legend")] == ["done (8)", "in progress (1)", "not recorded (2)"]
+    assert [t.text for t in chart.texts if t.text.isdigit()] == [str(s) for s in range(1, 12)]
+    # every status differs from the others without colour: a hatch of its own, or none
+    hatches = [h for _face, h, _label in goal_charts._STATUS_STYLE.values()]
+    assert len(set(hatches)) == len(hatches)
+    svg = chart.svg(font=False)
+    assert "-fwd-" in svg and "-cross-" in svg  # in progress, not recorded
+    _readable(chart)
+
+
+def test_plot_readiness_all_statuses():
+    statuses = ["done", "in_progress", "not_started", "not_applicable"]
+    goals = Goals.model_validate({"readiness": [{"step": s, "status": statuses[s % 4]} for s in range(1, 12)]})
+    checklist = readiness_checklist(goals)
+    chart = goal_charts.plot_readiness(checklist)
+    counts = checklist["status"].value_counts()
+    expected = [f"{s.replace('_', ' ')} ({counts[s]})" for s in statuses]
+    assert [m["label"] for m in _marks(chart, "legend")] == expected
+    assert chart.alt.startswith(f"Readiness: {counts['done']} of {11 - counts['not_applicable']} steps done")
+    _readable(chart)
 
 
 # --------------------------------------------------------------------------- discovery charts
 def test_plot_affinity_stacks_customer_and_company_mentions():
     aff = affinity_table(CODED, IV, codebook=CB)
-    fig, ax0 = plt.subplots()
-    ax = discovery.plot_affinity(aff, ax=ax0)
-    assert ax is ax0
-    customer, company = ax.containers
-    assert len(customer) == len(company) == 4
-    assert [b.get_width() for b in customer] == aff["customer_mentions"].tolist()
-    assert [b.get_width() for b in company] == aff["company_mentions"].tolist()
-    assert [b.get_x() for b in company] == aff["customer_mentions"].tolist()  # stacked
+    chart = discovery.plot_affinity(aff)
+    bars = _marks(chart, "bar")
+    assert [b["label"] for b in bars] == aff["label"].tolist()
+    assert [b["customer"] for b in bars] == aff["customer_mentions"].tolist()
+    assert [b["company"] for b in bars] == aff["company_mentions"].tolist()
+    assert [b["total"] for b in bars] == aff["mentions"].tolist()
+    assert [h["dimension"] for h in _marks(chart, "heading")] == list(dict.fromkeys(aff["dimension"]))
+    assert {"Product", "Process", "People"} <= {t.text for t in chart.texts}
     # fees and queue both have 3 mentions: the first in the table's order (product before process) wins
-    assert ax.get_title() == "Most raised: Fees (\\$ per month) (3 of 7 interviews)"
-    assert all(_in_palette(b.get_facecolor()) for b in [*customer, *company])
-    _no_mathtext(ax)
+    assert chart.alt == "Most raised: Fees ($ per month) (3 of 7 interviews)"
+    assert "Fees ($ per month)" in chart.svg(font=False)  # no mathtext escape any more
+    assert [m["label"] for m in _marks(chart, "legend")] == ["customer side", "company side"]
+    _readable(chart)
 
 
 def test_plot_perception_gap_dumbbells():
     gap = perception_gap(CODED, IV, codebook=CB)
-    ax = discovery.plot_perception_gap(gap, s=20)
-    points = [c for c in ax.collections if isinstance(c, PathCollection)]
-    assert len(points) == 2 and all(len(c.get_offsets()) == 4 for c in points)
-    top = gap.sort_values("gap", ascending=False).iloc[0]
-    assert points[0].get_offsets()[0][0] == pytest.approx(top["share_customer"])
-    assert points[1].get_offsets()[0][0] == pytest.approx(top["share_company"])
+    chart = discovery.plot_perception_gap(gap)
+    pairs = _marks(chart, "pair")
+    ranked = gap.sort_values("gap", ascending=False, kind="stable")
+    assert [p["label"] for p in pairs] == ranked["label"].tolist()
+    assert [p["customer"] for p in pairs] == pytest.approx(ranked["share_customer"].tolist())
+    assert [p["company"] for p in pairs] == pytest.approx(ranked["share_company"].tolist())
+    assert [p["flag"] for p in pairs] == ranked["flag"].tolist()
     n_under = (gap["flag"] == "company under-rates").sum()
     n_over = (gap["flag"] == "company over-rates").sum()
-    assert ax.get_title() == f"Company under-rates {n_under} and over-rates {n_over} of 4 attributes"
-    assert list(points[0].get_sizes()) == [20]
-    _no_mathtext(ax)
+    assert chart.alt == f"Company under-rates {n_under} and over-rates {n_over} of 4 attributes"
+    flagged = gap[gap["flag"].isin(["company under-rates", "company over-rates"])]
+    texts = [t.text for t in chart.texts]
+    for d in flagged["gap"]:
+        assert f"{d * 100:+.0f} pts".replace("-", "\u2212") in texts
+    assert sum(t.endswith(" pts") for t in texts) == len(flagged)
+    svg = chart.svg(font=False)
+    assert svg.count("<circle") >= len(gap) and "<rect" in svg  # circles and squares: told apart by shape
+    assert [m["label"] for m in _marks(chart, "legend")] == ["customer side", "company side"]
+    _readable(chart)
 
 
 def test_plot_perception_gap_not_measurable():
     iv = IV[IV["source_group"].isin(["customer", "lost_customer"])]
     gap = perception_gap(code_verbatims(iv, codebook=CB, codes=None), iv, codebook=CB)
-    ax = discovery.plot_perception_gap(gap)
-    assert ax.get_title() == "Perception gap not measurable: no company-side interviews"
+    chart = discovery.plot_perception_gap(gap)
+    assert chart.alt == "Perception gap not measurable: no company-side interviews"
+    assert all(math.isnan(p["company"]) for p in _marks(chart, "pair"))
+    _readable(chart)
 
 
 def test_plot_saturation_curve_window_and_verdict():
     curve = saturation_curve(CODED, IV, k=3)
     verdict = saturation_verdict(curve, k=3)
-    ax = discovery.plot_saturation(curve, verdict, color="0.2")
-    line = ax.lines[0]
-    assert list(line.get_xdata()) == list(range(1, 8))
-    assert list(line.get_ydata()) == curve["cumulative"].tolist()
-    assert line.get_color() == "0.2"
-    assert len(ax.containers[0]) == 7
+    chart = discovery.plot_saturation(curve, verdict)
+    points = _marks(chart, "point")
+    assert [p["position"] for p in points] == curve["position"].tolist() == list(range(1, 8))
+    assert [p["cumulative"] for p in points] == curve["cumulative"].tolist()
+    assert [p["new"] for p in points] == curve["new_attributes"].tolist()
+    (window,) = _marks(chart, "window")
+    assert (window["first"], window["last"], window["k"]) == (5, 7, 3)
+    assert _marks(chart, "last_new")[0]["position"] == verdict["last_new_at"]
     assert verdict["saturated"] is True
-    assert ax.get_title() == "Saturated: the last 3 interviews added no new attribute (4 found)"
-    legend = legend_texts(ax)
-    assert "last 3 interviews" in legend
+    assert chart.alt == "Saturated: the last 3 interviews added no new attribute (4 found)"
+    legend = [m["label"] for m in _marks(chart, "legend")]
+    assert legend == ["last 3 interviews", "new attributes in the interview", "distinct attributes so far"]
+    texts = [t.text for t in chart.texts]
+    assert "last new attribute" in texts and "Attributes" in texts and "Interview (in order)" in texts
+    assert {str(p) for p in range(1, 8)} <= set(texts)  # each interview numbered under the plot
+    _readable(chart)
 
 
-def test_plot_saturation_not_saturated_title():
+def test_plot_saturation_not_saturated_title_and_many_interviews():
     curve = pd.DataFrame({"position": [1, 2, 3, 4], "new_attributes": [2, 0, 1, 0], "cumulative": [2, 2, 3, 3]})
     verdict = {"saturated": False, "k": 3, "last_new_at": 3, "n_interviews": 4, "n_attributes": 3}
-    ax = discovery.plot_saturation(curve, verdict)
-    assert ax.get_title() == "Not saturated: interview 3 of 4 still added new attributes"
+    chart = discovery.plot_saturation(curve, verdict)
+    assert chart.alt == "Not saturated: interview 3 of 4 still added new attributes"
+    _readable(chart)
+    few = discovery.plot_saturation(curve.iloc[:2], {**verdict, "k": 3, "last_new_at": 1})
+    assert few.alt == "Not saturated: 2 interviews, fewer than the 3 needed to judge"
+    assert _marks(few, "window") == []
+    _readable(few)  # the note is right of a line at the first interview
+    n = 250
+    new = np.zeros(n, dtype=int)
+    new[[0, 3, 40, 180]] = [5, 2, 1, 1]
+    many = pd.DataFrame({"position": np.arange(1, n + 1), "new_attributes": new, "cumulative": np.cumsum(new)})
+    chart = discovery.plot_saturation(many, {"saturated": True, "k": 10, "last_new_at": 181, "n_attributes": 9})
+    assert len(_marks(chart, "point")) == n
+    _readable(chart)
 
 
 # --------------------------------------------------------------------------- robustness
-def test_dollar_signs_and_broken_math_in_labels_do_not_become_math():
-    aff = pd.DataFrame({"dimension": ["product", "people"], "theme": ["a", "b"], "attribute": ["x", "y"],
-                        "label": ["$\\frac{$ fee", "cost $5 or $6"], "mentions": [2, 1],
-                        "customer_mentions": [1, 1], "company_mentions": [1, 0], "share": [0.5, 0.25]})
-    ax = discovery.plot_affinity(aff)
-    _no_mathtext(ax)  # would raise while drawing if "$\frac{$" reached the mathtext parser
-    ticks = [t.get_text() for t in ax.get_yticklabels()]
-    assert ticks == ["\\$\\frac{\\$ fee", "cost \\$5 or \\$6"]
-
-
-def test_chinese_and_vietnamese_labels_have_glyphs():
-    installed = {f.name for f in mpl.font_manager.fontManager.ttflist}
-    if "Noto Sans CJK SC" not in installed:
-        pytest.skip("Noto Sans CJK is not installed")
-    import warnings
-
-    ax = discovery.plot_perception_gap(perception_gap(CODED, IV, codebook=CB))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would fail the test
-        ax.figure.canvas.draw()
+def test_hostile_labels_are_escaped_and_fit():
+    aff = pd.DataFrame({"dimension": ["product", "product", "people", "<b>dim</b>"], "theme": list("abcd"),
+                        "attribute": list("wxyz"), "label": HOSTILE, "mentions": [2, 1, 4, 0],
+                        "customer_mentions": [1, 1, 3, 0], "company_mentions": [1, 0, 1, 0],
+                        "share": [0.5, 0.25, 1.0, 0.0]})
+    chart = discovery.plot_affinity(aff)
+    _escaped(chart)
+    assert "&lt;b&gt;dim&lt;/b&gt;" in chart.svg(font=False)
+    _readable(chart)
+    assert not any(t.text.startswith(("）", "，", "。")) for t in chart.texts)  # kinsoku
+    gap = pd.DataFrame({"label": HOSTILE, "share_customer": [0.9, 1.0, 0.0, 0.5], "share_company": [0.0, 0.1, 1.0, 0.5],
+                        "gap": [0.9, 0.9, -1.0, 0.0],
+                        "flag": ["company under-rates", "company under-rates", "company over-rates", "aligned"]})
+    chart = discovery.plot_perception_gap(gap)
+    _escaped(chart)
+    _readable(chart)
+    assert "\u2212100 pts" in [t.text for t in chart.texts]
 
 
 def test_empty_tables_draw_a_titled_placeholder():
     empty_aff = affinity_table(CODED.iloc[0:0], IV.iloc[0:0], codebook=CB).iloc[0:0]
-    assert discovery.plot_affinity(empty_aff).get_title()
-    assert discovery.plot_perception_gap(perception_gap(CODED, IV, codebook=CB).iloc[0:0]).get_title()
     empty_curve = saturation_curve(CODED.iloc[0:0], IV.iloc[0:0])
-    assert discovery.plot_saturation(empty_curve, saturation_verdict(empty_curve)).get_title()
-    assert goal_charts.plot_self_assessment(self_assessment(None, preset="custom")).get_title()
+    charts = {"Affinity diagram: no attribute to show": discovery.plot_affinity(empty_aff),
+              "Perception gap: no attribute to show":
+                  discovery.plot_perception_gap(perception_gap(CODED, IV, codebook=CB).iloc[0:0]),
+              "Saturation: no interview to show":
+                  discovery.plot_saturation(empty_curve, saturation_verdict(empty_curve)),
+              "Self-assessment: no item to show":
+                  goal_charts.plot_self_assessment(self_assessment(None, preset="custom")),
+              "Readiness: no step to show": goal_charts.plot_readiness(readiness_checklist(None).iloc[0:0])}
+    for title, chart in charts.items():
+        assert chart.alt == title and chart.marks == []
+        assert "nothing to show" in [t.text for t in chart.texts]
 
 
 def test_missing_columns_are_reported():
     with pytest.raises(DataError, match="affinity table: column 'customer_mentions', 'company_mentions' is missing"):
         discovery.plot_affinity(pd.DataFrame({"dimension": [], "label": [], "mentions": []}))
+    with pytest.raises(DataError, match="perception gap table: column 'flag' is missing"):
+        discovery.plot_perception_gap(pd.DataFrame({"label": [], "share_customer": [], "share_company": [], "gap": []}))
+    with pytest.raises(DataError, match="saturation verdict: key 'last_new_at' is missing"):
+        discovery.plot_saturation(pd.DataFrame({"position": [1], "new_attributes": [1], "cumulative": [1]}),
+                                  {"saturated": False, "k": 3})
+    with pytest.raises(DataError, match="self-assessment table: column 'score_points' is missing"):
+        goal_charts.plot_self_assessment(pd.DataFrame({"item": [], "label": [], "points": []}))
+    with pytest.raises(DataError, match="readiness checklist: column 'status' is missing"):
+        goal_charts.plot_readiness(pd.DataFrame({"step": [1]}))

@@ -602,7 +602,7 @@ def test_stage_04_reports_the_model_of_a_second_study(tmp_path):
     assert f"{entry['index']['value']:.1f} of 100" in html
     assert "Satisfaction index (0–100)" in html  # the KPI tile
     assert "Satisfaction-index model (PLS path modelling)" in html  # the methods appendix
-    assert html.count("<img") >= 1 and len(html) < 2_000_000
+    assert html.count("csm-chart-path-model") + html.count("<img") >= 1 and len(html) < 2_000_000
 
 
 def test_a_segment_hidden_to_protect_a_smaller_one_does_not_give_its_size(tmp_path):

@@ -25,7 +25,6 @@ from csm_helpers.study.stages import (
 )
 
 from .conftest import run_cli, write_small_study
-from .plotting import legend_texts
 
 NOTE = "Checked by the regional team on 2 December; figures are provisional."
 
@@ -341,9 +340,6 @@ def test_qualtrics_previews_and_unfinished_responses_are_left_out_and_counted(tm
 
 # --------------------------------------------------------------------------- SPSS value labels in the legends
 def test_spss_value_labels_name_the_answer_points_in_the_charts(tmp_path):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import pandas as pd
     import pyreadstat
 
@@ -361,8 +357,7 @@ def test_spss_value_labels_name_the_answer_points_in_the_charts(tmp_path):
     items = ["q_quality", "q_speed", "q_friendly"]
     assert ctx.point_labels(items) == words
     dist = likert_distribution(ctx.all_responses, items=items, scale=(1, 7))
-    ax = plot_likert(dist, point_labels=ctx.point_labels(items))
-    legend = [t.get_text() for t in ax.get_figure().legends[0].get_texts()] if ax.get_figure().legends \
-        else legend_texts(ax)
+    chart = plot_likert(dist, point_labels=ctx.point_labels(items))
+    legend = [m["label"] for m in chart.marks if m["kind"] == "legend"]
     assert "Very poor" in " ".join(legend) and "Excellent" in " ".join(legend)
     assert ctx.point_labels(["q_quality", "q_overall"]) == words  # an unlabelled item does not count

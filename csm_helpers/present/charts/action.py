@@ -1,71 +1,55 @@
-"""Charts of action planning and progress (stage 05).
+"""Charts of action planning and progress (stage 05), drawn as SVG.
 
-Same look as :mod:`csm_helpers.present.charts.style`: shades of grey with hatching carry the meaning (never
-colour alone), values are written on the chart, and the title says what the reader should
-see. Labels from the data are escaped (``$`` is never read as mathtext). Call
-:func:`csm_helpers.present.charts.style.set_report_style` first for the report look. No function calls
-``plt.show()``.
+Drawn by :mod:`csm_helpers.present.charts.canvas` (text kept as text, laid out from its
+measured width): colours from :mod:`csm_helpers.present.charts.style`, with hatching, marker
+shapes and value labels carrying the meaning too (never colour alone); values are written
+on the chart, and the title says what the reader should see. Labels from the data are
+escaped by the canvas.
 
-- :func:`plot_priorities`: the priority list as ranked bars, shaded by IPA quadrant;
-- :func:`plot_progress`: each KPI over the waves (small multiples) with its interval band,
-  target line and significant changes marked;
+- :func:`plot_priorities`: the priority list as ranked bars, coloured and hatched by IPA quadrant;
+- :func:`plot_progress`: each KPI over the waves (one panel under the other) with its interval
+  band, target line and significant changes marked;
 - :func:`plot_swot`: the SWOT as a 2 x 2 grid of wrapped statements.
 """
 
 from __future__ import annotations
 
 import math
-import textwrap
-from collections.abc import Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
 
 from csm_helpers.analysis.action import SWOT_CATEGORIES
 from csm_helpers.analysis.drivers import CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVERKILL
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.present.catalogue import format_change, format_kpi, kpi_label, kpi_range, kpi_short
-from csm_helpers.present.charts.style import (
-    BAD,
-    DARK,
-    EDGE,
-    GOOD,
-    LIGHT,
-    MID,
-    MIN_FONT_PT,
-    WIDTH,
-    drawing,
-    empty_chart,
-    fitted_legend,
-    interval_errors,
-    legend_below,
-    mathtext_escape,
-    require_table,
-    short_label,
-    tint,
-)
+from csm_helpers.present.charts.canvas import MIN_PT, PAD, PX_PER_PT, Chart, TextBox, nice_ticks
+from csm_helpers.present.charts.style import BAD, DARK, GOOD, INK, LIGHT, MID, PURPLE, require_table, tint
 
 __all__ = ["plot_priorities", "plot_progress", "plot_swot"]
 
-# quadrant -> (face, hatch); distinguishable in grey-scale
-_QUADRANT_STYLE = {
-    CONCENTRATE: (BAD, ""),
-    KEEP_UP: (GOOD, ""),
-    LOW_PRIORITY: ("white", "...."),
-    OVERKILL: (tint(MID, 0.3), "////"),
-}
 
+def _hex(rgb: tuple[float, float, float]) -> str:
+    """An RGB tuple in 0..1 (:func:`~csm_helpers.present.charts.style.tint`) as "#rrggbb"."""
+    return "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
+
+
+# quadrant -> (fill, hatch): told apart by the hatch as well as the colour
+_QUADRANT_STYLE: dict[str, tuple[str, str | None]] = {
+    CONCENTRATE: (BAD, None),
+    KEEP_UP: (GOOD, "\\\\\\\\"),
+    LOW_PRIORITY: ("white", ".."),
+    OVERKILL: (LIGHT, "////"),
+}
 
 _PROGRESS_COLUMNS = {"wave", "kpi", "n", "n_eff", "value", "ci_low", "ci_high", "method", "target", "attainment",
                      "previous_wave", "change", "test", "statistic", "p_value", "significant", "suppressed", "note"}
-_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-_LINESTYLES = ("-", "--", ":", "-.")
+# segment i -> colour, marker shape, dash (cycles of 3 and 4: the same triple comes back after 12)
+_SEGMENT_COLOURS = (DARK, PURPLE, INK)
+_SEGMENT_SHAPES = ("circle", "square", "triangle", "diamond")
+_SEGMENT_DASHES = (None, "6 3", "2 2", "7 2 2 2")
 _SWOT_HEADERS = {"Strength": N_("Strengths"), "Weakness": N_("Weaknesses"), "Opportunity": N_("Opportunities"),
                  "Threat": N_("Threats")}
 # category -> count in words (singular, plural)
@@ -73,7 +57,13 @@ _SWOT_COUNTS = {"Strength": (N_("{n} strength"), N_("{n} strengths")),
                 "Weakness": (N_("{n} weakness"), N_("{n} weaknesses")),
                 "Opportunity": (N_("{n} opportunity"), N_("{n} opportunities")),
                 "Threat": (N_("{n} threat"), N_("{n} threats"))}
-_SWOT_FACES = {"Strength": "white", "Weakness": "#f0f0f0", "Opportunity": "#f0f0f0", "Threat": "white"}
+_SWOT_FACES = {"Strength": "white", "Weakness": _hex(tint(LIGHT, 0.5)), "Opportunity": _hex(tint(LIGHT, 0.5)),
+               "Threat": "white"}
+#: Body lines a SWOT cell holds at most (the "+ k more" line included): a cell no taller than a phone screen.
+_SWOT_MAX_LINES = 20
+
+_LINE = MIN_PT * PX_PER_PT * 1.2  # one line of 11 pt text, CSS px
+_STAR = 17.0  # the star behind a point whose change is significant, CSS px across
 
 
 def _n(v: Any) -> float:
@@ -91,244 +81,395 @@ def _names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else _("{names} and {last}", names=", ".join(names[:-1]), last=names[-1])
 
 
+def _one_line(chart: Chart, text: Any, room: float) -> str:
+    """``text`` in one line at most ``room`` px wide, cut with "…" (an empty text stays empty)."""
+    return (chart.wrap(text, room, max_lines=1) or [""])[0]
+
+
+def _free_spot(chart: Chart, text: str, spots: list[tuple[float, float]],
+               within: tuple[float, float, float, float]) -> TextBox:
+    """Write ``text`` at the first of ``spots`` (left, top) where it stays ``within`` (x0, y0,
+    x1, y1) and collides with no text and no marker; at the first spot when none is free."""
+    w, h = chart.measure(text), MIN_PT * PX_PER_PT
+    x0b, y0b, x1b, y1b = within
+    taken = chart.texts + chart.obstacles
+    for left, top in spots:
+        box = TextBox(text, left, top, left + w, top + h, MIN_PT)
+        if left < x0b or top < y0b or left + w > x1b or top + h > y1b:
+            continue
+        if not any(box.collides(other, slack=0.0) for other in taken):
+            return chart.text(left, top, text, valign="top")
+    return chart.text(spots[0][0], spots[0][1], text, valign="top")
+
+
+def _around(chart: Chart, x: float, y: float, text: str, order: str, gap: float = 6.0) -> list[tuple[float, float]]:
+    """Spots (left, top) for ``text`` next to the point (x, y), ``gap`` px from it, in the
+    ``order`` of the letters: below, above, right, left, far below, far above (b, a, r, l, B, A)."""
+    w, h = chart.measure(text), MIN_PT * PX_PER_PT
+    spots = {"b": (x - w / 2, y + gap), "a": (x - w / 2, y - gap - h), "r": (x + gap, y - h / 2),
+             "l": (x - gap - w, y - h / 2), "B": (x - w / 2, y + gap + h + 2), "A": (x - w / 2, y - gap - 2 * h - 2)}
+    return [spots[c] for c in order]
+
+
+def _line_obstacles(chart: Chart, points: list[tuple[float, float]]) -> None:
+    """Keep labels off a drawn line: a small box every 4 px along it (:attr:`Chart.obstacles`)."""
+    for (x1, y1), (x2, y2) in zip(points, points[1:], strict=False):
+        k = max(1, int(math.hypot(x2 - x1, y2 - y1) / 4))
+        for i in range(k + 1):
+            x, y = x1 + (x2 - x1) * i / k, y1 + (y2 - y1) * i / k
+            chart.obstacles.append(TextBox("", x - 1, y - 1, x + 1, y + 1, 0.0))
+
+
+class _Chart(Chart):
+    """A :class:`Chart` whose markers also take the shape "star" (a significant change).
+
+    (A canvas primitive to move into :meth:`Chart.dot`.)
+    """
+
+    def dot(self, cx: float, cy: float, *, shape: str = "circle", size: float = 9.0, fill: str = "#000000",
+            edge: str | None = "#000000", obstacle: bool = True) -> None:
+        if shape != "star":
+            super().dot(cx, cy, shape=shape, size=size, fill=fill, edge=edge, obstacle=obstacle)
+            return
+        r = size * 0.62  # a five-pointed star as heavy as a dot of ``size``
+        points = [(cx + (r if i % 2 == 0 else r * 0.45) * math.sin(i * math.pi / 5),
+                   cy - (r if i % 2 == 0 else r * 0.45) * math.cos(i * math.pi / 5)) for i in range(10)]
+        self.polygon(points, fill=fill, edge=edge, edge_width=0.9)
+        if obstacle:
+            self.obstacles.append(TextBox("", cx - r, cy - r, cx + r, cy + r, 0.0))
+
+
 # --------------------------------------------------------------------------- priorities
-def plot_priorities(priority: pd.DataFrame, top: int = 10, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
+def plot_priorities(priority: pd.DataFrame, top: int = 10) -> Chart:
     """The priority list as horizontal bars of the score, highest priority at the top.
 
-    Each bar is the score (importance x gap) of one attribute, shaded by its IPA quadrant
-    (dark: "Concentrate here"; mid grey: "Keep up the good work"; dotted white: "Low
-    priority"; hatched light grey: "Possible overkill") and labelled with
-    ``importance x gap`` and the reference the gap was measured to.
+    Drawn as SVG by :mod:`csm_helpers.present.charts.canvas` (text kept as text).
+
+    Each bar is the score (importance x gap) of one attribute, coloured and hatched by its
+    IPA quadrant (vermillion: "Concentrate here"; green, hatched: "Keep up the good work";
+    dotted white: "Low priority"; light grey, hatched: "Possible overkill") and labelled with
+    ``score = importance x gap`` and the reference the gap was measured to. The row labels
+    give the rank and the attribute.
 
     Parameters
     ----------
     priority : pandas.DataFrame
         From :func:`csm_helpers.analysis.action.priority_list`.
     top : int
-        How many ranked attributes to draw.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when None.
-    **kwargs
-        Passed to ``Axes.barh``.
+        How many ranked attributes to draw (attributes without a rank are never drawn).
 
     Returns
     -------
-    matplotlib.axes.Axes
-        ``ax.containers[0]`` holds one bar per attribute drawn, in rank order (top to bottom).
+    Chart
+        ``chart.marks`` holds a ``"bar"`` entry per attribute drawn, in rank order (top to
+        bottom: ``rank``, ``label``, ``value`` (the score), ``importance``, ``gap``,
+        ``reference``, ``quadrant``) and a ``"legend"`` entry per quadrant shown.
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
     >>> pr = pd.DataFrame({"rank": pd.array([1, 2], dtype="Int64"), "label": ["Fees", "Speed"],
     ...     "quadrant": ["Concentrate here", "Possible overkill"], "importance": [0.8, 0.5],
     ...     "gap": [1.0, 0.4], "score": [0.8, 0.2], "reference_type": ["target", "target"]})
-    >>> ax = plot_priorities(pr)
-    >>> ax.get_title()
+    >>> chart = plot_priorities(pr)
+    >>> chart.alt
     'Act first on Fees (score 0.8, Concentrate here)'
-    >>> plt.close(ax.figure)
+    >>> [(m["rank"], m["label"], m["value"]) for m in chart.marks if m["kind"] == "bar"]
+    [(1, 'Fees', 0.8), (2, 'Speed', 0.2)]
+    >>> chart.overlaps(), chart.smallest_pt
+    ([], 11.0)
     """
     require_table(priority, ["rank", "label", "quadrant", "importance", "gap", "score"], "priority list",
-             "priority_list()")
+                  "priority_list()")
     if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 1:
         raise CsmError(f"The value for `top` must be a whole number >= 1, but {top!r} was passed.")
     t = priority[priority["rank"].notna()].sort_values("rank", kind="stable").head(int(top)).reset_index(drop=True)
     n = len(t)
-    with drawing():
-        ax = new_axes(ax, height=max(2.4, 0.34 * n + 1.4))
-        if n == 0:
-            return empty_chart(ax, _("Priority list: no attribute has a score"))
-        y = np.arange(n)
-        score = t["score"].to_numpy(float)
-        quads = t["quadrant"].tolist()
-        faces = [_QUADRANT_STYLE.get(q, ("white", ""))[0] for q in quads]
-        bars = ax.barh(y, score, height=0.65, **{"color": faces, "edgecolor": EDGE, "linewidth": 0.7,
-                                                 "zorder": 2, **kwargs})
-        for bar, q in zip(bars, quads, strict=True):
-            bar.set_hatch(_QUADRANT_STYLE.get(q, ("white", ""))[1])
-        xmax = max(float(np.nanmax(score)), 1e-9)
-        refs = t["reference_type"].tolist() if "reference_type" in t.columns else [None] * n
-        for yi, s, i, g, ref in zip(y, score, t["importance"].to_numpy(float), t["gap"].to_numpy(float), refs,
-                                    strict=True):
-            if isinstance(ref, str):
-                text = _("{score} = {importance} x {gap} to {reference}", score=f"{s:.2f}", importance=f"{i:.2f}",
-                         gap=f"{g:.2f}", reference=mathtext_escape(tr(ref)))
-            else:
-                text = f"{s:.2f} = {i:.2f} x {g:.2f}"
-            ax.text(s + 0.01 * xmax, yi, " " + text, va="center", ha="left", fontsize="small")
-        ax.set_yticks(y, [f"{int(r)}. {short_label(lab, 34)}" for r, lab in zip(t["rank"], t["label"], strict=True)])
-        ax.invert_yaxis()
-        ax.set_xlim(0, xmax * 1.75)
-        ax.set_xlabel(_("Priority score = importance x gap (label: importance x gap, reference of the gap)"))
-        ax.grid(axis="y", visible=False)
-        present = [q for q in _QUADRANT_STYLE if q in quads]
-        handles = [Patch(facecolor=_QUADRANT_STYLE[q][0], hatch=_QUADRANT_STYLE[q][1], edgecolor=EDGE,
-                         label=tr(q)) for q in present]
-        if handles:
-            legend_below(ax, handles)
-        first = t.iloc[0]
-        label, score_txt = short_label(first["label"], 40), f"{_n(first['score']):.2g}"
-        if isinstance(first["quadrant"], str):
-            title = _("Act first on {label} (score {score}, {quadrant})", label=label, score=score_txt,
-                      quadrant=mathtext_escape(tr(first["quadrant"])))
-        else:
-            title = _("Act first on {label} (score {score})", label=label, score=score_txt)
-        if priority.attrs.get("mixed_references"):
-            title += "\n" + _("Caution: gaps measured to different references, not like-for-like")
-        ax.set_title(title)
-    return ax
+    chart = Chart("priorities")
+    if n == 0:
+        return chart.empty(_("Priority list: no attribute has a score"), _("nothing to show"))
+    score = t["score"].to_numpy(float)
+    importance = t["importance"].to_numpy(float)
+    gap = t["gap"].to_numpy(float)
+    quads = t["quadrant"].tolist()
+    refs = t["reference_type"].tolist() if "reference_type" in t.columns else [None] * n
+    first = t.iloc[0]
+    label, score_txt = _one_line(chart, first["label"], 320), f"{_n(first['score']):.2g}"
+    if isinstance(first["quadrant"], str):
+        title = [_("Act first on {label} (score {score}, {quadrant})", label=label, score=score_txt,
+                   quadrant=tr(first["quadrant"]))]
+    else:
+        title = [_("Act first on {label} (score {score})", label=label, score=score_txt)]
+    if priority.attrs.get("mixed_references"):
+        title.append(_("Caution: gaps measured to different references, not like-for-like"))
+    y = chart.title(title)
+    # value labels "score = importance x gap to reference" right of the bars: in one line when
+    # the bars keep 40 % of the plot, else in two lines at most 45 % of the plot wide
+    texts = [_("{score} = {importance} x {gap} to {reference}", score=f"{s:.2f}", importance=f"{i:.2f}",
+               gap=f"{g:.2f}", reference=tr(ref)) if isinstance(ref, str) else f"{s:.2f} = {i:.2f} x {g:.2f}"
+             for s, i, g, ref in zip(score, importance, gap, refs, strict=True)]
+    rows = [f"{int(r)}. {lab}" for r, lab in zip(t["rank"], t["label"], strict=True)]
+    label_room = 0.36 * chart.width
+    edge = PAD + max(chart.measure(line) for r in rows for line in chart.wrap(r, label_room, max_lines=2)) + 6
+    right = chart.width - PAD - chart.measure("0.00") / 2  # room for the last tick label, centred on its tick
+    room = right - edge
+    finite = np.where(np.isfinite(score), np.maximum(score, 0.0), 0.0)
+
+    def axis_end(lines: list[list[str]]) -> float:  # far enough for every value label to fit right of its bar
+        widths = [max(chart.measure(line) for line in v) for v in lines]
+        need = max(float(s) * room / max(room - 6 - w, 1.0) for s, w in zip(finite, widths, strict=True))
+        return nice_ticks(0, max(need, 1e-9))[-1]
+
+    values = [[text] for text in texts]
+    high = axis_end(values)
+    if float(finite.max()) < 0.4 * high:
+        values = [chart.wrap(text, 0.45 * room, max_lines=2) or [""] for text in texts]
+        high = axis_end(values)
+    tall = max(len(v) for v in values) * _LINE + 8
+    left, centres, row = chart.category_labels(rows, y + 4, room=label_room, min_row=max(0.3 * 96, tall))
+    x = lambda v: left + room * float(v) / high  # noqa: E731
+    bottom = centres[-1] + row / 2
+    under = chart.value_axis(left, right, y + 4, bottom, 0.0, high,
+                             label=_("Priority score = importance x gap (label: importance x gap, reference of the "
+                                     "gap)"), fmt="{:g}")
+    bar = 0.65 * min(row, 0.3 * 96)
+    for i, mid in enumerate(centres):
+        fill, hatch = _QUADRANT_STYLE.get(quads[i], ("white", None))
+        chart.rect(left, mid - bar / 2, x(finite[i]) - left, bar, fill=fill, edge="#000000", hatch=hatch)
+        chart.lines(x(finite[i]) + 6, mid - len(values[i]) * _LINE / 2, values[i])
+        chart.mark("bar", rank=int(t["rank"].iloc[i]), label=t["label"].iloc[i], value=float(score[i]),
+                   importance=float(importance[i]), gap=float(gap[i]), reference=refs[i], quadrant=quads[i])
+    present = [q for q in _QUADRANT_STYLE if q in quads]
+    items = [(tr(q), "box", {"fill": _QUADRANT_STYLE[q][0], "hatch": _QUADRANT_STYLE[q][1]}) for q in present]
+    chart.finish(chart.legend(items, under + 6) if items else under)
+    return chart
 
 
 # --------------------------------------------------------------------------- progress
-def plot_progress(progress: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = None, level: float = 0.95,
-                  **kwargs: Any) -> np.ndarray:
-    """Each KPI over the waves: one panel per KPI with interval band, target line and significant changes.
+def plot_progress(progress: pd.DataFrame, *, level: float = 0.95) -> Chart:
+    """Each KPI over the waves: one panel per KPI, one under the other, with its interval band,
+    target line and significant changes.
 
-    Waves run left to right in table order. Without segments the estimate is a line with its
-    confidence interval as a grey band; with segments (a ``by`` column) each segment is a line
-    with its own marker and line style and the intervals are whiskers. A change significant
-    against the previous wave is marked with a star and the change; the target is a dashed
-    line. Suppressed points are left out and said so.
+    Drawn as SVG by :mod:`csm_helpers.present.charts.canvas` (text kept as text).
+
+    Waves run left to right in table order, named under each panel. Without segments the
+    estimate is a line with its value written under each point and its confidence interval
+    as a grey band; with segments (a ``by`` column) each segment is a line with its own
+    colour, marker shape and dash, and the intervals are whiskers. A change significant
+    against the previous wave is marked with a star behind the point (without segments also
+    with the change; the legend names the star from two waves on); the target is a dashed line. Suppressed points are left out and the panel says so where
+    they would be ("suppressed"; with segments, how many segments at that wave).
 
     Parameters
     ----------
     progress : pandas.DataFrame
         From :func:`csm_helpers.analysis.action.progress`.
-    ax : matplotlib Axes or sequence of Axes, optional
-        None for a new figure (panels side by side, the figure title says what changed), one
-        Axes to split into panels, or one Axes per KPI.
     level : float
         Confidence level of the intervals (legend text).
-    **kwargs
-        Passed to ``Axes.plot`` for the estimate lines.
 
     Returns
     -------
-    numpy.ndarray of Axes
-        One panel per KPI in table order; ``panels[i].lines[0]`` is the (first segment's)
-        estimate line, one point per wave.
+    Chart
+        ``chart.marks`` holds a ``"point"`` entry per point drawn (``kpi``, ``wave``,
+        ``segment`` (None without segments), ``value``, ``low``, ``high`` (as stored: CSAT a
+        proportion), ``significant``, ``change``), a ``"target"`` entry per KPI with a target
+        (``kpi``, ``value``), a ``"suppressed"`` entry per point left out (``kpi``, ``wave``,
+        ``segment``) and a ``"legend"`` entry per legend key.
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
     >>> pr = pd.DataFrame({"wave": ["W1", "W2"], "kpi": ["csi", "csi"], "n": [300, 310],
     ...     "value": [68.0, 72.0], "ci_low": [66.0, 70.0], "ci_high": [70.0, 74.0], "target": [75.0, 75.0],
     ...     "attainment": ["not met", "not met"], "change": [None, 4.0], "p_value": [None, 0.01],
     ...     "significant": [None, True], "suppressed": [False, False]})
-    >>> panels = plot_progress(pr)
-    >>> panels[0].figure.get_suptitle()
+    >>> chart = plot_progress(pr)
+    >>> chart.alt
     'W1 to W2: CSI rose significantly; 0 of 1 targets met in W2'
-    >>> plt.close(panels[0].figure)
+    >>> [(m["wave"], m["value"], m["significant"]) for m in chart.marks if m["kind"] == "point"]
+    [('W1', 68.0, False), ('W2', 72.0, True)]
+    >>> chart.overlaps(), chart.smallest_pt
+    ([], 11.0)
     """
-    require_table(progress, ["wave", "kpi", "value", "ci_low", "ci_high", "significant", "suppressed"], "progress table",
-             "progress()")
+    require_table(progress, ["wave", "kpi", "value", "ci_low", "ci_high", "significant", "suppressed"],
+                  "progress table", "progress()")
     extra = [c for c in progress.columns if c not in _PROGRESS_COLUMNS]
     by = extra[0] if extra and progress.columns[0] == extra[0] else None
     kpi_list = list(dict.fromkeys(progress["kpi"]))
     waves = list(dict.fromkeys(progress["wave"]))
-    k = len(kpi_list)
+    chart = _Chart("progress")
+    if not kpi_list:
+        return chart.empty(_("Progress: nothing to show"), _("nothing to show"))
+    segments = list(dict.fromkeys(progress[by])) if by else [None]
+    y = chart.title([_progress_title(progress, waves)]) + 6
+    drawn = {"band": False, "target": False}
+    for kpi in kpi_list:
+        y = _progress_panel(chart, progress[progress["kpi"] == kpi], kpi, waves, by, segments, y, drawn) + 14
     pct = f"{level * 100:g}%"
-    own = ax is None
-    with drawing():
-        panels = _panels(ax, k)
-        if k == 0:
-            empty_chart(panels[0], _("Progress: nothing to show"))
-            return panels
-        x_of = {w: i for i, w in enumerate(waves)}
-        segments = list(dict.fromkeys(progress[by])) if by else [None]
-        for pax, kpi in zip(panels, kpi_list, strict=True):
-            sub_k = progress[progress["kpi"] == kpi]
-            lo_r, hi_r = kpi_range(kpi)
-            finite_vals: list[float] = []
-            for si, seg in enumerate(segments):
-                s = sub_k if seg is None else sub_k[sub_k[by] == seg]
-                ok = ~s["suppressed"].astype(bool).to_numpy() & np.isfinite(s["value"].to_numpy(float))
-                xs = np.array([x_of[w] for w in s["wave"]], dtype=float)
-                v = s["value"].to_numpy(float)
-                lo = s["ci_low"].to_numpy(float)
-                hi = s["ci_high"].to_numpy(float)
-                finite_vals += [*v[ok], *lo[ok & np.isfinite(lo)], *hi[ok & np.isfinite(hi)]]
-                style = {"color": DARK if seg is None else "black", "marker": _MARKERS[si % len(_MARKERS)],
-                         "linestyle": _LINESTYLES[si % len(_LINESTYLES)], "markersize": 5, "linewidth": 1.4,
-                         "markerfacecolor": DARK if si % 2 == 0 else "white", "zorder": 4,
-                         "label": _("estimate") if seg is None else short_label(seg, 24)}
-                yv = np.where(ok, v, np.nan)
-                pax.plot(xs, yv, **{**style, **kwargs})
-                if seg is None:
-                    band = ok & np.isfinite(lo) & np.isfinite(hi)
-                    if band.any():
-                        pax.fill_between(xs, np.where(band, lo, np.nan), np.where(band, hi, np.nan), color=LIGHT,
-                                         alpha=0.8, zorder=1, linewidth=0, label=_("{level} CI", level=pct))
-                    for xi, vi, okk in zip(xs, v, ok, strict=True):
-                        if okk:
-                            pax.annotate(format_kpi(kpi, vi), (xi, vi), xytext=(0, -11), textcoords="offset points",
-                                         ha="center", va="top", fontsize="x-small", zorder=6)
+    items: list[tuple[str, str, dict[str, Any]]]
+    if by is None:
+        items = [(_("estimate"), "line", {"colour": DARK})]
+        if drawn["band"]:
+            items.append((_("{level} CI", level=pct), "box", {"fill": LIGHT, "edge": LIGHT}))
+    else:
+        items = [(_one_line(chart, seg, 220), "dot", {"shape": _SEGMENT_SHAPES[i % 4], "fill": _segment_fill(i),
+                                                      "edge": _SEGMENT_COLOURS[i % 3]})
+                 for i, seg in enumerate(segments)]
+        if drawn["band"]:
+            items.append((_("{level} CI", level=pct), "whisker", {}))
+    if drawn["target"]:
+        items.append((_("target"), "line", {"colour": "#000000", "dash": "5 3"}))
+    if len(waves) > 1:
+        items.append((_("significant change vs previous wave"), "dot", {"shape": "star", "fill": "white"}))
+    chart.finish(chart.legend(items, y))
+    return chart
+
+
+def _segment_fill(i: int) -> str:
+    """Marker fill of segment ``i``: its colour, every other segment open (white)."""
+    return _SEGMENT_COLOURS[i % 3] if i % 2 == 0 else "white"
+
+
+def _progress_panel(chart: Chart, sub_k: pd.DataFrame, kpi: str, waves: list[Any], by: str | None,
+                    segments: list[Any], y: float, drawn: dict[str, bool]) -> float:
+    """One KPI's panel from ``y`` down: its name, value axis, waves, band or whiskers, lines,
+    points, target and labels. Returns the y under its wave names."""
+    percent = kpi == "csat_top2"
+    unit = 100.0 if percent else 1.0  # CSAT drawn in percent
+    fmt = "{:g}%" if percent else "{:g}"
+    lo_r, hi_r = (v * unit for v in kpi_range(kpi))
+    series = []
+    finite: list[float] = []
+    for seg in segments:
+        s = sub_k if seg is None else sub_k[sub_k[by] == seg]
+        v = s["value"].to_numpy(float)
+        ok = ~s["suppressed"].astype(bool).to_numpy() & np.isfinite(v)
+        lo, hi = s["ci_low"].to_numpy(float), s["ci_high"].to_numpy(float)
+        band = ok & np.isfinite(lo) & np.isfinite(hi)
+        finite += [*v[ok] * unit, *lo[band] * unit, *hi[band] * unit]
+        change = s["change"].to_numpy(float) if "change" in s.columns else np.full(len(s), np.nan)
+        series.append({"seg": seg, "rows": s, "v": v, "ok": ok, "lo": lo, "hi": hi, "band": band, "change": change})
+    targets = sub_k["target"].to_numpy(float) if "target" in sub_k.columns else np.array([])
+    targets = targets[np.isfinite(targets)]
+    target = float(targets[-1]) if len(targets) else None
+    if target is not None:
+        finite.append(target * unit)
+    height, margin = 120.0, 28.0  # the plot; room above its highest and below its lowest value for a label
+    if finite:
+        a, b = min(finite), max(finite)
+        if b - a < 1e-9:
+            a, b = a - (abs(a) * 0.05 or 1.0), b + (abs(b) * 0.05 or 1.0)
+        per_px = (b - a) / (height - 2 * margin)
+        low, high = a - margin * per_px, b + margin * per_px
+        if math.isfinite(lo_r):
+            low, high = max(low, lo_r), min(high, hi_r)
+    else:
+        low, high = (lo_r, hi_r) if math.isfinite(lo_r) else (0.0, 1.0)
+    head = chart.wrap(kpi_label(kpi), chart.width - 2 * PAD)
+    top = chart.lines(PAD, y, head) + 10
+    bottom = top + height
+    left = PAD + chart.tick_room(low, high, fmt)
+    right = chart.width - PAD - 4
+    chart.vertical_axis(left, right, top, bottom, low, high, fmt=fmt)
+    step = (right - left) / max(len(waves), 1)
+    x_of = {w: left + (i + 0.5) * step for i, w in enumerate(waves)}
+    dodge = 0.0 if by is None else min(10.0, 0.5 * step / len(series))  # segments side by side at a wave
+    for i, sr in enumerate(series):
+        sr["x"] = [x_of[w] + (i - (len(series) - 1) / 2) * dodge for w in sr["rows"]["wave"]]
+    ypx = lambda v: bottom - (float(v) * unit - low) * (bottom - top) / (high - low)  # noqa: E731
+    inside = (left + 1, top + 1, right - 1, bottom - 1)
+    under = bottom + 4
+    for w, xw in x_of.items():  # wave names under the plot
+        under = max(under, chart.lines(xw, bottom + 4, chart.wrap(w, step - 6, max_lines=3) or [""], anchor="middle"))
+    # suppressed points: said at the foot of the plot where they would be
+    for w, xw in x_of.items():
+        hidden = [sr["seg"] for sr in series for sw, sup in zip(sr["rows"]["wave"],
+                                                                sr["rows"]["suppressed"].astype(bool), strict=True)
+                  if sw == w and sup]
+        for seg in hidden:
+            chart.mark("suppressed", kpi=kpi, wave=w, segment=seg)
+        if hidden:
+            k = len(hidden)
+            note = _("suppressed") if by is None else _("{k} segment suppressed" if k == 1 else
+                                                         "{k} segments suppressed", k=k)
+            lines = chart.wrap(note, step - 6, max_lines=3)
+            chart.lines(xw, bottom - 4 - len(lines) * _LINE, lines, anchor="middle", colour=INK)
+    # bands (without segments) or whiskers, the target, the lines and the points
+    for sr in series:
+        xs, band, lo, hi = sr["x"], sr["band"], sr["lo"], sr["hi"]
+        if sr["seg"] is None:
+            for run in _runs(band):
+                if len(run) == 1:  # a band one wave wide
+                    j = run[0]
+                    chart.rect(xs[j] - 8, ypx(hi[j]), 16, ypx(lo[j]) - ypx(hi[j]), fill=LIGHT)
                 else:
-                    e = ok & np.isfinite(lo) & np.isfinite(hi)
-                    if e.any():
-                        pax.errorbar(xs[e], v[e], yerr=interval_errors(v[e], lo[e], hi[e]), fmt="none", ecolor=MID,
-                                     elinewidth=0.9, capsize=2, zorder=3)
-                for xi, vi, okk, sig, ch in zip(xs, v, ok, s["significant"], s["change"] if "change" in s.columns
-                                                else [math.nan] * len(s), strict=True):
-                    if okk and _truthy(sig):
-                        pax.plot([xi], [vi], marker="*", markersize=12, color="black", markerfacecolor="white",
-                                 linestyle="none", zorder=5)
-                        if seg is None:  # with segments the stars alone, or the labels would collide
-                            pax.annotate(format_change(kpi, _n(ch)), (xi, vi), xytext=(0, 8),
-                                         textcoords="offset points", ha="center", va="bottom", fontsize="x-small",
-                                         fontweight="bold", zorder=6)
-                for xi, sup in zip(xs, s["suppressed"].astype(bool), strict=True):
-                    if sup:
-                        pax.text(xi, 0.04, _("suppressed"), transform=pax.get_xaxis_transform(), ha="center",
-                                 va="bottom", fontsize="x-small", fontstyle="italic", rotation=90 if by else 0)
-            targets = sub_k["target"].to_numpy(float) if "target" in sub_k.columns else np.array([])
-            targets = targets[np.isfinite(targets)]
-            if len(targets):
-                tgt = float(targets[-1])
-                pax.axhline(tgt, color="black", linestyle="--", linewidth=1.0, zorder=2, label=_("target"))
-                pax.annotate(_("target {value}", value=format_kpi(kpi, tgt)), (1.0, tgt), xycoords=("axes fraction", "data"),
-                             xytext=(-2, 2), textcoords="offset points", ha="right", va="bottom",
-                             fontsize="x-small")
-                finite_vals.append(tgt)
-            if finite_vals:
-                a, b = min(finite_vals), max(finite_vals)
-                pad = 0.18 * (b - a or abs(b) or 1.0)
-                lo_l, hi_l = a - pad, b + pad
-                if math.isfinite(lo_r):
-                    lo_l, hi_l = max(lo_l, lo_r), min(hi_l, hi_r)
-                pax.set_ylim(lo_l, hi_l)
-            if kpi == "csat_top2":
-                pax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v * 100:.0f}%"))
-            pax.set_xticks(range(len(waves)), [short_label(w, 12) for w in waves],
-                           rotation=30 if len(waves) * k > 4 else 0, ha="right" if len(waves) * k > 4 else "center")
-            pax.set_xlim(-0.5, len(waves) - 0.5)
-            pax.grid(axis="x", visible=False)
-            pax.set_title(mathtext_escape(kpi_label(kpi)), fontsize="medium")
-        handles, labels = panels[0].get_legend_handles_labels()
-        for pax in panels[1:]:
-            for h, lab in zip(*pax.get_legend_handles_labels(), strict=True):
-                if lab not in labels:
-                    handles.append(h)
-                    labels.append(lab)
-        sig_label = _("significant change vs previous wave")
-        handles.append(Line2D([], [], marker="*", markersize=10, color="black", markerfacecolor="white",
-                              linestyle="none", label=sig_label))
-        labels.append(sig_label)
-        fig = panels[0].figure
-        title = _progress_title(progress, waves)
-        if own:
-            fitted_legend(fig, handles, labels, loc="outside lower center", ncol=min(4, len(handles)), frameon=False,
-                       fontsize="small")
-            fig.suptitle(title, fontweight="bold")
+                    chart.polygon([(xs[j], ypx(hi[j])) for j in run] + [(xs[j], ypx(lo[j])) for j in run[::-1]],
+                                  fill=LIGHT)
         else:
-            fitted_legend(panels[len(panels) // 2], handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2),
-                                            ncol=min(4, len(handles)), frameon=False, fontsize="small")
-            panels[0].set_title(title + "\n" + panels[0].get_title(), fontsize="medium")
-    return panels
+            for j in np.flatnonzero(band):
+                _vertical_whisker(chart, xs[j], ypx(lo[j]), ypx(hi[j]), colour=MID)
+        drawn["band"] |= bool(band.any())
+    if target is not None:
+        chart.line(left, ypx(target), right, ypx(target), colour="#000000", width=1.0, dash="5 3")
+        _line_obstacles(chart, [(left, ypx(target)), (right, ypx(target))])
+        chart.mark("target", kpi=kpi, value=target)
+        drawn["target"] = True
+    for i, sr in enumerate(series):  # the lines, then the points over every line
+        for run in _runs(sr["ok"]):
+            points = [(sr["x"][j], ypx(sr["v"][j])) for j in run]
+            chart.polyline(points, colour=DARK if sr["seg"] is None else _SEGMENT_COLOURS[i % 3], width=1.6,
+                           dash=None if sr["seg"] is None else _SEGMENT_DASHES[i % 4])
+            _line_obstacles(chart, points)
+    for i, sr in enumerate(series):
+        seg, s, v, xs = sr["seg"], sr["rows"], sr["v"], sr["x"]
+        for j in np.flatnonzero(sr["ok"]):
+            sig = _truthy(s["significant"].iloc[j])
+            if sig:  # a star behind the point
+                chart.dot(xs[j], ypx(v[j]), shape="star", size=_STAR, fill="white", edge="#000000")
+            chart.dot(xs[j], ypx(v[j]), shape="circle" if seg is None else _SEGMENT_SHAPES[i % 4],
+                      fill=DARK if seg is None else _segment_fill(i),
+                      edge=DARK if seg is None else _SEGMENT_COLOURS[i % 3], size=7.0)
+            chart.mark("point", kpi=kpi, wave=s["wave"].iloc[j], segment=seg, value=float(v[j]), low=float(sr["lo"][j]),
+                       high=float(sr["hi"][j]), significant=sig, change=float(sr["change"][j]))
+    # labels, each where it collides with nothing: the target's, the values (below), the changes (above)
+    if target is not None:
+        label = _("target {value}", value=format_kpi(kpi, target))
+        w, h, yt = chart.measure(label), MIN_PT * PX_PER_PT, ypx(target)
+        _free_spot(chart, label, [(right - 4 - w, yt - 3 - h), (right - 4 - w, yt + 3), (left + 4, yt - 3 - h),
+                                  (left + 4, yt + 3)], inside)
+    if by is None:
+        s, v, ok, xs, change = (series[0][k] for k in ("rows", "v", "ok", "x", "change"))
+        starred = [_truthy(sig) for sig in s["significant"]]
+        for j in np.flatnonzero(ok):
+            text = format_kpi(kpi, v[j])
+            _free_spot(chart, text, _around(chart, xs[j], ypx(v[j]), text, "barlBA", gap=11.0 if starred[j] else 6.0),
+                       inside)
+        for j in np.flatnonzero(ok):
+            if starred[j]:
+                text = format_change(kpi, change[j])
+                _free_spot(chart, text, _around(chart, xs[j], ypx(v[j]), text, "arlbAB", gap=11.0), inside)
+    return under
+
+
+def _runs(mask: np.ndarray) -> list[list[int]]:
+    """Runs of consecutive True positions in ``mask``."""
+    runs: list[list[int]] = []
+    for j, on in enumerate(mask):
+        if on and runs and runs[-1][-1] == j - 1:
+            runs[-1].append(j)
+        elif on:
+            runs.append([j])
+    return runs
+
+
+def _vertical_whisker(chart: Chart, x: float, y_low: float, y_high: float, *, colour: str, cap: float = 3.0) -> None:
+    """A vertical interval with end caps (:meth:`Chart.whisker` is horizontal)."""
+    chart.line(x, y_low, x, y_high, colour=colour, width=1.0)
+    for yy in (y_low, y_high):
+        chart.line(x - cap, yy, x + cap, yy, colour=colour, width=1.0)
 
 
 def _progress_title(progress: pd.DataFrame, waves: list[Any]) -> str:
     if len(waves) == 1:
-        return _("Single wave ({wave}): no change to test yet", wave=mathtext_escape(waves[0]))
+        return _("Single wave ({wave}): no change to test yet", wave=waves[0])
     extra = [c for c in progress.columns if c not in _PROGRESS_COLUMNS]
     segmented = bool(extra) and progress.columns[0] == extra[0]
     last = progress[progress["wave"] == waves[-1]]
@@ -336,7 +477,7 @@ def _progress_title(progress: pd.DataFrame, waves: list[Any]) -> str:
     for kpi in dict.fromkeys(last["kpi"]):
         r = last[last["kpi"] == kpi]
         sig = r[[_truthy(s) for s in r["significant"]]]
-        name = mathtext_escape(kpi_short(kpi))
+        name = kpi_short(kpi)
         if len(sig) and (sig["change"].astype(float) > 0).any():
             up.append(name)
         if len(sig) and (sig["change"].astype(float) < 0).any():
@@ -350,128 +491,112 @@ def _progress_title(progress: pd.DataFrame, waves: list[Any]) -> str:
                        kpis=_names(down)))
     if not parts:
         parts.append(_("no significant change"))
-    title = _("{previous} to {latest}: {changes}", previous=mathtext_escape(waves[-2]), latest=mathtext_escape(waves[-1]),
-              changes="; ".join(parts))
+    title = _("{previous} to {latest}: {changes}", previous=waves[-2], latest=waves[-1], changes="; ".join(parts))
     if "attainment" in last.columns and not segmented:
         measurable = last[last["attainment"].isin(["met", "not met"])]
         if len(measurable):
             title += "; " + _("{met} of {n} targets met in {wave}", met=int((measurable["attainment"] == "met").sum()),
-                              n=len(measurable), wave=mathtext_escape(waves[-1]))
+                              n=len(measurable), wave=waves[-1])
     return title
 
 
-def _panels(ax: Axes | Sequence[Axes] | None, k: int) -> np.ndarray:
-    """``k`` panels side by side: a new figure, a split of one Axes, or the Axes given."""
-    if ax is None:
-        _fig, axes = plt.subplots(1, max(k, 1), figsize=(WIDTH, 3.3), layout="constrained", squeeze=False)
-        return axes[0, :]
-    if isinstance(ax, Axes):
-        if k <= 1:
-            return np.array([ax])
-        ax.set_axis_off()
-        gap = 0.3 / k
-        w = (1.0 - gap * (k - 1)) / k
-        return np.array([ax.inset_axes((i * (w + gap), 0.0, w, 1.0)) for i in range(k)])
-    axes = np.asarray(list(ax), dtype=object)
-    if len(axes) != k:
-        raise CsmError(f"ax: pass one Axes or {k} Axes (one per KPI), but {len(axes)} were passed")
-    return axes
-
-
 # --------------------------------------------------------------------------- SWOT
-def plot_swot(swot: pd.DataFrame, *, ax: Axes | None = None, max_items: int = 6, fontsize: float = MIN_FONT_PT,
-              **kwargs: Any) -> Axes:
+def plot_swot(swot: pd.DataFrame, *, max_items: int = 6, fontsize: float = MIN_PT) -> Chart:
     """The SWOT as a 2 x 2 grid: strengths and weaknesses on top, opportunities and threats below.
 
+    Drawn as SVG by :mod:`csm_helpers.present.charts.canvas` (text kept as text).
+
     Each cell lists the entries' statements as wrapped bullet points, most important first;
-    what does not fit (more than ``max_items`` entries, or more lines than the cell holds) is
-    summarised as "+ k more (see the table)". The evidence behind each entry is in the table
-    from :func:`csm_helpers.analysis.action.swot`.
+    what does not fit (more than ``max_items`` entries, or more lines than a cell holds:
+    twenty) is summarised as "+ k more (see the table)". The evidence behind each entry is
+    in the table from :func:`csm_helpers.analysis.action.swot`.
 
     Parameters
     ----------
     swot : pandas.DataFrame
         From :func:`csm_helpers.analysis.action.swot`.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when None.
     max_items : int
         Entries shown per cell at most.
     fontsize : float
-        Font size of the statements (points).
-    **kwargs
-        Passed to ``Axes.text`` for the statements.
+        Font size of the statements in points (the headers are a point larger); never under
+        11 pt: a smaller size is drawn at 11 pt.
 
     Returns
     -------
-    matplotlib.axes.Axes
-        ``ax.patches`` hold the four cells (strengths, weaknesses, opportunities, threats);
-        ``ax.texts`` the headers and the statements.
+    Chart
+        ``chart.marks`` holds a ``"cell"`` entry per category (``category``, ``count``,
+        ``shown``: entries listed, ``more``: entries left out) and an ``"item"`` entry per
+        statement listed (``category``, ``statement``, ``lines``: how many lines it takes).
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
     >>> s = pd.DataFrame({"category": ["Strength", "Threat"], "attribute": ["staff", "fees"],
     ...     "label": ["Staff", "Fees"], "statement": ["Staff: important and performing well.",
     ...     "Fees: significantly worse than the competitor."], "evidence": ["...", "..."]})
-    >>> ax = plot_swot(s)
-    >>> ax.get_title()
+    >>> chart = plot_swot(s)
+    >>> chart.alt
     'SWOT from the data: 1 strength, 0 weaknesses, 0 opportunities, 1 threat'
-    >>> plt.close(ax.figure)
+    >>> [(m["category"], m["count"]) for m in chart.marks if m["kind"] == "cell"]
+    [('Strength', 1), ('Weakness', 0), ('Opportunity', 0), ('Threat', 1)]
+    >>> chart.overlaps(), chart.smallest_pt
+    ([], 11.0)
     """
     require_table(swot, ["category", "statement"], "SWOT table", "swot()")
     if isinstance(max_items, bool) or not isinstance(max_items, int | np.integer) or max_items < 1:
         raise CsmError(f"The value for `max_items` must be a whole number >= 1, but {max_items!r} was passed.")
-    with drawing():
-        ax = new_axes(ax, height=6.5)  # four cells of 11 pt text
-        ax.set_axis_off()
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        fig = ax.figure
-        fig.canvas.draw()  # the axes size in pixels decides the wrapping
-        bbox = ax.get_window_extent()
-        px_per_pt = fig.dpi / 72.0
-        cell_w_pt = bbox.width / 2 / px_per_pt
-        cell_h_pt = bbox.height / 2 / px_per_pt
-        pad = 0.015
-        line_pt = fontsize * 1.3
-        chars = max(12, int((cell_w_pt * (1 - 4 * pad)) / (fontsize * 0.56)))
-        max_lines = max(2, int((cell_h_pt * (1 - 2 * pad * 2)) / line_pt) - 2)
-        cells = {"Strength": (0.0, 0.5), "Weakness": (0.5, 0.5), "Opportunity": (0.0, 0.0), "Threat": (0.5, 0.0)}
-        counts = {}
-        for cat in SWOT_CATEGORIES:
-            x0, y0 = cells[cat]
-            ax.add_patch(Rectangle((x0 + pad / 2, y0 + pad / 2), 0.5 - pad, 0.5 - pad, transform=ax.transAxes,
-                                   facecolor=_SWOT_FACES[cat], edgecolor=EDGE, linewidth=0.8, clip_on=False))
-            rows = swot[swot["category"] == cat]
-            counts[cat] = len(rows)
-            ax.text(x0 + 2 * pad, y0 + 0.5 - 2 * pad, f"{tr(_SWOT_HEADERS[cat])} ({len(rows)})", transform=ax.transAxes,
-                    ha="left", va="top", fontweight="bold", fontsize=fontsize + 1.5)
-            lines: list[str] = []
-            shown = 0
-            for statement in rows["statement"].astype(str):
-                wrapped = textwrap.wrap(" ".join(statement.split()), width=chars - 2) or [""]
-                block = ["• " + wrapped[0], *("  " + w for w in wrapped[1:])]
-                if shown >= max_items or len(lines) + len(block) > max_lines - 1:
-                    break
-                lines += block
-                shown += 1
-            if shown < len(rows):
-                lines.append(_("+ {k} more (see the table)", k=len(rows) - shown))
-            if not len(rows):
-                lines = [_("none found in the data")]
-            ax.text(x0 + 2 * pad, y0 + 0.5 - 2 * pad - (fontsize + 4) / cell_h_pt / 2, mathtext_escape("\n".join(lines)),
-                    transform=ax.transAxes, ha="left", va="top", linespacing=1.3,
-                    **{"fontsize": fontsize, "fontstyle": "italic" if not len(rows) else "normal", **kwargs})
+    size = _n(fontsize)
+    if isinstance(fontsize, bool) or not math.isfinite(size):
+        raise CsmError(f"The value for `fontsize` must be a number of points, but {fontsize!r} was passed.")
+    size = max(size, MIN_PT)
+    chart = Chart("swot")
+    counts = {cat: int((swot["category"] == cat).sum()) for cat in SWOT_CATEGORIES}
 
-        def word(cat: str, n: int) -> str:
-            singular, plural = _SWOT_COUNTS[cat]
-            return tr(singular if n == 1 else plural, n=n)
+    def word(cat: str, n: int) -> str:
+        singular, plural = _SWOT_COUNTS[cat]
+        return tr(singular if n == 1 else plural, n=n)
 
-        ax.set_title(_("SWOT from the data: {counts}", counts=", ".join(word(c, counts[c]) for c in SWOT_CATEGORIES)))
-    return ax
-
-
-def new_axes(ax: Axes | None, *, height: float) -> Axes:
-    if ax is None:
-        _fig, ax = plt.subplots(figsize=(WIDTH, height), layout="constrained")
-    return ax
+    y = chart.title([_("SWOT from the data: {counts}", counts=", ".join(word(c, counts[c]) for c in SWOT_CATEGORIES))])
+    gutter, inner = 8.0, 8.0
+    cell_w = (chart.width - 2 * PAD - gutter) / 2
+    room = cell_w - 2 * inner
+    line_h = size * PX_PER_PT * 1.2
+    head_size = size + 1
+    indent, spacing = 12.0, 3.0  # a bullet's room; space between two statements
+    cells: dict[str, dict[str, Any]] = {}
+    for cat in SWOT_CATEGORIES:
+        rows = swot[swot["category"] == cat]
+        header = chart.wrap(f"{tr(_SWOT_HEADERS[cat])} ({len(rows)})", room, head_size)
+        items: list[tuple[str, list[str]]] = []
+        used = 0
+        for statement in rows["statement"].astype(str):
+            block = chart.wrap(statement, room - indent, size) or [""]
+            if len(items) >= max_items or used + len(block) > _SWOT_MAX_LINES - 1:
+                break
+            items.append((statement, block))
+            used += len(block)
+        more = len(rows) - len(items)
+        tail = chart.wrap(_("+ {k} more (see the table)", k=more), room, size) if more else []
+        if not len(rows):
+            tail = chart.wrap(_("none found in the data"), room, size)
+        height = (inner + len(header) * head_size * PX_PER_PT * 1.2 + 6 + (used + len(tail)) * line_h
+                  + len(items) * spacing + inner)
+        cells[cat] = {"header": header, "items": items, "tail": tail, "height": height, "more": more,
+                      "count": len(rows)}
+    grid = [("Strength", "Weakness"), ("Opportunity", "Threat")]
+    top = y + 4
+    for pair in grid:
+        row_h = max(cells[c]["height"] for c in pair)
+        for col, cat in enumerate(pair):
+            cell = cells[cat]
+            x0 = PAD + col * (cell_w + gutter)
+            chart.rect(x0, top, cell_w, row_h, fill=_SWOT_FACES[cat], edge="#000000", edge_width=0.8)
+            yy = chart.lines(x0 + inner, top + inner, cell["header"], size=head_size) + 6
+            chart.mark("cell", category=cat, count=cell["count"], shown=len(cell["items"]), more=cell["more"])
+            for statement, block in cell["items"]:
+                chart.circle(x0 + inner + 3, yy + line_h / 2, 2.2, fill=INK)
+                yy = chart.lines(x0 + inner + indent, yy, block, size=size) + spacing
+                chart.mark("item", category=cat, statement=statement, lines=len(block))
+            chart.lines(x0 + inner, yy, cell["tail"], size=size, colour=INK)
+        top += row_h + gutter
+    chart.finish(top - gutter)
+    return chart

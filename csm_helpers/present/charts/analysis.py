@@ -1,57 +1,47 @@
-"""Charts of the analysis report (stage 04): IPA, key drivers, expectation gaps, competitor benchmark.
+"""Charts of the analysis report (stage 04): IPA, key drivers, expectation gaps, competitor benchmark, Kano.
 
-Same look and manners as :mod:`csm_helpers.present.charts.style`: every function draws on ``ax`` (a new figure
-when None), returns the Axes and passes ``**kwargs`` to the main matplotlib call; grey shades,
-hatching, marker shapes and value labels carry the meaning, never colour alone; titles say what
-the reader should see and the axis labels give n. Labels are customer-facing text and are
-escaped (``$``) so matplotlib never reads them as mathtext. Suppressed rows (SPEC §4) are left
-out of every chart and the chart says how many.
+Every function returns a :class:`~csm_helpers.present.charts.canvas.Chart`: SVG laid out from
+the measured width of its texts (text kept as text, customer labels escaped), with
+``chart.marks`` saying what each drawn element stands for. Hatching, marker shapes and value
+labels carry the meaning, never colour alone; titles say what the reader should see and the
+axis labels give n. Suppressed rows (SPEC §4) are left out of every chart and the chart says
+how many.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.lines import Line2D
-from matplotlib.ticker import PercentFormatter
-from matplotlib.transforms import Bbox
 
 from csm_helpers.analysis.drivers import CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVERKILL, QUADRANT_SURE
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _, tr
-from csm_helpers.present.charts.canvas import PAD, Chart, nice_ticks
+from csm_helpers.present.charts.canvas import MIN_PT, PAD, PX_PER_PT, Chart, TextBox, nice_ticks
 from csm_helpers.present.charts.style import (
     BAD,
     DARK,
-    EDGE,
     GOOD,
+    INK,
     LIGHT,
     MID,
-    MIN_FONT_PT,
     PURPLE,
-    drawing,
-    dumbbell,
-    empty_chart,
-    fitted_bbox,
-    interval_errors,
-    legend_below,
-    mathtext_escape,
-    new_axes,
     require_table,
-    short_label,
-    text_overlaps,
     tint,
 )
 
 __all__ = ["plot_ipa", "plot_drivers", "plot_gaps", "plot_competitor", "plot_kano"]
 
 _MINUS = "\u2212"
-# Dimension -> (marker, face colour) for the IPA chart; unknown dimensions get a diamond.
-_DIM_STYLE = {"product": ("o", DARK), "process": ("s", MID), "people": ("^", PURPLE)}
+#: One line of chart text (11 pt at 1.2 leading), CSS px.
+_LINE = MIN_PT * PX_PER_PT * 1.2
+# Dimension -> (marker shape, face colour) for the IPA chart; unknown dimensions get a grey diamond.
+_DIM_STYLE = {"product": ("circle", DARK), "process": ("square", MID), "people": ("triangle", PURPLE)}
+_OTHER_DIM = ("diamond", LIGHT)
+_UNSURE_TEXT = "#666666"  # grey with a 5.7:1 contrast on white: greyed out, still readable
 # Derived importance measure -> how the axis names it.
 _IMPORTANCE_NAMES = {"relative_weight": N_("relative weight (share of variance)"),
                      "rw_pct": N_("relative weight (% of R²)"),
@@ -59,36 +49,40 @@ _IMPORTANCE_NAMES = {"relative_weight": N_("relative weight (share of variance)"
 
 
 # --------------------------------------------------------------------------- IPA
-def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: int = 28, **kwargs: Any) -> Axes:
+def plot_ipa(ipa_table: pd.DataFrame, *, label_width: int = 28) -> Chart:
     """Importance–performance grid: attributes as points, cross-hairs and the four quadrant names.
+
+    Drawn as SVG by :mod:`csm_helpers.present.charts.canvas` (text kept as text).
 
     Parameters
     ----------
     ipa_table : pandas.DataFrame
-        From :func:`csm_helpers.analysis.drivers.ipa`.
-    ax : matplotlib Axes, optional
-        Where to draw; a new square-ish figure when None.
+        From :func:`csm_helpers.analysis.drivers.ipa`. Rows marked ``suppressed`` are not placed.
     label_width : int
-        Point labels longer than this are cut with an ellipsis.
-    **kwargs
-        Passed to every ``Axes.scatter`` call (e.g. ``s=50``).
+        Point labels wider than this many average characters are cut with an ellipsis.
 
     Returns
     -------
-    matplotlib.axes.Axes
-        ``ax.collections`` hold the points, one collection per dimension (marker shapes:
-        product circles, process squares, people triangles); ``ax.lines[0]`` and
-        ``ax.lines[1]`` are the vertical and horizontal cross-hairs; the quadrant names are
-        printed in the four corners; each point is labelled with its attribute label, pushed
-        apart vertically where labels would overlap. With a ``p_quadrant`` column (the bootstrap
-        probability of the quadrant, :func:`csm_helpers.analysis.drivers.ipa_quadrant_probability`),
-        an attribute below :data:`~csm_helpers.analysis.drivers.QUADRANT_SURE` is greyed out
-        (grey point, grey label) and the legend says why.
+    Chart
+        Performance across, importance up (its label above the plot), dashed cross-hairs and
+        the four quadrant names in the corners, kept clear of every point. Marker shapes tell
+        the dimensions apart (product circles, process squares, people triangles, others
+        diamonds). Each point is labelled with its attribute label where it fits next to the
+        point without touching another label, a marker or a quadrant name (a label over a
+        cross-hair is written on a white ground); a point whose label finds no place, or would
+        sit as near another point as its own, carries a number (points on top of each other
+        share one, "3–5"), and the key under the chart gives "number = label". With a ``p_quadrant`` column (the bootstrap probability of the
+        quadrant, :func:`csm_helpers.analysis.drivers.ipa_quadrant_probability`), an attribute
+        below :data:`~csm_helpers.analysis.drivers.QUADRANT_SURE` is greyed out (grey point, grey
+        label) and the legend says why. ``chart.marks`` holds a ``"point"`` entry per placed
+        attribute (``label``, ``x`` = performance, ``y`` = importance, ``dimension``,
+        ``quadrant``, ``uncertain``, ``shown``: the label or number written by it), a
+        ``"crosshair"`` entry (``x``, ``y``), a ``"quadrant"`` entry per corner name, a
+        ``"key"`` entry per numbered point (``number``, ``label``) and a ``"legend"`` entry per
+        legend key.
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> import matplotlib.pyplot as plt
     >>> t = pd.DataFrame({"attribute": ["a", "b", "c", "d"], "label": ["Fees", "Speed", "App", "Staff"],
     ...                   "dimension": ["product", "process", "product", "people"],
     ...                   "n_performance": [50, 52, 49, 51], "performance": [3.0, 4.2, 3.1, 4.0],
@@ -96,98 +90,83 @@ def plot_ipa(ipa_table: pd.DataFrame, *, ax: Axes | None = None, label_width: in
     ...                   "x_cross": 3.575, "y_cross": 3.85,
     ...                   "quadrant": ["Concentrate here", "Keep up the good work", "Low priority",
     ...                                "Possible overkill"]})
-    >>> ax = plot_ipa(t)
-    >>> ax.get_title()
-    'Concentrate here: 1 of 4 attributes\\nFees'
-    >>> plt.close(ax.figure)
+    >>> chart = plot_ipa(t)
+    >>> chart.alt
+    'Concentrate here: 1 of 4 attributes Fees'
+    >>> [(m["label"], m["x"], m["y"], m["shown"]) for m in chart.marks if m["kind"] == "point"][:2]
+    [('Fees', 3.0, 4.5, 'Fees'), ('Speed', 4.2, 4.4, 'Speed')]
+    >>> chart.overlaps(), chart.smallest_pt
+    ([], 11.0)
     """
     require_table(ipa_table, ["performance", "importance", "x_cross", "y_cross", "quadrant"], "IPA table", "ipa()")
     t = ipa_table.reset_index(drop=True)
+    if "suppressed" in t.columns:  # never placed (SPEC §4)
+        t = t.loc[~t["suppressed"].eq(True).to_numpy()].reset_index(drop=True)
     labels = _labels(t, None)
     perf = t["performance"].to_numpy(float)
     imp = t["importance"].to_numpy(float)
     placed = np.isfinite(perf) & np.isfinite(imp)
-    own = ax is None
-    with drawing():
-        ax = new_axes(ax, height=5.2)
-        if not placed.any():
-            return empty_chart(ax, _("Importance-performance: no attribute to place"))
-        xc = float(t["x_cross"].iloc[0])
-        yc = float(t["y_cross"].iloc[0])
-        dims = t["dimension"].tolist() if "dimension" in t.columns else [None] * len(t)
-        present = dict.fromkeys(d for d, ok in zip(dims, placed, strict=True) if ok)
-        sure = (t["p_quadrant"].to_numpy(float) if "p_quadrant" in t.columns else np.full(len(t), np.nan))
-        unsure = np.nan_to_num(sure, nan=1.0) < QUADRANT_SURE  # a coin toss: greyed out
-        for dim in sorted(present, key=lambda d: list(_DIM_STYLE).index(d) if d in _DIM_STYLE else len(_DIM_STYLE)):
-            sel = placed & np.array([d == dim for d in dims])
-            marker, face = _DIM_STYLE.get(str(dim), ("D", LIGHT))
-            name = tr(str(dim).capitalize()) if isinstance(dim, str) and dim else _("Attribute")
-            ax.scatter(perf[sel & ~unsure], imp[sel & ~unsure],
-                       **{"s": 42, "marker": marker, "color": face, "edgecolor": EDGE, "linewidth": 0.9, "zorder": 4,
-                          "label": mathtext_escape(name), **kwargs})
-            if (sel & unsure).any():
-                ax.scatter(perf[sel & unsure], imp[sel & unsure],
-                           **{"s": 42, "marker": marker, "color": LIGHT, "edgecolor": _UNSURE_TEXT, "linewidth": 0.9,
-                              "zorder": 4, **kwargs})
-        ax.axvline(xc, color=DARK, linestyle="--", linewidth=1.0, zorder=2)
-        ax.axhline(yc, color=DARK, linestyle="--", linewidth=1.0, zorder=2)
-        _ipa_limits(ax, perf[placed], imp[placed], xc, yc)
-        corners = [
-            (0.01, 0.99, "left", "top", CONCENTRATE),
-            (0.99, 0.99, "right", "top", KEEP_UP),
-            (0.01, 0.01, "left", "bottom", LOW_PRIORITY),
-            (0.99, 0.01, "right", "bottom", OVERKILL),
-        ]
-        fixed = []
-        for x, y, ha, va, name in corners:
-            fixed.append(ax.text(x, y, tr(name), transform=ax.transAxes, ha=ha, va=va, fontsize=MIN_FONT_PT,
-                                 fontweight="bold", color=DARK, zorder=5,
-                                 bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": MID, "lw": 0.6}))
-        itype = str(t["importance_type"].iloc[0]) if "importance_type" in t.columns else "stated"
-        n_perf = _n_range(t, "n_performance")
-        ax.set_xlabel(_("Mean performance, n = {n} per attribute", n=n_perf) if n_perf else _("Mean performance"))
-        ax.set_ylabel(_importance_label(itype))
-        ax.grid(True, alpha=0.4)
-        handles = ax.get_legend_handles_labels()[0]
-        cross = _("cross-hairs: scale midpoints (on a line counts as high)" if _is_midpoint(ipa_table) else
-                  "cross-hairs: grand means (on a line counts as high)")
-        handles.append(Line2D([], [], color=DARK, linestyle="--", linewidth=1.0, label=cross))
-        if (unsure & placed).any():
-            handles.append(Line2D([], [], marker="o", linestyle="none", markersize=7, markerfacecolor=LIGHT,
-                                  markeredgecolor=_UNSURE_TEXT,
-                                  label=_("grey: quadrant uncertain (bootstrap probability below {p})",
-                                          p=f"{QUADRANT_SURE:.1f}")))
-        legend_below(ax, handles, ncol=min(len(handles), 4))
-        conc_rows = sorted((i for i, q in enumerate(t["quadrant"]) if q == CONCENTRATE), key=lambda i: -imp[i])
-        conc = [labels[i] for i in conc_rows]  # most important first
-        n_placed = int(placed.sum())
-        if conc:
-            names = ", ".join(short_label(v, 30) for v in conc[:3])
-            if len(conc) > 3:
-                names += " " + _("(+{k} more)", k=len(conc) - 3)
-            title = _("{quadrant}: {n} of {total} attributes", quadrant=tr(CONCENTRATE), n=len(conc),
-                      total=n_placed) + f"\n{names}"
-        else:
-            title = _('No attribute in the "{quadrant}" quadrant ({total} attributes placed)',
-                      quadrant=tr(CONCENTRATE), total=n_placed)
-        if n_placed < len(t):
-            title += "\n" + _("{k} attribute(s) not placed: no performance or importance value", k=len(t) - n_placed)
-        ax.set_title(title)
-        # Last: the labels need the final layout (the report's width and wrapped title first,
-        # on a figure of our own). Where names cannot all be placed without overlapping, the
-        # points carry numbers and a key under the chart gives the names.
-        if own:
-            fitted_bbox(ax.figure)
-        names = [short_label(v, label_width) for v, ok in zip(labels, placed, strict=True) if ok]
-        _label_or_number(ax, perf[placed], imp[placed], names, fixed)
-        greyed = {(float(a), float(b)) for a, b in zip(perf[placed & unsure], imp[placed & unsure], strict=True)}
-        for label in ax.texts:
-            if label not in fixed and tuple(map(float, getattr(label, "xy", (np.nan, np.nan)))) in greyed:
-                label.set_color(_UNSURE_TEXT)  # (colour only: a wider italic could touch a placed neighbour)
-    return ax
+    chart = Chart("ipa")
+    if not placed.any():
+        return chart.empty(_("Importance-performance: no attribute to place"), _("nothing to show"))
+    xc = float(t["x_cross"].iloc[0])
+    yc = float(t["y_cross"].iloc[0])
+    dims = t["dimension"].tolist() if "dimension" in t.columns else [None] * len(t)
+    sure = t["p_quadrant"].to_numpy(float) if "p_quadrant" in t.columns else np.full(len(t), np.nan)
+    unsure = np.nan_to_num(sure, nan=1.0) < QUADRANT_SURE  # a coin toss: greyed out
 
+    conc_rows = sorted((i for i, q in enumerate(t["quadrant"]) if q == CONCENTRATE), key=lambda i: -imp[i])
+    n_placed = int(placed.sum())
+    if conc_rows:  # most important first
+        names = ", ".join(chart.wrap(labels[i], 200, max_lines=1)[0] for i in conc_rows[:3])
+        if len(conc_rows) > 3:
+            names += " " + _("(+{k} more)", k=len(conc_rows) - 3)
+        lines = [_("{quadrant}: {n} of {total} attributes", quadrant=tr(CONCENTRATE), n=len(conc_rows),
+                   total=n_placed), names]
+    else:
+        lines = [_('No attribute in the "{quadrant}" quadrant ({total} attributes placed)', quadrant=tr(CONCENTRATE),
+                   total=n_placed)]
+    if n_placed < len(t):
+        lines.append(_("{k} attribute(s) not placed: no performance or importance value", k=len(t) - n_placed))
+    top = chart.title(lines)
 
-_UNSURE_TEXT = "#666666"  # grey with a 5.7:1 contrast on white: greyed out, still readable
+    itype = str(t["importance_type"].iloc[0]) if "importance_type" in t.columns else "stated"
+    n_perf = _n_range(t, "n_performance")
+    frame = _quadrant_frame(
+        chart, top, perf[placed], imp[placed], (xc, yc),
+        (tr(CONCENTRATE), tr(KEEP_UP), tr(LOW_PRIORITY), tr(OVERKILL)),
+        xlabel=_("Mean performance, n = {n} per attribute", n=n_perf) if n_perf else _("Mean performance"),
+        ylabel=_importance_label(itype))
+    chart.mark("crosshair", x=xc, y=yc)
+
+    rows = np.flatnonzero(placed)
+    points, colours = [], []
+    for i in rows:
+        shape, face = _DIM_STYLE.get(str(dims[i]), _OTHER_DIM)
+        x, y = frame.x(perf[i]), frame.y(imp[i])
+        chart.dot(x, y, shape=shape, fill=LIGHT if unsure[i] else face,
+                  edge=_UNSURE_TEXT if unsure[i] else "#000000")
+        points.append((x, y))
+        colours.append(_UNSURE_TEXT if unsure[i] else "#1a1a1a")
+    room = label_width * chart.measure("n")
+    shown, key = _label_points(chart, points, [labels[i] for i in rows], colours, frame.within, room)
+    for k, i in enumerate(rows):
+        chart.mark("point", label=labels[i], x=float(perf[i]), y=float(imp[i]), dimension=dims[i],
+                   quadrant=t["quadrant"].iloc[i], uncertain=bool(unsure[i]), shown=shown[k])
+
+    present = dict.fromkeys(d for d, ok in zip(dims, placed, strict=True) if ok)
+    items: list[tuple[str, str, dict[str, Any]]] = []
+    for dim in sorted(present, key=lambda d: list(_DIM_STYLE).index(d) if d in _DIM_STYLE else len(_DIM_STYLE)):
+        shape, face = _DIM_STYLE.get(str(dim), _OTHER_DIM)
+        name = tr(str(dim).capitalize()) if isinstance(dim, str) and dim else _("Attribute")
+        items.append((name, "dot", {"shape": shape, "fill": face}))
+    items.append((_("cross-hairs: scale midpoints (on a line counts as high)" if _is_midpoint(ipa_table) else
+                    "cross-hairs: grand means (on a line counts as high)"), "line", {"colour": DARK, "dash": "5 4"}))
+    if (unsure & placed).any():
+        items.append((_("grey: quadrant uncertain (bootstrap probability below {p})", p=f"{QUADRANT_SURE:.1f}"),
+                      "dot", {"fill": LIGHT, "edge": _UNSURE_TEXT}))
+    chart.finish(_number_key(chart, key, chart.legend(items, frame.under + 6)))
+    return chart
 
 
 def _importance_label(itype: str) -> str:
@@ -195,153 +174,57 @@ def _importance_label(itype: str) -> str:
         return _("Mean stated importance")
     measure = itype.removeprefix("derived").strip(" ()")
     name = tr(_IMPORTANCE_NAMES[measure]) if measure in _IMPORTANCE_NAMES else measure
-    return mathtext_escape(_("Derived importance: {measure}", measure=name))
+    return _("Derived importance: {measure}", measure=name)
 
 
 def _is_midpoint(t: pd.DataFrame) -> bool:
     return t.attrs.get("crosshair") == "midpoint"
 
 
-def _ipa_limits(ax: Axes, x: np.ndarray, y: np.ndarray, xc: float, yc: float) -> None:
-    for setter, vals, c in ((ax.set_xlim, x, xc), (ax.set_ylim, y, yc)):
-        lo = float(min(np.min(vals), c))
-        hi = float(max(np.max(vals), c))
-        span = hi - lo if hi > lo else max(abs(hi), 1.0) * 0.1
-        setter(lo - 0.18 * span, hi + 0.18 * span)
-
-
-#: Candidate label offsets (points) and alignments around a point, tried in order.
-_CANDIDATES = [(6, 0, "left", "center"), (-6, 0, "right", "center"), (0, 6, "center", "bottom"),
-               (0, -6, "center", "top"), (5, 5, "left", "bottom"), (5, -5, "left", "top"),
-               (-5, 5, "right", "bottom"), (-5, -5, "right", "top")]
-_FAR = [(dx, dy, ha, "center") for dy in (12, -12, 20, -20, 30, -30) for dx, ha in ((8, "left"), (-8, "right"))]
-
-
-def _label_points(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], fixed: list[Any]) -> bool:
-    """Label each point where its label overlaps nothing: greedy choice among candidate positions;
-    False when some label could only be placed overlapping another, a point or a quadrant name.
-
-    The layout is run first so that pixel positions are final; labels are then kept out of the
-    layout (they stay inside the axes). Each label takes the first candidate position (right,
-    left, above, below, diagonals, then further out with a leader line) that overlaps no other
-    label, point or quadrant name and stays inside the axes; if none does, the least-overlapping.
-    """
-    fig = ax.figure
-    get_renderer = getattr(fig.canvas, "get_renderer", None)
-    if get_renderer is None:  # pragma: no cover - non-Agg canvas: plain labels to the right
-        for xi, yi, s in zip(x, y, texts, strict=True):
-            ax.annotate(s, (xi, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=MIN_FONT_PT)
-        return True
-    fig.draw_without_rendering()  # the final layout; the pixels are drawn once, when the chart is saved
-    renderer = get_renderer()
-    axbox = ax.get_window_extent(renderer)
-    pts = ax.transData.transform(np.column_stack([x, y]))
-    r = 4.0 * fig.dpi / 72
-    boxes = [f.get_window_extent(renderer) for f in fixed]
-    boxes += [Bbox.from_extents(px - r, py - r, px + r, py + r) for px, py in pts]
-    order = np.lexsort((x, -y))  # top to bottom, then left to right: stable and predictable
-    clean = True
-    for i in order:
-        ann = ax.annotate(texts[i], (x[i], y[i]), xytext=(6, 0), textcoords="offset points", fontsize=MIN_FONT_PT,
-                          zorder=6, annotation_clip=False)
-        ann.set_in_layout(False)
-        best, best_cost = None, np.inf
-        for cand in _CANDIDATES + _FAR:
-            dx, dy, ha, va = cand
-            ann.set_position((dx, dy))
-            ann.set_ha(ha)
-            ann.set_va(va)
-            bb = ann.get_window_extent(renderer)
-            cost = sum(_overlap(bb, o) for o in boxes)
-            inside = _overlap(bb, axbox)
-            cost += 10 * (bb.width * bb.height - inside)
-            if cost < best_cost - 1e-9:
-                best, best_cost = (cand, bb), cost
-            if cost <= 0:
-                break
-        (dx, dy, ha, va), bb = best
-        clean &= best_cost <= 0
-        ann.remove()
-        far = (dx, dy, ha, va) in _FAR
-        ann = ax.annotate(texts[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                          fontsize=MIN_FONT_PT, zorder=6, annotation_clip=False,
-                          arrowprops={"arrowstyle": "-", "color": MID, "lw": 0.6, "shrinkA": 1, "shrinkB": 4}
-                          if far else None)
-        ann.set_in_layout(False)
-        boxes.append(bb)
-    return clean
-
-
-def _label_or_number(ax: Axes, x: np.ndarray, y: np.ndarray, names: list[str], fixed: list[Any]) -> None:
-    """Label each point with its name (:func:`_label_points`); where the names cannot all be
-    placed without overlapping, number the points top to bottom and give the names in a key
-    under the chart."""
-    clean = _label_points(ax, x, y, names, fixed)
-    if clean:  # the placement's own check, confirmed on the drawn figure
-        named = set(names) | {t.get_text() for t in fixed}
-        # (the labels are out of the layout: the layout _label_points measured on still holds)
-        clean = not [pair for pair in text_overlaps(ax.figure, draw=False) if set(pair) <= named]
-    if clean:
-        return
-    for ann in [c for c in ax.texts if c not in fixed]:
-        ann.remove()
-    order = np.lexsort((x, -y))  # numbered top to bottom
-    numbers = [""] * len(names)
-    for k, i in enumerate(order, start=1):
-        numbers[i] = str(k)
-    _label_points(ax, x, y, numbers, fixed)
-    key = "   ".join(f"{numbers[i]} {names[i]}" for i in order)
-    ax.figure.supxlabel(key, x=0.01, ha="left", fontsize=MIN_FONT_PT, wrap=False)
-
-
-def _overlap(a: Bbox, b: Bbox) -> float:
-    w = min(a.x1, b.x1) - max(a.x0, b.x0)
-    h = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return float(w * h) if w > 0 and h > 0 else 0.0
-
-
 # --------------------------------------------------------------------------- Kano
-#: The quadrants of the Better–Worse chart (x = |Worse|, y = Better, split at 0.5): corner, category.
-_KANO_CORNERS = ((0.01, 0.99, "left", "top", "A"), (0.99, 0.99, "right", "top", "O"),
-                 (0.99, 0.01, "right", "bottom", "M"), (0.01, 0.01, "left", "bottom", "I"))
-
-
-def plot_kano(kano: pd.DataFrame, *, ax: Axes | None = None, label_width: int = 28) -> Axes:
+def plot_kano(kano: pd.DataFrame, *, label_width: int = 28) -> Chart:
     """The Better–Worse chart of a Kano study (Berger et al. 1993): each feature placed by how much
     its absence dissatisfies (x = |Worse|) and how much its presence satisfies (y = Better).
+
+    Drawn as SVG by :mod:`csm_helpers.present.charts.canvas` (text kept as text).
 
     Parameters
     ----------
     kano : pandas.DataFrame
         From :func:`csm_helpers.analysis.kano.kano_table`.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when None.
     label_width : int
-        Point labels longer than this are cut with an ellipsis.
+        Point labels wider than this many average characters are cut with an ellipsis.
 
     Returns
     -------
-    matplotlib.axes.Axes
-        ``ax.collections[0]`` holds the features whose category is one of the four quadrants' (A,
-        O, M, I) and clear by Fong's test; features whose category is not clear are grey, those
-        whose category is Reverse or Questionable (the quadrants do not apply) are crosses. Thin
-        whiskers are the intervals of Better and Worse; dashed lines split the chart at 0.5 into
+    Chart
+        |Worse| across and Better up, both 0 to 1; dashed lines split the chart at 0.5 into
         Attractive (top left), One-dimensional (top right), Must-be (bottom right) and
-        Indifferent (bottom left). Suppressed features are not placed.
+        Indifferent (bottom left), named in the corners clear of every point. Features whose
+        category is one of the four quadrants' (A, O, M, I) and clear by Fong's test are blue
+        dots; those whose category is not clear are grey; those whose category is Reverse or
+        Questionable (the quadrants do not apply) are crosses. Thin whiskers are the intervals
+        of Better and Worse. Each point is labelled where its label fits (else numbered, with
+        "number = label" under the chart). Suppressed features are not placed. ``chart.marks``
+        holds a ``"point"`` entry per placed feature (``label``, ``x`` = |Worse|, ``y`` =
+        Better, ``category``, ``clear``, ``shown``: the label or number written by it), a
+        ``"quadrant"`` entry per corner name, a ``"key"`` entry per numbered point and a
+        ``"legend"`` entry per legend key.
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> import matplotlib.pyplot as plt
     >>> t = pd.DataFrame({"label": ["App", "Chat", "Calls"], "category": ["M", "A", "R"], "clear": [True, True, True],
     ...                   "better": [0.3, 0.7, 0.2], "better_ci_low": [0.25, 0.65, 0.15],
     ...                   "better_ci_high": [0.35, 0.75, 0.25], "worse": [-0.8, -0.2, -0.1],
     ...                   "worse_ci_low": [-0.85, -0.25, -0.15], "worse_ci_high": [-0.75, -0.15, -0.05],
     ...                   "suppressed": [False, False, False]})
-    >>> ax = plot_kano(t)
-    >>> tuple(map(float, ax.get_xlim())), len(ax.collections[0].get_offsets())
-    ((0.0, 1.0), 2)
-    >>> plt.close(ax.figure)
+    >>> chart = plot_kano(t)
+    >>> chart.alt
+    'Kano categories of 3 features 1 must-be, 1 attractive, 1 reverse'
+    >>> [(m["label"], m["x"], m["y"], m["category"]) for m in chart.marks if m["kind"] == "point"]
+    [('App', 0.8, 0.3, 'M'), ('Chat', 0.2, 0.7, 'A'), ('Calls', 0.1, 0.2, 'R')]
+    >>> chart.overlaps(), chart.smallest_pt
+    ([], 11.0)
     """
     from csm_helpers.analysis.kano import CATEGORY_NAMES
 
@@ -353,51 +236,355 @@ def plot_kano(kano: pd.DataFrame, *, ax: Axes | None = None, label_width: int = 
     cats = t["category"].tolist()
     other = np.array([c in ("R", "Q") for c in cats])
     unclear = np.array([c is False for c in t["clear"]]) if "clear" in t.columns else np.zeros(len(t), bool)
-    own = ax is None
-    with drawing():
-        ax = new_axes(ax, height=5.2)
-        if not placed.any():
-            return empty_chart(ax, _("Kano: no feature to place"))
-        main = placed & ~other & ~unclear
-        ax.scatter(worse[main], better[main], s=42, color=DARK, edgecolor=EDGE, linewidth=0.9, zorder=4)
-        if (placed & unclear & ~other).any():
-            sel = placed & unclear & ~other
-            ax.scatter(worse[sel], better[sel], s=42, color=LIGHT, edgecolor=_UNSURE_TEXT, linewidth=0.9, zorder=4)
-        if (placed & other).any():
-            ax.scatter(worse[placed & other], better[placed & other], s=46, marker="X", color=BAD, zorder=4)
-        if {"better_ci_low", "better_ci_high", "worse_ci_low", "worse_ci_high"} <= set(t.columns):
-            for i in np.flatnonzero(placed):
-                ax.plot([-t["worse_ci_high"].iloc[i], -t["worse_ci_low"].iloc[i]], [better[i], better[i]],
-                        color=MID, linewidth=0.8, zorder=3)
-                ax.plot([worse[i], worse[i]], [t["better_ci_low"].iloc[i], t["better_ci_high"].iloc[i]],
-                        color=MID, linewidth=0.8, zorder=3)
-        ax.axvline(0.5, color=DARK, linestyle="--", linewidth=1.0, zorder=2)
-        ax.axhline(0.5, color=DARK, linestyle="--", linewidth=1.0, zorder=2)
-        ax.set_xlim(0.0, 1.0)
-        ax.set_ylim(0.0, 1.0)
-        fixed = [ax.text(x, y, tr(CATEGORY_NAMES[c]), transform=ax.transAxes, ha=ha, va=va, fontsize=MIN_FONT_PT,
-                         fontweight="bold", color=DARK, zorder=5,
-                         bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": MID, "lw": 0.6})
-                 for x, y, ha, va, c in _KANO_CORNERS]
-        ax.set_xlabel(_("Dissatisfaction when missing (|Worse|)"))
-        ax.set_ylabel(_("Satisfaction when present (Better)"))
-        ax.grid(True, alpha=0.4)
-        handles = [Line2D([], [], color=MID, linewidth=0.8, label=_("whiskers: confidence intervals"))]
-        if (placed & unclear & ~other).any():
-            handles.append(Line2D([], [], marker="o", linestyle="none", markersize=7, markerfacecolor=LIGHT,
-                                  markeredgecolor=_UNSURE_TEXT, label=_("grey: category not clear (Fong's test)")))
-        if (placed & other).any():
-            handles.append(Line2D([], [], marker="X", linestyle="none", markersize=7, color=BAD,
-                                  label=_("cross: Reverse or Questionable, the quadrants do not apply")))
-        legend_below(ax, handles, ncol=1)
-        counts = {c: sum(1 for k, ok in zip(cats, placed, strict=True) if ok and k == c) for c in "MOAIRQ"}
-        parts = [f"{counts[c]} {tr(CATEGORY_NAMES[c]).lower()}" for c in "MOAIRQ" if counts[c]]
-        ax.set_title(_("Kano categories of {n} features", n=int(placed.sum())) + "\n" + ", ".join(parts))
-        if own:
-            fitted_bbox(ax.figure)
-        names = [short_label(str(v), label_width) for v, ok in zip(t["label"], placed, strict=True) if ok]
-        _label_or_number(ax, worse[placed], better[placed], names, fixed)
-    return ax
+    chart = Chart("kano")
+    if not placed.any():
+        return chart.empty(_("Kano: no feature to place"), _("nothing to show"))
+    counts = {c: sum(1 for k, ok in zip(cats, placed, strict=True) if ok and k == c) for c in "MOAIRQ"}
+    parts = [f"{counts[c]} {tr(CATEGORY_NAMES[c]).lower()}" for c in "MOAIRQ" if counts[c]]
+    top = chart.title([_("Kano categories of {n} features", n=int(placed.sum())), ", ".join(parts)])
+    frame = _quadrant_frame(chart, top, worse[placed], better[placed], (0.5, 0.5),
+                            tuple(tr(CATEGORY_NAMES[c]) for c in "AOIM"),
+                            xlabel=_("Dissatisfaction when missing (|Worse|)"),
+                            ylabel=_("Satisfaction when present (Better)"), x_range=(0.0, 1.0), y_range=(0.0, 1.0))
+    rows = np.flatnonzero(placed)
+    ci = {"better_ci_low", "better_ci_high", "worse_ci_low", "worse_ci_high"} <= set(t.columns)
+    if ci:  # thin whiskers under the points; labels keep off them
+        for i in rows:
+            x, y = frame.x(worse[i]), frame.y(better[i])
+            x0, x1 = sorted((frame.x(-t["worse_ci_high"].iloc[i]), frame.x(-t["worse_ci_low"].iloc[i])))
+            y0, y1 = sorted((frame.y(t["better_ci_low"].iloc[i]), frame.y(t["better_ci_high"].iloc[i])))
+            if np.isfinite([x0, x1]).all():
+                chart.line(x0, y, x1, y, colour=MID, width=1.0)
+                chart.obstacles.append(TextBox("", x0, y - 1, x1, y + 1, 0.0))
+            if np.isfinite([y0, y1]).all():
+                chart.line(x, y0, x, y1, colour=MID, width=1.0)
+                chart.obstacles.append(TextBox("", x - 1, y0, x + 1, y1, 0.0))
+    points = []
+    for i in rows:
+        x, y = frame.x(worse[i]), frame.y(better[i])
+        if other[i]:
+            _cross(chart, x, y, colour=BAD)
+        elif unclear[i]:
+            chart.dot(x, y, fill=LIGHT, edge=_UNSURE_TEXT)
+        else:
+            chart.dot(x, y, fill=DARK)
+        points.append((x, y))
+    names = [str(t["label"].iloc[i]) for i in rows]
+    room = label_width * chart.measure("n")
+    shown, key = _label_points(chart, points, names, ["#1a1a1a"] * len(rows), frame.within, room)
+    for k, i in enumerate(rows):
+        extra = {f"{c}": float(t[c].iloc[i]) for c in ("better_ci_low", "better_ci_high", "worse_ci_low",
+                                                        "worse_ci_high") if ci}
+        chart.mark("point", label=names[k], x=float(worse[i]), y=float(better[i]), category=cats[i],
+                   clear=not unclear[i], shown=shown[k], **extra)
+    items: list[tuple[str, str, dict[str, Any]]] = []
+    if ci:
+        items.append((_("whiskers: confidence intervals"), "line", {"colour": MID}))
+    if (placed & unclear & ~other).any():
+        items.append((_("grey: category not clear (Fong's test)"), "dot", {"fill": LIGHT, "edge": _UNSURE_TEXT}))
+    y = chart.legend(items, frame.under + 6) if items else frame.under + 6
+    if (placed & other).any():
+        y = _cross_legend(chart, _("cross: Reverse or Questionable, the quadrants do not apply"), y)
+    chart.finish(_number_key(chart, key, y))
+    return chart
+
+
+def _cross(chart: Chart, x: float, y: float, *, colour: str, size: float = 10.0, obstacle: bool = True) -> None:
+    """A filled "X" marker ``size`` px across (the canvas has no cross marker)."""
+    a, b = size / 2, size * 0.13
+    plus = [(b, a), (b, b), (a, b), (a, -b), (b, -b), (b, -a), (-b, -a), (-b, -b), (-a, -b), (-a, b), (-b, b), (-b, a)]
+    c = math.sqrt(0.5)
+    chart.polygon([(x + (px - py) * c, y + (px + py) * c) for px, py in plus], fill=colour, edge=None)
+    if obstacle:
+        r = (a + b) * c  # the rotated arms' reach
+        chart.obstacles.append(TextBox("", x - r, y - r, x + r, y + r, 0.0))
+
+
+def _cross_legend(chart: Chart, label: str, top: float) -> float:
+    """A legend row with the cross marker as its key, centred as :meth:`Chart.legend` centres
+    its rows; returns the y under it."""
+    key_w = 20.0
+    total = key_w + 5 + chart.measure(label)
+    x = max((chart.width - total) / 2, PAD)
+    mid = top + MIN_PT * PX_PER_PT * 0.6
+    _cross(chart, x + key_w / 2, mid, colour=BAD, obstacle=False)
+    room = chart.width - PAD - (x + key_w + 5)
+    chart.text(x + key_w + 5, mid, chart.wrap(label, room, max_lines=1)[0])
+    chart.mark("legend", label=label, key="cross")
+    return top + MIN_PT * PX_PER_PT * 1.5
+
+
+# --------------------------------------------------------------------------- scatter helpers
+class _Frame:
+    """Where a quadrant scatter's plot is: data -> px (:meth:`x`, :meth:`y`), the plot's box
+    (``within``: where point labels may go) and the y under the x axis label (``under``)."""
+
+    def __init__(self, left: float, right: float, top: float, bottom: float, xs: tuple[float, float],
+                 ys: tuple[float, float], under: float) -> None:
+        self.left, self.right, self.top, self.bottom, self.under = left, right, top, bottom, under
+        self._xs, self._ys = xs, ys
+        self.within = (left + 1, top + 1, right - 1, bottom - 1)
+
+    def x(self, v: float) -> float:
+        low, high = self._xs
+        return self.left + (float(v) - low) * (self.right - self.left) / (high - low)
+
+    def y(self, v: float) -> float:
+        low, high = self._ys
+        return self.bottom - (float(v) - low) * (self.bottom - self.top) / (high - low)
+
+
+def _quadrant_frame(chart: Chart, top: float, xs: np.ndarray, ys: np.ndarray, cross: tuple[float, float],
+                    corners: Sequence[str], *, xlabel: str, ylabel: str, x_range: tuple[float, float] | None = None,
+                    y_range: tuple[float, float] | None = None) -> _Frame:
+    """Lay out and draw the frame of a four-quadrant scatter under ``top``: the vertical axis
+    (its label above the plot), the horizontal axis, the dashed cross-hairs at ``cross`` and
+    the quadrant names ``corners`` (top left, top right, bottom left, bottom right) in boxes in
+    the plot's corners. The axes reach far enough that no point can come near a corner box
+    (bands above and below the data hold them) and that no cross-hair crosses one. The
+    boxes and names are kept free of point labels (obstacles); a label may cross a cross-hair
+    (it is written on a white ground)."""
+    inset, clear = 4.0, 9.0  # a box from the plot's edge; px between a box and a point or a cross-hair
+    half = (chart.width - 2 * PAD) / 2 - 70  # two names and the cross-hair fit side by side
+    names = [chart.wrap(c, half, max_lines=2) for c in corners]
+    widths = [max(chart.measure(s) for s in lines) + 8 for lines in names]
+    heights = [len(lines) * _LINE + 4 for lines in names]
+    label_lines = chart.wrap(ylabel, chart.width - 2 * PAD)
+    plot_top = top + 6 + len(label_lines) * _LINE + 6
+    height = round(0.62 * chart.width)
+    bottom = plot_top + height
+    xc, yc = cross
+    ylo, yhi = y_range or _data_range(ys, yc)
+    band_top, band_bottom = inset + max(heights[:2]) + clear, inset + max(heights[2:]) + clear
+    for _attempt in range(6):  # no tick label of the vertical axis next to the plot's top or bottom edge
+        low, high = _span([(ylo, band_bottom / height)], [(yhi, band_top / height)], minimum=_min_span(ylo, yhi))
+        scale = height / (high - low)
+        ticks = [v for v in nice_ticks(low, high) if low - 1e-9 <= v <= high + 1e-9]
+        near_low = min(((v - low) * scale for v in ticks), default=99.0)
+        near_high = min(((high - v) * scale for v in ticks), default=99.0)
+        if near_low >= 10 and near_high >= 10:
+            break
+        if near_low < 10:
+            band_bottom += 11 - near_low
+        if near_high < 10:
+            band_top += 11 - near_high
+    yfmt = _tick_fmt(low, high)
+    left = PAD + chart.tick_room(low, high, yfmt)
+    right = chart.width - PAD - 4
+    width = right - left
+    xlo, xhi = x_range or _data_range(xs, xc)
+    side_left = max(widths[0], widths[2]) + inset + clear
+    side_right = max(widths[1], widths[3]) + inset + clear
+    margin = 12 / width
+    lows = [(xlo, margin)] + ([(xc, side_left / width)] if np.isfinite(xc) else [])
+    highs = [(xhi, margin)] + ([(xc, side_right / width)] if np.isfinite(xc) else [])
+    xlow, xhigh = _span(lows, highs, minimum=_min_span(xlo, xhi))
+    chart.vertical_axis(left, right, plot_top, bottom, low, high, label=ylabel, fmt=yfmt)
+    under = chart.value_axis(left, right, plot_top, bottom, xlow, xhigh, label=xlabel, fmt=_tick_fmt(xlow, xhigh))
+    frame = _Frame(left, right, plot_top, bottom, (xlow, xhigh), (low, high), under)
+    if np.isfinite(xc):
+        x = frame.x(xc)
+        chart.line(x, plot_top, x, bottom, colour=DARK, width=1.0, dash="5 4")
+    if np.isfinite(yc):
+        y = frame.y(yc)
+        chart.line(left, y, right, y, colour=DARK, width=1.0, dash="5 4")
+    for k, (name, lines, w, h) in enumerate(zip(corners, names, widths, heights, strict=True)):
+        at_left, at_top = k in (0, 2), k in (0, 1)
+        x0 = left + inset if at_left else right - inset - w
+        y0 = plot_top + inset if at_top else bottom - inset - h
+        chart.rect(x0, y0, w, h, fill="white", edge=MID, edge_width=0.8)
+        chart.lines(x0 + 4 if at_left else x0 + w - 4, y0 + 2, lines, anchor="start" if at_left else "end",
+                    colour=DARK)
+        chart.obstacles.append(TextBox("", x0, y0, x0 + w, y0 + h, 0.0))
+        chart.mark("quadrant", label=name)
+    return frame
+
+
+def _data_range(values: np.ndarray, cross: float) -> tuple[float, float]:
+    both = np.append(values, cross)
+    both = both[np.isfinite(both)]
+    return float(both.min()), float(both.max())
+
+
+def _min_span(low: float, high: float) -> float:
+    """The shortest axis for values in [low, high] (when they are all equal, or nearly)."""
+    return max(abs(low), abs(high), 1.0) * 0.1
+
+
+def _span(lows: Sequence[tuple[float, float]], highs: Sequence[tuple[float, float]], *,
+          minimum: float) -> tuple[float, float]:
+    """The shortest axis [low, high] on which every value ``p`` of ``lows`` lies at least the
+    fraction ``a`` of the axis above its low end (``(p, a)`` pairs: a margin, or the room of a
+    label left of it) and every value ``q`` of ``highs`` at least ``b`` below its high end.
+
+    With D = high − low, the pair (p, a), (q, b) needs D ≥ (q − p) / (1 − a − b); then
+    low = min(p − a·D).
+
+    Examples
+    --------
+    >>> _span([(0.0, 0.1)], [(1.0, 0.1)], minimum=0.1)
+    (-0.125, 1.125)
+    """
+    d = max([(q - p) / (1 - a - b) for p, a in lows for q, b in highs if a + b < 0.95] + [minimum])
+    low = min(p - a * d for p, a in lows)
+    return low, low + d
+
+
+def _tick_fmt(low: float, high: float) -> str:
+    """A tick format with as many decimals as the ticks of [low, high] need (all alike: 3.0, 3.5, 4.0)."""
+    ticks = nice_ticks(low, high)
+    decimals = next((d for d in range(5) if all(abs(round(v, d) - v) < 1e-9 for v in ticks)), 4)
+    return "{:." + str(decimals) + "f}"
+
+
+def _label_points(chart: Chart, points: list[tuple[float, float]], names: list[str], colours: list[str],
+                  within: tuple[float, float, float, float], room: float) -> tuple[list[str | None],
+                                                                                   list[tuple[str, str]]]:
+    """Write each point's name (cut to ``room`` px) next to it where :meth:`Chart.place_label`
+    finds it a place touching no text and no obstacle (markers, whiskers, quadrant boxes); a
+    point whose name finds none gets a number (1, 2... top to bottom) placed the same way, or
+    further out with a leader line; so does a point whose name would sit as near another point
+    as its own (:func:`_ambiguous`). Numbered points drawn on top of each other (3 px apart at
+    most) share one label, "3–5". The names are placed greedily, in the order (of a few)
+    that leaves the fewest points numbered and the fewest names off their point's side. Returns what each point shows (its name, its number, or None when even a number
+    finds no place: the key still names it) and the key: (number, name)."""
+    cut = [chart.wrap(name, room, max_lines=1)[0] for name in names]
+    idx = range(len(points))
+    crowd = [sum(math.dist(p, q) < 60 for q in points) for p in points]
+    orders = [sorted(idx, key=lambda i: (points[i][1], points[i][0])),  # top to bottom
+              sorted(idx, key=lambda i: (-crowd[i], points[i][1], points[i][0])),  # crowded first
+              sorted(idx, key=lambda i: (-points[i][1], points[i][0])),  # bottom to top
+              sorted(idx, key=lambda i: (points[i][0], points[i][1])),  # left to right
+              sorted(idx, key=lambda i: (-points[i][0], points[i][1]))]  # right to left
+    boxes = min((_plan_labels(chart, points, cut, within, order) for order in orders), key=lambda plan: plan[1])[0]
+    boxes = [None if box is not None and _ambiguous(box, i, points) else box for i, box in enumerate(boxes)]
+    shown: list[str | None] = [None] * len(points)
+    for i, box in enumerate(boxes):
+        if box is not None:
+            chart.rect(box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0, fill="white")  # no line through it
+            chart.text(box.x0, box.y0, cut[i], valign="top", colour=colours[i])
+            shown[i] = cut[i]
+    key: list[tuple[str, str]] = []
+    groups: list[list[int]] = []  # points drawn on top of each other share one label, "3–5"
+    for i in sorted((i for i in idx if boxes[i] is None), key=lambda i: (points[i][1], points[i][0])):
+        near = next((grp for grp in groups if math.dist(points[grp[0]], points[i]) <= 3), None)
+        if near is None:
+            groups.append([i])
+        else:
+            near.append(i)
+    for grp in groups:
+        numbers = [str(len(key) + k) for k in range(1, len(grp) + 1)]
+        text = numbers[0] if len(grp) == 1 else f"{numbers[0]}\u2013{numbers[-1]}"
+        i = grp[0]
+        if _place(chart, *points[i], text, within, colours[i]) or _place_far(chart, *points[i], text, within,
+                                                                             colours[i]):
+            for j, number in zip(grp, numbers, strict=True):
+                shown[j] = number
+        key += [(number, names[j]) for j, number in zip(grp, numbers, strict=True)]
+    return shown, key
+
+
+def _plan_labels(chart: Chart, points: list[tuple[float, float]], texts: list[str],
+                 within: tuple[float, float, float, float], order: list[int]) -> tuple[list[TextBox | None], float]:
+    """Where :meth:`Chart.place_label` puts each text, taking the points in ``order`` (on a
+    copy of the chart), and how bad that is: 100 a text without a place or one that could be
+    read as another point's (:func:`_ambiguous`: both become numbers), 3 a text at a corner of
+    its point, 1 above or below it."""
+    trial = Chart(chart.kind, width=chart.width, texts=list(chart.texts), obstacles=list(chart.obstacles))
+    boxes: list[TextBox | None] = [None] * len(points)
+    for i in order:
+        boxes[i] = trial.place_label(*points[i], texts[i], within=within, gap=_GAP)
+    score = 0.0
+    for i, box in enumerate(boxes):
+        if box is None:
+            score += 100
+            continue
+        x, y = points[i]
+        score += 100 * _ambiguous(box, i, points)
+        score += 0 if abs((box.y0 + box.y1) / 2 - y) < 0.5 else 1 if abs((box.x0 + box.x1) / 2 - x) < 0.5 else 3
+    return boxes, score
+
+
+def _ambiguous(box: TextBox, i: int, points: list[tuple[float, float]]) -> bool:
+    """Whether a reader could take the label ``box`` of point ``i`` for another point's: another
+    point is nearer it than its own, or sits beside it, level with the text and less than 20 px
+    from its end (it is numbered instead)."""
+    own = _distance(box, points[i])
+    return any(_distance(box, (x, y)) < own
+               or (box.y0 - 2 <= y <= box.y1 + 2 and min(abs(x - box.x0), abs(x - box.x1)) < 20)
+               for k, (x, y) in enumerate(points) if k != i)
+
+
+def _distance(box: TextBox, point: tuple[float, float]) -> float:
+    """From a point to the nearest point of a box, px."""
+    x, y = point
+    return math.hypot(max(box.x0 - x, 0.0, x - box.x1), max(box.y0 - y, 0.0, y - box.y1))
+
+
+#: Label gap from a point: place_label's corners are 0.7 gap from it, outside a 9 px marker from 6.5 px.
+_GAP = 7.0
+
+
+def _place(chart: Chart, x: float, y: float, text: str, within: tuple[float, float, float, float],
+           colour: str) -> TextBox | None:
+    """:meth:`Chart.place_label` in ``colour``, on a white ground (a grid line or cross-hair
+    under it is hidden): the place is found on a copy of the chart's texts and obstacles, then
+    the label is written there."""
+    trial = Chart(chart.kind, width=chart.width, texts=list(chart.texts), obstacles=list(chart.obstacles))
+    box = trial.place_label(x, y, text, within=within, gap=_GAP)
+    if box is None:
+        return None
+    chart.rect(box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0, fill="white")  # no line through it
+    return chart.text(box.x0, box.y0, text, valign="top", colour=colour)
+
+
+#: Directions tried for a label further out (degrees; 0 is right, 90 down): the sides first.
+_FAR_ANGLES = (0, 180, 270, 90, 315, 225, 45, 135, 340, 200, 20, 160, 300, 240, 60, 120, 330, 210, 30, 150, 285,
+               255, 75, 105)
+
+
+def _place_far(chart: Chart, x: float, y: float, text: str, within: tuple[float, float, float, float],
+               colour: str) -> TextBox | None:
+    """A label further from its point, joined to it by a thin leader line, where neither the
+    label nor the line touches a text or an obstacle (a canvas primitive we lack)."""
+    w, h = chart.measure(text), MIN_PT * PX_PER_PT
+    taken = chart.texts + chart.obstacles
+    for dist in (16.0, 24.0, 34.0, 46.0, 60.0, 76.0, 95.0, 120.0):
+        for angle in _FAR_ANGLES:
+            ux, uy = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+            ex, ey = x + dist * ux, y + dist * uy
+            left = ex if ux > 0.38 else ex - w if ux < -0.38 else ex - w / 2
+            top = ey if uy > 0.38 else ey - h if uy < -0.38 else ey - h / 2
+            box = TextBox(text, left, top, left + w, top + h, MIN_PT)
+            if left < within[0] or top < within[1] or left + w > within[2] or top + h > within[3]:
+                continue
+            if any(box.collides(other, slack=0.0) for other in taken):
+                continue
+            steps = [x + ux * s for s in np.arange(7.0, dist, 2.0)], [y + uy * s for s in np.arange(7.0, dist, 2.0)]
+            if any(o.x0 < px < o.x1 and o.y0 < py < o.y1 for px, py in zip(*steps, strict=True) for o in taken):
+                continue
+            chart.line(x + 6 * ux, y + 6 * uy, ex, ey, colour=INK, width=0.6)
+            chart.rect(left, top, w, h, fill="white")
+            return chart.text(left, top, text, valign="top", colour=colour)
+    return None
+
+
+def _number_key(chart: Chart, key: list[tuple[str, str]], top: float) -> float:
+    """The names of the numbered points under the chart, "1 = name", as many to a row as fit;
+    returns the y under them."""
+    if not key:
+        return top
+    room = chart.width - 2 * PAD
+    items = [chart.wrap(f"{number} = {name}", room, max_lines=1)[0] for number, name in key]
+    x, y = PAD, top + 2
+    for item, (number, name) in zip(items, key, strict=True):
+        w = chart.measure(item)
+        if x > PAD and x + w > chart.width - PAD:
+            x, y = PAD, y + _LINE
+        chart.text(x, y, item, valign="top")
+        chart.mark("key", number=number, label=name)
+        x += w + 16
+    return y + _LINE
 
 
 # --------------------------------------------------------------------------- key drivers
@@ -494,48 +681,56 @@ def plot_drivers(drivers: pd.DataFrame, *, labels: Mapping[str, str] | None = No
     return chart
 
 
+
+
 # --------------------------------------------------------------------------- gaps
-def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", ax: Axes | None = None,
-              labels: Mapping[str, str] | None = None, **kwargs: Any) -> Axes:
+def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean",
+              labels: Mapping[str, str] | None = None) -> Chart:
     """Expectation gaps: mean gap P − E with its interval, or the shares dissatisfied / satisfied / delighted.
+
+    Drawn as SVG by :mod:`csm_helpers.present.charts.canvas` (text kept as text).
 
     Parameters
     ----------
     gaps : pandas.DataFrame
         From :func:`csm_helpers.analysis.gaps.expectation_gaps` (one group: filter a ``by`` table first).
     kind : {"mean", "shares"}
-        ``"mean"``: one point per attribute at its mean gap with interval whiskers, most negative
-        at the top; filled points are significant: the adjusted p of the family (``p_adj``, see
-        :func:`csm_helpers.analysis.gaps.expectation_gaps`) is below ``1 - level`` (the table's
-        ``attrs["level"]``, else 0.95) — the whiskers are each attribute's own interval, so a
-        whisker clear of 0 can still be hollow; a table without ``p_adj`` marks the intervals
-        that exclude 0. ``"shares"``: stacked
-        bars of the three states, most dissatisfied at the top.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when None.
+        ``"mean"``: one dot per attribute at its mean gap with interval whiskers, most negative
+        at the top, around a line at 0; filled dots are significant: the adjusted p of the family
+        (``p_adj``, see :func:`csm_helpers.analysis.gaps.expectation_gaps`) is below ``1 - level``
+        (the table's ``attrs["level"]``, else 0.95) — the whiskers are each attribute's own
+        interval, so a whisker clear of 0 can still be hollow; a table without ``p_adj`` marks
+        the intervals that exclude 0. ``"shares"``: stacked horizontal bars of the three
+        states, most dissatisfied at the top.
     labels : mapping, optional
         Attribute id -> label (default: the ``label`` column, else the id).
-    **kwargs
-        Passed to ``Axes.scatter`` (``"mean"``) or to the first ``Axes.barh`` (``"shares"``).
 
     Returns
     -------
-    matplotlib.axes.Axes
-        ``"mean"``: ``ax.collections`` hold the points (significant, then not significant);
-        ``"shares"``: ``ax.containers[0..2]`` the dissatisfied (dark), satisfied (white, dotted)
-        and delighted (light green, hatched) bars, labelled with their percent when wide enough.
+    Chart
+        ``"mean"``: ``chart.marks`` holds a ``"dot"`` entry per attribute, top to bottom
+        (``label``, ``value`` = mean gap, ``low``, ``high``, ``significant``), each dot
+        labelled with its signed gap; ``"shares"``: a ``"bar"`` entry per part of each bar
+        (``label``, ``part`` = ``"dissatisfied"`` (vermillion), ``"satisfied"`` (white,
+        dotted) or ``"delighted"`` (light green, hatched), ``value`` = share, ``start`` = the
+        share left of it), each part labelled with its percent when it is wide enough. Both
+        hold a ``"legend"`` entry per legend key.
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> import matplotlib.pyplot as plt
     >>> g = pd.DataFrame({"attribute": ["fees", "staff"], "n": [200, 210], "mean_gap": [-0.7, 0.1],
     ...                   "ci_low": [-0.8, -0.05], "ci_high": [-0.6, 0.25], "share_dissatisfied": [0.56, 0.3],
     ...                   "share_satisfied": [0.26, 0.35], "share_delighted": [0.18, 0.35]})
-    >>> ax = plot_gaps(g, labels={"fees": "Fees", "staff": "Staff"})
-    >>> ax.get_title()
-    'Perception falls short of expectation on 1 of 2 attributes\\nLargest shortfall: Fees (−0.70 points)'
-    >>> plt.close(ax.figure)
+    >>> chart = plot_gaps(g, labels={"fees": "Fees", "staff": "Staff"})
+    >>> chart.alt
+    'Perception falls short of expectation on 1 of 2 attributes Largest shortfall: Fees (−0.70 points)'
+    >>> [(m["label"], m["value"], m["significant"]) for m in chart.marks if m["kind"] == "dot"]
+    [('Fees', -0.7, True), ('Staff', 0.1, False)]
+    >>> shares = plot_gaps(g, kind="shares")
+    >>> [(m["label"], m["part"], m["value"]) for m in shares.marks if m["kind"] == "bar"][:3]
+    [('fees', 'dissatisfied', 0.56), ('fees', 'satisfied', 0.26), ('fees', 'delighted', 0.18)]
+    >>> chart.overlaps(), shares.overlaps(), chart.smallest_pt
+    ([], [], 11.0)
     """
     if kind not in ("mean", "shares"):
         raise CsmError(f"The value for `kind` must be one of ['mean', 'shares'], but {kind!r} was passed.")
@@ -544,168 +739,211 @@ def plot_gaps(gaps: pd.DataFrame, *, kind: Literal["mean", "shares"] = "mean", a
     require_table(gaps, need, "expectation-gap table", "expectation_gaps()")
     _one_row_per_attribute(gaps, "expectation-gap table")
     g = gaps.assign(_label=_labels(gaps, labels))
-    n_suppressed = int(g["suppressed"].sum()) if "suppressed" in g.columns else 0
+    suppressed = g["suppressed"].eq(True).to_numpy() if "suppressed" in g.columns else np.zeros(len(g), bool)
     key = "mean_gap" if kind == "mean" else "share_dissatisfied"
-    g = g[np.isfinite(g[key].to_numpy(float))]
+    g = g[~suppressed & np.isfinite(g[key].to_numpy(float))]
     g = g.sort_values(key, ascending=kind == "mean", kind="stable").reset_index(drop=True)
+    note = [_("{k} attribute(s) suppressed: too few answers", k=int(suppressed.sum()))] if suppressed.any() else []
+    chart = Chart("gaps" if kind == "mean" else "gap-shares")
+    if g.empty:
+        return _empty(chart, [_("Expectation gaps: no attribute to show"), *note])
+    if kind == "mean":
+        _gap_means(chart, g, gaps.attrs, note)
+    else:
+        _gap_shares(chart, g, note)
+    return chart
+
+
+def _gap_means(chart: Chart, g: pd.DataFrame, attrs: Mapping[str, Any], note: list[str]) -> None:
     n = len(g)
-    note = "\n" + _("{k} attribute(s) suppressed: too few answers", k=n_suppressed) if n_suppressed else ""
-    with drawing():
-        ax = new_axes(ax, height=max(2.4, 0.3 * n + 1.5))
-        if n == 0:
-            return empty_chart(ax, _("Expectation gaps: no attribute to show") + note)
-        y = np.arange(n)
-        if kind == "mean":
-            m = g["mean_gap"].to_numpy(float)
-            lo = g["ci_low"].to_numpy(float)
-            hi = g["ci_high"].to_numpy(float)
-            if "p_adj" in g.columns:  # the corrected family decides (issue 10 item 5), as in the table
-                alpha = 1 - float(gaps.attrs.get("level", 0.95))
-                sig = np.nan_to_num(g["p_adj"].to_numpy(float), nan=1.0) < alpha
-                sig_label = _("significant (BH-adjusted p)") if gaps.attrs.get("p_adjust", "fdr_bh") == "fdr_bh" \
-                    else _("significant (adjusted p)")
-            else:
-                sig = (hi < 0) | (lo > 0)
-                sig_label = _("interval excludes 0")
-            ax.axvline(0, color=DARK, linewidth=1.0, zorder=1)
-            okc = np.isfinite(lo) & np.isfinite(hi)
-            eb = ax.errorbar(m[okc], y[okc], xerr=interval_errors(m[okc], lo[okc], hi[okc]), fmt="none", ecolor=DARK,
-                             elinewidth=1.0, capsize=2.5, zorder=2)
-            _grey_caps(eb, DARK)
-            for mask, face, lab in ((sig, DARK, sig_label), (~sig, "white", _("not significant"))):
-                if mask.any():
-                    ax.scatter(m[mask], y[mask], **{"s": 36, "marker": "o", "color": face, "edgecolor": EDGE,
-                                                    "linewidth": 1.0, "zorder": 3, "label": lab, **kwargs})
-            right = np.where(np.isfinite(hi), np.fmax(hi, m), m)
-            for yi, r, v in zip(y, right, m, strict=True):
-                ax.text(r, yi, "  " + _signed(v), va="center", ha="left", fontsize="small")
-            span = max(float(np.nanmax(np.abs(np.concatenate([lo[okc], hi[okc], m])))), 0.1)
-            ax.set_xlim(min(-0.15 * span, float(np.nanmin(np.concatenate([lo[okc], m]))) - 0.1 * span),
-                        max(0.15 * span, float(np.nanmax(right))) + 0.35 * span)
-            n_txt = _n_range(g, "n")
-            ax.set_xlabel(_("Mean gap: perception \u2212 expectation (scale points; below 0: short of expectation), "
-                            "n = {n}", n=n_txt) if n_txt else
-                          _("Mean gap: perception \u2212 expectation (scale points; below 0: short of expectation)"))
-            short = int(np.sum(m < 0))
-            worst = int(np.argmin(m))
-            title = _("Perception falls short of expectation on {k} of {n} attributes", k=short, n=n)
-            if m[worst] < 0:
-                title += "\n" + _("Largest shortfall: {label} ({gap} points)", label=short_label(g["_label"].iloc[worst], 40),
-                                  gap=_signed(m[worst]))
-            handles = ax.get_legend_handles_labels()[0]
-            handles.append(Line2D([], [], color=DARK, marker="|", markersize=7, linewidth=1.0,
-                                  label=_("confidence interval")))
-            legend_below(ax, handles)
+    m = g["mean_gap"].to_numpy(float)
+    lo = g["ci_low"].to_numpy(float)
+    hi = g["ci_high"].to_numpy(float)
+    if "p_adj" in g.columns:  # the corrected family decides (issue 10 item 5), as in the table
+        alpha = 1 - float(attrs.get("level", 0.95))
+        sig = np.nan_to_num(g["p_adj"].to_numpy(float), nan=1.0) < alpha
+        sig_label = _("significant (BH-adjusted p)") if attrs.get("p_adjust", "fdr_bh") == "fdr_bh" \
+            else _("significant (adjusted p)")
+    else:
+        sig = (hi < 0) | (lo > 0)
+        sig_label = _("interval excludes 0")
+    okc = np.isfinite(lo) & np.isfinite(hi)
+    short = int(np.sum(m < 0))
+    worst = int(np.argmin(m))
+    lines = [_("Perception falls short of expectation on {k} of {n} attributes", k=short, n=n)]
+    if m[worst] < 0:
+        lines.append(_("Largest shortfall: {label} ({gap} points)", label=chart.wrap(g["_label"].iloc[worst], 320,
+                                                                                      max_lines=1)[0],
+                       gap=_signed(m[worst])))
+    top = chart.title(lines + note)
+    left, centres, row = chart.category_labels(g["_label"].tolist(), top + 4)
+    right = chart.width - PAD - 16  # room for the last tick label, centred on its tick
+    room = right - left
+    values = [_signed(v) for v in m]
+    starts = np.where(okc, np.fmin(lo, m), m)
+    ends = np.where(okc, np.fmax(hi, m), m)
+    # 0 always shown; every value label fits right of its whisker or dot
+    low, high = _span([(float(v), 8 / room) for v in starts] + [(0.0, 8 / room)],
+                      [(float(e), (7 + chart.measure(v)) / room) for e, v in zip(ends, values, strict=True)]
+                      + [(0.0, 8 / room)], minimum=0.2)
+    x = lambda v: left + room * (float(v) - low) / (high - low)  # noqa: E731
+    bottom = centres[-1] + row / 2
+    n_txt = _n_range(g, "n")
+    xlabel = (_("Mean gap: perception \u2212 expectation (scale points; below 0: short of expectation), "
+                "n = {n}", n=n_txt) if n_txt else
+              _("Mean gap: perception \u2212 expectation (scale points; below 0: short of expectation)"))
+    under = chart.value_axis(left, right, top + 4, bottom, low, high, label=xlabel, fmt=_tick_fmt(low, high))
+    chart.line(x(0), top + 4, x(0), bottom, colour=INK, width=1.2)
+    for i, mid in enumerate(centres):
+        if okc[i]:
+            chart.whisker(x(lo[i]), x(hi[i]), mid)
+        chart.dot(x(m[i]), mid, fill=DARK if sig[i] else "white")
+        at = x(ends[i]) + 7  # the value right of its whisker; left of it when the zero line would cross it
+        w = chart.measure(values[i])
+        if at - 3 < x(0) < at + w + 3 and x(starts[i]) - 7 - w >= left:
+            chart.text(x(starts[i]) - 7, mid, values[i], anchor="end")
         else:
-            parts = [("share_dissatisfied", BAD, "", _("dissatisfied (P < E)")),
-                     ("share_satisfied", "white", "...", _("satisfied (P = E)")),
-                     ("share_delighted", tint(GOOD, 0.4), "////", _("delighted (P > E)"))]
-            left = np.zeros(n)
-            for i, (col, face, hatch, lab) in enumerate(parts):
-                v = np.nan_to_num(g[col].to_numpy(float))
-                extra = kwargs if i == 0 else {}
-                ax.barh(y, v, left=left, height=0.65, **{"color": face, "edgecolor": EDGE, "hatch": hatch,
-                                                         "linewidth": 0.6, "label": lab, **extra})
-                for yi, l0, vi in zip(y, left, v, strict=True):
-                    if vi >= 0.22:  # room for "100%" at the chart's text size beside long labels
-                        ax.text(l0 + vi / 2, yi, f"{vi * 100:.0f}%", ha="center", va="center", fontsize="small",
-                                color="white" if face == DARK else "black",
-                                bbox=None if face == DARK else {"boxstyle": "round,pad=0.1", "fc": "white",
-                                                                  "ec": "none"})
-                left = left + v
-            ax.set_xlim(0, 1)
-            ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-            n_txt = _n_range(g, "n")
-            ax.set_xlabel(_("Share of respondents, n = {n}", n=n_txt) if n_txt else _("Share of respondents"))
-            top = g["share_dissatisfied"].to_numpy(float)
-            title = (_("Most dissatisfied: {label}", label=short_label(g["_label"].iloc[0], 40)) + "\n"
-                     + _("{pct}% rate it below their expectation", pct=f"{top[0] * 100:.0f}"))
-            legend_below(ax)
-        ax.set_yticks(y, [short_label(v, 36) for v in g["_label"]])
-        ax.invert_yaxis()
-        ax.grid(axis="y", visible=False)
-        ax.set_title(title + note)
-    return ax
+            chart.text(at, mid, values[i])
+        chart.mark("dot", label=g["_label"].iloc[i], value=float(m[i]), low=float(lo[i]), high=float(hi[i]),
+                   significant=bool(sig[i]))
+    items: list[tuple[str, str, dict[str, Any]]] = []
+    if sig.any():
+        items.append((sig_label, "dot", {"fill": DARK}))
+    if (~sig).any():
+        items.append((_("not significant"), "dot", {"fill": "white"}))
+    items.append((_("confidence interval"), "whisker", {}))
+    chart.finish(chart.legend(items, under + 6))
+
+
+#: The parts of a shares bar: column, fill, hatch, what the legend calls it.
+_SHARE_PARTS = (("share_dissatisfied", BAD, None, N_("dissatisfied (P < E)")),
+                ("share_satisfied", "white", "..", N_("satisfied (P = E)")),
+                ("share_delighted", "#{:02x}{:02x}{:02x}".format(*(round(c * 255) for c in tint(GOOD, 0.4))), "////",
+                 N_("delighted (P > E)")))
+
+
+def _gap_shares(chart: Chart, g: pd.DataFrame, note: list[str]) -> None:
+    first = g["share_dissatisfied"].to_numpy(float)
+    top = chart.title([_("Most dissatisfied: {label}", label=chart.wrap(g["_label"].iloc[0], 320, max_lines=1)[0]),
+                       _("{pct}% rate it below their expectation", pct=f"{first[0] * 100:.0f}"), *note])
+    left, centres, row = chart.category_labels(g["_label"].tolist(), top + 4)
+    right = chart.width - PAD - chart.measure("100%") / 2
+    bottom = centres[-1] + row / 2
+    n_txt = _n_range(g, "n")
+    under = chart.value_axis(left, right, top + 4, bottom, 0.0, 100.0,
+                             label=_("Share of respondents, n = {n}", n=n_txt) if n_txt else _("Share of respondents"),
+                             fmt="{:g}%")
+    bar = 0.65 * min(row, 0.3 * 96)
+    text_h = MIN_PT * PX_PER_PT
+    for i, mid in enumerate(centres):
+        start = 0.0
+        for col, fill, hatch, _name in _SHARE_PARTS:
+            v = float(np.nan_to_num(g[col].iloc[i]))
+            x0, w = left + start * (right - left), v * (right - left)
+            chart.rect(x0, mid - bar / 2, w, bar, fill=fill, edge="#000000", edge_width=0.6, hatch=hatch)
+            shown = f"{v * 100:.0f}%"
+            tw = chart.measure(shown)
+            if tw + 8 <= w:  # the percent inside its part, on a white ground over a hatch
+                if hatch:
+                    chart.rect(x0 + w / 2 - tw / 2 - 2, mid - text_h / 2, tw + 4, text_h, fill="white")
+                chart.text(x0 + w / 2, mid, shown, anchor="middle")
+            chart.mark("bar", label=g["_label"].iloc[i], part=col.removeprefix("share_"), value=v, start=start)
+            start += v
+    items = [(tr(name), "box", {"fill": fill, "hatch": hatch}) for _col, fill, hatch, name in _SHARE_PARTS]
+    chart.finish(chart.legend(items, under + 6))
 
 
 # --------------------------------------------------------------------------- competitor
-def plot_competitor(bench: pd.DataFrame, *, ax: Axes | None = None, labels: Mapping[str, str] | None = None,
-                    competitor_label: str | None = None, **kwargs: Any) -> Axes:
+def plot_competitor(bench: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
+                    competitor_label: str | None = None) -> Chart:
     """Competitor benchmark: our mean rating against the competitor's per attribute, gap and verdict.
+
+    Drawn as SVG by :mod:`csm_helpers.present.charts.canvas` (text kept as text).
 
     Parameters
     ----------
     bench : pandas.DataFrame
         From :func:`csm_helpers.analysis.gaps.competitor_benchmark` (one group).
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when None.
     labels : mapping, optional
         Attribute id -> label (default: the ``label`` column, else the id).
     competitor_label : str, optional
         How the competitor is named in the legend and title (``analysis.competitor_label``);
         default (and the default of the study setting) "main competitor", in the report language.
-    **kwargs
-        Passed to both ``Axes.scatter`` calls.
 
     Returns
     -------
-    matplotlib.axes.Axes
-        ``ax.collections[1]`` holds our points (filled circles), ``ax.collections[2]`` the
-        competitor's (open squares), largest lead at the top; each row is labelled with the gap
-        and the verdict ("better", "worse", "level").
+    Chart
+        A dumbbell per attribute, largest lead at the top: our mean (blue circle) and the
+        competitor's (white square) joined by a bar, green when we are significantly better,
+        vermillion when significantly worse, grey when level; each row is labelled with the gap
+        and the verdict ("better", "worse", "level": the significance flag, in words).
+        ``chart.marks`` holds a ``"pair"`` entry per attribute, top to bottom (``label``,
+        ``own``, ``competitor``, ``gap``, ``flag``) and a ``"legend"`` entry per legend key.
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> import matplotlib.pyplot as plt
     >>> b = pd.DataFrame({"attribute": ["fees", "staff"], "n": [200, 210], "own": [3.1, 3.9],
     ...                   "competitor": [3.5, 3.7], "gap": [-0.4, 0.2], "flag": ["worse", "better"]})
-    >>> ax = plot_competitor(b)
-    >>> ax.get_title()
-    'Ahead of the main competitor on 1 and behind on 1 of 2 attributes\\n(bold: significant difference)'
-    >>> plt.close(ax.figure)
+    >>> chart = plot_competitor(b)
+    >>> chart.alt
+    'Ahead of the main competitor on 1 and behind on 1 of 2 attributes'
+    >>> [(m["label"], m["gap"], m["flag"]) for m in chart.marks if m["kind"] == "pair"]
+    [('staff', 0.2, 'better'), ('fees', -0.4, 'worse')]
+    >>> chart.overlaps(), chart.smallest_pt
+    ([], 11.0)
     """
     require_table(bench, ["attribute", "own", "competitor", "gap", "flag"], "competitor benchmark",
-             "competitor_benchmark()")
+                  "competitor_benchmark()")
     _one_row_per_attribute(bench, "competitor benchmark")
     b = bench.assign(_label=_labels(bench, labels))
-    n_suppressed = int(b["suppressed"].sum()) if "suppressed" in b.columns else 0
-    b = b[np.isfinite(b["gap"].to_numpy(float))]
+    suppressed = b["suppressed"].eq(True).to_numpy() if "suppressed" in b.columns else np.zeros(len(b), bool)
+    b = b[~suppressed & np.isfinite(b["gap"].to_numpy(float))]
     b = b.sort_values("gap", ascending=False, kind="stable").reset_index(drop=True)
     n = len(b)
+    note = [_("{k} attribute(s) suppressed: too few answers", k=int(suppressed.sum()))] if suppressed.any() else []
     # the default name is ours (also the default of analysis.competitor_label): translated; a name set in
     # the study is data and passes through tr() unchanged
-    comp = mathtext_escape(" ".join(str(_("main competitor") if competitor_label is None else tr(competitor_label)).split()))
-    with drawing():
-        ax = new_axes(ax, height=max(2.4, 0.3 * n + 1.5))
-        if n == 0:
-            return empty_chart(ax, _("Competitor benchmark: no attribute to show"))
-        y = np.arange(n)
-        own = b["own"].to_numpy(float)
-        cmp_ = b["competitor"].to_numpy(float)
-        dumbbell(ax, y, own, cmp_, labels=(_("us"), comp), size=40, **kwargs)
-        flags = b["flag"].tolist()
-        for yi, a, c, gap, f in zip(y, own, cmp_, b["gap"].to_numpy(float), flags, strict=True):
-            ax.annotate(f"{_signed(gap)} {tr(f)}", (max(a, c), yi), xytext=(7, 0), textcoords="offset points",
-                        va="center", ha="left", fontsize="small",
-                        fontweight="bold" if f in ("better", "worse") else "normal")
-        lo = float(np.nanmin(np.concatenate([own, cmp_])))
-        hi = float(np.nanmax(np.concatenate([own, cmp_])))
-        span = max(hi - lo, 0.5)
-        ax.set_xlim(lo - 0.1 * span, hi + 0.45 * span)
-        ax.set_yticks(y, [short_label(v, 36) for v in b["_label"]])
-        ax.invert_yaxis()
-        ax.grid(axis="y", visible=False)
-        n_txt = _n_range(b, "n")
-        ax.set_xlabel(_("Mean rating from the same respondents, n = {n}", n=n_txt) if n_txt else
-                      _("Mean rating from the same respondents"))
-        legend_below(ax)
-        better, worse = flags.count("better"), flags.count("worse")
-        note = "\n" + _("{k} attribute(s) suppressed: too few answers", k=n_suppressed) if n_suppressed else ""
-        ax.set_title(_("Ahead of the {competitor} on {better} and behind on {worse} of {n} attributes",
-                       competitor=comp, better=better, worse=worse, n=n)
-                     + "\n" + _("(bold: significant difference)") + note)
-    return ax
+    comp = " ".join(str(_("main competitor") if competitor_label is None else tr(competitor_label)).split())
+    chart = Chart("competitor")
+    if n == 0:
+        return _empty(chart, [_("Competitor benchmark: no attribute to show"), *note])
+    own = b["own"].to_numpy(float)
+    cmp_ = b["competitor"].to_numpy(float)
+    gap = b["gap"].to_numpy(float)
+    flags = [str(f) for f in b["flag"]]
+    better, worse = flags.count("better"), flags.count("worse")
+    top = chart.title([_("Ahead of the {competitor} on {better} and behind on {worse} of {n} attributes",
+                         competitor=comp, better=better, worse=worse, n=n), *note])
+    left, centres, row = chart.category_labels(b["_label"].tolist(), top + 4)
+    right = chart.width - PAD - 16
+    room = right - left
+    verdicts = [f"{_signed(d)} {tr(f)}" for d, f in zip(gap, flags, strict=True)]
+    both = np.concatenate([own, cmp_])
+    ends = np.fmax(own, cmp_)
+    low, high = _span([(float(v), 10 / room) for v in both[np.isfinite(both)]],
+                      [(float(e), (8 + chart.measure(t)) / room) for e, t in zip(ends, verdicts, strict=True)
+                       if np.isfinite(e)], minimum=0.5)
+    x = lambda v: left + room * (float(v) - low) / (high - low)  # noqa: E731
+    bottom = centres[-1] + row / 2
+    n_txt = _n_range(b, "n")
+    under = chart.value_axis(left, right, top + 4, bottom, low, high, fmt=_tick_fmt(low, high),
+                             label=_("Mean rating from the same respondents, n = {n}", n=n_txt) if n_txt else
+                             _("Mean rating from the same respondents"))
+    bar = {"better": (GOOD, 3.0), "worse": (BAD, 3.0)}
+    for i, mid in enumerate(centres):
+        colour, width = bar.get(flags[i], (LIGHT, 2.0))
+        if np.isfinite(own[i]) and np.isfinite(cmp_[i]):
+            chart.line(x(own[i]), mid, x(cmp_[i]), mid, colour=colour, width=width)
+        if np.isfinite(cmp_[i]):
+            chart.dot(x(cmp_[i]), mid, shape="square", fill="white")
+        if np.isfinite(own[i]):
+            chart.dot(x(own[i]), mid, fill=DARK)
+        chart.text(x(np.nanmax([own[i], cmp_[i]])) + 8, mid, verdicts[i])
+        chart.mark("pair", label=b["_label"].iloc[i], own=float(own[i]), competitor=float(cmp_[i]),
+                   gap=float(gap[i]), flag=flags[i])
+    chart.finish(chart.legend([(_("us"), "dot", {"fill": DARK}), (comp, "dot", {"fill": "white", "shape": "square"})],
+                              under + 6))
+    return chart
 
 
 # --------------------------------------------------------------------------- internals
@@ -740,12 +978,13 @@ def _n_range(t: pd.DataFrame, col: str) -> str:
     return f"{lo:,}" if lo == hi else f"{lo:,}\u2013{hi:,}"
 
 
-def _grey_caps(container: Any, color: str) -> None:
-    """Error-bar caps are markers coloured by the colour cycle unless told otherwise."""
-    for cap in container.lines[1]:
-        cap.set_color(color)
+def _empty(chart: Chart, lines: list[str]) -> Chart:
+    """:meth:`Chart.empty` with a title of several lines (the title and a suppression note)."""
+    top = chart.title(lines)
+    chart.text(chart.width / 2, top + 30, _("nothing to show"), anchor="middle")
+    chart.finish(top + 44)
+    return chart
 
 
 def _signed(v: float) -> str:
     return f"{v:+.2f}".replace("-", _MINUS)
-

@@ -40,7 +40,7 @@ from csm_helpers.present.charts.fonts import (
     report_font,
 )
 
-__all__ = ["PX_PER_PT", "CHART_WIDTH", "PAD", "MIN_PT", "TITLE_PT", "ELEMENTS", "ATTRIBUTES", "TextBox", "Chart", "nice_ticks"]
+__all__ = ["PX_PER_PT", "CHART_WIDTH", "PAD", "MIN_PT", "TITLE_PT", "LINE", "ELEMENTS", "ATTRIBUTES", "TextBox", "Chart", "nice_ticks"]
 
 #: CSS px per point.
 PX_PER_PT = 96 / 72
@@ -48,8 +48,10 @@ PX_PER_PT = 96 / 72
 CHART_WIDTH = 6.0 * 96
 #: The margin of a chart, CSS px.
 PAD = 0.1 * 96
-#: No chart text is smaller (11 pt: ``style.MIN_FONT_PT``); titles are one point larger.
+#: No chart text is smaller (11 pt: ``palette.MIN_FONT_PT``); titles are one point larger.
 MIN_PT, TITLE_PT = 11.0, 12.0
+#: From one line of 11 pt text to the next, CSS px (a leading of 1.2).
+LINE = MIN_PT * PX_PER_PT * 1.2
 #: The SVG elements a chart may contain (the exporter's allow-list).
 ELEMENTS = frozenset({"svg", "title", "style", "defs", "pattern", "g", "rect", "line", "path", "circle",
                       "polygon", "text"})
@@ -68,6 +70,11 @@ def _num(value: float) -> str:
     """A coordinate as written: one decimal, no "-0"."""
     text = f"{float(value):.1f}"
     return "0" if text in ("0.0", "-0.0") else text.removesuffix(".0")
+
+
+def _tick(fmt: str, value: float) -> str:
+    """A tick label: ``fmt`` applied, with a true minus sign."""
+    return fmt.format(value).replace("-", "−")
 
 
 def _colour(value: str) -> str:
@@ -137,12 +144,18 @@ class Chart:
         (:meth:`~csm_helpers.present.charts.fonts.ReportFont.wrap`)."""
         return report_font().wrap(readable(text, max_chars=None), room, size_pt * PX_PER_PT, max_lines=max_lines)
 
+    def one_line(self, text: Any, room: float, size_pt: float = MIN_PT) -> str:
+        """``text`` on one line at most ``room`` px wide, shortened with an ellipsis when longer."""
+        return self.wrap(text, room, size_pt, max_lines=1)[0]
+
     def text(self, x: float, y: float, text: Any, *, size: float = MIN_PT, anchor: str = "start",
-             valign: str = "middle", colour: str = "#1a1a1a", record: bool = True) -> TextBox:
+             valign: str = "middle", colour: str = "#1a1a1a", record: bool = True,
+             background: str | None = None) -> TextBox:
         """Write one line of text; ``y`` is its middle (``valign="middle"``), top or baseline.
 
         Returns its box. ``record=False`` leaves it out of :meth:`overlaps` (a label drawn on
-        purpose over a bar of its own colour, for example).
+        purpose over a bar of its own colour, for example). ``background`` (a colour) puts the
+        text on a patch of it, 2 px wider a side, so that grid and other lines stop short of it.
         """
         if anchor not in ("start", "middle", "end"):
             raise ValueError(f"anchor must be start, middle or end, not {anchor!r}")
@@ -152,6 +165,8 @@ class Chart:
         base = {"middle": y + (ASCENT - DESCENT) / 2 * px, "top": y + ASCENT * px, "baseline": y}[valign]
         x0 = {"start": x, "middle": x - w / 2, "end": x - w}[anchor]
         box = TextBox(shown, x0, base - ASCENT * px, x0 + w, base + DESCENT * px, size)
+        if background is not None:
+            self.rect(x0 - 2, box.y0, w + 4, box.y1 - box.y0, fill=background)
         if record:
             self.texts.append(box)
         attrs = f' text-anchor="{anchor}"' if anchor != "start" else ""
@@ -214,35 +229,64 @@ class Chart:
                            f'V{_num(y + cap)}M{_num(x_high)} {_num(y - cap)}V{_num(y + cap)}" '
                            f'stroke="{_colour(colour)}" stroke-width="{width:g}" fill="none"/>')
 
+    def vwhisker(self, x: float, y_low: float, y_high: float, *, cap: float = 3.5, colour: str = "#000000",
+                 width: float = 1.2) -> None:
+        """A vertical interval with end caps."""
+        self._parts.append(f'<path d="M{_num(x)} {_num(y_low)}V{_num(y_high)}M{_num(x - cap)} {_num(y_low)}'
+                           f'H{_num(x + cap)}M{_num(x - cap)} {_num(y_high)}H{_num(x + cap)}" '
+                           f'stroke="{_colour(colour)}" stroke-width="{width:g}" fill="none"/>')
+
     def circle(self, cx: float, cy: float, r: float, *, fill: str, edge: str | None = None) -> None:
         """A dot (a point estimate)."""
         stroke = f' stroke="{_colour(edge)}"' if edge else ""
         self._parts.append(f'<circle cx="{_num(cx)}" cy="{_num(cy)}" r="{r:g}" fill="{_colour(fill)}"{stroke}/>')
 
     # -- parts every chart shares -----------------------------------------------------
+    def reach(self, values: Any, labels: list[str], room: float) -> float:
+        """How far a value axis from 0 must reach for each value's label (``labels``) to fit
+        right of its bar, 4 px from it, in a plot ``room`` px wide."""
+        return max([float(v) * room / max(room - 4 - self.measure(t), 1.0)
+                    for v, t in zip(values, labels, strict=True) if math.isfinite(float(v))] or [0.0])
+
+    def axis_ticks(self, low: float, high: float, room: float, fmt: str = "{:g}", *,
+                   integer: bool = False) -> list[float]:
+        """:func:`nice_ticks` covering [low, high] with as many intervals (6 at most) as let
+        the tick labels (``fmt``) stand 8 px apart across ``room`` px."""
+        ticks = [low, high]
+        for most in (6, 5, 4, 3, 2, 1):
+            ticks = nice_ticks(low, high, most=most, integer=integer)
+            scale = room / max(ticks[-1] - ticks[0], 1e-12)
+            widths = [self.measure(_tick(fmt, t)) for t in ticks]
+            if all((b - a) * scale >= (wa + wb) / 2 + 8
+                   for a, b, wa, wb in zip(ticks, ticks[1:], widths, widths[1:], strict=False)):
+                break
+        return ticks
+
     def value_axis(self, left: float, right: float, top: float, bottom: float, low: float, high: float, *,
-                   label: str = "", fmt: str = "{:g}") -> float:
+                   label: str = "", fmt: str = "{:g}", ticks: list[float] | None = None,
+                   wide_label: bool = True) -> float:
         """A horizontal value axis from ``low`` to ``high`` drawn between ``left`` and ``right``:
         light vertical grid lines over the plot (``top`` to ``bottom``), tick labels under it
         (``fmt``, e.g. ``"{:g}%"``), the base line, and ``label`` wrapped to the plot's width,
-        centred under the ticks. Returns the y under the label.
+        centred under the ticks — or, with ``wide_label``, centred under the whole chart when
+        it is wider than the plot. Returns the y under the label.
 
-        Ticks are :func:`nice_ticks` within [low, high].
+        Ticks are ``ticks``, else :meth:`axis_ticks` within [low, high].
         """
         scale = (right - left) / (high - low)
-        for value in nice_ticks(low, high):
+        for value in ticks if ticks is not None else self.axis_ticks(low, high, right - left, fmt):
             if value < low - 1e-9 or value > high + 1e-9:
                 continue
             x = left + (value - low) * scale
             self.line(x, top, x, bottom, colour="#dddddd", width=0.8)
-            shown = fmt.format(value).replace("-", "−")
+            shown = _tick(fmt, value)
             half = self.measure(shown) / 2  # an end label stays on the sheet
             self.text(min(max(x, PAD + half), self.width - PAD - half), bottom + 4, shown, anchor="middle",
                       valign="top")
         self.line(left, bottom, right, bottom, colour="#000000", width=0.8)
         y = bottom + 4 + MIN_PT * PX_PER_PT * 1.2 + 4
         if label:  # centred under the plot, or under the whole chart when it is wider than the plot
-            fits = self.measure(label) <= right - left
+            fits = self.measure(label) <= right - left or not wide_label
             centre, room = ((left + right) / 2, right - left) if fits else (self.width / 2, self.width - 2 * PAD)
             y = self.lines(centre, y, self.wrap(label, room), anchor="middle")
         return y
@@ -262,7 +306,7 @@ class Chart:
                 continue
             y = bottom - (value - low) * scale
             self.line(left, y, right, y, colour="#dddddd", width=0.8)
-            self.text(left - 4, y, fmt.format(value).replace("-", "−"), anchor="end")
+            self.text(left - 4, y, _tick(fmt, value), anchor="end")
         self.line(left, top, left, bottom, colour="#000000", width=0.8)
         if not label:
             return top
@@ -273,7 +317,7 @@ class Chart:
 
     def tick_room(self, low: float, high: float, fmt: str = "{:g}") -> float:
         """Width in px of the widest tick label :meth:`vertical_axis` writes for [low, high], plus its gap."""
-        return max(self.measure(fmt.format(v).replace("-", "−")) for v in nice_ticks(low, high)) + 4
+        return max(self.measure(_tick(fmt, v)) for v in nice_ticks(low, high)) + 4
 
     def legend(self, items: list[tuple[str, str, dict[str, Any]]], top: float) -> float:
         """A legend under the chart, centred: one row when it fits, else as many rows as it
@@ -361,7 +405,7 @@ class Chart:
 
     def dot(self, cx: float, cy: float, *, shape: str = "circle", size: float = 9.0, fill: str = "#000000",
             edge: str | None = "#000000", obstacle: bool = True) -> None:
-        """A marker ``size`` px across: "circle", "square", "triangle" or "diamond" (a shape
+        """A marker ``size`` px across: "circle", "square", "triangle", "diamond" or "star" (a shape
         tells series apart without colour). With ``obstacle``, :meth:`place_label` keeps
         labels off it."""
         r = size / 2
@@ -375,20 +419,26 @@ class Chart:
         elif shape == "diamond":
             self.polygon([(cx, cy - r * 1.2), (cx + r, cy), (cx, cy + r * 1.2), (cx - r, cy)], fill=fill, edge=edge,
                          edge_width=0.8)
+        elif shape == "star":  # five points, as heavy as a dot of ``size``
+            r *= 1.24
+            self.polygon([(cx + (r if i % 2 == 0 else r * 0.45) * math.sin(i * math.pi / 5),
+                           cy - (r if i % 2 == 0 else r * 0.45) * math.cos(i * math.pi / 5)) for i in range(10)],
+                         fill=fill, edge=edge, edge_width=0.9)
         else:
-            raise ValueError(f"shape must be circle, square, triangle or diamond, not {shape!r}")
+            raise ValueError(f"shape must be circle, square, triangle, diamond or star, not {shape!r}")
         if obstacle:
             self.obstacles.append(TextBox("", cx - r, cy - r, cx + r, cy + r, 0.0))
 
     def arrow(self, x1: float, y1: float, x2: float, y2: float, *, colour: str = "#000000", width: float = 1.2,
-              head: float = 7.0) -> None:
-        """A straight arrow from (x1, y1) to (x2, y2), its head ending at (x2, y2)."""
+              head: float = 7.0, dash: str | None = None) -> None:
+        """A straight arrow from (x1, y1) to (x2, y2), its head ending at (x2, y2); ``dash`` as
+        for :meth:`line` (the head stays solid)."""
         length = math.hypot(x2 - x1, y2 - y1)
         if length < 1e-9:
             return
         ux, uy = (x2 - x1) / length, (y2 - y1) / length
         bx, by = x2 - ux * head, y2 - uy * head
-        self.line(x1, y1, bx, by, colour=colour, width=width)
+        self.line(x1, y1, bx, by, colour=colour, width=width, dash=dash)
         self.polygon([(x2, y2), (bx - uy * head * 0.45, by + ux * head * 0.45), (bx + uy * head * 0.45,
                                                                                 by - ux * head * 0.45)],
                      fill=colour, edge=None)
@@ -456,10 +506,12 @@ class Chart:
         head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="csm-chart csm-chart-{self.kind}" role="img" '
                 f'width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FAMILY},sans-serif" '
                 f'font-size="{MIN_PT * PX_PER_PT:.2f}" fill="#1a1a1a">')
-        out = (f"{head}<title>{escape(self.alt)}</title>{style}<style>{TEXT_CSS}</style>{defs}"
+        out = (f"{head}<title>{escape(self.alt)}</title><style>{TEXT_CSS}</style>{defs}"
                f'<rect width="{w}" height="{h}" fill="white"/>{body}</svg>')
+        # the ids depend on the drawing, not on whether it carries its font: a page that
+        # drops the font (pipeline.export.inline_charts) keeps the same markup either way
         uid = "c" + hashlib.sha256(out.encode()).hexdigest()[:10]
-        return out.replace(_UID, uid)
+        return out.replace(_UID, uid).replace("<style>", f"{style}<style>", 1)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
         svg = self.svg()
@@ -474,9 +526,9 @@ class Chart:
                 "csm_overlaps": len(self.overlaps())}
 
 
-def nice_ticks(low: float, high: float, *, most: int = 6) -> list[float]:
+def nice_ticks(low: float, high: float, *, most: int = 6, integer: bool = False) -> list[float]:
     """Round tick values covering [low, high]: steps of 1, 2, 2.5 or 5 times a power of ten,
-    at most ``most`` intervals.
+    at most ``most`` intervals; ``integer``: whole steps only (a count).
 
     Examples
     --------
@@ -486,9 +538,14 @@ def nice_ticks(low: float, high: float, *, most: int = 6) -> list[float]:
     [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
     >>> nice_ticks(-3, 4)
     [-4.0, -2.0, 0.0, 2.0, 4.0]
+    >>> nice_ticks(0, 3.2, integer=True), nice_ticks(0, 13, integer=True)
+    ([0.0, 1.0, 2.0, 3.0, 4.0], [0.0, 5.0, 10.0, 15.0])
     """
     span = max(high - low, 1e-12)
     magnitude = 10 ** math.floor(math.log10(span / most))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10, 20) if span / (m * magnitude) <= most)
+    steps = [m * magnitude for m in (1, 2, 2.5, 5, 10, 20)]
+    if integer:
+        steps = [st for st in steps if st >= 1 and float(st).is_integer()] or [1.0]
+    step = next((st for st in steps if span / st <= most), steps[-1])
     first, last = math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step
     return [round(first + i * step, 10) + 0.0 for i in range(round((last - first) / step) + 1)]

@@ -1,195 +1,214 @@
 """Charts of the discovery report (stage 02): the affinity diagram, the perception gap and
 the saturation curve of the interviews.
 
-Conventions: :mod:`csm_helpers.present.charts`.
+Drawn as SVG by :mod:`csm_helpers.present.charts.canvas` (text kept as text): each function
+returns a :class:`~csm_helpers.present.charts.canvas.Chart` whose ``marks`` record what it shows.
+Hatching, marker shapes and value labels carry the meaning, never colour alone; the title says
+what the reader should see.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from csm_helpers.core.errors import DataError
 from csm_helpers.core.i18n import _, tr
-from csm_helpers.present.charts.style import (
-    DARK,
-    EDGE,
-    LIGHT,
-    MID,
-    drawing,
-    dumbbell,
-    empty_chart,
-    legend_below,
-    mathtext_escape,
-    new_axes,
-    require_table,
-    short_label,
-)
+from csm_helpers.present.charts.canvas import MIN_PT, PAD, PX_PER_PT, Chart, nice_ticks
+from csm_helpers.present.charts.style import DARK, LIGHT, MID, require_table, tint
 
 __all__ = ["plot_affinity", "plot_perception_gap", "plot_saturation"]
 
+_LINE = MIN_PT * PX_PER_PT * 1.2  # one line of chart text, px
+_WINDOW = "#" + "".join(f"{round(v * 255):02x}" for v in tint(LIGHT, 0.4))  # the last-k window, a light grey
+
+
 # --------------------------------------------------------------------------- discovery
-def plot_affinity(affinity: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
+def plot_affinity(affinity: pd.DataFrame) -> Chart:
     """Mentions per attribute grouped by dimension, customer side stacked with company side.
+
+    Drawn as SVG by :mod:`csm_helpers.present.charts.canvas` (text kept as text).
 
     Parameters
     ----------
     affinity : pandas.DataFrame
         From :func:`csm_helpers.analysis.discovery.affinity_table` (its order is kept: dimension, then
         mentions).
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when None (taller with many attributes).
-    **kwargs
-        Passed to ``Axes.barh`` for the customer-side bars.
 
     Returns
     -------
-    matplotlib.axes.Axes
-        ``ax.containers[0]`` holds the customer-side bars (dark), ``ax.containers[1]`` the
-        company-side bars (hatched), one per attribute; totals are written at the bar ends.
+    Chart
+        One row per attribute under a heading row per dimension: a dark bar of the
+        customer-side interviews and, stacked on it, a white hatched bar of the company-side
+        ones, with the total at the bar's end. ``chart.marks`` holds a ``"bar"`` entry per
+        attribute (``label``, ``dimension``, ``customer``, ``company``, ``total``), a
+        ``"heading"`` entry per dimension and a ``"legend"`` entry per legend key.
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     >>> aff = pd.DataFrame({"dimension": ["product", "process"], "theme": ["Price", "Speed"],
     ...                     "attribute": ["fees", "queue"], "label": ["Fees", "Queues"],
     ...                     "mentions": [5, 3], "customer_mentions": [4, 3], "company_mentions": [1, 0],
     ...                     "share": [0.5, 0.3]})
-    >>> ax = plot_affinity(aff)
-    >>> ax.get_title()
+    >>> chart = plot_affinity(aff)
+    >>> chart.alt
     'Most raised: Fees (5 of 10 interviews)'
-    >>> plt.close(ax.figure)
+    >>> [(m["label"], m["customer"], m["company"]) for m in chart.marks if m["kind"] == "bar"]
+    [('Fees', 4.0, 1.0), ('Queues', 3.0, 0.0)]
+    >>> chart.overlaps(), chart.smallest_pt
+    ([], 11.0)
     """
     require_table(affinity, ["dimension", "label", "mentions", "customer_mentions", "company_mentions"],
-             "affinity table", "affinity_table()")
+                  "affinity table", "affinity_table()")
     dims = list(dict.fromkeys(affinity["dimension"]))
     n = len(affinity)
-    with drawing():
-        ax = new_axes(ax, height=max(2.5, 0.24 * (n + len(dims)) + 1.2))
-        if n == 0:
-            return empty_chart(ax, _("Affinity diagram: no attribute to show"))
-        # One slot per attribute, plus a header slot above each dimension's group.
-        y_attr = np.empty(n)
-        headers = []
-        slot = 0
-        dim_values = affinity["dimension"].tolist()
-        for d in dims:
-            headers.append((slot, d))
-            slot += 1
-            for i, dv in enumerate(dim_values):
-                if dv == d:
-                    y_attr[i] = slot
-                    slot += 1
-        cust = affinity["customer_mentions"].to_numpy(float)
-        comp = affinity["company_mentions"].to_numpy(float)
-        total = affinity["mentions"].to_numpy(float)
-        ax.barh(y_attr, cust, height=0.7, **{"color": DARK, "edgecolor": EDGE, "linewidth": 0.6,
-                                              "label": _("customer side"), **kwargs})
-        ax.barh(y_attr, comp, left=cust, height=0.7, color="white", edgecolor=EDGE, linewidth=0.6,
-                hatch="////", label=_("company side"))
-        for yi, t in zip(y_attr, total, strict=True):
-            ax.text(max(t, 0), yi, f" {t:.0f}", va="center", ha="left", fontsize="small")
-        for ys, d in headers:
-            ax.text(0, ys, mathtext_escape(tr(str(d).capitalize())), va="center", ha="left", fontweight="bold")
-        ax.set_yticks(y_attr, [short_label(v, 36) for v in affinity["label"]])
-        ax.set_ylim(slot - 0.4, -0.6)
-        ax.set_xlim(0, max(1.0, float(np.nanmax(total))) * 1.15)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel(_("Interviews mentioning the attribute"))
-        ax.grid(axis="y", visible=False)
-        legend_below(ax)
-        if np.nanmax(total) <= 0:
-            title = _("No attribute was raised in the interviews")
+    chart = Chart("affinity")
+    if n == 0:
+        return chart.empty(_("Affinity diagram: no attribute to show"), _("nothing to show"))
+    cust = affinity["customer_mentions"].to_numpy(float)
+    comp = affinity["company_mentions"].to_numpy(float)
+    total = affinity["mentions"].to_numpy(float)
+    if np.nanmax(total) <= 0:
+        title = _("No attribute was raised in the interviews")
+    else:
+        top = int(np.nanargmax(total))
+        share = affinity["share"].iloc[top] if "share" in affinity.columns else math.nan
+        label, n_top = chart.wrap(affinity["label"].iloc[top], 280, max_lines=1)[0], f"{total[top]:.0f}"
+        if share and not math.isnan(share):
+            title = _("Most raised: {label} ({n} of {total} interviews)", label=label, n=n_top,
+                      total=round(total[top] / share))
         else:
-            top = int(np.nanargmax(total))
-            share = affinity["share"].iloc[top] if "share" in affinity.columns else math.nan
-            label, n_top = short_label(affinity["label"].iloc[top], 40), f"{total[top]:.0f}"
-            if share and not math.isnan(share):
-                title = _("Most raised: {label} ({n} of {total} interviews)", label=label, n=n_top,
-                          total=round(total[top] / share))
-            else:
-                title = _("Most raised: {label} ({n} interviews)", label=label, n=n_top)
-        ax.set_title(title)
-    return ax
+            title = _("Most raised: {label} ({n} interviews)", label=label, n=n_top)
+    y = chart.title([title])
+    # One row per attribute, plus a heading row above each dimension's group.
+    rows: list[int | None] = []  # index into the table, None for a heading
+    headings: list[str] = []
+    dim_values = affinity["dimension"].tolist()
+    for d in dims:
+        rows.append(None)
+        headings.append(str(d))
+        rows.extend(i for i, dv in enumerate(dim_values) if dv == d)
+    labels = [affinity["label"].iloc[i] if i is not None else "" for i in rows]
+    left, centres, row = chart.category_labels(labels, y + 4)
+    right = chart.width - PAD - chart.measure("100") / 2
+    room = right - left
+    ends = np.nan_to_num(np.fmax(total, 0.0))
+    values = [f"{t:.0f}" for t in total]
+    need = max(float(e) * room / max(room - 4 - chart.measure(v), 1.0) for e, v in zip(ends, values, strict=True))
+    high = _whole_high(need)
+    x = lambda v: left + room * float(v) / high  # noqa: E731
+    under = chart.value_axis(left, right, y + 4, centres[-1] + row / 2, 0.0, high,
+                             label=_("Interviews mentioning the attribute"))
+    bar = 0.7 * min(row, 0.3 * 96)
+    heading = iter(headings)
+    for i, mid in zip(rows, centres, strict=True):
+        if i is None:
+            d = next(heading)
+            chart.text(PAD, mid, chart.wrap(tr(d.capitalize()), chart.width - 2 * PAD, max_lines=1)[0])
+            chart.mark("heading", dimension=d)
+            continue
+        c, k = np.nan_to_num(cust[i]), np.nan_to_num(comp[i])
+        chart.rect(left, mid - bar / 2, x(c) - left, bar, fill=DARK, edge="#000000", edge_width=0.6)
+        chart.rect(x(c), mid - bar / 2, x(c + k) - x(c), bar, fill="white", edge="#000000", edge_width=0.6,
+                   hatch="////")
+        chart.text(x(ends[i]) + 4, mid, values[i])
+        chart.mark("bar", label=affinity["label"].iloc[i], dimension=dim_values[i], customer=float(cust[i]),
+                   company=float(comp[i]), total=float(total[i]))
+    chart.finish(chart.legend([(_("customer side"), "box", {"fill": DARK}),
+                               (_("company side"), "box", {"fill": "white", "hatch": "////"})], under + 6))
+    return chart
 
 
-def plot_perception_gap(gap: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
+def plot_perception_gap(gap: pd.DataFrame) -> Chart:
     """Dumbbell chart: share of customer-side vs company-side interviews mentioning each attribute.
+
+    Drawn as SVG by :mod:`csm_helpers.present.charts.canvas` (text kept as text).
 
     Parameters
     ----------
     gap : pandas.DataFrame
         From :func:`csm_helpers.analysis.discovery.perception_gap`; drawn largest gap at the top.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when None.
-    **kwargs
-        Passed to both ``Axes.scatter`` calls (e.g. ``s=40``).
 
     Returns
     -------
-    matplotlib.axes.Axes
-        ``ax.collections[1]`` holds the customer points (filled circles), ``ax.collections[2]``
-        the company points (open squares), one per attribute; flagged gaps are labelled in
-        percentage points.
+    Chart
+        One row per attribute: a filled circle at the customer-side share and an open square
+        at the company-side share, joined by a line; a flagged gap (the company under- or
+        over-rates the attribute) is labelled in percentage points. ``chart.marks`` holds a
+        ``"pair"`` entry per attribute (``label``, ``customer``, ``company``, ``gap``,
+        ``flag``), in drawing order, and a ``"legend"`` entry per legend key.
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     >>> gap = pd.DataFrame({"attribute": ["queue", "price"], "label": ["Queues", "Price"],
     ...                     "share_customer": [0.8, 0.4], "share_company": [0.2, 0.5],
     ...                     "gap": [0.6, -0.1], "flag": ["company under-rates", "aligned"]})
-    >>> ax = plot_perception_gap(gap)
-    >>> ax.get_title()
+    >>> chart = plot_perception_gap(gap)
+    >>> chart.alt
     'Company under-rates 1 and over-rates 0 of 2 attributes'
-    >>> plt.close(ax.figure)
+    >>> [(m["label"], m["customer"], m["company"]) for m in chart.marks if m["kind"] == "pair"]
+    [('Queues', 0.8, 0.2), ('Price', 0.4, 0.5)]
+    >>> "+60 pts" in [t.text for t in chart.texts], chart.overlaps(), chart.smallest_pt
+    (True, [], 11.0)
     """
     require_table(gap, ["label", "share_customer", "share_company", "gap", "flag"], "perception gap table",
-             "perception_gap()")
+                  "perception_gap()")
     g = gap.sort_values("gap", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
     n = len(g)
-    with drawing():
-        ax = new_axes(ax, height=max(2.5, 0.26 * n + 1.2))
-        if n == 0:
-            return empty_chart(ax, _("Perception gap: no attribute to show"))
-        y = np.arange(n)
-        sc = g["share_customer"].to_numpy(float)
-        sk = g["share_company"].to_numpy(float)
-        dumbbell(ax, y, sc, sk, labels=(_("customer side"), _("company side")), size=36, **kwargs)
-        flags = g["flag"].tolist()
-        for yi, a, b, d, f in zip(y, sc, sk, g["gap"].to_numpy(float), flags, strict=True):
-            if f in ("company under-rates", "company over-rates"):
-                ax.text(max(a, b) + 0.03, yi, _("{change} pts", change=f"{d * 100:+.0f}".replace("-", "\u2212")),
-                        va="center", ha="left",
-                        fontsize="small", fontweight="bold")
-        ax.set_yticks(y, [short_label(v, 36) for v in g["label"]])
-        ax.invert_yaxis()
-        ax.set_xlim(-0.03, 1.16)
-        ax.set_xticks(np.linspace(0, 1, 6))
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set_xlabel(_("Share of interviews on that side mentioning the attribute"))
-        ax.grid(axis="y", visible=False)
-        legend_below(ax)
-        if all(f == "not measurable" for f in flags):
-            no_c = bool(np.all(np.isnan(sc)))
-            title = _("Perception gap not measurable: no customer-side interviews" if no_c else
-                      "Perception gap not measurable: no company-side interviews")
-        else:
-            under = flags.count("company under-rates")
-            over = flags.count("company over-rates")
-            title = _("Company under-rates {under} and over-rates {over} of {n} attributes", under=under, over=over,
-                      n=n)
-        ax.set_title(title)
-    return ax
+    chart = Chart("perception-gap")
+    if n == 0:
+        return chart.empty(_("Perception gap: no attribute to show"), _("nothing to show"))
+    sc = g["share_customer"].to_numpy(float)
+    sk = g["share_company"].to_numpy(float)
+    flags = g["flag"].tolist()
+    if all(f == "not measurable" for f in flags):
+        no_c = bool(np.all(np.isnan(sc)))
+        title = _("Perception gap not measurable: no customer-side interviews" if no_c else
+                  "Perception gap not measurable: no company-side interviews")
+    else:
+        under = flags.count("company under-rates")
+        over = flags.count("company over-rates")
+        title = _("Company under-rates {under} and over-rates {over} of {n} attributes", under=under, over=over, n=n)
+    y = chart.title([title])
+    left, centres, row = chart.category_labels(g["label"].tolist(), y + 4)
+    edge = chart.width - PAD
+    # 0..100% spans the plot, leaving room right of each flagged pair for its label
+    texts = [_("{change} pts", change=f"{d * 100:+.0f}".replace("-", "\u2212"))
+             if f in ("company under-rates", "company over-rates") else None
+             for d, f in zip(g["gap"].to_numpy(float), flags, strict=True)]
+    ends = np.nan_to_num(np.fmax(sc, sk), nan=0.0)
+    scale = edge - chart.measure("100%") / 2 - left
+    for e, t in zip(ends, texts, strict=True):
+        if t is not None and e > 0:
+            scale = min(scale, (edge - left - 9 - chart.measure(t)) / float(e))
+    x = lambda v: left + scale * float(v)  # noqa: E731
+    below = chart.value_axis(left, x(1.0), y + 4, centres[-1] + row / 2, 0.0, 1.0,
+                             label=_("Share of interviews on that side mentioning the attribute"), fmt="{:.0%}")
+    for i, mid in enumerate(centres):
+        a, b = sc[i], sk[i]
+        if np.isfinite(a) and np.isfinite(b):
+            chart.line(x(min(a, b)), mid, x(max(a, b)), mid, colour=MID, width=2)
+        if np.isfinite(a):
+            chart.dot(x(a), mid, shape="circle", fill=DARK)
+        if np.isfinite(b):
+            chart.dot(x(b), mid, shape="square", fill="white")
+        if texts[i] is not None:
+            chart.text(x(ends[i]) + 9, mid, texts[i])
+        chart.mark("pair", label=g["label"].iloc[i], customer=float(a), company=float(b),
+                   gap=float(g["gap"].iloc[i]), flag=flags[i])
+    chart.finish(chart.legend([(_("customer side"), "dot", {"shape": "circle", "fill": DARK}),
+                               (_("company side"), "dot", {"shape": "square", "fill": "white"})], below + 6))
+    return chart
 
 
-def plot_saturation(curve: pd.DataFrame, verdict: dict[str, Any], *, ax: Axes | None = None,
-                    **kwargs: Any) -> Axes:
+def plot_saturation(curve: pd.DataFrame, verdict: dict[str, Any]) -> Chart:
     """Saturation curve: cumulative distinct attributes by interview, last-k window and verdict.
+
+    Drawn as SVG by :mod:`csm_helpers.present.charts.canvas` (text kept as text).
 
     Parameters
     ----------
@@ -198,27 +217,30 @@ def plot_saturation(curve: pd.DataFrame, verdict: dict[str, Any], *, ax: Axes | 
     verdict : dict
         From :func:`csm_helpers.analysis.discovery.saturation_verdict` (keys ``saturated``, ``k``,
         ``last_new_at``, ``n_interviews``, ``n_attributes``).
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when None.
-    **kwargs
-        Passed to ``Axes.plot`` for the cumulative line.
 
     Returns
     -------
-    matplotlib.axes.Axes
-        ``ax.lines[0]`` is the cumulative curve, one point per interview; ``ax.containers[0]``
-        the bars of new attributes per interview; the last ``k`` interviews are shaded.
+    Chart
+        Interviews in order from left to right: a line of the distinct attributes found so far
+        (a dot per interview, while the dots stay apart), white hatched bars of the new attributes of each interview, the
+        last ``k`` interviews shaded and dotted, and a dashed line at the last interview that
+        added one. ``chart.marks`` holds a ``"point"`` entry per interview (``position``,
+        ``cumulative``, ``new``), a ``"window"`` entry (``first``, ``last``, ``k``) when there
+        are ``k`` interviews, a ``"last_new"`` entry (``position``) and a ``"legend"`` entry
+        per legend key.
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     >>> curve = pd.DataFrame({"position": [1, 2, 3, 4], "new_attributes": [3, 1, 0, 0],
     ...                       "cumulative": [3, 4, 4, 4]})
     >>> verdict = {"saturated": True, "k": 2, "last_new_at": 2, "n_interviews": 4, "n_attributes": 4}
-    >>> ax = plot_saturation(curve, verdict)
-    >>> ax.get_title()
+    >>> chart = plot_saturation(curve, verdict)
+    >>> chart.alt
     'Saturated: the last 2 interviews added no new attribute (4 found)'
-    >>> plt.close(ax.figure)
+    >>> [m["cumulative"] for m in chart.marks if m["kind"] == "point"]
+    [3.0, 4.0, 4.0, 4.0]
+    >>> chart.overlaps(), chart.smallest_pt
+    ([], 11.0)
     """
     require_table(curve, ["position", "new_attributes", "cumulative"], "saturation curve", "saturation_curve()")
     missing = [key for key in ("saturated", "k", "last_new_at") if key not in verdict]
@@ -227,42 +249,103 @@ def plot_saturation(curve: pd.DataFrame, verdict: dict[str, Any], *, ax: Axes | 
                         "saturation_verdict() returns")
     n = len(curve)
     k = int(verdict["k"])
-    with drawing():
-        ax = new_axes(ax, height=3.2)
-        if n == 0:
-            return empty_chart(ax, _("Saturation: no interview to show"))
-        x = curve["position"].to_numpy(float)
-        cum = curve["cumulative"].to_numpy(float)
-        new = curve["new_attributes"].to_numpy(float)
-        if n >= k:
-            ax.axvspan(x[-k] - 0.5, x[-1] + 0.5, facecolor=LIGHT, edgecolor=MID, hatch="..", alpha=0.6,
-                       zorder=0, label=_("last {k} interviews" if k > 1 else "last {k} interview", k=k))
-        ax.bar(x, new, width=0.6, color="white", edgecolor=EDGE, hatch="////", linewidth=0.6, zorder=2,
-               label=_("new attributes in the interview"))
-        ax.plot(x, cum, **{"color": DARK, "marker": "o", "markersize": 4, "linewidth": 1.6, "zorder": 3,
-                           "label": _("distinct attributes so far"), **kwargs})
-        last = verdict.get("last_new_at")
-        if last is not None:
-            ax.axvline(last, color=DARK, linestyle="--", linewidth=0.9, zorder=1)
-            ax.annotate(_("last new attribute"), (last, 1.0), xycoords=("data", "axes fraction"), xytext=(-3, -3),
-                        textcoords="offset points", fontsize="small", ha="right", va="top")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlim(x.min() - 0.6, x.max() + 0.6)
-        ax.set_ylim(0, max(1.0, float(np.nanmax(cum))) * 1.15)
-        ax.set_xlabel(_("Interview (in order)"))
-        ax.set_ylabel(_("Attributes"))
-        legend_below(ax)
-        n_attr = int(verdict.get("n_attributes", cum[-1]))
-        if verdict["saturated"]:
-            title = _("Saturated: the last {k} interviews added no new attribute ({n} found)" if k > 1 else
-                      "Saturated: the last {k} interview added no new attribute ({n} found)", k=k, n=n_attr)
-        elif n < k:
-            title = _("Not saturated: {n} interviews, fewer than the {k} needed to judge" if n != 1 else
-                      "Not saturated: {n} interview, fewer than the {k} needed to judge", n=n, k=k)
-        elif n_attr == 0:
-            title = _("Not saturated: no attribute coded yet")
-        else:
-            title = _("Not saturated: interview {last} of {n} still added new attributes", last=last, n=n)
-        ax.set_title(title)
-    return ax
+    chart = Chart("saturation")
+    if n == 0:
+        return chart.empty(_("Saturation: no interview to show"), _("nothing to show"))
+    pos = curve["position"].to_numpy(float)
+    cum = curve["cumulative"].to_numpy(float)
+    new = curve["new_attributes"].to_numpy(float)
+    last = verdict.get("last_new_at")
+    n_attr = int(verdict.get("n_attributes", cum[-1]))
+    if verdict["saturated"]:
+        title = _("Saturated: the last {k} interviews added no new attribute ({n} found)" if k > 1 else
+                  "Saturated: the last {k} interview added no new attribute ({n} found)", k=k, n=n_attr)
+    elif n < k:
+        title = _("Not saturated: {n} interviews, fewer than the {k} needed to judge" if n != 1 else
+                  "Not saturated: {n} interview, fewer than the {k} needed to judge", n=n, k=k)
+    elif n_attr == 0:
+        title = _("Not saturated: no attribute coded yet")
+    else:
+        title = _("Not saturated: interview {last} of {n} still added new attributes", last=last, n=n)
+    y = chart.title([title])
+    ylabel = _("Attributes")
+    top = y + 4 + len(chart.wrap(ylabel, chart.width - 2 * PAD)) * _LINE + 6
+    height = 2.0 * 96
+    bottom = top + height
+    # headroom over the curve for the "last new attribute" note
+    peak = max(1.0, float(np.nanmax(np.r_[cum, new])))
+    high = _whole_high(peak * height / (height - _LINE - 8))
+    left = PAD + chart.tick_room(0.0, high)
+    right = chart.width - PAD
+    lo, hi = float(np.nanmin(pos)) - 0.5, float(np.nanmax(pos)) + 0.5
+    x = lambda v: left + (right - left) * (float(v) - lo) / (hi - lo)  # noqa: E731
+    yv = lambda v: bottom - height * float(v) / high  # noqa: E731
+    bar = min(0.6 * (right - left) / (hi - lo), 0.25 * 96)
+    items: list[tuple[str, str, dict[str, Any]]] = []
+    if n >= k:  # under the grid lines
+        window = _("last {k} interviews" if k > 1 else "last {k} interview", k=k)
+        chart.rect(x(pos[-k] - 0.5), top, x(pos[-1] + 0.5) - x(pos[-k] - 0.5), height, fill=_WINDOW, edge=MID,
+                   hatch="..")
+        chart.mark("window", first=float(pos[-k]), last=float(pos[-1]), k=k)
+        items.append((window, "box", {"fill": _WINDOW, "hatch": "..", "edge": MID}))
+    chart.vertical_axis(left, right, top, bottom, 0.0, high, label=ylabel)
+    for p, v in zip(pos, new, strict=True):
+        if np.isfinite(v) and v > 0:
+            chart.rect(x(p) - bar / 2, yv(v), bar, yv(0) - yv(v), fill="white", edge="#000000", edge_width=0.6,
+                       hatch="////")
+    items.append((_("new attributes in the interview"), "box", {"fill": "white", "hatch": "////"}))
+    if last is not None:
+        chart.line(x(last), top, x(last), bottom, colour=DARK, width=0.9, dash="4 3")
+        note = _("last new attribute")
+        w = chart.measure(note)
+        # left of the line, or right of it when the line is near the left of the plot
+        at, anchor = (x(last) - 4, "end") if x(last) - 4 - w >= left + 2 else (x(last) + 4, "start")
+        x0 = at - w if anchor == "end" else at
+        chart.rect(x0 - 2, top + 2, w + 4, _LINE, fill="white")
+        chart.text(at, top + 2 + _LINE / 2, note, anchor=anchor)
+        chart.mark("last_new", position=float(last))
+    chart.polyline([(x(p), yv(c)) for p, c in zip(pos, cum, strict=True) if np.isfinite(c)], colour=DARK,
+                   width=1.6)
+    dots = x(pos[0] + 1) - x(pos[0]) >= 8 if n > 1 else True  # a dot per interview while they stay apart
+    for p, c, v in zip(pos, cum, new, strict=True):
+        if dots and np.isfinite(c):
+            chart.dot(x(p), yv(c), fill=DARK, edge=None, size=5.5)
+        chart.mark("point", position=float(p), cumulative=float(c), new=float(v))
+    items.append((_("distinct attributes so far"), "line", {"colour": DARK}))
+    below = _interview_axis(chart, pos, x, left, right, bottom, _("Interview (in order)"))
+    chart.finish(chart.legend(items, below + 6))
+    return chart
+
+
+# --------------------------------------------------------------------------- internals
+def _whole_high(need: float) -> float:
+    """The top of a count axis from 0 that reaches ``need`` and whose ticks
+    (:func:`~csm_helpers.present.charts.canvas.nice_ticks`) are all whole numbers (at least 4).
+
+    >>> _whole_high(3.2), _whole_high(13), _whole_high(41)
+    (4.0, 20.0, 50.0)
+    """
+    high = max(float(need), 4.0)
+    while True:
+        ticks = nice_ticks(0.0, high)
+        if all(float(t).is_integer() for t in ticks):
+            return ticks[-1]
+        high = ticks[-1] * 1.0001
+
+
+def _interview_axis(chart: Chart, pos: np.ndarray, x: Any, left: float, right: float, bottom: float,
+                    label: str) -> float:
+    """The base line of the saturation plot, whole interview numbers under it (every 1, 2, 5,
+    10... as many as fit) and ``label`` centred under them; returns the y under the label."""
+    first, last = int(math.ceil(np.nanmin(pos))), int(math.floor(np.nanmax(pos)))
+    widest = chart.measure(str(last)) + 10
+    slot = (right - left) / max(float(np.nanmax(pos) - np.nanmin(pos)) + 1.0, 1.0)
+    step, grow = 1, itertools.cycle((2, 2.5, 2))  # 1, 2, 5, 10, 20, 50...
+    while step * slot < widest:
+        step = round(step * next(grow))
+    ticks = [v for v in range(first, last + 1) if v % step == 0] or [first]
+    for v in ticks:
+        chart.line(x(v), bottom, x(v), bottom + 3, colour="#000000", width=0.8)
+        chart.text(x(v), bottom + 4, str(v), anchor="middle", valign="top")
+    chart.line(left, bottom, right, bottom, colour="#000000", width=0.8)
+    return chart.lines((left + right) / 2, bottom + 4 + _LINE + 4, chart.wrap(label, right - left), anchor="middle")

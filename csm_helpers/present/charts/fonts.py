@@ -167,7 +167,8 @@ class ReportFont:
 
     def wrap(self, text: str, room: float, size_px: float, *, max_lines: int | None = None) -> list[str]:
         """``text`` broken into lines no wider than ``room`` px (a word longer than the room is
-        cut between characters); with ``max_lines``, the last line kept ends in "…".
+        cut between characters); with ``max_lines``, the last line kept ends in "..." ("…"
+        after CJK text).
 
         Examples
         --------
@@ -177,7 +178,7 @@ class ReportFont:
         >>> f.wrap("速度（天）", f.width("速度（天", 14), 14)  # no line starts with "）"
         ['速度', '（天）']
         >>> f.wrap("one two three four", f.width("one two", 14), 14, max_lines=2)
-        ['one two', 'three…']
+        ['one two', 'three...']
         """
         text = " ".join(unicodedata.normalize("NFC", str(text)).split())
         lines: list[str] = []
@@ -206,9 +207,11 @@ class ReportFont:
             out.append(one)
         if max_lines is not None and len(out) > max_lines:
             last = out[max_lines - 1]
-            while last and self.width(last + "…", size_px) > room:
+            # the report font's "…" is the CJK one, centred on the line: Latin text gets "..."
+            dots = "…" if _is_cjk((last.rstrip() or "…")[-1]) else "..."
+            while last and self.width(last.rstrip() + dots, size_px) > room:
                 last = last[:-1]
-            out = [*out[:max_lines - 1], last.rstrip() + "…"]
+            out = [*out[:max_lines - 1], last.rstrip() + dots]
         return out or [""]
 
 
