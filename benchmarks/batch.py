@@ -22,9 +22,9 @@ For each: wall time, CPU time (user + system of every process it started) and pe
 Then the ratios A/C (SPEC §5: >= 8) and C/B (target <= 1.5). ``--profile`` also runs C once in
 this process and splits its CPU time between this process and the kernels, and profiles B's
 per-segment work with cProfile, for the notes. ``--chart-share`` times B's per-segment work
-three ways, each in a fresh process warmed up on one segment — as it is; without laying
-out, drawing and encoding the charts; without building them either — so that the cost of
-the charts is measured, not guessed (what a chart writer other than matplotlib could save).
+three ways, each in a fresh process warmed up on one segment — as it is; with the charts laid
+out but no SVG written; without the charts at all — so that the cost of the charts is
+measured, not guessed.
 The machine is shared: run it when nothing else is busy.
 """
 
@@ -162,6 +162,9 @@ def _b_init() -> None:
     from csm_helpers.workbook.cache import enable_data_cache
 
     enable_data_cache()
+    from csm_helpers.present.charts.fonts import set_font_per_chart
+
+    set_font_per_chart(False)  # as in C's kernels: the page, not each chart, carries the font
 
 
 def _b_cells(stage: str) -> list[tuple[str, str]]:
@@ -177,8 +180,6 @@ def _b_cells(stage: str) -> list[tuple[str, str]]:
 
 
 def _b_segment(args: tuple[str, str, list[str], str]) -> float:
-    import matplotlib.pyplot as plt
-
     from csm_helpers.pipeline.plan import segment_dirname
     from csm_helpers.workbook.summary import report_summary_json
 
@@ -191,7 +192,6 @@ def _b_segment(args: tuple[str, str, list[str], str]) -> float:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             for name, source in _b_cells(stage):
                 exec(compile(source, name, "exec"), ns)
-        plt.close("all")
     return time.perf_counter() - t0
 
 
@@ -207,10 +207,9 @@ def csm_batch_c(study: Path, stages: list[str], jobs: int, out: Path) -> None:
           ",".join(s[:2] for s in stages), "--jobs", str(jobs), "--out", str(out), "--no-progress"])
 
 
-_FLOOR_PARTS = [  # (label, module file suffix, function) — cumulative time inside B's per-segment work
-    ("charts: draw + PNG (display._drawn_png)", "csm_helpers/present/display.py", "_drawn_png"),
-    ("  of which the palette PNG encoding (display._encode_palette)", "csm_helpers/present/display.py",
-     "_encode_palette"),
+_FLOOR_PARTS = [  # (label, module file suffix, function; "plot_*": any plot_ function) — cumulative time in B
+    ("charts: laid out and drawn (present/charts plot_*)", "charts/" , "plot_*"),
+    ("charts: SVG written (canvas.Chart.svg)", "csm_helpers/present/charts/canvas.py", "svg"),
     ("tables to HTML (display.table_html)", "csm_helpers/present/display.py", "table_html"),
     ("key drivers + bootstrap (drivers.key_drivers)", "csm_helpers/analysis/drivers.py", "key_drivers"),
     ("one-screen summary (summary.report_summary)", "csm_helpers/workbook/summary.py", "report_summary"),
@@ -233,7 +232,8 @@ def profile_b(study: Path, segments: list[str], stages: list[str], out: Path) ->
     print(f"\nB under cProfile, {len(picked)} branch segments: {total / len(picked):.2f} s per segment "
           "(profiled; about 1.5-2x the unprofiled time)")
     for label, suffix, func in _FLOOR_PARTS:
-        ct = sum(v[3] for k, v in stats.items() if k[0].endswith(suffix) and k[2] == func)
+        ct = sum(v[3] for k, v in stats.items() if (suffix in k[0] if func.endswith("*") else k[0].endswith(suffix))
+                 and (k[2].startswith(func[:-1]) if func.endswith("*") else k[2] == func))
         print(f"  {label:<55} {ct / len(picked):6.2f} s  {100 * ct / total:4.0f}%")
 
 
@@ -261,26 +261,17 @@ def _share_worker(args: tuple[str, str, list[str], list[str], str]) -> float:
     """Median seconds of B's per-segment work in a fresh process, with the charts as ``mode`` says."""
     mode, study, segments, stages, out = args
     _b_init()
-    import matplotlib.pyplot as plt
+    from csm_helpers.present.charts import canvas
 
-    from csm_helpers.present import display
-
-    png = display.figure_png(plt.subplots(figsize=(1, 1))[0])
-    if mode != "as it is":  # no layout, no drawing, no PNG encoding
-        display._drawn_png = lambda fig, **kw: (png, 11.0)
-    if mode == "no charts at all":  # nor building the figures: every plot_* returns one tiny axes
-        fig, ax = plt.subplots(figsize=(1, 1))
-
-        class Axes(list):  # what the notebooks use of a plot_* result: the axes (or a list) and the figure
-            def get_figure(self) -> object:
-                return fig
-
-        stub = Axes([ax] * 4)
+    if mode != "as it is":  # the charts are laid out, but no SVG is written
+        canvas.Chart.svg = lambda self, *, font=None: "<svg/>"
+    if mode == "no charts at all":  # nor laid out: every plot_* returns one empty chart
+        stub = canvas.Chart("stub")
+        stub.finish(10.0)
         for name in ("action", "analysis", "discovery", "goals", "kpis", "measurement", "path_model", "voice"):
             module = importlib.import_module(f"csm_helpers.present.charts.{name}")
             for plot in [n for n in dir(module) if n.startswith("plot_")]:
                 setattr(module, plot, lambda *a, **k: stub)
-        display.plt.close = lambda *a, **k: None
     _b_segment((study, segments[0], stages, out))  # warm-up
     return statistics.median(_b_segment((study, s, stages, out)) for s in segments[1:])
 
@@ -289,15 +280,15 @@ def chart_share(study: Path, segments: list[str], stages: list[str], out: Path) 
     """What the charts cost in a branch report set: B's per-segment work with and without them."""
     picked = [s for s in segments if s != "all"][:9]
     ctx = mp.get_context("spawn")
-    modes = ("as it is", "no layout, drawing or PNG", "no charts at all")
+    modes = ("as it is", "charts laid out, no SVG written", "no charts at all")
     with ctx.Pool(1, maxtasksperchild=1) as pool:  # a fresh process for each way
         times = {m: pool.apply(_share_worker, ((m, str(study), picked, stages, str(out)),)) for m in modes}
     whole = times["as it is"]
     print(f"\nB per branch report set (median of {len(picked) - 1}; each way in its own warm process):")
     for m in modes:
-        print(f"  {m:<28} {times[m]:5.2f} s")
-    print(f"  charts: layout, drawing and PNG {whole - times[modes[1]]:.2f} s "
-          f"({100 * (whole - times[modes[1]]) / whole:.0f} %), building the figures "
+        print(f"  {m:<32} {times[m]:5.2f} s")
+    print(f"  charts: writing the SVG {whole - times[modes[1]]:.2f} s "
+          f"({100 * (whole - times[modes[1]]) / whole:.0f} %), laying them out "
           f"{times[modes[1]] - times[modes[2]]:.2f} s ({100 * (times[modes[1]] - times[modes[2]]) / whole:.0f} %)")
 
 
@@ -318,7 +309,7 @@ def main() -> int:
     parser.add_argument("--skip-a", action="store_true", help="do not time baseline A (it takes minutes)")
     parser.add_argument("--profile", action="store_true", help="also profile C in-process (cProfile)")
     parser.add_argument("--chart-share", action="store_true",
-                        help="also time B per segment without drawing the charts, and without building them")
+                        help="also time B per segment without writing the charts' SVG, and without the charts")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = parser.parse_args()
 

@@ -60,3 +60,29 @@ def legend_texts(ax) -> list[str]:
     legend = ax.get_legend() or next(iter(ax.get_figure().legends), None)
     assert legend is not None, "the chart has no legend"
     return [t.get_text() for t in legend.get_texts()]
+
+
+# --------------------------------------------------------------------------- SVG charts (canvas.Chart)
+def marks(chart, kind: str) -> list[dict]:
+    """What a chart recorded of one kind ("bar", "dot", "legend"...), in drawing order."""
+    return [m for m in chart.marks if m["kind"] == kind]
+
+
+def chart_texts(chart) -> list[str]:
+    """Every text the chart writes, as shown."""
+    return [t.text for t in chart.texts]
+
+
+def check_sheet(chart) -> str:
+    """What every chart must be: no two texts overlapping, none under 11 pt, none off the
+    sheet, every colour in the palette, no raw markup; returns its SVG (without a font)."""
+    import re
+
+    assert chart.overlaps() == []
+    assert chart.smallest_pt >= 11
+    assert all(t.x0 >= 0 and t.x1 <= chart.width and t.y0 >= 0 and t.y1 <= chart.height for t in chart.texts)
+    svg = chart.svg(font=False)
+    for colour in set(re.findall(r'(?:fill|stroke)="(#[0-9a-fA-F]{3,6})"', svg)):
+        assert in_palette(colour), colour
+    assert "<script>" not in svg
+    return svg

@@ -248,3 +248,25 @@ def test_validate_loads_no_plotting_library():
             "print(sorted(m for m in ('pingouin', 'matplotlib', 'seaborn', 'statsmodels') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT.parent, check=True)
     assert proc.stdout.strip() == "[]", proc.stdout
+
+
+def test_a_stage_notebook_loads_no_plotting_library():
+    """What a stage notebook imports, and the charts it draws, need neither matplotlib nor
+    seaborn nor pingouin (the charts are SVG: present.charts.canvas); each cost a warm kernel a
+    second or more to import. A researcher's own matplotlib figure still works (display.show_figure)."""
+    import json
+    import subprocess
+    import sys
+
+    cells = []
+    for path in sorted((ROOT / "notebooks").glob("0*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells += ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"][1:2]  # the imports
+    code = "\n".join(line for cell in cells for line in cell.splitlines() if line.startswith(("from ", "import ")))
+    code += ("\nimport pandas as pd\nfrom csm_helpers.present.charts.analysis import plot_drivers\n"
+             "chart = plot_drivers(pd.DataFrame({'attribute': ['a'], 'relative_weight': [0.2], 'rw_pct': [100.0]}))\n"
+             "d.show_figure(chart)\nimport sys\n"
+             "print(sorted(m for m in ('pingouin', 'matplotlib', 'seaborn', 'statsmodels') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT.parent, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout
+    assert "from csm_helpers.present.charts" in code  # the notebooks' chart imports were read

@@ -4,7 +4,6 @@ what it should, readable, in the palette, whatever the labels."""
 from __future__ import annotations
 
 import math
-import re
 
 import matplotlib
 
@@ -14,7 +13,6 @@ import matplotlib as mpl  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.colors import to_rgb  # noqa: E402
 
 from csm_helpers.analysis.discovery import (  # noqa: E402
     affinity_table,
@@ -30,10 +28,10 @@ from csm_helpers.present.charts import goals as goal_charts  # noqa: E402
 from csm_helpers.study.config import Codebook, Goals  # noqa: E402
 
 from .plotting import (
-    OKABE_ITO,  # noqa: E402
     _report_style,  # noqa: F401  (autouse fixture)
 )
-from .plotting import in_palette as _in_palette  # noqa: E402
+from .plotting import check_sheet as _readable
+from .plotting import marks as _marks
 
 CB = Codebook.model_validate({"attributes": [
     {"id": "fees", "label": "Fees ($ per month)", "dimension": "product", "keywords": ["fee", "phí"]},
@@ -52,34 +50,13 @@ HOSTILE = ["<script>alert(1)</script>", "Fees & charges ($5 or $6, $\\frac{$)",
            "手机应用的可靠性（包括登录、转账和查询余额）。非常重要的因素"]
 
 
-def _marks(chart, kind: str) -> list[dict]:
-    return [m for m in chart.marks if m["kind"] == kind]
 
 
-def _palette(colour: str) -> bool:
-    """:func:`in_palette` for a colour written as ``#rrggbb``: a tint of a palette colour is
-    rounded to 8 bits a channel there, so it is compared with the exact tint it rounds."""
-    rgb = to_rgb(colour)
-    for hex_ in OKABE_ITO:
-        p = to_rgb(hex_)
-        i = min(range(3), key=lambda j: p[j])
-        if p[i] >= 1:
-            continue
-        f = (rgb[i] - p[i]) / (1 - p[i])
-        exact = tuple(pc + (1 - pc) * f for pc in p)
-        if all(abs(a - b) <= 1 / 255 + 1e-9 for a, b in zip(exact, rgb, strict=True)):
-            return _in_palette(exact)
-    return _in_palette(colour)
 
 
-def _readable(chart) -> None:
-    """No two texts overlap, none is under 11 pt or off the sheet, every colour is in the palette."""
-    assert chart.overlaps() == []
-    assert chart.smallest_pt >= 11
-    assert all(t.x0 >= 0 and t.x1 <= chart.width and t.y0 >= 0 and t.y1 <= chart.height for t in chart.texts)
-    svg = chart.svg(font=False)
-    for colour in set(re.findall(r'(?:fill|stroke)="(#[0-9a-fA-F]{6})"', svg)):
-        assert _palette(colour), colour
+
+
+
 
 
 def _escaped(chart) -> None:

@@ -17,8 +17,10 @@ from csm_helpers.present.charts.analysis import plot_competitor, plot_drivers, p
 from csm_helpers.study.config import load_study
 from csm_helpers.study.datasets import read_dataset, sample_study_path
 
-from .plotting import OKABE_ITO
+from .plotting import chart_texts as _texts
+from .plotting import check_sheet as _check_readable
 from .plotting import in_palette as _in_palette
+from .plotting import marks as _marks
 
 
 @pytest.fixture(scope="module")
@@ -40,39 +42,16 @@ HOSTILE = ["<script>alert('x')</script>", "Fees & charges ($5 a month)", "$x$ sp
            "手机应用的可靠性（包括登录、转账和查询余额）。非常重要的因素"]
 
 
-def _palette_colour(colour: str) -> bool:
-    """In the palette (tests/plotting.in_palette), or a tint of a palette colour written with
-    8 bits a channel (the SVG's "#rrggbb" rounds the exact tint)."""
-    if _in_palette(colour):
-        return True
-    c = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    for hex_ in OKABE_ITO:
-        p = [int(hex_[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-        k = min(range(3), key=lambda j: p[j])
-        f = (c[k] - p[k]) / (1 - p[k])
-        if 0 <= f < 1 and all(abs(pj + (1 - pj) * f - cj) <= 0.5 / 255 + 1e-9 for pj, cj in zip(p, c, strict=True)):
-            return True
-    return False
 
 
-def _check_readable(chart) -> None:
-    """No two texts overlap, none is under 11 pt or off the sheet, every colour is in the palette,
-    and the markup holds no raw customer markup."""
-    assert chart.overlaps() == []
-    assert chart.smallest_pt >= 11
-    assert all(t.x0 >= 0 and t.x1 <= chart.width and t.y0 >= 0 and t.y1 <= chart.height for t in chart.texts)
-    svg = chart.svg(font=False)
-    for colour in set(re.findall(r'(?:fill|stroke)="(#[0-9a-fA-F]{6})"', svg)):
-        assert _palette_colour(colour), colour
-    assert "<script>" not in svg
 
 
-def _marks(chart, kind: str) -> list[dict]:
-    return [m for m in chart.marks if m["kind"] == kind]
 
 
-def _texts(chart) -> list[str]:
-    return [t.text for t in chart.texts]
+
+
+
+
 
 
 # --------------------------------------------------------------------------- IPA

@@ -10,7 +10,6 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.colors import to_rgb
 
 from csm_helpers.analysis import kpis, segments
 from csm_helpers.core.errors import DataError
@@ -18,7 +17,9 @@ from csm_helpers.present.charts import kpis as pk
 from csm_helpers.present.charts.canvas import Chart
 from csm_helpers.study.datasets import read_dataset
 
-from .plotting import OKABE_ITO, in_palette
+from .plotting import chart_texts as _texts
+from .plotting import check_sheet as _check_sheet
+from .plotting import marks as _marks
 
 HOSTILE = "<script>alert('x')</script> & $5 fees, a very long label that goes on and on about the fees"
 CJK = "手机应用的可靠性（包括登录、转账和查询余额）。非常重要的因素"
@@ -30,39 +31,16 @@ SUMMARY = pd.DataFrame({
     "status": ["met", "not met: CI below target", "suppressed"], "suppressed": [False, False, True]})
 
 
-def _in_palette(colour: str) -> bool:
-    """:func:`tests.plotting.in_palette`, allowing the 8-bit rounding of a tint written as #rrggbb."""
-    if in_palette(colour):
-        return True
-    c = to_rgb(colour)
-    for hex_ in OKABE_ITO:
-        p = to_rgb(hex_)
-        k = min(range(3), key=lambda i: p[i])
-        if p[k] >= 1:
-            continue
-        f = (c[k] - p[k]) / (1 - p[k])
-        if -1e-6 <= f < 1 and all(abs(pi + (1 - pi) * f - ci) <= 1 / 255 for pi, ci in zip(p, c, strict=True)):
-            return True
-    return False
 
 
-def _check_sheet(chart: Chart) -> str:
-    """No overlapping text, nothing under 11 pt or off the sheet, every colour in the palette; the SVG."""
-    assert chart.overlaps() == []
-    assert chart.smallest_pt >= 11
-    assert all(t.x0 >= 0 and t.x1 <= chart.width and t.y0 >= 0 and t.y1 <= chart.height for t in chart.texts)
-    svg = chart.svg(font=False)
-    for colour in set(re.findall(r'(?:fill|stroke)="(#[0-9a-fA-F]{6})"', svg)):
-        assert _in_palette(colour), colour
-    return svg
 
 
-def _texts(chart: Chart) -> list[str]:
-    return [t.text for t in chart.texts]
 
 
-def _marks(chart: Chart, kind: str) -> list[dict]:
-    return [m for m in chart.marks if m["kind"] == kind]
+
+
+
+
 
 
 def _legend(chart: Chart) -> list[str]:

@@ -17,6 +17,7 @@ from csm_helpers.present.charts.path_model import plot_path_model
 from csm_helpers.study.config import ECSI_PATHS
 
 from .plotting import in_palette
+from .plotting import marks as _marks
 from .test_pls_pm import DATA, ECSI
 
 MINUS = "\u2212"
@@ -33,8 +34,7 @@ def _num(x: float) -> str:
     return f"{x:.2f}".replace("-", MINUS)
 
 
-def _marks(chart, kind):
-    return [m for m in chart.marks if m["kind"] == kind]
+
 
 
 def _apart(a, b) -> bool:

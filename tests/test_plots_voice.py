@@ -33,7 +33,9 @@ from csm_helpers.present.charts.voice import (
 from csm_helpers.study.config import Codebook, load_codebook, load_study
 from csm_helpers.study.datasets import read_dataset, sample_study_path
 
-from .plotting import in_palette as _in_palette
+from .plotting import chart_texts as _texts
+from .plotting import check_sheet as _check_layout
+from .plotting import marks as _marks
 
 LONG = "<script>alert('x')</script> & $5 a month, a very long label that goes on and on about fees and charges"
 CJK = "手机应用的可靠性（包括登录、转账和查询余额）。非常重要的因素"
@@ -57,24 +59,13 @@ def sample():
                                      codebook=load_codebook(study), min_n=5)}
 
 
-def _marks(chart: Chart, kind: str) -> list[dict]:
-    return [m for m in chart.marks if m["kind"] == kind]
 
 
-def _texts(chart: Chart) -> list[str]:
-    return [t.text for t in chart.texts]
 
 
-def _check_layout(chart: Chart) -> str:
-    """No two texts overlap, none under 11 pt, every one on the sheet, every colour in the palette;
-    returns the SVG."""
-    assert chart.overlaps() == []
-    assert chart.smallest_pt >= 11
-    assert all(t.x0 >= 0 and t.x1 <= chart.width and t.y0 >= 0 and t.y1 <= chart.height for t in chart.texts)
-    svg = chart.svg(font=False)
-    for colour in set(re.findall(r'(?:fill|stroke)="(#[0-9a-fA-F]{3,6})"', svg)):
-        assert _in_palette(colour), colour
-    return svg
+
+
+
 
 
 def _hatches(svg: str) -> list[str]:

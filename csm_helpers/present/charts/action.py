@@ -22,18 +22,16 @@ import pandas as pd
 
 from csm_helpers.analysis.action import SWOT_CATEGORIES
 from csm_helpers.analysis.drivers import CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVERKILL
+from csm_helpers.core.checks import require_table
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.present.catalogue import format_change, format_kpi, kpi_label, kpi_range, kpi_short
-from csm_helpers.present.charts.canvas import MIN_PT, PAD, PX_PER_PT, Chart, TextBox, nice_ticks
-from csm_helpers.present.charts.style import BAD, DARK, GOOD, INK, LIGHT, MID, PURPLE, require_table, tint
+from csm_helpers.present.charts.canvas import LINE, MIN_PT, PAD, PX_PER_PT, Chart, TextBox, nice_ticks
+from csm_helpers.present.charts.palette import BAD, DARK, GOOD, INK, LIGHT, MID, PURPLE, tint_hex
 
 __all__ = ["plot_priorities", "plot_progress", "plot_swot"]
 
 
-def _hex(rgb: tuple[float, float, float]) -> str:
-    """An RGB tuple in 0..1 (:func:`~csm_helpers.present.charts.style.tint`) as "#rrggbb"."""
-    return "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
 
 
 # quadrant -> (fill, hatch): told apart by the hatch as well as the colour
@@ -57,12 +55,11 @@ _SWOT_COUNTS = {"Strength": (N_("{n} strength"), N_("{n} strengths")),
                 "Weakness": (N_("{n} weakness"), N_("{n} weaknesses")),
                 "Opportunity": (N_("{n} opportunity"), N_("{n} opportunities")),
                 "Threat": (N_("{n} threat"), N_("{n} threats"))}
-_SWOT_FACES = {"Strength": "white", "Weakness": _hex(tint(LIGHT, 0.5)), "Opportunity": _hex(tint(LIGHT, 0.5)),
+_SWOT_FACES = {"Strength": "white", "Weakness": tint_hex(LIGHT, 0.5), "Opportunity": tint_hex(LIGHT, 0.5),
                "Threat": "white"}
 #: Body lines a SWOT cell holds at most (the "+ k more" line included): a cell no taller than a phone screen.
 _SWOT_MAX_LINES = 20
 
-_LINE = MIN_PT * PX_PER_PT * 1.2  # one line of 11 pt text, CSS px
 _STAR = 17.0  # the star behind a point whose change is significant, CSS px across
 
 
@@ -81,9 +78,6 @@ def _names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else _("{names} and {last}", names=", ".join(names[:-1]), last=names[-1])
 
 
-def _one_line(chart: Chart, text: Any, room: float) -> str:
-    """``text`` in one line at most ``room`` px wide, cut with "…" (an empty text stays empty)."""
-    return (chart.wrap(text, room, max_lines=1) or [""])[0]
 
 
 def _free_spot(chart: Chart, text: str, spots: list[tuple[float, float]],
@@ -118,25 +112,6 @@ def _line_obstacles(chart: Chart, points: list[tuple[float, float]]) -> None:
         for i in range(k + 1):
             x, y = x1 + (x2 - x1) * i / k, y1 + (y2 - y1) * i / k
             chart.obstacles.append(TextBox("", x - 1, y - 1, x + 1, y + 1, 0.0))
-
-
-class _Chart(Chart):
-    """A :class:`Chart` whose markers also take the shape "star" (a significant change).
-
-    (A canvas primitive to move into :meth:`Chart.dot`.)
-    """
-
-    def dot(self, cx: float, cy: float, *, shape: str = "circle", size: float = 9.0, fill: str = "#000000",
-            edge: str | None = "#000000", obstacle: bool = True) -> None:
-        if shape != "star":
-            super().dot(cx, cy, shape=shape, size=size, fill=fill, edge=edge, obstacle=obstacle)
-            return
-        r = size * 0.62  # a five-pointed star as heavy as a dot of ``size``
-        points = [(cx + (r if i % 2 == 0 else r * 0.45) * math.sin(i * math.pi / 5),
-                   cy - (r if i % 2 == 0 else r * 0.45) * math.cos(i * math.pi / 5)) for i in range(10)]
-        self.polygon(points, fill=fill, edge=edge, edge_width=0.9)
-        if obstacle:
-            self.obstacles.append(TextBox("", cx - r, cy - r, cx + r, cy + r, 0.0))
 
 
 # --------------------------------------------------------------------------- priorities
@@ -193,7 +168,7 @@ def plot_priorities(priority: pd.DataFrame, top: int = 10) -> Chart:
     quads = t["quadrant"].tolist()
     refs = t["reference_type"].tolist() if "reference_type" in t.columns else [None] * n
     first = t.iloc[0]
-    label, score_txt = _one_line(chart, first["label"], 320), f"{_n(first['score']):.2g}"
+    label, score_txt = chart.one_line(first["label"], 320), f"{_n(first['score']):.2g}"
     if isinstance(first["quadrant"], str):
         title = [_("Act first on {label} (score {score}, {quadrant})", label=label, score=score_txt,
                    quadrant=tr(first["quadrant"]))]
@@ -224,7 +199,7 @@ def plot_priorities(priority: pd.DataFrame, top: int = 10) -> Chart:
     if float(finite.max()) < 0.4 * high:
         values = [chart.wrap(text, 0.45 * room, max_lines=2) or [""] for text in texts]
         high = axis_end(values)
-    tall = max(len(v) for v in values) * _LINE + 8
+    tall = max(len(v) for v in values) * LINE + 8
     left, centres, row = chart.category_labels(rows, y + 4, room=label_room, min_row=max(0.3 * 96, tall))
     x = lambda v: left + room * float(v) / high  # noqa: E731
     bottom = centres[-1] + row / 2
@@ -235,7 +210,7 @@ def plot_priorities(priority: pd.DataFrame, top: int = 10) -> Chart:
     for i, mid in enumerate(centres):
         fill, hatch = _QUADRANT_STYLE.get(quads[i], ("white", None))
         chart.rect(left, mid - bar / 2, x(finite[i]) - left, bar, fill=fill, edge="#000000", hatch=hatch)
-        chart.lines(x(finite[i]) + 6, mid - len(values[i]) * _LINE / 2, values[i])
+        chart.lines(x(finite[i]) + 6, mid - len(values[i]) * LINE / 2, values[i])
         chart.mark("bar", rank=int(t["rank"].iloc[i]), label=t["label"].iloc[i], value=float(score[i]),
                    importance=float(importance[i]), gap=float(gap[i]), reference=refs[i], quadrant=quads[i])
     present = [q for q in _QUADRANT_STYLE if q in quads]
@@ -295,7 +270,7 @@ def plot_progress(progress: pd.DataFrame, *, level: float = 0.95) -> Chart:
     by = extra[0] if extra and progress.columns[0] == extra[0] else None
     kpi_list = list(dict.fromkeys(progress["kpi"]))
     waves = list(dict.fromkeys(progress["wave"]))
-    chart = _Chart("progress")
+    chart = Chart("progress")
     if not kpi_list:
         return chart.empty(_("Progress: nothing to show"), _("nothing to show"))
     segments = list(dict.fromkeys(progress[by])) if by else [None]
@@ -310,7 +285,7 @@ def plot_progress(progress: pd.DataFrame, *, level: float = 0.95) -> Chart:
         if drawn["band"]:
             items.append((_("{level} CI", level=pct), "box", {"fill": LIGHT, "edge": LIGHT}))
     else:
-        items = [(_one_line(chart, seg, 220), "dot", {"shape": _SEGMENT_SHAPES[i % 4], "fill": _segment_fill(i),
+        items = [(chart.one_line(seg, 220), "dot", {"shape": _SEGMENT_SHAPES[i % 4], "fill": _segment_fill(i),
                                                       "edge": _SEGMENT_COLOURS[i % 3]})
                  for i, seg in enumerate(segments)]
         if drawn["band"]:
@@ -391,7 +366,7 @@ def _progress_panel(chart: Chart, sub_k: pd.DataFrame, kpi: str, waves: list[Any
             note = _("suppressed") if by is None else _("{k} segment suppressed" if k == 1 else
                                                          "{k} segments suppressed", k=k)
             lines = chart.wrap(note, step - 6, max_lines=3)
-            chart.lines(xw, bottom - 4 - len(lines) * _LINE, lines, anchor="middle", colour=INK)
+            chart.lines(xw, bottom - 4 - len(lines) * LINE, lines, anchor="middle", colour=INK)
     # bands (without segments) or whiskers, the target, the lines and the points
     for sr in series:
         xs, band, lo, hi = sr["x"], sr["band"], sr["lo"], sr["hi"]
@@ -405,7 +380,7 @@ def _progress_panel(chart: Chart, sub_k: pd.DataFrame, kpi: str, waves: list[Any
                                   fill=LIGHT)
         else:
             for j in np.flatnonzero(band):
-                _vertical_whisker(chart, xs[j], ypx(lo[j]), ypx(hi[j]), colour=MID)
+                chart.vwhisker(xs[j], ypx(lo[j]), ypx(hi[j]), colour=MID, cap=3.0, width=1.0)
         drawn["band"] |= bool(band.any())
     if target is not None:
         chart.line(left, ypx(target), right, ypx(target), colour="#000000", width=1.0, dash="5 3")
@@ -458,13 +433,6 @@ def _runs(mask: np.ndarray) -> list[list[int]]:
         elif on:
             runs.append([j])
     return runs
-
-
-def _vertical_whisker(chart: Chart, x: float, y_low: float, y_high: float, *, colour: str, cap: float = 3.0) -> None:
-    """A vertical interval with end caps (:meth:`Chart.whisker` is horizontal)."""
-    chart.line(x, y_low, x, y_high, colour=colour, width=1.0)
-    for yy in (y_low, y_high):
-        chart.line(x - cap, yy, x + cap, yy, colour=colour, width=1.0)
 
 
 def _progress_title(progress: pd.DataFrame, waves: list[Any]) -> str:

@@ -18,26 +18,15 @@ import numpy as np
 import pandas as pd
 
 from csm_helpers.analysis.drivers import CONCENTRATE, KEEP_UP, LOW_PRIORITY, OVERKILL, QUADRANT_SURE
+from csm_helpers.core.checks import require_table
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _, tr
-from csm_helpers.present.charts.canvas import MIN_PT, PAD, PX_PER_PT, Chart, TextBox, nice_ticks
-from csm_helpers.present.charts.style import (
-    BAD,
-    DARK,
-    GOOD,
-    INK,
-    LIGHT,
-    MID,
-    PURPLE,
-    require_table,
-    tint,
-)
+from csm_helpers.present.charts.canvas import LINE, MIN_PT, PAD, PX_PER_PT, Chart, TextBox, nice_ticks
+from csm_helpers.present.charts.palette import BAD, DARK, GOOD, INK, LIGHT, MID, PURPLE, tint_hex
 
 __all__ = ["plot_ipa", "plot_drivers", "plot_gaps", "plot_competitor", "plot_kano"]
 
 _MINUS = "\u2212"
-#: One line of chart text (11 pt at 1.2 leading), CSS px.
-_LINE = MIN_PT * PX_PER_PT * 1.2
 # Dimension -> (marker shape, face colour) for the IPA chart; unknown dimensions get a grey diamond.
 _DIM_STYLE = {"product": ("circle", DARK), "process": ("square", MID), "people": ("triangle", PURPLE)}
 _OTHER_DIM = ("diamond", LIGHT)
@@ -348,9 +337,9 @@ def _quadrant_frame(chart: Chart, top: float, xs: np.ndarray, ys: np.ndarray, cr
     half = (chart.width - 2 * PAD) / 2 - 70  # two names and the cross-hair fit side by side
     names = [chart.wrap(c, half, max_lines=2) for c in corners]
     widths = [max(chart.measure(s) for s in lines) + 8 for lines in names]
-    heights = [len(lines) * _LINE + 4 for lines in names]
+    heights = [len(lines) * LINE + 4 for lines in names]
     label_lines = chart.wrap(ylabel, chart.width - 2 * PAD)
-    plot_top = top + 6 + len(label_lines) * _LINE + 6
+    plot_top = top + 6 + len(label_lines) * LINE + 6
     height = round(0.62 * chart.width)
     bottom = plot_top + height
     xc, yc = cross
@@ -580,11 +569,11 @@ def _number_key(chart: Chart, key: list[tuple[str, str]], top: float) -> float:
     for item, (number, name) in zip(items, key, strict=True):
         w = chart.measure(item)
         if x > PAD and x + w > chart.width - PAD:
-            x, y = PAD, y + _LINE
+            x, y = PAD, y + LINE
         chart.text(x, y, item, valign="top")
         chart.mark("key", number=number, label=name)
         x += w + 16
-    return y + _LINE
+    return y + LINE
 
 
 # --------------------------------------------------------------------------- key drivers
@@ -649,8 +638,7 @@ def plot_drivers(drivers: pd.DataFrame, *, labels: Mapping[str, str] | None = No
     values = [f"{p:.0f}%" for p in pct]
     room = right - left
     # the axis reaches far enough for every value label to fit right of its bar or whisker
-    need = max(float(e) * room / max(room - 4 - chart.measure(v), 1.0) for e, v in zip(ends, values, strict=True))
-    high = nice_ticks(0, max(10.0, need))[-1]
+    high = nice_ticks(0, max(10.0, chart.reach(ends, values, room)))[-1]
     x = lambda v: left + room * float(v) / high  # noqa: E731
     bottom = centres[-1] + row / 2
     n_txt = _n_range(d, "n")
@@ -818,7 +806,7 @@ def _gap_means(chart: Chart, g: pd.DataFrame, attrs: Mapping[str, Any], note: li
 #: The parts of a shares bar: column, fill, hatch, what the legend calls it.
 _SHARE_PARTS = (("share_dissatisfied", BAD, None, N_("dissatisfied (P < E)")),
                 ("share_satisfied", "white", "..", N_("satisfied (P = E)")),
-                ("share_delighted", "#{:02x}{:02x}{:02x}".format(*(round(c * 255) for c in tint(GOOD, 0.4))), "////",
+                ("share_delighted", tint_hex(GOOD, 0.4), "////",
                  N_("delighted (P > E)")))
 
 

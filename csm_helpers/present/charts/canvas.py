@@ -40,7 +40,7 @@ from csm_helpers.present.charts.fonts import (
     report_font,
 )
 
-__all__ = ["PX_PER_PT", "CHART_WIDTH", "PAD", "MIN_PT", "TITLE_PT", "LINE", "ELEMENTS", "ATTRIBUTES", "TextBox", "Chart", "nice_ticks"]
+__all__ = ["PX_PER_PT", "CHART_WIDTH", "PAD", "MIN_PT", "TITLE_PT", "LINE", "ELEMENTS", "ATTRIBUTES", "TextBox", "Chart", "nice_ticks", "count_top"]
 
 #: CSS px per point.
 PX_PER_PT = 96 / 72
@@ -242,10 +242,10 @@ class Chart:
         self._parts.append(f'<circle cx="{_num(cx)}" cy="{_num(cy)}" r="{r:g}" fill="{_colour(fill)}"{stroke}/>')
 
     # -- parts every chart shares -----------------------------------------------------
-    def reach(self, values: Any, labels: list[str], room: float) -> float:
+    def reach(self, values: Any, labels: list[str], room: float, *, gap: float = 4.0) -> float:
         """How far a value axis from 0 must reach for each value's label (``labels``) to fit
-        right of its bar, 4 px from it, in a plot ``room`` px wide."""
-        return max([float(v) * room / max(room - 4 - self.measure(t), 1.0)
+        right of its bar, ``gap`` px from it, in a plot ``room`` px wide."""
+        return max([float(v) * room / max(room - gap - self.measure(t), 1.0)
                     for v, t in zip(values, labels, strict=True) if math.isfinite(float(v))] or [0.0])
 
     def axis_ticks(self, low: float, high: float, room: float, fmt: str = "{:g}", *,
@@ -264,17 +264,18 @@ class Chart:
 
     def value_axis(self, left: float, right: float, top: float, bottom: float, low: float, high: float, *,
                    label: str = "", fmt: str = "{:g}", ticks: list[float] | None = None,
-                   wide_label: bool = True) -> float:
+                   wide_label: bool = True, integer: bool = False) -> float:
         """A horizontal value axis from ``low`` to ``high`` drawn between ``left`` and ``right``:
         light vertical grid lines over the plot (``top`` to ``bottom``), tick labels under it
         (``fmt``, e.g. ``"{:g}%"``), the base line, and ``label`` wrapped to the plot's width,
         centred under the ticks — or, with ``wide_label``, centred under the whole chart when
         it is wider than the plot. Returns the y under the label.
 
-        Ticks are ``ticks``, else :meth:`axis_ticks` within [low, high].
+        Ticks are ``ticks``, else :meth:`axis_ticks` within [low, high] (``integer``: whole
+        numbers only, for counts).
         """
         scale = (right - left) / (high - low)
-        for value in ticks if ticks is not None else self.axis_ticks(low, high, right - left, fmt):
+        for value in ticks if ticks is not None else self.axis_ticks(low, high, right - left, fmt, integer=integer):
             if value < low - 1e-9 or value > high + 1e-9:
                 continue
             x = left + (value - low) * scale
@@ -292,16 +293,17 @@ class Chart:
         return y
 
     def vertical_axis(self, left: float, right: float, top: float, bottom: float, low: float, high: float, *,
-                      label: str = "", fmt: str = "{:g}") -> float:
+                      label: str = "", fmt: str = "{:g}", integer: bool = False) -> float:
         """A vertical value axis from ``low`` (at ``bottom``) to ``high`` (at ``top``): light
         horizontal grid lines across the plot, tick labels left of ``left`` (right-aligned),
         and ``label`` written *above* the plot, left-aligned, not turned on its side (it reads
         on a phone without turning it). Call it before drawing the plot; the caller leaves
         room left of ``left`` for the tick labels (:meth:`tick_room`) and above ``top`` for the
         label (one line: ``MIN_PT`` × 1.2 pt). Returns the y above the label (its top).
+        ``integer``: whole-number ticks only (counts).
         """
         scale = (bottom - top) / (high - low)
-        for value in nice_ticks(low, high):
+        for value in nice_ticks(low, high, integer=integer):
             if value < low - 1e-9 or value > high + 1e-9:
                 continue
             y = bottom - (value - low) * scale
@@ -524,6 +526,17 @@ class Chart:
         return {"csm_chart": self.kind, "alt": readable(self.alt, max_chars=300), "width": round(self.width),
                 "csm_chars": self.chars, "csm_text_pt": round(self.smallest_pt, 1),
                 "csm_overlaps": len(self.overlaps())}
+
+
+def count_top(need: float) -> float:
+    """The top of a count axis from 0 that reaches ``need`` (at least 4) with whole-number ticks.
+
+    Examples
+    --------
+    >>> count_top(3.2), count_top(13), count_top(1490)
+    (4.0, 15.0, 1500.0)
+    """
+    return nice_ticks(0.0, max(float(need), 4.0), integer=True)[-1]
 
 
 def nice_ticks(low: float, high: float, *, most: int = 6, integer: bool = False) -> list[float]:

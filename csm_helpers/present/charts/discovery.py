@@ -16,15 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csm_helpers.core.checks import require_table
 from csm_helpers.core.errors import DataError
 from csm_helpers.core.i18n import _, tr
-from csm_helpers.present.charts.canvas import MIN_PT, PAD, PX_PER_PT, Chart, nice_ticks
-from csm_helpers.present.charts.style import DARK, LIGHT, MID, require_table, tint
+from csm_helpers.present.charts.canvas import LINE, PAD, Chart, count_top
+from csm_helpers.present.charts.palette import DARK, LIGHT, MID, tint_hex
 
 __all__ = ["plot_affinity", "plot_perception_gap", "plot_saturation"]
 
-_LINE = MIN_PT * PX_PER_PT * 1.2  # one line of chart text, px
-_WINDOW = "#" + "".join(f"{round(v * 255):02x}" for v in tint(LIGHT, 0.4))  # the last-k window, a light grey
+_WINDOW = tint_hex(LIGHT, 0.4)  # the last-k window, a light grey
 
 
 # --------------------------------------------------------------------------- discovery
@@ -98,11 +98,10 @@ def plot_affinity(affinity: pd.DataFrame) -> Chart:
     room = right - left
     ends = np.nan_to_num(np.fmax(total, 0.0))
     values = [f"{t:.0f}" for t in total]
-    need = max(float(e) * room / max(room - 4 - chart.measure(v), 1.0) for e, v in zip(ends, values, strict=True))
-    high = _whole_high(need)
+    high = count_top(chart.reach(ends, values, room))
     x = lambda v: left + room * float(v) / high  # noqa: E731
     under = chart.value_axis(left, right, y + 4, centres[-1] + row / 2, 0.0, high,
-                             label=_("Interviews mentioning the attribute"))
+                             label=_("Interviews mentioning the attribute"), integer=True)
     bar = 0.7 * min(row, 0.3 * 96)
     heading = iter(headings)
     for i, mid in zip(rows, centres, strict=True):
@@ -269,12 +268,12 @@ def plot_saturation(curve: pd.DataFrame, verdict: dict[str, Any]) -> Chart:
         title = _("Not saturated: interview {last} of {n} still added new attributes", last=last, n=n)
     y = chart.title([title])
     ylabel = _("Attributes")
-    top = y + 4 + len(chart.wrap(ylabel, chart.width - 2 * PAD)) * _LINE + 6
+    top = y + 4 + len(chart.wrap(ylabel, chart.width - 2 * PAD)) * LINE + 6
     height = 2.0 * 96
     bottom = top + height
     # headroom over the curve for the "last new attribute" note
     peak = max(1.0, float(np.nanmax(np.r_[cum, new])))
-    high = _whole_high(peak * height / (height - _LINE - 8))
+    high = count_top(peak * height / (height - LINE - 8))
     left = PAD + chart.tick_room(0.0, high)
     right = chart.width - PAD
     lo, hi = float(np.nanmin(pos)) - 0.5, float(np.nanmax(pos)) + 0.5
@@ -288,7 +287,7 @@ def plot_saturation(curve: pd.DataFrame, verdict: dict[str, Any]) -> Chart:
                    hatch="..")
         chart.mark("window", first=float(pos[-k]), last=float(pos[-1]), k=k)
         items.append((window, "box", {"fill": _WINDOW, "hatch": "..", "edge": MID}))
-    chart.vertical_axis(left, right, top, bottom, 0.0, high, label=ylabel)
+    chart.vertical_axis(left, right, top, bottom, 0.0, high, label=ylabel, integer=True)
     for p, v in zip(pos, new, strict=True):
         if np.isfinite(v) and v > 0:
             chart.rect(x(p) - bar / 2, yv(v), bar, yv(0) - yv(v), fill="white", edge="#000000", edge_width=0.6,
@@ -301,8 +300,8 @@ def plot_saturation(curve: pd.DataFrame, verdict: dict[str, Any]) -> Chart:
         # left of the line, or right of it when the line is near the left of the plot
         at, anchor = (x(last) - 4, "end") if x(last) - 4 - w >= left + 2 else (x(last) + 4, "start")
         x0 = at - w if anchor == "end" else at
-        chart.rect(x0 - 2, top + 2, w + 4, _LINE, fill="white")
-        chart.text(at, top + 2 + _LINE / 2, note, anchor=anchor)
+        chart.rect(x0 - 2, top + 2, w + 4, LINE, fill="white")
+        chart.text(at, top + 2 + LINE / 2, note, anchor=anchor)
         chart.mark("last_new", position=float(last))
     chart.polyline([(x(p), yv(c)) for p, c in zip(pos, cum, strict=True) if np.isfinite(c)], colour=DARK,
                    width=1.6)
@@ -318,21 +317,6 @@ def plot_saturation(curve: pd.DataFrame, verdict: dict[str, Any]) -> Chart:
 
 
 # --------------------------------------------------------------------------- internals
-def _whole_high(need: float) -> float:
-    """The top of a count axis from 0 that reaches ``need`` and whose ticks
-    (:func:`~csm_helpers.present.charts.canvas.nice_ticks`) are all whole numbers (at least 4).
-
-    >>> _whole_high(3.2), _whole_high(13), _whole_high(41)
-    (4.0, 20.0, 50.0)
-    """
-    high = max(float(need), 4.0)
-    while True:
-        ticks = nice_ticks(0.0, high)
-        if all(float(t).is_integer() for t in ticks):
-            return ticks[-1]
-        high = ticks[-1] * 1.0001
-
-
 def _interview_axis(chart: Chart, pos: np.ndarray, x: Any, left: float, right: float, bottom: float,
                     label: str) -> float:
     """The base line of the saturation plot, whole interview numbers under it (every 1, 2, 5,
@@ -348,4 +332,4 @@ def _interview_axis(chart: Chart, pos: np.ndarray, x: Any, left: float, right: f
         chart.line(x(v), bottom, x(v), bottom + 3, colour="#000000", width=0.8)
         chart.text(x(v), bottom + 4, str(v), anchor="middle", valign="top")
     chart.line(left, bottom, right, bottom, colour="#000000", width=0.8)
-    return chart.lines((left + right) / 2, bottom + 4 + _LINE + 4, chart.wrap(label, right - left), anchor="middle")
+    return chart.lines((left + right) / 2, bottom + 4 + LINE + 4, chart.wrap(label, right - left), anchor="middle")

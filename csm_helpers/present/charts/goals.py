@@ -14,16 +14,14 @@ import numpy as np
 import pandas as pd
 
 from csm_helpers.analysis.goals import READINESS_STATUSES, readiness_summary, self_assessment_summary
+from csm_helpers.core.checks import require_table
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.present.charts.canvas import MIN_PT, PAD, PX_PER_PT, Chart, nice_ticks
-from csm_helpers.present.charts.style import BAD, DARK, GOOD, LIGHT, WARN, require_table, tint
+from csm_helpers.present.charts.palette import BAD, DARK, GOOD, LIGHT, WARN, tint_hex
 
 __all__ = ["plot_self_assessment", "plot_readiness"]
 
 
-def _hex(rgb: tuple[float, float, float]) -> str:
-    """An RGB tuple in 0..1 (:func:`~csm_helpers.present.charts.style.tint`) as ``#rrggbb``."""
-    return "#" + "".join(f"{round(min(max(v, 0.0), 1.0) * 255):02x}" for v in rgb)
 
 
 # Readiness status -> (face colour, hatch, legend label); distinguishable in grey-scale and
@@ -31,7 +29,7 @@ def _hex(rgb: tuple[float, float, float]) -> str:
 _STATUS_STYLE = {
     "done": (GOOD, None, N_("done")),
     "in_progress": (WARN, "////", N_("in progress")),
-    "not_started": (_hex(tint(BAD, 0.5)), "..", N_("not started")),
+    "not_started": (tint_hex(BAD, 0.5), "..", N_("not started")),
     "not_applicable": (LIGHT, "\\\\\\\\", N_("not applicable")),
     "not recorded": ("white", "xx", N_("not recorded")),
 }
@@ -103,7 +101,7 @@ def plot_self_assessment(table: pd.DataFrame) -> Chart:
     room = right - left
     ends = np.nan_to_num(points, nan=0.0)
     # the axis reaches far enough for every text to fit right of its bar
-    need = max(float(e) * room / max(room - 4 - chart.measure(t), 1.0) for e, t in zip(ends, texts, strict=True))
+    need = chart.reach(ends, texts, room)
     high = nice_ticks(0, max(need, 1.0))[-1]
     x = lambda v: left + room * float(v) / high  # noqa: E731
     under = chart.value_axis(left, right, y + 4, centres[-1] + row / 2, 0.0, high, label=_("Points"), fmt="{:,g}")

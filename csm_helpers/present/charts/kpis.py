@@ -33,14 +33,11 @@ from csm_helpers.present.catalogue import (
     kpi_range,
     kpi_short,
 )
-from csm_helpers.present.charts.canvas import MIN_PT, PAD, PX_PER_PT, Chart, TextBox, nice_ticks
-from csm_helpers.present.charts.fonts import ASCENT, DESCENT
+from csm_helpers.present.charts.canvas import LINE, PAD, Chart, nice_ticks
 from csm_helpers.present.charts.palette import BAD, DARK, GOOD, LIGHT, MID, PURPLE, tint_hex
 
 __all__ = ["plot_kpis", "plot_kpi_change", "plot_segment_means", "plot_scorecard"]
 
-#: From one line of chart text to the next, px.
-_LINE = MIN_PT * PX_PER_PT * 1.2
 #: Height of a KPI or scorecard bar, px.
 _BAR = 16.0
 #: Light grid lines (as :meth:`Chart.value_axis` draws them).
@@ -127,7 +124,7 @@ def _row_label(chart: Chart, name: Any, count: str, room: float) -> list[str]:
 
 def _write_label(chart: Chart, lines: list[str], edge: float, mid: float) -> None:
     """Row label lines right-aligned at ``edge``, centred on ``mid``."""
-    chart.lines(edge, mid - len(lines) * _LINE / 2, lines, anchor="end")
+    chart.lines(edge, mid - len(lines) * LINE / 2, lines, anchor="end")
 
 
 def _grid(chart: Chart, left: float, right: float, top: float, bottom: float, low: float, high: float) -> None:
@@ -143,14 +140,6 @@ def _grid(chart: Chart, left: float, right: float, top: float, bottom: float, lo
 def _end_label(chart: Chart, ticks: list[float], fmt: str) -> float:
     """Half the width of the widest end tick label (the plot stops that far from the sheet's edge)."""
     return max(chart.measure(fmt.format(t).replace("-", "−")) for t in (ticks[0], ticks[-1])) / 2
-
-
-def _backed(chart: Chart, x: float, y: float, text: str, *, anchor: str = "start", valign: str = "middle") -> TextBox:
-    """One line of text on a white ground, so that the grid lines stop short of it."""
-    w, h = chart.measure(text), (ASCENT + DESCENT) * MIN_PT * PX_PER_PT
-    x0 = {"start": x, "middle": x - w / 2, "end": x - w}[anchor]
-    chart.rect(x0 - 2, y if valign == "top" else y - h / 2, w + 4, h, fill="white")
-    return chart.text(x, y, text, anchor=anchor, valign=valign)
 
 
 def _clip(v: float, lo: float, hi: float) -> float:
@@ -270,10 +259,10 @@ def plot_kpis(summary: pd.DataFrame, *, level: float = 0.95, min_n: int = 5) -> 
                 else:
                     status_lines = chart.wrap(status, width)
             n_above = len(above) + (0 if same_line else len(status_lines))
-            bar_top = y + n_above * _LINE + 4
+            bar_top = y + n_above * LINE + 4
             bar_mid = bar_top + _BAR / 2
-            bottom = bar_top + _BAR + (4 + _LINE if math.isfinite(r["target"]) else 2)
-            half = len(labels[j]) * _LINE / 2
+            bottom = bar_top + _BAR + (4 + LINE if math.isfinite(r["target"]) else 2)
+            half = len(labels[j]) * LINE / 2
             if bar_mid - half < y:  # a tall label: move the row down
                 shift = y - (bar_mid - half)
                 bar_top, bar_mid, bottom = bar_top + shift, bar_mid + shift, bottom + shift
@@ -287,10 +276,10 @@ def plot_kpis(summary: pd.DataFrame, *, level: float = 0.95, min_n: int = 5) -> 
             f = r["factor"]
             _write_label(chart, labels[j], edge, bar_mid)
             for n_line, line in enumerate(above):
-                _backed(chart, left, text_top + n_line * _LINE, line, valign="top")
+                chart.text(left, text_top + n_line * LINE, line, valign="top", background="white")
             for n_line, line in enumerate(status_lines):
-                _backed(chart, right, text_top + (n_line if same_line else len(above) + n_line) * _LINE, line,
-                        anchor="end", valign="top")
+                chart.text(right, text_top + (n_line if same_line else len(above) + n_line) * LINE, line,
+                        anchor="end", valign="top", background="white")
             if r["shown"]:
                 style = _status_key(r["value"], r["target"], r["status"])
                 fill, hatch, _label = _STATUS_STYLE[style]
@@ -309,14 +298,14 @@ def plot_kpis(summary: pd.DataFrame, *, level: float = 0.95, min_n: int = 5) -> 
             if math.isfinite(r["target"]):
                 any_target = True
                 xt = x(r["target"] * f)
-                mid = bar_top + _BAR + 4 + _LINE / 2
+                mid = bar_top + _BAR + 4 + LINE / 2
                 chart.line(xt, bar_top - 3, xt, mid - 5, dash="4 3", width=1.2)
                 chart.dot(xt, mid, shape="diamond", size=8)
                 text = _("target {value}", value=format_kpi(r["kpi"], r["target"]))
                 if xt + 8 + chart.measure(text) <= chart.width - PAD:
-                    _backed(chart, xt + 8, mid, text)
+                    chart.text(xt + 8, mid, text, background="white")
                 else:
-                    _backed(chart, xt - 8, mid, text, anchor="end")
+                    chart.text(xt - 8, mid, text, anchor="end", background="white")
                 chart.mark("target", kpi=r["kpi"], value=r["target"])
     items: list[tuple[str, str, dict[str, Any]]] = [
         (tr(_STATUS_STYLE[s][2]), "box", {"fill": _STATUS_STYLE[s][0], "hatch": _STATUS_STYLE[s][1]})
@@ -453,7 +442,7 @@ def plot_kpi_change(change: pd.DataFrame, *, level: float = 0.95, min_n: int = 5
             r = rows[j]
             heading = chart.wrap(r["heading"], chart.width - 2 * PAD)
             h_top = y
-            y += len(heading) * _LINE + 4
+            y += len(heading) * LINE + 4
             waves = []
             rows_top = y
             if not r["hidden"]:
@@ -482,8 +471,8 @@ def plot_kpi_change(change: pd.DataFrame, *, level: float = 0.95, min_n: int = 5
                         place = "right" if fits[0] else "left"
                     else:  # above the previous wave's point, under the latest's: clear of the arrow
                         place = "above" if period == "previous" else "below"
-                    h = max(26.0, len(label) * _LINE + 4)
-                    extra = _LINE if place in ("above", "below") else 0.0
+                    h = max(26.0, len(label) * LINE + 4)
+                    extra = LINE if place in ("above", "below") else 0.0
                     mid = y + (extra if place == "above" else 0.0) + h / 2
                     waves.append((period, wave, count, label, v, lo, hi, text, place, mid))
                     y += h + extra
@@ -517,13 +506,13 @@ def plot_kpi_change(change: pd.DataFrame, *, level: float = 0.95, min_n: int = 5
                     any_ci = True
                 chart.dot(xv, mid, size=9, fill="white" if period == "previous" else DARK)
                 if place == "right":
-                    _backed(chart, x(max(v, hi if math.isfinite(hi) else v) * f) + 7, mid, text)
+                    chart.text(x(max(v, hi if math.isfinite(hi) else v) * f) + 7, mid, text, background="white")
                 elif place == "left":
-                    _backed(chart, x(min(v, lo if math.isfinite(lo) else v) * f) - 7, mid, text, anchor="end")
+                    chart.text(x(min(v, lo if math.isfinite(lo) else v) * f) - 7, mid, text, anchor="end", background="white")
                 else:
                     w = chart.measure(text)
                     cx = _clip(xv, left + w / 2, chart.width - PAD - w / 2)
-                    _backed(chart, cx, mid + (-1 if place == "above" else 1) * (_LINE / 2 + 6), text, anchor="middle")
+                    chart.text(cx, mid + (-1 if place == "above" else 1) * (LINE / 2 + 6), text, anchor="middle", background="white")
                 chart.mark("point", kpi=r["kpi"], period=period, wave=wave, value=v, low=lo, high=hi, count=count)
             if len(points) == 2 and math.isfinite(r["change"]) and r["change"] != 0:
                 (x0, y0), (x1, y1) = points["previous"], points["latest"]
@@ -678,7 +667,7 @@ def plot_segment_means(groups: pd.DataFrame | dict[str, Any], *, label: str | No
     def x(v: float) -> float:
         return left + (v - low) * scale
 
-    heights = [max(0.3 * 96, len(lines) * _LINE + 6) for lines in labels]
+    heights = [max(0.3 * 96, len(lines) * LINE + 6) for lines in labels]
     y = top + 6
     centres = []
     for h in heights:
@@ -693,13 +682,13 @@ def plot_segment_means(groups: pd.DataFrame | dict[str, Any], *, label: str | No
             if okc[i]:
                 chart.whisker(x(lo[i]), x(hi[i]), mid, cap=4)
             chart.dot(x(means[i]), mid, size=9, fill=DARK)
-            _backed(chart, x(ends[i]) + 7, mid, texts[i])
+            chart.text(x(ends[i]) + 7, mid, texts[i], background="white")
             chart.mark("point", label=names[i], value=float(means[i]), low=float(lo[i]), high=float(hi[i]),
                        count=counts[i])
         else:
             why = (_("suppressed (n < {n})", n=min_n) if sizes[i] < min_n  # else hidden to protect a smaller one
                    else _("suppressed (protects a smaller segment)")) if supp[i] else _("no answers")
-            _backed(chart, left + 6, mid, chart.wrap(why, chart.width - PAD - left - 6, max_lines=1)[0])
+            chart.text(left + 6, mid, chart.wrap(why, chart.width - PAD - left - 6, max_lines=1)[0], background="white")
             chart.mark("suppressed", label=names[i], count=counts[i], reason=why)
     chart.finish(under)
     return chart
@@ -807,10 +796,10 @@ def plot_scorecard(scorecard: pd.DataFrame, *, level: float = 0.95, min_n: int =
         if by:
             heading = chart.wrap(dim_names[d], chart.width - 2 * PAD, max_lines=1)[0]
             headings.append((heading, y))
-            y += _LINE + 2
+            y += LINE + 2
         start = y
         for i in mine:
-            h = max(0.3 * 96, len(labels[(cells[i][0], cells[i][1])]) * _LINE + 6)
+            h = max(0.3 * 96, len(labels[(cells[i][0], cells[i][1])]) * LINE + 6)
             placed.append((i, y + h / 2))
             y += h
         blocks.append((start, y))
@@ -833,12 +822,12 @@ def plot_scorecard(scorecard: pd.DataFrame, *, level: float = 0.95, min_n: int =
             chart.rect(left, mid - bar / 2, x(val) - left, bar, fill=fill, edge="#000000", hatch=hatch)
             if math.isfinite(a) and math.isfinite(b):
                 chart.whisker(x(a), x(b), mid, cap=3.5)
-            _backed(chart, x(ends[i]) + 7, mid, texts[i])
+            chart.text(x(ends[i]) + 7, mid, texts[i], background="white")
             chart.mark("bar", dimension=d, segment=seg, value=val, low=a, high=b, n=n)
         else:
             why = (_("suppressed (n < {n})", n=min_n) if n < min_n
                    else _("suppressed (protects a smaller segment)")) if s else _("no answers")
-            _backed(chart, left + 6, mid, chart.wrap(why, chart.width - PAD - left - 6, max_lines=1)[0])
+            chart.text(left + 6, mid, chart.wrap(why, chart.width - PAD - left - 6, max_lines=1)[0], background="white")
             chart.mark("suppressed", dimension=d, segment=seg, reason=why)
     chart.finish(under)
     return chart

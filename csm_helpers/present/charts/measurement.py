@@ -16,24 +16,21 @@ import numpy as np
 import pandas as pd
 
 from csm_helpers.analysis.measurement import weight_summary
+from csm_helpers.core.checks import require_table
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import _
-from csm_helpers.present.charts.canvas import MIN_PT, PAD, PX_PER_PT, Chart, nice_ticks
-from csm_helpers.present.charts.style import BAD, DARK, GOOD, LIGHT, WARN, require_table, tint
+from csm_helpers.present.charts.canvas import LINE, MIN_PT, PAD, PX_PER_PT, Chart, count_top, nice_ticks
+from csm_helpers.present.charts.palette import BAD, DARK, GOOD, LIGHT, WARN, tint_hex
 
 __all__ = ["plot_likert", "plot_weights", "plot_sampling"]
 
-_LINE = MIN_PT * PX_PER_PT * 1.2  # one line of chart text, px
 # Hatches of the points below the midpoint, nearest the midpoint first (denser = further).
 _NEG_HATCH = ("..", "////", "\\\\\\\\", "xx")
 
 
-def _hex(rgb: tuple[float, float, float]) -> str:
-    """An RGB tuple in 0..1 (:func:`~csm_helpers.present.charts.style.tint`) as ``#rrggbb``."""
-    return "#" + "".join(f"{round(min(max(v, 0.0), 1.0) * 255):02x}" for v in rgb)
 
 
-_SHORT = _hex(tint(BAD, 0.5))  # a segment below its target margin
+_SHORT = tint_hex(BAD, 0.5)  # a segment below its target margin
 
 
 def _likert_styles(points: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -51,12 +48,12 @@ def _likert_styles(points: Sequence[int]) -> dict[int, dict[str, Any]]:
         styles = {}
         for p in pts:
             if p <= 6:
-                styles[p] = {"color": _hex(tint(BAD, 0.15 + 0.6 * p / 6)), "hatch": _NEG_HATCH[min((6 - p) // 2, 3)],
+                styles[p] = {"color": tint_hex(BAD, 0.15 + 0.6 * p / 6), "hatch": _NEG_HATCH[min((6 - p) // 2, 3)],
                              "text": "black"}
             elif p <= 8:
-                styles[p] = {"color": _hex(tint(WARN, 0.45 - 0.35 * (p - 7))), "hatch": None, "text": "black"}
+                styles[p] = {"color": tint_hex(WARN, 0.45 - 0.35 * (p - 7)), "hatch": None, "text": "black"}
             else:
-                styles[p] = {"color": _hex(tint(GOOD, 0.35 - 0.35 * (p - 9))), "hatch": None,
+                styles[p] = {"color": tint_hex(GOOD, 0.35 - 0.35 * (p - 9)), "hatch": None,
                              "text": "white" if p == 10 else "black"}
         return styles
     half = k // 2
@@ -67,12 +64,12 @@ def _likert_styles(points: Sequence[int]) -> dict[int, dict[str, Any]]:
         elif i < half:  # below the midpoint; distance 1 = next to the centre
             d = half - i
             amount = 0.75 - 0.6 * (d - 1) / max(half - 1, 1)
-            styles[p] = {"color": _hex(tint(BAD, amount)), "hatch": _NEG_HATCH[min(d - 1, len(_NEG_HATCH) - 1)],
+            styles[p] = {"color": tint_hex(BAD, amount), "hatch": _NEG_HATCH[min(d - 1, len(_NEG_HATCH) - 1)],
                          "text": "black"}
         else:
             d = i - (k - half) + 1
             amount = 0.65 - 0.65 * (d - 1) / max(half - 1, 1)
-            styles[p] = {"color": _hex(tint(GOOD, amount)), "hatch": None,
+            styles[p] = {"color": tint_hex(GOOD, amount), "hatch": None,
                          "text": "white" if amount < 0.3 else "black"}
     return styles
 
@@ -269,11 +266,11 @@ def plot_weights(w: pd.Series | np.ndarray | Sequence[float], *, bins: int | Seq
     ylabel = _("Respondents")
     wide = max(chart.measure(line) for line in stats)
     side = chart.measure(ylabel) + 16 + wide <= chart.width - 2 * PAD  # the axis label and the statistics side by side
-    top = y + 4 + (len(stats) + (0 if side else 1)) * _LINE + 6
-    chart.lines(chart.width - PAD, top - 6 - (len(stats) + (0 if side else 1)) * _LINE, stats, anchor="end")
+    top = y + 4 + (len(stats) + (0 if side else 1)) * LINE + 6
+    chart.lines(chart.width - PAD, top - 6 - (len(stats) + (0 if side else 1)) * LINE, stats, anchor="end")
     height = 1.8 * 96
     bottom = top + height
-    high = _whole_high(float(counts.max()) if counts.size else 1.0)
+    high = count_top(float(counts.max()) if counts.size else 1.0)
     lo, hi = float(edges[0]), float(edges[-1])
     # the bars start a half tick label right of the count axis: its "0" and the first weight stay apart
     half = max(chart.measure(f"{v:g}".replace("-", "−")) for v in nice_ticks(lo, hi)) / 2 + 2
@@ -281,7 +278,7 @@ def plot_weights(w: pd.Series | np.ndarray | Sequence[float], *, bins: int | Seq
     left = axis + half
     x = lambda v: left + (right - left) * (float(v) - lo) / (hi - lo)  # noqa: E731
     yv = lambda v: bottom - height * float(v) / high  # noqa: E731
-    chart.vertical_axis(axis, right, top, bottom, 0.0, high, label=ylabel)
+    chart.vertical_axis(axis, right, top, bottom, 0.0, high, label=ylabel, integer=True)
     under = chart.value_axis(left, right, top, bottom, lo, hi, label=_("Weight"))
     chart.line(axis, bottom, left, bottom, colour="#000000", width=0.8)
     for c, a, b in zip(counts, edges[:-1], edges[1:], strict=True):
@@ -382,14 +379,15 @@ def plot_sampling(sampling_table: pd.DataFrame) -> Chart:
     right = chart.width - PAD - chart.measure("10,000") / 2
     room = right - left
     ends = np.nan_to_num(np.fmax(got, req), nan=0.0)
-    need = max(float(e) * room / max(room - 6 - chart.measure(s), 1.0) for e, s in zip(ends, texts, strict=True))
-    high = _whole_high(max(need, 1.0))
+    need = chart.reach(ends, texts, room, gap=6.0)
+    high = count_top(max(need, 1.0))
     x = lambda v: left + room * float(v) / high  # noqa: E731
     if wave and size == "n_eff":
         xlabel = _("Effective responses, wave {wave}", wave=wave)
     else:
         xlabel = _("Responses, wave {wave}", wave=wave) if wave else _("Responses")
-    under = chart.value_axis(left, right, y + 4, centres[-1] + row / 2, 0.0, high, label=xlabel, fmt="{:,g}")
+    under = chart.value_axis(left, right, y + 4, centres[-1] + row / 2, 0.0, high, label=xlabel, fmt="{:,g}",
+                             integer=True)
     bar = 0.6 * min(row, 0.3 * 96)
     for i, mid in enumerate(centres):
         g, r, ok = float(np.nan_to_num(got[i])), req[i], bool(meets[i])
@@ -414,11 +412,11 @@ def _row_labels(chart: Chart, rows: list[list[str]], top: float) -> tuple[float,
     centred on their rows (as :meth:`Chart.category_labels`, which wraps one text).
 
     Returns where the plot starts (x), the centre of each row (y) and the row height."""
-    row = max(0.3 * 96, max(len(lines) for lines in rows) * _LINE + 6)
+    row = max(0.3 * 96, max(len(lines) for lines in rows) * LINE + 6)
     edge = PAD + max(chart.measure(line) for lines in rows for line in lines)
     centres = [top + (i + 0.5) * row for i in range(len(rows))]
     for lines, mid in zip(rows, centres, strict=True):
-        chart.lines(edge, mid - len(lines) * _LINE / 2, lines, anchor="end")
+        chart.lines(edge, mid - len(lines) * LINE / 2, lines, anchor="end")
     return edge + 6, centres, row
 
 
@@ -435,22 +433,7 @@ def _share_axis(chart: Chart, left: float, right: float, top: float, bottom: flo
         chart.line(x, top, x, bottom, colour="#dddddd", width=0.8)
         chart.text(x, bottom + 4, f"{abs(value) * 100:.0f}%", anchor="middle", valign="top")
     chart.line(left, bottom, right, bottom, colour="#000000", width=0.8)
-    y = bottom + 4 + _LINE + 4
+    y = bottom + 4 + LINE + 4
     fits = chart.measure(label) <= right - left
     centre, room = ((left + right) / 2, right - left) if fits else (chart.width / 2, chart.width - 2 * PAD)
     return chart.lines(centre, y, chart.wrap(label, room), anchor="middle")
-
-
-def _whole_high(need: float) -> float:
-    """The top of a count axis from 0 that reaches ``need`` and whose ticks
-    (:func:`~csm_helpers.present.charts.canvas.nice_ticks`) are all whole numbers (at least 4).
-
-    >>> _whole_high(3.2), _whole_high(13), _whole_high(1490)
-    (4.0, 20.0, 1500.0)
-    """
-    high = max(float(need), 4.0)
-    while True:
-        ticks = nice_ticks(0.0, high)
-        if all(float(t).is_integer() for t in ticks):
-            return ticks[-1]
-        high = ticks[-1] * 1.0001

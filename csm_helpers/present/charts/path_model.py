@@ -17,12 +17,12 @@ from csm_helpers.core.errors import DataError
 from csm_helpers.core.i18n import _
 from csm_helpers.present.catalogue import MINUS, block_label
 from csm_helpers.present.charts.canvas import MIN_PT, PAD, PX_PER_PT, Chart
-from csm_helpers.present.charts.style import DARK, INK, tint
+from csm_helpers.present.charts.palette import DARK, INK, tint_hex
 
 __all__ = ["plot_path_model"]
 
-_LINE = MIN_PT * PX_PER_PT  # height of a line of text, px
-_STEP = _LINE * 1.2  # from one line of text to the next
+_EM = MIN_PT * PX_PER_PT  # height of a line of text, px
+_STEP = _EM * 1.2  # from one line of text to the next
 _PAD_X, _PAD_Y = 6.0, 5.0  # inside a box, around its text
 _LABEL_PAD = 2.0  # white margin around a coefficient label
 _GAP = 3.0  # between a box and the end of an arrow
@@ -33,12 +33,10 @@ _TAIL = 12.0  # of an arrow's start, never under its label
 _WORD = re.compile(r"[^\s\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+")
 
 
-def _hex(rgb: tuple[float, float, float]) -> str:
-    return "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
 
 
 #: A path that may be zero: dashed and grey (#666666, 5.7:1 on white, still readable).
-_WEAK = _hex(tint(INK, 0.25))
+_WEAK = tint_hex(INK, 0.25)
 
 #: Where the ECSI blocks sit (column, row; rows count upwards): the usual drawing of the model
 #: (Tenenhaus et al. 2005, fig. 1): image above, expectation and quality down the left, value
@@ -265,19 +263,6 @@ def _free(arrow: _Arrow, t: float, side: int, lines: list[str], w: float, h: flo
     return lines, rect
 
 
-def _arrow(chart: Chart, arrow: _Arrow, *, colour: str, dashed: bool) -> None:
-    """An arrow, dashed or not (:meth:`Chart.arrow` draws solid arrows only: the dashed one is
-    its shaft as a dashed line and the same head)."""
-    if not dashed:
-        chart.arrow(arrow.x1, arrow.y1, arrow.x2, arrow.y2, colour=colour, width=arrow.width, head=arrow.head)
-        return
-    (x1, y1, bx, by, _r), _head = arrow.parts()
-    ux, uy = arrow.x2 - bx, arrow.y2 - by
-    chart.line(x1, y1, bx, by, colour=colour, width=arrow.width, dash=_DASH)
-    chart.polygon([(arrow.x2, arrow.y2), (bx - uy * 0.45, by + ux * 0.45), (bx + uy * 0.45, by - ux * 0.45)],
-                  fill=colour)
-
-
 @dataclass
 class _Plan:
     """A drawing laid out: the failures of :func:`_arrange`, each block's box and text lines,
@@ -437,7 +422,7 @@ def plot_path_model(paths: pd.DataFrame, *, r2: Mapping[str, float] | pd.Series,
         interval = f"[{_number(lo)}, {_number(hi)}]" if np.isfinite(lo) and np.isfinite(hi) else ""
         shapes = [[f"{_number(coef)} {interval}"], [_number(coef), interval]] if interval else [[_number(coef)]]
         forms.append([(lines, max(chart.measure(line) for line in lines) + 2 * _LABEL_PAD,
-                       (len(lines) - 1) * _STEP + _LINE + 2 * _LABEL_PAD) for lines in shapes])
+                       (len(lines) - 1) * _STEP + _EM + 2 * _LABEL_PAD) for lines in shapes])
 
     r2_text = {b: _("R² = {r2}", r2=f"{r2[b]:.2f}") for b in blocks if b in r2}
     widths = [0.8 + 2.2 * min(abs(float(c)), 1.0) if np.isfinite(c) else 0.0 for c in coefs]
@@ -455,14 +440,15 @@ def plot_path_model(paths: pd.DataFrame, *, r2: Mapping[str, float] | pd.Series,
 
     for i, arrow in enumerate(arrows):
         if arrow is not None:
-            _arrow(chart, arrow, colour=_WEAK if doubtful[i] else DARK, dashed=doubtful[i])
+            chart.arrow(arrow.x1, arrow.y1, arrow.x2, arrow.y2, colour=_WEAK if doubtful[i] else DARK, width=arrow.width,
+                        head=arrow.head, dash=_DASH if doubtful[i] else None)
     for b in blocks:
         x0, y0, x1, y1 = boxes[b]
         filled = b == highlight
         chart.rect(x0, y0, x1 - x0, y1 - y0, fill=DARK if filled else "white", edge=DARK,
                    edge_width=2.0 if filled else 1.2)
         lines = plan.content[b]
-        chart.lines((x0 + x1) / 2, (y0 + y1) / 2 - ((len(lines) - 1) * _STEP + _LINE) / 2, lines, anchor="middle",
+        chart.lines((x0 + x1) / 2, (y0 + y1) / 2 - ((len(lines) - 1) * _STEP + _EM) / 2, lines, anchor="middle",
                     colour="white" if filled else "#1a1a1a")
         chart.mark("block", block=b, label=names[b], r2=r2.get(b, np.nan), highlight=filled, box=boxes[b])
     for i, ((a, b), spot, arrow) in enumerate(zip(edges, placed, arrows, strict=True)):

@@ -1,15 +1,12 @@
-"""The chart toolkit every report chart uses: the print style, the colour palette, a new Axes,
-a legend below the plot, the "nothing to show" chart, label escaping and shortening, the
-input-table check, and confidence-interval error bars.
+"""The report look for a chart a researcher draws with matplotlib in their own notebook: the
+print style, a new Axes, a legend below the plot, the "nothing to show" chart, label escaping
+and shortening, and confidence-interval error bars. (The report's own charts are SVG:
+:mod:`csm_helpers.present.charts.canvas`; they share the palette of
+:mod:`csm_helpers.present.charts.palette`, re-exported here.)
 
-Charts use one palette, safe for colour-blind readers: the Okabe & Ito (2008) colours. Blue,
-sky blue and reddish purple tell series apart (product, process, people; segments). Green,
-amber and vermillion are reserved for status: met / at risk / not met, better / worse,
-promoters / passives / detractors, the positive and negative side of a rating scale. Status is
-never carried by colour alone: a hatch, a marker shape or the value label carries it too, so
-that a grey-scale print still reads. Labels can hold customer wording: :func:`mathtext_escape` escapes ``$`` so
-that matplotlib never reads it as the start of a mathematical expression, and :func:`drawing`
-switches TeX rendering off while drawing.
+Labels can hold customer wording: :func:`mathtext_escape` escapes ``$`` so that matplotlib
+never reads it as the start of a mathematical expression, and :func:`drawing` switches TeX
+rendering off while drawing.
 """
 
 from __future__ import annotations

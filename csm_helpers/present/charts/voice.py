@@ -20,21 +20,12 @@ import pandas as pd
 
 from csm_helpers.analysis.complaints import ICEBERG_LAYERS, OTHER_SUPPRESSED
 from csm_helpers.analysis.loyalty import QUADRANTS
+from csm_helpers.core.checks import require_table
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.present.catalogue import ci_text, format_count, format_p
-from csm_helpers.present.charts.canvas import MIN_PT, PAD, PX_PER_PT, Chart, nice_ticks
-from csm_helpers.present.charts.style import (
-    BAD,
-    DARK,
-    GOOD,
-    INK,
-    LIGHT,
-    MID,
-    PURPLE,
-    WARN,
-    require_table,
-)
+from csm_helpers.present.charts.canvas import LINE, PAD, PX_PER_PT, Chart, nice_ticks
+from csm_helpers.present.charts.palette import BAD, DARK, GOOD, INK, LIGHT, MID, PURPLE, WARN
 
 __all__ = [
     "plot_loyalty_matrix",
@@ -44,8 +35,6 @@ __all__ = [
     "plot_themes",
 ]
 
-#: Height of one line of chart text (11 pt, 1.2 leading), CSS px.
-_LINE = MIN_PT * PX_PER_PT * 1.2
 #: Size of the share written in each cell of the loyalty matrix, pt.
 _SHARE_PT = 16.0
 # Quadrant -> (fill, hatch): told apart in grey-scale by the hatch, and named in the cell.
@@ -93,10 +82,6 @@ def _n_text(n: Any) -> str:
         return _("n unknown")
 
 
-def _one_line(chart: Chart, text: Any, room: float) -> str:
-    """``text`` on one line at most ``room`` px wide, shortened with "…" when longer."""
-    lines = chart.wrap(text, room, max_lines=1)
-    return lines[0] if lines else ""
 
 
 def _tick(fmt: str, value: float) -> str:
@@ -109,49 +94,6 @@ def _share_fmt(ticks: list[float]) -> str:
         if all(abs(t * 100 - round(t * 100, digits)) < 1e-9 for t in ticks):
             return f"{{:.{digits}%}}"
     return "{:.2%}"
-
-
-def _reach(chart: Chart, values: list[float], labels: list[str], room: float) -> float:
-    """How far the axis must reach for each value's label (``labels``) to fit right of its bar
-    (as :func:`~csm_helpers.present.charts.analysis.plot_drivers` does)."""
-    return max([float(v) * room / max(room - 4 - chart.measure(t), 1.0)
-                for v, t in zip(values, labels, strict=True) if np.isfinite(v)] or [0.0])
-
-
-def _fit_ticks(chart: Chart, need: float, room: float, fmt: str, *, whole: bool = False) -> list[float]:
-    """Ticks from 0 past ``need``, as many as fit side by side in a panel ``room`` px wide
-    (:func:`~csm_helpers.present.charts.canvas.nice_ticks` with fewer intervals until the tick
-    labels are 8 px apart); ``whole``: counts, whole steps only."""
-    need = max(float(need), 1.0 if whole else 1e-9)
-    ticks = [0.0, need]
-    for most in (6, 5, 4, 3, 2, 1):
-        ticks = nice_ticks(0.0, need, most=most)
-        if whole and any(t != int(t) for t in ticks):
-            continue
-        scale = room / ticks[-1]
-        widths = [chart.measure(_tick(fmt, t)) for t in ticks]
-        if all((b - a) * scale >= (wa + wb) / 2 + 8
-               for a, b, wa, wb in zip(ticks, ticks[1:], widths, widths[1:], strict=False)):
-            return ticks
-    return [0.0, ticks[-1]]
-
-
-def _panel_axis(chart: Chart, left: float, right: float, top: float, bottom: float, ticks: list[float], fmt: str,
-                label: str) -> float:
-    """A horizontal value axis of one panel from 0 to ``ticks[-1]``: grid lines over the plot,
-    the tick labels under it, the base line and ``label`` wrapped to the panel's width and
-    centred under it (:meth:`Chart.value_axis` puts a label wider than its plot under the
-    whole chart, where it would run under the next panel). Returns the y under the label."""
-    scale = (right - left) / ticks[-1]
-    for value in ticks:
-        x = left + value * scale
-        chart.line(x, top, x, bottom, colour="#dddddd", width=0.8)
-        shown = _tick(fmt, value)
-        half = chart.measure(shown) / 2  # an end label stays on the sheet
-        chart.text(min(max(x, PAD + half), chart.width - PAD - half), bottom + 4, shown, anchor="middle", valign="top")
-    chart.line(left, bottom, right, bottom, colour="#000000", width=0.8)
-    y = bottom + 4 + _LINE + 4
-    return chart.lines((left + right) / 2, y, chart.wrap(label, right - left + 8), anchor="middle") if label else y
 
 
 def _spread(tops: list[float], heights: list[float], gap: float = 4.0) -> list[float]:
@@ -243,7 +185,7 @@ def plot_loyalty_matrix(quadrants: pd.DataFrame) -> Chart:
         ci = ci_text(_pct(lo), _pct(hi), level, sep="–") if not (math.isnan(lo) or math.isnan(hi)) else ""
         blocks[name] = (chart.wrap(tr(name), cw - 32, max_lines=2), _pct(shares[name]),
                         chart.wrap(ci, cw - 32) if ci else [], lo, hi)
-    need = max((len(b[0]) + len(b[2])) * _LINE + share_h for b in blocks.values())
+    need = max((len(b[0]) + len(b[2])) * LINE + share_h for b in blocks.values())
     ch = max(0.5 * cw, need + 36)
     top = y
     for name in QUADRANTS:
@@ -253,7 +195,7 @@ def plot_loyalty_matrix(quadrants: pd.DataFrame) -> Chart:
         fill, hatch = _QUADRANT_STYLE[name]
         chart.rect(x0, y0, cw, ch, fill=fill, edge="#000000", edge_width=1.0, hatch=hatch)
         # the cell's words on a white card: readable on any fill and hatch
-        block = (len(names) + len(ci_lines)) * _LINE + share_h
+        block = (len(names) + len(ci_lines)) * LINE + share_h
         bw = max([chart.measure(t) for t in (*names, *ci_lines)] + [chart.measure(share_text, _SHARE_PT)]) + 16
         cx, cy = x0 + cw / 2, y0 + ch / 2
         chart.rect(cx - bw / 2, cy - block / 2 - 5, bw, block + 10, fill="white", edge="#000000", edge_width=0.6)
@@ -267,7 +209,7 @@ def plot_loyalty_matrix(quadrants: pd.DataFrame) -> Chart:
         chart.text(left - 6, mid, levels[row], anchor="end")
     for col in (0, 1):
         chart.text(left + (col + 0.5) * cw, bottom + 4, levels[col], anchor="middle", valign="top")
-    under = chart.lines((left + right) / 2, bottom + 4 + _LINE + 2, chart.wrap(_("Repeat patronage"), right - left),
+    under = chart.lines((left + right) / 2, bottom + 4 + LINE + 2, chart.wrap(_("Repeat patronage"), right - left),
                         anchor="middle")
     chart.finish(under)
     return chart
@@ -323,7 +265,7 @@ def plot_pareto(pareto: pd.DataFrame) -> Chart:
                        total=f"{total:,.0f}")])
     # categories are data, except the pooled "other (suppressed)" our code adds
     names = [tr(OTHER_SUPPRESSED) if p else c for c, p in zip(pareto["category"], pooled, strict=True)]
-    top = y + _LINE + 6  # room above the plot for the label of the 80% line
+    top = y + LINE + 6  # room above the plot for the label of the 80% line
     left, centres, row = chart.category_labels(names, top, room=0.35 * chart.width)
     bottom = centres[-1] + row / 2
     end = chart.width - PAD - chart.measure("100%") / 2
@@ -331,11 +273,14 @@ def plot_pareto(pareto: pd.DataFrame) -> Chart:
     c0 = end - cum_w  # the cumulative panel
     b1 = c0 - 48  # the bars end before it, the two panels clearly apart
     values = [f"{c:,.0f}" for c in counts]
-    ticks = _fit_ticks(chart, _reach(chart, counts.tolist(), values, b1 - left), b1 - left, "{:,.0f}", whole=True)
+    ticks = chart.axis_ticks(0.0, max(chart.reach(counts.tolist(), values, b1 - left), 1.0), b1 - left, "{:,.0f}",
+                             integer=True)
     x = lambda v: left + (b1 - left) * float(v) / ticks[-1]  # noqa: E731
-    under = _panel_axis(chart, left, b1, top, bottom, ticks, "{:,.0f}", _("Complaints"))
-    cticks = _fit_ticks(chart, 1.0, cum_w, "{:.0%}")
-    under = max(under, _panel_axis(chart, c0, end, top, bottom, cticks, "{:.0%}", _("Cumulative share")))
+    under = chart.value_axis(left, b1, top, bottom, 0.0, ticks[-1], label=_("Complaints"), fmt="{:,.0f}", ticks=ticks,
+                             wide_label=False)
+    cticks = chart.axis_ticks(0.0, 1.0, cum_w, "{:.0%}")
+    under = max(under, chart.value_axis(c0, end, top, bottom, 0.0, cticks[-1], label=_("Cumulative share"), fmt="{:.0%}",
+                                        ticks=cticks, wide_label=False))
     cx = lambda v: c0 + cum_w * float(v) / cticks[-1]  # noqa: E731
     bar = 0.65 * min(row, 0.3 * 96)
     for i, mid in enumerate(centres):
@@ -420,7 +365,7 @@ def plot_iceberg(iceberg: pd.DataFrame) -> Chart:
     room = chart.width - PAD - label_x
     labels = {k: chart.wrap(f"{tr(getattr(rows[k], 'label', k))}: {float(rows[k].estimated_customers):,.0f} "
                             f"({_pct(float(rows[k].share))})", room, max_lines=3) for k in ICEBERG_LAYERS}
-    heights = {k: len(v) * _LINE for k, v in labels.items()}
+    heights = {k: len(v) * LINE for k, v in labels.items()}
     water = y + 6 + max(f * height, heights["formal"] + 6) + 6
     bounds = {"formal": (water - f * height, water), "elsewhere": (water, water + e * height),
               "silent": (water + e * height, water + (e + s) * height)}
@@ -448,7 +393,7 @@ def plot_iceberg(iceberg: pd.DataFrame) -> Chart:
         mid = (lo + hi) / 2
         lines = labels[layer]
         chart.lines(label_x, lt, lines)
-        chart.line(label_x - 4, lt + len(lines) * _LINE / 2, cx + half(mid) * 0.6, mid, colour=INK, width=0.7)
+        chart.line(label_x - 4, lt + len(lines) * LINE / 2, cx + half(mid) * 0.6, mid, colour=INK, width=0.7)
         r = rows[layer]
         chart.mark("layer", layer=layer, label=tr(getattr(r, "label", layer)), share=float(r.share),
                    customers=float(r.estimated_customers), top=float(lo), bottom=float(hi))
@@ -516,7 +461,7 @@ def plot_lost_reasons(table: pd.DataFrame, *, test: dict[str, Any] | None = None
     k = int(np.nanargmax(diff))
     total = table["n"].sum() if "n" in table.columns else (test or {}).get("n")
     lines = [_("{reason}: {observed} of lost customers vs {benchmark} in the benchmark ({difference} pts; {n})",
-               reason=_one_line(chart, labels[k], 240), observed=_pct(obs[k]), benchmark=_pct(bench[k]),
+               reason=chart.one_line(labels[k], 240), observed=_pct(obs[k]), benchmark=_pct(bench[k]),
                difference=f"{100 * diff[k]:+.0f}".replace("-", chr(0x2212)), n=_n_text(total))]
     if test:
         p = test.get("p_value_mc")
@@ -532,7 +477,7 @@ def plot_lost_reasons(table: pd.DataFrame, *, test: dict[str, Any] | None = None
     right = chart.width - PAD - chart.measure("100%") / 2
     room = right - left
     obs_t, bench_t = [_pct(v) for v in obs], [_pct(v) for v in bench]
-    need = max(_reach(chart, obs.tolist(), obs_t, room), _reach(chart, bench.tolist(), bench_t, room), 0.01)
+    need = max(chart.reach(obs.tolist(), obs_t, room), chart.reach(bench.tolist(), bench_t, room), 0.01)
     ticks = nice_ticks(0, need)
     high = ticks[-1]
     x = lambda v: left + room * float(v) / high  # noqa: E731
@@ -616,7 +561,7 @@ def plot_themes(themes: pd.DataFrame) -> Chart:
         hidden |= t["suppressed"].fillna(False).to_numpy(bool)
     k = int(np.nanargmax(np.where(np.isfinite(share) & ~hidden, share, -1)))
     commenters = t["n_commenters"].iloc[k] if "n_commenters" in t.columns else None
-    label = _one_line(chart, t["label"].iloc[k], 320)
+    label = chart.one_line(t["label"].iloc[k], 320)
     if hidden[k] or not np.isfinite(share[k]) or share[k] <= 0:
         title = _("No theme was mentioned in the comments")
     elif commenters is not None and not pd.isna(commenters):
@@ -632,7 +577,7 @@ def plot_themes(themes: pd.DataFrame) -> Chart:
               f"{_pct(share[i])} ({mentions[i]:,.0f})" if np.isfinite(mentions[i]) else _pct(share[i])
               for i in range(n)]
     shown = np.where(hidden, np.nan, share)
-    ticks = nice_ticks(0, max(_reach(chart, shown.tolist(), values, room), 0.05))
+    ticks = nice_ticks(0, max(chart.reach(shown.tolist(), values, room), 0.05))
     high = ticks[-1]
     x = lambda v: left + room * float(v) / high  # noqa: E731
     bottom = centres[-1] + row / 2
