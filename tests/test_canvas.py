@@ -276,3 +276,27 @@ def test_axis_ticks_fit_their_room_and_counts_stay_whole():
     assert len(narrow) < len(wide) and narrow[-1] >= 1_000_000
     assert all(float(t).is_integer() for t in c.axis_ticks(0, 3, 300, integer=True))
     assert c.one_line("a label far too long for its room", 60).endswith(("…", "..."))
+
+
+def test_the_base_font_is_kept_on_disk_and_read_back_the_same(tmp_path, monkeypatch):
+    def fresh() -> None:
+        fonts._base_font.cache_clear()
+        fonts._face.cache_clear()
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    fresh()
+    try:
+        made = fonts._base_font()
+        files = list((tmp_path / "csm-workbook").glob("base-font-*.otf"))
+        assert len(files) == 1 and files[0].read_bytes() == made
+        assert not list((tmp_path / "csm-workbook").glob(".*"))  # no part file left behind
+        files[0].write_bytes(made)  # what a later run reads back
+        fresh()
+        assert fonts._base_font() == made
+        css = fonts.font_face_data("Fees 12%")
+        fresh()
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file"))
+        (tmp_path / "a-file").write_text("not a folder")  # a cache that cannot be used is not used
+        assert fonts.font_face_data("Fees 12%") == css  # made afresh: the same bytes
+    finally:
+        fresh()

@@ -27,6 +27,7 @@ typesetting (kinsoku shori; W3C, *Requirements for Chinese Text Layout*, §3.1.7
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import io
 import re
@@ -252,16 +253,49 @@ def _subset_bytes(source: str | bytes, chars: str, *, flavor: str | None) -> byt
     return out.getvalue()
 
 
+def _cache_dir() -> Path:
+    """Where the base font is kept between runs: ``$XDG_CACHE_HOME/csm-workbook`` (else
+    ``~/.cache/csm-workbook``), as matplotlib keeps its font list."""
+    import os
+
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "csm-workbook"
+
+
 @functools.cache
 def _base_font() -> bytes:
-    """The report font cut to :data:`BASE_CHARS` (once per process, about 0.4 s)."""
-    return _subset_bytes(report_font().path, BASE_CHARS, flavor=None)
+    """The report font cut to :data:`BASE_CHARS`: made once (about 0.4 s) and kept on disk,
+    under a name that changes with the font file, fontTools and the character set, so a run
+    reads it instead (a cache that cannot be read or written is simply not used)."""
+    import hashlib
+    import os
+
+    import fontTools
+
+    path = Path(_font_path())
+    stat = path.stat()
+    key = hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{fontTools.version}|{_FEATURES}|{BASE_CHARS}"
+                         .encode()).hexdigest()[:20]
+    cached = _cache_dir() / f"base-font-{key}.otf"
+    try:
+        return cached.read_bytes()
+    except (OSError, ValueError):
+        pass
+    data = _subset_bytes(str(path), BASE_CHARS, flavor=None)
+    part = cached.with_name(f".{cached.name}.{os.getpid()}.part")
+    try:  # written whole or not at all: a temporary file, then renamed
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(data)
+        os.replace(part, cached)
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError):
+            part.unlink()
+    return data
 
 
 @functools.lru_cache(maxsize=64)
 def _face(chars: frozenset[str]) -> str:
     text = "".join(sorted(chars | {" "}))
-    source: str | bytes = _base_font() if chars <= set(BASE_CHARS) else report_font().path
+    source: str | bytes = _base_font() if chars <= set(BASE_CHARS) else _font_path()
     return base64.b64encode(_subset_bytes(source, text, flavor="woff")).decode("ascii")
 
 
