@@ -23,8 +23,8 @@ What it does
    ``.ipynb``, so this follows every change to them) are executed in this process with the
    study's path as parameter, and then the one-screen summary every report opens with
    (:func:`csm_helpers.workbook.summary.report_summary`). Every table is rendered to HTML and every chart
-   to PNG (``display.show_figure`` -> ``display.figure_png``), as in a report; only the last
-   hand-over to the notebook front end is replaced by a counter. Unlike ``csm run``, which
+   to SVG (``display.show_figure``), as in a report; only the last hand-over to the notebook
+   front end is replaced by a counter. Unlike ``csm run``, which
    starts one kernel per stage, the three stages share one
    :class:`~csm_helpers.workbook.context.StageContext`, so the data are loaded, validated, checked and
    weighted once (those steps are timed on their own first); with a kernel per stage they are
@@ -425,24 +425,29 @@ class _Sink:
     """Stands in for the notebook front end: counts what the report would show."""
 
     def __init__(self) -> None:
-        self.tables = self.figures = self.png_bytes = 0
+        self.tables = self.figures = self.chart_bytes = 0
 
     def __call__(self, obj: Any) -> None:
         data = getattr(obj, "data", None)
-        if isinstance(data, bytes):
+        if isinstance(data, bytes):  # a PNG (a researcher's own matplotlib figure)
             self.figures += 1
-            self.png_bytes += len(data)
+            self.chart_bytes += len(data)
         else:
             self.tables += 1
+
+    def raw(self, data: dict[str, Any], metadata: dict[str, Any]) -> None:
+        """An SVG chart, as ``display.show_figure`` hands it over."""
+        self.figures += 1
+        self.chart_bytes += len(data.get("image/svg+xml", "").encode())
 
 
 def run_analysis(study_path: Path, *, out_dir: Path, record: Callable[[str, Callable[[], Any]], Any]) -> _Sink:
     """Run stages 03-05 and the report summary on one shared StageContext, timing each step."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import csm_helpers.workbook as workbook  # what the notebooks import open_stage from
     from csm_helpers.present import display
+    from csm_helpers.present.charts.fonts import set_font_per_chart
+
+    set_font_per_chart(False)  # as in a report: one font for the page, made when it is exported
     from csm_helpers.workbook.summary import report_summary
 
     ctx = record("open study", lambda: workbook.open_stage(STAGES[0], study_path=str(study_path), segment="all",
@@ -453,14 +458,14 @@ def run_analysis(study_path: Path, *, out_dir: Path, record: Callable[[str, Call
     record("segment + latest wave data", lambda: (ctx.analysis_data, ctx.current))
 
     sink = _Sink()
-    real_open, real_display = workbook.open_stage, display._display
+    real_open, real_display, real_raw = workbook.open_stage, display._display, display._display_raw
 
     def shared_context(stage: str, **_: Any) -> workbook.StageContext:
         ctx.stage = stage
         return ctx
 
     workbook.open_stage = shared_context
-    display._display = sink
+    display._display, display._display_raw = sink, sink.raw
     try:
         for stage in STAGES:
             namespace: dict[str, Any] = {"study_path": str(study_path), "segment": "all",
@@ -469,7 +474,7 @@ def run_analysis(study_path: Path, *, out_dir: Path, record: Callable[[str, Call
                 record(f"{stage[:2]} {heading}", lambda code=code, ns=namespace: exec(code, ns))
         record("report summary", lambda: report_summary(ctx))
     finally:
-        workbook.open_stage, display._display = real_open, real_display
+        workbook.open_stage, display._display, display._display_raw = real_open, real_display, real_raw
     return sink
 
 
@@ -518,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{s.name:<{width}}  {s.seconds:7.2f} s  {s.cpu:7.2f} s   {s.rss_mib:11.0f} MiB")
     print(f"{'TOTAL analysis':<{width}}  {total:7.2f} s  {cpu:7.2f} s")
     print(f"{'PEAK RSS (whole process)':<{width}}  {peak:7.0f} MiB")
-    print(f"charts rendered to PNG: {sink.figures} ({sink.png_bytes / 1024:.0f} KiB); tables/texts: {sink.tables}")
+    print(f"charts rendered: {sink.figures} ({sink.chart_bytes / 1024:.0f} KiB of SVG); tables/texts: {sink.tables}")
     ok_time, ok_mem = total < 60, peak < 4096
     print(f"targets (SPEC §5): total < 60 s {'met' if ok_time else 'NOT met'}; "
           f"peak < 4 GB {'met' if ok_mem else 'NOT met'}")

@@ -83,7 +83,7 @@ def test_script_runs_the_whole_analysis(tmp_path):
                  "04 Headline KPIs", "04 Key drivers of overall satisfaction", "04 What customers wrote",
                  "05 Progress over the waves", "report summary", "TOTAL analysis", "PEAK RSS"):
         assert step in text, step
-    charts = int(text.split("charts rendered to PNG: ")[1].split()[0])
+    charts = int(text.split("charts rendered: ")[1].split()[0])
     assert charts >= 20
     # stage 05 wrote the action register beside the (virtual) report
     assert (tmp_path / "out" / "05_action_register.csv").is_file()

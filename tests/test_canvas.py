@@ -300,3 +300,27 @@ def test_the_base_font_is_kept_on_disk_and_read_back_the_same(tmp_path, monkeypa
         assert fonts.font_face_data("Fees 12%") == css  # made afresh: the same bytes
     finally:
         fresh()
+
+
+def test_wrap_of_a_huge_label_keeps_every_character_or_says_it_cut():
+    """A label of hundreds of thousands of characters (a pasted log in a free-text answer) is
+    laid out in linear time: every line fits, nothing is lost, or the cut is marked."""
+    f = fonts.report_font()
+    text = "y" * 200_000
+    lines = f.wrap(text, 200, 14)
+    assert "".join(lines) == text and all(f.width(line, 14) <= 200 + 1e-9 for line in lines)
+    one = f.wrap(" ".join(["word"] * 300_000), 200, 14, max_lines=2)
+    assert len(one) == 2 and one[1].endswith("...") and f.width(one[1], 14) <= 200
+
+
+def test_the_report_stylesheet_has_the_chart_text_rules():
+    """The exporter takes each chart's text rules out of its SVG (no <style> in a page's body):
+    report.css must hold the same ones, or the text would be drawn wider than measured."""
+    from csm_helpers.present.templates import templates_dir
+
+    css = (templates_dir() / "csm_report" / "static" / "report.css").read_text(encoding="utf-8")
+    rule = re.search(r"svg\.csm-chart text \{([^}]*)\}", css)
+    assert rule is not None
+    wanted = {d.strip().replace(" ", "") for d in fonts.TEXT_CSS.removeprefix("text{").removesuffix("}").split(";")}
+    have = {d.strip().replace(" ", "") for d in rule.group(1).split(";") if d.strip()}
+    assert wanted <= have

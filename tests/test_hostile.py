@@ -31,6 +31,7 @@ import pandas as pd
 import pytest
 
 from csm_helpers.core.safety import MAX_CELL_CHARS, neutralise_formula, readable, to_safe_csv
+from csm_helpers.present.charts.canvas import ATTRIBUTES, ELEMENTS
 from csm_helpers.present.display import show_callout, show_quotes, show_text, table_html
 
 from .conftest import run_cli
@@ -38,6 +39,10 @@ from .hostile_study import HOSTILE, LONG_NAME, PLACED, hostile_texts, write_host
 
 BAD_ELEMENTS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "form", "input", "button",
                 "textarea", "select", "base", "link", "svg", "math", "noscript", "video", "audio", "source"}
+#: Inside a chart of the SVG writer (an <svg class="csm-chart ...">): only its elements and
+#: attributes (HTML lower-cases their names), and no <style> (the page's head has the rules).
+CHART_ELEMENTS = {e.lower() for e in ELEMENTS} - {"style", "svg"}
+CHART_ATTRIBUTES = {a.lower() for a in ATTRIBUTES}
 URL_ATTRIBUTES = {"href", "src", "srcset", "action", "formaction", "data", "poster", "background", "xlink:href"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 INVISIBLE_LEAD = " \u00a0\u200b\u200c\u200d\u2060\ufeff"
@@ -54,8 +59,22 @@ class Inspect(html.parser.HTMLParser):
         self.head_styles = 0
         self.heading_depth = 0
         self.headings: list[str] = []
+        self.in_chart = 0  # depth inside an <svg class="csm-chart">
+        self.charts = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.in_chart:
+            self.in_chart += 1
+            if tag not in CHART_ELEMENTS:
+                self.problems.append(f"<{tag}> in a chart")
+            if set(dict(attrs)) - CHART_ATTRIBUTES:
+                self.problems.append(f"<{tag}> in a chart with {sorted(set(dict(attrs)) - CHART_ATTRIBUTES)}")
+        elif tag == "svg" and (dict(attrs).get("class") or "").startswith("csm-chart "):
+            self.in_chart, self.charts = 1, self.charts + 1
+            if set(dict(attrs)) - CHART_ATTRIBUTES - {"xmlns"}:
+                self.problems.append(f"<svg> with {sorted(set(dict(attrs)) - CHART_ATTRIBUTES - {'xmlns'})}")
+            attrs = []
+            tag = "chart"
         if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
             self.heading_depth += 1
         if tag == "head":
@@ -87,6 +106,8 @@ class Inspect(html.parser.HTMLParser):
                 self.problems.append(f"<{tag} style={value[:40]!r}>")
 
     def handle_endtag(self, tag: str) -> None:
+        if self.in_chart:
+            self.in_chart -= 1
         if tag == "head":
             self.in_head = False
         if tag in {"h1", "h2", "h3", "h4", "h5", "h6"} and self.heading_depth:
@@ -135,6 +156,8 @@ def test_no_live_markup_in_any_report(hostile_run):
         # Markdown in the data is never rendered: no heading made of it (the study name and
         # title are headings by design, as text)
         assert not any("Injected heading" in h for h in page.headings), path.name
+    # the charts were there, inline, and passed the checks above
+    assert sum(inspect(body).charts for body in pages.values()) >= 10
 
 
 @pytest.mark.slow
@@ -251,7 +274,12 @@ def test_hostile_reports_in_chromium_run_nothing_and_request_nothing(hostile_run
                 assert events == [], (path.name, events[:5])
                 assert page.evaluate("window.__pwned === undefined"), path.name
                 assert page.evaluate("document.scripts.length") == 0, path.name
-                assert page.evaluate("document.querySelectorAll('iframe,object,embed,form,svg,base').length") == 0
+                assert page.evaluate("document.querySelectorAll('iframe,object,embed,form,base').length") == 0
+                # the only SVG is the chart writer's, holding no foreign element and no handler
+                assert page.evaluate("[...document.querySelectorAll('svg')].every(s => s.matches('svg.csm-chart') &&"
+                                     " !s.querySelector('foreignObject,script,a,image,use,iframe') &&"
+                                     " ![...s.querySelectorAll('*')].some(e => [...e.attributes]"
+                                     ".some(a => a.name.startsWith('on'))))"), path.name
                 assert page.locator("h1").first.is_visible()
                 context.close()
         finally:

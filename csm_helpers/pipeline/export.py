@@ -323,7 +323,8 @@ def _checked_chart(svg: str) -> str | None:
         if tag == "style" and (el.text or "") not in _STYLES and not (
                 el.get("class") == "csm-font" and _OWN_FONT.fullmatch(f'<style class="csm-font">{el.text}</style>')):
             return None
-    return _OWN_FONT.sub("", svg, count=1)
+    # its font and its text rules go to the page's head (one font for every chart; report.css)
+    return _OWN_FONT.sub("", svg, count=1).replace(f"<style>{TEXT_CSS}</style>", "", 1)
 
 
 def inline_charts(nb: nbformat.NotebookNode) -> str:
@@ -331,8 +332,9 @@ def inline_charts(nb: nbformat.NotebookNode) -> str:
 
     Each chart written by :mod:`csm_helpers.present.charts.canvas` (an ``image/svg+xml``
     output whose metadata names ``csm_chart``) is checked against the writer's elements and
-    attributes, and loses the font it may carry for JupyterLab; the page then gets one font
-    subset for all its charts, returned as base64 WOFF ("" for a page without charts). A
+    attributes, and loses the font and text rules it carries for JupyterLab (the page's head
+    has them: one font subset for all its charts, returned as base64 WOFF, "" for a page
+    without charts; the rules in ``report.css``), so that no ``<style>`` is left in the body. A
     chart that fails the check loses its ``csm_chart`` mark and is shown as an image.
 
     Examples

@@ -27,9 +27,11 @@ typesetting (kinsoku shori; W3C, *Requirements for Chinese Text Layout*, §3.1.7
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import functools
 import io
+import itertools
 import re
 import unicodedata
 from pathlib import Path
@@ -182,37 +184,49 @@ class ReportFont:
         ['one two', 'three...']
         """
         text = " ".join(unicodedata.normalize("NFC", str(text)).split())
+        cut_short = False
+        if max_lines is not None:  # a label of a million characters: only what can show is laid out
+            limit = max_lines * (int(room / (0.05 * size_px)) + 2)
+            cut_short, text = len(text) > limit, text[:limit]
         lines: list[str] = []
-        line = ""
+        line, width, space = "", 0.0, 0.0  # the line, its width without its last space, that space
         for token in self._tokens(text):
-            candidate = line + token
-            if not line or self.width(candidate.rstrip(), size_px) <= room:
-                line = candidate
+            body = token.rstrip()
+            w_body, w_space = self.width(body, size_px), self.width(token[len(body):], size_px)
+            if line and width + space + w_body <= room + 1e-9:
+                line, width, space = line + token, width + space + w_body, w_space
                 continue
-            lines.append(line.rstrip())
-            line = token
+            if line:
+                lines.append(line.rstrip())
+            line, width, space = token, w_body, w_space
         if line.strip():
             lines.append(line.rstrip())
         out: list[str] = []
         for one in lines:  # a single piece wider than the room: cut between characters
-            while self.width(one, size_px) > room and len(one) > 1:
-                cut = len(one) - 1
-                while cut > 1 and self.width(one[:cut], size_px) > room:
-                    cut -= 1
-                while cut > 0 and (one[cut] in _CLOSING or one[cut - 1] in _OPENING):
+            if len(one) <= 1 or self.width(one, size_px) <= room:
+                out.append(one)
+                continue
+            ends = list(itertools.accumulate(self._advance(ch) * size_px for ch in one))
+            start, base = 0, 0.0
+            while start < len(one):
+                if ends[-1] - base <= room:
+                    out.append(one[start:])
+                    break
+                cut = max(bisect.bisect_right(ends, base + room + 1e-9, lo=start), start + 1)  # what fits, one at least
+                while cut > start and (one[cut] in _CLOSING or one[cut - 1] in _OPENING):
                     cut -= 1  # not between an opening bracket and its text, nor before a closing one
-                if cut == 0:
-                    break  # a bracketed character or two wider than the room: left whole
-                out.append(one[:cut])
-                one = one[cut:]
-            out.append(one)
-        if max_lines is not None and len(out) > max_lines:
-            last = out[max_lines - 1]
+                if cut == start:  # a bracketed character or two wider than the room: left whole
+                    out.append(one[start:])
+                    break
+                out.append(one[start:cut])
+                start, base = cut, ends[cut - 1]
+        if max_lines is not None and (len(out) > max_lines or cut_short):
+            last = out[min(max_lines, len(out)) - 1]
             # the report font's "…" is the CJK one, centred on the line: Latin text gets "..."
             dots = "…" if _is_cjk((last.rstrip() or "…")[-1]) else "..."
             while last and self.width(last.rstrip() + dots, size_px) > room:
                 last = last[:-1]
-            out = [*out[:max_lines - 1], last.rstrip() + dots]
+            out = [*out[:min(max_lines, len(out)) - 1], last.rstrip() + dots]
         return out or [""]
 
 
