@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,7 @@ from csm_helpers.present.charts.fonts import (
     report_font,
 )
 
-__all__ = ["PX_PER_PT", "CHART_WIDTH", "PAD", "MIN_PT", "TITLE_PT", "LINE", "ELEMENTS", "ATTRIBUTES", "TextBox", "Chart", "nice_ticks", "count_top"]
+__all__ = ["PX_PER_PT", "CHART_WIDTH", "PAD", "MIN_PT", "TITLE_PT", "LINE", "ELEMENTS", "ATTRIBUTES", "TextBox", "Chart", "nice_ticks", "count_top", "axis_span", "tick_format"]
 
 #: CSS px per point.
 PX_PER_PT = 96 / 72
@@ -317,6 +318,30 @@ class Chart:
         self.lines(PAD, first, lines)
         return first
 
+    def grid(self, left: float, right: float, top: float, bottom: float, low: float, high: float) -> None:
+        """Light vertical grid lines at the ticks of [low, high], as :meth:`value_axis` draws
+        them, over a part of a plot whose tick labels are written further down."""
+        scale = (right - left) / (high - low)
+        for value in nice_ticks(low, high):
+            if low - 1e-9 <= value <= high + 1e-9:
+                x = left + (value - low) * scale
+                self.line(x, top, x, bottom, colour="#dddddd", width=0.8)
+
+    def end_room(self, ticks: list[float], fmt: str) -> float:
+        """Half the width of the wider end tick label (a plot stops that far from the sheet's edge)."""
+        return max(self.measure(_tick(fmt, t)) for t in (ticks[0], ticks[-1])) / 2
+
+    def count_label(self, name: Any, count: str, room: float) -> list[str]:
+        """A row label: ``name`` in at most two lines of ``room`` px, then ``(count)`` on the last
+        line when it fits, else on a line of its own."""
+        lines = self.wrap(name, room, max_lines=2) or [""]
+        tail = f"({count})"
+        if self.measure(f"{lines[-1]} {tail}") <= room:
+            lines[-1] = f"{lines[-1]} {tail}".strip()
+        else:
+            lines.append(tail)
+        return lines
+
     def tick_room(self, low: float, high: float, fmt: str = "{:g}") -> float:
         """Width in px of the widest tick label :meth:`vertical_axis` writes for [low, high], plus its gap."""
         return max(self.measure(_tick(fmt, v)) for v in nice_ticks(low, high)) + 4
@@ -562,3 +587,34 @@ def nice_ticks(low: float, high: float, *, most: int = 6, integer: bool = False)
     step = next((st for st in steps if span / st <= most), steps[-1])
     first, last = math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step
     return [round(first + i * step, 10) + 0.0 for i in range(round((last - first) / step) + 1)]
+
+def axis_span(lows: Sequence[tuple[float, float]], highs: Sequence[tuple[float, float]], *,
+          minimum: float) -> tuple[float, float]:
+    """The shortest axis [low, high] on which every value ``p`` of ``lows`` lies at least the
+    fraction ``a`` of the axis above its low end (``(p, a)`` pairs: a margin, or the room of a
+    label left of it) and every value ``q`` of ``highs`` at least ``b`` below its high end.
+
+    With D = high − low, the pair (p, a), (q, b) needs D ≥ (q − p) / (1 − a − b); then
+    low = min(p − a·D).
+
+    Examples
+    --------
+    >>> axis_span([(0.0, 0.1)], [(1.0, 0.1)], minimum=0.1)
+    (-0.125, 1.125)
+    """
+    d = max([(q - p) / (1 - a - b) for p, a in lows for q, b in highs if a + b < 0.95] + [minimum])
+    low = min(p - a * d for p, a in lows)
+    return low, low + d
+
+
+def tick_format(low: float, high: float) -> str:
+    """A tick format with as many decimals as the ticks of [low, high] need (all alike: 3.0, 3.5, 4.0).
+
+    Examples
+    --------
+    >>> tick_format(3.0, 4.0), tick_format(3.0, 4.5), tick_format(0, 40)
+    ('{:.1f}', '{:.2f}', '{:.0f}')
+    """
+    ticks = nice_ticks(low, high)
+    decimals = next((d for d in range(5) if all(abs(round(v, d) - v) < 1e-9 for v in ticks)), 4)
+    return "{:." + str(decimals) + "f}"
