@@ -8,7 +8,8 @@ its chart out in CSS px from the measured width of every text
 that a label fits, and records every text's box: :meth:`Chart.overlaps` and
 :attr:`Chart.smallest_pt` say whether any two texts collide and how small the smallest is,
 without drawing anything. Drawing a chart costs a few milliseconds, against the 0.2 s of a
-matplotlib figure laid out, drawn and encoded as a PNG (issue 14; ``benchmarks/svg_spike.py``).
+matplotlib figure laid out, drawn and encoded as a PNG (issue 14; ``benchmarks/batch.py
+--chart-share`` measures the charts' share of a report).
 
 Customer text is untrusted: every text is made readable (control characters shown,
 :func:`csm_helpers.core.safety.readable`) and XML-escaped when written, and nothing else a
