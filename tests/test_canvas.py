@@ -324,3 +324,19 @@ def test_the_report_stylesheet_has_the_chart_text_rules():
     wanted = {d.strip().replace(" ", "") for d in fonts.TEXT_CSS.removeprefix("text{").removesuffix("}").split(";")}
     have = {d.strip().replace(" ", "") for d in rule.group(1).split(";") if d.strip()}
     assert wanted <= have
+
+
+def test_a_notebook_written_for_the_matplotlib_charts_still_shows_the_kpi_chart():
+    """Before the SVG charts, plot_kpis, plot_kpi_change and plot_progress returned a list of
+    Axes and the stage notebooks showed ``[0]``: a researcher's copy of such a notebook must
+    still run and show the chart."""
+    import pandas as pd
+
+    from csm_helpers.present.charts import kpis as pk
+
+    summary = pd.DataFrame({"kpi": ["csat"], "label": ["CSAT"], "value": [0.8], "ci_low": [0.75], "ci_high": [0.85],
+                            "n": [400], "target": [0.82], "status": ["not met"], "suppressed": [False]})
+    chart = pk.plot_kpis(summary)
+    assert chart[0] is chart and chart[-1] is chart
+    with pytest.raises(IndexError, match="one chart"):
+        chart[1]

@@ -541,6 +541,21 @@ class Chart:
         uid = "c" + hashlib.sha256(out.encode()).hexdigest()[:10]
         return out.replace(_UID, uid).replace("<style>", f"{style}<style>", 1)
 
+    def __getitem__(self, index: int) -> Chart:
+        """``chart[0]`` is the chart itself: ``plot_kpis``, ``plot_kpi_change`` and
+        ``plot_progress`` returned a list of matplotlib Axes before the charts were SVG, and a
+        researcher's notebook written then shows ``plot_kpis(...)[0]``; it keeps working.
+
+        Examples
+        --------
+        >>> c = Chart("demo")
+        >>> c[0] is c
+        True
+        """
+        if index in (0, -1):
+            return self
+        raise IndexError(f"a Chart is one chart: index 0, not {index}")
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
         svg = self.svg()
         return ({"image/svg+xml": svg, "text/plain": f"<Chart {self.kind}: {self.alt[:80]}>"},
