@@ -26,7 +26,17 @@ from csm_helpers.core.checks import require_table
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.present.catalogue import format_change, format_kpi, kpi_label, kpi_range, kpi_short
-from csm_helpers.present.charts.canvas import LINE, MIN_PT, PAD, PX_PER_PT, Chart, TextBox, nice_ticks
+from csm_helpers.present.charts.canvas import (
+    LINE,
+    MIN_PT,
+    PAD,
+    PX_PER_PT,
+    Chart,
+    TextBox,
+    as_float,
+    is_set,
+    nice_ticks,
+)
 from csm_helpers.present.charts.palette import BAD, DARK, GOOD, INK, LIGHT, MID, PURPLE, tint_hex
 
 __all__ = ["plot_priorities", "plot_progress", "plot_swot"]
@@ -63,15 +73,8 @@ _SWOT_MAX_LINES = 20
 _STAR = 17.0  # the star behind a point whose change is significant, CSS px across
 
 
-def _n(v: Any) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return math.nan
 
 
-def _truthy(v: Any) -> bool:
-    return v is not None and not (isinstance(v, float) and math.isnan(v)) and v is not pd.NA and bool(v)
 
 
 def _names(names: list[str]) -> str:
@@ -168,7 +171,7 @@ def plot_priorities(priority: pd.DataFrame, top: int = 10) -> Chart:
     quads = t["quadrant"].tolist()
     refs = t["reference_type"].tolist() if "reference_type" in t.columns else [None] * n
     first = t.iloc[0]
-    label, score_txt = chart.one_line(first["label"], 320), f"{_n(first['score']):.2g}"
+    label, score_txt = chart.one_line(first["label"], 320), f"{as_float(first['score']):.2g}"
     if isinstance(first["quadrant"], str):
         title = [_("Act first on {label} (score {score}, {quadrant})", label=label, score=score_txt,
                    quadrant=tr(first["quadrant"]))]
@@ -396,7 +399,7 @@ def _progress_panel(chart: Chart, sub_k: pd.DataFrame, kpi: str, waves: list[Any
     for i, sr in enumerate(series):
         seg, s, v, xs = sr["seg"], sr["rows"], sr["v"], sr["x"]
         for j in np.flatnonzero(sr["ok"]):
-            sig = _truthy(s["significant"].iloc[j])
+            sig = is_set(s["significant"].iloc[j])
             if sig:  # a star behind the point
                 chart.dot(xs[j], ypx(v[j]), shape="star", size=_STAR, fill="white", edge="#000000")
             chart.dot(xs[j], ypx(v[j]), shape="circle" if seg is None else _SEGMENT_SHAPES[i % 4],
@@ -412,7 +415,7 @@ def _progress_panel(chart: Chart, sub_k: pd.DataFrame, kpi: str, waves: list[Any
                                   (left + 4, yt + 3)], inside)
     if by is None:
         s, v, ok, xs, change = (series[0][k] for k in ("rows", "v", "ok", "x", "change"))
-        starred = [_truthy(sig) for sig in s["significant"]]
+        starred = [is_set(sig) for sig in s["significant"]]
         for j in np.flatnonzero(ok):
             text = format_kpi(kpi, v[j])
             _free_spot(chart, text, _around(chart, xs[j], ypx(v[j]), text, "barlBA", gap=11.0 if starred[j] else 6.0),
@@ -444,7 +447,7 @@ def _progress_title(progress: pd.DataFrame, waves: list[Any]) -> str:
     up, down = [], []
     for kpi in dict.fromkeys(last["kpi"]):
         r = last[last["kpi"] == kpi]
-        sig = r[[_truthy(s) for s in r["significant"]]]
+        sig = r[[is_set(s) for s in r["significant"]]]
         name = kpi_short(kpi)
         if len(sig) and (sig["change"].astype(float) > 0).any():
             up.append(name)
@@ -512,7 +515,7 @@ def plot_swot(swot: pd.DataFrame, *, max_items: int = 6, fontsize: float = MIN_P
     require_table(swot, ["category", "statement"], "SWOT table", "swot()")
     if isinstance(max_items, bool) or not isinstance(max_items, int | np.integer) or max_items < 1:
         raise CsmError(f"The value for `max_items` must be a whole number >= 1, but {max_items!r} was passed.")
-    size = _n(fontsize)
+    size = as_float(fontsize)
     if isinstance(fontsize, bool) or not math.isfinite(size):
         raise CsmError(f"The value for `fontsize` must be a number of points, but {fontsize!r} was passed.")
     size = max(size, MIN_PT)

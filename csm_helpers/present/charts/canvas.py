@@ -42,7 +42,7 @@ from csm_helpers.present.charts.fonts import (
     report_font,
 )
 
-__all__ = ["PX_PER_PT", "CHART_WIDTH", "PAD", "MIN_PT", "TITLE_PT", "LINE", "ELEMENTS", "ATTRIBUTES", "TextBox", "Chart", "nice_ticks", "count_top", "axis_span", "tick_format"]
+__all__ = ["PX_PER_PT", "CHART_WIDTH", "PAD", "MIN_PT", "TITLE_PT", "LINE", "ELEMENTS", "ATTRIBUTES", "TextBox", "Chart", "nice_ticks", "count_top", "axis_span", "tick_format", "as_float", "is_set"]
 
 #: CSS px per point.
 PX_PER_PT = 96 / 72
@@ -634,3 +634,33 @@ def tick_format(low: float, high: float) -> str:
     ticks = nice_ticks(low, high)
     decimals = next((d for d in range(5) if all(abs(round(v, d) - v) < 1e-9 for v in ticks)), 4)
     return "{:." + str(decimals) + "f}"
+
+
+def as_float(value: Any) -> float:
+    """A table cell as a float; NaN when it is not a number (None, NA, text).
+
+    Examples
+    --------
+    >>> as_float("0.5"), math.isnan(as_float(None)), math.isnan(as_float("n/a"))
+    (0.5, True, True)
+    """
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def is_set(value: Any) -> bool:
+    """A table cell read as a flag: False for None, NaN and NA, else its truth.
+
+    Examples
+    --------
+    >>> is_set(True), is_set(float("nan")), is_set(None), is_set(0)
+    (True, False, False, False)
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    try:
+        return bool(value)
+    except TypeError:  # pandas.NA
+        return False

@@ -32,7 +32,7 @@ from csm_helpers.present.catalogue import (
     kpi_range,
     kpi_short,
 )
-from csm_helpers.present.charts.canvas import LINE, PAD, Chart, nice_ticks
+from csm_helpers.present.charts.canvas import LINE, PAD, Chart, as_float, is_set, nice_ticks
 from csm_helpers.present.charts.palette import BAD, DARK, GOOD, LIGHT, MID, tint_hex
 from csm_helpers.present.charts.scores import plot_scorecard, plot_segment_means  # re-exported: kpis.plot_...
 
@@ -49,16 +49,8 @@ _STATUS_STYLE: dict[str, tuple[str, str | None, str]] = {
 
 
 # --------------------------------------------------------------------------- helpers
-def _num(v: Any) -> float:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return math.nan
-    return f
 
 
-def _truthy(v: Any) -> bool:
-    return v is not None and not (isinstance(v, float) and math.isnan(v)) and bool(v)
 
 
 def _name_list(names: list[str]) -> str:
@@ -177,10 +169,10 @@ def plot_kpis(summary: pd.DataFrame, *, level: float = 0.95, min_n: int = 5) -> 
     rows = []
     for i, (_i, r) in enumerate(summary.iterrows()):
         kpi = str(r["kpi"])
-        value, lo, hi, target = _num(r["value"]), _num(r["ci_low"]), _num(r["ci_high"]), _num(r.get("target"))
+        value, lo, hi, target = as_float(r["value"]), as_float(r["ci_low"]), as_float(r["ci_high"]), as_float(r.get("target"))
         status = r.get("status")
         status = str(status) if isinstance(status, str) else ""
-        suppressed = _truthy(r["suppressed"])
+        suppressed = is_set(r["suppressed"])
         key, factor, a, b = _kpi_scale(kpi, [value, lo, hi, target], i)
         rows.append({"kpi": kpi, "value": value, "lo": lo, "hi": hi, "target": target, "status": status,
                      "suppressed": suppressed, "key": key, "factor": factor, "axis": (a, b),
@@ -290,16 +282,16 @@ def plot_kpis(summary: pd.DataFrame, *, level: float = 0.95, min_n: int = 5) -> 
 
 def _kpis_title(summary: pd.DataFrame) -> str:
     rows = [r for _i, r in summary.iterrows()]
-    with_target = [r for r in rows if math.isfinite(_num(r.get("target"))) and not _truthy(r["suppressed"])]
-    suppressed = [kpi_short(str(r["kpi"])) for r in rows if _truthy(r["suppressed"])]
+    with_target = [r for r in rows if math.isfinite(as_float(r.get("target"))) and not is_set(r["suppressed"])]
+    suppressed = [kpi_short(str(r["kpi"])) for r in rows if is_set(r["suppressed"])]
     if not with_target:
         title = _("Headline KPIs with confidence intervals (no targets set)")
     else:
-        met = sum(1 for r in with_target if _num(r["value"]) >= _num(r["target"]))
+        met = sum(1 for r in with_target if as_float(r["value"]) >= as_float(r["target"]))
         title = _("{met} of {n} KPI targets met" if len(with_target) > 1 else "{met} of {n} KPI target met",
                   met=met, n=len(with_target))
-        below = [kpi_short(str(r["kpi"])) for r in with_target if _num(r["ci_high"]) < _num(r["target"])]
-        above = [kpi_short(str(r["kpi"])) for r in with_target if _num(r["ci_low"]) > _num(r["target"])]
+        below = [kpi_short(str(r["kpi"])) for r in with_target if as_float(r["ci_high"]) < as_float(r["target"])]
+        above = [kpi_short(str(r["kpi"])) for r in with_target if as_float(r["ci_low"]) > as_float(r["target"])]
         if below:
             title += "; " + _("{kpis} clearly below target", kpis=_name_list(below))
         if above:
@@ -368,16 +360,16 @@ def plot_kpi_change(change: pd.DataFrame, *, level: float = 0.95, min_n: int = 5
     rows = []
     for i, (_i, r) in enumerate(change.iterrows()):
         kpi = str(r["kpi"])
-        vals = {k: _num(r.get(k)) for k in ("previous", "previous_ci_low", "previous_ci_high", "latest",
+        vals = {k: as_float(r.get(k)) for k in ("previous", "previous_ci_low", "previous_ci_high", "latest",
                                              "latest_ci_low", "latest_ci_high")}
-        hidden = _truthy(r["suppressed"])
+        hidden = is_set(r["suppressed"])
         key, factor, a, b = _kpi_scale(kpi, list(vals.values()), i)
         waves = []
         for period, wave, n_col in (("previous", w_prev, "n_previous"), ("latest", w_last, "n_latest")):
             count = format_count(r[n_col], suppressed=hidden, min_n=min_n, prefix=True)
             waves.append((period, wave, count, chart.count_label(wave, count, room)))
         name = kpi_label(kpi)
-        p, ch, sig = _num(r["p_value"]), _num(r["change"]), _truthy(r["significant"])
+        p, ch, sig = as_float(r["p_value"]), as_float(r["change"]), is_set(r["significant"])
         if hidden:
             heading = _("{kpi}: suppressed (n < {n} in a wave)", kpi=name, n=min_n)
         else:
@@ -503,10 +495,10 @@ def _change_title(change: pd.DataFrame, w_prev: str, w_last: str) -> str:
     up, down, suppressed = [], [], []
     for _i, r in change.iterrows():
         name = kpi_short(str(r["kpi"]))
-        if _truthy(r["suppressed"]):
+        if is_set(r["suppressed"]):
             suppressed.append(name)
-        elif _truthy(r["significant"]):
-            (up if _num(r["change"]) > 0 else down).append(name)
+        elif is_set(r["significant"]):
+            (up if as_float(r["change"]) > 0 else down).append(name)
     parts = []
     if up:
         parts.append(_("{kpis} rose significantly", kpis=_name_list(up)))

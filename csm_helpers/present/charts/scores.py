@@ -18,7 +18,7 @@ from csm_helpers.present.catalogue import (
     format_count,
     format_p,
 )
-from csm_helpers.present.charts.canvas import LINE, PAD, Chart, nice_ticks
+from csm_helpers.present.charts.canvas import LINE, PAD, Chart, as_float, is_set, nice_ticks
 from csm_helpers.present.charts.palette import DARK, LIGHT, MID, PURPLE, tint_hex
 
 __all__ = ["plot_segment_means", "plot_scorecard"]
@@ -31,16 +31,8 @@ _FILLS: tuple[tuple[str, str | None], ...] = (
     ("white", "xx"), (tint_hex(PURPLE, 0.5), "\\\\\\\\"), ("white", None))
 
 
-def _num(v: Any) -> float:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return math.nan
-    return f
 
 
-def _truthy(v: Any) -> bool:
-    return v is not None and not (isinstance(v, float) and math.isnan(v)) and bool(v)
 
 
 def _clip(v: float, lo: float, hi: float) -> float:
@@ -107,7 +99,7 @@ def plot_segment_means(groups: pd.DataFrame | dict[str, Any], *, label: str | No
     if isinstance(groups, dict):
         wa = groups.get("welch_anova")
         if isinstance(wa, pd.DataFrame) and len(wa) and "p_value" in wa.columns:
-            welch_p = _num(wa["p_value"].iloc[0])
+            welch_p = as_float(wa["p_value"].iloc[0])
         groups = groups.get("groups")
     require_table(groups, ["group", "n", "mean", "ci_low", "ci_high", "suppressed"], "segment means table",
                   "compare_means()['groups']")
@@ -120,7 +112,7 @@ def plot_segment_means(groups: pd.DataFrame | dict[str, Any], *, label: str | No
     lo = groups["ci_low"].to_numpy(float)
     hi = groups["ci_high"].to_numpy(float)
     sizes = groups["n"].to_numpy(float)
-    supp = np.array([_truthy(v) for v in groups["suppressed"]])
+    supp = np.array([is_set(v) for v in groups["suppressed"]])
     shown = ~supp & np.isfinite(means)
     okc = shown & np.isfinite(lo) & np.isfinite(hi)
     counts = [format_count(n, suppressed=h, min_n=min_n, prefix=True)
@@ -254,8 +246,8 @@ def plot_scorecard(scorecard: pd.DataFrame, *, level: float = 0.95, min_n: int =
             if not len(sub):
                 continue
             r = sub.iloc[0]
-            cells.append((d, seg, _num(r["value"]), _truthy(r["suppressed"]), _num(r["ci_low"]), _num(r["ci_high"]),
-                          _num(r["n"]), j))
+            cells.append((d, seg, as_float(r["value"]), is_set(r["suppressed"]), as_float(r["ci_low"]), as_float(r["ci_high"]),
+                          as_float(r["n"]), j))
     title = _scorecard_title(chart, cells, by is not None)
     top = chart.title(title.split("\n"))
     room = 0.3 * chart.width
@@ -264,7 +256,7 @@ def plot_scorecard(scorecard: pd.DataFrame, *, level: float = 0.95, min_n: int =
         labels = {}
         for d in dims:
             lines = chart.wrap(dim_names[d], room, max_lines=2)
-            if d in n_items and math.isfinite(_num(n_items[d])):
+            if d in n_items and math.isfinite(as_float(n_items[d])):
                 k_items = int(n_items[d])
                 lines.append(_("({k} items)" if k_items != 1 else "({k} item)", k=k_items))
             labels[(d, None)] = lines
