@@ -270,8 +270,9 @@ def test_hostile_text_stays_text_in_browser(browser, tmp_path):
 # --------------------------------------------------------------------------- phones (issue 13)
 #: What a report must satisfy on a 390 px wide phone, checked in the page: no sideways page
 #: scroll, every chart's smallest text at least 9 CSS px as shown, no chart whose labels collide
-#: (counted when it was drawn: charts.style.text_overlaps), and the base n of every KPI tile the
-#: same as the header's n.
+#: (an SVG chart measured as drawn: SVG_CHECKS; a researcher's PNG figure by the count made when
+#: it was drawn, charts.style.text_overlaps), and the base n of every KPI tile the same as the
+#: header's n.
 PHONE_CHECKS = """() => {""" + SVG_CHECKS + """
   const out = [];
   const doc = document.documentElement;
