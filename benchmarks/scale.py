@@ -427,18 +427,16 @@ class _Sink:
     def __init__(self) -> None:
         self.tables = self.figures = self.chart_bytes = 0
 
-    def __call__(self, obj: Any) -> None:
+    def __call__(self, obj: Any, **options: Any) -> None:
         data = getattr(obj, "data", None)
-        if isinstance(data, bytes):  # a PNG (a researcher's own matplotlib figure)
+        if options.get("raw") and "image/svg+xml" in obj:  # an SVG chart, as display.show_figure hands it over
+            self.figures += 1
+            self.chart_bytes += len(obj["image/svg+xml"].encode())
+        elif isinstance(data, bytes):  # a PNG (a researcher's own matplotlib figure)
             self.figures += 1
             self.chart_bytes += len(data)
         else:
             self.tables += 1
-
-    def raw(self, data: dict[str, Any], metadata: dict[str, Any]) -> None:
-        """An SVG chart, as ``display.show_figure`` hands it over."""
-        self.figures += 1
-        self.chart_bytes += len(data.get("image/svg+xml", "").encode())
 
 
 def run_analysis(study_path: Path, *, out_dir: Path, record: Callable[[str, Callable[[], Any]], Any]) -> _Sink:
@@ -458,14 +456,14 @@ def run_analysis(study_path: Path, *, out_dir: Path, record: Callable[[str, Call
     record("segment + latest wave data", lambda: (ctx.analysis_data, ctx.current))
 
     sink = _Sink()
-    real_open, real_display, real_raw = workbook.open_stage, display._display, display._display_raw
+    real_open, real_display = workbook.open_stage, display._display
 
     def shared_context(stage: str, **_: Any) -> workbook.StageContext:
         ctx.stage = stage
         return ctx
 
     workbook.open_stage = shared_context
-    display._display, display._display_raw = sink, sink.raw
+    display._display = sink
     try:
         for stage in STAGES:
             namespace: dict[str, Any] = {"study_path": str(study_path), "segment": "all",
@@ -474,7 +472,7 @@ def run_analysis(study_path: Path, *, out_dir: Path, record: Callable[[str, Call
                 record(f"{stage[:2]} {heading}", lambda code=code, ns=namespace: exec(code, ns))
         record("report summary", lambda: report_summary(ctx))
     finally:
-        workbook.open_stage, display._display, display._display_raw = real_open, real_display, real_raw
+        workbook.open_stage, display._display = real_open, real_display
     return sink
 
 

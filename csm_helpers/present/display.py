@@ -60,22 +60,14 @@ class Html:
         return f"<Html {len(self.markup)} chars>"
 
 
-def _display(obj: Any) -> None:
+def _display(obj: Any, **options: Any) -> None:
+    """IPython's ``display`` (``raw=True, metadata=...`` for a ready mime bundle)."""
     try:
         from IPython.display import display
     except ImportError:  # pragma: no cover - IPython is a dependency
         print(obj)
         return
-    display(obj)
-
-
-def _display_raw(data: dict[str, Any], metadata: dict[str, Any]) -> None:
-    try:
-        from IPython.display import display
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        print(data.get("text/plain", ""))
-        return
-    display(data, raw=True, metadata=metadata)
+    display(obj, **options)
 
 
 def fmt_pct(value: Any, digits: int = 0) -> str:
@@ -342,7 +334,8 @@ def show_figure(ax_or_fig: Any, *, alt: str | None = None, dpi: int = 120) -> No
         meta = ax_or_fig.metadata()
         if alt is not None:
             meta["alt"] = readable(alt, max_chars=300)
-        _display_raw({"image/svg+xml": ax_or_fig.svg(), "text/plain": meta["alt"]}, {"image/svg+xml": meta})
+        _display({"image/svg+xml": ax_or_fig.svg(), "text/plain": meta["alt"]}, raw=True,
+                 metadata={"image/svg+xml": meta})
         return
     from csm_helpers.present.charts import raster  # matplotlib: only for a researcher's own figure
 
