@@ -42,8 +42,6 @@ from csm_helpers.present.charts.palette import BAD, DARK, GOOD, INK, LIGHT, MID,
 __all__ = ["plot_priorities", "plot_progress", "plot_swot"]
 
 
-
-
 # quadrant -> (fill, hatch): told apart by the hatch as well as the colour
 _QUADRANT_STYLE: dict[str, tuple[str, str | None]] = {
     CONCENTRATE: (BAD, None),
@@ -73,30 +71,16 @@ _SWOT_MAX_LINES = 20
 _STAR = 17.0  # the star behind a point whose change is significant, CSS px across
 
 
-
-
-
-
 def _names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else _("{names} and {last}", names=", ".join(names[:-1]), last=names[-1])
 
 
-
-
 def _free_spot(chart: Chart, text: str, spots: list[tuple[float, float]],
                within: tuple[float, float, float, float]) -> TextBox:
-    """Write ``text`` at the first of ``spots`` (left, top) where it stays ``within`` (x0, y0,
-    x1, y1) and collides with no text and no marker; at the first spot when none is free."""
-    w, h = chart.measure(text), MIN_PT * PX_PER_PT
-    x0b, y0b, x1b, y1b = within
-    taken = chart.texts + chart.obstacles
-    for left, top in spots:
-        box = TextBox(text, left, top, left + w, top + h, MIN_PT)
-        if left < x0b or top < y0b or left + w > x1b or top + h > y1b:
-            continue
-        if not any(box.collides(other, slack=0.0) for other in taken):
-            return chart.text(left, top, text, valign="top")
-    return chart.text(spots[0][0], spots[0][1], text, valign="top")
+    """Write ``text`` at the first of ``spots`` (left, top) that is free within ``within``
+    (:meth:`Chart.free_spot`); at the first spot when none is."""
+    left, top = chart.free_spot(text, spots, within=within) or spots[0]
+    return chart.text(left, top, text, valign="top")
 
 
 def _around(chart: Chart, x: float, y: float, text: str, order: str, gap: float = 6.0) -> list[tuple[float, float]]:

@@ -313,7 +313,6 @@ def _cross_legend(chart: Chart, label: str, top: float) -> float:
     return top + MIN_PT * PX_PER_PT * 1.5
 
 
-
 # --------------------------------------------------------------------------- key drivers
 def plot_drivers(drivers: pd.DataFrame, *, labels: Mapping[str, str] | None = None, top: int = 3) -> Chart:
     """Key drivers: relative weight of each attribute as % of R^2, with bootstrap whiskers, sorted.
@@ -405,8 +404,6 @@ def plot_drivers(drivers: pd.DataFrame, *, labels: Mapping[str, str] | None = No
         items.append((_("{level} bootstrap interval", level=f"{level:.0%}"), "whisker", {}))
     chart.finish(chart.legend(items, under + 6))
     return chart
-
-
 
 
 # --------------------------------------------------------------------------- gaps

@@ -471,29 +471,40 @@ class Chart:
                                                                                 by - ux * head * 0.45)],
                      fill=colour, edge=None)
 
-    def place_label(self, x: float, y: float, text: str, *, gap: float = 6.0, within: tuple[float, float, float, float]
-                    | None = None, size: float = MIN_PT) -> TextBox | None:
-        """Write ``text`` next to the point (x, y) where it collides with no text and no
-        marker already on the chart: right, left, above, below, then the four corners, each
-        ``gap`` px from the point. ``within`` (x0, y0, x1, y1) bounds where it may go
-        (default: the sheet). Returns its box, or None when no place is free (the caller then
-        numbers the point and lists it, for example).
-        """
-        px = size * PX_PER_PT
-        w, h = self.measure(text, size), px
+    def label_spots(self, x: float, y: float, text: str, *, gap: float = 6.0,
+                    size: float = MIN_PT) -> list[tuple[float, float]]:
+        """Where ``text`` may go next to the point (x, y), as (left, top), ``gap`` px from it:
+        right, left, above, below, then the four corners."""
+        w, h = self.measure(text, size), size * PX_PER_PT
+        return [(x + gap, y - h / 2), (x - gap - w, y - h / 2), (x - w / 2, y - gap - h), (x - w / 2, y + gap),
+                (x + gap * 0.7, y - gap * 0.7 - h), (x - gap * 0.7 - w, y - gap * 0.7 - h),
+                (x + gap * 0.7, y + gap * 0.7), (x - gap * 0.7 - w, y + gap * 0.7)]
+
+    def free_spot(self, text: str, spots: list[tuple[float, float]], *,
+                  within: tuple[float, float, float, float] | None = None,
+                  size: float = MIN_PT) -> tuple[float, float] | None:
+        """The first of ``spots`` (left, top) where ``text`` stays ``within`` (x0, y0, x1, y1;
+        default: the sheet) and collides with no text and no marker already on the chart;
+        None when none is free. Nothing is written."""
+        w, h = self.measure(text, size), size * PX_PER_PT
         x0b, y0b, x1b, y1b = within or (PAD, PAD, self.width - PAD, float("inf"))
-        candidates = [(x + gap, y - h / 2), (x - gap - w, y - h / 2), (x - w / 2, y - gap - h), (x - w / 2, y + gap),
-                      (x + gap * 0.7, y - gap * 0.7 - h), (x - gap * 0.7 - w, y - gap * 0.7 - h),
-                      (x + gap * 0.7, y + gap * 0.7), (x - gap * 0.7 - w, y + gap * 0.7)]
         taken = self.texts + self.obstacles
-        for left, top in candidates:
+        for left, top in spots:
             box = TextBox(text, left, top, left + w, top + h, size)
             if left < x0b or top < y0b or left + w > x1b or top + h > y1b:
                 continue
-            if any(box.collides(other, slack=0.0) for other in taken):
-                continue
-            return self.text(left, top, text, size=size, valign="top")
+            if not any(box.collides(other, slack=0.0) for other in taken):
+                return left, top
         return None
+
+    def place_label(self, x: float, y: float, text: str, *, gap: float = 6.0, within: tuple[float, float, float, float]
+                    | None = None, size: float = MIN_PT) -> TextBox | None:
+        """Write ``text`` next to the point (x, y) at the first :meth:`label_spots` that is
+        :meth:`free_spot` within ``within`` (default: the sheet). Returns its box, or None when
+        no place is free (the caller then numbers the point and lists it, for example).
+        """
+        spot = self.free_spot(text, self.label_spots(x, y, text, gap=gap, size=size), within=within, size=size)
+        return None if spot is None else self.text(spot[0], spot[1], text, size=size, valign="top")
 
     def mark(self, kind: str, **what: Any) -> None:
         """Record what a drawn element stands for (see :attr:`marks`)."""

@@ -22,8 +22,6 @@ from csm_helpers.present.charts.palette import BAD, DARK, GOOD, LIGHT, WARN, tin
 __all__ = ["plot_self_assessment", "plot_readiness"]
 
 
-
-
 # Readiness status -> (face colour, hatch, legend label); distinguishable in grey-scale and
 # without colour vision: each status has its own hatch or none, and a face of its own lightness.
 _STATUS_STYLE = {

@@ -51,8 +51,6 @@ _STATUS_STYLE: dict[str, tuple[str, str | None, str]] = {
 # --------------------------------------------------------------------------- helpers
 
 
-
-
 def _name_list(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
@@ -94,14 +92,6 @@ def _runs(keys: list[Any]) -> list[list[int]]:
         else:
             runs.append([i])
     return runs
-
-
-
-
-
-
-
-
 
 
 def _clip(v: float, lo: float, hi: float) -> float:

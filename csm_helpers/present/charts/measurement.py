@@ -28,8 +28,6 @@ __all__ = ["plot_likert", "plot_weights", "plot_sampling"]
 _NEG_HATCH = ("..", "////", "\\\\\\\\", "xx")
 
 
-
-
 _SHORT = tint_hex(BAD, 0.5)  # a segment below its target margin
 
 

@@ -33,8 +33,6 @@ _TAIL = 12.0  # of an arrow's start, never under its label
 _WORD = re.compile(r"[^\s\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+")
 
 
-
-
 #: A path that may be zero: dashed and grey (#666666, 5.7:1 on white, still readable).
 _WEAK = tint_hex(INK, 0.25)
 

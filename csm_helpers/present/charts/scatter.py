@@ -124,10 +124,6 @@ def _minaxis_span(low: float, high: float) -> float:
     return max(abs(low), abs(high), 1.0) * 0.1
 
 
-
-
-
-
 def label_points(chart: Chart, points: list[tuple[float, float]], names: list[str], colours: list[str],
                   within: tuple[float, float, float, float], room: float) -> tuple[list[str | None],
                                                                                    list[tuple[str, str]]]:
@@ -219,14 +215,12 @@ _GAP = 7.0
 def _place(chart: Chart, x: float, y: float, text: str, within: tuple[float, float, float, float],
            colour: str) -> TextBox | None:
     """:meth:`Chart.place_label` in ``colour``, on a white ground (a grid line or cross-hair
-    under it is hidden): the place is found on a copy of the chart's texts and obstacles, then
-    the label is written there."""
-    trial = Chart(chart.kind, width=chart.width, texts=list(chart.texts), obstacles=list(chart.obstacles))
-    box = trial.place_label(x, y, text, within=within, gap=_GAP)
-    if box is None:
+    under it is hidden)."""
+    spot = chart.free_spot(text, chart.label_spots(x, y, text, gap=_GAP), within=within)
+    if spot is None:
         return None
-    chart.rect(box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0, fill="white")  # no line through it
-    return chart.text(box.x0, box.y0, text, valign="top", colour=colour)
+    chart.rect(spot[0], spot[1], chart.measure(text), MIN_PT * PX_PER_PT, fill="white")  # no line through it
+    return chart.text(spot[0], spot[1], text, valign="top", colour=colour)
 
 
 #: Directions tried for a label further out (degrees; 0 is right, 90 down): the sides first.

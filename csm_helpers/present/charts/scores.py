@@ -31,10 +31,6 @@ _FILLS: tuple[tuple[str, str | None], ...] = (
     ("white", "xx"), (tint_hex(PURPLE, 0.5), "\\\\\\\\"), ("white", None))
 
 
-
-
-
-
 def _clip(v: float, lo: float, hi: float) -> float:
     return min(max(v, lo), hi)
 

@@ -82,8 +82,6 @@ def _n_text(n: Any) -> str:
         return _("n unknown")
 
 
-
-
 def _tick(fmt: str, value: float) -> str:
     return fmt.format(value).replace("-", "−")
 
