@@ -302,6 +302,54 @@ def test_the_base_font_is_kept_on_disk_and_read_back_the_same(tmp_path, monkeypa
         fresh()
 
 
+def test_font_subsets_made_in_parallel_threads_never_enter_fonttools_together(monkeypatch):
+    """A run exports its stages in parallel threads, and each page cuts its own font subset.
+    fontTools fills module tables on first use (the OS/2 Unicode ranges): a second thread that
+    read them half filled failed with an IndexError (seen once in a few dozen ``csm run``). So
+    fontTools is entered by one thread at a time, whatever the threads ask for."""
+    import threading
+    import time
+
+    from fontTools import subset
+
+    inside, most, guard = [0], [0], threading.Lock()
+    real = subset.Subsetter.subset
+
+    def slow_subset(self, font):
+        with guard:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.05)  # long enough for every other thread to try to come in
+        try:
+            return real(self, font)
+        finally:
+            with guard:
+                inside[0] -= 1
+
+    monkeypatch.setattr(subset.Subsetter, "subset", slow_subset)
+    fonts._face.cache_clear()
+    texts = [f"Fees {k} ₫" for k in range(6)]
+    start = threading.Barrier(len(texts))
+    results: dict[int, str] = {}
+
+    def one(k: int) -> None:
+        start.wait()
+        results[k] = fonts.font_face_data(texts[k])
+
+    try:
+        threads = [threading.Thread(target=one, args=(k,)) for k in range(len(texts))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert most[0] == 1 and len(results) == len(texts)
+        monkeypatch.undo()
+        fonts._face.cache_clear()
+        assert all(results[k] == fonts.font_face_data(texts[k]) for k in range(len(texts)))
+    finally:
+        fonts._face.cache_clear()
+
+
 def test_wrap_of_a_huge_label_keeps_every_character_or_says_it_cut():
     """A label of hundreds of thousands of characters (a pasted log in a free-text answer) is
     laid out in linear time: every line fits, nothing is lost, or the cut is marked."""

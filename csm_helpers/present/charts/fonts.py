@@ -33,6 +33,7 @@ import functools
 import io
 import itertools
 import re
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -47,6 +48,11 @@ TEXT_CSS = "text{font-kerning:none;font-variant-ligatures:none;white-space:pre}"
 #: Ascent and descent of the report font, in em (Noto Sans CJK: typo ascender 880, descender
 #: -120 of 1000 units); the fallback fonts are close.
 ASCENT, DESCENT = 0.88, 0.12
+
+#: fontTools is not safe to enter from two threads at once: it fills some module-level tables
+#: on first use (the Unicode ranges of ``OS/2``), and a second thread that reads them half
+#: filled fails with an IndexError. A run exports its stages in parallel threads.
+_FONTTOOLS = threading.Lock()
 
 #: Never at the start of a line (closing brackets and punctuation, CJK and Latin).
 _CLOSING = set("）)]｝}〕〉》」』】〙〗’”，。、．：；！？%‰℃·・ー…‥,.:;!?") | {"\u3001", "\u3002"}
@@ -117,10 +123,11 @@ class ReportFont:
         from fontTools.ttLib import TTFont
 
         self.path = path
-        font = TTFont(path, lazy=True)
-        self.units_per_em = int(font["head"].unitsPerEm)
-        self._cmap = font.getBestCmap()
-        self._hmtx = font["hmtx"].metrics
+        with _FONTTOOLS:
+            font = TTFont(path, lazy=True)
+            self.units_per_em = int(font["head"].unitsPerEm)
+            self._cmap = font.getBestCmap()
+            self._hmtx = dict(font["hmtx"].metrics)
         self._em: dict[str, float] = {}  # character -> advance width in em
         self._missing = 0.5  # a character the font lacks: measured as half an em
 
@@ -251,6 +258,11 @@ def set_font_per_chart(on: bool) -> None:
 
 
 def _subset_bytes(source: str | bytes, chars: str, *, flavor: str | None) -> bytes:
+    with _FONTTOOLS:
+        return _subset_bytes_unlocked(source, chars, flavor=flavor)
+
+
+def _subset_bytes_unlocked(source: str | bytes, chars: str, *, flavor: str | None) -> bytes:
     from fontTools import subset
 
     options = subset.Options()
