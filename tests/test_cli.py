@@ -270,3 +270,32 @@ def test_a_stage_notebook_loads_no_plotting_library():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT.parent, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout
     assert "from csm_helpers.present.charts" in code  # the notebooks' chart imports were read
+
+
+def test_csm_skips_the_interpreter_teardown_but_not_what_exit_must_do(tmp_path):
+    """The ``csm`` entry point ends the process without freeing every object first (0.4 to
+    0.5 s after each command), yet what Python's exit does that matters still happens: a
+    thread that is not a daemon is waited for, atexit handlers run, buffered output is
+    written, and the exit code is the command's."""
+    import subprocess
+    import sys
+
+    mark = tmp_path / "mark"
+    code = textwrap.dedent(f"""
+        import atexit, sys, threading, time
+        atexit.register(lambda: open({str(mark)!r}, "a").write("atexit;"))
+        def late():
+            time.sleep(0.3)
+            open({str(mark)!r}, "a").write("thread;")
+        threading.Thread(target=late).start()
+        sys.argv = ["csm", "validate"]
+        from csm_helpers.cli import _entry
+        _entry()
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "2,400" in proc.stdout + proc.stderr  # the command's own output, flushed
+    assert mark.read_text() == "thread;atexit;"
+    bad = subprocess.run([sys.executable, "-c", code.replace('"validate"', '"validate", "--study", "nowhere.yaml"')],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 1 and "nowhere.yaml" in bad.stderr

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html.parser
 import re
 import threading
+from collections.abc import Iterator
 from typing import Any
 from xml.etree import ElementTree
 
@@ -18,29 +20,63 @@ from csm_helpers.present.charts.canvas import ATTRIBUTES, ELEMENTS
 from csm_helpers.present.charts.fonts import TEXT_CSS, font_face_data
 from csm_helpers.present.templates import NOT_COVERED_MIME, templates_dir
 
-__all__ = ["check_static_html", "export_html", "inline_charts", "move_not_covered", "prepare_report"]
+__all__ = ["check_static_html", "export_html", "inline_charts", "move_not_covered", "prepare_report", "warm_exporter"]
 
 
 # --------------------------------------------------------------------------- export
-_EXPORTERS = threading.local()
+_IDLE: list[Any] = []  # report exporters not in use
+_IDLE_LOCK = threading.Lock()
+_MADE = [0]  # report exporters made by this process
 
 
-def _exporter():
-    """One configured report exporter per thread (template compiled once per thread; nbconvert
-    exporters are not documented as thread-safe, and ``csm batch`` exports from several)."""
-    exporter = getattr(_EXPORTERS, "exporter", None)
+def _new_exporter() -> Any:
+    from traitlets.config import Config
+
+    c = Config()
+    c.HTMLExporter.embed_images = True  # the template leaves code and prompts out itself
+    # The notebook is checked against the nbformat schema once, after the last preprocessor,
+    # not after each of the dozen (most of them disabled): a tenth of a second per report.
+    c.HTMLExporter.optimistic_validation = True
+    return _report_exporter_class()(config=c, template_name="csm_report",
+                                    extra_template_basedirs=[str(templates_dir())])
+
+
+@contextlib.contextmanager
+def _exporter() -> Iterator[Any]:
+    """A configured report exporter for this thread's use only, made on first need and then
+    kept for the next export (of any thread). nbconvert exporters are not documented as
+    thread-safe, and ``csm batch`` exports from several threads: each export has one to itself.
+    """
+    with _IDLE_LOCK:
+        exporter = _IDLE.pop() if _IDLE else None
     if exporter is None:
-        from traitlets.config import Config
+        exporter = _new_exporter()
+        with _IDLE_LOCK:
+            _MADE[0] += 1
+    try:
+        yield exporter
+    finally:
+        with _IDLE_LOCK:
+            _IDLE.append(exporter)
 
-        c = Config()
-        c.HTMLExporter.embed_images = True  # the template leaves code and prompts out itself
-        # The notebook is checked against the nbformat schema once, after the last preprocessor,
-        # not after each of the dozen (most of them disabled): a tenth of a second per report.
-        c.HTMLExporter.optimistic_validation = True
-        exporter = _report_exporter_class()(config=c, template_name="csm_report",
-                                            extra_template_basedirs=[str(templates_dir())])
-        _EXPORTERS.exporter = exporter
-    return exporter
+
+def warm_exporter() -> None:
+    """Make a report exporter ready now, so that the next export does not wait for it.
+
+    nbconvert's set-up, the template's compilation and the first use of its filters take about
+    0.4 s, once per process. ``csm run`` and ``csm batch`` call this in a background thread
+    while the kernel runs the first notebook, when the process has nothing else to do. Does
+    nothing once the process has made one.
+
+    Examples
+    --------
+    >>> warm_exporter()
+    """
+    with _IDLE_LOCK:
+        if _MADE[0]:  # one is made already (in use or not)
+            return
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("·")])
+    export_html(nb, {"stage": "00_warm_up"})
 
 
 @functools.cache
@@ -412,6 +448,7 @@ def export_html(nb: nbformat.NotebookNode, meta: dict[str, Any]) -> str:
     """
     nb = nbformat.from_dict(nb)
     nb.metadata["csm"] = dict(meta)
-    body, _resources = _exporter().from_notebook_node(nb)
+    with _exporter() as exporter:
+        body, _resources = exporter.from_notebook_node(nb)
     check_static_html(body)
     return body

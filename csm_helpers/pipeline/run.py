@@ -24,6 +24,7 @@ papermill, with its parameters cell injected, as ``papermill`` on the command li
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -42,7 +43,7 @@ from csm_helpers.core.jsonable import to_jsonable
 from csm_helpers.core.paths import check_output_folder
 from csm_helpers.core.safety import write_text_atomic
 from csm_helpers.pipeline.execute import StageExecutor, silence_kernel_logs
-from csm_helpers.pipeline.export import export_html
+from csm_helpers.pipeline.export import export_html, warm_exporter
 from csm_helpers.pipeline.index import note_done_in_batch_state, write_index
 from csm_helpers.pipeline.outputs import commit_segment, is_up_to_date, manifest_key, recover_interrupted
 from csm_helpers.pipeline.plan import RunPlan, RunResult, plan_run, segment_dirname
@@ -178,6 +179,9 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
     def summary_now() -> dict[str, Any] | None:
         return summary.result() if isinstance(summary, Future) else summary
 
+    # the report template is compiled while the kernel runs the first notebook, not after it
+    threading.Thread(target=_warm_exporter, name="csm-warm-export", daemon=True).start()
+
     def one(stage: str) -> float:
         ts = time.perf_counter()
         nb_path = plan.notebooks / f"{stage}.ipynb"
@@ -215,6 +219,11 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
     write_text_atomic(seg_stage / "metrics.json",
                       json.dumps(to_jsonable(metrics), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     return seg_stage, timings
+
+
+def _warm_exporter() -> None:
+    with contextlib.suppress(Exception):  # a template that cannot load fails the export itself, with its message
+        warm_exporter()
 
 
 def _run_parallel(one: Callable[[str], float], stages: list[str], workers: int,
