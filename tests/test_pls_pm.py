@@ -33,6 +33,7 @@ Every comparison is absolute, to 1e-6, signs included.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from pathlib import Path
 
@@ -402,15 +403,21 @@ def test_bootstrap_is_seeded_and_brackets_the_estimates(sat):
     _close(first["estimate"].iloc[:-1], full.paths["coefficient"], "estimates", 1e-12)
 
 
-def test_bootstrap_interval_is_the_percentile_of_the_resamples(sat):
+@pytest.mark.parametrize("scheme", ["factorial", "centroid", "path"])
+def test_bootstrap_interval_is_the_percentile_of_the_resamples(sat, scheme, monkeypatch):
+    """The resamples are estimated together, in blocks (here several, of 5): each one's
+    estimates are still those pls_pm gives on it alone, in every inner weighting scheme."""
+    from csm_helpers.analysis import pls_pm as module
+
+    monkeypatch.setattr(module, "_BOOT_CELLS", 5 * len(sat) * sum(len(v) for v in BLOCKS.values()))
     n_boot, seed, level = 12, 5, 0.9
-    table = bootstrap_pls(sat, blocks=BLOCKS, paths=PATHS, scheme="factorial", n_boot=n_boot, seed=seed,
+    table = bootstrap_pls(sat, blocks=BLOCKS, paths=PATHS, scheme=scheme, n_boot=n_boot, seed=seed,
                           level=level, index_block="SAT", scale=(0, 10))
     rows = np.random.default_rng(seed).integers(0, len(sat), size=(n_boot, len(sat)))
     stats = []
     for b in range(n_boot):
         resample = sat.iloc[rows[b]]
-        res = pls_pm(resample, blocks=BLOCKS, paths=PATHS, scheme="factorial")
+        res = pls_pm(resample, blocks=BLOCKS, paths=PATHS, scheme=scheme)
         stats.append([*res.paths["coefficient"], satisfaction_index(resample, res, block="SAT", scale=(0, 10))])
     stats = np.array(stats)
     low, high = np.percentile(stats, [5, 95], axis=0)
@@ -430,6 +437,23 @@ def test_bootstrap_skips_and_counts_failed_resamples():
     expected_ok = int((rows == 29).any(axis=1).sum())  # b2 varies only when row 29 is drawn
     assert 0 < expected_ok < 100
     assert table["n_boot_ok"].iloc[0] == expected_ok
+
+
+def test_bootstrap_skips_the_resamples_that_do_not_converge(sat):
+    """With a tight ``max_iter`` some resamples stop before their weights settle (here 4 of
+    40 need a fifth iteration): they are skipped, as pls_pm refuses them alone, while the
+    others in the same block go on, and the interval is that of the others."""
+    kw = dict(blocks=BLOCKS, paths=PATHS, scheme="factorial")
+    rows = np.random.default_rng(3).integers(0, len(sat), size=(40, len(sat)))
+    converged = []
+    for b in range(40):
+        with contextlib.suppress(DataError):
+            converged.append(pls_pm(sat.iloc[rows[b]], max_iter=5, **kw).paths["coefficient"])
+    assert 0 < len(converged) < 40, "max_iter=5 must split these resamples"
+    table = bootstrap_pls(sat, n_boot=40, seed=3, max_iter=5, **kw)
+    assert (table["n_boot_ok"] == len(converged)).all()
+    _close(table["ci_low"], np.percentile(np.array(converged), 2.5, axis=0), "ci_low", 1e-10)
+    _close(table["ci_high"], np.percentile(np.array(converged), 97.5, axis=0), "ci_high", 1e-10)
 
 
 def test_bootstrap_argument_errors(sat):

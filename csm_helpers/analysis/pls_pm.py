@@ -103,8 +103,11 @@ def reporting_minimum_n(blocks: Mapping[str, Sequence[str]], paths: Sequence[tup
     return max(30, 10 * max(arrows, items))
 
 
-class _NotConverged(Exception):
-    """The iteration reached ``max_iter`` (internal: a bootstrap resample skips it)."""
+#: Bootstrap resamples are estimated together, as many as fit in this many values (rows x
+#: items, 16 MB) at once: each step of the algorithm is then one NumPy call for the whole
+#: block instead of one per resample. A thousand resamples of a 48-respondent branch took
+#: 0.5 s one by one, 0.08 s in one block; of the 2,400-respondent sample, 0.59 s and 0.36 s.
+_BOOT_CELLS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -305,15 +308,20 @@ def _complete(data: pd.DataFrame, model: _Model) -> tuple[pd.DataFrame, int]:
 # --------------------------------------------------------------------------------------------
 
 def _treat(x: np.ndarray, scaled: bool) -> np.ndarray:
-    """R's ``get_treated_data``: centred, and divided by the divisor-n sd when ``scaled``."""
-    xc = x - x.mean(axis=0)
+    """R's ``get_treated_data``: centred, and divided by the divisor-n sd when ``scaled``.
+
+    ``x`` is rows x items, or a stack of such (resamples x rows x items): every function of
+    the algorithm below takes one data set or a stack of them, so that the bootstrap runs its
+    resamples together instead of one by one (each resample's numbers are those it gets alone).
+    """
+    xc = x - x.mean(axis=-2, keepdims=True)
     if scaled:
-        xc = xc / np.sqrt((xc * xc).mean(axis=0))
+        xc = xc / np.sqrt((xc * xc).mean(axis=-2, keepdims=True))
     return xc
 
 
 def _inner_weights(R: np.ndarray, model: _Model, adjacent: np.ndarray, scheme: str) -> np.ndarray:
-    """R's inner weights ``E`` from the correlations ``R`` of the outer estimates."""
+    """R's inner weights ``E`` from the correlations ``R`` of the outer estimates (a stack)."""
     if scheme == "centroid":
         return np.sign(R) * adjacent
     if scheme == "factorial":
@@ -321,56 +329,67 @@ def _inner_weights(R: np.ndarray, model: _Model, adjacent: np.ndarray, scheme: s
     E = np.zeros_like(R)  # path scheme (R's get_path_scheme)
     for k, (before, after) in enumerate(zip(model.before, model.after, strict=True)):
         if before.size == 1:  # predecessors: regression of k on them, without intercept
-            E[before, k] = R[before, k] / R[before, before]
+            j = int(before[0])
+            E[:, j, k] = R[:, j, k] / R[:, j, j]
         elif before.size:
-            E[before, k] = np.linalg.solve(R[before][:, before], R[before, k])
-        E[after, k] = R[after, k]  # successors: correlation
+            E[:, before, k] = np.linalg.solve(R[:, before][:, :, before], R[:, before, k][..., None])[..., 0]
+        E[:, after, k] = R[:, after, k]  # successors: correlation
     return E
 
 
 def _outer_weights(S: np.ndarray, model: _Model, scheme: str, tol: float,
-                   max_iter: int) -> tuple[np.ndarray, int]:
-    """R's ``get_weights`` (Mode A) and ``get_scores`` sign rule on ``S = X'X / n``.
+                   max_iter: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """R's ``get_weights`` (Mode A) and ``get_scores`` sign rule on a stack of ``S = X'X / n``.
 
     Every quantity of R's iteration is a function of S: with ``V = W / sd(XW)`` the outer
     estimates are ``Y = X V``, their correlations ``V'SV``, and the Mode A update
-    ``(1/n) X_j' Y E_j = (S V E)_j``. Returns the items x blocks weight matrix, normalised
-    and signed, and the number of iterations; raises :class:`_NotConverged`.
+    ``(1/n) X_j' Y E_j = (S V E)_j``. Each S of the stack iterates until its own criterion
+    is met, as it would alone. Returns the items x blocks weight matrices, normalised and
+    signed; the iterations of each; and which converged (within ``max_iter``; R then stops).
     """
     odm = model.odm
     adjacent = model.pred | model.pred.T
-    W = odm / np.sqrt(((S @ odm) * odm).sum(axis=0))
-    w_old = W.sum(axis=1)
+    W = odm / np.sqrt(((S @ odm) * odm).sum(axis=-2, keepdims=True))
+    w_old = W.sum(axis=-1)
+    done = np.empty_like(W)
+    iterations = np.zeros(len(S), dtype=int)
+    active = np.arange(len(S))
     it = 1
-    while True:
-        V = W / np.sqrt(((S @ W) * W).sum(axis=0))
-        SV = S @ V
-        R = V.T @ SV
-        d = np.sqrt(np.diag(R))
-        R = R / np.outer(d, d)
+    while active.size:
+        Sa = S[active]
+        V = W / np.sqrt(((Sa @ W) * W).sum(axis=-2, keepdims=True))
+        SV = Sa @ V
+        R = np.swapaxes(V, -1, -2) @ SV
+        d = np.sqrt(np.diagonal(R, axis1=-2, axis2=-1))
+        R = R / (d[:, :, None] * d[:, None, :])
         W = odm * (SV @ _inner_weights(R, model, adjacent, scheme))
-        w_new = W.sum(axis=1)
-        if float(np.sum((np.abs(w_old) - np.abs(w_new)) ** 2)) < tol or it == max_iter:
-            break
-        w_old = w_new
+        w_new = W.sum(axis=-1)
+        stop = (np.sum((np.abs(w_old) - np.abs(w_new)) ** 2, axis=-1) < tol) | (it == max_iter)
+        done[active[stop]] = W[stop]
+        iterations[active[stop]] = it
+        active, W, w_old = active[~stop], W[~stop], w_new[~stop]
         it += 1
-    if it == max_iter:
-        raise _NotConverged(it)
-    W = W / np.sqrt(((S @ W) * W).sum(axis=0))
+    W = done / np.sqrt(((S @ done) * done).sum(axis=-2, keepdims=True))
     cov = S @ W  # sign of cor(item, score): the sd's are positive
-    flip = np.sign((np.sign(cov) * odm).sum(axis=0))
+    flip = np.sign((np.sign(cov) * odm).sum(axis=-2, keepdims=True))
     flip[flip == 0] = -1
-    W = W * np.where(flip < 0, -1.0, 1.0)
-    return W, it
+    return W * np.where(flip < 0, -1.0, 1.0), iterations, iterations < max_iter
 
 
 def _lv_correlations(S: np.ndarray, W: np.ndarray) -> np.ndarray:
-    R = W.T @ S @ W
-    d = np.sqrt(np.diag(R))
-    return R / np.outer(d, d)
+    R = np.swapaxes(W, -1, -2) @ S @ W
+    d = np.sqrt(np.diagonal(R, axis1=-2, axis2=-1))
+    return R / (d[..., :, None] * d[..., None, :])
 
 
-def _path_table(R: np.ndarray, model: _Model, n: int, *, full: bool = True
+def _slopes(R: np.ndarray, model: _Model) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """``(block, its predecessors, slopes R_pp^-1 R_pk)`` of each endogenous block, from a
+    stack of score correlations ``R`` (slopes: one row per R of the stack)."""
+    return [(k, before, np.linalg.solve(R[:, before][:, :, before], R[:, before, k][..., None])[..., 0])
+            for k, before in enumerate(model.before) if before.size]
+
+
+def _path_table(R: np.ndarray, model: _Model, n: int
                 ) -> tuple[dict[tuple[int, int], float], np.ndarray, dict[tuple[int, int], tuple[float, float, float]]]:
     """OLS of each endogenous score on its predecessors from the scores' correlations ``R``.
 
@@ -381,20 +400,15 @@ def _path_table(R: np.ndarray, model: _Model, n: int, *, full: bool = True
     coef: dict[tuple[int, int], float] = {}
     stats: dict[tuple[int, int], tuple[float, float, float]] = {}
     r2 = np.zeros(len(R))
-    for k, before in enumerate(model.before):
-        if not before.size:
-            continue
-        Rpp = R[before][:, before]
-        b = np.linalg.solve(Rpp, R[before, k])
+    for k, before, slopes in _slopes(R[None], model):
+        b = slopes[0]
         r2[k] = float(b @ R[before, k])
-        for j, bj in zip(before, b, strict=True):
+        df = n - before.size - 1
+        se = np.sqrt(max(1.0 - r2[k], 0.0) / df * np.diag(np.linalg.inv(R[before][:, before])))
+        for j, bj, sj in zip(before, b, se, strict=True):
             coef[(int(j), k)] = float(bj)
-        if full:
-            df = n - before.size - 1
-            se = np.sqrt(max(1.0 - r2[k], 0.0) / df * np.diag(np.linalg.inv(Rpp)))
-            for j, bj, sj in zip(before, b, se, strict=True):
-                t = bj / sj if sj > 0 else math.copysign(math.inf, bj)
-                stats[(int(j), k)] = (float(sj), float(t), float(2 * _st.t.sf(abs(t), df)))
+            t = bj / sj if sj > 0 else math.copysign(math.inf, bj)
+            stats[(int(j), k)] = (float(sj), float(t), float(2 * _st.t.sf(abs(t), df)))
     return coef, r2, stats
 
 
@@ -491,13 +505,13 @@ def pls_pm(data: pd.DataFrame, *, blocks: Mapping[str, Sequence[str]], paths: Se
     n = len(complete)
     X = _treat(complete.to_numpy(dtype=float), bool(scaled))
     S = X.T @ X / n
-    try:
-        W, iterations = _outer_weights(S, model, scheme, tol, max_iter)
-    except _NotConverged:
+    weights, its, converged = _outer_weights(S[None], model, scheme, tol, max_iter)
+    W, iterations = weights[0], int(its[0])
+    if not converged[0]:
         raise DataError(f"pls_pm: the PLS iteration did not converge within max_iter={max_iter} iterations "
                         f"(tol={tol:g}, scheme {scheme!r}) — raise max_iter, or check the blocks: an item "
                         "that is unrelated to the rest of its block, or blocks that hardly correlate, can keep "
-                        "the weights from settling") from None
+                        "the weights from settling")
 
     scores = X @ W
     sd_items = np.sqrt(np.diag(S))
@@ -551,11 +565,12 @@ def _check_scale(scale: tuple[float, float] | None, where: str) -> tuple[float, 
     return lo, hi
 
 
-def _index(x: np.ndarray, w: np.ndarray, scaled: bool, lo: float, hi: float) -> float:
-    """The index from the block's raw answers ``x`` (rows x items) and its weights ``w``."""
-    raw = w / x.std(axis=0) if scaled else w  # weight of an item on its own scale
-    raw = raw / raw.sum()
-    return float(100.0 * (raw @ x.mean(axis=0) - lo) / (hi - lo))
+def _index(x: np.ndarray, w: np.ndarray, scaled: bool, lo: float, hi: float) -> np.ndarray:
+    """The index from the block's raw answers ``x`` (rows x items) and its weights ``w``, or
+    of a stack of them (resamples x rows x items, resamples x items)."""
+    raw = w / x.std(axis=-2) if scaled else w  # weight of an item on its own scale
+    raw = raw / raw.sum(axis=-1, keepdims=True)
+    return 100.0 * ((raw * x.mean(axis=-2)).sum(axis=-1) - lo) / (hi - lo)
 
 
 def satisfaction_index(data: pd.DataFrame, result: PlsResult, *, block: str, scale: tuple[float, float]) -> float:
@@ -634,7 +649,7 @@ def satisfaction_index(data: pd.DataFrame, result: PlsResult, *, block: str, sca
         raise DataError(f"satisfaction_index: item(s) {', '.join(map(repr, bad))} of block {block!r} have a "
                         "weight of zero or below, so the index would not stay within 0–100 — reverse-code "
                         "an item asked the other way round, or drop an item unrelated to the block")
-    return _index(x, w, result.scaled, lo, hi)
+    return float(_index(x, w, result.scaled, lo, hi))
 
 
 def bootstrap_pls(data: pd.DataFrame, *, blocks: Mapping[str, Sequence[str]], paths: Sequence[tuple[str, str]],
@@ -648,7 +663,8 @@ def bootstrap_pls(data: pd.DataFrame, *, blocks: Mapping[str, Sequence[str]], pa
     is ``rows[b]``), and the model is re-estimated on each resample exactly as
     :func:`pls_pm` would on ``complete_rows.iloc[rows[b]]`` (R's sign rule applies in each).
     A resample in which an item is constant, or the iteration does not converge, is skipped
-    and not replaced; ``n_boot_ok`` counts the others. The interval is the percentile
+    and not replaced; ``n_boot_ok`` counts the others. (The resamples are estimated in blocks,
+    all steps at once, each with its own iterations: the numbers are those of one by one.) The interval is the percentile
     interval, ``numpy.percentile(stat, [50 (1 - level), 50 (1 + level)])`` (linear
     interpolation) over the successful resamples, and ``std_error`` their standard
     deviation (divisor n_boot_ok - 1).
@@ -722,21 +738,25 @@ def bootstrap_pls(data: pd.DataFrame, *, blocks: Mapping[str, Sequence[str]], pa
 
     rows = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
     stats = np.full((n_boot, len(estimates)), np.nan)
-    for b in range(n_boot):
-        xb = raw[rows[b]]
-        if (np.ptp(xb, axis=0) == 0).any():
-            continue
+    block = max(1, _BOOT_CELLS // (n * raw.shape[1]))  # resamples estimated together
+    for first in range(0, n_boot, block):
+        take = np.arange(first, min(first + block, n_boot))
+        xb = raw[rows[take]]
+        varies = ~(np.ptp(xb, axis=1) == 0).any(axis=1)  # a constant item: the resample is skipped
+        take, xb = take[varies], xb[varies]
         X = _treat(xb, bool(scaled))
-        S = X.T @ X / n
-        try:
-            W, _it = _outer_weights(S, model, scheme, tol, max_iter)
-        except _NotConverged:
+        S = np.swapaxes(X, -1, -2) @ X / n
+        with np.errstate(all="ignore"):  # (in resamples that did not converge, skipped below)
+            W, _its, converged = _outer_weights(S, model, scheme, tol, max_iter)
+        take, xb, S, W = take[converged], xb[converged], S[converged], W[converged]
+        if not take.size:
             continue
-        coef, _r2, _s = _path_table(_lv_correlations(S, W), model, n, full=False)
-        stats[b, : len(keys)] = [coef[k] for k in keys]
+        coef = {(int(j), k): b[:, i] for k, before, b in _slopes(_lv_correlations(S, W), model)
+                for i, j in enumerate(before)}
+        stats[take, : len(keys)] = np.column_stack([coef[key] for key in keys])
         if idx_items is not None:
-            w = W[idx_items, model.names.index(index_block)]
-            stats[b, -1] = _index(xb[:, idx_items], w, bool(scaled), lo, hi)
+            w = W[:, idx_items, model.names.index(index_block)]
+            stats[take, -1] = _index(xb[:, :, idx_items], w, bool(scaled), lo, hi)
     ok = stats[~np.isnan(stats).any(axis=1)]
     if not len(ok):
         raise DataError(f"bootstrap_pls: none of the {n_boot} resamples could be estimated (a constant item or "
