@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from csm_helpers.analysis.disclosure import NO_VALUE, hidden_values, partition_counts, reporting_base
 from csm_helpers.core.errors import CsmError
@@ -115,6 +117,28 @@ def test_respondents_without_a_segment_value_are_protected_too():
     hidden = hidden_values(v, min_n=5)
     # "all" minus A, B, C would give the 3 without a value: the smallest segment is hidden with them
     assert hidden == {NO_VALUE, "C"}
+
+
+@given(st.lists(st.sampled_from(["A", " A", "B ", "", "  ", None, "C", "Ä", "NaN"]), min_size=0, max_size=60),
+       st.integers(0, 2**32 - 1))
+@settings(max_examples=200, deadline=None)
+def test_counts_from_value_codes_are_the_counts_from_the_column(values, seed):
+    """A report counts one segment column on the answered rows of each of its figures; the
+    column is now read once (value_codes) and counted with bincount. Independent reference:
+    a plain Python count of the stripped texts, empty and missing as no value."""
+    from csm_helpers.analysis.disclosure import value_codes
+
+    column = pd.Series(values, dtype=object)
+    answered = np.random.default_rng(seed).random(len(values)) < 0.7
+    expected: dict[str, int] = {}
+    for v, a in zip(values, answered, strict=True):
+        if a:
+            key = v.strip() if isinstance(v, str) and v.strip() else NO_VALUE
+            expected[key] = expected.get(key, 0) + 1
+    assert partition_counts(value_codes(column), answered) == expected
+    assert partition_counts(column, answered) == expected
+    assert hidden_values(value_codes(column), min_n=5, answered=answered) == hidden_values(
+        column, min_n=5, answered=answered)
 
 
 @pytest.mark.slow

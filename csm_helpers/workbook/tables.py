@@ -46,7 +46,7 @@ class AnalysisTables:
         base (:func:`csm_helpers.analysis.disclosure.hidden_values`), so that "all" minus the other
         segments' reports cannot reveal a small group's figure.
         """
-        from csm_helpers.analysis.disclosure import answered_mask, hidden_values, wave_rows
+        from csm_helpers.analysis.disclosure import answered_mask, hidden_values, value_codes, wave_rows
 
         wave = self.latest_wave if wave is None else wave
         key = (tuple(columns), how, wave)
@@ -59,7 +59,10 @@ class AnalysisTables:
                 cache[key] = int(answered.sum()) < self.study.min_cell_size
             else:
                 column, value = parsed
-                cache[key] = value in hidden_values(base[column], min_n=self.study.min_cell_size, answered=answered)
+                partition = self.__dict__.setdefault("_partition", {})  # the column read once per wave
+                if wave not in partition:
+                    partition[wave] = value_codes(base[column])
+                cache[key] = value in hidden_values(partition[wave], min_n=self.study.min_cell_size, answered=answered)
         return cache[key]
 
     def kpi_columns(self) -> dict[str, tuple[list[str], str]]:
