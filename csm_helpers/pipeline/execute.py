@@ -33,7 +33,7 @@ def _papermill_parameters(nb_path: Path) -> dict[str, Any]:
 
 
 def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
-                  timeout: float | None = 1800, km: Any = None) -> nbformat.NotebookNode:
+                  timeout: float | None = 1800, km: Any = None, kc: Any = None) -> nbformat.NotebookNode:
     """Execute one stage notebook with papermill and return the executed notebook.
 
     Unknown parameters are an error (papermill itself only warns). A ``CsmError`` raised
@@ -41,8 +41,9 @@ def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
     failure is a :class:`ReportError` naming the notebook and cell.
 
     With ``km`` (a started ``jupyter_client`` KernelManager) the notebook runs in that
-    kernel, which is left running (see :class:`csm_helpers.pipeline.kernels.WarmKernel`); without,
-    papermill starts and stops a kernel of its own. ``timeout`` is per cell, in seconds.
+    kernel, which is left running (see :class:`csm_helpers.pipeline.kernels.WarmKernel`), through
+    ``kc`` when given (an asynchronous client of it, connected and ready, left connected);
+    without, papermill starts and stops a kernel of its own. ``timeout`` is per cell, in seconds.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -57,7 +58,7 @@ def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
     engine: dict[str, Any] = {}
     if km is not None:
 
-        engine = {"engine_name": WARM_ENGINE, "km": km}
+        engine = {"engine_name": WARM_ENGINE, "km": km, "kc": kc}
     interrupted: list[int] = []
     try:
         with _noting_interrupts(interrupted):

@@ -27,6 +27,7 @@ def _engine() -> type:
                                      stdout_file: Any = None, stderr_file: Any = None,
                                      start_timeout: int = 60, execution_timeout: int | None = None,
                                      **kwargs: Any) -> Any:
+            kc = kwargs.pop("kc", None)  # a client the warm kernel keeps connected, or None
             kwargs = remove_args(["input_path"], **kwargs)
             safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
             final_kwargs = merge_kwargs(
@@ -35,12 +36,13 @@ def _engine() -> type:
                 log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
             )
             client = PapermillNotebookClient(nb_man, **final_kwargs)
+            client.kc = kc  # nbclient makes (and waits for) a client of its own only without one
             try:
                 return client.execute()
             finally:
-                if client.kc is not None:
+                if client.kc is not None and client.kc is not kc:
                     client.kc.stop_channels()
-                    client.kc = None
+                client.kc = None
 
     return Engine
 
@@ -48,9 +50,10 @@ def _engine() -> type:
 class WarmEngine:
     """papermill's nbclient engine, for a kernel it does not own (``km=``).
 
-    The same execution as papermill's default engine, then the client's channels are closed:
-    nbclient leaves them open when it does not own the kernel, which would leak sockets over
-    thousands of notebooks.
+    The same execution as papermill's default engine. With ``kc=`` (the warm kernel's client,
+    connected once) the notebook runs through it and it stays connected; otherwise nbclient's
+    own client is closed at the end: nbclient leaves it open when it does not own the kernel,
+    which would leak sockets over thousands of notebooks.
 
     Examples
     --------
