@@ -176,6 +176,32 @@ def kernel_reset() -> None:
 
 
 # --------------------------------------------------------------------------- parent side
+async def _connected(kc: Any, timeout: float) -> None:
+    """Wait until a new client's shell and IOPub channels both carry messages: a
+    ``kernel_info`` request is answered, and its "idle" status is seen on IOPub (a new
+    subscription misses what the kernel publishes before it is connected, so the request is
+    sent again until one gets through). jupyter_client's ``wait_for_ready`` checks the same,
+    then waits for 0.2 s without any IOPub message, which the kernel start does not need."""
+    import queue
+
+    end = time.monotonic() + timeout
+    while True:
+        msg_id = kc.kernel_info()
+        try:
+            while True:
+                msg = await kc.shell_channel.get_msg(timeout=1.0)
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    break
+            while True:
+                msg = await kc.iopub_channel.get_msg(timeout=1.0)
+                if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
+                        and msg["content"].get("execution_state") == "idle"):
+                    return
+        except queue.Empty:
+            if time.monotonic() > end:
+                raise ReportError(f"the Jupyter kernel did not answer its notebook client within {timeout:g} s") from None
+
+
 class WarmKernel:
     """One Jupyter kernel that runs many notebooks, reset between them.
 
@@ -245,17 +271,18 @@ class WarmKernel:
         self.kc = kc
         self.starts += 1
         self._dirty = False
-        self.run(f"import csm_helpers.pipeline.kernels as _csm_k; _csm_k.kernel_prelude({self.prelude!r}); del _csm_k",
-                 timeout=self.startup_timeout)
         # The notebooks' own client (asynchronous, as nbclient's), connected and checked once
-        # here instead of once per notebook: making one and waiting until it is ready took 0.1
-        # to 0.2 s a notebook (jupyter_client waits 0.2 s for an IOPub message each time the
-        # first one is lost while the new subscription connects).
+        # per start instead of once per notebook: making one and waiting until it is ready took
+        # 0.1 to 0.2 s a notebook (jupyter_client waits 0.2 s for an IOPub message each time
+        # the first one is lost while a new subscription connects). It connects while the
+        # prelude runs, so that its readiness check then passes at once.
         nb_kc = km.client()
         nb_kc.allow_stdin = False
         nb_kc.start_channels()
         self.nb_kc = nb_kc
-        run_sync(nb_kc.wait_for_ready)(timeout=self.startup_timeout)
+        self.run(f"import csm_helpers.pipeline.kernels as _csm_k; _csm_k.kernel_prelude({self.prelude!r}); del _csm_k",
+                 timeout=self.startup_timeout)
+        run_sync(_connected)(nb_kc, self.startup_timeout)
         return self
 
     def shutdown(self) -> None:
