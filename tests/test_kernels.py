@@ -135,6 +135,27 @@ def test_notebooks_share_one_client_and_get_only_their_own_output(kernel, tmp_pa
         assert kernel.nb_kc is client
 
 
+def test_notebook_client_of_a_dead_kernel_is_an_error_at_once():
+    """The notebook client's readiness check (kernels._connected) gives up as soon as the
+    kernel is dead, not after the start-up timeout."""
+    import signal
+
+    from jupyter_core.utils import run_sync
+
+    from csm_helpers.pipeline.kernels import _connected
+
+    k = WarmKernel(prelude=()).start()
+    try:
+        run_sync(_connected)(k.nb_kc, 5)  # connected: passes at once
+        k._signal(signal.SIGKILL)
+        t0 = time.monotonic()
+        with pytest.raises(ReportError, match="died"):
+            run_sync(_connected)(k.nb_kc, 60)
+        assert time.monotonic() - t0 < 10
+    finally:
+        k.shutdown()
+
+
 def test_dead_kernel_is_replaced(kernel, probes, tmp_path):
     _, probe = probes
     dies = _notebook(tmp_path / "dies.ipynb", "import os\nos._exit(3)", 'segment: str = "all"')

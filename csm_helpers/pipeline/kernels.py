@@ -198,6 +198,10 @@ async def _connected(kc: Any, timeout: float) -> None:
                         and msg["content"].get("execution_state") == "idle"):
                     return
         except queue.Empty:
+            from jupyter_core.utils import ensure_async
+
+            if not await ensure_async(kc.is_alive()):
+                raise ReportError("the Jupyter kernel died while its notebook client connected") from None
             if time.monotonic() > end:
                 raise ReportError(f"the Jupyter kernel did not answer its notebook client within {timeout:g} s") from None
 
