@@ -327,13 +327,10 @@ def _inner_weights(R: np.ndarray, model: _Model, adjacent: np.ndarray, scheme: s
     if scheme == "factorial":
         return R * adjacent
     E = np.zeros_like(R)  # path scheme (R's get_path_scheme)
-    for k, (before, after) in enumerate(zip(model.before, model.after, strict=True)):
-        if before.size == 1:  # predecessors: regression of k on them, without intercept
-            j = int(before[0])
-            E[:, j, k] = R[:, j, k] / R[:, j, j]
-        elif before.size:
-            E[:, before, k] = np.linalg.solve(R[:, before][:, :, before], R[:, before, k][..., None])[..., 0]
+    for k, after in enumerate(model.after):
         E[:, after, k] = R[:, after, k]  # successors: correlation
+    for k, before, slopes in _slopes(R, model):
+        E[:, before, k] = slopes  # predecessors: regression of k on them, without intercept
     return E
 
 

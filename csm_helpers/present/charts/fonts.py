@@ -259,24 +259,20 @@ def set_font_per_chart(on: bool) -> None:
 
 def _subset_bytes(source: str | bytes, chars: str, *, flavor: str | None) -> bytes:
     with _FONTTOOLS:
-        return _subset_bytes_unlocked(source, chars, flavor=flavor)
+        from fontTools import subset
 
-
-def _subset_bytes_unlocked(source: str | bytes, chars: str, *, flavor: str | None) -> bytes:
-    from fontTools import subset
-
-    options = subset.Options()
-    options.flavor = flavor
-    options.layout_features = _FEATURES
-    options.hinting = False
-    options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]  # with the licence (SIL OFL) and its address
-    font = subset.load_font(io.BytesIO(source) if isinstance(source, bytes) else source, options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=chars)
-    subsetter.subset(font)
-    out = io.BytesIO()
-    subset.save_font(font, out, options)
-    return out.getvalue()
+        options = subset.Options()
+        options.flavor = flavor
+        options.layout_features = _FEATURES
+        options.hinting = False
+        options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]  # with the licence (SIL OFL) and its address
+        font = subset.load_font(io.BytesIO(source) if isinstance(source, bytes) else source, options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=chars)
+        subsetter.subset(font)
+        out = io.BytesIO()
+        subset.save_font(font, out, options)
+        return out.getvalue()
 
 
 def _cache_dir() -> Path:
