@@ -421,6 +421,44 @@ def test_data_cache_sees_a_changed_file_and_does_not_keep_errors(small_study, ca
             _ = workbook.open_stage("04_analysis", study_path=str(small_study)).all_responses
 
 
+def test_data_cache_sees_a_link_moved_to_another_file_of_the_same_size_and_time(small_study, cache_on):
+    # the fingerprint stats each file as named (links followed), with its device and inode
+    folder = small_study.parent
+    answers = folder / "answers.csv"
+    df = pd.read_csv(answers)
+    changed = df.copy()
+    changed.loc[0, "q_overall"] = 4 if df.loc[0, "q_overall"] != 4 else 3  # one digit for another
+    df.to_csv(folder / "a.csv", index=False)
+    changed.to_csv(folder / "b.csv", index=False)
+    assert (folder / "a.csv").stat().st_size == (folder / "b.csv").stat().st_size
+    stamp = time.time_ns()
+    for name in ("a.csv", "b.csv"):
+        os.utime(folder / name, ns=(stamp, stamp))
+    answers.unlink()
+    answers.symlink_to("a.csv")
+    before = workbook.open_stage("04_analysis", study_path=str(small_study)).all_responses
+    answers.unlink()
+    answers.symlink_to("b.csv")
+    after = workbook.open_stage("04_analysis", study_path=str(small_study)).all_responses
+    assert after["q_overall"].iloc[0] == changed.loc[0, "q_overall"] != before["q_overall"].iloc[0]
+
+
+def test_load_study_parses_an_edited_file_again_and_hands_out_copies(small_study):
+    first = load_study(small_study)
+    first.scales["default"] = (0, 100)  # a caller changing a nested value changes its own copy
+    assert load_study(small_study).scales == load_study(small_study).scales != first.scales
+    text = small_study.read_text(encoding="utf-8")
+    assert "min_cell_size: 5\n" in text
+    stamp = small_study.stat().st_mtime_ns
+    small_study.write_text(text.replace("min_cell_size: 5\n", "min_cell_size: 7\n"), encoding="utf-8")
+    os.utime(small_study, ns=(stamp, stamp))  # same size and time: the text decides
+    assert load_study(small_study).min_cell_size == 7
+    small_study.write_text(text.replace("min_cell_size: 5\n", "min_cell_size: [\n"), encoding="utf-8")
+    for _ in range(2):  # an error is never remembered
+        with pytest.raises(CsmError, match="study.yaml"):
+            load_study(small_study)
+
+
 def test_data_cache_is_off_by_default(small_study):
     assert data_cache.data_cache_stats()["enabled"] is False
     _ = workbook.open_stage("04_analysis", study_path=str(small_study)).all_responses

@@ -175,46 +175,37 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
     >>> "<script>" in html, "&lt;script&gt;" in html, "50%" in html
     (False, True, True)
     """
-    shown = data.copy()
+    shown = data
     if "suppressed" in shown.columns and not shown["suppressed"].fillna(False).astype(bool).any():
         shown = shown.drop(columns="suppressed")  # nothing suppressed: the column says nothing
     more = 0
     if max_rows is not None and len(shown) > max_rows:
         more = len(shown) - max_rows
         shown = shown.head(max_rows)
-    numeric = {c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
-               and not pd.api.types.is_bool_dtype(shown[c])}
-    for col, fmt in (formats or {}).items():
-        if col not in shown.columns:
-            continue
-        func = fmt if callable(fmt) else (lambda v, f=fmt: "n/a" if pd.isna(v) else f.format(v))
-        shown[col] = shown[col].map(func).astype(object)
-    for col in shown.columns:
-        if pd.api.types.is_bool_dtype(shown[col]) and not (formats and col in formats):
-            shown[col] = shown[col].map({True: _("yes"), False: _("no")}).astype(object)
-        elif col in numeric and not (formats and col in formats):
-            shown[col] = shown[col].map(_default_number).astype(object)
-        elif str(col).lower() not in RAW_COLUMNS and not (formats and col in formats) and (
-                shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col])):
-            shown[col] = shown[col].map(lambda v: tr(v) if isinstance(v, str) else v).astype(object)
-    _hide_suppressed_counts(shown, data)
-    header = [tr((rename or {}).get(c, _humanise(c))) for c in shown.columns]
+    columns = list(shown.columns)
+    numeric = [pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+               for dtype in shown.dtypes]
+    # Each column as the reader's strings, built as plain lists (a DataFrame column written
+    # back per column costs more than the whole table).
+    cells = [_column_text(col, shown.iloc[:, i], numeric[i], (formats or {}).get(col))
+             for i, col in enumerate(columns)]
+    _hide_suppressed_counts(columns, cells, data)
+    header = [tr((rename or {}).get(c, _humanise(c))) for c in columns]
+    classes = [' class="num"' if num else "" for num in numeric]
     parts = ['<div class="csm-table-wrap"><table class="csm-table">']
     if caption:
         parts.append(f"<caption>{_text(tr(caption))}</caption>")
     parts.append("<thead><tr>")
     if index:
         parts.append(f"<th>{_text(shown.index.name or '')}</th>")
-    for col, head in zip(shown.columns, header, strict=True):
-        cls = ' class="num"' if col in numeric else ""
+    for cls, head in zip(classes, header, strict=True):
         parts.append(f"<th{cls}>{_text(head)}</th>")
     parts.append("</tr></thead><tbody>")
-    for idx, row in zip(shown.index, shown.itertuples(index=False), strict=True):
+    for idx, row in zip(shown.index, zip(*cells, strict=True) if cells else [()] * len(shown), strict=True):
         parts.append("<tr>")
         if index:
             parts.append(f"<th>{_text(idx)}</th>")
-        for col, value in zip(shown.columns, row, strict=True):
-            cls = ' class="num"' if col in numeric else ""
+        for cls, value in zip(classes, row, strict=True):
             text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else value
             parts.append(f"<td{cls}>{_text(text)}</td>")
         parts.append("</tr>")
@@ -224,7 +215,25 @@ def table_html(data: pd.DataFrame, *, caption: str | None = None,
     return "".join(parts)
 
 
-def _hide_suppressed_counts(shown: pd.DataFrame, data: pd.DataFrame) -> None:
+def _column_text(col: Any, values: pd.Series, numeric: bool, fmt: str | Callable[[Any], str] | None) -> list[Any]:
+    """One column's cells for :func:`table_html`: formatted by ``fmt`` when given, yes/no for
+    booleans, numbers with :func:`_default_number`, other text translated unless the column
+    holds data as written (:data:`RAW_COLUMNS`)."""
+    items = values.tolist()
+    if fmt is not None:
+        func = fmt if callable(fmt) else (lambda v, f=fmt: "n/a" if pd.isna(v) else f.format(v))
+        return [func(v) for v in items]
+    if pd.api.types.is_bool_dtype(values.dtype):
+        yes_no = {True: _("yes"), False: _("no")}
+        return [yes_no[bool(v)] if isinstance(v, bool | np.bool_) else None for v in items]
+    if numeric:
+        return [_default_number(v) for v in items]
+    if str(col).lower() not in RAW_COLUMNS and (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+        return [tr(v) if isinstance(v, str) else v for v in items]
+    return items
+
+
+def _hide_suppressed_counts(columns: list[Any], cells: list[list[Any]], data: pd.DataFrame) -> None:
     """In place: the count of a suppressed row reads "fewer than 5" or "hidden", never the number.
 
     The count column is the one :func:`csm_helpers.analysis.stats.suppress` kept
@@ -233,15 +242,15 @@ def _hide_suppressed_counts(shown: pd.DataFrame, data: pd.DataFrame) -> None:
     if "suppressed" not in data.columns:
         return
     column = data.attrs.get("count_column", "n")
-    if column not in shown.columns:
+    if column not in columns:
         return
+    shown = cells[columns.index(column)]
     rows = np.flatnonzero(data["suppressed"].fillna(False).astype(bool).to_numpy()[:len(shown)])
     if not rows.size:
         return
-    min_n, values, at = data.attrs.get("min_n"), data[column].to_numpy(), shown.columns.get_loc(column)
-    shown[column] = shown[column].astype(object)
-    for i in rows:  # positions: ``shown`` is the first rows of ``data``
-        shown.iloc[i, at] = format_count(values[i], suppressed=True, min_n=min_n)
+    min_n, values = data.attrs.get("min_n"), data[column].to_numpy()
+    for i in rows:  # positions: the cells are the first rows of ``data``
+        shown[i] = format_count(values[i], suppressed=True, min_n=min_n)
 
 
 def show_table(data: pd.DataFrame, **kwargs: Any) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+import threading
 import unicodedata
 from pathlib import Path
 from typing import Any, Literal
@@ -841,7 +842,11 @@ class Codebook(_Model):
 def read_yaml(path: Path, *, what: str = "YAML file") -> Any:
     """Read a YAML file with a clear :class:`ConfigError` when missing or malformed."""
     path = Path(path)
-    text = read_text_file(path, what=what, hint="check the path (it is relative to study.yaml)")
+    return _yaml_mapping(read_text_file(path, what=what, hint="check the path (it is relative to study.yaml)"), path)
+
+
+def _yaml_mapping(text: str, path: Path) -> dict[str, Any]:
+    """The mapping a YAML file's ``text`` holds; a :class:`ConfigError` naming ``path`` otherwise."""
     data = load_yaml(text, source=path)
     if data is None:
         raise ConfigError(f"{path}: the file is empty, and expected a mapping of keys (e.g. 'name: ...') — write "
@@ -958,20 +963,43 @@ def load_study(path: str | Path) -> Study:
     path = resolve_path(Path.cwd(), path, where="--study", inside=False)  # a name no file system holds, a loop
     if path.is_dir():
         path = path / "study.yaml"
-    data = read_yaml(path, what="study configuration")
+    text = read_text_file(path, what="study configuration", hint="check the path (it is relative to study.yaml)")
+    with _PARSED_LOCK:
+        parsed = _PARSED.get((str(path), text))
+    if parsed is None:
+        parsed = _parse_study(path, text)
+        with _PARSED_LOCK:
+            _PARSED[(str(path), text)] = parsed
+            while len(_PARSED) > _PARSED_KEEP:
+                del _PARSED[next(iter(_PARSED))]
+    study = parsed.model_copy(deep=True)  # a caller that changes a nested value changes its own copy
+    # Every file the config names must stay inside the study folder (checked on every load:
+    # the folder may have changed since the text was parsed).
+    for key, rel in study.file_keys().items():
+        study.resolve(rel, key=key)
+    return study
+
+
+#: The last few ``study.yaml`` texts parsed, by (path, text): the stages of a run and the
+#: segments of a batch load the same file again and again, and parsing and validating it is
+#: most of the cost. Keyed on the text, so an edited file is always parsed afresh.
+_PARSED: dict[tuple[str, str], Study] = {}
+_PARSED_KEEP = 8
+_PARSED_LOCK = threading.Lock()
+
+
+def _parse_study(path: Path, text: str) -> Study:
+    """``text`` (the contents of ``path``) parsed and validated as a :class:`Study`."""
+    data = _yaml_mapping(text, path)
     todo = todo_keys(data)
     if todo:
         raise ConfigError(f"{path}: {len(todo)} key(s) still say TODO — fill each in study.yaml "
                           "(the comment beside it says what is needed), then run csm validate again\n"
                           + "\n".join(f"  - {key}: TODO" for key in todo))
     try:
-        study = Study.model_validate({**data, "path": path})
+        return Study.model_validate({**data, "path": path})
     except ValidationError as exc:
         raise ConfigError(_format_validation(exc, path, Study)) from None
-    # Every file the config names must stay inside the study folder.
-    for key, rel in study.file_keys().items():
-        study.resolve(rel, key=key)
-    return study
 
 
 def _load_model(study: Study, key: str, model: type[BaseModel], *, what: str) -> Any:

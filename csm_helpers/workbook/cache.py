@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-from csm_helpers.core.errors import CsmError
 from csm_helpers.study.config import Study
 
 __all__ = ["enable_data_cache", "disable_data_cache", "data_cache_stats", "data_cache_on", "cached", "seed",
@@ -103,15 +102,21 @@ def data_cache_stats() -> dict[str, int | bool]:
 
 
 def _fingerprint(study: Study) -> tuple:
-    """Identity of a study's inputs: path, size and mtime (ns) of study.yaml and every file."""
+    """Identity of a study's inputs: for study.yaml and every file it names, the file the name
+    leads to now (symbolic links followed: device and inode), its size and mtime (ns).
+
+    The names are joined to the study folder, not resolved: the loader resolves and checks
+    each path when it reads the file, and a name that leads elsewhere since (a link moved to
+    another file) changes the device or inode here, so a cached table is never handed out for it.
+    """
     out = []
-    for key, rel in [("", str(study.path)), *sorted(study.file_keys().items())]:
+    folder = study.path.parent
+    for rel in [str(study.path), *sorted(study.file_keys().values())]:
         try:
-            p = study.resolve(rel, key=key) if key else study.path
-            st = os.stat(p)
-            out.append((str(p), st.st_size, st.st_mtime_ns))
-        except (OSError, CsmError):  # the loader itself reports a missing or unsafe file
-            out.append((rel, None, None))
+            st = os.stat(os.path.join(folder, rel))  # an absolute name stays as it is
+            out.append((rel, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+        except (OSError, ValueError):  # the loader itself reports a missing or unsafe file
+            out.append((rel, None, None, None, None))
     return tuple(out)
 
 
