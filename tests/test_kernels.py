@@ -135,6 +135,27 @@ def test_notebooks_share_one_client_and_get_only_their_own_output(kernel, tmp_pa
         assert kernel.nb_kc is client
 
 
+@pytest.mark.parametrize("kind, content", [
+    ("stream", {"name": "stderr", "text": "warn\n"}),
+    ("display_data", {"metadata": {"image/svg+xml": {"alt": "a"}}, "data": {"text/plain": "x", "text/html": "<b>x</b>"}}),
+    ("execute_result", {"metadata": {}, "data": {"text/plain": "1"}, "execution_count": 3}),
+    ("error", {"ename": "ValueError", "evalue": "bad", "traceback": ["line 1", "line 2"]}),
+])
+def test_output_node_is_nbformats_output_without_the_per_output_check(kind, content):
+    from nbformat.v4 import output_from_msg
+
+    from csm_helpers.pipeline.warm_engine import output_node
+
+    msg = {"header": {"msg_type": kind}, "content": {**content, "extra": "ignored"}}
+    ours = output_node(msg)
+    assert ours == output_from_msg(msg)
+    assert type(ours) is type(output_from_msg(msg))
+    if "data" in content:
+        assert isinstance(ours.data, nbformat.NotebookNode)
+    with pytest.raises(ValueError):
+        output_node({"header": {"msg_type": "status"}, "content": {}})
+
+
 def test_notebook_client_of_a_dead_kernel_is_an_error_at_once():
     """The notebook client's readiness check (kernels._connected) gives up as soon as the
     kernel is dead, not after the start-up timeout."""

@@ -176,6 +176,24 @@ def kernel_reset() -> None:
 
 
 # --------------------------------------------------------------------------- parent side
+def _drop_pending(channel: Any) -> None:
+    """Throw away the messages waiting on a blocking client's IOPub channel, undecoded.
+
+    Every client of a kernel receives all its IOPub messages: this one also gets the output
+    of each notebook run through the notebook client, charts and tables included. None of it
+    is for :meth:`WarmKernel.run`, which would otherwise decode (and check the signature of)
+    each of them before reaching its own. Messages still on their way are skipped as before.
+    """
+    import zmq
+
+    socket = getattr(channel, "socket", None)
+    if socket is None:
+        return
+    with contextlib.suppress(zmq.ZMQError):
+        while socket.poll(0):
+            socket.recv_multipart(copy=False)
+
+
 async def _connected(kc: Any, timeout: float) -> None:
     """Wait until a new client's shell and IOPub channels both carry messages: a
     ``kernel_info`` request is answered, and its "idle" status is seen on IOPub (a new
@@ -365,6 +383,7 @@ class WarmKernel:
                         raise KernelCodeError(f"the kernel did not answer within {timeout:.0f} s",
                                               "TimeoutError", "") from None
 
+        _drop_pending(kc.iopub_channel)
         msg_id = kc.execute(code, store_history=False, allow_stdin=False)
         while True:  # the reply
             reply = next_msg(kc.get_shell_msg)
