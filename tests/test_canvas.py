@@ -302,6 +302,28 @@ def test_the_base_font_is_kept_on_disk_and_read_back_the_same(tmp_path, monkeypa
         fresh()
 
 
+def test_the_advance_widths_are_kept_on_disk_and_read_back_the_same(tmp_path, monkeypatch):
+    """A new kernel reads the report font's widths from the cache folder (a few ms), not from
+    the font with fontTools (0.25 s); the numbers are the font's, checked with fontTools here
+    through _independent_width."""
+    texts = ("Key drivers of overall satisfaction", "Sự đa dạng của sản phẩm", "手机应用的可靠性（成对）")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    made = fonts.ReportFont(fonts._font_path())
+    files = list((tmp_path / "csm-workbook").glob("advances-*.u32"))
+    assert len(files) == 1 and not list((tmp_path / "csm-workbook").glob(".*"))
+    for bad in (None, b"", b"\x00" * 12, b"not four-byte words"):  # kept, empty, nonsense, broken
+        if bad is not None:
+            files[0].write_bytes(bad)
+        read = fonts.ReportFont(fonts._font_path())
+        assert read.units_per_em == made.units_per_em and read._units == made._units
+        for text in texts:
+            assert read.width(text, 14.0) == pytest.approx(_independent_width(text, 14.0), abs=1e-9)
+        assert read.covers("问") and not read.covers("\U0001F600")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file"))
+    (tmp_path / "a-file").write_text("not a folder")  # a cache that cannot be used is not used
+    assert fonts.ReportFont(fonts._font_path())._units == made._units
+
+
 def test_font_subsets_made_in_parallel_threads_never_enter_fonttools_together(monkeypatch):
     """A run exports its stages in parallel threads, and each page cuts its own font subset.
     fontTools fills module tables on first use (the OS/2 Unicode ranges): a second thread that

@@ -40,12 +40,12 @@ __all__ = ["WarmKernel", "KernelCodeError", "kernel_prelude", "kernel_reset", "W
 
 
 #: Modules a warm kernel imports once: what the stage notebooks import, and their heavy
-#: dependencies. Not pyplot, seaborn nor pingouin: the report charts are SVG
+#: dependencies. Not matplotlib, seaborn nor pingouin: the report charts are SVG
 #: (:mod:`csm_helpers.present.charts.canvas`), and the one pingouin call (segment comparisons)
-#: imports it when a report needs it. ``matplotlib`` itself (0.2 s) is imported, so that its
-#: settings can be put back between notebooks if a researcher's own chart changes them.
+#: imports it when a report needs it. A researcher's own matplotlib chart imports matplotlib
+#: in the notebook; :func:`kernel_reset` then puts its settings back as a new import has them.
 PRELUDE_MODULES = (
-    "numpy", "pandas", "scipy.stats", "matplotlib",
+    "numpy", "pandas", "scipy.stats",
     "csm_helpers.analysis.action", "csm_helpers.present.appendix", "csm_helpers.analysis.complaints", "csm_helpers.analysis.discovery",
     "csm_helpers.present.display", "csm_helpers.analysis.drivers", "csm_helpers.analysis.gaps", "csm_helpers.analysis.goals",
     "csm_helpers.analysis.kpis", "csm_helpers.analysis.loyalty", "csm_helpers.analysis.measurement", "csm_helpers.workbook.metrics",
@@ -93,7 +93,6 @@ def _pandas_options() -> dict[str, Any]:
 def kernel_prelude(modules: tuple[str, ...] = PRELUDE_MODULES) -> None:
     """Run once inside a new warm kernel: import ``modules``, turn on the study-data cache and
     remember the state :func:`kernel_reset` restores."""
-    import copy
     import gc
     import importlib
     import logging
@@ -102,7 +101,6 @@ def kernel_prelude(modules: tuple[str, ...] = PRELUDE_MODULES) -> None:
 
     for name in modules:
         importlib.import_module(name)
-    import matplotlib as mpl
     import numpy as np
 
     from csm_helpers.present.charts.fonts import report_font, set_font_per_chart
@@ -114,7 +112,6 @@ def kernel_prelude(modules: tuple[str, ...] = PRELUDE_MODULES) -> None:
     _BASELINE.update(
         cwd=os.getcwd(), path=list(sys.path), environ=dict(os.environ),
         filters=list(warnings.filters), showwarning=warnings.showwarning,
-        rc=copy.deepcopy(dict(mpl.rcParams)),
         np_print=np.get_printoptions(), np_err=np.geterr(), pandas=_pandas_options(),
         log_level=logging.root.level, log_handlers=list(logging.root.handlers),
     )
@@ -131,7 +128,6 @@ def kernel_reset() -> None:
     import sys
     import warnings
 
-    import matplotlib as mpl
     import numpy as np
     import pandas as pd
     from IPython import get_ipython
@@ -145,10 +141,12 @@ def kernel_reset() -> None:
     if "matplotlib.pyplot" in sys.modules:  # a researcher's own matplotlib chart
         sys.modules["matplotlib.pyplot"].close("all")
     b = _BASELINE
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        changed = {k: v for k, v in b["rc"].items() if k not in _RC_KEEP and mpl.rcParams.get(k) != v}
-        mpl.rcParams.update(changed)
+    mpl = sys.modules.get("matplotlib")
+    if mpl is not None:  # its settings as matplotlib read them when it was imported
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            changed = {k: v for k, v in mpl.rcParamsOrig.items() if k not in _RC_KEEP and mpl.rcParams.get(k) != v}
+            mpl.rcParams.update(changed)
     os.chdir(b["cwd"])
     sys.path[:] = b["path"]
     for key in set(os.environ) - set(b["environ"]):
