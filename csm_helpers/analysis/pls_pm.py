@@ -71,8 +71,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from csm_helpers.core.checks import find_cycle
 from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.core.graphs import find_cycle
 
 __all__ = ["SCHEMES", "MIN_ROWS", "PlsResult", "pls_pm", "satisfaction_index", "bootstrap_pls", "reporting_minimum_n"]
 

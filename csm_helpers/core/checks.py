@@ -11,7 +11,7 @@ import pandas as pd
 
 from csm_helpers.core.errors import CsmError, DataError
 
-__all__ = ["check_frame", "require_column", "check_int", "require_table", "column_floats", "YES", "NO", "yes_no_values", "yes_no_column", "find_cycle"]
+__all__ = ["check_frame", "require_column", "check_int", "require_table", "column_floats", "YES", "NO", "yes_no_values", "yes_no_column"]
 
 
 def check_frame(data: Any, what: str = "data") -> None:
@@ -167,41 +167,3 @@ def yes_no_column(data: pd.DataFrame, col: str, *, role: str, where: str = "") -
                         "yes/no column must hold 1/0, yes/no or true/false; recode the other answers (or leave the "
                         "cell empty when not known)")
     return x
-
-
-def find_cycle(names: Sequence[str], edges: Sequence[tuple[str, str]]) -> list[str] | None:
-    """One directed cycle of the graph as ``[a, b, ..., a]``, or None (a recursive path model).
-
-    Examples
-    --------
-    >>> find_cycle(["a", "b", "c"], [("a", "b"), ("b", "c"), ("c", "a")])
-    ['a', 'b', 'c', 'a']
-    >>> find_cycle(["a", "b"], [("a", "b")]) is None
-    True
-    """
-    succ: dict[str, list[str]] = {name: [] for name in names}
-    for a, b in edges:
-        succ[a].append(b)
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in succ[node]:
-            if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
-            if not state.get(nxt):
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for name in names:
-        if not state.get(name):
-            found = visit(name)
-            if found:
-                return found
-    return None

@@ -16,6 +16,7 @@ import contextlib
 import os
 import queue
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,32 @@ def default_jobs() -> int:
 
 def _stopped() -> ReportError:
     return ReportError("the run was stopped before this notebook ran")
+
+
+def start_run_kernels(study_path: str | Path | None, out_dir: str | Path, *,
+                      stages: Sequence[str] | None = None, jobs: int | None = None) -> KernelPool:
+    """The warm kernels of one ``csm run``, started at once, after the cheap checks.
+
+    ``study.yaml`` is read first, so a bad config fails at once with no kernel started, and
+    ``out_dir`` must be a folder the run can write; then ``jobs`` kernels (default: the
+    number of cores, at most the number of ``stages``) start in the background. This module
+    imports little, so the ``csm`` command calls this before it imports the rest of the run
+    machinery: the kernels start while it does.
+
+    Examples
+    --------
+    >>> pool = start_run_kernels(None, "reports", stages=["04"], jobs=2)  # doctest: +SKIP
+    >>> pool.size  # doctest: +SKIP
+    1
+    """
+    from csm_helpers.core.paths import check_output_folder
+    from csm_helpers.study.config import load_study
+    from csm_helpers.study.datasets import sample_study_path
+
+    load_study(study_path or sample_study_path())  # a bad study.yaml stops here, before any kernel starts
+    check_output_folder(out_dir, option="--out")  # and an --out that cannot be written, before any work
+    jobs = default_jobs() if jobs is None else max(1, int(jobs))
+    return KernelPool(min(jobs, len(stages)) if stages else jobs)
 
 
 class KernelPool:

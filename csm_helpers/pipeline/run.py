@@ -40,13 +40,13 @@ from typing import Any
 from csm_helpers import __version__
 from csm_helpers.core.i18n import _, language, tr
 from csm_helpers.core.jsonable import to_jsonable
-from csm_helpers.core.paths import check_output_folder
 from csm_helpers.core.safety import write_text_atomic
 from csm_helpers.pipeline.execute import StageExecutor, silence_kernel_logs
 from csm_helpers.pipeline.export import export_html, warm_exporter
 from csm_helpers.pipeline.index import note_done_in_batch_state, write_index
 from csm_helpers.pipeline.outputs import commit_segment, is_up_to_date, manifest_key, recover_interrupted
 from csm_helpers.pipeline.plan import RunPlan, RunResult, plan_run, segment_dirname
+from csm_helpers.pipeline.pool import KernelPool, start_run_kernels
 from csm_helpers.pipeline.preflight import WILL_BE_SKIPPED
 from csm_helpers.present.catalogue import segment_label
 from csm_helpers.study.config import Study
@@ -258,7 +258,8 @@ def _run_parallel(one: Callable[[str], float], stages: list[str], workers: int,
 def run_study(study_path: str | Path | None = None, out_dir: str | Path = "reports", *,
               segment: str = "all", stages: Sequence[str] | None = None,
               log: Callable[[str], None] | None = None, resume: bool = False,
-              notebooks: str | Path | None = None, jobs: int | None = None) -> RunResult:
+              notebooks: str | Path | None = None, jobs: int | None = None,
+              kernels: KernelPool | None = None) -> RunResult:
     """Produce every stage report, ``metrics.json`` and ``index.html`` for one segment.
 
     Parameters
@@ -286,6 +287,11 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
         Stage notebooks run at the same time, each in a warm kernel of its own
         (:class:`~csm_helpers.pipeline.pool.KernelPool`); default: the number of cores, at
         most the number of stages. The kernels start at once, while the study is validated.
+    kernels : KernelPool, optional
+        The run's kernels, already started by
+        :func:`~csm_helpers.pipeline.pool.start_run_kernels` with the same study, output folder,
+        stages and jobs (the ``csm`` command starts them before it imports this module); the
+        run closes them. Default: started here.
 
     Raises
     ------
@@ -302,15 +308,10 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     """
     log = log or (lambda _msg: None)
     t0 = time.perf_counter()
-    from csm_helpers.pipeline.pool import KernelPool, default_jobs
-    from csm_helpers.study.config import load_study
-    from csm_helpers.study.datasets import sample_study_path
     from csm_helpers.workbook.cache import data_cache_stats, disable_data_cache, enable_data_cache
 
-    load_study(study_path or sample_study_path())  # a bad study.yaml stops here, before any kernel starts
-    check_output_folder(out_dir, option="--out")  # and an --out that cannot be written, before any work
-    jobs = default_jobs() if jobs is None else max(1, int(jobs))
-    kernels = KernelPool(min(jobs, len(stages)) if stages else jobs)  # starting while the study is validated
+    if kernels is None:  # starting while the study is validated
+        kernels = start_run_kernels(study_path, out_dir, stages=stages, jobs=jobs)
     cache_was_on = bool(data_cache_stats()["enabled"])
     enable_data_cache()  # the responses are read and checked once, here, and handed to the kernels
     try:

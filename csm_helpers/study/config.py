@@ -392,7 +392,7 @@ class SatisfactionModelSpec(_Model):
 
     @model_validator(mode="after")
     def _recursive_model(self) -> SatisfactionModelSpec:
-        from csm_helpers.core.checks import find_cycle
+        from csm_helpers.core.graphs import find_cycle
 
         names = list(self.blocks)
         for name, items in self.blocks.items():

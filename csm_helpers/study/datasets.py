@@ -14,11 +14,13 @@ for :func:`read_dataset`: ``responses`` (the survey, with fake personal data), `
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from csm_helpers.core.errors import CsmError
 from csm_helpers.core.resources import bundled_dir
+
+if TYPE_CHECKING:  # pandas is imported when a data set is read: csm run reads study.yaml before it
+    import pandas as pd
 
 __all__ = ["sample_dir", "sample_study_path", "list_datasets", "read_dataset"]
 
@@ -62,4 +64,6 @@ def read_dataset(name: str) -> pd.DataFrame:
     path = sample_dir() / f"{name}.csv"
     if not path.is_file():
         raise CsmError(f"no sample dataset {name!r}; available: {', '.join(list_datasets())}")
+    import pandas as pd
+
     return pd.read_csv(path, encoding="utf-8-sig")

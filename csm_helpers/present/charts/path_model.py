@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from csm_helpers.core.checks import find_cycle, require_table
+from csm_helpers.core.checks import require_table
 from csm_helpers.core.errors import DataError
+from csm_helpers.core.graphs import find_cycle
 from csm_helpers.core.i18n import _
 from csm_helpers.present.catalogue import MINUS, block_label
 from csm_helpers.present.charts.canvas import MIN_PT, PAD, PX_PER_PT, Chart
