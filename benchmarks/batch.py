@@ -211,7 +211,7 @@ _FLOOR_PARTS = [  # (label, module file suffix, function; "plot_*": any plot_ fu
     ("charts: laid out and drawn (present/charts plot_*)", "charts/" , "plot_*"),
     ("charts: SVG written (canvas.Chart.svg)", "csm_helpers/present/charts/canvas.py", "svg"),
     ("tables to HTML (display.table_html)", "csm_helpers/present/display.py", "table_html"),
-    ("key drivers + bootstrap (drivers.key_drivers)", "csm_helpers/analysis/drivers.py", "key_drivers"),
+    ("key drivers + bootstrap (drivers.key_drivers)", "csm_helpers/analysis/drivers/regression.py", "key_drivers"),
     ("one-screen summary (summary.report_summary)", "csm_helpers/workbook/summary.py", "report_summary"),
 ]
 
