@@ -259,21 +259,15 @@ def read_advances(path: str) -> tuple[int, dict[int, int]]:
 
 def _advance_table(path: str) -> tuple[int, dict[int, int]]:
     """:func:`read_advances`, kept in the user's cache folder between runs as plain numbers
-    (little-endian uint32: units per em, then code point and advance pairs), under a name that
-    changes with the font file and fontTools: a new kernel reads it in a few milliseconds. A
-    file that cannot be read, written or makes no sense is not used."""
+    (little-endian uint32: units per em, then code point and advance pairs; :func:`_cache_file`):
+    a new kernel reads it in a few milliseconds. A file that cannot be read, written or makes
+    no sense is not used."""
     import array
-    import hashlib
-    import os
     import sys
-
-    import fontTools
 
     cached: Path | None = None
     with contextlib.suppress(OSError, ValueError):
-        stat = os.stat(path)
-        key = hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{fontTools.version}".encode()).hexdigest()[:20]
-        cached = _cache_dir() / f"advances-{key}.u32"
+        cached = _cache_file("advances", "u32", path)
         numbers = array.array("I")
         numbers.frombytes(cached.read_bytes())
         if sys.byteorder != "little":
@@ -286,14 +280,7 @@ def _advance_table(path: str) -> tuple[int, dict[int, int]]:
         numbers = array.array("I", [upm, *itertools.chain.from_iterable(widths.items())])
         if sys.byteorder != "little":
             numbers.byteswap()
-        part = cached.with_name(f".{cached.name}.{os.getpid()}.part")
-        try:  # written whole or not at all: a temporary file, then renamed
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            part.write_bytes(numbers.tobytes())
-            os.replace(part, cached)
-        except (OSError, ValueError):
-            with contextlib.suppress(OSError, ValueError):
-                part.unlink()
+        _keep(cached, numbers.tobytes())
     return upm, widths
 
 
@@ -337,34 +324,42 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "csm-workbook"
 
 
-@functools.cache
-def _base_font() -> bytes:
-    """The report font cut to :data:`BASE_CHARS`: made once (about 0.4 s) and kept on disk,
-    under a name that changes with the font file, fontTools and the character set, so a run
-    reads it instead (a cache that cannot be read or written is simply not used)."""
+def _cache_file(kind: str, suffix: str, font: str, extra: str = "") -> Path:
+    """The cache file of something made from the font file ``font``, under a name that changes
+    with that file (path, size, modification time), fontTools and ``extra`` (OSError when the
+    font cannot be read)."""
     import hashlib
     import os
 
     import fontTools
 
-    path = Path(_font_path())
-    stat = path.stat()
-    key = hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{fontTools.version}|{_FEATURES}|{BASE_CHARS}"
+    stat = os.stat(font)
+    key = hashlib.sha256(f"{font}|{stat.st_size}|{stat.st_mtime_ns}|{fontTools.version}{extra}"
                          .encode()).hexdigest()[:20]
-    cached = _cache_dir() / f"base-font-{key}.otf"
+    return _cache_dir() / f"{kind}-{key}.{suffix}"
+
+
+def _keep(cached: Path, data: bytes) -> None:
+    """Write a cache file whole or not at all (a cache that cannot be written is not used)."""
+    from csm_helpers.core.safety import write_bytes_atomic
+
+    with contextlib.suppress(OSError, ValueError):
+        write_bytes_atomic(cached, data)
+
+
+@functools.cache
+def _base_font() -> bytes:
+    """The report font cut to :data:`BASE_CHARS`: made once (about 0.4 s) and kept on disk
+    (:func:`_cache_file`, which also names the character set), so a run reads it instead (a
+    cache that cannot be read or written is simply not used)."""
+    path = _font_path()
+    cached = _cache_file("base-font", "otf", path, f"|{_FEATURES}|{BASE_CHARS}")
     try:
         return cached.read_bytes()
     except (OSError, ValueError):
         pass
-    data = _subset_bytes(str(path), BASE_CHARS, flavor=None)
-    part = cached.with_name(f".{cached.name}.{os.getpid()}.part")
-    try:  # written whole or not at all: a temporary file, then renamed
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        part.write_bytes(data)
-        os.replace(part, cached)
-    except (OSError, ValueError):
-        with contextlib.suppress(OSError, ValueError):
-            part.unlink()
+    data = _subset_bytes(path, BASE_CHARS, flavor=None)
+    _keep(cached, data)
     return data
 
 
