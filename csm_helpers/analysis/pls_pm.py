@@ -103,10 +103,11 @@ def reporting_minimum_n(blocks: Mapping[str, Sequence[str]], paths: Sequence[tup
     return max(30, 10 * max(arrows, items))
 
 
-#: Bootstrap resamples are estimated together, as many as fit in this many values (rows x
-#: items, 16 MB) at once: each step of the algorithm is then one NumPy call for the whole
-#: block instead of one per resample. A thousand resamples of a 48-respondent branch took
-#: 0.5 s one by one, 0.08 s in one block; of the 2,400-respondent sample, 0.59 s and 0.36 s.
+#: Bootstrap resamples are estimated together, as many as this many values (rows x items)
+#: would take: each step of the algorithm is then one NumPy call for the whole block instead
+#: of one per resample. A resample enters only through how often it draws each row, so its
+#: moments are one matrix product of those counts with the rows' cross-products, and no
+#: resampled data set is ever built.
 _BOOT_CELLS = 2_000_000
 
 
@@ -563,11 +564,17 @@ def _check_scale(scale: tuple[float, float] | None, where: str) -> tuple[float, 
 
 
 def _index(x: np.ndarray, w: np.ndarray, scaled: bool, lo: float, hi: float) -> np.ndarray:
-    """The index from the block's raw answers ``x`` (rows x items) and its weights ``w``, or
-    of a stack of them (resamples x rows x items, resamples x items)."""
-    raw = w / x.std(axis=-2) if scaled else w  # weight of an item on its own scale
+    """The index from the block's raw answers ``x`` (rows x items) and its weights ``w``."""
+    return _index_of_moments(x.mean(axis=-2), x.std(axis=-2), w, scaled, lo, hi)
+
+
+def _index_of_moments(mean: np.ndarray, sd: np.ndarray, w: np.ndarray, scaled: bool, lo: float,
+                      hi: float) -> np.ndarray:
+    """The index from the items' means and (divisor-n) sd's and the weights ``w``, or of a
+    stack of them (resamples x items)."""
+    raw = w / sd if scaled else w  # weight of an item on its own scale
     raw = raw / raw.sum(axis=-1, keepdims=True)
-    return 100.0 * ((raw * x.mean(axis=-2)).sum(axis=-1) - lo) / (hi - lo)
+    return 100.0 * ((raw * mean).sum(axis=-1) - lo) / (hi - lo)
 
 
 def satisfaction_index(data: pd.DataFrame, result: PlsResult, *, block: str, scale: tuple[float, float]) -> float:
@@ -649,6 +656,38 @@ def satisfaction_index(data: pd.DataFrame, result: PlsResult, *, block: str, sca
     return float(_index(x, w, result.scaled, lo, hi))
 
 
+def _draw_counts(rows: np.ndarray, n: int) -> np.ndarray:
+    """How often each of the ``n`` rows is drawn in each resample (resamples x n, as floats)."""
+    flat = (np.arange(len(rows))[:, None] * n + rows).ravel()
+    return np.bincount(flat, minlength=len(rows) * n).reshape(len(rows), n).astype(float)
+
+
+#: An item with at most this many distinct answers is checked for constancy by counting the
+#: draws of each answer (one product of small matrices); one with more, by the draws' extremes.
+_FEW_ANSWERS = 64
+
+
+def _constant_item(counts: np.ndarray, first: np.ndarray, ties: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """Which resamples draw a single answer of some item (``np.ptp == 0`` on the resample).
+
+    ``ties[j]`` numbers the distinct answers of item ``j`` (``np.unique``'s inverse) and
+    ``first`` is each resample's first drawn row. The test is on these labels, so it is exact.
+    """
+    constant = np.zeros(len(counts), dtype=bool)
+    drawn = None
+    for label in ties:
+        kinds = int(label.max()) + 1
+        if kinds == 1:
+            return np.ones(len(counts), dtype=bool)
+        if kinds <= _FEW_ANSWERS:
+            per_answer = counts @ (label[:, None] == np.arange(kinds)).astype(float)
+            constant |= per_answer.max(axis=1) == n
+        else:
+            drawn = counts > 0 if drawn is None else drawn
+            constant |= ~(drawn & (label != label[first][:, None])).any(axis=1)
+    return constant
+
+
 def bootstrap_pls(data: pd.DataFrame, *, blocks: Mapping[str, Sequence[str]], paths: Sequence[tuple[str, str]],
                   scheme: Scheme = "centroid", n_boot: int = 500, seed: int, level: float = 0.95,
                   index_block: str | None = None, scale: tuple[float, float] | None = None,
@@ -661,8 +700,9 @@ def bootstrap_pls(data: pd.DataFrame, *, blocks: Mapping[str, Sequence[str]], pa
     :func:`pls_pm` would on ``complete_rows.iloc[rows[b]]`` (R's sign rule applies in each).
     A resample in which an item is constant, or the iteration does not converge, is skipped
     and not replaced; ``n_boot_ok`` counts the others. (The resamples are estimated in blocks,
-    all steps at once, each with its own iterations: the numbers are those of one by one.) The interval is the percentile
-    interval, ``numpy.percentile(stat, [50 (1 - level), 50 (1 + level)])`` (linear
+    all steps at once, each with its own iterations, from the moments that the counts of its
+    drawn rows give: the numbers are those of one by one, to rounding.) The interval is the
+    percentile interval, ``numpy.percentile(stat, [50 (1 - level), 50 (1 + level)])`` (linear
     interpolation) over the successful resamples, and ``std_error`` their standard
     deviation (divisor n_boot_ok - 1).
 
@@ -735,17 +775,24 @@ def bootstrap_pls(data: pd.DataFrame, *, blocks: Mapping[str, Sequence[str]], pa
 
     rows = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
     stats = np.full((n_boot, len(estimates)), np.nan)
-    block = max(1, _BOOT_CELLS // (n * raw.shape[1]))  # resamples estimated together
+    p = raw.shape[1]
+    centre = raw.mean(axis=0)
+    centred = raw - centre  # (so that the resamples' moments lose no digits to the means)
+    products = (centred[:, :, None] * centred[:, None, :]).reshape(n, p * p)
+    ties = [np.unique(column, return_inverse=True)[1] for column in raw.T]
+    block = max(1, _BOOT_CELLS // (n * p))  # resamples estimated together
     for first in range(0, n_boot, block):
         take = np.arange(first, min(first + block, n_boot))
-        xb = raw[rows[take]]
-        varies = ~(np.ptp(xb, axis=1) == 0).any(axis=1)  # a constant item: the resample is skipped
-        take, xb = take[varies], xb[varies]
-        X = _treat(xb, bool(scaled))
-        S = np.swapaxes(X, -1, -2) @ X / n
+        counts = _draw_counts(rows[take], n)
+        varies = ~_constant_item(counts, rows[take, 0], ties, n)  # a constant item: the resample is skipped
+        take, counts = take[varies], counts[varies]
+        mean = counts @ centred / n
+        cov = (counts @ products).reshape(-1, p, p) / n - mean[:, :, None] * mean[:, None, :]
+        sd = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
+        S = cov / (sd[:, :, None] * sd[:, None, :]) if scaled else cov
         with np.errstate(all="ignore"):  # (in resamples that did not converge, skipped below)
             W, _its, converged = _outer_weights(S, model, scheme, tol, max_iter)
-        take, xb, S, W = take[converged], xb[converged], S[converged], W[converged]
+        take, S, W, mean, sd = take[converged], S[converged], W[converged], mean[converged], sd[converged]
         if not take.size:
             continue
         coef = {(int(j), k): b[:, i] for k, before, b in _slopes(_lv_correlations(S, W), model)
@@ -753,7 +800,8 @@ def bootstrap_pls(data: pd.DataFrame, *, blocks: Mapping[str, Sequence[str]], pa
         stats[take, : len(keys)] = np.column_stack([coef[key] for key in keys])
         if idx_items is not None:
             w = W[:, idx_items, model.names.index(index_block)]
-            stats[take, -1] = _index(xb[:, :, idx_items], w, bool(scaled), lo, hi)
+            stats[take, -1] = _index_of_moments(mean[:, idx_items] + centre[idx_items], sd[:, idx_items], w,
+                                                bool(scaled), lo, hi)
     ok = stats[~np.isnan(stats).any(axis=1)]
     if not len(ok):
         raise DataError(f"bootstrap_pls: none of the {n_boot} resamples could be estimated (a constant item or "
