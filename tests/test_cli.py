@@ -252,8 +252,8 @@ def test_validate_loads_no_plotting_library():
 
 def test_a_stage_notebook_loads_no_plotting_library():
     """What a stage notebook imports, and the charts it draws, need neither matplotlib nor
-    seaborn nor pingouin (the charts are SVG: present.charts.canvas); each cost a warm kernel a
-    second or more to import. A researcher's own matplotlib figure still works (display.show_figure)."""
+    seaborn nor pingouin (the charts are SVG: present.charts.canvas; a segment comparison
+    computes pingouin's formulas); each cost a warm kernel a second or more to import. A researcher's own matplotlib figure still works (display.show_figure)."""
     import json
     import subprocess
     import sys
@@ -265,7 +265,10 @@ def test_a_stage_notebook_loads_no_plotting_library():
     code = "\n".join(line for cell in cells for line in cell.splitlines() if line.startswith(("from ", "import ")))
     code += ("\nimport pandas as pd\nfrom csm_helpers.present.charts.analysis import plot_drivers\n"
              "chart = plot_drivers(pd.DataFrame({'attribute': ['a'], 'relative_weight': [0.2], 'rw_pct': [100.0]}))\n"
-             "d.show_figure(chart)\nimport sys\n"
+             "d.show_figure(chart)\n"
+             "from csm_helpers.analysis import segments\n"
+             "segments.compare_means(pd.DataFrame({'y': [1, 2, 3, 4, 5, 2, 3, 4, 5, 5] * 2, 's': ['a'] * 10 + ['b'] * 10}),"
+             " item='y', by='s')\nimport sys\n"
              "print(sorted(m for m in ('pingouin', 'matplotlib', 'seaborn', 'statsmodels') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT.parent, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout

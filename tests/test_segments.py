@@ -187,9 +187,16 @@ def test_weighted_tests_use_the_weighted_means_on_the_effective_n():
 def test_weighted_tests_with_equal_weights_equal_pingouin():
     df = _data(seed=5).assign(w=1.0)
     r = segments.compare_means(df, item="y", by="seg", weights="w")
-    u = segments.compare_means(df, item="y", by="seg")  # pingouin's welch_anova and pairwise_gameshowell
+    u = segments.compare_means(df, item="y", by="seg")
     for key in ("welch_anova", "games_howell"):
         pd.testing.assert_frame_equal(r[key], u[key], rtol=1e-9, check_dtype=False)
+    d = _reportable(df)
+    wa = pg.welch_anova(data=d, dv="y", between="seg")
+    assert r["welch_anova"]["F"].iloc[0] == pytest.approx(wa["F"].iloc[0], rel=1e-9)
+    assert r["welch_anova"]["p_value"].iloc[0] == pytest.approx(wa["p_unc"].iloc[0], rel=1e-9)
+    gh = pg.pairwise_gameshowell(data=d, dv="y", between="seg", effsize="hedges")
+    for mine, theirs in (("t", "T"), ("df", "df"), ("p_value", "pval"), ("hedges", "hedges")):
+        assert r["games_howell"][mine].to_numpy() == pytest.approx(gh[theirs].to_numpy(), rel=1e-9), mine
     t = segments.compare_top_box(df, item="y", by="seg", scale=(1, 5), weights="w")
     tu = segments.compare_top_box(df, item="y", by="seg", scale=(1, 5))
     for key in ("groups", "chi2", "pairwise"):

@@ -29,7 +29,7 @@ from csm_helpers.analysis import stats
 from csm_helpers.analysis.kpis import two_proportion_z, wilson_interval
 from csm_helpers.analysis.kpis.common import check_top_box, group_positions, rating_array
 from csm_helpers.core.checks import check_frame, check_int, column_floats, require_column
-from csm_helpers.core.errors import CsmError, DataError
+from csm_helpers.core.errors import DataError
 from csm_helpers.core.i18n import _
 
 __all__ = ["compare_means", "compare_top_box", "suppression_note"]
@@ -42,15 +42,6 @@ _MW_COLS = ["A", "B", "n_A", "n_B", "U", "p_unc", "p_holm", "rbc"]
 _TB_GROUP_COLS = ["group", "n", "n_eff", "top_box_n", "share", "ci_low", "ci_high", "suppressed"]
 _CHI_COLS = ["k", "n", "chi2", "dof", "p_value", "cramers_v", "min_expected"]
 _TB_PAIR_COLS = ["A", "B", "share_A", "share_B", "diff", "z", "p_unc", "p_holm"]
-
-
-def _col(table: pd.DataFrame, *names: str) -> pd.Series:
-    """First of ``names`` that is a column of a pingouin result (names change between versions)."""
-    for name in names:
-        if name in table.columns:
-            return table[name]
-    raise CsmError(f"pingouin returned none of the columns {names} (found {list(table.columns)}) — "
-                   "check the installed pingouin version")
 
 
 def _numeric(data: pd.DataFrame, item: str) -> np.ndarray:
@@ -108,10 +99,11 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
 
     - ``groups``: per segment ``n`` (answers), mean, SD and a t interval (at ``level``) of the
       mean;
-    - ``welch_anova``: Welch's F-test for equal means under unequal variances
-      (``pingouin.welch_anova``), with partial eta² (``np2``) as effect size;
-    - ``games_howell``: all pairs, Games-Howell post-hoc test (``pingouin.pairwise_gameshowell``;
-      p-values from the studentized range, already adjusted for the number of pairs), with
+    - ``welch_anova``: Welch's F-test for equal means under unequal variances (Welch 1951,
+      the formula of ``pingouin.welch_anova``), with partial eta² (``np2``) as effect size;
+    - ``games_howell``: all pairs, Games-Howell post-hoc test (Games & Howell 1976, the
+      formula of ``pingouin.pairwise_gameshowell``; p-values from the studentized range,
+      ``scipy.stats.studentized_range``, already adjusted for the number of pairs), with
       Hedges' g;
     - ``kruskal``: Kruskal-Wallis H test (``scipy.stats.kruskal``, tie-corrected) with
       ``epsilon2 = H / ((n² - 1) / (n + 1))``;
@@ -128,8 +120,10 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
     count (the effective-sample-size approach to design-based tests: Kish, L. (1965). *Survey
     Sampling*, §8.2; Potthoff, R. F., Woodbury, M. A., & Manton, K. G. (1992). "Equivalent
     sample size" and "equivalent degrees of freedom" refinements for inference using survey
-    weights under superpopulation models. *JASA*, 87(418), 383–396). With equal weights they
-    equal ``pingouin.welch_anova`` and ``pingouin.pairwise_gameshowell`` exactly. The rank tests
+    weights under superpopulation models. *JASA*, 87(418), 383–396). Without weights (or with
+    equal ones) they equal ``pingouin.welch_anova`` and ``pingouin.pairwise_gameshowell`` (to
+    rounding; pingouin is the tests' reference, and is not imported here: its import loads
+    matplotlib and seaborn, half a second of every report that compares segments). The rank tests
     (Kruskal-Wallis, Mann-Whitney) compare ranks, have no design-based form here and stay
     unweighted; they show no mean. The returned ``note`` says so, for the report.
 
@@ -223,20 +217,15 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
     if out["message"]:
         return out
     labels = [t[0] for t in tested]
-    long = pd.DataFrame({"group": np.concatenate([np.full(len(v), i) for i, (_lab, v) in enumerate(tested)]),
-                         "y": np.concatenate([v for _lab, v in tested])})
-    n_total = len(long)
+    n_total = sum(len(v) for _lab, v in tested)
     constant = [str(lab) for lab, v in tested if np.ptp(v) == 0]
     if constant:
         out["message"] = _("every answer in segment {segments} is the same: Welch's ANOVA and Games-Howell are "
                            "undefined (no variance), only the rank tests were run", segments=", ".join(constant))
         out["welch_anova"] = pd.DataFrame({"k": [len(tested)], "n": [n_total], "F": [math.nan], "df1": [math.nan],
                                            "df2": [math.nan], "p_value": [math.nan], "np2": [math.nan]})
-    elif weights is None:
-        _welch_and_games_howell(out, long, labels, n_total)
     else:
-        shown = groups.loc[~groups["suppressed"]]
-        _weighted_welch_and_games_howell(out, shown, labels, n_total)
+        _welch_and_games_howell(out, groups.loc[~groups["suppressed"]], labels, n_total)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # every answer identical: H is 0/0
@@ -260,40 +249,12 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
     return out
 
 
-def _welch_and_games_howell(out: dict[str, Any], long: pd.DataFrame, labels: list[Any], n_total: int) -> None:
-    """Welch's ANOVA and Games-Howell through pingouin (segments coded 0..k-1 in ``long``).
-
-    pingouin is imported here, not with the module: importing it loads matplotlib and
-    seaborn (about a second), which a report whose segments are not compared never needs.
-    """
-    import pingouin as pg
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        wa = pg.welch_anova(data=long, dv="y", between="group")
-        out["welch_anova"] = pd.DataFrame({
-            "k": [len(labels)], "n": [n_total], "F": [float(_col(wa, "F").iloc[0])],
-            "df1": [float(_col(wa, "ddof1", "df1").iloc[0])], "df2": [float(_col(wa, "ddof2", "df2").iloc[0])],
-            "p_value": [float(_col(wa, "p_unc", "p-unc", "p_val").iloc[0])],
-            "np2": [float(_col(wa, "np2").iloc[0])]})
-        gh = pg.pairwise_gameshowell(data=long, dv="y", between="group", effsize="hedges")
-    a_idx = _col(gh, "A").to_numpy(int)
-    b_idx = _col(gh, "B").to_numpy(int)
-    out["games_howell"] = pd.DataFrame({
-        "A": [labels[i] for i in a_idx], "B": [labels[i] for i in b_idx],
-        "mean_A": _col(gh, "mean_A", "mean(A)").to_numpy(float), "mean_B": _col(gh, "mean_B", "mean(B)").to_numpy(float),
-        "diff": _col(gh, "diff").to_numpy(float), "se": _col(gh, "se").to_numpy(float),
-        "t": _col(gh, "T", "t").to_numpy(float), "df": _col(gh, "df").to_numpy(float),
-        "p_value": _col(gh, "pval", "p_val", "p-tukey").to_numpy(float),
-        "hedges": _col(gh, "hedges").to_numpy(float)}, columns=_GH_COLS)
-
-
-def _weighted_welch_and_games_howell(out: dict[str, Any], groups: pd.DataFrame, labels: list[Any],
-                                     n_total: int) -> None:
-    """Welch's ANOVA and Games-Howell from weighted means and variances, on each group's Kish n_eff.
+def _welch_and_games_howell(out: dict[str, Any], groups: pd.DataFrame, labels: list[Any], n_total: int) -> None:
+    """Welch's ANOVA and Games-Howell from the groups' (weighted) means and variances, on each
+    group's Kish n_eff.
 
     The formulas are pingouin's (Welch 1951; Games & Howell 1976) with ``n`` replaced by the
-    effective n: with equal weights the results are identical to pingouin's.
+    effective n (the count, without weights): with equal weights the results are pingouin's.
     """
     m = groups["mean"].to_numpy(float)
     v = groups["sd"].to_numpy(float) ** 2

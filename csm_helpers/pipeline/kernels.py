@@ -41,8 +41,8 @@ __all__ = ["WarmKernel", "KernelCodeError", "kernel_prelude", "kernel_reset", "W
 
 #: Modules a warm kernel imports once: what the stage notebooks import, and their heavy
 #: dependencies. Not matplotlib, seaborn nor pingouin: the report charts are SVG
-#: (:mod:`csm_helpers.present.charts.canvas`), and the one pingouin call (segment comparisons)
-#: imports it when a report needs it. A researcher's own matplotlib chart imports matplotlib
+#: (:mod:`csm_helpers.present.charts.canvas`), and the segment comparisons compute pingouin's
+#: formulas without importing it. A researcher's own matplotlib chart imports matplotlib
 #: in the notebook; :func:`kernel_reset` then puts its settings back as a new import has them.
 PRELUDE_MODULES = (
     "numpy", "pandas", "scipy.stats",
