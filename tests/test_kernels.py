@@ -235,3 +235,27 @@ def test_stage_report_is_the_same_warm_after_another_segment_as_in_a_new_kernel(
     assert warm_html == cold_html
     for name in ("05_action_register.csv", "_stage_metrics/05_action_progress.json"):
         assert (warm_dir / name).read_bytes() == (cold_dir / name).read_bytes(), name
+
+
+def test_shutdown_reaps_the_kernel_process():
+    """``shutdown`` kills the kernel and reaps it itself (jupyter_client's own kill would then
+    poll it every 0.1 s): no process is left, not even a zombie."""
+    k = WarmKernel(prelude=()).start()
+    pid = k.pid
+    k.shutdown()
+    assert not psutil.pid_exists(pid)
+
+
+def test_the_pool_returns_from_wait_launched_once_its_kernel_processes_exist():
+    """``csm run`` imports the run machinery only after ``wait_launched``: the kernel's
+    process exists by then (it need not be ready)."""
+    from csm_helpers.pipeline.pool import KernelPool
+
+    pool = KernelPool(1, prelude=())
+    try:
+        pool.wait_launched(timeout=60)
+        kids = [p for p in psutil.Process().children(recursive=True)
+                if "ipykernel_launcher" in " ".join(p.cmdline())]
+        assert len(kids) == 1
+    finally:
+        pool.close(kill=True)

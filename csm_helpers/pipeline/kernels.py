@@ -263,8 +263,13 @@ class WarmKernel:
         self._lock = threading.Lock()
 
     # -- life cycle -------------------------------------------------------------------
-    def start(self) -> WarmKernel:
-        """Start the kernel and run the prelude (imports, data cache, baseline state)."""
+    def start(self, launched: threading.Event | None = None) -> WarmKernel:
+        """Start the kernel and run the prelude (imports, data cache, baseline state).
+
+        ``launched`` is set once the kernel's process exists (or its launch failed), before
+        the kernel is ready: see :meth:`KernelPool.wait_launched
+        <csm_helpers.pipeline.pool.KernelPool.wait_launched>`.
+        """
         # An AsyncKernelManager, as nbclient makes for itself: its clients poll the kernel's
         # messages without blocking nbclient's event loop, so a kernel that dies is noticed
         # (a blocking client would wait for its output forever). The calls below run on this
@@ -276,8 +281,12 @@ class WarmKernel:
         # no SQLite input history: a reset kernel numbers its cells from 1 again, and the
         # history thread would then print "ERROR! Session/line number was not unique in
         # database" into whichever cell runs at that moment, i.e. into a report
-        run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"],
-                                  cwd=self.cwd)
+        try:
+            run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL",
+                                                       "--HistoryManager.enabled=False"], cwd=self.cwd)
+        finally:
+            if launched is not None:
+                launched.set()
         self.km = km  # from now on kill() reaches the process, also while it starts up
         kc = km.blocking_client()
         kc.start_channels()
@@ -315,6 +324,13 @@ class WarmKernel:
         if km is not None:
             from jupyter_core.utils import run_sync
 
+            # The kernel is killed here and reaped at once: jupyter_client's own kill then
+            # finds it gone, where it would poll it every 0.1 s (0.1 s off every run's end).
+            process = getattr(km.provisioner, "process", None)
+            if process is not None:
+                with contextlib.suppress(Exception):
+                    process.kill()
+                    process.wait(timeout=5)
             with contextlib.suppress(Exception):
                 run_sync(km.shutdown_kernel)(now=True)
 

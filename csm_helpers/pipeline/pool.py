@@ -16,6 +16,7 @@ import contextlib
 import os
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -54,9 +55,10 @@ def start_run_kernels(study_path: str | Path | None, out_dir: str | Path, *,
 
     ``study.yaml`` is read first, so a bad config fails at once with no kernel started, and
     ``out_dir`` must be a folder the run can write; then ``jobs`` kernels (default: the
-    number of cores, at most the number of ``stages``) start in the background. This module
-    imports little, so the ``csm`` command calls this before it imports the rest of the run
-    machinery: the kernels start while it does.
+    number of cores, at most the number of ``stages``) start in the background, and this
+    returns once their processes exist. This module imports little, so the ``csm`` command
+    calls this before it imports the rest of the run machinery: the kernels start while it
+    does.
 
     Examples
     --------
@@ -71,7 +73,13 @@ def start_run_kernels(study_path: str | Path | None, out_dir: str | Path, *,
     load_study(study_path or sample_study_path())  # a bad study.yaml stops here, before any kernel starts
     check_output_folder(out_dir, option="--out")  # and an --out that cannot be written, before any work
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
-    return KernelPool(min(jobs, len(stages)) if stages else jobs)
+    pool = KernelPool(min(jobs, len(stages)) if stages else jobs)
+    try:
+        pool.wait_launched()
+    except BaseException:  # Ctrl-C: no kernel is left behind
+        pool.close(kill=True)
+        raise
+    return pool
 
 
 class KernelPool:
@@ -108,12 +116,24 @@ class KernelPool:
         self._snapshot: str | None = None
         self._closed = False
         self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._work, name=f"csm-kernel-{i}", daemon=True)
-                         for i in range(self.size)]
+        self._launched = [threading.Event() for _ in range(self.size)]
+        self._threads = [threading.Thread(target=self._work, args=(launched,), name=f"csm-kernel-{i}", daemon=True)
+                         for i, launched in enumerate(self._launched)]
         for thread in self._threads:
             thread.start()
 
-    def _work(self) -> None:
+    def wait_launched(self, timeout: float = 10.0) -> None:
+        """Wait until every kernel's process exists (not until it is ready), or its launch failed.
+
+        The kernels are launched from this process's threads: whatever the caller imports in
+        the meantime holds the same interpreter lock and delays the launch (``csm run``: by
+        0.2 s, all of it then on the run's critical path).
+        """
+        end = time.monotonic() + timeout
+        for launched in self._launched:
+            launched.wait(max(0.0, end - time.monotonic()))
+
+    def _work(self, launched: threading.Event) -> None:
         kwargs: dict[str, Any] = {"cwd": self.cwd}
         if self.prelude is not None:
             kwargs["prelude"] = self.prelude
@@ -122,9 +142,11 @@ class KernelPool:
             self._kernels.append(kernel)
         failed: BaseException | None = None
         try:
-            kernel.start()  # now, while the caller still loads and validates the study
+            kernel.start(launched)  # now, while the caller still loads and validates the study
         except BaseException as exc:  # noqa: BLE001 - handed to the first notebook that needs this kernel
             failed = exc
+        finally:
+            launched.set()
         if self._closed:  # the run ended (bad input, Ctrl-C) while this kernel started
             kernel.shutdown()
             return
