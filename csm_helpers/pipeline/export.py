@@ -82,6 +82,22 @@ def warm_exporter() -> None:
     font_face_data("0")
 
 
+#: The markdown cells rendered so far (nbconvert's filter, by source and options), and when a
+#: markdown source may read a file (an image), so that its HTML is never kept.
+_MARKDOWN: dict[tuple[Any, ...], str] = {}
+_MARKDOWN_LOCK = threading.Lock()
+_MARKDOWN_CELLS = 2048
+_READS_FILES = re.compile(r"!\[|<img|<video|<audio|<source|<object|<embed|<iframe|src\s*=", re.I)
+
+
+@functools.lru_cache(maxsize=_MARKDOWN_CELLS)
+def _markdown_html(source: str) -> str:
+    """nbconvert's plain markdown filter (no image is embedded, no file read), kept for the process."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    return markdown2html_mistune(source)
+
+
 @functools.cache
 def _report_exporter_class() -> type:
     """nbconvert's HTMLExporter without its final pass over the page.
@@ -95,11 +111,31 @@ def _report_exporter_class() -> type:
     included, and returns the page as rendered (tests/test_report.py checks that it is the
     page nbconvert's own exporter gives, to the byte, once parsed and written out again).
     """
+    from jinja2 import pass_context
     from nbconvert import HTMLExporter, TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
     class ReportExporter(HTMLExporter):
+        @pass_context
+        def markdown2html(self, context: Any, source: str) -> str:
+            # nbconvert's filter, kept for the process: a batch renders the same markdown cells
+            # for every segment (a fifth of the template's time). Not for a cell with
+            # attachments or images, whose rendering may read files.
+            if context.get("cell", {}).get("attachments") or _READS_FILES.search(source):
+                return HTMLExporter.markdown2html(self, context, source)
+            key = (source, context.get("resources", {}).get("metadata", {}).get("path", ""), self.embed_images,
+                   self.anchor_link_text, self.exclude_anchor_links, repr(sorted(self.lexer_options.items())))
+            with _MARKDOWN_LOCK:
+                html_text = _MARKDOWN.get(key)
+            if html_text is None:
+                html_text = HTMLExporter.markdown2html(self, context, source)
+                with _MARKDOWN_LOCK:
+                    if len(_MARKDOWN) >= _MARKDOWN_CELLS:
+                        _MARKDOWN.clear()
+                    _MARKDOWN[key] = html_text
+            return html_text
+
         def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> tuple[str, Any]:
             langinfo = nb.metadata.get("language_info", {})
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
@@ -236,12 +272,10 @@ class _Headings(html.parser.HTMLParser):
 def _toc(nb: nbformat.NotebookNode) -> str:
     """The contents list: every ``##`` and ``###`` heading of the markdown cells, linked by the
     ids nbconvert gives them (rendered with nbconvert's own markdown filter)."""
-    from nbconvert.filters.markdown_mistune import markdown2html_mistune
-
     parser = _Headings()
     for cell in nb.cells:
         if cell.cell_type == "markdown" and re.search(r"^#{2,3} ", cell.source, re.M):
-            parser.feed(markdown2html_mistune(cell.source))
+            parser.feed(_markdown_html(cell.source))
     if not parser.items:
         return ""
     out, open_li, open_sub = ["<ol>"], False, False
