@@ -248,14 +248,24 @@ def test_shutdown_reaps_the_kernel_process():
 
 def test_the_pool_returns_from_wait_launched_once_its_kernel_processes_exist():
     """``csm run`` imports the run machinery only after ``wait_launched``: the kernel's
-    process exists by then (it need not be ready)."""
+    process exists by then (it need not be ready). Killed while it starts (Ctrl-C), it leaves
+    no connection file behind in the temporary folder."""
+    import os
+
     from csm_helpers.pipeline.pool import KernelPool
 
+    def kernels() -> dict[int, list[str]]:
+        return {p.pid: p.cmdline() for p in psutil.Process().children(recursive=True)
+                if "ipykernel_launcher" in " ".join(p.cmdline())}
+
+    before = kernels()  # (other tests' kernels may be running)
     pool = KernelPool(1, prelude=())
     try:
         pool.wait_launched(timeout=60)
-        kids = [p for p in psutil.Process().children(recursive=True)
-                if "ipykernel_launcher" in " ".join(p.cmdline())]
-        assert len(kids) == 1
+        new = [cmd for pid, cmd in kernels().items() if pid not in before]
+        assert len(new) == 1
+        connection_file = new[0][new[0].index("-f") + 1]
+        assert os.path.exists(connection_file)
     finally:
         pool.close(kill=True)
+    assert not os.path.exists(connection_file)

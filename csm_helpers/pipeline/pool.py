@@ -49,6 +49,11 @@ def _stopped() -> ReportError:
     return ReportError("the run was stopped before this notebook ran")
 
 
+#: Seconds ``KernelPool.close(kill=True)`` waits for its threads to clean up after their
+#: killed kernels (a kernel killed while it starts is noticed within a second).
+_KILL_WAIT = 3.0
+
+
 def start_run_kernels(study_path: str | Path | None, out_dir: str | Path, *,
                       stages: Sequence[str] | None = None, jobs: int | None = None) -> KernelPool:
     """The warm kernels of one ``csm run``, started at once, after the cheap checks.
@@ -206,9 +211,10 @@ class KernelPool:
 
     def close(self, *, kill: bool = False) -> None:
         """Stop the kernels and the worker threads once their notebooks are done; with ``kill``
-        (after an error or Ctrl-C) at once and without waiting: a notebook still running fails,
-        and a kernel still starting is shut down by its thread as soon as it is up (a kernel
-        whose parent process has gone also ends itself: Jupyter's parent poller)."""
+        (after an error or Ctrl-C) at once: a notebook still running fails, a kernel still
+        starting is shut down by its thread as soon as it is up (a kernel whose parent process
+        has gone also ends itself: Jupyter's parent poller), and the threads get at most
+        :data:`_KILL_WAIT` seconds to clean up."""
         with self._lock:
             kernels = list(self._kernels)
             if self._closed:
@@ -223,9 +229,14 @@ class KernelPool:
                 job[0].set_exception(_stopped())
         for _thread in self._threads:
             self._jobs.put(None)
-        if kill:  # without waiting: a kernel still starting is stopped by its own thread
+        if kill:  # a kernel still starting is stopped by its own thread
             for kernel in kernels:
                 kernel.kill()
+            # A short wait, so that each thread can clean up after its killed kernel (its
+            # connection file, else left in the temporary folder once this process exits).
+            end = time.monotonic() + _KILL_WAIT
+            for thread in self._threads:
+                thread.join(timeout=max(0.0, end - time.monotonic()))
             return
         for thread in self._threads:
             thread.join(timeout=30)
