@@ -426,13 +426,14 @@ def test_bootstrap_interval_is_the_percentile_of_the_resamples(sat, scheme, monk
     _close(table["std_error"], stats.std(axis=0, ddof=1), "std_error", 1e-10)
 
 
-@pytest.mark.parametrize("few_answers", [64, 1])
-def test_bootstrap_skips_and_counts_failed_resamples(few_answers, monkeypatch):
-    """A resample in which an item is constant is skipped, whether the check counts the draws
-    of each answer (few distinct answers) or compares the drawn rows' answers (many)."""
+@pytest.mark.parametrize("cells", [None, 1])
+def test_bootstrap_skips_and_counts_failed_resamples(cells, monkeypatch):
+    """A resample in which an item is constant is skipped; the same whether the resamples'
+    moments come from the rows' cross-products or (many rows: ``_BOOT_CELLS`` small) one by one."""
     from csm_helpers.analysis import pls_pm as module
 
-    monkeypatch.setattr(module, "_FEW_ANSWERS", few_answers)
+    if cells is not None:
+        monkeypatch.setattr(module, "_BOOT_CELLS", cells)
     rng = np.random.default_rng(3)
     f = rng.standard_normal(30)
     data = pd.DataFrame({"a1": f + rng.standard_normal(30), "a2": f + rng.standard_normal(30),

@@ -662,29 +662,23 @@ def _draw_counts(rows: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(flat, minlength=len(rows) * n).reshape(len(rows), n).astype(float)
 
 
-#: An item with at most this many distinct answers is checked for constancy by counting the
-#: draws of each answer (one product of small matrices); one with more, by the draws' extremes.
-_FEW_ANSWERS = 64
+def _answer_groups(raw: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each item (column of ``raw``): its rows sorted by answer, and where each distinct
+    answer starts in that order (for :func:`_constant_item`)."""
+    groups = []
+    for column in raw.T:
+        order = np.argsort(column, kind="stable")
+        ordered = column[order]
+        groups.append((order, np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])))
+    return groups
 
 
-def _constant_item(counts: np.ndarray, first: np.ndarray, ties: Sequence[np.ndarray], n: int) -> np.ndarray:
-    """Which resamples draw a single answer of some item (``np.ptp == 0`` on the resample).
-
-    ``ties[j]`` numbers the distinct answers of item ``j`` (``np.unique``'s inverse) and
-    ``first`` is each resample's first drawn row. The test is on these labels, so it is exact.
-    """
+def _constant_item(counts: np.ndarray, groups: Sequence[tuple[np.ndarray, np.ndarray]], n: int) -> np.ndarray:
+    """Which resamples draw a single answer of some item (``np.ptp == 0`` on the resample): all
+    ``n`` draws of one distinct answer. The draws are whole numbers, so the test is exact."""
     constant = np.zeros(len(counts), dtype=bool)
-    drawn = None
-    for label in ties:
-        kinds = int(label.max()) + 1
-        if kinds == 1:
-            return np.ones(len(counts), dtype=bool)
-        if kinds <= _FEW_ANSWERS:
-            per_answer = counts @ (label[:, None] == np.arange(kinds)).astype(float)
-            constant |= per_answer.max(axis=1) == n
-        else:
-            drawn = counts > 0 if drawn is None else drawn
-            constant |= ~(drawn & (label != label[first][:, None])).any(axis=1)
+    for order, starts in groups:
+        constant |= np.add.reduceat(counts[:, order], starts, axis=1).max(axis=1) == n
     return constant
 
 
@@ -778,16 +772,23 @@ def bootstrap_pls(data: pd.DataFrame, *, blocks: Mapping[str, Sequence[str]], pa
     p = raw.shape[1]
     centre = raw.mean(axis=0)
     centred = raw - centre  # (so that the resamples' moments lose no digits to the means)
-    products = (centred[:, :, None] * centred[:, None, :]).reshape(n, p * p)
-    ties = [np.unique(column, return_inverse=True)[1] for column in raw.T]
+    # the rows' cross-products, unless they would take more room than a block of resamples
+    products = (centred[:, :, None] * centred[:, None, :]).reshape(n, p * p) if n * p * p <= _BOOT_CELLS else None
+    groups = _answer_groups(raw)
     block = max(1, _BOOT_CELLS // (n * p))  # resamples estimated together
     for first in range(0, n_boot, block):
         take = np.arange(first, min(first + block, n_boot))
         counts = _draw_counts(rows[take], n)
-        varies = ~_constant_item(counts, rows[take, 0], ties, n)  # a constant item: the resample is skipped
+        varies = ~_constant_item(counts, groups, n)  # a constant item: the resample is skipped
         take, counts = take[varies], counts[varies]
+        if not take.size:
+            continue
         mean = counts @ centred / n
-        cov = (counts @ products).reshape(-1, p, p) / n - mean[:, :, None] * mean[:, None, :]
+        if products is not None:
+            second = (counts @ products).reshape(-1, p, p)
+        else:  # many rows: one resample at a time
+            second = np.stack([(centred * c[:, None]).T @ centred for c in counts]).reshape(-1, p, p)
+        cov = second / n - mean[:, :, None] * mean[:, None, :]
         sd = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
         S = cov / (sd[:, :, None] * sd[:, None, :]) if scaled else cov
         with np.errstate(all="ignore"):  # (in resamples that did not converge, skipped below)
