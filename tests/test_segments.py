@@ -325,3 +325,61 @@ def test_property_suppressed_segments_never_reach_a_test(sizes, min_n, seed):
     hidden_tb = set(tb.loc[tb.suppressed, "group"])
     check_disclosure_rule(dict(zip(labels, sizes, strict=True)), hidden_tb, max(min_n, 1))
     assert not hidden_tb & set(t["pairwise"][["A", "B"]].to_numpy().ravel())
+
+
+# --------------------------------------------------------------------------- many segments in a report
+def _many(k: int = 12, seed: int = 8) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    labels = ["=HYPERLINK(1)"] + [f"S{i:02d}" for i in range(1, k)]  # a label a spreadsheet would run
+    return pd.DataFrame({"seg": np.repeat(labels, 20),
+                         "y": np.clip(np.round(rng.normal(np.repeat(np.linspace(2.5, 4.0, k), 20), 0.9)), 1, 5)})
+
+
+def test_a_report_shows_the_pairs_with_the_smallest_p_values_of_many():
+    """Twelve segments give 66 pairs a table: the report shows the 45 with the smallest
+    p-values (Games-Howell p; Holm p for the others), and says where all of them are."""
+    from csm_helpers.present import views as v
+
+    data = _many()
+    means = segments.compare_means(data, item="y", by="seg")
+    top = segments.compare_top_box(data, item="y", by="seg", scale=(1, 5))
+    assert len(means["games_howell"]) == 66
+    tables = v.segment_tables(means, top, pairs_file="04_segment_pairs_seg.csv")
+    for source, p in ((means["games_howell"], "p_value"), (means["pairwise_mw"], "p_holm"), (top["pairwise"], "p_holm")):
+        (caption, (shown, _formats)), = [(c, t) for c, t in tables.items() if len(t[0]) and set(t[0].columns) == set(source.columns)]
+        assert len(shown) == v.PAIRS_SHOWN
+        assert shown[p].max() <= source[p].drop(shown.index).min()  # none left out has a smaller p
+        pd.testing.assert_frame_equal(shown, source.loc[shown.index])  # rows as computed, not rounded
+        assert "of 66" in caption and "04_segment_pairs_seg.csv" in caption
+    few = v.segment_tables(segments.compare_means(_data(), item="y", by="seg"),
+                           segments.compare_top_box(_data(), item="y", by="seg", scale=(1, 5)))
+    assert all("smallest" not in caption for caption in few)  # three pairs: shown whole
+
+
+def test_every_pair_goes_to_a_formula_safe_csv_beside_the_report(tmp_path):
+    from csm_helpers.present import views as v
+    from csm_helpers.workbook import open_stage
+
+    data = _many()
+    means = segments.compare_means(data, item="y", by="seg")
+    top = segments.compare_top_box(data, item="y", by="seg", scale=(1, 5))
+    pairs = v.segment_pairs(means, top)
+    assert len(pairs) == 66 and pairs[["A", "B"]].duplicated().sum() == 0
+    gh = means["games_howell"].set_index(["A", "B"])
+    mw = means["pairwise_mw"].set_index(["A", "B"])
+    tb = top["pairwise"].set_index(["A", "B"])
+    merged = pairs.set_index(["A", "B"])
+    assert merged["gh_p"].equals(gh["p_value"].reindex(merged.index))
+    assert merged["mw_p_holm"].equals(mw["p_holm"].reindex(merged.index))
+    assert merged["top_p_holm"].equals(tb["p_holm"].reindex(merged.index))
+    assert merged["share_diff"].equals(tb["diff"].reindex(merged.index))
+
+    ctx = open_stage("04_analysis", segment="all", output_dir=str(tmp_path))
+    name = ctx.write_segment_pairs("seg ment/x", means, top)
+    assert name == "04_segment_pairs_seg_ment_x.csv"
+    written = pd.read_csv(tmp_path / name, encoding="utf-8-sig", keep_default_na=False)
+    assert len(written) == 66
+    assert not written["A"].str.startswith("=").any() and written["A"].str.contains("HYPERLINK").any()
+    small = _data()
+    assert ctx.write_segment_pairs("seg", segments.compare_means(small, item="y", by="seg"),
+                                   segments.compare_top_box(small, item="y", by="seg", scale=(1, 5))) is None

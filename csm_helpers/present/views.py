@@ -23,10 +23,11 @@ from csm_helpers.present.catalogue import (
     kpi_label,
 )
 from csm_helpers.present.display import fmt_num, fmt_pct
+from csm_helpers.present.segment_views import PAIRS_SHOWN, segment_findings, segment_pairs, segment_tables
 
 __all__ = ["left_out_message", "kpi_display", "change_display", "progress_display", "PRIORITY_FORMATS", "SIGMA_FORMATS", "GAP_FORMATS", "DRIVER_FORMATS", "DRIVER_HEADERS", "SHARE_FORMATS",
            "THEME_FORMATS", "COMPETITOR_FORMATS", "SCORE_FORMATS", "ATTRIBUTE_CHANGE_FORMATS", "p_headers", "representativeness_message",
-           "lost_message", "segment_findings", "segment_tables", "overview_display", "with_labels",
+           "lost_message", "segment_findings", "segment_tables", "segment_pairs", "PAIRS_SHOWN", "overview_display", "with_labels",
            "exclusion_message", "quadrant_certainty_message", "IPA_FORMATS", "priority_display", "priority_reasons",
            "importance_agreement_message", "KANO_FORMATS", "KANO_HEADERS", "kano_display", "kano_message",
            "follow_up_message", "outcomes_display", "OUTCOME_FORMATS", "ACTION_CHECK_FORMATS", "action_check_display",
@@ -266,53 +267,6 @@ def lost_message(fit: dict[str, Any]) -> str:
            "{p}; {method})."))
     text = _(msg, n=fit["n"], df=fit["df"], chi2=f"{fit['chi2']:.2f}", p=format_p(p), method=tr(fit["method"]))
     return f"{text} {tr(fit['note'])}".strip() if fit.get("note") else text
-
-
-def segment_findings(means: dict[str, Any], top: dict[str, Any]) -> list[str]:
-    """Sentences summarising a segment comparison (tests run, or why not)."""
-    out = []
-    if means.get("message"):
-        out.append(tr(means["message"]))
-    else:
-        wa = means["welch_anova"].iloc[0]
-        kw = means["kruskal"].iloc[0]
-        msg = (N_("Means differ significantly across segments: Welch's F({df1}, {df2}) = {F}, {p}, partial η² = "
-               "{np2}; Kruskal-Wallis H({dof}) = {H}, {p_kw}, ε² = {eps}.") if wa["p_value"] < 0.05 else
-           N_("Means differ not significantly across segments: Welch's F({df1}, {df2}) = {F}, {p}, "
-               "partial η² = {np2}; Kruskal-Wallis H({dof}) = {H}, {p_kw}, ε² = {eps}."))
-        out.append(_(msg, df1=f"{wa['df1']:.0f}", df2=f"{wa['df2']:.1f}", F=f"{wa['F']:.2f}",
-                     p=format_p(wa["p_value"]), np2=f"{wa['np2']:.3f}", dof=f"{kw['dof']:.0f}",
-                     H=f"{kw['H']:.2f}", p_kw=format_p(kw["p_value"]), eps=f"{kw['epsilon2']:.3f}"))
-    if top.get("message"):
-        out.append(tr(top["message"]))
-    else:
-        c = top["chi2"].iloc[0]
-        out.append(_("Top-2-box shares: χ²({dof}) = {chi2}, {p}, Cramér's V = {v}.", dof=f"{c['dof']:.0f}",
-                     chi2=f"{c['chi2']:.2f}", p=format_p(c["p_value"]), v=f"{c['cramers_v']:.3f}"))
-    if means.get("note"):
-        out.append(tr(means["note"]))
-    return out
-
-
-def segment_tables(means: dict[str, Any], top: dict[str, Any]) -> dict[str, tuple[pd.DataFrame, dict[str, Any]]]:
-    """Caption -> (table, formats) for every table of a segment comparison."""
-    out: dict[str, tuple[pd.DataFrame, dict[str, Any]]] = {
-        _("Means by segment"): (means["groups"], {"mean": "{:.2f}", "sd": "{:.2f}", "ci_low": "{:.2f}",
-                                               "ci_high": "{:.2f}", "n_eff": "{:,.0f}"}),
-        _("Top-2-box share by segment"): (top["groups"], {"share": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct,
-                                                          "n_eff": "{:,.0f}", "top_box_n": "{:,.0f}"}),
-    }
-    if not means.get("message"):
-        out[_("Games-Howell pairwise comparisons of means")] = (
-            means["games_howell"], {"mean_A": "{:.2f}", "mean_B": "{:.2f}", "diff": "{:+.2f}", "se": "{:.3f}",
-                                    "t": "{:.2f}", "df": "{:.1f}", "p_value": format_p_cell, "hedges": "{:+.2f}"})
-        out[_("Mann-Whitney pairwise comparisons (Holm-corrected)")] = (
-            means["pairwise_mw"], {"U": "{:,.0f}", "p_unc": format_p_cell, "p_holm": format_p_cell, "rbc": "{:+.3f}"})
-    if not top.get("message"):
-        out[_("Pairwise top-2-box comparisons (Holm-corrected)")] = (
-            top["pairwise"], {"share_A": fmt_pct, "share_B": fmt_pct, "diff": "{:+.3f}", "z": "{:.2f}",
-                              "p_unc": format_p_cell, "p_holm": format_p_cell})
-    return out
 
 
 def overview_display(overview: pd.DataFrame) -> pd.DataFrame:

@@ -332,6 +332,28 @@ class StageContext(AnalysisTables):
         self.output_dir.mkdir(parents=True, exist_ok=True)
         return self.output_dir / name
 
+    def write_segment_pairs(self, column: str, means: dict[str, Any], top: dict[str, Any]) -> str | None:
+        """Write every pair of a segment comparison by ``column`` (``segments.compare_means`` and
+        ``compare_top_box``) to ``<stage>_segment_pairs_<column>.csv`` beside the report, when
+        the report shows only some of them (more than ``views.PAIRS_SHOWN``); the file's name,
+        else None (also when output is off). The CSV is formula-safe (segment labels are data).
+        """
+        import re
+
+        from csm_helpers.core.safety import to_safe_csv
+        from csm_helpers.present.segment_views import PAIRS_SHOWN, segment_pairs
+
+        pairs = segment_pairs(means, top)
+        if len(pairs) <= PAIRS_SHOWN:
+            return None
+        slug = re.sub(r"[^\w-]+", "_", column)[:60]
+        name = f"{self.stage[:2]}_segment_pairs_{slug}.csv"
+        path = self.output_path(name)
+        if path is None:
+            return None
+        to_safe_csv(pairs, path)
+        return name
+
     def record_metrics(self, values: dict[str, Any]) -> None:
         """Add entries to this segment's ``metrics.json`` (merged by the runner).
 
