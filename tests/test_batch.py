@@ -516,3 +516,39 @@ def test_csm_run_of_a_failed_segment_clears_it_in_the_index(tmp_path, monkeypatc
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "boom" not in index and 'href="shop=Shatin/09_probe.html"' in index
     assert json.loads((out / "batch.json").read_text(encoding="utf-8"))["segments"][0]["status"] == "done"
+
+
+def test_the_kernels_start_while_the_batch_is_planned_and_stop_when_it_cannot_run(tmp_path):
+    """With threads, the kernels start right after study.yaml and --out are checked, while the
+    study is validated; a batch that then cannot run (a column the data lacks) leaves no
+    kernel behind, and a bad study.yaml starts none."""
+    import threading
+
+    from csm_helpers.pipeline import batch as batch_module
+
+    def kernels() -> set[int]:
+        return {p.pid for p in psutil.Process().children(recursive=True)
+                if "ipykernel_launcher" in " ".join(p.cmdline())}
+
+    before = kernels()
+    seen: list[set[int]] = []
+    real_plan = batch_module.plan_batch
+
+    def plan(*args, **kwargs):  # the kernels' processes exist by the time planning starts
+        seen.append(kernels() - before)
+        return real_plan(*args, **kwargs)
+
+    batch_module.plan_batch = plan
+    try:
+        with pytest.raises(CsmError, match="no_such_column"):
+            run_batch(None, "no_such_column", out_dir=tmp_path / "out", jobs=2, progress="off")
+    finally:
+        batch_module.plan_batch = real_plan
+    assert len(seen) == 1 and len(seen[0]) == 2
+    assert psutil.wait_procs([psutil.Process(p) for p in seen[0] if psutil.pid_exists(p)], timeout=20)[1] == []
+    assert not any(t.name.startswith("csm-batch") for t in threading.enumerate())
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("study: [", encoding="utf-8")
+    with pytest.raises(CsmError):
+        run_batch(bad, "region", out_dir=tmp_path / "out2", jobs=2, progress="off")
+    assert kernels() - before == set()

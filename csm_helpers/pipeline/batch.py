@@ -55,6 +55,8 @@ from csm_helpers.pipeline.outputs import recover_interrupted, segment_is_done
 from csm_helpers.pipeline.plan import RunPlan, plan_run, segment_dirname
 from csm_helpers.pipeline.pool import default_jobs
 from csm_helpers.pipeline.run import waves_text
+from csm_helpers.study.config import load_study
+from csm_helpers.study.datasets import sample_study_path
 from csm_helpers.study.stages import notebooks_dir
 
 __all__ = ["DEFAULT_STAGES", "BatchSegment", "BatchPlan", "SegmentOutcome", "BatchResult",
@@ -152,28 +154,56 @@ def plan_batch(study_path: str | Path | None, by: str, stages: Sequence[str] | N
 
 # --------------------------------------------------------------------------- executors
 class _ThreadRunner:
-    """``jobs`` threads, each with its own warm kernel, over a queue of segments."""
+    """``jobs`` threads, each with its own warm kernel, over a queue of segments.
 
-    def __init__(self, plan: RunPlan, out_dir: Path, *, jobs: int, timeout: float | None) -> None:
-        self.plan, self.out_dir, self.jobs, self.timeout = plan, out_dir, jobs, timeout
+    The threads and their kernels start at once (:meth:`warm_up`), while the batch is still
+    planned (the study loaded and validated): 2 s of a 50-branch batch. A kernel belongs to
+    the thread that started it (its clients poll on that thread's event loop). It starts
+    without a working folder, so each notebook runs in its own folder, as papermill runs it.
+    """
+
+    def __init__(self, *, jobs: int, timeout: float | None) -> None:
+        self.jobs, self.timeout = jobs, timeout
+        self.plan: RunPlan | None = None
+        self.out_dir: Path | None = None
         self.kernels: list[Any] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._local = threading.local()
+        self._pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="csm-batch")
+
+    def warm_up(self, wait: float = 10.0) -> None:
+        """Start every thread's kernel now, in the background; return once their processes
+        exist (what the caller does meanwhile would hold the interpreter lock and delay them)."""
+        launched = [threading.Event() for _ in range(self.jobs)]
+        for event in launched:
+            self._pool.submit(self._warm, event)
+        end = time.monotonic() + wait
+        for event in launched:
+            event.wait(max(0.0, end - time.monotonic()))
+
+    def _warm(self, launched: threading.Event) -> None:
+        try:
+            kernel = self._kernel()
+            if not self._stop.is_set() and kernel.km is None:
+                with contextlib.suppress(Exception):  # a kernel that fails to start is started again on first use
+                    kernel.start(launched)
+        finally:
+            launched.set()
 
     def _kernel(self) -> Any:
         from csm_helpers.pipeline.kernels import WarmKernel
 
         kernel = getattr(self._local, "kernel", None)
         if kernel is None:
-            kernel = WarmKernel(cwd=self.plan.notebooks)
+            kernel = WarmKernel()
             self._local.kernel = kernel
             with self._lock:
                 self.kernels.append(kernel)
         return kernel
 
     def _work(self, seg: BatchSegment) -> SegmentOutcome:
-        if self._stop.is_set():  # stopping: start nothing new
+        if self._stop.is_set() or self.plan is None or self.out_dir is None:  # stopping: start nothing new
             return SegmentOutcome(seg.segment, seg.dirname, seg.n, "pending")
         return run_local(self.plan, seg, self._kernel(), self.out_dir, self.timeout)
 
@@ -183,22 +213,24 @@ class _ThreadRunner:
         for kernel in kernels:
             getattr(kernel, action)()
 
-    def run(self, todo: Sequence[BatchSegment]) -> Iterator[SegmentOutcome]:
-        pool = ThreadPoolExecutor(max_workers=max(1, min(self.jobs, len(todo) or 1)),
-                                  thread_name_prefix="csm-batch")
-        futures = [pool.submit(self._work, seg) for seg in todo]
+    def run(self, plan: RunPlan, out_dir: Path, todo: Sequence[BatchSegment]) -> Iterator[SegmentOutcome]:
+        self.plan, self.out_dir = plan, out_dir
+        futures = [self._pool.submit(self._work, seg) for seg in todo]
         try:
             for future in as_completed(futures):
                 yield future.result()
         finally:
-            self._stop.set()
-            for future in futures:
-                future.cancel()
-            # Stop: kill the kernels (a signal only, so that no other thread's sockets are touched
-            # here); whatever a worker thread was running in one fails at once; then clean up.
-            self._each_kernel("kill")
-            pool.shutdown(wait=True)
-            self._each_kernel("shutdown")
+            self.close(futures)
+
+    def close(self, futures: Sequence[Any] = ()) -> None:
+        """Stop: kill the kernels (a signal only, so that no other thread's sockets are touched
+        here); whatever a worker thread was running in one fails at once; then clean up."""
+        self._stop.set()
+        for future in futures:
+            future.cancel()
+        self._each_kernel("kill")
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._each_kernel("shutdown")
 
 
 # --------------------------------------------------------------------------- progress
@@ -354,8 +386,6 @@ def run_batch(study_path: str | Path | None, by: str, *, out_dir: str | Path = "
     >>> sorted(o.segment for o in result.outcomes), result.failed
     (['all', 'channel=branch', 'channel=digital'], [])
     """
-    note = log or (lambda _m: None)
-    stream = stream or sys.stderr
     t0 = time.perf_counter()
     if executor not in {"threads", "dask"}:
         raise CsmError(f"unknown executor {executor!r}: use 'threads' or 'dask'")
@@ -365,6 +395,26 @@ def run_batch(study_path: str | Path | None, by: str, *, out_dir: str | Path = "
         raise CsmError(f"--jobs must be at least 1, not {jobs}")
     if timeout is not None and timeout <= 0:
         raise CsmError(f"--timeout must be a positive number of seconds, not {timeout:g}")
+    runner: Any = None
+    if executor == "threads":  # its kernels start while the study is validated (a bad study.yaml starts none)
+        load_study(study_path or sample_study_path())
+        check_output_folder(out_dir, option="--out")
+        runner = _ThreadRunner(jobs=jobs or default_jobs(), timeout=timeout)
+        runner.warm_up()
+    try:
+        return _run_planned(study_path, by, stages, out_dir, runner, jobs=jobs, resume=resume, timeout=timeout,
+                            executor=executor, scheduler=scheduler, progress=progress, note=log or (lambda _m: None),
+                            notebooks=notebooks, stream=stream or sys.stderr, t0=t0)
+    finally:
+        if runner is not None:
+            runner.close()
+
+
+def _run_planned(study_path: str | Path | None, by: str, stages: Sequence[str] | None, out_dir: str | Path,
+                 runner: Any, *, jobs: int | None, resume: bool, timeout: float | None, executor: str,
+                 scheduler: str | None, progress: str, note: Callable[[str], None], notebooks: Path | None,
+                 stream: TextIO, t0: float) -> BatchResult:
+    """:func:`run_batch` once its arguments are checked (and, with threads, its kernels started)."""
     plan = plan_batch(study_path, by, stages, notebooks=notebooks)
     check_output_folder(out_dir, option="--out")
     study = plan.run.study
@@ -436,11 +486,12 @@ def run_batch(study_path: str | Path | None, by: str, *, out_dir: str | Path = "
                 if executor == "dask":
                     from csm_helpers.pipeline.daskexec import DaskRunner
 
-                    runner: Any = DaskRunner(plan.run, out, scheduler=str(scheduler), timeout=timeout,
-                                             custom_notebooks=plan.run.notebooks != notebooks_dir().resolve())
+                    runner = DaskRunner(plan.run, out, scheduler=str(scheduler), timeout=timeout,
+                                        custom_notebooks=plan.run.notebooks != notebooks_dir().resolve())
+                    results_of = runner.run(todo)
                 else:
-                    runner = _ThreadRunner(plan.run, out, jobs=n_jobs, timeout=timeout)
-                with contextlib.closing(runner.run(todo)) as results:
+                    results_of = runner.run(plan.run, out, todo)
+                with contextlib.closing(results_of) as results:
                     for outcome in results:
                         record(outcome)
         except KeyboardInterrupt:
