@@ -520,8 +520,8 @@ def test_csm_run_of_a_failed_segment_clears_it_in_the_index(tmp_path, monkeypatc
 
 def test_the_kernels_start_while_the_batch_is_planned_and_stop_when_it_cannot_run(tmp_path):
     """With threads, the kernels start right after study.yaml and --out are checked, while the
-    study is validated; a batch that then cannot run (a column the data lacks) leaves no
-    kernel behind, and a bad study.yaml starts none."""
+    study is validated (not with --resume); a batch that then cannot run (a column the data
+    lacks) leaves no kernel behind, and a bad study.yaml starts none."""
     import threading
 
     from csm_helpers.pipeline import batch as batch_module
@@ -545,6 +545,13 @@ def test_the_kernels_start_while_the_batch_is_planned_and_stop_when_it_cannot_ru
     finally:
         batch_module.plan_batch = real_plan
     assert len(seen) == 1 and len(seen[0]) == 2
+    batch_module.plan_batch = plan
+    try:  # with --resume there may be nothing to do: no kernel starts before the plan says so
+        with pytest.raises(CsmError, match="no_such_column"):
+            run_batch(None, "no_such_column", out_dir=tmp_path / "out", jobs=2, progress="off", resume=True)
+    finally:
+        batch_module.plan_batch = real_plan
+    assert len(seen) == 2 and seen[1] == set()
     assert psutil.wait_procs([psutil.Process(p) for p in seen[0] if psutil.pid_exists(p)], timeout=20)[1] == []
     assert not any(t.name.startswith("csm-batch") for t in threading.enumerate())
     bad = tmp_path / "bad.yaml"
