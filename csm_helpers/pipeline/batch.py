@@ -53,10 +53,8 @@ from csm_helpers.pipeline.build import BatchSegment, SegmentOutcome, run_local
 from csm_helpers.pipeline.index import BATCH_STATE, write_index
 from csm_helpers.pipeline.outputs import recover_interrupted, segment_is_done
 from csm_helpers.pipeline.plan import RunPlan, plan_run, segment_dirname
-from csm_helpers.pipeline.pool import default_jobs
+from csm_helpers.pipeline.pool import check_before_kernels, default_jobs, wait_all
 from csm_helpers.pipeline.run import waves_text
-from csm_helpers.study.config import load_study
-from csm_helpers.study.datasets import sample_study_path
 from csm_helpers.study.stages import notebooks_dir
 
 __all__ = ["DEFAULT_STAGES", "BatchSegment", "BatchPlan", "SegmentOutcome", "BatchResult",
@@ -178,9 +176,7 @@ class _ThreadRunner:
         launched = [threading.Event() for _ in range(self.jobs)]
         for event in launched:
             self._pool.submit(self._warm, event)
-        end = time.monotonic() + wait
-        for event in launched:
-            event.wait(max(0.0, end - time.monotonic()))
+        wait_all(launched, wait)
 
     def _warm(self, launched: threading.Event) -> None:
         try:
@@ -397,8 +393,7 @@ def run_batch(study_path: str | Path | None, by: str, *, out_dir: str | Path = "
         raise CsmError(f"--timeout must be a positive number of seconds, not {timeout:g}")
     runner: Any = None
     if executor == "threads":
-        load_study(study_path or sample_study_path())  # a bad study.yaml starts no kernel
-        check_output_folder(out_dir, option="--out")
+        check_before_kernels(study_path, out_dir)
         runner = _ThreadRunner(jobs=jobs or default_jobs(), timeout=timeout)
         if not resume:  # the kernels start while the study is validated (with --resume there may be
             runner.warm_up()  # nothing to do: kernels started for nothing cost 1.3 s of a 2.2 s run)
@@ -417,7 +412,8 @@ def _run_planned(study_path: str | Path | None, by: str, stages: Sequence[str] |
                  stream: TextIO, t0: float) -> BatchResult:
     """:func:`run_batch` once its arguments are checked (and, with threads, its kernels started)."""
     plan = plan_batch(study_path, by, stages, notebooks=notebooks)
-    check_output_folder(out_dir, option="--out")
+    if runner is None:  # (with threads, checked before the kernels started)
+        check_output_folder(out_dir, option="--out")
     study = plan.run.study
     for w in plan.run.warnings:
         note(f"warning: {w}")

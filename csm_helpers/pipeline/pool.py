@@ -28,7 +28,7 @@ from csm_helpers.pipeline.kernels import WarmKernel
 if TYPE_CHECKING:
     import nbformat
 
-__all__ = ["KernelPool", "default_jobs"]
+__all__ = ["KernelPool", "default_jobs", "start_run_kernels", "check_before_kernels", "wait_all"]
 
 
 def default_jobs() -> int:
@@ -54,12 +54,42 @@ def _stopped() -> ReportError:
 _KILL_WAIT = 3.0
 
 
+def check_before_kernels(study_path: str | Path | None, out_dir: str | Path) -> None:
+    """What ``csm run`` and ``csm batch`` check before they start a kernel: ``study.yaml`` is
+    read (a bad config fails at once, with no kernel started) and ``out_dir`` is a folder the
+    run can write (else it fails before any work).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_before_kernels(None, tempfile.mkdtemp())  # the bundled sample, a writable folder
+    """
+    from csm_helpers.core.paths import check_output_folder
+    from csm_helpers.study.config import load_study
+    from csm_helpers.study.datasets import sample_study_path
+
+    load_study(study_path or sample_study_path())
+    check_output_folder(out_dir, option="--out")
+
+
+def wait_all(events: Sequence[threading.Event], timeout: float) -> None:
+    """Wait until every one of ``events`` is set, for at most ``timeout`` seconds in all.
+
+    Examples
+    --------
+    >>> done = threading.Event(); done.set()
+    >>> wait_all([done, threading.Event()], 0.01)  # returns after 0.01 s: one is never set
+    """
+    end = time.monotonic() + timeout
+    for event in events:
+        event.wait(max(0.0, end - time.monotonic()))
+
+
 def start_run_kernels(study_path: str | Path | None, out_dir: str | Path, *,
                       stages: Sequence[str] | None = None, jobs: int | None = None) -> KernelPool:
     """The warm kernels of one ``csm run``, started at once, after the cheap checks.
 
-    ``study.yaml`` is read first, so a bad config fails at once with no kernel started, and
-    ``out_dir`` must be a folder the run can write; then ``jobs`` kernels (default: the
+    :func:`check_before_kernels` first; then ``jobs`` kernels (default: the
     number of cores, at most the number of ``stages``) start in the background, and this
     returns once their processes exist. This module imports little, so the ``csm`` command
     calls this before it imports the rest of the run machinery: the kernels start while it
@@ -71,12 +101,7 @@ def start_run_kernels(study_path: str | Path | None, out_dir: str | Path, *,
     >>> pool.size  # doctest: +SKIP
     1
     """
-    from csm_helpers.core.paths import check_output_folder
-    from csm_helpers.study.config import load_study
-    from csm_helpers.study.datasets import sample_study_path
-
-    load_study(study_path or sample_study_path())  # a bad study.yaml stops here, before any kernel starts
-    check_output_folder(out_dir, option="--out")  # and an --out that cannot be written, before any work
+    check_before_kernels(study_path, out_dir)
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     pool = KernelPool(min(jobs, len(stages)) if stages else jobs)
     try:
@@ -134,9 +159,7 @@ class KernelPool:
         the meantime holds the same interpreter lock and delays the launch (``csm run``: by
         0.2 s, all of it then on the run's critical path).
         """
-        end = time.monotonic() + timeout
-        for launched in self._launched:
-            launched.wait(max(0.0, end - time.monotonic()))
+        wait_all(self._launched, timeout)
 
     def _work(self, launched: threading.Event) -> None:
         kwargs: dict[str, Any] = {"cwd": self.cwd}
