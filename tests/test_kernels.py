@@ -269,3 +269,34 @@ def test_the_pool_returns_from_wait_launched_once_its_kernel_processes_exist():
     finally:
         pool.close(kill=True)
     assert not os.path.exists(connection_file)
+
+
+def test_a_cell_tokenized_once_still_gets_a_transform_registered_later(kernel):
+    """A warm kernel tokenizes each distinct cell once (every segment sends the same cells);
+    a cleanup transform a notebook registers afterwards still applies to a cell already seen,
+    and a magic is still a magic."""
+    cell = "x = 'plain'\nprint(x)"
+    assert kernel.run(cell).strip() == "plain"
+    assert kernel.run(cell).strip() == "plain"  # from the kept transformation
+    kernel.run("get_ipython().input_transformers_cleanup.append("
+               "lambda lines: [line.replace('plain', 'changed') for line in lines])")
+    try:
+        assert kernel.run(cell).strip() == "changed"
+    finally:
+        kernel.run("get_ipython().input_transformers_cleanup.pop()")
+    assert kernel.run(cell).strip() == "plain"
+    assert kernel.run("%time y = 1\nprint('after magic')").count("after magic") == 1
+
+
+def test_a_warm_run_writes_no_executed_notebook_but_keeps_a_failed_one(kernel, probes, tmp_path):
+    _, probe = probes
+    kernel.execute_notebook(probe, tmp_path / "ok.ipynb", {"expected_cwd": str(notebooks_dir())})
+    assert not (tmp_path / "ok.ipynb").exists()  # the caller has the notebook: nothing to write
+    bad = _notebook(tmp_path / "bad.ipynb", "x = 1\nraise ValueError('planned ' + segment)", 'segment: str = "all"')
+    with pytest.raises(ReportError, match="ValueError: planned s1") as info:
+        kernel.execute_notebook(bad, tmp_path / "b.ipynb", {"segment": "s1"})
+    kept = Path(str(info.value).split("is kept at ")[1].strip())
+    failed = nbformat.read(kept, as_version=4)
+    error = [o for c in failed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert error and error[0]["evalue"] == "planned s1" and error[0]["traceback"]
+    assert not (tmp_path / "b.ipynb").exists()

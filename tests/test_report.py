@@ -224,7 +224,9 @@ def test_the_page_is_nbconverts_own_without_its_reparse():
     c.HTMLExporter.embed_images = True
     stock = HTMLExporter(config=c, template_name="csm_report", extra_template_basedirs=[str(templates_dir())])
     source = executed_notebook()  # (cell ids are random: one notebook for both)
+    before = nbformat.writes(source)
     page = export_html(source, META)
+    assert nbformat.writes(source) == before  # the export changes its own copy only
     nb = nbformat.from_dict(source)
     nb.metadata["csm"] = dict(META)
     body, _ = stock.from_notebook_node(nb)

@@ -9,9 +9,23 @@ first use. Importing this module first, or papermill first, both work.
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
-__all__ = ["WarmEngine", "output_node"]
+__all__ = ["WarmEngine", "output_node", "last_notebook"]
+
+#: The notebook the engine last returned, per thread (a batch runs one notebook per thread).
+_LAST = threading.local()
+
+
+def last_notebook() -> Any:
+    """The executed notebook :class:`WarmEngine` last returned in this thread, or None.
+
+    papermill checks it for errors after the engine returns it, and raises with only the cell
+    and the message: this is the notebook with the full traceback, for the copy kept after a
+    failure (a warm run writes no executed notebook when it succeeds).
+    """
+    return getattr(_LAST, "nb", None)
 
 
 #: The fields of each output message type that become the notebook output (nbformat's
@@ -103,7 +117,9 @@ class WarmEngine:
 
     @classmethod
     def execute_notebook(cls, nb: Any, kernel_name: str, **kwargs: Any) -> Any:
-        return _engine().execute_notebook(nb, kernel_name, **kwargs)
+        _LAST.nb = None
+        _LAST.nb = _engine().execute_notebook(nb, kernel_name, **kwargs)
+        return _LAST.nb
 
     @classmethod
     def nb_kernel_name(cls, nb: Any, name: str | None = None) -> str:
