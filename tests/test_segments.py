@@ -148,6 +148,30 @@ def test_pairwise_mann_whitney_and_holm(res):
     assert mw["p_holm"].to_numpy() == pytest.approx(multipletests(mw["p_unc"], method="holm")[1])
 
 
+@pytest.mark.parametrize("kind", ["ratings", "continuous", "small_no_ties", "small_with_ties", "mixed"])
+def test_pairwise_mann_whitney_is_scipys_for_every_kind_of_answers(kind):
+    """The pairs are tested from sorted answers (segments._mann_whitney_pairs), not by scipy
+    per pair: U and p equal scipy's, for ties, no ties, and the small groups scipy tests exactly."""
+    rng = np.random.default_rng(11)
+    sizes = {"ratings": [60, 45, 9, 30], "continuous": [25, 40, 12], "small_no_ties": [6, 8, 7, 30],
+             "small_with_ties": [6, 8, 7], "mixed": [5, 9, 40, 8]}[kind]
+    parts = []
+    for i, n in enumerate(sizes):
+        if kind == "ratings" or (kind == "small_with_ties") or (kind == "mixed" and i % 2):
+            y = rng.integers(1, 6, n).astype(float)
+        else:
+            y = rng.normal(3 + 0.2 * i, 1, n)
+        parts.append(pd.DataFrame({"seg": f"s{i}", "y": y}))
+    d = pd.concat(parts, ignore_index=True)
+    mw = segments.compare_means(d, item="y", by="seg", min_n=2)["pairwise_mw"]
+    assert len(mw) == len(sizes) * (len(sizes) - 1) // 2
+    for _, r in mw.iterrows():
+        ref = sst.mannwhitneyu(d[d.seg == r["A"]].y, d[d.seg == r["B"]].y, use_continuity=True,
+                               alternative="two-sided")
+        assert r["U"] == ref.statistic
+        assert r["p_unc"] == pytest.approx(ref.pvalue, rel=1e-12, abs=1e-300)
+
+
 def test_weighted_tests_use_the_weighted_means_on_the_effective_n():
     """One mean per segment (issue 10, item 4): the Games-Howell means are the groups' weighted
     means, and Welch's F comes from them on each segment's Kish n_eff (Welch 1951, by hand)."""

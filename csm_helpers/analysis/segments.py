@@ -23,11 +23,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import special as _sc
 from scipy import stats as _st
 
 from csm_helpers.analysis import stats
 from csm_helpers.analysis.kpis import two_proportion_z, wilson_interval
 from csm_helpers.analysis.kpis.common import check_top_box, group_positions, rating_array
+from csm_helpers.analysis.studentized_range import studentized_range_sf
 from csm_helpers.core.checks import check_frame, check_int, column_floats, require_column
 from csm_helpers.core.errors import DataError
 from csm_helpers.core.i18n import _
@@ -103,8 +105,9 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
       the formula of ``pingouin.welch_anova``), with partial eta² (``np2``) as effect size;
     - ``games_howell``: all pairs, Games-Howell post-hoc test (Games & Howell 1976, the
       formula of ``pingouin.pairwise_gameshowell``; p-values from the studentized range,
-      ``scipy.stats.studentized_range``, already adjusted for the number of pairs), with
-      Hedges' g;
+      already adjusted for the number of pairs: the integral of
+      ``scipy.stats.studentized_range.sf``, evaluated for all pairs at once by
+      :func:`csm_helpers.analysis.studentized_range.studentized_range_sf`), with Hedges' g;
     - ``kruskal``: Kruskal-Wallis H test (``scipy.stats.kruskal``, tie-corrected) with
       ``epsilon2 = H / ((n² - 1) / (n + 1))``;
     - ``pairwise_mw``: Mann-Whitney U test for each pair (``scipy.stats.mannwhitneyu``,
@@ -235,18 +238,47 @@ def compare_means(data: pd.DataFrame, *, item: str, by: str, weights: str | None
         h, p = math.nan, math.nan
     out["kruskal"] = pd.DataFrame({"k": [len(tested)], "n": [n_total], "H": [h], "dof": [len(tested) - 1],
                                    "p_value": [p], "epsilon2": [h * (n_total + 1) / (n_total**2 - 1)]})
-    pairs = []
-    for (la, xa), (lb, xb) in itertools.combinations(tested, 2):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            res = _st.mannwhitneyu(xa, xb, use_continuity=True, alternative="two-sided")
-        u = float(res.statistic)
-        pairs.append({"A": la, "B": lb, "n_A": len(xa), "n_B": len(xb), "U": u, "p_unc": float(res.pvalue),
-                      "rbc": 2 * u / (len(xa) * len(xb)) - 1})
-    mw = pd.DataFrame(pairs)
+    mw = pd.DataFrame(_mann_whitney_pairs(tested))
     mw["p_holm"] = stats.holm(mw["p_unc"].to_numpy(float))
     out["pairwise_mw"] = mw[_MW_COLS]
     return out
+
+
+def _mann_whitney_pairs(tested: list[tuple[Any, np.ndarray]]) -> list[dict[str, Any]]:
+    """Two-sided Mann-Whitney U test with continuity correction for every pair of groups:
+    ``scipy.stats.mannwhitneyu``'s statistic and p-value, from each group's sorted answers.
+
+    U of A counts the pairs where A's answer is higher, ties as a half (Mann & Whitney 1947),
+    found by binary search in B's sorted answers; the normal approximation and its tie
+    correction are scipy's (``_get_mwu_z``: ``sqrt(n_A n_B / 12 ((n + 1) - Σ(t³ - t) / (n (n -
+    1))))``). A pair scipy would test exactly (either group of 8 answers or fewer, and no ties)
+    goes to scipy. scipy ranks both groups again for every pair: 0.6 ms a pair, 0.7 s for the
+    1,225 pairs of 50 branches.
+    """
+    ordered = []
+    for label, x in tested:
+        x = np.sort(np.asarray(x, dtype=float))
+        values, counts = np.unique(x, return_counts=True)
+        ordered.append((label, x, values, counts))
+    rows = []
+    for (la, xa, va, ca), (lb, xb, vb, cb) in itertools.combinations(ordered, 2):
+        na, nb = len(xa), len(xb)
+        pooled, where = np.unique(np.concatenate([va, vb]), return_inverse=True)
+        ties = np.bincount(where, weights=np.concatenate([ca, cb]).astype(float), minlength=len(pooled))
+        if (na <= 8 or nb <= 8) and not (ties > 1).any():
+            res = _st.mannwhitneyu(xa, xb, use_continuity=True, alternative="two-sided")
+            u, p = float(res.statistic), float(res.pvalue)
+        else:
+            below = np.searchsorted(xb, va, side="left")
+            equal = np.searchsorted(xb, va, side="right") - below
+            u = float(np.sum(ca * (below + equal / 2)))
+            n = na + nb
+            sd = np.sqrt(na * nb / 12 * ((n + 1) - np.sum(ties**3 - ties) / (n * (n - 1))))  # 0: all tied
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = (max(u, na * nb - u) - na * nb / 2 - 0.5) / sd
+            p = float(np.clip(2 * _sc.ndtr(-z), 0.0, 1.0))
+        rows.append({"A": la, "B": lb, "n_A": na, "n_B": nb, "U": u, "p_unc": p, "rbc": 2 * u / (na * nb) - 1})
+    return rows
 
 
 def _welch_and_games_howell(out: dict[str, Any], groups: pd.DataFrame, labels: list[Any], n_total: int) -> None:
@@ -269,18 +301,17 @@ def _welch_and_games_howell(out: dict[str, Any], groups: pd.DataFrame, labels: l
     out["welch_anova"] = pd.DataFrame({"k": [k], "n": [n_total], "F": [float(f)], "df1": [float(k - 1)],
                                        "df2": [float(1 / lamb)], "p_value": [float(_st.f.sf(f, k - 1, 1 / lamb))],
                                        "np2": [float(ss_bet / (ss_bet + ss_res))]})
-    rows = []
-    for a, b in itertools.combinations(range(k), 2):
-        va, vb = v[a] / n[a], v[b] / n[b]
-        se = math.sqrt(va + vb)
-        t = (m[a] - m[b]) / se
-        df = (va + vb) ** 2 / (va**2 / (n[a] - 1) + vb**2 / (n[b] - 1))
-        p = float(np.clip(_st.studentized_range.sf(math.sqrt(2) * abs(t), k, df), 0, 1))
-        sp = math.sqrt(((n[a] - 1) * v[a] + (n[b] - 1) * v[b]) / (n[a] + n[b] - 2))
-        hedges = (m[a] - m[b]) / sp * (1 - 3 / (4 * (n[a] + n[b]) - 9))
-        rows.append({"A": labels[a], "B": labels[b], "mean_A": m[a], "mean_B": m[b], "diff": m[a] - m[b],
-                     "se": se, "t": t, "df": df, "p_value": p, "hedges": hedges})
-    out["games_howell"] = pd.DataFrame(rows, columns=_GH_COLS)
+    a, b = (np.array(ix, dtype=np.intp) for ix in zip(*itertools.combinations(range(k), 2), strict=True))
+    va, vb = v[a] / n[a], v[b] / n[b]
+    se = np.sqrt(va + vb)
+    t = (m[a] - m[b]) / se
+    df = (va + vb) ** 2 / (va**2 / (n[a] - 1) + vb**2 / (n[b] - 1))
+    sp = np.sqrt(((n[a] - 1) * v[a] + (n[b] - 1) * v[b]) / (n[a] + n[b] - 2))
+    out["games_howell"] = pd.DataFrame({
+        "A": [labels[i] for i in a], "B": [labels[i] for i in b], "mean_A": m[a], "mean_B": m[b],
+        "diff": m[a] - m[b], "se": se, "t": t, "df": df,
+        "p_value": studentized_range_sf(math.sqrt(2) * np.abs(t), k, df),
+        "hedges": (m[a] - m[b]) / sp * (1 - 3 / (4 * (n[a] + n[b]) - 9))}, columns=_GH_COLS)
 
 
 # --------------------------------------------------------------------------- top box
