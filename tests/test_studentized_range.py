@@ -58,3 +58,21 @@ def test_many_values_broadcast_and_edge_cases():
     edge = studentized_range_sf([0.0, np.inf, np.nan, 2.0, 2.0], 3, [10.0, 10.0, 10.0, np.nan, 0.0])
     assert edge[0] == pytest.approx(1.0, abs=1e-12) and edge[1] == 0.0 and np.isnan(edge[2:]).all()
     assert studentized_range_sf(-2.0, 3, 10.0) == studentized_range_sf(2.0, 3, 10.0)  # |q|, as Games-Howell uses
+
+
+def test_many_pairs_are_integrated_in_blocks_of_bounded_memory():
+    """2,000 segments are 2 million pairs: the values are integrated a block at a time, so the
+    memory does not grow with their number (20,000 values here)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(8)
+    q, df = rng.uniform(0, 6, 20_000), rng.uniform(30, 95, 20_000)
+    tracemalloc.start()
+    try:
+        p = studentized_range_sf(q, 200, df)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 2**20, f"{peak / 2**20:.0f} MiB"
+    some = rng.choice(20_000, 5, replace=False)
+    np.testing.assert_allclose(p[some], sst.studentized_range.sf(q[some], 200, df[some]), rtol=0, atol=2e-11)

@@ -24,6 +24,8 @@ _W_MAX, _W_PANEL, _W_NODES = 40.0, 0.5, 24
 # Outer integral in u = log(s): Gauss-Legendre panels no wider than 0.25 or the density's
 # standard deviation 1/sqrt(2 df), over the range where the log density is within 40 of its top.
 _U_PANEL, _U_NODES, _TAIL = 0.25, 8, 40.0
+# Values integrated at once: a block's arrays stay under 10 MB (2,000 groups are 2 million pairs).
+_BLOCK = 2048
 #: From this many degrees of freedom on, scipy uses the limit df = infinity; so does this.
 ASYMPTOTIC_DF = 100_000
 
@@ -65,12 +67,11 @@ class _RangeTail:
         wi = np.maximum(w[inside], 0.0)
         panel = np.minimum((wi / _W_PANEL).astype(np.intp), len(self.edges) - 2)
         t = (wi - self.edges[panel]) / (_W_PANEL / 2) - 1.0
-        c = self.coef[panel]
         b1 = np.zeros_like(t)
         b2 = np.zeros_like(t)
-        for m in range(c.shape[-1] - 1, 0, -1):  # Clenshaw's recurrence
-            b1, b2 = 2 * t * b1 - b2 + c[..., m], b1
-        out[inside] = t * b1 - b2 + c[..., 0]
+        for m in range(self.coef.shape[1] - 1, 0, -1):  # Clenshaw's recurrence
+            b1, b2 = 2 * t * b1 - b2 + self.coef[panel, m], b1
+        out[inside] = t * b1 - b2 + self.coef[panel, 0]
         return np.clip(out, 0.0, 1.0)
 
 
@@ -128,7 +129,7 @@ def studentized_range_sf(q: np.ndarray | float, k: float, df: np.ndarray | float
         return out
     tail = _RangeTail(float(k))
     limit = ok & (df >= ASYMPTOTIC_DF)
-    out[limit] = tail(np.abs(q[limit]))
+    out[limit] = tail(np.abs(q[limit]))  # (its arrays: a few per value)
     todo = np.flatnonzero(ok & ~limit)
     if todo.size:
         nu, qq = df.ravel()[todo], np.abs(q.ravel()[todo])
@@ -137,8 +138,9 @@ def studentized_range_sf(q: np.ndarray | float, k: float, df: np.ndarray | float
         panels = np.maximum(2, np.ceil((hi - lo) / width)).astype(np.intp)
         x, wt = np.polynomial.legendre.leggauss(_U_NODES)
         result = np.empty(todo.size)
-        for count in np.unique(panels):  # the values with as many panels, at once
-            sel = np.flatnonzero(panels == count)
+        same = [np.flatnonzero(panels == count) for count in np.unique(panels)]
+        for sel in (group[i:i + _BLOCK] for group in same for i in range(0, group.size, _BLOCK)):
+            count = int(panels[sel[0]])  # values with as many panels, a block at a time
             edges = lo[sel, None] + (hi[sel] - lo[sel])[:, None] * np.linspace(0.0, 1.0, count + 1)
             half = np.diff(edges, axis=1)[:, :, None] / 2
             u = ((edges[:, :-1, None] + edges[:, 1:, None]) / 2 + half * x).reshape(sel.size, -1)
