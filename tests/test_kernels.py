@@ -300,3 +300,34 @@ def test_a_warm_run_writes_no_executed_notebook_but_keeps_a_failed_one(kernel, p
     error = [o for c in failed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert error and error[0]["evalue"] == "planned s1" and error[0]["traceback"]
     assert not (tmp_path / "b.ipynb").exists()
+
+
+def test_a_kernel_that_loses_its_port_is_started_again_on_new_ports(monkeypatch):
+    """Another process can bind one of the ports jupyter_client picked before the kernel does
+    (nteract/papermill#511): the kernel dies at once. WarmKernel starts it again on new ports."""
+    import socket
+
+    import jupyter_client
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    made = []
+
+    class FirstLosesItsPort(jupyter_client.AsyncKernelManager):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            if not made:  # a port already bound: the kernel cannot bind it and dies
+                self.cache_ports = False  # (else the provisioner picks the ports itself)
+                self.shell_port = taken.getsockname()[1]
+            made.append(self)
+
+    monkeypatch.setattr(jupyter_client, "AsyncKernelManager", FirstLosesItsPort)
+    k = WarmKernel(prelude=())
+    try:
+        k.start()
+        assert len(made) == 2 and made[0].shell_port == taken.getsockname()[1]
+        assert k.km is made[1] and k.run("print(6 * 7)") == "42\n" and k.starts == 1
+    finally:
+        k.shutdown()
+        taken.close()

@@ -260,6 +260,10 @@ async def _connected(kc: Any, timeout: float) -> None:
                 raise ReportError(f"the Jupyter kernel did not answer its notebook client within {timeout:g} s") from None
 
 
+#: Starts of a kernel that dies before it answers, before giving up (see :meth:`WarmKernel.start`).
+_START_ATTEMPTS = 3
+
+
 class WarmKernel:
     """One Jupyter kernel that runs many notebooks, reset between them.
 
@@ -315,26 +319,35 @@ class WarmKernel:
         from jupyter_client import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
-        km = AsyncKernelManager(kernel_name=self.kernel_name)
-        # no SQLite input history: a reset kernel numbers its cells from 1 again, and the
-        # history thread would then print "ERROR! Session/line number was not unique in
-        # database" into whichever cell runs at that moment, i.e. into a report
-        try:
-            run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL",
-                                                       "--HistoryManager.enabled=False"], cwd=self.cwd)
-        finally:
-            if launched is not None:
-                launched.set()
-        self.km = km  # from now on kill() reaches the process, also while it starts up
-        kc = km.blocking_client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=self.startup_timeout)
-        except RuntimeError as exc:
-            kc.stop_channels()
-            run_sync(km.shutdown_kernel)(now=True)
-            self.km = None
-            raise ReportError(f"the Jupyter kernel {self.kernel_name!r} did not start: {exc}") from None
+        for attempt in range(1, _START_ATTEMPTS + 1):
+            km = AsyncKernelManager(kernel_name=self.kernel_name)
+            # no SQLite input history: a reset kernel numbers its cells from 1 again, and the
+            # history thread would then print "ERROR! Session/line number was not unique in
+            # database" into whichever cell runs at that moment, i.e. into a report
+            try:
+                run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL",
+                                                           "--HistoryManager.enabled=False"], cwd=self.cwd)
+            finally:
+                if launched is not None:
+                    launched.set()
+            self.km = km  # from now on kill() reaches the process, also while it starts up
+            kc = km.blocking_client()
+            kc.start_channels()
+            try:
+                kc.wait_for_ready(timeout=self.startup_timeout)
+                break
+            except RuntimeError as exc:
+                kc.stop_channels()
+                died = not run_sync(km.is_alive)()
+                run_sync(km.shutdown_kernel)(now=True)
+                self.km = None
+                # A kernel that dies at once has most often lost one of its five ports: jupyter_client
+                # picks free ones, and another process (a second csm command, a dask worker, a
+                # papermill run) can bind one before the kernel does (nteract/papermill#511). New
+                # ports are picked for the next attempt; a kernel that does not answer in time is
+                # not started again.
+                if not died or attempt == _START_ATTEMPTS:
+                    raise ReportError(f"the Jupyter kernel {self.kernel_name!r} did not start: {exc}") from None
         self.kc = kc
         self.starts += 1
         self._dirty = False
