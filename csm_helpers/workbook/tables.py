@@ -52,7 +52,13 @@ class AnalysisTables:
         key = (tuple(columns), how, wave)
         cache = self.__dict__.setdefault("_withheld", {})
         if key not in cache:
-            base = self.reported_all if wave == self.latest_wave else wave_rows(self.kept_responses, self.study, wave)
+            bases = self.__dict__.setdefault("_wave_base", {})  # an earlier wave's rows, selected once
+            if wave == self.latest_wave:
+                base = self.reported_all
+            else:
+                if wave not in bases:
+                    bases[wave] = wave_rows(self.kept_responses, self.study, wave)
+                base = bases[wave]
             answered = answered_mask(base, list(columns), how=how)
             parsed = parse_segment(self.segment, self.study)
             if parsed is None:
