@@ -313,7 +313,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = parser.parse_args()
 
-    from csm_helpers.pipeline.plan import resolve_stages
+    from csm_helpers.study.stages import resolve_stages
 
     stages = resolve_stages([s.strip() for s in args.stages.split(",") if s.strip()])
     tmp = Path(tempfile.mkdtemp(prefix="csm-bench-batch-"))

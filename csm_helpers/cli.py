@@ -178,7 +178,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     with _terminate_as_interrupt():
         # the kernels start first (after study.yaml and --out are checked), and the rest of the
         # run machinery is imported while they do: 0.6 s off the run
-        kernels = start_run_kernels(args.study, args.out, stages=stages, jobs=args.jobs)
+        kernels = start_run_kernels(args.study, args.out, stages=stages, jobs=args.jobs, notebooks=args.notebooks)
         try:
             from csm_helpers.pipeline.run import run_study
         except BaseException:

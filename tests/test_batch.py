@@ -502,6 +502,7 @@ def test_segment_tables_are_shared_by_the_stages_of_one_segment_only(small_study
 
 def test_csm_run_of_a_failed_segment_clears_it_in_the_index(tmp_path, monkeypatch):
     from csm_helpers.pipeline import index, plan, run
+    from csm_helpers.study import stages
 
     study = study_with_shops(tmp_path / "s", {"Kowloon": 30, "Shatin": 20})
     out = tmp_path / "out"
@@ -510,7 +511,7 @@ def test_csm_run_of_a_failed_segment_clears_it_in_the_index(tmp_path, monkeypatc
         {"segment": "shop=Shatin", "dir": "shop=Shatin", "n": 20, "status": "failed", "error": "boom"}],
         "suppressed": []}), encoding="utf-8")
     assert "failed: boom" in (index.write_index(out, title="t")).read_text(encoding="utf-8")
-    for module in (plan, run):
+    for module in (plan, run, stages):  # (the stages are checked before the kernels start, in pool)
         monkeypatch.setattr(module, "notebooks_dir", lambda: probe_notebooks(tmp_path / "nbs"))
     run.run_study(study, out, segment="shop=Shatin", stages=["09"])
     index = (out / "index.html").read_text(encoding="utf-8")

@@ -393,7 +393,7 @@ def run_batch(study_path: str | Path | None, by: str, *, out_dir: str | Path = "
         raise CsmError(f"--timeout must be a positive number of seconds, not {timeout:g}")
     runner: Any = None
     if executor == "threads":
-        check_before_kernels(study_path, out_dir)
+        check_before_kernels(study_path, out_dir, stages=stages, notebooks=notebooks)
         runner = _ThreadRunner(jobs=jobs or default_jobs(), timeout=timeout)
         if not resume:  # the kernels start while the study is validated (with --resume there may be
             runner.warm_up()  # nothing to do: kernels started for nothing cost 1.3 s of a 2.2 s run)

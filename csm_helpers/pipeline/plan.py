@@ -8,20 +8,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from csm_helpers.core.errors import ConfigError, UsageError
+from csm_helpers.core.errors import ConfigError
 from csm_helpers.core.safety import file_sha256
 from csm_helpers.pipeline.preflight import StudyCheck, validate_study
 from csm_helpers.study.config import Study
 from csm_helpers.study.stages import (
     check_notebooks_folder,
     notebooks_dir,
+    resolve_stages,
     skip_reason,
-    stage_names,
     stage_support,
     study_notebooks,
 )
 
-__all__ = ["segment_dirname", "RunResult", "RunPlan", "resolve_stages", "plan_run"]
+__all__ = ["segment_dirname", "RunResult", "RunPlan", "plan_run"]
 
 
 def segment_dirname(segment: str) -> str:
@@ -71,27 +71,6 @@ class RunPlan:
         return {"segment": segment, "seed": self.study.seed, "min_cell_size": self.study.min_cell_size,
                 "stages": list(self.stages), "study": self.study.path.name, "language": self.study.language,
                 "notebooks": dict(self.notebook_sha256)}
-
-
-def resolve_stages(stages: Sequence[str] | None, notebooks: Path | None = None) -> list[str]:
-    """Stage names for names or number prefixes (``"04"``), in the order given; None = all.
-
-    Examples
-    --------
-    >>> resolve_stages(["04", "05_action_progress"])
-    ['04_analysis', '05_action_progress']
-    """
-    # the bundled stages are always known, so a folder that lost one gets "missing", not "unknown"
-    all_stages = sorted({*stage_names(notebooks), *stage_names()}) if notebooks is not None \
-        else stage_names()
-    wanted = list(all_stages) if not stages else []
-    for s in stages or []:
-        match = [x for x in all_stages if x == s or x.startswith(f"{s}_") or x.split("_", 1)[0] == s]
-        if not match:
-            raise UsageError(f"--stages: unknown stage {s!r}; available: {', '.join(all_stages)} — give their "
-                             "numbers, e.g. --stages 03,04")
-        wanted.extend(m for m in match if m not in wanted)
-    return wanted
 
 
 def plan_run(study_path: str | Path | None, stages: Sequence[str] | None = None, *,

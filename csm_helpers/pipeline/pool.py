@@ -54,21 +54,27 @@ def _stopped() -> ReportError:
 _KILL_WAIT = 3.0
 
 
-def check_before_kernels(study_path: str | Path | None, out_dir: str | Path) -> None:
+def check_before_kernels(study_path: str | Path | None, out_dir: str | Path, *,
+                         stages: Sequence[str] | None = None, notebooks: str | Path | None = None) -> None:
     """What ``csm run`` and ``csm batch`` check before they start a kernel: ``study.yaml`` is
-    read (a bad config fails at once, with no kernel started) and ``out_dir`` is a folder the
-    run can write (else it fails before any work).
+    read (a bad config fails at once, with no kernel started), ``stages`` are stages of the
+    run's notebooks (a mistyped ``--stages`` is a usage error at once, not after the study's
+    data was validated: 3.6 s), and ``out_dir`` is a folder the run can write (else it fails
+    before any work).
 
     Examples
     --------
     >>> import tempfile
-    >>> check_before_kernels(None, tempfile.mkdtemp())  # the bundled sample, a writable folder
+    >>> check_before_kernels(None, tempfile.mkdtemp(), stages=["04"])  # the bundled sample, a writable folder
     """
     from csm_helpers.core.paths import check_output_folder
     from csm_helpers.study.config import load_study
     from csm_helpers.study.datasets import sample_study_path
+    from csm_helpers.study.stages import notebooks_dir, resolve_stages, study_notebooks
 
-    load_study(study_path or sample_study_path())
+    study = load_study(study_path or sample_study_path())
+    if stages:
+        resolve_stages(stages, study_notebooks(study, notebooks, default=notebooks_dir())[0])
     check_output_folder(out_dir, option="--out")
 
 
@@ -86,7 +92,8 @@ def wait_all(events: Sequence[threading.Event], timeout: float) -> None:
 
 
 def start_run_kernels(study_path: str | Path | None, out_dir: str | Path, *,
-                      stages: Sequence[str] | None = None, jobs: int | None = None) -> KernelPool:
+                      stages: Sequence[str] | None = None, jobs: int | None = None,
+                      notebooks: str | Path | None = None) -> KernelPool:
     """The warm kernels of one ``csm run``, started at once, after the cheap checks.
 
     :func:`check_before_kernels` first; then ``jobs`` kernels (default: the
@@ -101,7 +108,7 @@ def start_run_kernels(study_path: str | Path | None, out_dir: str | Path, *,
     >>> pool.size  # doctest: +SKIP
     1
     """
-    check_before_kernels(study_path, out_dir)
+    check_before_kernels(study_path, out_dir, stages=stages, notebooks=notebooks)
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     pool = KernelPool(min(jobs, len(stages)) if stages else jobs)
     try:

@@ -311,7 +311,7 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     from csm_helpers.workbook.cache import data_cache_stats, disable_data_cache, enable_data_cache
 
     if kernels is None:  # starting while the study is validated
-        kernels = start_run_kernels(study_path, out_dir, stages=stages, jobs=jobs)
+        kernels = start_run_kernels(study_path, out_dir, stages=stages, jobs=jobs, notebooks=notebooks)
     cache_was_on = bool(data_cache_stats()["enabled"])
     enable_data_cache()  # the responses are read and checked once, here, and handed to the kernels
     try:

@@ -19,10 +19,11 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from csm_helpers.core.errors import ConfigError
+from csm_helpers.core.errors import ConfigError, UsageError
 from csm_helpers.core.i18n import N_, _, tr
 from csm_helpers.core.resources import bundled_dir
 from csm_helpers.study.config import Study
@@ -40,6 +41,7 @@ __all__ = [
     "notebooks_dir",
     "stage_names",
     "study_notebooks",
+    "resolve_stages",
     "stage_support",
     "skip_reason",
     "check_notebook",
@@ -345,3 +347,24 @@ def cell_problems(path: str | Path, *, max_lines: int = MAX_CELL_LINES) -> list[
                                                       and alias.name not in public):
                         problems.append(f"{where}: imports {alias.name}, not a public name of {module}")
     return problems
+
+
+def resolve_stages(stages: Sequence[str] | None, notebooks: Path | None = None) -> list[str]:
+    """Stage names for names or number prefixes (``"04"``), in the order given; None = all.
+
+    Examples
+    --------
+    >>> resolve_stages(["04", "05_action_progress"])
+    ['04_analysis', '05_action_progress']
+    """
+    # the bundled stages are always known, so a folder that lost one gets "missing", not "unknown"
+    all_stages = sorted({*stage_names(notebooks), *stage_names()}) if notebooks is not None \
+        else stage_names()
+    wanted = list(all_stages) if not stages else []
+    for s in stages or []:
+        match = [x for x in all_stages if x == s or x.startswith(f"{s}_") or x.split("_", 1)[0] == s]
+        if not match:
+            raise UsageError(f"--stages: unknown stage {s!r}; available: {', '.join(all_stages)} — give their "
+                             "numbers, e.g. --stages 03,04")
+        wanted.extend(m for m in match if m not in wanted)
+    return wanted
