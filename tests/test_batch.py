@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from csm_helpers.pipeline.batch import plan_batch, run_batch
 from csm_helpers.pipeline.export import check_static_html
 from csm_helpers.study.config import load_study
 from csm_helpers.study.readers import load_responses
+from csm_helpers.study.stages import notebooks_dir
 from csm_helpers.workbook import cache as data_cache
 from csm_helpers.workbook import context as workbook
 
@@ -560,3 +562,25 @@ def test_the_kernels_start_while_the_batch_is_planned_and_stop_when_it_cannot_ru
     with pytest.raises(CsmError):
         run_batch(bad, "region", out_dir=tmp_path / "out2", jobs=2, progress="off")
     assert kernels() - before == set()
+
+
+def test_batch_kernels_take_the_validated_survey_data_from_the_batch(small_study, tmp_path):
+    """The batch reads and checks the survey export once; each thread's kernel gets that table
+    (a snapshot in a private folder, removed at the end) instead of reading the file again."""
+    folder = tmp_path / "nbs"
+    shutil.copytree(notebooks_dir(), folder, ignore=shutil.ignore_patterns(".*"))
+    nb_path = folder / "05_action_progress.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    probe = nbformat.v4.new_code_cell(
+        "import json as _j, pathlib as _p\n"
+        "from csm_helpers.workbook.cache import data_cache_stats as _s\n"
+        "_p.Path(output_dir, 'cache.json').write_text(_j.dumps(_s()))")
+    first = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(first + 1, probe)
+    nbformat.write(nb, nb_path)
+    out = tmp_path / "out"
+    result = run_batch(small_study, "shop", out_dir=out, stages=["05"], notebooks=folder, jobs=1, progress="off")
+    assert not result.failed, result.failed
+    stats = json.loads((out / "all" / "cache.json").read_text(encoding="utf-8"))
+    assert stats["enabled"] and stats["loaded"] == 1  # the responses, from the batch's own reading
+    assert not list(out.glob(".csm-staging-*"))

@@ -300,6 +300,7 @@ class WarmKernel:
         self.nb_kc: Any = None  # the notebooks' client, connected once per kernel start
         self.starts = 0
         self.notebooks = 0
+        self._snapshot_read: tuple[int, str] | None = None  # (start, snapshot file) the kernel has read
         self._dirty = False
         self._timed_out = False
         self._lock = threading.Lock()
@@ -504,6 +505,19 @@ class WarmKernel:
         except BaseException:
             self._dirty = True
             raise
+
+    def load_snapshot(self, path: str | Path) -> None:
+        """Have the kernel add the tables of ``path`` (:func:`csm_helpers.workbook.cache.save_snapshot`)
+        to its data cache, unless it has read that file since it (re)started: a restarted
+        kernel has an empty cache. An optimisation only: when it fails, the kernel reads the
+        study's files itself.
+        """
+        self.ensure_ready()
+        mark = (self.starts, str(path))
+        if self._snapshot_read != mark:
+            with contextlib.suppress(Exception):
+                self.run(f"import csm_helpers.workbook.cache as _csm_c; _csm_c.load_snapshot({str(path)!r}); del _csm_c")
+            self._snapshot_read = mark
 
     def summary_json(self, study_path: str, segment: str) -> str:
         """:func:`csm_helpers.workbook.summary.report_summary_json` computed in the kernel."""

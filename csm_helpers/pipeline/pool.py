@@ -185,7 +185,6 @@ class KernelPool:
         if self._closed:  # the run ended (bad input, Ctrl-C) while this kernel started
             kernel.shutdown()
             return
-        loaded: tuple[int, str] | None = None  # (kernel start, snapshot) this kernel has read
         try:
             while True:
                 job = self._jobs.get()
@@ -201,7 +200,8 @@ class KernelPool:
                     if failed is not None:
                         exc, failed = failed, None
                         raise exc
-                    loaded = self._load_snapshot(kernel, loaded)
+                    if self._snapshot is not None:
+                        kernel.load_snapshot(self._snapshot)
                     future.set_result(kernel.execute_notebook(*args[:3], timeout=args[3]))
                 except BaseException as exc:  # noqa: BLE001 - the caller re-raises it
                     future.set_exception(exc)
@@ -212,19 +212,6 @@ class KernelPool:
         """Have every kernel add the tables of ``snapshot`` (:func:`csm_helpers.workbook.cache.save_snapshot`)
         to its data cache before its next notebook, instead of reading the study's files again."""
         self._snapshot = str(snapshot)
-
-    def _load_snapshot(self, kernel: WarmKernel, loaded: tuple[int, str] | None) -> tuple[int, str] | None:
-        """Have ``kernel`` read the current snapshot unless it has (``loaded``: what it read, and
-        in which of its starts: a restarted kernel has an empty cache); return what it has read."""
-        path = self._snapshot
-        if path is None:
-            return loaded
-        kernel.ensure_ready()
-        mark = (kernel.starts, path)
-        if loaded != mark:
-            with contextlib.suppress(Exception):  # an optimisation: without it the kernel reads the files
-                kernel.run(f"import csm_helpers.workbook.cache as _csm_c; _csm_c.load_snapshot({path!r}); del _csm_c")
-        return mark
 
     def execute(self, nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
                 timeout: float | None = 1800) -> nbformat.NotebookNode:

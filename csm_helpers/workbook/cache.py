@@ -30,7 +30,7 @@ _CACHE_LOCK = threading.Lock()
 _CACHE: dict[tuple, Any] | None = None
 
 
-_CACHE_STATS = {"hits": 0, "misses": 0}
+_CACHE_STATS = {"hits": 0, "misses": 0, "loaded": 0}
 
 
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3  # pandas 3: a shallow copy is isolated
@@ -68,7 +68,7 @@ def disable_data_cache() -> None:
     global _CACHE
     with _CACHE_LOCK:
         _CACHE = None
-        _CACHE_STATS.update(hits=0, misses=0)
+        _CACHE_STATS.update(hits=0, misses=0, loaded=0)
 
 
 @contextlib.contextmanager
@@ -96,7 +96,8 @@ def data_cache_on() -> Any:
 
 
 def data_cache_stats() -> dict[str, int | bool]:
-    """``enabled``, ``entries``, ``hits`` and ``misses`` of the data cache."""
+    """``enabled``, ``entries``, ``hits`` and ``misses`` of the data cache, and how many entries
+    were ``loaded`` from snapshots (:func:`load_snapshot`)."""
     with _CACHE_LOCK:
         return {"enabled": _CACHE is not None, "entries": len(_CACHE or {}), **_CACHE_STATS}
 
@@ -214,5 +215,6 @@ def load_snapshot(path: str | os.PathLike[str]) -> int:
             if key not in _CACHE:
                 _CACHE[key] = value
                 added += 1
+        _CACHE_STATS["loaded"] += added
     return added
 
