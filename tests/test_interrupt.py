@@ -23,10 +23,12 @@ import threading
 import time
 from pathlib import Path
 
+import nbformat
 import psutil
 import pytest
 
 from csm_helpers.cli import main
+from csm_helpers.study.stages import notebooks_dir
 
 from .corpus_tools import build_base, tree_digest
 
@@ -143,6 +145,18 @@ KILLS = [
 ]
 
 
+def _paused_notebooks(tmp_path: Path) -> Path:
+    """The bundled notebooks, with a pause of 3 s at the start of stage 02 (``--notebooks``)."""
+    folder = tmp_path / "notebooks"
+    shutil.copytree(notebooks_dir(), folder, ignore=shutil.ignore_patterns(".*"))
+    path = folder / "02_discovery.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    first = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(first + 1, nbformat.v4.new_code_cell("import time\ntime.sleep(3)"))
+    nbformat.write(nb, path)
+    return folder
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig,group,after", KILLS,
                          ids=[f"{s.name}-{'group-' if g else ''}{a or 'start'}" for s, g, a in KILLS])
@@ -152,8 +166,10 @@ def test_killed_run_leaves_nothing_half_written_and_resume_completes(setup, tmp_
     shutil.copytree(good, out)
     before = tree_digest(out)
     # one kernel when the kill must come while the second notebook runs (with two, both run at
-    # once); the kills after "summary" come while both run in parallel
-    jobs = ["--jobs", "1"] if after == "01_goal_setting" else []
+    # once); the kills after "summary" come while both run in parallel. The second notebook
+    # then starts with a pause, so that the kill comes before the final swap however fast the
+    # machine (the small study's notebook, export and swap take a few tenths of a second)
+    jobs = ["--jobs", "1", "--notebooks", str(_paused_notebooks(tmp_path))] if after == "01_goal_setting" else []
     proc = csm("run", "--study", str(study), "--out", str(out), "--stages", STAGES, *jobs, start_new_session=True)
     lines = Lines(proc)
     if after:
@@ -162,9 +178,7 @@ def test_killed_run_leaves_nothing_half_written_and_resume_completes(setup, tmp_
         while not kernels_of(proc) and time.monotonic() < end:  # the next notebook's kernel is up
             time.sleep(0.1)
         assert kernels_of(proc), "no notebook kernel started"
-        # inside the next notebook or its export, before the final swap: on a fast machine the
-        # second notebook of the small study, its export and the swap take about a second
-        time.sleep(0.2)
+        time.sleep(0.2)  # inside the next notebook
     else:
         time.sleep(1.5)
     kids = kernels_of(proc)

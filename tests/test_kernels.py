@@ -119,20 +119,17 @@ def test_kernel_survives_many_notebooks_without_leaking_sockets(kernel, probes, 
     assert me.num_fds() - before < 8  # no client is opened per notebook (or papermill's would be closed)
 
 
-def test_notebooks_share_one_client_and_get_only_their_own_output(kernel, tmp_path):
-    """The notebooks of a warm kernel run through one client connected at its start (a new
-    one per notebook cost 0.1-0.2 s of waiting). The kernel's other messages reach that
-    client too (the reset, a report summary, code run in between): none of them may show up
-    in a notebook, and each notebook gets all of its own output, in order."""
+def test_notebooks_get_only_their_own_output(kernel, tmp_path):
+    """A warm kernel also runs code of its own between notebooks (the reset, a report summary,
+    code run in between), and all of it prints: none of it may show up in a notebook, and each
+    notebook gets all of its own output, in order."""
     talk = _notebook(tmp_path / "talk.ipynb", "for i in range(3):\n    print('nb', segment, i)\ndisplay(segment)",
                      'segment: str = "all"')
-    client = kernel.nb_kc
     for k in range(4):
         kernel.run(f"print('between {k}'); import sys; print('to stderr', file=sys.stderr)")
         nb = kernel.execute_notebook(talk, tmp_path / f"t{k}.ipynb", {"segment": f"s{k}"})
         texts = [o.get("text", "") or str(o.get("data", {}).get("text/plain", "")) for o in nb.cells[-1].outputs]
         assert "".join(texts) == "".join(f"nb s{k} {i}\n" for i in range(3)) + f"'s{k}'"
-        assert kernel.nb_kc is client
 
 
 @pytest.mark.parametrize("kind, content", [
@@ -154,27 +151,6 @@ def test_output_node_is_nbformats_output_without_the_per_output_check(kind, cont
         assert isinstance(ours.data, nbformat.NotebookNode)
     with pytest.raises(ValueError):
         output_node({"header": {"msg_type": "status"}, "content": {}})
-
-
-def test_notebook_client_of_a_dead_kernel_is_an_error_at_once():
-    """The notebook client's readiness check (kernels._connected) gives up as soon as the
-    kernel is dead, not after the start-up timeout."""
-    import signal
-
-    from jupyter_core.utils import run_sync
-
-    from csm_helpers.pipeline.kernels import _connected
-
-    k = WarmKernel(prelude=()).start()
-    try:
-        run_sync(_connected)(k.nb_kc, 5)  # connected: passes at once
-        k._signal(signal.SIGKILL)
-        t0 = time.monotonic()
-        with pytest.raises(ReportError, match="died"):
-            run_sync(_connected)(k.nb_kc, 60)
-        assert time.monotonic() - t0 < 10
-    finally:
-        k.shutdown()
 
 
 def test_dead_kernel_is_replaced(kernel, probes, tmp_path):
@@ -331,3 +307,104 @@ def test_a_kernel_that_loses_its_port_is_started_again_on_new_ports(monkeypatch)
     finally:
         k.shutdown()
         taken.close()
+
+
+# --------------------------------------------------------------------------- one request per notebook
+EVERY_KIND = [  # (source, tags): each kind of output nbclient records, and the ways a cell can end
+    ("print('a')\ndisplay('b')\nprint('c')", []),
+    ("import sys\nprint('d', file=sys.stderr)", []),
+    ("from IPython.display import HTML, clear_output\nh = display(HTML('<b>first</b>'), display_id=True)", []),
+    ("h.update(HTML('<b>second</b>'))\ndisplay(HTML('<i>other</i>'), display_id='x')", []),
+    ("print('gone')\nclear_output(wait=True)\nprint('kept')", []),
+    ("print('stays')\nclear_output(wait=True)", []),
+    ("%env CSM_ONE_REQUEST=1\nx = 6 * 7", []),
+    ("x", []),
+    ("import matplotlib.pyplot as plt\nplt.figure(figsize=(1, 1))\nplt.plot([1, 2])\nplt.show()", []),
+    ("", []),
+    ("raise SystemExit('skipped')", ["skip-execution"]),
+    ("1 / 0", ["raises-exception"]),
+    ("print('after an allowed error', segment)", []),
+    ("raise ValueError('stop ' + segment)", []),
+    ("print('never')", []),
+]
+
+
+def _every_kind(path: Path) -> Path:
+    cells = [new_code_cell('segment: str = "all"')]
+    cells[0].metadata["tags"] = ["parameters"]
+    for source, tags in EVERY_KIND:
+        cells.append(new_code_cell(source))
+        cells[-1].metadata["tags"] = tags
+    cells.insert(3, nbformat.v4.new_markdown_cell("A note between the cells"))
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def _comparable(nb: nbformat.NotebookNode) -> list[tuple]:
+    """The cells as a reader sees them: sources, counts and outputs, with consecutive text of
+    one stream joined (ipykernel cuts printed text wherever its buffer happens to be sent)."""
+    cells = []
+    for cell in nb.cells:
+        outs: list[dict] = []
+        for out in cell.get("outputs", []):
+            out = {k: v for k, v in out.items() if k != "transient"}
+            if outs and out["output_type"] == "stream" and outs[-1]["output_type"] == "stream" \
+                    and outs[-1]["name"] == out["name"]:
+                outs[-1] = {**outs[-1], "text": outs[-1]["text"] + out["text"]}
+            else:
+                outs.append(out)
+        status = cell.metadata.get("papermill", {}).get("status")
+        cells.append((cell.cell_type, cell.source, cell.get("execution_count"), status, outs))
+    return cells
+
+
+def _kept(info: pytest.ExceptionInfo) -> nbformat.NotebookNode:
+    return nbformat.read(Path(str(info.value).split("is kept at ")[1].strip()), as_version=4)
+
+
+def test_one_request_gives_the_notebook_nbclient_gives(kernel, tmp_path, monkeypatch):
+    """The warm kernel runs a notebook's cells in one request (cellrunner). Reference: the same
+    notebook run by papermill's own engine (nbclient, a new kernel, one request per cell):
+    every output, count, display update, clear_output, magic, figure, skipped cell, allowed
+    error and the failing cell's traceback are the same, and the cells after it did not run."""
+    nb_path = _every_kind(tmp_path / "every.ipynb")
+    with pytest.raises(ReportError, match="ValueError: stop s1") as cold:
+        execute_stage(nb_path, tmp_path / "cold.ipynb", {"segment": "s1"})
+    import papermill.clientwrap
+
+    def no_nbclient(*args, **kwargs):
+        raise AssertionError("the warm kernel ran the notebook through nbclient")
+
+    monkeypatch.setattr(papermill.clientwrap.PapermillNotebookClient, "execute", no_nbclient)
+    with pytest.raises(ReportError, match="ValueError: stop s1") as warm:
+        kernel.execute_notebook(nb_path, tmp_path / "warm.ipynb", {"segment": "s1"})
+    reference, ours = _comparable(_kept(cold)), _comparable(_kept(warm))
+    assert ours == reference
+    texts = "".join(o.get("text", "") for c in ours for o in c[4])
+    assert "after an allowed error s1" in texts and "never" not in texts and "gone" not in texts
+    assert "stays" in texts  # a clear_output(wait=True) with no later output in its cell clears nothing
+    assert any("image/png" in o.get("data", {}) for c in ours for o in c[4])
+    assert [o["data"]["text/html"] for c in ours for o in c[4] if "text/html" in o.get("data", {})] == [
+        "<b>second</b>", "<i>other</i>"]
+
+
+def test_one_request_stops_a_cell_at_its_time_limit_and_the_kernel_goes_on(kernel, probes, tmp_path):
+    _, probe = probes
+    slow = _notebook(tmp_path / "slow.ipynb", "import time\nwhile True:\n    time.sleep(0.05)", 'segment: str = "all"')
+    t0 = time.monotonic()
+    with pytest.raises(ReportError, match=r"CellTimeoutError: the cell did not finish within 1 s"):
+        kernel.execute_notebook(slow, tmp_path / "s.ipynb", {"segment": "all"}, timeout=1)
+    assert time.monotonic() - t0 < 15
+    nb = kernel.execute_notebook(probe, tmp_path / "p.ipynb", {"expected_cwd": str(notebooks_dir())})
+    assert "clean" in nb.cells[-1].outputs[0]["text"]
+
+
+def test_a_notebook_with_top_level_await_runs_through_nbclient(kernel, tmp_path):
+    """ipykernel runs a cell with top-level ``await`` on its own event loop, which the cells
+    of one request cannot use: such a notebook goes to nbclient, whole."""
+    nb_path = _notebook(tmp_path / "aw.ipynb", "import asyncio\nawait asyncio.sleep(0)\nprint('awaited', segment)",
+                        'segment: str = "all"')
+    nb = kernel.execute_notebook(nb_path, tmp_path / "a.ipynb", {"segment": "s2"})
+    assert nb.cells[-1].outputs[0]["text"] == "awaited s2\n"

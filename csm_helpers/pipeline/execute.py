@@ -33,7 +33,7 @@ def _papermill_parameters(nb_path: Path) -> dict[str, Any]:
 
 
 def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
-                  timeout: float | None = 1800, km: Any = None, kc: Any = None) -> nbformat.NotebookNode:
+                  timeout: float | None = 1800, km: Any = None, run: Any = None) -> nbformat.NotebookNode:
     """Execute one stage notebook with papermill and return the executed notebook.
 
     Unknown parameters are an error (papermill itself only warns). A ``CsmError`` raised
@@ -41,9 +41,11 @@ def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
     failure is a :class:`ReportError` naming the notebook and cell.
 
     With ``km`` (a started ``jupyter_client`` KernelManager) the notebook runs in that
-    kernel, which is left running (see :class:`csm_helpers.pipeline.kernels.WarmKernel`), through
-    ``kc`` when given (an asynchronous client of it, connected and ready, left connected);
-    without, papermill starts and stops a kernel of its own. ``timeout`` is per cell, in seconds.
+    kernel, which is left running (see :class:`csm_helpers.pipeline.kernels.WarmKernel`);
+    without, papermill starts and stops a kernel of its own. With ``run`` as well (the warm
+    kernel's :meth:`~csm_helpers.pipeline.kernels.WarmKernel.run_cells_request`) the cells go to
+    the kernel in one request (:func:`csm_helpers.pipeline.warm_engine.run_in_one_request`).
+    ``timeout`` is per cell, in seconds.
 
     papermill writes the executed notebook to ``out_path``; in a warm kernel only when it
     fails (the caller has the notebook it returns, and writing and checking it cost 13 ms of
@@ -63,7 +65,7 @@ def execute_stage(nb_path: Path, out_path: Path, parameters: dict[str, Any], *,
     engine: dict[str, Any] = {}
     target: str | None = str(out_path)
     if km is not None:
-        engine = {"engine_name": WARM_ENGINE, "km": km, "kc": kc}
+        engine = {"engine_name": WARM_ENGINE, "km": km, "run": run}
         target = None  # nothing written unless it fails (below)
     interrupted: list[int] = []
     try:

@@ -3,9 +3,10 @@
 Starting a kernel and importing pandas, scipy and the helpers in it takes a few
 seconds — longer than the analysis of one small segment. :class:`WarmKernel` starts one
 kernel, imports those libraries once (:func:`kernel_prelude`), and then runs notebook after
-notebook in it through papermill (papermill passes ``km=`` to nbclient, which does not shut
-down a kernel it does not own). The notebooks stay ordinary papermill notebooks: the same
-parameters cell is injected and the same cells run as with ``papermill`` on the command line.
+notebook in it through papermill. The notebooks stay ordinary papermill notebooks: the same
+parameters cell is injected and the same cells run as with ``papermill`` on the command line;
+papermill's engine (:mod:`csm_helpers.pipeline.warm_engine`) sends a notebook's cells in one
+request (:mod:`csm_helpers.pipeline.cellrunner`) instead of nbclient's one per cell.
 
 Between notebooks the kernel is reset (:func:`kernel_reset`): the user namespace is
 emptied (``%reset -f``), figures are closed, and matplotlib's settings, the working folder,
@@ -230,36 +231,6 @@ def _drop_pending(channel: Any) -> None:
             socket.recv_multipart(copy=False)
 
 
-async def _connected(kc: Any, timeout: float) -> None:
-    """Wait until a new client's shell and IOPub channels both carry messages: a
-    ``kernel_info`` request is answered, and its "idle" status is seen on IOPub (a new
-    subscription misses what the kernel publishes before it is connected, so the request is
-    sent again until one gets through). jupyter_client's ``wait_for_ready`` checks the same,
-    then waits for 0.2 s without any IOPub message, which the kernel start does not need."""
-    import queue
-
-    end = time.monotonic() + timeout
-    while True:
-        msg_id = kc.kernel_info()
-        try:
-            while True:
-                msg = await kc.shell_channel.get_msg(timeout=1.0)
-                if msg["parent_header"].get("msg_id") == msg_id:
-                    break
-            while True:
-                msg = await kc.iopub_channel.get_msg(timeout=1.0)
-                if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
-                        and msg["content"].get("execution_state") == "idle"):
-                    return
-        except queue.Empty:
-            from jupyter_core.utils import ensure_async
-
-            if not await ensure_async(kc.is_alive()):
-                raise ReportError("the Jupyter kernel died while its notebook client connected") from None
-            if time.monotonic() > end:
-                raise ReportError(f"the Jupyter kernel did not answer its notebook client within {timeout:g} s") from None
-
-
 #: Starts of a kernel that dies before it answers, before giving up (see :meth:`WarmKernel.start`).
 _START_ATTEMPTS = 3
 
@@ -297,7 +268,6 @@ class WarmKernel:
         self.prelude = tuple(prelude)
         self.km: Any = None
         self.kc: Any = None
-        self.nb_kc: Any = None  # the notebooks' client, connected once per kernel start
         self.starts = 0
         self.notebooks = 0
         self._snapshot_read: tuple[int, str] | None = None  # (start, snapshot file) the kernel has read
@@ -352,27 +322,20 @@ class WarmKernel:
         self.kc = kc
         self.starts += 1
         self._dirty = False
-        # The notebooks' own client (asynchronous, as nbclient's), connected and checked once
-        # per start instead of once per notebook: making one and waiting until it is ready took
-        # 0.1 to 0.2 s a notebook (jupyter_client waits 0.2 s for an IOPub message each time
-        # the first one is lost while a new subscription connects). It connects while the
-        # prelude runs, so that its readiness check then passes at once.
-        nb_kc = km.client()
-        nb_kc.allow_stdin = False
-        nb_kc.start_channels()
-        self.nb_kc = nb_kc
+        # (no notebook client: a notebook's cells go to the kernel in one request through this
+        # client, :meth:`run_cells_request`; nbclient, for the rare notebook the kernel leaves to
+        # it, makes a client of its own, which the engine closes. A client kept connected but
+        # not read would hold every message the kernel publishes.)
         self.run(f"import csm_helpers.pipeline.kernels as _csm_k; _csm_k.kernel_prelude({self.prelude!r}); del _csm_k",
                  timeout=self.startup_timeout)
-        run_sync(_connected)(nb_kc, self.startup_timeout)
         return self
 
     def shutdown(self) -> None:
         """Stop the kernel (nothing to do when it is not running)."""
-        kc, nb_kc, km, self.kc, self.nb_kc, self.km = self.kc, self.nb_kc, self.km, None, None, None
-        for client in (kc, nb_kc):
-            if client is not None:
-                with contextlib.suppress(Exception):
-                    client.stop_channels()
+        kc, km, self.kc, self.km = self.kc, self.km, None, None
+        if kc is not None:
+            with contextlib.suppress(Exception):
+                kc.stop_channels()
         if km is not None:
             from jupyter_core.utils import run_sync
 
@@ -473,6 +436,18 @@ class WarmKernel:
             raise KernelCodeError(f"{ename}: {evalue}", ename, evalue)
         return "".join(out)
 
+    def run_cells_request(self, code: str, *, timeout: float | None = None) -> str:
+        """:meth:`run` for a notebook's cells (:func:`csm_helpers.pipeline.warm_engine.run_in_one_request`):
+        a kernel that dies raises nbclient's ``DeadKernelError``, as when nbclient runs them."""
+        try:
+            return self.run(code, timeout=timeout)
+        except KernelCodeError as exc:
+            if exc.ename == "DeadKernelError":
+                from nbclient.exceptions import DeadKernelError
+
+                raise DeadKernelError("Kernel died") from None
+            raise
+
     def kill(self) -> None:
         """Kill the kernel process at once (safe from any thread: only sends a signal). Whatever
         runs in it fails; :meth:`shutdown` (or the next use) cleans up."""
@@ -501,7 +476,7 @@ class WarmKernel:
         self.notebooks += 1
         try:
             return execute_stage(Path(nb_path), Path(out_path), parameters, timeout=timeout, km=self.km,
-                                 kc=self.nb_kc)
+                                 run=self.run_cells_request)
         except BaseException:
             self._dirty = True
             raise
