@@ -41,7 +41,7 @@ from csm_helpers import __version__
 from csm_helpers.core.i18n import _, language, tr
 from csm_helpers.core.jsonable import to_jsonable
 from csm_helpers.core.safety import write_text_atomic
-from csm_helpers.pipeline.execute import StageExecutor, silence_kernel_logs
+from csm_helpers.pipeline.execute import StageExecutor, silence_kernel_logs, warm_papermill
 from csm_helpers.pipeline.export import export_html, warm_exporter
 from csm_helpers.pipeline.index import note_done_in_batch_state, write_index
 from csm_helpers.pipeline.outputs import commit_segment, is_up_to_date, manifest_key, recover_interrupted
@@ -179,8 +179,10 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
     def summary_now() -> dict[str, Any] | None:
         return summary.result() if isinstance(summary, Future) else summary
 
-    # the report template is compiled while the kernel runs the first notebook, not after it
-    threading.Thread(target=_warm_exporter, name="csm-warm-export", daemon=True).start()
+    # papermill is imported and the report template compiled while the kernel starts or runs
+    # the first notebook, not after
+    threading.Thread(target=_warm_up, args=([plan.notebooks / f"{s}.ipynb" for s in plan.stages[:1]],),
+                     name="csm-warm-export", daemon=True).start()
 
     def one(stage: str) -> float:
         ts = time.perf_counter()
@@ -221,7 +223,10 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
     return seg_stage, timings
 
 
-def _warm_exporter() -> None:
+def _warm_up(notebooks: list[Path]) -> None:
+    for path in notebooks:
+        with contextlib.suppress(Exception):  # a notebook that cannot be read fails its own run, with its message
+            warm_papermill(path)
     with contextlib.suppress(Exception):  # a template that cannot load fails the export itself, with its message
         warm_exporter()
 
