@@ -216,10 +216,11 @@ def kernel_reset() -> None:
 def _drop_pending(channel: Any) -> None:
     """Throw away the messages waiting on a blocking client's IOPub channel, undecoded.
 
-    Every client of a kernel receives all its IOPub messages: this one also gets the output
-    of each notebook run through the notebook client, charts and tables included. None of it
-    is for :meth:`WarmKernel.run`, which would otherwise decode (and check the signature of)
-    each of them before reaching its own. Messages still on their way are skipped as before.
+    Every client of a kernel receives all its IOPub messages: this one also gets what a
+    notebook left to nbclient publishes (charts and tables included) and what an earlier
+    request published after its "idle". None of it is for :meth:`WarmKernel.run`, which would
+    otherwise decode (and check the signature of) each of them before reaching its own.
+    Messages still on their way are skipped as before.
     """
     import zmq
 
