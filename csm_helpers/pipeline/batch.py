@@ -403,21 +403,18 @@ def run_batch(study_path: str | Path | None, by: str, *, out_dir: str | Path = "
         runner = _ThreadRunner(jobs=jobs or default_jobs(), timeout=timeout)
         if not resume:  # the kernels start while the study is validated (with --resume there may be
             runner.warm_up()  # nothing to do: kernels started for nothing cost 1.3 s of a 2.2 s run)
-    from csm_helpers.workbook.cache import data_cache_stats, disable_data_cache, enable_data_cache
+    from csm_helpers.workbook.cache import data_cache_on
 
-    # with threads, the survey data read and checked here goes to the kernels (_run_planned)
-    cache_was_on = bool(data_cache_stats()["enabled"])
-    if runner is not None:
-        enable_data_cache()
-    try:
-        return _run_planned(study_path, by, stages, out_dir, runner, jobs=jobs, resume=resume, timeout=timeout,
-                            executor=executor, scheduler=scheduler, progress=progress, note=log or (lambda _m: None),
-                            notebooks=notebooks, stream=stream or sys.stderr, t0=t0)
-    finally:
-        if runner is not None:
-            runner.close()
-            if not cache_was_on:
-                disable_data_cache()
+    # with threads, the survey data read and checked here goes to the kernels (_share_validated_data)
+    with data_cache_on() if runner is not None else contextlib.nullcontext():
+        try:
+            return _run_planned(study_path, by, stages, out_dir, runner, jobs=jobs, resume=resume, timeout=timeout,
+                                executor=executor, scheduler=scheduler, progress=progress,
+                                note=log or (lambda _m: None), notebooks=notebooks, stream=stream or sys.stderr,
+                                t0=t0)
+        finally:
+            if runner is not None:
+                runner.close()
 
 
 def _run_planned(study_path: str | Path | None, by: str, stages: Sequence[str] | None, out_dir: str | Path,

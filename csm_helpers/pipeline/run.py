@@ -181,8 +181,8 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
 
     # papermill is imported and the report template compiled while the kernel starts or runs
     # the first notebook, not after
-    threading.Thread(target=_warm_up, args=([plan.notebooks / f"{s}.ipynb" for s in plan.stages[:1]],),
-                     name="csm-warm-export", daemon=True).start()
+    first = plan.notebooks / f"{plan.stages[0]}.ipynb" if plan.stages else None
+    threading.Thread(target=_warm_up, args=(first,), name="csm-warm-export", daemon=True).start()
 
     def one(stage: str) -> float:
         ts = time.perf_counter()
@@ -223,10 +223,10 @@ def build_segment(plan: RunPlan, segment: str, staging: Path, *, n: int, waves: 
     return seg_stage, timings
 
 
-def _warm_up(notebooks: list[Path]) -> None:
-    for path in notebooks:
+def _warm_up(first_notebook: Path | None) -> None:
+    if first_notebook is not None:
         with contextlib.suppress(Exception):  # a notebook that cannot be read fails its own run, with its message
-            warm_papermill(path)
+            warm_papermill(first_notebook)
     with contextlib.suppress(Exception):  # a template that cannot load fails the export itself, with its message
         warm_exporter()
 
@@ -313,21 +313,18 @@ def run_study(study_path: str | Path | None = None, out_dir: str | Path = "repor
     """
     log = log or (lambda _msg: None)
     t0 = time.perf_counter()
-    from csm_helpers.workbook.cache import data_cache_stats, disable_data_cache, enable_data_cache
+    from csm_helpers.workbook.cache import data_cache_on
 
     if kernels is None:  # starting while the study is validated
         kernels = start_run_kernels(study_path, out_dir, stages=stages, jobs=jobs, notebooks=notebooks)
-    cache_was_on = bool(data_cache_stats()["enabled"])
-    enable_data_cache()  # the responses are read and checked once, here, and handed to the kernels
-    try:
-        result = _run_with(kernels, study_path, out_dir, segment=segment, stages=stages, log=log, resume=resume,
-                           notebooks=notebooks, t0=t0)
-    except BaseException:
-        kernels.close(kill=True)
-        raise
-    finally:
-        if not cache_was_on:
-            disable_data_cache()
+    # the responses are read and checked once, here, and handed to the kernels
+    with data_cache_on():
+        try:
+            result = _run_with(kernels, study_path, out_dir, segment=segment, stages=stages, log=log,
+                               resume=resume, notebooks=notebooks, t0=t0)
+        except BaseException:
+            kernels.close(kill=True)
+            raise
     kernels.close()
     return result
 

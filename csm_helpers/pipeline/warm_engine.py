@@ -153,6 +153,11 @@ def _runs(cell: Any) -> bool:
             and "skip-execution" not in cell.get("metadata", {}).get("tags", []))
 
 
+def _allows_errors(cell: Any) -> bool:
+    """Whether nbclient goes on after the cell fails (tagged ``raises-exception``)."""
+    return "raises-exception" in cell.get("metadata", {}).get("tags", [])
+
+
 def run_in_one_request(nb_man: Any, run: Any, timeout: float | None) -> bool:
     """Run the notebook of papermill's ``nb_man`` through ``run`` (a warm kernel's
     :meth:`~csm_helpers.pipeline.kernels.WarmKernel.run_cells_request`) in one request, with
@@ -173,8 +178,7 @@ def run_in_one_request(nb_man: Any, run: Any, timeout: float | None) -> bool:
     nb = nb_man.nb
     runnable = [i for i, cell in enumerate(nb.cells) if _runs(cell)]
     request = json.dumps({"timeout": timeout, "cells": [
-        {"source": nb.cells[i].source, "id": nb.cells[i].get("id"),
-         "allow_error": "raises-exception" in nb.cells[i].get("metadata", {}).get("tags", [])}
+        {"source": nb.cells[i].source, "id": nb.cells[i].get("id"), "allow_error": _allows_errors(nb.cells[i])}
         for i in runnable]})
     text = run(f"import csm_helpers.pipeline.cellrunner as _csm_x; _csm_x.run_cells({request!r}); del _csm_x",
                timeout=timeout * len(runnable) + 60 if timeout else None)
@@ -196,11 +200,9 @@ def run_in_one_request(nb_man: Any, run: Any, timeout: float | None) -> bool:
             cell.execution_count = result["execution_count"]
             for out in result["outputs"]:
                 sink.add(index, cell.outputs, out["msg_type"], out["content"])
-            failed = any(o.output_type == "error" for o in cell.outputs)
-            if failed and "raises-exception" not in cell.get("metadata", {}).get("tags", []):
+            failed = any(o.output_type == "error" for o in cell.outputs) and not _allows_errors(cell)
+            if failed:
                 nb_man.cell_exception(cell, cell_index=index)
-            else:
-                failed = False
         nb_man.cell_complete(cell, cell_index=index)
         if result is not None:  # the kernel's own times, not the time the results arrived
             pm = cell.metadata.papermill
