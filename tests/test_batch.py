@@ -27,8 +27,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from csm_helpers.cli import main
 from csm_helpers.core.errors import CsmError
+from csm_helpers.core.static_html import check_static_html
 from csm_helpers.pipeline.batch import plan_batch, run_batch
-from csm_helpers.pipeline.export import check_static_html
 from csm_helpers.study.config import load_study
 from csm_helpers.study.readers import load_responses
 from csm_helpers.study.stages import notebooks_dir

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from csm_helpers.core.errors import ReportError
-from csm_helpers.pipeline.export import check_static_html, export_html, inline_charts
+from csm_helpers.core.static_html import check_static_html
+from csm_helpers.pipeline.export import export_html, inline_charts
 from csm_helpers.present.charts import canvas, fonts
 from csm_helpers.present.charts.canvas import ATTRIBUTES, ELEMENTS, PAD, Chart, nice_ticks
 

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from csm_helpers.cli import main
 from csm_helpers.core.errors import CsmError
-from csm_helpers.pipeline.export import check_static_html
+from csm_helpers.core.static_html import check_static_html
 from csm_helpers.study.config import load_study
 from csm_helpers.study.readers import Table, load_responses, read_table
 

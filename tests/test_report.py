@@ -12,7 +12,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from csm_helpers.core.errors import ReportError
-from csm_helpers.pipeline.export import check_static_html, export_html
+from csm_helpers.core.static_html import check_static_html
+from csm_helpers.pipeline.export import export_html
 from csm_helpers.pipeline.plan import segment_dirname
 from csm_helpers.study.stages import stage_names
 

@@ -13,14 +13,14 @@ from xml.etree import ElementTree
 
 import nbformat
 
-from csm_helpers.core.errors import ReportError
 from csm_helpers.core.i18n import HTML_LANG, language, tr, translate_markdown
 from csm_helpers.core.safety import escape, readable
+from csm_helpers.core.static_html import check_static_html
 from csm_helpers.present.charts.canvas import ATTRIBUTES, ELEMENTS
 from csm_helpers.present.charts.fonts import TEXT_CSS, font_face_data
 from csm_helpers.present.templates import NOT_COVERED_MIME, templates_dir
 
-__all__ = ["check_static_html", "export_html", "inline_charts", "move_not_covered", "prepare_report", "warm_exporter"]
+__all__ = ["export_html", "inline_charts", "move_not_covered", "prepare_report", "warm_exporter"]
 
 
 # --------------------------------------------------------------------------- export
@@ -303,60 +303,6 @@ def _toc(nb: nbformat.NotebookNode) -> str:
         out.append("</li>")
     out.append("</ol>")
     return "".join(out)
-
-
-class _StaticCheck(html.parser.HTMLParser):
-    BAD_TAGS = {"script", "iframe", "object", "embed", "frame", "frameset", "applet", "base",
-                "form", "input", "button", "textarea", "select", "link", "meta-refresh"}
-    URL_ATTRS = {"src", "srcset", "data", "poster", "background", "action", "formaction", "xlink:href"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.problems: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.BAD_TAGS:
-            self.problems.append(f"<{tag}> element")
-        if tag == "meta" and (dict(attrs).get("http-equiv") or "").lower() == "refresh":
-            self.problems.append("meta refresh")
-        for name, value in attrs:
-            value = (value or "").strip()
-            if name.startswith("on"):
-                self.problems.append(f"event handler attribute {name!r} on <{tag}>")
-            if name in self.URL_ATTRS and value and not value.startswith("data:"):
-                self.problems.append(f"<{tag} {name}={value[:60]!r}> loads a non-embedded resource")
-            if name == "href" and re.match(r"\s*(javascript|vbscript|data):", value, re.I):
-                self.problems.append(f"<{tag} href={value[:60]!r}> is a script link")
-            if "url(" in value.lower() and name != "style" and not re.fullmatch(r"url\(#[\w-]+\)", value):
-                self.problems.append(f"<{tag} {name}={value[:60]!r}> refers outside the page")
-            if name == "style" and re.search(r"url\(|expression\(|@import", value, re.I):
-                self.problems.append(f"<{tag} style> loads a resource")
-
-    def handle_data(self, data: str) -> None:  # CSS inside <style>
-        if self.lasttag == "style" and re.search(r"url\(\s*['\"]?(?!data:)|@import", data, re.I):
-            self.problems.append("stylesheet loads an external resource")
-
-
-def check_static_html(body: str) -> None:
-    """Raise :class:`ReportError` unless the HTML is static and self-contained.
-
-    Static means: no script, frame, form or plugin element, no event-handler attribute, no
-    ``javascript:`` link, and nothing fetched from outside the file (images are data URIs).
-
-    Examples
-    --------
-    >>> check_static_html('<p>ok</p><img src="data:image/png;base64,AAAA">')
-    >>> check_static_html('<img src="https://example.org/x.png">')
-    Traceback (most recent call last):
-    ...
-    csm_helpers.core.errors.ReportError: report is not static: <img src='https://example.org/x.png'> loads a non-embedded resource
-    """
-    checker = _StaticCheck()
-    checker.feed(body)
-    checker.close()
-    if checker.problems:
-        shown = "; ".join(sorted(set(checker.problems))[:5])
-        raise ReportError(f"report is not static: {shown}")
 
 
 def _readable_meta(value: Any) -> Any:

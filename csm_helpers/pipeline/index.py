@@ -9,7 +9,7 @@ from typing import Any
 from csm_helpers import __version__
 from csm_helpers.core.i18n import HTML_LANG, N_, _, language, tr
 from csm_helpers.core.safety import readable, write_text_atomic
-from csm_helpers.pipeline.export import check_static_html
+from csm_helpers.core.static_html import check_static_html
 from csm_helpers.present.catalogue import KPIS, format_kpi, kpi_short, segment_label
 from csm_helpers.present.templates import render, report_css
 from csm_helpers.study.stages import (
