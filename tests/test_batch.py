@@ -461,6 +461,52 @@ def test_load_study_parses_an_edited_file_again_and_hands_out_copies(small_study
             load_study(small_study)
 
 
+def test_a_kernels_segments_share_the_suppression_of_their_column(small_study):
+    # which values of a segment column are hidden on a base does not depend on the segment
+    # asking: with the data cache on it is worked out once per kernel, and must equal the
+    # answer each segment gets on its own (cache off)
+    answers = small_study.parent / "answers.csv"
+    df = pd.read_csv(answers)
+    df.loc[:2, "shop"] = "Tai Po"  # 3 respondents: hidden, and so is the next smallest shop
+    df.to_csv(answers, index=False)
+    segments = ["all"] + [f"shop={v}" for v in sorted(df["shop"].unique())]
+    columns = [["q_overall"], ["q_speed"], ["q_overall", "q_speed"]]
+
+    def withheld(segment: str) -> list[bool]:
+        ctx = workbook.open_stage("04_analysis", study_path=str(small_study), segment=segment)
+        return [ctx.withheld(c, how=how) for c in columns for how in ("all", "any")]
+
+    reference = {s: withheld(s) for s in segments}
+    assert any(reference["shop=Tai Po"]) and not any(reference["shop=Kowloon"])
+    data_cache.enable_data_cache()
+    try:
+        assert {s: withheld(s) for s in segments[:3]} == {s: reference[s] for s in segments[:3]}
+        misses = data_cache.data_cache_stats()["misses"]
+        assert {s: withheld(s) for s in segments[3:]} == {s: reference[s] for s in segments[3:]}
+        assert data_cache.data_cache_stats()["misses"] == misses  # nothing computed again
+    finally:
+        data_cache.disable_data_cache()
+
+
+def test_the_complaint_summary_is_shared_by_a_segments_stages_as_copies(sample_study):
+    def summary(segment: str) -> tuple[dict, bool]:
+        return workbook.open_stage("05_action_progress", study_path=str(sample_study), segment=segment).complaint_summary
+
+    reference = summary("region=Hanoi")
+    data_cache.enable_data_cache()
+    try:
+        first, segmented = summary("region=Hanoi")
+        first["pareto"].loc[:, "count"] = -1  # a notebook changing its copy
+        first["n_complaints"] = -1
+        again, _ = summary("region=Hanoi")
+        assert data_cache.data_cache_stats()["hits"] >= 1
+    finally:
+        data_cache.disable_data_cache()
+    assert segmented is reference[1] is True
+    assert again["n_complaints"] == reference[0]["n_complaints"] > 0
+    pd.testing.assert_frame_equal(again["pareto"], reference[0]["pareto"])
+
+
 def test_data_cache_is_off_by_default(small_study):
     assert data_cache.data_cache_stats()["enabled"] is False
     _ = workbook.open_stage("04_analysis", study_path=str(small_study)).all_responses

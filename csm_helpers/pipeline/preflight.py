@@ -126,10 +126,7 @@ def _check_analysis_inputs(study: Study) -> None:
             m.sampling_table(ctx.responses, by=column, population=ctx.population,
                              e=study.measurement.margin_of_error, p=study.measurement.p)
         _ = ctx.kept_responses  # exclusions and raking weights
-    if study.complaints is not None:
-        cx.complaint_summary(ctx.segment_table("complaints")[0], spec=study.complaints,
-                             customers=study.market.customers, sla_days=study.analysis.sla_days,
-                             min_n=study.min_cell_size)
+    _ = ctx.complaint_summary  # the complaint log's columns, dates and validity values
     if study.follow_up is not None and study.follow_up.outcomes is not None:
         _ = ctx.follow_up_outcomes_table  # the outcome file's columns and yes/no answers
     if study.actions:

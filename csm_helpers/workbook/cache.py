@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from csm_helpers.study.config import Study
@@ -125,12 +126,16 @@ def _fresh(value: Any) -> Any:
     """A copy of a cached value that its user may change freely."""
     if isinstance(value, pd.DataFrame | pd.Series):
         return value.copy(deep=not _COPY_ON_WRITE)
+    if isinstance(value, np.ndarray):
+        return value.copy()
     if dataclasses.is_dataclass(value) and hasattr(value, "data"):  # io.Table
         return dataclasses.replace(value, data=_fresh(value.data))
     if hasattr(value, "model_copy"):  # pydantic models (goals, codebook)
         return value.model_copy(deep=True)
-    if isinstance(value, tuple):
-        return tuple(_fresh(v) for v in value)
+    if isinstance(value, tuple | list):
+        return type(value)(_fresh(v) for v in value)
+    if isinstance(value, dict):  # a summary of several tables (complaints)
+        return {k: _fresh(v) for k, v in value.items()}
     return value
 
 

@@ -389,10 +389,17 @@ def single_threaded_blas() -> int:
     True
     """
     import scipy.linalg  # noqa: F401 - load scipy's own OpenBLAS too, so it is limited as well
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import ThreadpoolController
 
-    threadpool_limits(limits=1, user_api="blas")
-    return sum(1 for lib in threadpool_info() if lib.get("user_api") == "blas")
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:  # finding the libraries reads the process's memory map: once per process
+        _BLAS_CONTROLLER = ThreadpoolController()
+    blas = _BLAS_CONTROLLER.select(user_api="blas")
+    blas.limit(limits=1)  # an undo object; the limit stays until another call changes it
+    return len(blas.lib_controllers)
+
+
+_BLAS_CONTROLLER: Any = None
 
 
 def find_study_file(start: str | Path | None = None) -> Path:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csm_helpers.workbook.cache import cached
 from csm_helpers.workbook.segment import parse_segment, select_segment, with_withheld_attributes
 
 __all__ = ["AnalysisTables"]
@@ -36,6 +37,22 @@ class AnalysisTables:
             return data, False
         return data.loc[(data[column].astype("string") == value).fillna(False).to_numpy()].copy(), True
 
+    @cached_property
+    def complaint_summary(self) -> tuple[dict[str, Any], bool] | None:
+        """The complaint log's figures for this report (:func:`complaints.complaint_summary` with
+        the study's customer base, SLA and minimum cell size) and whether they are the segment's
+        (False: the log has no segment column, the figures are company-wide); None without
+        ``complaints``. Company-wide figures are computed once per warm kernel, not per segment."""
+        from csm_helpers.analysis.complaints import complaint_summary
+
+        s = self.study
+        if s.complaints is None:
+            return None
+        log, segmented = self.segment_table("complaints")
+        summary = cached(s, ("complaint_summary", self.segment if segmented else None), lambda: complaint_summary(
+            log, spec=s.complaints, customers=s.market.customers, sla_days=s.analysis.sla_days, min_n=s.min_cell_size))
+        return summary, segmented
+
     def withheld(self, columns: list[str] | tuple[str, ...], *, how: str = "all", wave: str | None = None) -> bool:
         """Whether this segment must hide a figure computed on the respondents who answered
         ``columns`` (every one with ``how="all"``, any with ``how="any"``) in ``wave`` (default:
@@ -52,23 +69,31 @@ class AnalysisTables:
         key = (tuple(columns), how, wave)
         cache = self.__dict__.setdefault("_withheld", {})
         if key not in cache:
-            bases = self.__dict__.setdefault("_wave_base", {})  # an earlier wave's rows, selected once
-            if wave == self.latest_wave:
-                base = self.reported_all
-            else:
+            def base() -> pd.DataFrame:
+                if wave == self.latest_wave:
+                    return self.reported_all
+                bases = self.__dict__.setdefault("_wave_base", {})  # an earlier wave's rows, selected once
                 if wave not in bases:
                     bases[wave] = wave_rows(self.kept_responses, self.study, wave)
-                base = bases[wave]
-            answered = answered_mask(base, list(columns), how=how)
+                return bases[wave]
+
+            min_n = self.study.min_cell_size
             parsed = parse_segment(self.segment, self.study)
             if parsed is None:
-                cache[key] = int(answered.sum()) < self.study.min_cell_size
+                cache[key] = int(answered_mask(base(), list(columns), how=how).sum()) < min_n
             else:
                 column, value = parsed
-                partition = self.__dict__.setdefault("_partition", {})  # the column read once per wave
-                if wave not in partition:
-                    partition[wave] = value_codes(base[column])
-                cache[key] = value in hidden_values(partition[wave], min_n=self.study.min_cell_size, answered=answered)
+
+                def hidden() -> frozenset[str]:
+                    partition = self.__dict__.setdefault("_partition", {})  # the column read once per wave
+                    if wave not in partition:
+                        partition[wave] = value_codes(base()[column])
+                    answered = answered_mask(base(), list(columns), how=how)
+                    return frozenset(hidden_values(partition[wave], min_n=min_n, answered=answered))
+
+                # the same for every value of the column: a warm kernel's segments share it (data cache)
+                name = f"withheld:{column!r}:{wave!r}:{how}:{min_n}:{tuple(columns)!r}"
+                cache[key] = value in cached(self.study, (name,), hidden)
         return cache[key]
 
     def kpi_columns(self) -> dict[str, tuple[list[str], str]]:
@@ -252,9 +277,10 @@ class AnalysisTables:
         def compute() -> pd.DataFrame:
             s = self.study
             received = self.all_responses
-            if self.weights:
-                w = study_weights(received, s, population=self.population)
-                received = received.assign(**{WEIGHT_COLUMN: np.asarray(w, dtype=float)})
+            if self.weights:  # the raking of every received response: the same for each segment of a kernel
+                w = cached(s, ("received_weights",),
+                           lambda: np.asarray(study_weights(received, s, population=self.population), dtype=float))
+                received = received.assign(**{WEIGHT_COLUMN: w})
             received = wave_rows(select_segment(received, s, self.segment), s, self.latest_wave)
             table = exclusion_sensitivity(self.current, received, overall=s.overall,
                                           satisfaction_items=s.satisfaction_items, scales=self.scales,
