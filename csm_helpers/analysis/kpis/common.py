@@ -98,7 +98,7 @@ def finish_table(rows: list[dict[str, Any]], columns: list[str], *, by: str | No
             return np.asarray(values, dtype="int64")
         return values if name in labels else np.asarray(values, dtype=float)
 
-    table = pd.DataFrame({c: column(c) for c in columns}, columns=columns)
+    table = pd.DataFrame({c: column(c) for c in dict.fromkeys(columns)})  # columns= would build the index twice
     return stats.suppress(table, min_n=min_n, keep=labels, by=by)
 
 
