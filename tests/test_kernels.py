@@ -3,6 +3,7 @@ report as a new kernel per notebook (the papermill CLI's way)."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -222,6 +223,20 @@ def test_shutdown_reaps_the_kernel_process():
     assert not psutil.pid_exists(pid)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets: Linux and macOS")
+def test_a_warm_kernel_talks_through_sockets_of_its_own_and_removes_them():
+    """TCP ports picked as free can be taken by another process before the kernel binds them
+    (a second csm command, a dask worker): the kernel then dies or never answers. Unix
+    sockets in a private folder cannot be taken; the folder goes with the kernel."""
+    k = WarmKernel(prelude=()).start()
+    folder = Path(k.km.ip).parent
+    assert k.km.transport == "ipc" and folder.name.startswith("csm-kernel-")
+    assert len(list(folder.iterdir())) == 5  # shell, iopub, stdin, control, heartbeat
+    assert k.run("print(6 * 7)") == "42\n"
+    k.shutdown()
+    assert not folder.exists()
+
+
 def test_the_pool_returns_from_wait_launched_once_its_kernel_processes_exist():
     """``csm run`` imports the run machinery only after ``wait_launched``: the kernel's
     process exists by then (it need not be ready). Killed while it starts (Ctrl-C), it leaves
@@ -278,9 +293,10 @@ def test_a_warm_run_writes_no_executed_notebook_but_keeps_a_failed_one(kernel, p
     assert not (tmp_path / "b.ipynb").exists()
 
 
-def test_a_kernel_that_loses_its_port_is_started_again_on_new_ports(monkeypatch):
-    """Another process can bind one of the ports jupyter_client picked before the kernel does
-    (nteract/papermill#511): the kernel dies at once. WarmKernel starts it again on new ports."""
+def test_a_kernel_that_cannot_bind_its_sockets_is_started_again_on_new_ones(monkeypatch):
+    """A kernel that cannot bind one of its sockets dies at once: with TCP, another process
+    took a port jupyter_client picked as free (nteract/papermill#511); with Unix sockets, their
+    folder went away. WarmKernel starts it again on new ones."""
     import socket
 
     import jupyter_client
@@ -290,23 +306,47 @@ def test_a_kernel_that_loses_its_port_is_started_again_on_new_ports(monkeypatch)
     taken.listen()
     made = []
 
-    class FirstLosesItsPort(jupyter_client.AsyncKernelManager):
+    class FirstCannotBind(jupyter_client.AsyncKernelManager):
         def __init__(self, **kw):
             super().__init__(**kw)
-            if not made:  # a port already bound: the kernel cannot bind it and dies
-                self.cache_ports = False  # (else the provisioner picks the ports itself)
-                self.shell_port = taken.getsockname()[1]
+            if not made:
+                if self.transport == "ipc":
+                    self.ip = "/nonexistent-csm-folder/k"
+                else:  # a port already bound
+                    self.cache_ports = False  # (else the provisioner picks the ports itself)
+                    self.shell_port = taken.getsockname()[1]
             made.append(self)
 
-    monkeypatch.setattr(jupyter_client, "AsyncKernelManager", FirstLosesItsPort)
+    monkeypatch.setattr(jupyter_client, "AsyncKernelManager", FirstCannotBind)
     k = WarmKernel(prelude=())
     try:
         k.start()
-        assert len(made) == 2 and made[0].shell_port == taken.getsockname()[1]
+        assert len(made) == 2
         assert k.km is made[1] and k.run("print(6 * 7)") == "42\n" and k.starts == 1
     finally:
         k.shutdown()
         taken.close()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets: Linux and macOS")
+def test_socket_folders_of_csm_processes_that_died_are_removed(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    (tmp_path / f"csm-kernel-{dead}-abc").mkdir()
+    (tmp_path / f"csm-kernel-{dead}-abc" / "k-1").write_text("")
+    (tmp_path / f"csm-kernel-{os.getppid()}-def").mkdir()  # a running process's: kept
+    k = WarmKernel(prelude=()).start()
+    try:
+        assert not (tmp_path / f"csm-kernel-{dead}-abc").exists()
+        assert (tmp_path / f"csm-kernel-{os.getppid()}-def").exists()
+        assert Path(k.km.ip).parent.name.startswith(f"csm-kernel-{os.getpid()}-")
+    finally:
+        k.shutdown()
 
 
 # --------------------------------------------------------------------------- one request per notebook

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -236,6 +238,43 @@ def _drop_pending(channel: Any) -> None:
 _START_ATTEMPTS = 3
 
 
+def _connection() -> dict[str, str]:
+    """How a new kernel and its clients talk: on Linux and macOS through Unix sockets in a
+    private folder of their own. With TCP, jupyter_client picks free ports and another process
+    (a second csm command, a dask worker, a papermill run) can take one before the kernel
+    binds it (nteract/papermill#511): the kernel then dies, or worse, lives on without
+    answering until the start-up timeout (120 s). A socket file cannot be taken that way."""
+    if os.name != "posix":
+        return {}
+    _remove_stale_sockets()
+    folder = tempfile.mkdtemp(prefix=f"{_SOCKETS_PREFIX}{os.getpid()}-")
+    return {"transport": "ipc", "ip": os.path.join(folder, "k")}
+
+
+_SOCKETS_PREFIX = "csm-kernel-"
+
+
+def _remove_stale_sockets() -> None:
+    """Socket folders of csm processes that no longer run (killed before they could remove
+    them; a kernel whose csm process dies stops too): removed by the next csm command."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SOCKETS_PREFIX}*-*"):
+        pid = folder.name[len(_SOCKETS_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # (PermissionError: alive, another user's)
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
+
+
+def _remove_sockets(km: Any) -> None:
+    """The private folder of a kernel's sockets (:func:`_connection`), once it has stopped."""
+    if getattr(km, "transport", "tcp") == "ipc":
+        shutil.rmtree(os.path.dirname(km.ip), ignore_errors=True)
+
+
 class WarmKernel:
     """One Jupyter kernel that runs many notebooks, reset between them.
 
@@ -292,13 +331,16 @@ class WarmKernel:
         from jupyter_core.utils import run_sync
 
         for attempt in range(1, _START_ATTEMPTS + 1):
-            km = AsyncKernelManager(kernel_name=self.kernel_name)
+            km = AsyncKernelManager(kernel_name=self.kernel_name, **_connection())
             # no SQLite input history: a reset kernel numbers its cells from 1 again, and the
             # history thread would then print "ERROR! Session/line number was not unique in
             # database" into whichever cell runs at that moment, i.e. into a report
             try:
                 run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL",
                                                            "--HistoryManager.enabled=False"], cwd=self.cwd)
+            except BaseException:
+                _remove_sockets(km)
+                raise
             finally:
                 if launched is not None:
                     launched.set()
@@ -312,6 +354,7 @@ class WarmKernel:
                 kc.stop_channels()
                 died = not run_sync(km.is_alive)()
                 run_sync(km.shutdown_kernel)(now=True)
+                _remove_sockets(km)
                 self.km = None
                 # A kernel that dies at once has most often lost one of its five ports: jupyter_client
                 # picks free ones, and another process (a second csm command, a dask worker, a
@@ -349,6 +392,7 @@ class WarmKernel:
                     process.wait(timeout=5)
             with contextlib.suppress(Exception):
                 run_sync(km.shutdown_kernel)(now=True)
+            _remove_sockets(km)
 
     def restart(self) -> None:
         """A new kernel in place of this one (after a death, a timeout or a failed notebook)."""
