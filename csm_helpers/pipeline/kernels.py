@@ -356,11 +356,10 @@ class WarmKernel:
                 run_sync(km.shutdown_kernel)(now=True)
                 _remove_sockets(km)
                 self.km = None
-                # A kernel that dies at once has most often lost one of its five ports: jupyter_client
-                # picks free ones, and another process (a second csm command, a dask worker, a
-                # papermill run) can bind one before the kernel does (nteract/papermill#511). New
-                # ports are picked for the next attempt; a kernel that does not answer in time is
-                # not started again.
+                # A kernel that dies at once could not bind one of its five sockets: with TCP (not
+                # Linux or macOS, see _connection) another process took a port jupyter_client had
+                # picked as free (nteract/papermill#511). New ones are picked for the next attempt;
+                # a kernel that does not answer in time is not started again.
                 if not died or attempt == _START_ATTEMPTS:
                     raise ReportError(f"the Jupyter kernel {self.kernel_name!r} did not start: {exc}") from None
         self.kc = kc
