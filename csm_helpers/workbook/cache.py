@@ -142,7 +142,10 @@ def _fresh(value: Any) -> Any:
 def cached(study: Study, name: tuple, compute: Callable[[], Any]) -> Any:
     """``compute()``, or a copy of its earlier result for the same study inputs when caching is on.
 
-    Errors are not cached: bad input raises again on every call.
+    ``name[0]`` names a family of entries of which one is kept: a new entry replaces the
+    family's older ones (older inputs, another segment's table). Put everything an entry that
+    must live beside others depends on into ``name[0]``. Errors are not cached: bad input
+    raises again on every call.
     """
     if _CACHE is None:
         return compute()

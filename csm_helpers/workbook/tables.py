@@ -91,9 +91,10 @@ class AnalysisTables:
                     answered = answered_mask(base(), list(columns), how=how)
                     return frozenset(hidden_values(partition[wave], min_n=min_n, answered=answered))
 
-                # the same for every value of the column: a warm kernel's segments share it (data cache)
-                name = f"withheld:{column!r}:{wave!r}:{how}:{min_n}:{tuple(columns)!r}"
-                cache[key] = value in cached(self.study, (name,), hidden)
+                # the same for every value of the column: a warm kernel's segments share it (data
+                # cache; one entry per column, wave and figure base, so all of it goes in the family)
+                family = ("withheld", column, wave, how, min_n, tuple(columns))
+                cache[key] = value in cached(self.study, (family,), hidden)
         return cache[key]
 
     def kpi_columns(self) -> dict[str, tuple[list[str], str]]:
