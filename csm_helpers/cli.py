@@ -224,19 +224,32 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
     """SIGTERM (``kill``, a CI timeout, a closed session) ends a run like Ctrl-C does: the staging
-    folder and the notebook kernel are cleaned up instead of being left behind."""
-    def interrupt(_signum: int, _frame: object) -> None:
+    folder and the notebook kernel are cleaned up instead of being left behind.
+
+    A Ctrl-C or SIGTERM is also noted, and the block ends in ``KeyboardInterrupt`` even when the
+    one the signal raised was lost: Python prints and ignores an exception raised inside a
+    weakref callback or ``__del__``, and a signal landing there let a run finish and exit 0
+    (``test_ctrl_c_at_any_moment_of_a_run_stops_it``)."""
+    received: list[int] = []
+
+    def interrupt(signum: int, _frame: object) -> None:
+        received.append(signum)
         raise KeyboardInterrupt
 
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # (started in the background: stays so)
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)
+                    if not (sig == signal.SIGINT and ignored)}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
+        if received:
+            raise KeyboardInterrupt
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
