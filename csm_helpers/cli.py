@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from csm_helpers import __version__
 from csm_helpers.core.errors import CsmError, UsageError, headline
@@ -175,17 +175,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     log = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None
-    with _terminate_as_interrupt():
-        # the kernels start first (after study.yaml and --out are checked), and the rest of the
-        # run machinery is imported while they do: 0.6 s off the run
-        kernels = start_run_kernels(args.study, args.out, stages=stages, jobs=args.jobs, notebooks=args.notebooks)
-        try:
-            from csm_helpers.pipeline.run import run_study
-        except BaseException:
-            kernels.close(kill=True)
-            raise
-        result = run_study(args.study, args.out, segment=args.segment, stages=stages, log=log,
-                           resume=args.resume, notebooks=args.notebooks, jobs=args.jobs, kernels=kernels)
+    # the kernels start first (after study.yaml and --out are checked), and the rest of the
+    # run machinery is imported while they do: 0.6 s off the run
+    kernels = start_run_kernels(args.study, args.out, stages=stages, jobs=args.jobs, notebooks=args.notebooks)
+    try:
+        from csm_helpers.pipeline.run import run_study
+    except BaseException:
+        kernels.close(kill=True)
+        raise
+    result = run_study(args.study, args.out, segment=args.segment, stages=stages, log=log,
+                       resume=args.resume, notebooks=args.notebooks, jobs=args.jobs, kernels=kernels)
     if not args.quiet:
         if result.skipped:
             print(f"{result.out_dir}: segment {result.segment} is up to date (same inputs, stages and version) "
@@ -222,32 +221,46 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (``kill``, a CI timeout, a closed session) ends a run like Ctrl-C does: the staging
-    folder and the notebook kernel are cleaned up instead of being left behind.
+def _interrupts_noted() -> Iterator[None]:
+    """End any command on Ctrl-C or SIGTERM (``kill``, a CI timeout, a closed session) the same
+    way: with ``KeyboardInterrupt``, so that staging folders and kernels are cleaned up and
+    ``csm`` exits 130 with one line, never a traceback.
 
-    A Ctrl-C or SIGTERM is also noted, and the block ends in ``KeyboardInterrupt`` even when the
-    one the signal raised was lost: Python prints and ignores an exception raised inside a
-    weakref callback or ``__del__``, and a signal landing there let a run finish and exit 0
-    (``test_ctrl_c_at_any_moment_of_a_run_stops_it``)."""
+    The signal is also noted, and the block ends in ``KeyboardInterrupt`` even when the one the
+    signal raised was lost. Python cannot raise an exception out of a weakref callback or a
+    ``__del__``: it prints it ("Exception ignored in ...", with a traceback) and carries on, so
+    a Ctrl-C landing there let a run finish and exit 0, or exit 130 under a traceback
+    (``test_ctrl_c_at_any_moment_of_a_run_stops_it``, seen twice in CI). Such a lost interrupt
+    is now kept quiet, as it is raised again at the end of the block. A SIGINT that this process
+    ignores (a shell's background job) stays ignored.
+    """
     received: list[int] = []
 
     def interrupt(signum: int, _frame: object) -> None:
         received.append(signum)
         raise KeyboardInterrupt
 
-    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # (started in the background: stays so)
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
     try:
         previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)
                     if not (sig == signal.SIGINT and ignored)}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
+    report_unraisable = sys.unraisablehook
+
+    def quiet_when_noted(unraisable: Any) -> None:
+        if received and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            return  # raised again when the block ends
+        report_unraisable(unraisable)
+
+    sys.unraisablehook = quiet_when_noted
     try:
         yield
         if received:
             raise KeyboardInterrupt
     finally:
+        sys.unraisablehook = report_unraisable
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
@@ -385,7 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for dest, value in vars(args).items():  # every path option, before any command uses one
             if isinstance(value, Path):
                 check_path_option(value, option=_PATH_OPTIONS.get(dest, "--" + dest.replace("_", "-")))
-        return handlers[args.command](args)
+        with _interrupts_noted():
+            return handlers[args.command](args)
     except CsmError as exc:
         if args.debug:
             raise

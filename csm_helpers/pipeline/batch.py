@@ -319,12 +319,16 @@ def _remove_suppressed_reports(out_dir: Path, suppressed: list[dict[str, str]],
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C, so a terminated batch cleans up (kernels, staging folders)."""
+    """Treat SIGTERM like Ctrl-C, so a terminated batch cleans up (kernels, staging folders).
+
+    A handler already in place (``csm``'s, which notes the signal) is called first."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: Any) -> None:
+        if callable(old):
+            old(signum, frame)
         raise KeyboardInterrupt
 
     old = signal.signal(signal.SIGTERM, handler)
