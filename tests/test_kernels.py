@@ -4,6 +4,7 @@ report as a new kernel per notebook (the papermill CLI's way)."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -327,6 +328,46 @@ def test_a_kernel_that_cannot_bind_its_sockets_is_started_again_on_new_ones(monk
     finally:
         k.shutdown()
         taken.close()
+
+
+def test_a_kernel_killed_while_it_starts_is_not_started_again(monkeypatch):
+    """``csm run`` starts its kernels, then finds the input bad and kills them. A kernel killed
+    before it answered died, like one that could not bind its sockets, and was started again
+    (up to three times), and the run waited for it. Now the start ends at once, with one
+    kernel made, its process gone and its sockets removed."""
+    import jupyter_client
+
+    made = []
+
+    class Counted(jupyter_client.AsyncKernelManager):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            made.append(self)
+
+    monkeypatch.setattr(jupyter_client, "AsyncKernelManager", Counted)
+    k = WarmKernel(prelude=())
+    launched = threading.Event()
+    outcome = []
+
+    def start():
+        try:
+            k.start(launched)
+            outcome.append("started")
+        except ReportError as exc:
+            outcome.append(str(exc))
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    assert launched.wait(60)
+    pid = k.pid
+    k.kill()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and "stopped while it started" in outcome[0], outcome
+    assert len(made) == 1 and k.km is None and k.starts == 0
+    assert pid is not None and not psutil.pid_exists(pid)
+    if made[0].transport == "ipc":
+        assert not Path(made[0].ip).parent.exists()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="Unix sockets: Linux and macOS")

@@ -28,7 +28,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -275,6 +275,55 @@ def _remove_sockets(km: Any) -> None:
         shutil.rmtree(os.path.dirname(km.ip), ignore_errors=True)
 
 
+def _wait_for_ready(kc: Any, km: Any, *, timeout: float, stopped: Callable[[], bool]) -> None:
+    """Wait until the kernel answers ``kernel_info`` with its IOPub channel connected.
+
+    jupyter_client's ``wait_for_ready`` (8.x) step by step: ``kernel_info`` asked once a second,
+    the reply taken only when an IOPub message shows that channel is connected, the protocol
+    version adapted, IOPub flushed. But it looks whether the kernel died, or was killed on
+    purpose (``stopped``), every tenth of a second, not once a second: a ``csm run`` whose
+    input turns out to be bad kills its starting kernels and waits for their threads, and
+    waited up to a second more for nothing (the corpus of broken inputs runs 140 of them).
+    Raises ``RuntimeError`` as jupyter_client does.
+    """
+    from queue import Empty
+
+    from jupyter_client.channels import major_protocol_version
+    from jupyter_core.utils import run_sync
+
+    end = time.monotonic() + timeout
+    asked = -1.0
+    while True:
+        now = time.monotonic()
+        if now - asked >= 1.0:
+            kc.kernel_info()
+            asked = now
+        try:
+            msg = kc.get_shell_msg(timeout=0.1)
+        except Empty:
+            pass
+        else:
+            if msg["msg_type"] == "kernel_info_reply":
+                try:
+                    kc.get_iopub_msg(timeout=0.2)
+                except Empty:
+                    asked = -1.0  # IOPub not connected yet: ask again
+                else:
+                    version = int(msg["content"]["protocol_version"].split(".")[0])
+                    if version != major_protocol_version:
+                        kc.session.adapt_version = version
+                    break
+        if stopped() or not run_sync(km.is_alive)():
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > end:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+    while True:  # what the kernel published while starting
+        try:
+            kc.get_iopub_msg(timeout=0.2)
+        except Empty:
+            return
+
+
 class WarmKernel:
     """One Jupyter kernel that runs many notebooks, reset between them.
 
@@ -312,6 +361,7 @@ class WarmKernel:
         self.notebooks = 0
         self._snapshot_read: tuple[int, str] | None = None  # (start, snapshot file) the kernel has read
         self._dirty = False
+        self._kills = 0  # kill() calls: a kernel killed while it starts is not started again
         self._timed_out = False
         self._lock = threading.Lock()
 
@@ -330,6 +380,7 @@ class WarmKernel:
         from jupyter_client import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
+        kills = self._kills
         for attempt in range(1, _START_ATTEMPTS + 1):
             km = AsyncKernelManager(kernel_name=self.kernel_name, **_connection())
             # no SQLite input history: a reset kernel numbers its cells from 1 again, and the
@@ -340,15 +391,22 @@ class WarmKernel:
                                                            "--HistoryManager.enabled=False"], cwd=self.cwd)
             except BaseException:
                 _remove_sockets(km)
-                raise
-            finally:
                 if launched is not None:
                     launched.set()
-            self.km = km  # from now on kill() reaches the process, also while it starts up
+                raise
+            # From now on kill() reaches the process, also while it starts up. It is set before
+            # ``launched``: a caller that waited for the launch and then kills (a run whose
+            # input is bad) must not find no process, or the kernel would start up and run
+            # its prelude (2 to 3 s) before its thread noticed the run had ended.
+            self.km = km
+            if launched is not None:
+                launched.set()
+            if self._kills != kills:  # killed while its process was being launched
+                self._signal(signal.SIGKILL)
             kc = km.blocking_client()
             kc.start_channels()
             try:
-                kc.wait_for_ready(timeout=self.startup_timeout)
+                _wait_for_ready(kc, km, timeout=self.startup_timeout, stopped=lambda: self._kills != kills)
                 break
             except RuntimeError as exc:
                 kc.stop_channels()
@@ -356,6 +414,8 @@ class WarmKernel:
                 run_sync(km.shutdown_kernel)(now=True)
                 _remove_sockets(km)
                 self.km = None
+                if self._kills != kills:  # it was killed on purpose: not started again
+                    raise ReportError(f"the Jupyter kernel {self.kernel_name!r} was stopped while it started") from None
                 # A kernel that dies at once could not bind one of its five sockets: with TCP (not
                 # Linux or macOS, see _connection) another process took a port jupyter_client had
                 # picked as free (nteract/papermill#511). New ones are picked for the next attempt;
@@ -496,6 +556,7 @@ class WarmKernel:
         """Kill the kernel process at once (safe from any thread: only sends a signal). Whatever
         runs in it fails; :meth:`shutdown` (or the next use) cleans up."""
         self._dirty = True
+        self._kills += 1
         self._signal(signal.SIGKILL)
 
     def reset(self) -> None:
