@@ -236,7 +236,14 @@ def _start_batch(study: Path, nbs: Path, out: Path, *extra: str) -> subprocess.P
     env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     return subprocess.Popen([sys.executable, "-m", "csm_helpers.cli", "batch", "--study", str(study), "--by", "shop",
                              "--stages", "09", "--notebooks", str(nbs), "--out", str(out), "--jobs", "1",
-                             "--no-progress", *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             "--no-progress", *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_sigint_as_in_a_terminal)
+
+
+def _sigint_as_in_a_terminal() -> None:
+    """A foreground command's Ctrl-C: SIGINT's default action (a test worker may ignore it, and
+    a child keeps "ignore" across exec, as a shell's background job rightly does)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_done(out: Path, k: int, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -257,8 +264,9 @@ def _assert_no_partial_html(out: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_killed_batch_leaves_no_partial_html_and_resume_completes(tmp_path, sig):
+    """Killed (SIGKILL), terminated (SIGTERM) or interrupted (Ctrl-C) in its third segment."""
     study = study_with_shops(tmp_path / "s", {f"Shop {i}": 10 for i in range(5)})
     (study.parent / "sleep.txt").write_text("0.7", encoding="utf-8")
     nbs = probe_notebooks(tmp_path / "nbs")
@@ -269,16 +277,18 @@ def test_killed_batch_leaves_no_partial_html_and_resume_completes(tmp_path, sig)
         kernels = _kernels_of(proc.pid)
         assert kernels
         proc.send_signal(sig)
-        proc.wait(timeout=60)
+        _stdout, stderr = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode != 0
+    if sig != signal.SIGKILL:
+        assert proc.returncode == 130 and "Traceback" not in stderr.decode(), stderr.decode()[-2000:]
     assert _gone(kernels), "kernel processes outlived the batch"
     _assert_no_partial_html(out)
     done_before = {p.parent.name for p in out.glob("*/metrics.json")}
     assert 2 <= len(done_before) < 6
-    if sig == signal.SIGTERM:  # a clean stop: no staging left, the index says what is missing
+    if sig != signal.SIGKILL:  # a clean stop: no staging left, the index says what is missing
         assert not list(out.glob(".csm-staging-*"))
         state = json.loads((out / "batch.json").read_text(encoding="utf-8"))
         assert {s["status"] for s in state["segments"]} <= {"done", "pending"}
