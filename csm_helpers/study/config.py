@@ -16,7 +16,7 @@ import re
 import threading
 import unicodedata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -66,6 +66,29 @@ CUSTOMER_GROUPS = ("customer", "lost_customer", "competitor_customer")
 COMPANY_GROUPS = ("executive", "employee")
 
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ItemRole(NamedTuple):
+    """One role of a rated column (:meth:`Study.item_role_list`).
+
+    ``kind`` is ``overall``, ``recommend``, ``satisfaction`` (``name``: its 1-based number),
+    ``performance``, ``importance``, ``expectation``, ``competitor`` (``name``: the attribute
+    id) or ``model`` (``name``: the satisfaction model's block).
+    """
+
+    kind: str
+    name: str
+    column: str
+
+    def text(self) -> str:
+        """The role in English, as config messages name it (``"performance of fees"``)."""
+        if self.kind in ("overall", "recommend"):
+            return self.kind
+        if self.kind == "satisfaction":
+            return f"satisfaction item {self.name}"
+        if self.kind == "model":
+            return f"item {self.column!r} of satisfaction_model.blocks.{self.name}"
+        return f"{self.kind} of {self.name}"
 
 
 class _Model(BaseModel):
@@ -643,22 +666,35 @@ class Study(_Model):
             return (0, 10)
         return self.scales.get("default", (1, 5))
 
-    def item_roles(self) -> dict[str, str]:
-        """Map ``role -> column`` for every rated item (e.g. ``'performance of staff_courtesy'``)."""
-        roles = {"overall": self.overall}
+    def item_role_list(self) -> list[ItemRole]:
+        """Every role a rated column plays, in config order (a column may play several).
+
+        Examples
+        --------
+        >>> from csm_helpers.study.datasets import sample_study_path
+        >>> load_study(sample_study_path()).item_role_list()[0]
+        ItemRole(kind='overall', name='', column='overall_sat')
+        """
+        roles = [ItemRole("overall", "", self.overall)]
         if self.recommend:
-            roles["recommend"] = self.recommend
-        for i, col in enumerate(self.satisfaction_items):
-            roles[f"satisfaction item {i + 1}"] = col
+            roles.append(ItemRole("recommend", "", self.recommend))
+        roles += [ItemRole("satisfaction", str(i + 1), col) for i, col in enumerate(self.satisfaction_items)]
         for a in self.attributes:
             for kind in ("performance", "importance", "expectation", "competitor"):
                 col = getattr(a, kind)
                 if col:
-                    roles[f"{kind} of {a.id}"] = col
+                    roles.append(ItemRole(kind, a.id, col))
         if self.satisfaction_model is not None:
             for block, items in self.satisfaction_model.blocks.items():
-                for col in items:
-                    roles.setdefault(f"item {col!r} of satisfaction_model.blocks.{block}", col)
+                roles += [ItemRole("model", block, col) for col in items]
+        return roles
+
+    def item_roles(self) -> dict[str, str]:
+        """Map ``role -> column`` for every rated item, the role in English for config messages
+        (e.g. ``'performance of staff_courtesy'``; :meth:`item_role_list` for the parts)."""
+        roles: dict[str, str] = {}
+        for r in self.item_role_list():
+            roles.setdefault(r.text(), r.column)
         return roles
 
     def rated_items(self) -> dict[str, tuple[float, float]]:

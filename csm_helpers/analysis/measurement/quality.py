@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -15,7 +14,7 @@ from csm_helpers.analysis.measurement.common import numbers_and_bad, preview_val
 from csm_helpers.core.checks import check_frame
 from csm_helpers.core.errors import CsmError, DataError
 from csm_helpers.core.i18n import N_, _, tr
-from csm_helpers.study.config import Study
+from csm_helpers.study.config import ItemRole, Study
 
 __all__ = ["DUPLICATE_MIN_ITEMS", "EXCLUSIONS", "DUPLICATE_CHANCE_PAIRS", "quality_flags", "quality_summary", "quality_display", "missing_by_item", "apply_exclusions", "exclusion_sensitivity"]
 
@@ -405,8 +404,8 @@ def missing_by_item(data: pd.DataFrame, study: Study) -> pd.DataFrame:
     check_frame(data)
     items = _rated_present(data, study)
     roles: dict[str, str] = {}
-    for role, col in study.item_roles().items():
-        roles.setdefault(col, _role_text(role))
+    for role in study.item_role_list():
+        roles.setdefault(role.column, _role_text(role))
     n = len(data)
     rows = []
     for col in items:
@@ -421,17 +420,15 @@ _ROLES = {"performance": N_("performance of {attribute}"), "importance": N_("imp
           "expectation": N_("expectation of {attribute}"), "competitor": N_("competitor of {attribute}")}
 
 
-def _role_text(role: str) -> str:
-    """A role of ``Study.item_roles()`` (``"performance of fees"``) in the report language."""
-    model = re.fullmatch(r"item .+ of satisfaction_model\.blocks\.(\w+)", role)
-    if model:
-        return _("item of the satisfaction model's {block} block", block=model.group(1))
-    kind, sep, attribute = role.partition(" of ")
-    if sep and kind in _ROLES:
-        return _(_ROLES[kind], attribute=attribute)
-    if role.startswith("satisfaction item ") and role.rsplit(" ", 1)[-1].isdigit():
-        return _("satisfaction item {number}", number=role.rsplit(" ", 1)[-1])
-    return _("overall") if role == "overall" else _("recommend") if role == "recommend" else role
+def _role_text(role: ItemRole) -> str:
+    """A rated column's role (:meth:`Study.item_role_list`) in the report language."""
+    if role.kind == "model":
+        return _("item of the satisfaction model's {block} block", block=role.name)
+    if role.kind in _ROLES:
+        return _(_ROLES[role.kind], attribute=role.name)
+    if role.kind == "satisfaction":
+        return _("satisfaction item {number}", number=role.name)
+    return _("overall") if role.kind == "overall" else _("recommend")
 
 
 def apply_exclusions(data: pd.DataFrame, flags: pd.DataFrame, *, exclude: Sequence[str]) -> pd.DataFrame:
