@@ -406,7 +406,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(str(exc))
         return 2 if isinstance(exc, UsageError) else 1  # 2: the command was used wrongly (README)
     except KeyboardInterrupt:
-        _err(f"interrupted after {time.perf_counter() - start:.0f} s; nothing half-written was left behind")
+        after = ("what was sent is listed above" if args.command == "send"
+                 else "nothing half-written was left behind")
+        _err(f"interrupted after {time.perf_counter() - start:.0f} s; {after}")
         return 130
 
 

@@ -401,6 +401,33 @@ def test_server_closing_midway_says_what_was_delivered(reports, smtp_server):
     assert "not tried: segment region=Ho Chi Minh City" in text
 
 
+def test_ctrl_c_while_sending_says_who_has_the_reports(reports, smtp_server, monkeypatch, capsys):
+    """A Ctrl-C (or SIGTERM) while the second message goes out: csm stops with exit 130 and
+    says which segment was delivered, which may or may not have gone out, and which were not
+    tried, so the user knows what to send again."""
+    import smtplib
+
+    controller, handler = smtp_server()
+    real = smtplib.SMTP.sendmail
+    calls = []
+
+    def sendmail(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "sendmail", sendmail)
+    rc = main(["send", "--reports", str(reports), "--to", "ceo@bank.vn", "--smtp", f"{LOOPBACK}:{controller.port}"])
+    out, err = capsys.readouterr()
+    assert rc == 130 and len(handler.messages) == 1
+    assert "interrupted; what happened so far:" in out
+    assert "segment all: delivered to ceo@bank.vn" in out
+    assert "segment region=Hanoi: being sent when interrupted — it may or may not have gone out" in out
+    assert "not tried: segment region=Ho Chi Minh City" in out
+    assert "what was sent is listed above" in err and "Traceback" not in err
+
+
 def test_connection_refused_exits_1_with_clear_message(reports):
     port = free_port()  # nothing listens there
     proc = run_cli("send", "--reports", str(reports), "--to", "ceo@bank.vn", "--smtp", f"{LOOPBACK}:{port}")

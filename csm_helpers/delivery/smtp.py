@@ -246,7 +246,8 @@ class DeliveryResult:
         return not self.refused and self.error is None
 
 
-def _summary(results: Sequence[DeliveryResult], messages: Sequence[OutgoingMessage] = ()) -> str:
+def _summary(results: Sequence[DeliveryResult], messages: Sequence[OutgoingMessage] = (), *,
+             interrupted: bool = False) -> str:
     lines = []
     for r in results:
         got = ", ".join(r.delivered) or "nobody"
@@ -257,6 +258,8 @@ def _summary(results: Sequence[DeliveryResult], messages: Sequence[OutgoingMessa
             line += f"; NOT sent: {r.error}"
         lines.append(line)
     untried = [m.segment for m in messages[len(results):]]
+    if interrupted and untried:
+        lines.append(f"  segment {untried.pop(0)}: being sent when interrupted — it may or may not have gone out")
     if untried:
         lines.append(f"  not tried: segment {', segment '.join(untried)}")
     return "\n".join(lines)
@@ -269,7 +272,8 @@ def send_messages(messages: Sequence[OutgoingMessage], settings: SmtpSettings, *
     A recipient the server refuses, or a message it rejects, does not stop the others;
     after the last message a :class:`DeliveryError` lists what was not delivered (and
     what was). A lost connection stops at once with a :class:`DeliveryError` saying which
-    segments were already delivered to whom. ``log`` gets one line per message.
+    segments were already delivered to whom. ``log`` gets one line per message and, when
+    Ctrl-C or SIGTERM stops the sending, the same account of what was delivered.
 
     Raises
     ------
@@ -322,6 +326,9 @@ def send_messages(messages: Sequence[OutgoingMessage], settings: SmtpSettings, *
             log(f"segment {out.segment}: sent to {', '.join(delivered) or 'nobody'} "
                 f"({len(out.attached)} report(s), {out.size / MB:.2f} MB)"
                 + (f"; refused: {', '.join(refused)}" if refused else ""))
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: say who has the reports before csm stops
+        log("interrupted; what happened so far:\n" + _summary(results, messages, interrupted=True))
+        raise
     finally:
         try:
             smtp.quit()
