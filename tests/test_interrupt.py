@@ -397,3 +397,44 @@ def test_a_ctrl_c_lost_in_a_weakref_callback_still_ends_the_command_quietly(smal
     err = capsys.readouterr().err
     assert "interrupted after" in err and "Traceback" not in err and "Exception ignored" not in err, err
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), sys.unraisablehook) == before
+
+
+@pytest.mark.parametrize("moment", ["made", "removed"])
+def test_a_ctrl_c_while_the_staging_folder_is_made_or_removed_leaves_none(setup, tmp_path, monkeypatch, capsys,
+                                                                          moment):
+    """CI: a Ctrl-C at 97 % of a run left ``.csm-staging-*`` in the output folder. It had landed
+    while the run removed its staging folder at the very end, and the removal stopped half-way.
+    (Made: between the folder's creation and the code that removes it.) Here the signal is
+    raised at exactly those moments; the run must end interrupted with no staging folder left,
+    and the output folder is the earlier report or the complete new one."""
+    import shutil as shutil_module
+    import tempfile as tempfile_module
+
+    study, good = setup
+    out = tmp_path / "reports"
+    shutil.copytree(good, out)
+    real_rmtree, real_mkdtemp = shutil_module.rmtree, tempfile_module.mkdtemp
+    fired = []
+
+    def rmtree(path, *args, **kwargs):
+        if moment == "removed" and Path(path).name.startswith(".csm-staging-") and not fired \
+                and threading.current_thread() is threading.main_thread():
+            fired.append(path)
+            signal.raise_signal(signal.SIGINT)  # delivered before the next line: a Ctrl-C now
+        return real_rmtree(path, *args, **kwargs)
+
+    def mkdtemp(*args, **kwargs):
+        made = real_mkdtemp(*args, **kwargs)
+        if moment == "made" and Path(made).name.startswith(".csm-staging-") and not fired:
+            fired.append(made)
+            signal.raise_signal(signal.SIGINT)
+        return made
+
+    monkeypatch.setattr(shutil_module, "rmtree", rmtree)
+    monkeypatch.setattr(tempfile_module, "mkdtemp", mkdtemp)
+    code = main(["run", "--study", str(study), "--out", str(out), "--stages", STAGES])
+    err = capsys.readouterr().err
+    assert fired and code == 130 and "interrupted after" in err, err[-1500:]
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".csm-")]
+    if moment == "made":
+        assert visible(tree_digest(out)) == visible(tree_digest(good))

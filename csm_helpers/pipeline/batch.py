@@ -34,11 +34,9 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
-import os
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -53,7 +51,12 @@ from csm_helpers.core.paths import check_output_folder
 from csm_helpers.core.safety import write_text_atomic
 from csm_helpers.pipeline.build import BatchSegment, SegmentOutcome, run_local
 from csm_helpers.pipeline.index import BATCH_STATE, write_index
-from csm_helpers.pipeline.outputs import recover_interrupted, segment_is_done
+from csm_helpers.pipeline.outputs import (
+    new_staging_folder,
+    recover_interrupted,
+    remove_staging_folder,
+    segment_is_done,
+)
 from csm_helpers.pipeline.plan import RunPlan, plan_run, segment_dirname
 from csm_helpers.pipeline.pool import check_before_kernels, default_jobs, wait_all
 from csm_helpers.pipeline.run import waves_text
@@ -450,9 +453,14 @@ def _share_validated_data(out: Path, runner: Any) -> Path | None:
     kill); the returned folder, or None when there is nothing to share."""
     from csm_helpers.workbook.cache import save_snapshot
 
-    private = Path(tempfile.mkdtemp(prefix=f".csm-staging-{os.getpid()}-", dir=out))
-    if not save_snapshot(private / "tables.pickle", names=("responses",)):
-        shutil.rmtree(private, ignore_errors=True)
+    private = new_staging_folder(out)
+    try:
+        saved = save_snapshot(private / "tables.pickle", names=("responses",))
+    except BaseException:  # Ctrl-C while it is written: the folder goes
+        remove_staging_folder(private)
+        raise
+    if not saved:
+        remove_staging_folder(private)
         return None
     runner.snapshot = private / "tables.pickle"
     return private
@@ -539,16 +547,18 @@ def _run_segments(plan: BatchPlan, out: Path, runner: Any, *, by: str, jobs: int
             log_line("interrupted: the segments not finished are left for --resume")
             raise
         finally:
-            if shared is not None:
-                shutil.rmtree(shared, ignore_errors=True)
-            bar.close()
-            save_state(finished=not interrupted)
-            index = write_index(out, title=study.title, lang=study.language)
-            elapsed = time.perf_counter() - t0
-            result = BatchResult(out_dir=out, by=by, outcomes=list(outcomes.values()),
-                                 suppressed=plan.suppressed, seconds=elapsed, log_path=log_path,
-                                 index_path=index, interrupted=interrupted)
-            log_line(f"end: {result.count('done')} written, {result.count('skipped')} already done, "
-                     f"{len(result.failed)} failed, {result.count('pending')} not run, "
-                     f"{len(plan.suppressed)} suppressed, {elapsed:.1f} s")
+            try:  # (a Ctrl-C held while the folder goes is raised after it; the state and index still follow)
+                if shared is not None:
+                    remove_staging_folder(shared)
+            finally:
+                bar.close()
+                save_state(finished=not interrupted)
+                index = write_index(out, title=study.title, lang=study.language)
+                elapsed = time.perf_counter() - t0
+                result = BatchResult(out_dir=out, by=by, outcomes=list(outcomes.values()),
+                                     suppressed=plan.suppressed, seconds=elapsed, log_path=log_path,
+                                     index_path=index, interrupted=interrupted)
+                log_line(f"end: {result.count('done')} written, {result.count('skipped')} already done, "
+                         f"{len(result.failed)} failed, {result.count('pending')} not run, "
+                         f"{len(plan.suppressed)} suppressed, {elapsed:.1f} s")
     return result

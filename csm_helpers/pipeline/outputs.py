@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,8 @@ from csm_helpers.core.jsonable import to_jsonable
 from csm_helpers.core.safety import file_sha256, write_text_atomic
 from csm_helpers.pipeline.plan import RunPlan
 
-__all__ = ["MANIFEST", "recover_interrupted", "manifest_key", "is_up_to_date", "commit_segment", "segment_is_done"]
+__all__ = ["MANIFEST", "recover_interrupted", "manifest_key", "is_up_to_date", "commit_segment", "segment_is_done",
+           "new_staging_folder", "remove_staging_folder"]
 
 
 #: The record of a completed run inside each segment folder (what --resume compares).
@@ -84,6 +86,31 @@ def _signals_deferred() -> Iterator[None]:
             signal.signal(sig, handler)
         if received:
             raise KeyboardInterrupt
+
+
+def new_staging_folder(out_dir: Path) -> Path:
+    """A new private staging folder inside ``out_dir`` (which exists), made with Ctrl-C and
+    SIGTERM held: an interrupt cannot leave it behind unnamed, between its creation and
+    the caller's ``try`` that removes it."""
+    staging = None
+    try:
+        with _signals_deferred():
+            staging = Path(tempfile.mkdtemp(prefix=f".csm-staging-{os.getpid()}-", dir=out_dir))
+    except KeyboardInterrupt:  # held while it was made: it is still empty
+        if staging is not None:
+            os.rmdir(staging)
+        raise
+    return staging
+
+
+def remove_staging_folder(staging: Path) -> None:
+    """Remove a staging folder whole, Ctrl-C and SIGTERM held until it is gone (then acted on).
+
+    A Ctrl-C that landed in the middle of the removal, at the very end of a run, left the
+    half-removed folder in the output folder (``test_ctrl_c_at_any_moment_of_a_run_stops_it``).
+    """
+    with _signals_deferred():
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def manifest_key(inputs: dict[str, str], parameters: dict[str, Any]) -> dict[str, Any]:

@@ -27,9 +27,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
-import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -44,7 +42,14 @@ from csm_helpers.core.safety import write_text_atomic
 from csm_helpers.pipeline.execute import StageExecutor, silence_kernel_logs, warm_papermill
 from csm_helpers.pipeline.export import export_html, warm_exporter
 from csm_helpers.pipeline.index import note_done_in_batch_state, write_index
-from csm_helpers.pipeline.outputs import commit_segment, is_up_to_date, manifest_key, recover_interrupted
+from csm_helpers.pipeline.outputs import (
+    commit_segment,
+    is_up_to_date,
+    manifest_key,
+    new_staging_folder,
+    recover_interrupted,
+    remove_staging_folder,
+)
 from csm_helpers.pipeline.plan import RunPlan, RunResult, plan_run, segment_dirname
 from csm_helpers.pipeline.pool import KernelPool, start_run_kernels
 from csm_helpers.pipeline.preflight import WILL_BE_SKIPPED
@@ -360,9 +365,6 @@ def _run_with(kernels: Any, study_path: str | Path | None, out_dir: str | Path, 
         timings["total"] = time.perf_counter() - t0
         return RunResult(out_dir=out_dir, segment=segment, files=[], timings=timings, n=n, skipped=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".csm-staging-{os.getpid()}-", dir=out_dir))
-    if save_snapshot(staging / "tables.pickle", names=("responses",)):  # the validated survey data, for the kernels
-        kernels.prime(staging / "tables.pickle")
     # the summary is worked out here while the kernels run the notebooks; a report waits for it
     # only when it is exported
     # (a daemon thread that computes in memory only: after Ctrl-C the process neither waits for
@@ -377,8 +379,11 @@ def _run_with(kernels: Any, study_path: str | Path | None, out_dir: str | Path, 
             except BaseException as exc:  # noqa: BLE001 - re-raised by whoever reads the summary
                 summary.set_exception(exc)
 
-    threading.Thread(target=work_out_summary, name="csm-summary", daemon=True).start()
+    staging = new_staging_folder(out_dir)
     try:
+        if save_snapshot(staging / "tables.pickle", names=("responses",)):  # the validated survey data, for the kernels
+            kernels.prime(staging / "tables.pickle")
+        threading.Thread(target=work_out_summary, name="csm-summary", daemon=True).start()
         staged, stage_times = build_segment(
             plan, segment, staging, n=n, n_reported=n_reported, waves=waves_text(study, data), summary=summary,
             log=log, execute=kernels.execute, parallel=kernels.size, abort=lambda: kernels.close(kill=True))
@@ -391,9 +396,9 @@ def _run_with(kernels: Any, study_path: str | Path | None, out_dir: str | Path, 
         stopped.set()
         silence_kernel_logs()  # the kernels killed now are expected to die: no "Kernel died" lines
         kernels.close(kill=True)  # first: a notebook still running could write into the staging folder
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_staging_folder(staging)
         raise
-    shutil.rmtree(staging, ignore_errors=True)
+    remove_staging_folder(staging)
     timings["total"] = time.perf_counter() - t0
     log(f"{'total':<20} {timings['total']:5.1f} s → {out_dir / segment_dirname(segment)}")
     return RunResult(out_dir=out_dir, segment=segment, files=written, timings=timings, n=n)
