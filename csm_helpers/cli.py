@@ -7,17 +7,17 @@ Exit codes: 0 success, 1 bad input (a clear message on stderr, no traceback), 2 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from csm_helpers import __version__
 from csm_helpers.core.errors import CsmError, UsageError, headline
+from csm_helpers.core.interrupts import interrupts_noted
 from csm_helpers.core.paths import check_path_option
 
 __all__ = ["main", "build_parser"]
@@ -220,51 +220,6 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-@contextlib.contextmanager
-def _interrupts_noted() -> Iterator[None]:
-    """End any command on Ctrl-C or SIGTERM (``kill``, a CI timeout, a closed session) the same
-    way: with ``KeyboardInterrupt``, so that staging folders and kernels are cleaned up and
-    ``csm`` exits 130 with one line, never a traceback.
-
-    The signal is also noted, and the block ends in ``KeyboardInterrupt`` even when the one the
-    signal raised was lost. Python cannot raise an exception out of a weakref callback or a
-    ``__del__``: it prints it ("Exception ignored in ...", with a traceback) and carries on, so
-    a Ctrl-C landing there let a run finish and exit 0, or exit 130 under a traceback
-    (``test_ctrl_c_at_any_moment_of_a_run_stops_it``, seen twice in CI). Such a lost interrupt
-    is now kept quiet, as it is raised again at the end of the block. A SIGINT that this process
-    ignores (a shell's background job) stays ignored.
-    """
-    received: list[int] = []
-
-    def interrupt(signum: int, _frame: object) -> None:
-        received.append(signum)
-        raise KeyboardInterrupt
-
-    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
-    try:
-        previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)
-                    if not (sig == signal.SIGINT and ignored)}
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    report_unraisable = sys.unraisablehook
-
-    def quiet_when_noted(unraisable: Any) -> None:
-        if received and issubclass(unraisable.exc_type, KeyboardInterrupt):
-            return  # raised again when the block ends
-        report_unraisable(unraisable)
-
-    sys.unraisablehook = quiet_when_noted
-    try:
-        yield
-        if received:
-            raise KeyboardInterrupt
-    finally:
-        sys.unraisablehook = report_unraisable
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 def _cmd_init(args: argparse.Namespace) -> int:
     from csm_helpers.study.draft import init_study
 
@@ -398,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for dest, value in vars(args).items():  # every path option, before any command uses one
             if isinstance(value, Path):
                 check_path_option(value, option=_PATH_OPTIONS.get(dest, "--" + dest.replace("_", "-")))
-        with _interrupts_noted():
+        with interrupts_noted():
             return handlers[args.command](args)
     except CsmError as exc:
         if args.debug:

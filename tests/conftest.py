@@ -136,6 +136,25 @@ def sample_study() -> Path:
     return ROOT / "data" / "sample" / "study.yaml"
 
 
+def lose_a_ctrl_c() -> None:
+    """Deliver a Ctrl-C where Python cannot raise it: csm's SIGINT handler (which must be in
+    place, in the main thread) called inside a weakref callback. Python prints the
+    KeyboardInterrupt raised there ("Exception ignored in ...") and goes on, as with a real
+    signal that lands while such a callback runs."""
+    import signal
+    import weakref
+
+    class Thing:
+        pass
+
+    handler = signal.getsignal(signal.SIGINT)
+    assert callable(handler), handler
+    thing = Thing()
+    keep = weakref.ref(thing, lambda _ref: handler(signal.SIGINT, None))
+    del thing  # the callback runs here; its KeyboardInterrupt cannot leave it
+    assert keep() is None
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run ``csm`` in a fresh process, as a user would (exit code, stdout, stderr); ``env`` is
     added to this process's environment."""

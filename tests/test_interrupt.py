@@ -30,6 +30,7 @@ import pytest
 from csm_helpers.cli import main
 from csm_helpers.study.stages import notebooks_dir
 
+from .conftest import lose_a_ctrl_c
 from .corpus_tools import build_base, tree_digest
 
 STAGES = "01,02"
@@ -379,20 +380,11 @@ def test_a_ctrl_c_lost_in_a_weakref_callback_still_ends_the_command_quietly(smal
     and the command, which then finishes its work, must still end interrupted: exit 130, one
     line, no traceback; the signal handlers and the unraisable hook are put back."""
     import types
-    import weakref
 
     from csm_helpers.pipeline import preflight
 
-    class Thing:
-        pass
-
     def validate_and_lose_a_ctrl_c(path):
-        handler = signal.getsignal(signal.SIGINT)
-        assert callable(handler), handler  # csm's own, in the main thread
-        thing = Thing()
-        keep = weakref.ref(thing, lambda _ref: handler(signal.SIGINT, None))
-        del thing  # the callback runs here; its KeyboardInterrupt cannot leave it
-        assert keep() is None
+        lose_a_ctrl_c()
         return types.SimpleNamespace(warnings=[], tables={}, study=types.SimpleNamespace(path=path), n_responses=1)
 
     monkeypatch.setattr(preflight, "validate_study", validate_and_lose_a_ctrl_c)

@@ -47,6 +47,7 @@ from typing import Any, TextIO
 
 from csm_helpers import __version__
 from csm_helpers.core.errors import CsmError, headline
+from csm_helpers.core.interrupts import interrupt_noted
 from csm_helpers.core.paths import check_output_folder
 from csm_helpers.core.safety import write_text_atomic
 from csm_helpers.pipeline.build import BatchSegment, SegmentOutcome, run_local
@@ -205,7 +206,8 @@ class _ThreadRunner:
         return kernel
 
     def _work(self, seg: BatchSegment) -> SegmentOutcome:
-        if self._stop.is_set() or self.plan is None or self.out_dir is None:  # stopping: start nothing new
+        # stopping, or a Ctrl-C came that Python could not raise in the main thread: start nothing new
+        if self._stop.is_set() or interrupt_noted() or self.plan is None or self.out_dir is None:
             return SegmentOutcome(seg.segment, seg.dirname, seg.n, "pending")
         kernel = self._kernel()
         if self.snapshot is not None:
@@ -542,6 +544,8 @@ def _run_segments(plan: BatchPlan, out: Path, runner: Any, *, by: str, jobs: int
                 with contextlib.closing(results_of) as results:
                     for outcome in results:
                         record(outcome)
+                if interrupt_noted():  # a Ctrl-C lost in a weakref callback: the segments left are pending
+                    raise KeyboardInterrupt
         except KeyboardInterrupt:
             interrupted = True
             log_line("interrupted: the segments not finished are left for --resume")
