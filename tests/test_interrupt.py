@@ -434,3 +434,19 @@ def test_a_ctrl_c_while_the_staging_folder_is_made_or_removed_leaves_none(setup,
     assert not [p.name for p in out.iterdir() if p.name.startswith(".csm-")]
     if moment == "made":
         assert visible(tree_digest(out)) == visible(tree_digest(good))
+
+
+def test_a_nested_interrupts_noted_block_leaves_the_note_to_the_outer_one():
+    """``csm batch`` opens the block and ``run_batch`` opens one too (for its other callers): a
+    lost Ctrl-C noted before the inner block must survive it and end the outer one."""
+    from csm_helpers.core.interrupts import interrupt_noted, interrupts_noted
+
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), sys.unraisablehook
+    with pytest.raises(KeyboardInterrupt), interrupts_noted():
+        lose_a_ctrl_c()
+        assert interrupt_noted()
+        with interrupts_noted():
+            assert interrupt_noted()
+        assert interrupt_noted()  # the inner block neither cleared it nor raised it
+    assert not interrupt_noted()
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), sys.unraisablehook) == before

@@ -20,6 +20,7 @@ from typing import Any
 __all__ = ["interrupt_noted", "interrupts_noted"]
 
 _noted = threading.Event()
+_active = threading.Event()  # an interrupts_noted block is open: a nested one leaves it the work
 
 
 def interrupt_noted() -> bool:
@@ -40,14 +41,16 @@ def interrupts_noted() -> Iterator[None]:
 
     In the main thread only (elsewhere signals are left alone). A SIGINT this process ignores
     (a shell's background job) stays ignored. The signal handlers and ``sys.unraisablehook``
-    are put back when the block ends.
+    are put back when the block ends. Inside another such block (``csm batch`` calls
+    :func:`csm_helpers.pipeline.batch.run_batch`, which opens one for its other callers) it
+    changes nothing: the outer block keeps the note, and raises it at its end.
 
     Examples
     --------
     >>> with interrupts_noted():
     ...     pass
     """
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or _active.is_set():
         yield
         return
 
@@ -66,6 +69,7 @@ def interrupts_noted() -> Iterator[None]:
         report_unraisable(unraisable)
 
     _noted.clear()
+    _active.set()
     sys.unraisablehook = quiet_when_noted
     try:
         yield
@@ -76,3 +80,4 @@ def interrupts_noted() -> Iterator[None]:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         _noted.clear()
+        _active.clear()

@@ -35,7 +35,6 @@ import contextlib
 import datetime as _dt
 import json
 import shutil
-import signal
 import sys
 import threading
 import time
@@ -47,7 +46,7 @@ from typing import Any, TextIO
 
 from csm_helpers import __version__
 from csm_helpers.core.errors import CsmError, headline
-from csm_helpers.core.interrupts import interrupt_noted
+from csm_helpers.core.interrupts import interrupt_noted, interrupts_noted
 from csm_helpers.core.paths import check_output_folder
 from csm_helpers.core.safety import write_text_atomic
 from csm_helpers.pipeline.build import BatchSegment, SegmentOutcome, run_local
@@ -322,27 +321,6 @@ def _remove_suppressed_reports(out_dir: Path, suppressed: list[dict[str, str]],
             note(f"removed the earlier reports of {s['segment']}: the segment is now suppressed")
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C, so a terminated batch cleans up (kernels, staging folders).
-
-    A handler already in place (``csm``'s, which notes the signal) is called first."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        if callable(old):
-            old(signum, frame)
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
-
-
 def run_batch(study_path: str | Path | None, by: str, *, out_dir: str | Path = "reports",
               stages: Sequence[str] | None = DEFAULT_STAGES, jobs: int | None = None, resume: bool = False,
               timeout: float | None = 1800, executor: str = "threads", scheduler: str | None = None,
@@ -531,7 +509,7 @@ def _run_segments(plan: BatchPlan, out: Path, runner: Any, *, by: str, jobs: int
                 last_save = time.monotonic()
 
         try:
-            with _sigterm_as_interrupt():
+            with interrupts_noted():  # SIGTERM as Ctrl-C: a terminated batch cleans up
                 if executor == "dask":
                     from csm_helpers.pipeline.daskexec import DaskRunner
 
